@@ -1,0 +1,112 @@
+/** The commands that run or talk to a director: run, list, conns, timeout, stats. */
+import { Command, Option } from 'commander';
+import { ConfigError } from '../config/index.js';
+import { Director, DirectorError } from '../control/director.js';
+import { controlSocketPath, requestControl } from '../control/socket.js';
+import { createLogger } from '../log.js';
+import { reportConfigErrorAndExit } from './check-config.js';
+
+const socketOption = () => new Option('--socket <path>', 'control socket (default: @ulvs/default in this network namespace)');
+
+export function runCommand(): Command {
+  return new Command('run')
+    .description('run a director in the foreground')
+    .requiredOption('-c, --config <file>', 'ulvs YAML configuration')
+    .action(async (opts: { config: string }) => {
+      const log = createLogger();
+      const director = new Director({ configPath: opts.config, log });
+      let signalled = false;
+      const onSignal = (sig: NodeJS.Signals): void => {
+        if (signalled) return;
+        signalled = true;
+        log.info({ signal: sig }, 'stopping');
+        void director.stop().then(() => process.exit(0));
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      try {
+        await director.start();
+        log.info({ config: opts.config }, 'director running');
+      } catch (err) {
+        if (err instanceof ConfigError) reportConfigErrorAndExit(err);
+        const known = err instanceof DirectorError || (err as NodeJS.ErrnoException).code !== undefined;
+        process.stderr.write(`ulvs: ${(err as Error).message}\n`);
+        if (!known && process.env.ULVS_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+        process.exit(1);
+      }
+    });
+}
+
+async function ask(opts: { socket?: string }, command: string, args?: Record<string, unknown>): Promise<unknown> {
+  try {
+    return await requestControl(controlSocketPath('default', opts.socket), command, args);
+  } catch (err) {
+    process.stderr.write(`ulvs: ${(err as Error).message}\n`);
+    process.exit(1);
+  }
+}
+
+export function listCommand(): Command {
+  return new Command('list')
+    .alias('ls')
+    .description('print the running table as `ipvsadm -Ln` does')
+    .option('-n, --numeric', 'numeric output (always on; accepted for ipvsadm habits)')
+    .option('-c, --connections', 'list connections (as `ulvs conns`)')
+    .option('--json', 'JSON output')
+    .addOption(socketOption())
+    .action(async (opts: { json?: boolean; connections?: boolean; socket?: string }) => {
+      const reply = await ask(opts, opts.connections ? 'conns' : 'list') as { text: string; services?: unknown; connections?: unknown };
+      process.stdout.write(opts.json ? JSON.stringify(reply.services ?? reply.connections, null, 2) + '\n' : reply.text);
+    });
+}
+
+export function connsCommand(): Command {
+  return new Command('conns')
+    .description('list connections as `ipvsadm -Lnc` does')
+    .option('--json', 'JSON output')
+    .addOption(socketOption())
+    .action(async (opts: { json?: boolean; socket?: string }) => {
+      const reply = await ask(opts, 'conns') as { text: string; connections: unknown };
+      process.stdout.write(opts.json ? JSON.stringify(reply.connections, null, 2) + '\n' : reply.text);
+    });
+}
+
+export function timeoutCommand(): Command {
+  const cmd = new Command('timeout')
+    .description('print the connection timeouts as `ipvsadm -L --timeout` does')
+    .addOption(socketOption())
+    .action(async (opts: { socket?: string }) => {
+      const reply = await ask(opts, 'timeout') as { text: string };
+      process.stdout.write(reply.text);
+    });
+  cmd.command('set')
+    .description('set tcp, tcpfin and udp timeouts in seconds (ipvsadm --set; 0 keeps a value)')
+    .argument('<tcp>').argument('<tcpfin>').argument('<udp>')
+    .addOption(socketOption())
+    .action(async (tcp: string, tcpfin: string, udp: string, opts: { socket?: string }) => {
+      const set: Record<string, number> = {};
+      for (const [name, text] of Object.entries({ tcp, tcpfin, udp })) {
+        const value = Number(text);
+        if (!Number.isInteger(value) || value < 0 || value > 2147483) {
+          process.stderr.write(`ulvs: ${name} timeout must be a whole number of seconds (0 keeps it), got "${text}"\n`);
+          process.exit(2);
+        }
+        if (value > 0) set[name] = value;
+      }
+      const reply = await ask(opts, 'timeout', { set }) as { text: string };
+      process.stdout.write(reply.text);
+    });
+  return cmd;
+}
+
+export function statsCommand(): Command {
+  return new Command('stats')
+    .description('packet counters: received, sent, drops by reason')
+    .option('--json', 'JSON output')
+    .addOption(socketOption())
+    .action(async (opts: { json?: boolean; socket?: string }) => {
+      const stats = await ask(opts, 'stats') as Record<string, number>;
+      if (opts.json) process.stdout.write(JSON.stringify(stats, null, 2) + '\n');
+      else for (const [k, v] of Object.entries(stats)) if (v || !k.startsWith('drop_')) process.stdout.write(`${k.padEnd(28)} ${v}\n`);
+    });
+}

@@ -1,0 +1,41 @@
+import { Command } from 'commander';
+import { checkConfigCommand } from './check-config.js';
+import { connsCommand, listCommand, runCommand, statsCommand, timeoutCommand } from './director.js';
+import { genhashCommand } from './genhash.js';
+import { labCommand } from './lab.js';
+import { runStatus } from './status.js';
+
+function statusCommand(): Command {
+  return new Command('status')
+    .description('VRRP instances: state, priority, master, last transition')
+    .option('--json', 'JSON output')
+    .option('--socket <path>', 'control socket')
+    .action(async (opts: { json?: boolean; socket?: string }) => {
+      try {
+        process.stdout.write(await runStatus(opts));
+      } catch (err) {
+        process.stderr.write(`ulvs: ${(err as Error).message}\n`);
+        process.exit(1);
+      }
+    });
+}
+
+const program = new Command('ulvs')
+  .description('userspace layer-4 load balancer: LVS/IPVS + keepalived in one process')
+  .showHelpAfterError()
+  .addCommand(runCommand())
+  .addCommand(listCommand())
+  .addCommand(connsCommand())
+  .addCommand(timeoutCommand())
+  .addCommand(statsCommand())
+  .addCommand(statusCommand())
+  .addCommand(checkConfigCommand())
+  .addCommand(genhashCommand())
+  .addCommand(labCommand());
+
+program.exitOverride((err) => {
+  // Usage mistakes exit 2 like a config mistake; --help/--version exit 0.
+  process.exit(err.exitCode === 0 ? 0 : 2);
+});
+
+await program.parseAsync(process.argv);

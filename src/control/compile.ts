@@ -1,0 +1,79 @@
+import type { UlvsConfig, VirtualServerConfig } from '../config/index.js';
+import { ipToNumber } from '../packet/addr.js';
+import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type ForwardMethod, type Snapshot, type SnapshotService } from '../dataplane/snapshot.js';
+import type { SchedulerName } from '../schedulers/types.js';
+
+const FORWARD_OF: Record<string, ForwardMethod> = { DR: FORWARD_DR, NAT: FORWARD_NAT, TUN: FORWARD_TUN };
+
+/**
+ * Stable ids for services and real-server endpoints: flows and counters are keyed by them, so
+ * an endpoint keeps its id across reloads while it stays in the config.
+ */
+export class IdRegistry {
+  private readonly ids = new Map<string, number>();
+  private next = 1;
+
+  idOf(key: string): number {
+    let id = this.ids.get(key);
+    if (id === undefined) {
+      id = this.next++;
+      if (id >= 65536) throw new Error('more than 65535 real-server endpoints over the director\'s life: restart it');
+      this.ids.set(key, id);
+    }
+    return id;
+  }
+}
+
+export function serviceKey(vs: Pick<VirtualServerConfig, 'vip' | 'port' | 'protocol'>): string {
+  return `${vs.protocol} ${vs.vip}:${vs.port}`;
+}
+
+export function realServerKey(vs: VirtualServerConfig, ip: string, port: number): string {
+  return `${serviceKey(vs)} -> ${ip}:${port}`;
+}
+
+/** Runtime facts the config does not hold: next-hop MACs and health state. */
+export interface CompileContext {
+  macOf(ip: string): string | null;
+  /** false = a health check took it out. */
+  isUp(key: string): boolean;
+  /** Weight override (misc_dynamic, inhibit_on_failure), else the configured weight. */
+  weightOf(key: string, configured: number): number;
+  tunnelSource: number;
+}
+
+/** Config (+ runtime facts) -> the plain snapshot the dataplane workers read. */
+export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: CompileContext, version: number): Snapshot {
+  const services: SnapshotService[] = [];
+  for (const vs of config.virtual_servers) {
+    if (vs.vip === undefined || vs.port === undefined) continue; // groups/fwmark: not forwarded yet
+    if (vs.protocol === 'SCTP') continue;
+    const realServers = vs.real_servers.map((rs) => {
+      const key = realServerKey(vs, rs.ip, rs.port);
+      return {
+        rsId: ids.idOf(key),
+        ip: ipToNumber(rs.ip),
+        port: rs.port,
+        weight: ctx.weightOf(key, rs.weight),
+        available: ctx.isUp(key),
+        mac: ctx.macOf(rs.ip),
+        uthreshold: rs.uthreshold ?? 0,
+        lthreshold: rs.lthreshold ?? 0,
+      };
+    });
+    services.push({
+      id: ids.idOf(serviceKey(vs)),
+      vip: ipToNumber(vs.vip),
+      vport: vs.port,
+      protocol: vs.protocol === 'TCP' ? 6 : 17,
+      forward: FORWARD_OF[vs.lb_kind],
+      scheduler: vs.lb_algo as SchedulerName,
+      schedulerFlags: { shPort: vs.sh_port, shFallback: vs.sh_fallback, mhPort: vs.mh_port, mhFallback: vs.mh_fallback },
+      persistenceTimeout: vs.persistence_timeout,
+      persistenceMask: ipToNumber(vs.persistence_granularity),
+      onePacket: vs.ops,
+      realServers,
+    });
+  }
+  return { version, services, tunnelSource: ctx.tunnelSource, mtu: 1500 };
+}

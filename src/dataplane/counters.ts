@@ -1,0 +1,40 @@
+import { PARSE_RESULT_COUNT, PARSE_RESULT_NAMES } from '../packet/parse.js';
+
+/** Drop reasons the dataplane adds after parsing succeeded. */
+export const DataplaneDrop = {
+  NOT_IPV4_L4: 0,        // ARP/ICMP steered to us: not forwarded (the kernel answers those)
+  NO_SERVICE: 1,         // no virtual service for the destination
+  NO_FLOW: 2,            // TCP segment without SYN and no connection (IPVS drops it too)
+  NO_REAL_SERVER: 3,     // the scheduler found no available real server
+  NO_NEIGHBOUR: 4,       // next hop's MAC not resolved yet
+  DEST_REMOVED: 5,       // the connection's real server left the config (expire_nodest_conn)
+  MTU_EXCEEDED: 6,       // IPIP would exceed the MTU
+  NO_ROOM: 7,            // no room in the frame slot for IPIP
+  REPLY_NO_FLOW: 8,      // NAT reply that matches no connection
+  NO_INSIDE_PORT: 9,     // NAT service but no inside interface open
+} as const;
+export const DATAPLANE_DROP_NAMES = Object.keys(DataplaneDrop);
+
+/** Counter layout in the worker's SharedArrayBuffer (Float64: exact up to 2^53, one writer). */
+export const C_RX = 0;
+export const C_TX = 1;
+export const C_NEW_FLOWS = 2;
+export const C_BATCHES = 3;
+export const C_PARSE_BASE = 4;
+export const C_DROP_BASE = C_PARSE_BASE + PARSE_RESULT_COUNT;
+export const COUNTER_COUNT = C_DROP_BASE + DATAPLANE_DROP_NAMES.length;
+
+export function allocateCounters(): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(COUNTER_COUNT * 8));
+}
+
+/** Named view of one or more workers' counters (control path). */
+export function summarizeCounters(all: Float64Array[]): Record<string, number> {
+  const sum = new Float64Array(COUNTER_COUNT);
+  for (const c of all) for (let i = 0; i < COUNTER_COUNT; i++) sum[i] += c[i];
+  const out: Record<string, number> = { rx: sum[C_RX], tx: sum[C_TX], new_flows: sum[C_NEW_FLOWS], batches: sum[C_BATCHES] };
+  // Index 0 (OK) and ARP are not drops; everything after is.
+  for (let r = 2; r < PARSE_RESULT_COUNT; r++) out[`drop_${PARSE_RESULT_NAMES[r].toLowerCase()}`] = sum[C_PARSE_BASE + r];
+  DATAPLANE_DROP_NAMES.forEach((name, i) => { out[`drop_${name.toLowerCase()}`] = sum[C_DROP_BASE + i]; });
+  return out;
+}

@@ -1,0 +1,53 @@
+import type { SchedulerFlags, SchedulerName } from '../schedulers/types.js';
+
+/** Forwarding methods, IPVS names in comments. */
+export const FORWARD_DR = 0;   // gate, -g: "Route"
+export const FORWARD_NAT = 1;  // masq, -m: "Masq"
+export const FORWARD_TUN = 2;  // ipip, -i: "Tunnel"
+export type ForwardMethod = typeof FORWARD_DR | typeof FORWARD_NAT | typeof FORWARD_TUN;
+export const FORWARD_NAMES = ['Route', 'Masq', 'Tunnel'] as const;
+
+/**
+ * What the control plane publishes to the dataplane workers: plain data (structured-clonable),
+ * compiled from the config plus the kernel's neighbour table. Workers build their lookup
+ * structures from it and swap to it between batches.
+ */
+export interface Snapshot {
+  version: number;
+  services: SnapshotService[];
+  /** Outer source address for IPIP (the director's own address on the interface). */
+  tunnelSource: number;
+  mtu: number;
+}
+
+export interface SnapshotService {
+  /** Stable across reloads while the service exists (flows store it). */
+  id: number;
+  vip: number;
+  vport: number;
+  protocol: 6 | 17;
+  forward: ForwardMethod;
+  scheduler: SchedulerName;
+  schedulerFlags: SchedulerFlags;
+  /** Seconds; 0 = not persistent. */
+  persistenceTimeout: number;
+  /** persistence_granularity as a host-order mask. */
+  persistenceMask: number;
+  /** UDP one-packet scheduling (ipvsadm -o). */
+  onePacket: boolean;
+  realServers: SnapshotRealServer[];
+}
+
+export interface SnapshotRealServer {
+  /** Stable id (< 65536) for the life of the endpoint; flows and counters are keyed by it. */
+  rsId: number;
+  ip: number;
+  port: number;
+  weight: number;
+  /** false = taken out by a health check (not schedulable). */
+  available: boolean;
+  /** Next hop's MAC ("aa:bb:..."), null while unresolved: packets for it are dropped and counted. */
+  mac: string | null;
+  uthreshold: number;
+  lthreshold: number;
+}

@@ -1,0 +1,137 @@
+import { parseMacOrNull } from '../packet/addr.js';
+import { createScheduler } from '../schedulers/index.js';
+import type { RealServerSet, Scheduler } from '../schedulers/types.js';
+import { allocateRealServerSet } from '../schedulers/types.js';
+import { MAX_REAL_SERVER_IDS } from '../conntrack/flow-table.js';
+import type { Snapshot, SnapshotService } from './snapshot.js';
+
+/** One virtual service as the hot loop sees it: typed arrays and a ready scheduler. */
+export interface RuntimeService {
+  readonly spec: SnapshotService;
+  readonly set: RealServerSet;
+  /** rsId of each entry of `set`. */
+  readonly rsIds: Uint16Array;
+  readonly scheduler: Scheduler;
+}
+
+/**
+ * (vip, port, protocol) -> service, open addressing over typed arrays so a lookup allocates
+ * nothing (a Map keyed by a 48-bit number would box it).
+ */
+export class ServiceIndex {
+  private readonly mask: number;
+  private readonly vips: Uint32Array;
+  private readonly portProto: Int32Array; // (port << 8 | protocol), -1 = empty
+  private readonly values: Int32Array;
+
+  constructor(services: readonly SnapshotService[]) {
+    let size = 16;
+    while (size < services.length * 4) size <<= 1;
+    this.mask = size - 1;
+    this.vips = new Uint32Array(size);
+    this.portProto = new Int32Array(size).fill(-1);
+    this.values = new Int32Array(size);
+    services.forEach((s, i) => {
+      let slot = this.slotOf(s.vip, s.vport, s.protocol);
+      while (this.portProto[slot] !== -1) slot = (slot + 1) & this.mask;
+      this.vips[slot] = s.vip;
+      this.portProto[slot] = (s.vport << 8) | s.protocol;
+      this.values[slot] = i;
+    });
+  }
+
+  find(vip: number, port: number, protocol: number): number {
+    const key = (port << 8) | protocol;
+    let slot = this.slotOf(vip, port, protocol);
+    for (;;) {
+      const k = this.portProto[slot];
+      if (k === -1) return -1;
+      if (k === key && this.vips[slot] === vip) return this.values[slot];
+      slot = (slot + 1) & this.mask;
+    }
+  }
+
+  private slotOf(vip: number, port: number, protocol: number): number {
+    return (Math.imul(vip ^ (port << 8) ^ protocol, 0x9e3779b1) >>> 16) & this.mask;
+  }
+}
+
+/**
+ * Everything built from one snapshot. Real-server MACs are keyed by rsId (stable across
+ * snapshots), with a view per id made here so the hot loop never calls subarray().
+ */
+export class RuntimeTables {
+  readonly services: RuntimeService[];
+  readonly index: ServiceIndex;
+  /** 1 while the rsId is in the current config. */
+  readonly rsPresent = new Uint8Array(MAX_REAL_SERVER_IDS);
+  /** 1 when rsMacs[rsId] holds a resolved MAC. */
+  readonly rsHasMac = new Uint8Array(MAX_REAL_SERVER_IDS);
+  readonly rsMacs: Uint8Array[] = [];
+
+  constructor(readonly snapshot: Snapshot) {
+    const macMemory = new Uint8Array(MAX_REAL_SERVER_IDS * 6);
+    this.services = snapshot.services.map((spec) => {
+      const set = allocateRealServerSet(spec.realServers.length);
+      const rsIds = new Uint16Array(spec.realServers.length);
+      spec.realServers.forEach((rs, i) => {
+        set.ip[i] = rs.ip >>> 0;
+        set.port[i] = rs.port;
+        set.weight[i] = rs.weight;
+        set.available[i] = rs.available ? 1 : 0;
+        set.uthreshold[i] = rs.uthreshold;
+        set.lthreshold[i] = rs.lthreshold;
+        rsIds[i] = rs.rsId;
+        this.rsPresent[rs.rsId] = 1;
+        const mac = rs.mac ? parseMacOrNull(rs.mac) : null;
+        if (mac && !this.rsHasMac[rs.rsId]) {
+          macMemory.set(mac, rs.rsId * 6);
+          this.rsHasMac[rs.rsId] = 1;
+        }
+      });
+      return { spec, set, rsIds, scheduler: createScheduler(spec.scheduler, spec.schedulerFlags, set) };
+    });
+    for (let id = 0; id < MAX_REAL_SERVER_IDS; id++) {
+      this.rsMacs.push(this.rsHasMac[id] ? macMemory.subarray(id * 6, id * 6 + 6) : macMemory.subarray(0, 6));
+    }
+    this.index = new ServiceIndex(snapshot.services);
+  }
+}
+
+/**
+ * MACs of the hops that brought client packets in (the client itself or a router), so NAT
+ * replies go back the way requests came. Bounded; a flow keeps the index of its hop.
+ */
+export class HopTable {
+  static readonly CAPACITY = 4096;
+  readonly macs = new Uint8Array(HopTable.CAPACITY * 6);
+  readonly views: Uint8Array[] = [];
+  private readonly keyHi = new Int32Array(HopTable.CAPACITY).fill(-1);
+  private readonly keyLo = new Uint32Array(HopTable.CAPACITY);
+  private last = -1;
+
+  constructor() {
+    for (let i = 0; i < HopTable.CAPACITY; i++) this.views.push(this.macs.subarray(i * 6, i * 6 + 6));
+  }
+
+  /** Index of the MAC at u8[at..at+6), learning it when new. */
+  learn(u8: Uint8Array, at: number): number {
+    const hi = (u8[at] << 8) | u8[at + 1];
+    const lo = ((u8[at + 2] << 24) | (u8[at + 3] << 16) | (u8[at + 4] << 8) | u8[at + 5]) >>> 0;
+    const last = this.last;
+    if (last >= 0 && this.keyHi[last] === hi && this.keyLo[last] === lo) return last;
+    const mask = HopTable.CAPACITY - 1;
+    let slot = (Math.imul(lo ^ hi, 0x9e3779b1) >>> 20) & mask;
+    for (let probes = 0; probes < HopTable.CAPACITY; probes++) {
+      if (this.keyHi[slot] === hi && this.keyLo[slot] === lo) return (this.last = slot);
+      if (this.keyHi[slot] === -1) break;
+      slot = (slot + 1) & mask;
+    }
+    // Full: reuse the probed slot. Flows that pointed at it would answer the wrong hop, so a
+    // director with more than CAPACITY neighbours on one segment needs a larger table.
+    this.keyHi[slot] = hi;
+    this.keyLo[slot] = lo;
+    for (let b = 0; b < 6; b++) this.macs[slot * 6 + b] = u8[at + b];
+    return (this.last = slot);
+  }
+}

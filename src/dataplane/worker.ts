@@ -1,0 +1,158 @@
+/**
+ * A dataplane worker: owns the packet ports of one queue and runs the batch loop. It sleeps in
+ * poll() when idle (an idle director uses no CPU) and reads control messages synchronously
+ * between batches, so a snapshot swap never lands in the middle of one.
+ */
+import { performance } from 'node:perf_hooks';
+import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
+import { FlowTable } from '../conntrack/flow-table.js';
+import type { Timeouts } from '../conntrack/tcp-states.js';
+import { DESC_WORDS, openPort, waitReadable, describeIoError, type PacketPort, type SteeringRule } from '../io/index.js';
+import { numberToIp } from '../packet/addr.js';
+import { Dataplane } from './pipeline.js';
+import { FORWARD_NAT, type Snapshot } from './snapshot.js';
+
+export interface WorkerInit {
+  outside: string;
+  inside: string | null;
+  backend: 'afxdp' | 'tap' | 'auto';
+  queue: number;
+  snapshot: Snapshot;
+  connTableSize: number;
+  timeouts: Partial<Timeouts>;
+  expireNodestConn: boolean;
+  counters: Float64Array;
+  /** [0] = stop flag. */
+  control: Int32Array;
+  port: MessagePort;
+}
+
+export type WorkerRequest =
+  | { type: 'snapshot'; snapshot: Snapshot }
+  | { type: 'timeouts'; timeouts: Partial<Timeouts> }
+  | { type: 'conns'; id: number }
+  | { type: 'flowstats'; id: number };
+
+const BATCH = 64;
+/** Batches drained per wake-up before looking at control messages again. */
+const MAX_BATCHES_PER_WAKE = 64;
+const IDLE_POLL_MS = 100;
+const EXPIRE_VISITS_PER_LOOP = 256;
+
+export function steeringFor(snapshot: Snapshot): { outside: SteeringRule[]; inside: SteeringRule[] } {
+  const outside: SteeringRule[] = [];
+  const inside: SteeringRule[] = [];
+  for (const s of snapshot.services) {
+    const protocol = s.protocol === 6 ? 'tcp' : 'udp';
+    outside.push({ kind: 'service', ip: s.vip, port: s.vport, protocol });
+    if (s.forward === FORWARD_NAT) {
+      for (const rs of s.realServers) inside.push({ kind: 'reply', ip: rs.ip, port: rs.port, protocol });
+    }
+  }
+  return { outside, inside };
+}
+
+function nowSeconds(): number {
+  return Math.floor(performance.now() / 1000);
+}
+
+function main(init: WorkerInit): void {
+  const mp = init.port;
+  let outside: PacketPort | null = null;
+  let inside: PacketPort | null = null;
+  try {
+    outside = openPort({ ifname: init.outside, queue: init.queue, backend: init.backend });
+    if (init.inside) inside = openPort({ ifname: init.inside, queue: init.queue, backend: outside.backend });
+  } catch (err) {
+    outside?.close();
+    const e = err as NodeJS.ErrnoException;
+    mp.postMessage({ type: 'error', message: describeIoError(err, e.code === 'ENODEV' && outside ? init.inside! : init.outside), code: e.code });
+    return;
+  }
+  const ports = inside ? [outside, inside] : [outside];
+  const applySteering = (snapshot: Snapshot): void => {
+    const rules = steeringFor(snapshot);
+    outside!.setSteering(rules.outside);
+    inside?.setSteering(rules.inside);
+  };
+  const flows = new FlowTable({ capacity: init.connTableSize, timeouts: init.timeouts, expireNodestConn: init.expireNodestConn });
+  const dataplane = new Dataplane(init.snapshot, flows, init.counters, outside, inside);
+  try {
+    applySteering(init.snapshot);
+  } catch (err) {
+    for (const p of ports) p.close();
+    mp.postMessage({ type: 'error', message: `cannot steer traffic on ${init.outside}: ${(err as Error).message}` });
+    return;
+  }
+  mp.postMessage({
+    type: 'ready',
+    ports: ports.map((p) => ({ ifname: p.ifname, backend: p.backend, xdpMode: p.xdpMode, fallbackReason: p.fallbackReason })),
+  });
+
+  const descs = new Uint32Array(BATCH * DESC_WORDS);
+  while (Atomics.load(init.control, 0) === 0) {
+    for (let msg = receiveMessageOnPort(mp); msg; msg = receiveMessageOnPort(mp)) {
+      const req = msg.message as WorkerRequest;
+      handleRequest(req);
+    }
+    const ready = waitReadable(ports, IDLE_POLL_MS);
+    const now = nowSeconds();
+    if (ready & 1) {
+      for (let b = 0; b < MAX_BATCHES_PER_WAKE; b++) {
+        const n = outside.receive(descs, BATCH);
+        if (n === 0) break;
+        dataplane.processOutside(descs, n, now);
+        outside.transmit(descs, n, inside ?? undefined);
+        if (n < BATCH) break;
+      }
+    }
+    if (inside && ready & 2) {
+      for (let b = 0; b < MAX_BATCHES_PER_WAKE; b++) {
+        const n = inside.receive(descs, BATCH);
+        if (n === 0) break;
+        dataplane.processInside(descs, n, now);
+        inside.transmit(descs, n, outside);
+        if (n < BATCH) break;
+      }
+    }
+    flows.expireSome(now, EXPIRE_VISITS_PER_LOOP);
+  }
+  for (const p of ports) p.close();
+  mp.postMessage({ type: 'stopped' });
+
+  function handleRequest(req: WorkerRequest): void {
+    switch (req.type) {
+      case 'snapshot':
+        dataplane.setSnapshot(req.snapshot);
+        applySteering(req.snapshot);
+        break;
+      case 'timeouts':
+        flows.setTimeouts(req.timeouts);
+        break;
+      case 'conns': {
+        const now = nowSeconds();
+        const entries = flows.snapshot(now).map((f) => ({
+          protocol: f.proto === 6 ? 'TCP' : 'UDP',
+          expiresIn: f.expiresIn,
+          state: f.state,
+          source: `${numberToIp(f.clientIp)}:${f.clientPort}`,
+          virtual: `${numberToIp(f.vip)}:${f.vport}`,
+          destination: `${numberToIp(f.rsIp)}:${f.rsPort}`,
+        }));
+        mp.postMessage({ type: 'reply', id: req.id, result: entries });
+        break;
+      }
+      case 'flowstats': {
+        // ActiveConn/InActConn of the real servers in the running config, keyed by rsId.
+        const conns: Record<number, [number, number]> = {};
+        for (const s of dataplane.tables.snapshot.services) {
+          for (const rs of s.realServers) conns[rs.rsId] = [flows.activeConns[rs.rsId], flows.inactiveConns[rs.rsId]];
+        }
+        mp.postMessage({ type: 'reply', id: req.id, result: { ...flows.stats, capacity: flows.capacity, conns } });
+        break;
+      }
+    }
+  }
+}
+
+main(workerData as WorkerInit);
