@@ -1,0 +1,73 @@
+// Test support: a real director process inside a lab namespace, started from a YAML config.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { labExec } from '../../src/lab/index.js';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const ULVS = join(REPO, 'bin/ulvs.js');
+export const HTTP_CLIENT = join(REPO, 'test/e2e/fixtures/http-client.mjs');
+
+export interface RunningDirector {
+  process: ChildProcess;
+  log: () => string;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export function writeConfig(yaml: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ulvs-e2e-'));
+  const file = join(dir, 'ulvs.yaml');
+  writeFileSync(file, yaml);
+  return file;
+}
+
+/** Starts `ulvs run` in the namespace and resolves once it says "director running". */
+export function startDirector(namespace: string, configFile: string, timeoutMs = 30_000): Promise<RunningDirector> {
+  const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ULVS, 'run', '-c', configFile], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { output += d.toString(); });
+  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+  const handle: RunningDirector = {
+    process: child,
+    log: () => output,
+    stop: async () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+  };
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); rej(new Error(`director did not start:\n${output}`)); }, timeoutMs);
+    const check = (): void => {
+      if (output.includes('director running')) { clearTimeout(timer); res(handle); }
+    };
+    child.stdout!.on('data', check);
+    child.stderr!.on('data', check);
+    void exited.then((code) => { clearTimeout(timer); rej(new Error(`director exited ${code} before it started:\n${output}`)); });
+  });
+}
+
+export interface ClientResult { bodies: string[]; sockets: number }
+
+/** HTTP requests from inside a namespace (see fixtures/http-client.mjs for the modes). */
+export async function httpFrom(namespace: string, url: string, count: number, mode: 'new' | 'keepalive' = 'new', pauseMs = 0): Promise<ClientResult> {
+  const r = await labExec(namespace, [process.execPath, HTTP_CLIENT, url, String(count), mode, String(pauseMs)], { timeoutMs: 120_000 });
+  if (r.code !== 0) throw new Error(`http client failed (${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as ClientResult;
+}
+
+export function tally(bodies: string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const b of bodies) counts[b] = (counts[b] ?? 0) + 1;
+  return counts;
+}
+
+/** `ulvs <args>` inside the namespace (talks to that namespace's director). */
+export async function ulvsIn(namespace: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return labExec(namespace, [process.execPath, ULVS, ...args], { timeoutMs: 30_000 });
+}
