@@ -12,6 +12,7 @@ export const DataplaneDrop = {
   NO_ROOM: 7,            // no room in the frame slot for IPIP
   REPLY_NO_FLOW: 8,      // NAT reply that matches no connection
   NO_INSIDE_PORT: 9,     // NAT service but no inside interface open
+  TTL_EXPIRED: 10,       // TTL would reach 0 (IPVS decrements it in every mode)
 } as const;
 export const DATAPLANE_DROP_NAMES = Object.keys(DataplaneDrop);
 

@@ -5,7 +5,7 @@ import {
 } from '../packet/parse.js';
 import {
   FrameSpan, RewriteResult, encapsulateIpip, rewriteForDirectRouting, rewriteForNat, rewriteNatReply,
-  writeEthernetAddresses, DEFAULT_TTL,
+  writeEthernetAddresses, decrementTtl,
 } from '../packet/rewrite.js';
 import {
   C_BATCHES, C_DROP_BASE, C_NEW_FLOWS, C_PARSE_BASE, C_RX, C_TX, DataplaneDrop,
@@ -123,6 +123,8 @@ export class Dataplane {
     else flows.onUdpPacket(flow, now);
     if (tables.rsHasMac[rsId] === 0) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     const rsMac = tables.rsMacs[rsId];
+    // IPVS decrements the TTL in every forwarding method (__ip_vs_get_out_rt -> decrement_ttl).
+    if (decrementTtl(u8, dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
 
     switch (svc.spec.forward) {
       case FORWARD_DR:
@@ -130,8 +132,9 @@ export class Dataplane {
         return TX;
       case FORWARD_TUN: {
         this.ipId = (this.ipId + 1) & 0xffff;
+        // The outer header carries the (decremented) inner TTL, as IPVS's ipip_xmit does.
         const r = encapsulateIpip(u8, dv, p, port.frameSize, tables.snapshot.tunnelSource, flows.rsIp(flow),
-          DEFAULT_TTL, this.ipId, rsMac, port.mac, tables.snapshot.mtu, this.span);
+          p.ttl, this.ipId, rsMac, port.mac, tables.snapshot.mtu, this.span);
         if (r !== RewriteResult.OK) {
           return this.drop(r === RewriteResult.MTU_EXCEEDED ? DataplaneDrop.MTU_EXCEEDED : DataplaneDrop.NO_ROOM);
         }
@@ -164,6 +167,8 @@ export class Dataplane {
     if (flow < 0) return this.drop(DataplaneDrop.REPLY_NO_FLOW);
     if (proto === IPPROTO_TCP) flows.onTcpPacket(flow, false, p.tcpFlags, now);
     else flows.onUdpPacket(flow, now);
+    // Replies cross the director as routed packets: the TTL goes down by one.
+    if (decrementTtl(inside.u8, inside.dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
     rewriteNatReply(inside.u8, inside.dv, p, flows.vip(flow), flows.vport(flow));
     writeEthernetAddresses(inside.u8, descs[d], this.hops.views[this.flowHop[flow]], this.outside.port.mac);
     return TX_OTHER;
