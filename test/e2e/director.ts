@@ -8,7 +8,7 @@ import { labExec } from '../../src/lab/index.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const ULVS = join(REPO, 'bin/ulvs.js');
-export const HTTP_CLIENT = join(REPO, 'test/e2e/fixtures/http-client.mjs');
+export const HTTP_CLIENT = join(REPO, 'scripts/lab-http-client.mjs');
 
 export interface RunningDirector {
   process: ChildProcess;
@@ -54,7 +54,7 @@ export function startDirector(namespace: string, configFile: string, timeoutMs =
 
 export interface ClientResult { bodies: string[]; sockets: number }
 
-/** HTTP requests from inside a namespace (see fixtures/http-client.mjs for the modes). */
+/** HTTP requests from inside a namespace (see scripts/lab-http-client.mjs for the modes). */
 export async function httpFrom(namespace: string, url: string, count: number, mode: 'new' | 'keepalive' = 'new', pauseMs = 0): Promise<ClientResult> {
   const r = await labExec(namespace, [process.execPath, HTTP_CLIENT, url, String(count), mode, String(pauseMs)], { timeoutMs: 120_000 });
   if (r.code !== 0) throw new Error(`http client failed (${r.code}): ${r.stderr}`);
