@@ -1,0 +1,390 @@
+import t from 'tap';
+import fc from 'fast-check';
+import { FrameView, ParsedFrame, ParseResult, parseFrame } from '../../src/packet/parse.js';
+import {
+  FrameSpan, RewriteResult, REWRITE_RESULT_NAMES, buildIcmpFragNeeded, buildIcmpTimeExceeded, decrementTtl, encapsulateIpip,
+  rewriteForDirectRouting, rewriteForNat, rewriteNatReply, rewriteIcmpErrorForNat, IPIP_OVERHEAD, DEFAULT_MTU,
+} from '../../src/packet/rewrite.js';
+import { buildFrame, ipPacketOf, type FrameOptions } from '../../src/packet/build.js';
+import { ipToNumber, parseMac } from '../../src/packet/addr.js';
+import { ipv4HeaderChecksumValid, transportChecksumValid } from '../../src/packet/checksum.js';
+
+const CLIENT_MAC = '02:00:c6:12:00:01';
+const DIR_MAC = '02:00:c6:12:00:0a';
+const RS_MAC = '02:00:c6:12:00:0b';
+const CLIENT = '198.18.0.1';
+const DIR = '198.18.0.10';
+const VIP = '198.18.0.100';
+const RS = '198.18.0.11';
+const FRAME_SIZE = 2048;
+
+const toClient = { dstMac: DIR_MAC, srcMac: CLIENT_MAC };
+const toRs = { dstMac: RS_MAC, srcMac: DIR_MAC };
+const tcp = { srcPort: 40000, dstPort: 80, seq: 1000, ack: 2000, payload: 'GET / HTTP/1.1\r\n\r\n' };
+
+interface Slot { view: FrameView; parsed: ParsedFrame; offset: number }
+
+/** Put a frame in port-like memory (4 slots of FRAME_SIZE) at `offset` and parse it. */
+function load(frame: Uint8Array, offset = FRAME_SIZE + 256): Slot {
+  const memory = new Uint8Array(4 * FRAME_SIZE);
+  memory.set(frame, offset);
+  const view = new FrameView(memory);
+  const parsed = new ParsedFrame();
+  const r = parseFrame(view.u8, view.dv, offset, frame.length, parsed);
+  if (r !== ParseResult.OK) throw new Error(`fixture does not parse: ${r}`);
+  return { view, parsed, offset };
+}
+
+function bytesAt(slot: Slot, offset: number, length: number): Uint8Array {
+  return slot.view.u8.slice(offset, offset + length);
+}
+
+function hex(u8: Uint8Array): string {
+  return Buffer.from(u8).toString('hex');
+}
+
+interface RewriteFixture {
+  description: string;
+  input: Uint8Array;
+  apply: (s: Slot) => number;
+  expected: RewriteResult;
+  /** Expected output frame (null: the input must be left untouched). */
+  output: Uint8Array | null;
+}
+
+const fixtures: RewriteFixture[] = [
+  {
+    description: 'DR: MACs to the real server, TTL - 1, nothing else',
+    input: buildFrame({ ...toClient, ip: { src: CLIENT, dst: VIP, tos: 0x10 }, tcp, payload: tcp.payload }),
+    apply: (s) => {
+      const r = decrementTtl(s.view.u8, s.view.dv, s.parsed);
+      rewriteForDirectRouting(s.view.u8, s.offset, parseMac(RS_MAC), parseMac(DIR_MAC));
+      return r;
+    },
+    expected: RewriteResult.OK,
+    output: buildFrame({ ...toRs, ip: { src: CLIENT, dst: VIP, tos: 0x10, ttl: 63 }, tcp, payload: tcp.payload }),
+  },
+  {
+    description: 'DR keeps a VLAN tag',
+    input: buildFrame({ ...toClient, vlanId: 12, ip: { src: CLIENT, dst: VIP }, udp: { srcPort: 5353, dstPort: 53 }, payload: 'q' }),
+    apply: (s) => { const r = decrementTtl(s.view.u8, s.view.dv, s.parsed); rewriteForDirectRouting(s.view.u8, s.offset, parseMac(RS_MAC), parseMac(DIR_MAC)); return r; },
+    expected: RewriteResult.OK,
+    output: buildFrame({ ...toRs, vlanId: 12, ip: { src: CLIENT, dst: VIP, ttl: 63 }, udp: { srcPort: 5353, dstPort: 53 }, payload: 'q' }),
+  },
+  {
+    description: 'TTL 1 expires (frame untouched)',
+    input: buildFrame({ ip: { src: CLIENT, dst: VIP, ttl: 1 }, tcp }),
+    apply: (s) => decrementTtl(s.view.u8, s.view.dv, s.parsed),
+    expected: RewriteResult.TTL_EXPIRED, output: null,
+  },
+  {
+    description: 'TTL 0 expires',
+    input: buildFrame({ ip: { src: CLIENT, dst: VIP, ttl: 0 }, tcp }),
+    apply: (s) => decrementTtl(s.view.u8, s.view.dv, s.parsed),
+    expected: RewriteResult.TTL_EXPIRED, output: null,
+  },
+  {
+    description: 'NAT forward TCP: VIP:80 -> RS:8080',
+    input: buildFrame({ ip: { src: CLIENT, dst: VIP }, tcp, payload: tcp.payload }),
+    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, ipToNumber(RS), 8080),
+    expected: RewriteResult.OK,
+    output: buildFrame({ ip: { src: CLIENT, dst: RS }, tcp: { ...tcp, dstPort: 8080 }, payload: tcp.payload }),
+  },
+  {
+    description: 'NAT forward TCP with IP options and VLAN',
+    input: buildFrame({ vlanId: 3, ip: { src: CLIENT, dst: VIP, options: new Uint8Array([0x94, 4, 0, 0]) }, tcp }),
+    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, ipToNumber(RS), 80),
+    expected: RewriteResult.OK,
+    output: buildFrame({ vlanId: 3, ip: { src: CLIENT, dst: RS, options: new Uint8Array([0x94, 4, 0, 0]) }, tcp }),
+  },
+  {
+    description: 'NAT forward UDP with checksum',
+    input: buildFrame({ ip: { src: CLIENT, dst: VIP }, udp: { srcPort: 5353, dstPort: 53 }, payload: 'query' }),
+    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, ipToNumber(RS), 5300),
+    expected: RewriteResult.OK,
+    output: buildFrame({ ip: { src: CLIENT, dst: RS }, udp: { srcPort: 5353, dstPort: 5300 }, payload: 'query' }),
+  },
+  {
+    description: 'NAT forward UDP with zero checksum keeps it zero',
+    input: buildFrame({ ip: { src: CLIENT, dst: VIP }, udp: { srcPort: 5353, dstPort: 53, checksum: 'none' }, payload: 'query' }),
+    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, ipToNumber(RS), 5300),
+    expected: RewriteResult.OK,
+    output: buildFrame({ ip: { src: CLIENT, dst: RS }, udp: { srcPort: 5353, dstPort: 5300, checksum: 'none' }, payload: 'query' }),
+  },
+  {
+    description: 'NAT reply TCP: RS:8080 -> VIP:80 as source',
+    input: buildFrame({ ip: { src: RS, dst: CLIENT }, tcp: { srcPort: 8080, dstPort: 40000, ack: 1 }, payload: 'HTTP/1.1 200 OK\r\n' }),
+    apply: (s) => rewriteNatReply(s.view.u8, s.view.dv, s.parsed, ipToNumber(VIP), 80),
+    expected: RewriteResult.OK,
+    output: buildFrame({ ip: { src: VIP, dst: CLIENT }, tcp: { srcPort: 80, dstPort: 40000, ack: 1 }, payload: 'HTTP/1.1 200 OK\r\n' }),
+  },
+  {
+    description: 'NAT reply UDP zero checksum',
+    input: buildFrame({ ip: { src: RS, dst: CLIENT }, udp: { srcPort: 5300, dstPort: 5353, checksum: 'none' } }),
+    apply: (s) => rewriteNatReply(s.view.u8, s.view.dv, s.parsed, ipToNumber(VIP), 53),
+    expected: RewriteResult.OK,
+    output: buildFrame({ ip: { src: VIP, dst: CLIENT }, udp: { srcPort: 53, dstPort: 5353, checksum: 'none' } }),
+  },
+  {
+    description: 'NAT refuses ICMP (frame untouched)',
+    input: buildFrame({ ip: { src: CLIENT, dst: VIP }, icmp: { type: 8, rest: 1 } }),
+    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, ipToNumber(RS), 80),
+    expected: RewriteResult.UNSUPPORTED_PROTOCOL, output: null,
+  },
+];
+
+t.test('rewrite fixtures (DR, TTL, NAT forward and reply)', async (t) => {
+  for (const f of fixtures) {
+    const s = load(f.input);
+    const r = f.apply(s);
+    t.equal(REWRITE_RESULT_NAMES[r], REWRITE_RESULT_NAMES[f.expected], f.description);
+    const out = f.output ?? f.input;
+    t.equal(hex(bytesAt(s, s.offset, out.length)), hex(out), `${f.description}: output bytes`);
+  }
+});
+
+t.test('rewriteForNat keeps parsed in step', async (t) => {
+  const s = load(buildFrame({ ip: { src: CLIENT, dst: VIP }, tcp }));
+  rewriteForNat(s.view.u8, s.view.dv, s.parsed, ipToNumber(RS), 8080);
+  t.equal(s.parsed.dstIp, ipToNumber(RS));
+  t.equal(s.parsed.dstPort, 8080);
+  rewriteNatReply(s.view.u8, s.view.dv, s.parsed, ipToNumber(VIP), 81);
+  t.equal(s.parsed.srcIp, ipToNumber(VIP));
+  t.equal(s.parsed.srcPort, 81);
+});
+
+// ---- IPIP ----
+
+const inner = { ...toClient, ip: { src: CLIENT, dst: VIP, tos: 0x28, ttl: 64 }, tcp, payload: tcp.payload } satisfies FrameOptions;
+
+function expectedIpip(input: Uint8Array, options: { vlanId?: number; df?: boolean; id: number; ttl: number }): Uint8Array {
+  const innerPacket = ipPacketOf(input);
+  return buildFrame({ ...toRs, vlanId: options.vlanId, ip: { src: DIR, dst: RS, protocol: 4, tos: innerPacket[1], ttl: options.ttl, id: options.id, df: options.df ?? true }, l4: innerPacket });
+}
+
+function encap(s: Slot, span: FrameSpan, mtu = DEFAULT_MTU, frameSize = FRAME_SIZE, id = 0x4242): number {
+  return encapsulateIpip(s.view.u8, s.view.dv, s.parsed, frameSize, ipToNumber(DIR), ipToNumber(RS), s.parsed.ttl, id,
+    parseMac(RS_MAC), parseMac(DIR_MAC), mtu, span);
+}
+
+t.test('IPIP with headroom: Ethernet header moves back 20 bytes', async (t) => {
+  const input = buildFrame(inner);
+  const s = load(input, FRAME_SIZE + 256);
+  const span = new FrameSpan();
+  t.equal(decrementTtl(s.view.u8, s.view.dv, s.parsed), RewriteResult.OK);
+  const decremented = bytesAt(s, s.offset, input.length);
+  t.equal(encap(s, span), RewriteResult.OK);
+  t.equal(span.offset, FRAME_SIZE + 256 - IPIP_OVERHEAD);
+  t.equal(span.length, input.length + IPIP_OVERHEAD);
+  t.equal(hex(bytesAt(s, span.offset, span.length)), hex(expectedIpip(decremented, { id: 0x4242, ttl: 63 })));
+  const reparsed = new ParsedFrame();
+  t.equal(parseFrame(s.view.u8, s.view.dv, span.offset, span.length, reparsed), ParseResult.UNSUPPORTED_PROTOCOL, 'outer is protocol 4');
+  t.equal(reparsed.protocol, 4);
+  t.ok(ipv4HeaderChecksumValid(s.view.u8, reparsed.l3Offset, 20));
+  t.equal(reparsed.tos, 0x28, 'TOS copied from the inner header');
+  t.ok(reparsed.dontFragment, 'DF copied');
+});
+
+t.test('IPIP without headroom: inner packet shifts forward within the slot', async (t) => {
+  for (const offset of [FRAME_SIZE, FRAME_SIZE + 19, 0]) {
+    const input = buildFrame(inner);
+    const s = load(input, offset);
+    const span = new FrameSpan();
+    t.equal(encap(s, span), RewriteResult.OK, `offset ${offset}`);
+    t.equal(span.offset, offset);
+    t.equal(hex(bytesAt(s, span.offset, span.length)), hex(expectedIpip(input, { id: 0x4242, ttl: 64 })));
+  }
+});
+
+t.test('IPIP: VLAN kept, DF not set copied as 0, Ethernet padding dropped', async (t) => {
+  const input = buildFrame({ ...inner, vlanId: 100, ip: { ...inner.ip, df: false }, udp: { srcPort: 1, dstPort: 53 }, tcp: undefined, payload: undefined, padTo: 60 });
+  t.equal(input.length, 60);
+  for (const offset of [FRAME_SIZE + 100, FRAME_SIZE]) {
+    const s = load(input, offset);
+    const span = new FrameSpan();
+    t.equal(encap(s, span, DEFAULT_MTU, FRAME_SIZE, 0x1ffff), RewriteResult.OK);
+    t.equal(span.length, 18 + 20 + 28, 'padding not carried');
+    t.equal(hex(bytesAt(s, span.offset, span.length)), hex(expectedIpip(input, { vlanId: 100, df: false, id: 0xffff, ttl: 64 })));
+  }
+});
+
+t.test('IPIP refuses: MTU exceeded, no room in the slot', async (t) => {
+  const big = buildFrame({ ...inner, payload: new Uint8Array(1500 - 40) });
+  t.equal(ipPacketOf(big).length, 1500);
+  const s = load(big, FRAME_SIZE + 256);
+  const span = new FrameSpan();
+  const before = hex(bytesAt(s, 0, 4 * FRAME_SIZE));
+  t.equal(encap(s, span), RewriteResult.MTU_EXCEEDED);
+  t.equal(hex(bytesAt(s, 0, 4 * FRAME_SIZE)), before, 'refused frame untouched');
+  t.equal(encap(s, span, 1520), RewriteResult.OK, 'fits a 1520 MTU');
+  // No headroom (frame at a slot start): 1514 + 20 = 1534 bytes must fit in the slot.
+  const s3 = load(big, 1536 * 2);
+  t.equal(encap(s3, span, 9000, 1536), RewriteResult.OK, '1534 bytes fit a 1536-byte slot');
+  const s4 = load(big, 1524 * 2);
+  const untouched = hex(bytesAt(s4, 0, 4 * FRAME_SIZE));
+  t.equal(encap(s4, span, 9000, 1524), RewriteResult.NO_ROOM, '1534 bytes do not fit a 1524-byte slot');
+  t.equal(hex(bytesAt(s4, 0, 4 * FRAME_SIZE)), untouched, 'refused frame untouched');
+});
+
+t.test('ICMP frag needed built in place', async (t) => {
+  const big = buildFrame({ ...inner, payload: new Uint8Array(1500 - 40) });
+  const s = load(big);
+  const original = ipPacketOf(big);
+  const length = buildIcmpFragNeeded(s.view.u8, s.view.dv, s.parsed, FRAME_SIZE, 1480, ipToNumber(DIR), 7);
+  const expected = buildFrame({ dstMac: CLIENT_MAC, srcMac: DIR_MAC, ip: { src: DIR, dst: CLIENT, tos: 0xc0, id: 7, df: false, ttl: 64 },
+    icmp: { type: 3, code: 4, rest: 1480 }, payload: original.slice(0, 28) });
+  t.equal(length, expected.length);
+  t.equal(hex(bytesAt(s, s.offset, length)), hex(expected));
+  const p = new ParsedFrame();
+  t.equal(parseFrame(s.view.u8, s.view.dv, s.offset, length, p), ParseResult.OK);
+  t.equal(p.icmpInnerSrcPort, 40000);
+  t.equal(p.icmpInnerDstIp, ipToNumber(VIP));
+});
+
+// ---- properties ----
+
+const u32 = fc.integer({ min: 0, max: 0xffffffff });
+const port = fc.integer({ min: 0, max: 0xffff });
+const randomPacket = fc.record({
+  src: u32, dst: u32, srcPort: port, dstPort: port,
+  ttl: fc.integer({ min: 2, max: 255 }), tos: fc.integer({ min: 0, max: 255 }), id: port, df: fc.boolean(),
+  kind: fc.constantFrom('tcp', 'udp', 'udp-nocsum'),
+  payload: fc.uint8Array({ maxLength: 64 }),
+  ipOptions: fc.option(fc.uint8Array({ minLength: 1, maxLength: 40 }), { nil: undefined }),
+  vlanId: fc.option(fc.integer({ min: 0, max: 4095 }), { nil: undefined }),
+  seq: u32, flags: fc.integer({ min: 0, max: 255 }),
+});
+type RandomPacket = typeof randomPacket extends fc.Arbitrary<infer T> ? T : never;
+
+function frameOf(p: RandomPacket, override: Partial<Pick<RandomPacket, 'src' | 'dst' | 'srcPort' | 'dstPort' | 'ttl'>> = {}): Uint8Array {
+  const q = { ...p, ...override };
+  const l4 = q.kind === 'tcp'
+    ? { tcp: { srcPort: q.srcPort, dstPort: q.dstPort, seq: q.seq, flags: q.flags } }
+    : { udp: { srcPort: q.srcPort, dstPort: q.dstPort, checksum: q.kind === 'udp-nocsum' ? 'none' as const : undefined } };
+  return buildFrame({ vlanId: q.vlanId, ip: { src: q.src, dst: q.dst, ttl: q.ttl, tos: q.tos, id: q.id, df: q.df, options: q.ipOptions }, ...l4, payload: q.payload });
+}
+
+t.test('NAT forward equals a full rebuild with the new destination, byte for byte (property)', async () => {
+  fc.assert(fc.property(randomPacket, u32, port, (p, newIp, newPort) => {
+    const s = load(frameOf(p));
+    if (rewriteForNat(s.view.u8, s.view.dv, s.parsed, newIp, newPort) !== RewriteResult.OK) return false;
+    const want = frameOf(p, { dst: newIp, dstPort: newPort });
+    return hex(bytesAt(s, s.offset, want.length)) === hex(want);
+  }), { numRuns: 3000 });
+});
+
+t.test('NAT reply and TTL decrement equal a full rebuild (property)', async () => {
+  fc.assert(fc.property(randomPacket, u32, port, (p, newIp, newPort) => {
+    const s = load(frameOf(p));
+    if (decrementTtl(s.view.u8, s.view.dv, s.parsed) !== RewriteResult.OK) return false;
+    if (rewriteNatReply(s.view.u8, s.view.dv, s.parsed, newIp, newPort) !== RewriteResult.OK) return false;
+    const want = frameOf(p, { src: newIp, srcPort: newPort, ttl: p.ttl - 1 });
+    return hex(bytesAt(s, s.offset, want.length)) === hex(want);
+  }), { numRuns: 3000 });
+});
+
+t.test('NAT rewrite then the reverse rewrite restores the original bytes (property)', async () => {
+  fc.assert(fc.property(randomPacket, u32, port, u32, port, (p, dstIp, dstPort, srcIp, srcPort) => {
+    const original = frameOf(p);
+    const s = load(original);
+    rewriteForNat(s.view.u8, s.view.dv, s.parsed, dstIp, dstPort);
+    rewriteNatReply(s.view.u8, s.view.dv, s.parsed, srcIp, srcPort);
+    rewriteNatReply(s.view.u8, s.view.dv, s.parsed, p.src, p.srcPort);
+    rewriteForNat(s.view.u8, s.view.dv, s.parsed, p.dst, p.dstPort);
+    return hex(bytesAt(s, s.offset, original.length)) === hex(original);
+  }), { numRuns: 3000 });
+});
+
+t.test('NAT output verifies with full checksum recomputation (property)', async () => {
+  fc.assert(fc.property(randomPacket, u32, port, (p, newIp, newPort) => {
+    const s = load(frameOf(p));
+    rewriteForNat(s.view.u8, s.view.dv, s.parsed, newIp, newPort);
+    const { u8 } = s.view;
+    const q = s.parsed;
+    return ipv4HeaderChecksumValid(u8, q.l3Offset, q.ipHeaderLength)
+      && transportChecksumValid(u8, q.l4Offset, q.l4Length, q.srcIp, newIp, q.protocol);
+  }), { numRuns: 2000 });
+});
+
+t.test('IPIP at any offset in a slot equals the reference encapsulation (property)', async () => {
+  fc.assert(fc.property(randomPacket, fc.nat({ max: 400 }), port, (p, headroom, id) => {
+    const input = frameOf(p);
+    const s = load(input, FRAME_SIZE + headroom);
+    const span = new FrameSpan();
+    if (encap(s, span, DEFAULT_MTU, FRAME_SIZE, id) !== RewriteResult.OK) return false;
+    const want = expectedIpip(input, { vlanId: p.vlanId, df: p.df, id, ttl: p.ttl });
+    return span.offset === (headroom >= 20 ? FRAME_SIZE + headroom - 20 : FRAME_SIZE + headroom)
+      && hex(bytesAt(s, span.offset, span.length)) === hex(want);
+  }), { numRuns: 1000 });
+});
+
+t.test('NAT onto a UDP checksum that computes to 0 sends 0xFFFF, as a full rebuild does', async (t) => {
+  const base = { src: CLIENT, dst: VIP };
+  const udpFrame = (dst: string, dstPort: number) => buildFrame({ ip: { ...base, dst }, udp: { srcPort: 5353, dstPort }, payload: 'zero?' });
+  let found = -1;
+  for (let candidate = 0; candidate <= 0xffff && found < 0; candidate++) {
+    const f = udpFrame(RS, candidate);
+    if (f[34 + 6] === 0xff && f[34 + 7] === 0xff) found = candidate;
+  }
+  t.ok(found >= 0, 'some port makes the checksum compute to 0');
+  const s = load(udpFrame(VIP, 53));
+  t.equal(rewriteForNat(s.view.u8, s.view.dv, s.parsed, ipToNumber(RS), found), RewriteResult.OK);
+  const want = udpFrame(RS, found);
+  t.equal(hex(bytesAt(s, s.offset, want.length)), hex(want));
+});
+
+t.test('ICMP errors about NAT connections are translated both ways (ip_vs_nat_icmp)', async (t) => {
+  const router = '198.18.0.254';
+  // A client-side router says a reply from VIP:80 was too big: it must reach the real server.
+  const replyToClient = (src: string, srcPort: number) => ipPacketOf(buildFrame({ ip: { src, dst: CLIENT }, tcp: { srcPort, dstPort: 40000, ack: 1 }, payload: 'x'.repeat(40) }));
+  const toRsInput = buildFrame({ ip: { src: router, dst: VIP }, icmp: { type: 3, code: 4, rest: 1400 }, payload: replyToClient(VIP, 80).slice(0, 28) });
+  const s = load(toRsInput);
+  t.equal(rewriteIcmpErrorForNat(s.view.u8, s.view.dv, s.parsed, true, ipToNumber(RS), 8080), RewriteResult.OK);
+  // The quote holds 8 bytes of TCP (ports, sequence): no TCP checksum in it.
+  const wantToRs = buildFrame({ ip: { src: router, dst: RS }, icmp: { type: 3, code: 4, rest: 1400 }, payload: replyToClient(RS, 8080).slice(0, 28) });
+  t.equal(hex(bytesAt(s, s.offset, wantToRs.length)), hex(wantToRs));
+  t.equal(s.parsed.icmpInnerSrcPort, 8080);
+
+  // The real server says port unreachable for a UDP datagram it got from the client (as RS:5300).
+  const request = (dst: string, dstPort: number) => ipPacketOf(buildFrame({ ip: { src: CLIENT, dst }, udp: { srcPort: 40500, dstPort }, payload: 'q' }));
+  const fromRs = buildFrame({ ip: { src: RS, dst: CLIENT, df: false }, icmp: { type: 3, code: 3 }, payload: request(RS, 5300) });
+  const r = load(fromRs);
+  t.equal(rewriteIcmpErrorForNat(r.view.u8, r.view.dv, r.parsed, false, ipToNumber(VIP), 53), RewriteResult.OK);
+  const inner = request(RS, 5300);
+  // Only the quoted destination address/port and the quoted IP checksum change; the quoted UDP checksum stays stale.
+  const innerWant = request(VIP, 53);
+  innerWant.set(inner.subarray(26, 28), 26);
+  const wantFromRs = buildFrame({ ip: { src: VIP, dst: CLIENT, df: false }, icmp: { type: 3, code: 3 }, payload: innerWant });
+  t.equal(hex(bytesAt(r, r.offset, wantFromRs.length)), hex(wantFromRs));
+  t.ok(ipv4HeaderChecksumValid(r.view.u8, r.parsed.l3Offset, 20));
+
+  const echo = load(buildFrame({ ip: { src: CLIENT, dst: VIP }, icmp: { type: 8 } }));
+  t.equal(rewriteIcmpErrorForNat(echo.view.u8, echo.view.dv, echo.parsed, true, ipToNumber(RS), 1), RewriteResult.UNSUPPORTED_PROTOCOL);
+  const tcpFrame = load(buildFrame({ ip: { src: CLIENT, dst: VIP }, tcp }));
+  t.equal(rewriteIcmpErrorForNat(tcpFrame.view.u8, tcpFrame.view.dv, tcpFrame.parsed, true, ipToNumber(RS), 1), RewriteResult.UNSUPPORTED_PROTOCOL);
+});
+
+t.test('ICMP time exceeded for a small packet grows the frame within its slot', async (t) => {
+  const syn = buildFrame({ ...toClient, vlanId: 4, ip: { src: CLIENT, dst: VIP, ttl: 1 }, tcp: { srcPort: 40000, dstPort: 80 } });
+  const s = load(syn);
+  t.equal(decrementTtl(s.view.u8, s.view.dv, s.parsed), RewriteResult.TTL_EXPIRED);
+  const original = ipPacketOf(syn);
+  const length = buildIcmpTimeExceeded(s.view.u8, s.view.dv, s.parsed, FRAME_SIZE, ipToNumber(DIR), 9);
+  const expected = buildFrame({ dstMac: CLIENT_MAC, srcMac: DIR_MAC, vlanId: 4, ip: { src: DIR, dst: CLIENT, tos: 0xc0, id: 9, df: false },
+    icmp: { type: 11, code: 0 }, payload: original.slice(0, 28) });
+  t.equal(length, expected.length);
+  t.ok(length > syn.length, 'reply is longer than the 58-byte SYN frame');
+  t.equal(hex(bytesAt(s, s.offset, length)), hex(expected));
+
+  // No room: the frame sits at the very end of its slot.
+  const tight = load(syn, FRAME_SIZE * 2 - syn.length);
+  const before = hex(bytesAt(tight, 0, 4 * FRAME_SIZE));
+  t.equal(buildIcmpTimeExceeded(tight.view.u8, tight.view.dv, tight.parsed, FRAME_SIZE, ipToNumber(DIR), 9), 0);
+  t.equal(hex(bytesAt(tight, 0, 4 * FRAME_SIZE)), before, 'untouched');
+
+  // Never an error about an error; echo requests may get one.
+  const err = load(buildFrame({ ip: { src: CLIENT, dst: VIP, ttl: 1 }, icmp: { type: 3, code: 3 }, payload: original.slice(0, 28) }));
+  t.equal(buildIcmpTimeExceeded(err.view.u8, err.view.dv, err.parsed, FRAME_SIZE, ipToNumber(DIR), 9), 0);
+  const echo = load(buildFrame({ ip: { src: CLIENT, dst: VIP, ttl: 1 }, icmp: { type: 8, rest: 0x10001 } }));
+  t.ok(buildIcmpTimeExceeded(echo.view.u8, echo.view.dv, echo.parsed, FRAME_SIZE, ipToNumber(DIR), 9) > 0);
+});
