@@ -1,0 +1,5 @@
+// Public face of the lab: topology data, create/destroy, the real servers' HTTP service.
+export * from './topology.js';
+export { createLab, destroyLab, labStatus, listLabPrefixes, type CreateLabOptions, type DestroyLabOptions, type LabStatus, type LabNodeStatus } from './lab.js';
+export { startServer, stopServer, runningServerPid, namespaceExists, pidfilePath, LAB_RUN_DIR, LAB_SERVER_PORT, type ServerOptions } from './servers.js';
+export { LabCommandError, labExec, type ExecResult } from './shell.js';

@@ -1,0 +1,225 @@
+// Builds and tears down the lab's namespaces by shelling out to ip/ethtool/sysctl.
+// Nothing is created in the root namespace: veths are created inside the switch namespace
+// with their peer sent straight into the node's namespace.
+import { readdirSync, rmSync } from 'node:fs';
+import { ipBatch, run, runInNamespace } from './shell.js';
+import {
+  DEFAULT_PREFIX,
+  LAB_VIP,
+  REAL_SERVER_NAMES,
+  labNamespaceNames,
+  isValidPrefix,
+  labTopology,
+  type LabNode,
+  type LabTopology,
+  type NodeShortName,
+} from './topology.js';
+import {
+  logfilePath,
+  namespaceExists,
+  pidfilePath,
+  runningServerPid,
+  startServer,
+  stopServerInNamespace,
+  terminate,
+} from './servers.js';
+
+const KILL_GRACE_MS = 1_000;
+
+export interface CreateLabOptions {
+  prefix?: string;
+  nat?: boolean;
+  /** Start the HTTP servers on rs1..rs3 (default true). */
+  servers?: boolean;
+}
+
+export interface DestroyLabOptions {
+  prefix?: string;
+}
+
+// Set before any interface exists so that eth0/eth1 inherit them from "default":
+// no IPv6 chatter (RS/DAD) on the wire for captures and AF_XDP tests, and no reverse-path
+// filtering in the way of DR/NAT/IPIP paths.
+const NAMESPACE_SYSCTLS = [
+  'net.ipv6.conf.all.disable_ipv6=1',
+  'net.ipv6.conf.default.disable_ipv6=1',
+  'net.ipv4.conf.all.rp_filter=0',
+  'net.ipv4.conf.default.rp_filter=0',
+];
+
+/** Builds the lab from scratch (an existing lab with this prefix is destroyed first). */
+export async function createLab(options: CreateLabOptions = {}): Promise<LabTopology> {
+  const topology = labTopology({ prefix: options.prefix ?? DEFAULT_PREFIX, nat: options.nat ?? false });
+  await destroyLab({ prefix: topology.prefix });
+  try {
+    await Promise.all(topology.namespaces.map(addNamespace));
+    await Promise.all(
+      topology.namespaces.map((ns) =>
+        runInNamespace(ns, `ip link set lo up\nsysctl -q -w ${NAMESPACE_SYSCTLS.join(' ')}`),
+      ),
+    );
+    await buildSwitch(topology);
+    const nodes = Object.values(topology.nodes);
+    await Promise.all(nodes.map((node) => runInNamespace(node.name, nodeScript(node, topology.nat))));
+    if (options.servers ?? true) {
+      await Promise.all(REAL_SERVER_NAMES.map((rs) => startServer(topology.nodes[rs].name)));
+    }
+  } catch (error) {
+    await destroyLab({ prefix: topology.prefix }).catch(() => undefined);
+    throw error;
+  }
+  return topology;
+}
+
+// The first `ip netns add` on a machine also sets up the /run/netns mount; parallel first
+// calls (tap runs test files at once) can trip over each other, so retry once.
+async function addNamespace(namespace: string): Promise<void> {
+  try {
+    await run('ip', ['netns', 'add', namespace]);
+  } catch {
+    if (namespaceExists(namespace)) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (!namespaceExists(namespace)) await run('ip', ['netns', 'add', namespace]);
+  }
+}
+
+async function buildSwitch(topology: LabTopology): Promise<void> {
+  const bridges = topology.nat ? ['br0', 'br1'] : ['br0'];
+  const lines: string[] = [];
+  for (const [i, br] of bridges.entries()) {
+    // No STP and no multicast snooping: ports forward at once and VRRP multicast is flooded.
+    lines.push(`link add ${br} address 02:18:fe:0${i}:00:00 type bridge stp_state 0 forward_delay 0 mcast_snooping 0`);
+  }
+  const ports: string[] = [];
+  for (const node of Object.values(topology.nodes)) {
+    for (const ifc of node.interfaces) {
+      lines.push(
+        `link add ${ifc.switchPort} address ${ifc.switchPortMac} type veth peer name ${ifc.name} address ${ifc.mac} netns ${node.name}`,
+      );
+      lines.push(`link set ${ifc.switchPort} master ${ifc.bridge}`);
+      ports.push(ifc.switchPort);
+    }
+  }
+  for (const name of [...bridges, ...ports]) lines.push(`link set ${name} up`);
+  await ipBatch(topology.switchNamespace, lines);
+  await runInNamespace(topology.switchNamespace, ports.map(txChecksumOff).join('\n'));
+}
+
+// Frames that went through AF_XDP otherwise keep CHECKSUM_PARTIAL and arrive with bad checksums.
+function txChecksumOff(ifname: string): string {
+  return `ethtool -K ${ifname} tx off >/dev/null`;
+}
+
+/** Shell script run inside a node's namespace once its interfaces exist. */
+export function nodeScript(node: LabNode, nat: boolean): string {
+  const lines: string[] = [];
+  for (const ifc of node.interfaces) {
+    lines.push(`ip addr add ${ifc.ip}/${ifc.prefixLength} dev ${ifc.name}`);
+    lines.push(`ip link set ${ifc.name} up`);
+    lines.push(txChecksumOff(ifc.name));
+  }
+  if (node.role === 'real') {
+    // DR: the real server owns the VIP but must neither answer nor announce ARP for it.
+    lines.push(`ip addr add ${LAB_VIP}/32 dev lo`);
+    const arp = ['all', 'eth0'].flatMap((dev) => [
+      `net.ipv4.conf.${dev}.arp_ignore=1`,
+      `net.ipv4.conf.${dev}.arp_announce=2`,
+    ]);
+    lines.push(`sysctl -q -w ${arp.join(' ')}`);
+  }
+  if (node.gateway !== undefined) {
+    // The gateway is not up yet (the active director adds it): onlink skips the reachability check.
+    lines.push(`ip route add default via ${node.gateway} dev eth0 onlink`);
+  }
+  if (nat && node.role === 'director') lines.push('sysctl -q -w net.ipv4.ip_forward=1');
+  return lines.join('\n');
+}
+
+/**
+ * Removes everything a lab with this prefix made: its servers, every process still inside its
+ * namespaces (directors, keepalived, ...), and the namespaces, which takes the veths and
+ * bridges with them. Idempotent, and works after a crash (finds things by name).
+ */
+export async function destroyLab(options: DestroyLabOptions = {}): Promise<void> {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const names = labNamespaceNames(prefix);
+  const existing = names.filter(namespaceExists);
+  await Promise.all(names.map((ns) => stopServerInNamespace(ns)));
+  const pids = (await Promise.all(existing.map(namespacePids))).flat();
+  await Promise.all(pids.map((pid) => terminate(pid, KILL_GRACE_MS)));
+  if (existing.length > 0) {
+    // If the batch stops half-way, delete what is left one by one to report the real culprit.
+    await ipBatch(undefined, existing.map((ns) => `netns del ${ns}`)).catch(async () => {
+      for (const ns of existing.filter(namespaceExists)) await run('ip', ['netns', 'del', ns]);
+    });
+  }
+  for (const ns of names) {
+    rmSync(pidfilePath(ns), { force: true });
+    rmSync(logfilePath(ns), { force: true });
+  }
+}
+
+async function namespacePids(namespace: string): Promise<number[]> {
+  try {
+    const { stdout } = await run('ip', ['netns', 'pids', namespace]);
+    return stdout
+      .split(/\s+/)
+      .filter((s) => s !== '')
+      .map(Number)
+      .filter((pid) => Number.isInteger(pid) && pid > 0 && pid !== process.pid);
+  } catch {
+    return [];
+  }
+}
+
+export interface LabNodeStatus {
+  short: NodeShortName | 'switch';
+  namespace: string;
+  present: boolean;
+  /** Pid of the lab HTTP server in this namespace, if running. */
+  serverPid?: number;
+}
+
+export interface LabStatus {
+  prefix: string;
+  /** All namespaces present. */
+  up: boolean;
+  /** Some but not all namespaces present (a crashed create: run down, then up). */
+  partial: boolean;
+  nat: boolean;
+  nodes: LabNodeStatus[];
+}
+
+export async function labStatus(options: DestroyLabOptions = {}): Promise<LabStatus> {
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  const topology = labTopology({ prefix });
+  const shorts = [...Object.keys(topology.nodes), 'switch'] as (NodeShortName | 'switch')[];
+  const nodes = shorts.map((short): LabNodeStatus => {
+    const namespace = prefix + short;
+    const status: LabNodeStatus = { short, namespace, present: namespaceExists(namespace) };
+    const pid = runningServerPid(namespace);
+    return pid === undefined ? status : { ...status, serverPid: pid };
+  });
+  const present = nodes.filter((n) => n.present).length;
+  let nat = false;
+  if (namespaceExists(topology.switchNamespace)) {
+    const { stdout } = await run('ip', ['-n', topology.switchNamespace, '-o', 'link', 'show']);
+    nat = /^\d+: br1[:@]/m.test(stdout);
+  }
+  return { prefix, up: present === nodes.length, partial: present > 0 && present < nodes.length, nat, nodes };
+}
+
+/** Prefixes of the labs present on this machine (found by their switch namespace). */
+export function listLabPrefixes(): string[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/run/netns');
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((ns) => ns.endsWith('switch') && ns.length > 'switch'.length)
+    .map((ns) => ns.slice(0, -'switch'.length))
+    .filter(isValidPrefix)
+    .sort();
+}
