@@ -102,8 +102,14 @@ async function buildSwitch(topology: LabTopology): Promise<void> {
   }
   for (const name of [...bridges, ...ports]) lines.push(`link set ${name} up`);
   await ipBatch(topology.switchNamespace, lines);
-  await runInNamespace(topology.switchNamespace, ports.map(txChecksumOff).join('\n'));
+  await runInNamespace(topology.switchNamespace, [...ports.map(txChecksumOff), BRIDGE_NETFILTER_OFF].join('\n'));
 }
+
+// A switch passes frames as they are. With br_netfilter loaded, bridged IPv4 goes through
+// netfilter, which drops malformed headers before they reach a director (garbage-frame tests
+// need them to arrive) and runs conntrack on every lab packet.
+const BRIDGE_NETFILTER_OFF =
+  'for k in iptables ip6tables arptables; do f=/proc/sys/net/bridge/bridge-nf-call-$k; [ -w "$f" ] && echo 0 > "$f"; done; true';
 
 // Frames that went through AF_XDP otherwise keep CHECKSUM_PARTIAL and arrive with bad checksums.
 function txChecksumOff(ifname: string): string {
