@@ -1,0 +1,91 @@
+/**
+ * From the normalized config (src/config normalizeConfig) to what HealthManager takes.
+ * Typed structurally, so this room depends on the shape of the config, not on its module.
+ */
+import type { CheckerType } from './types.js';
+import type { CheckDefinition, ServiceDefinition } from './manager.js';
+
+export interface PlanRealServer {
+  ip: string;
+  port: number;
+  weight?: number;
+  notify_up?: string;
+  notify_down?: string;
+  /** The normalized checker block (`type` + keepalived keys with timing resolved), or null. */
+  check: ({ type: CheckerType } & Record<string, unknown>) | null;
+}
+
+export interface PlanVirtualServer {
+  vip?: string;
+  port?: number;
+  group?: string;
+  protocol?: string;
+  delay_loop?: number;
+  quorum?: number;
+  hysteresis?: number;
+  quorum_up?: string;
+  quorum_down?: string;
+  sorry_server?: { ip: string; port: number };
+  real_servers: PlanRealServer[];
+}
+
+export interface HealthPlan {
+  checks: CheckDefinition[];
+  services: ServiceDefinition[];
+}
+
+/** How ulvs names a virtual service unless the caller says otherwise: "198.18.0.100:80/TCP". */
+export function defaultServiceId(vs: PlanVirtualServer, index: number): string {
+  const proto = vs.protocol ?? 'TCP';
+  if (vs.group) return `group:${vs.group}/${proto}`;
+  if (vs.vip) return `${vs.vip}:${vs.port ?? 0}/${proto}`;
+  return `vs#${index}`;
+}
+
+export const realServerKey = (rs: { ip: string; port: number }): string => `${rs.ip}:${rs.port}`;
+
+export function healthPlan(
+  config: { virtual_servers: PlanVirtualServer[]; track_files?: Record<string, { file: string; weight?: number; reverse?: boolean }> },
+  serviceId: (vs: PlanVirtualServer, index: number) => string = defaultServiceId,
+): HealthPlan {
+  const checks: CheckDefinition[] = [];
+  const services: ServiceDefinition[] = [];
+  config.virtual_servers.forEach((vs, i) => {
+    const id = serviceId(vs, i);
+    const unchecked: Array<{ rsKey: string; weight?: number }> = [];
+    for (const rs of vs.real_servers) {
+      if (!rs.check) { unchecked.push({ rsKey: realServerKey(rs), weight: rs.weight }); continue; }
+      const { type, ...params } = rs.check;
+      if (type === 'file_check' && params.file === undefined && typeof params.track_file === 'string') {
+        // keepalived FILE_CHECK names a track_file block; its file and weight are the defaults.
+        const tf = config.track_files?.[params.track_file];
+        if (tf) {
+          params.file = tf.file;
+          if (params.weight === undefined && tf.weight !== undefined) params.weight = tf.weight;
+          if (params.reverse === undefined && tf.reverse !== undefined) params.reverse = tf.reverse;
+        }
+      }
+      checks.push({
+        serviceId: id,
+        rsKey: realServerKey(rs),
+        target: { ip: rs.ip, port: rs.port },
+        type,
+        params,
+        delay_loop: vs.delay_loop,
+        weight: rs.weight,
+        notify_up: rs.notify_up,
+        notify_down: rs.notify_down,
+      });
+    }
+    services.push({
+      id,
+      quorum: vs.quorum,
+      hysteresis: vs.hysteresis,
+      quorum_up: vs.quorum_up,
+      quorum_down: vs.quorum_down,
+      sorry_server: vs.sorry_server,
+      uncheckedRealServers: unchecked,
+    });
+  });
+  return { checks, services };
+}
