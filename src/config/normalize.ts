@@ -74,7 +74,7 @@ export interface CheckerTiming {
 }
 
 export type CheckerConfig = {
-  [K in CheckerKind]: Omit<RawChecker<K>, keyof CheckerTiming | 'nb_get_retry'> & CheckerTiming & { type: K };
+  [K in CheckerKind]: Omit<RawChecker<K>, keyof CheckerTiming | 'nb_get_retry'> & CheckerTiming & { checker: K };
 }[CheckerKind];
 
 function firstChecker(rs: RawRealServer): { kind: CheckerKind; block: RawChecker<CheckerKind> } | null {
@@ -126,7 +126,8 @@ function normalizeChecker(vs: RawVirtualServer, rs: RawRealServer, globalLogAll:
     const misc = block as RawChecker<'misc_check'>;
     extra.misc_timeout = misc.misc_timeout ?? delayLoop;
   }
-  return { ...rest, ...extra, ...timing, type: kind } as CheckerConfig;
+  // `checker`, not `type`: dns_check has a `type` of its own (the query type).
+  return { ...rest, ...extra, ...timing, checker: kind } as CheckerConfig;
 }
 
 function normalizeRealServer(vs: RawVirtualServer, rs: RawRealServer, globalLogAll: boolean) {

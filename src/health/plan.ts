@@ -12,7 +12,7 @@ export interface PlanRealServer {
   notify_up?: string;
   notify_down?: string;
   /** The normalized checker block (`type` + keepalived keys with timing resolved), or null. */
-  check: ({ type: CheckerType } & Record<string, unknown>) | null;
+  check: ({ checker: CheckerType } & Record<string, unknown>) | null;
 }
 
 export interface PlanVirtualServer {
@@ -55,7 +55,7 @@ export function healthPlan(
     const unchecked: Array<{ rsKey: string; weight?: number }> = [];
     for (const rs of vs.real_servers) {
       if (!rs.check) { unchecked.push({ rsKey: realServerKey(rs), weight: rs.weight }); continue; }
-      const { type, ...params } = rs.check;
+      const { checker: type, ...params } = rs.check;
       if (type === 'file_check' && params.file === undefined && typeof params.track_file === 'string') {
         // keepalived FILE_CHECK names a track_file block; its file and weight are the defaults.
         const tf = config.track_files?.[params.track_file];

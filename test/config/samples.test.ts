@@ -74,7 +74,7 @@ t.test('seed 000: MASTER/BACKUP pair, tcp_check with keepalived timings (nb_get_
   t.equal(vs.persistence_timeout, 50);
   const check = vs.real_servers[0].check;
   t.ok(check);
-  t.match(check, { type: 'tcp_check', connect_timeout: 3, retry: 3, delay_before_retry: 3, connect_port: 80, delay_loop: 6 });
+  t.match(check, { checker: 'tcp_check', connect_timeout: 3, retry: 3, delay_before_retry: 3, connect_port: 80, delay_loop: 6 });
   t.notOk('nb_get_retry' in check!, 'the old name is folded into retry');
 });
 
@@ -84,8 +84,8 @@ t.test('seed 002: ldirectord negotiate check as http_get with regex, fallback as
   const vs = config.virtual_servers[0];
   t.same(vs.sorry_server, { ip: '198.18.0.3', port: 80 });
   const check = vs.real_servers[0].check!;
-  t.equal(check.type, 'http_get');
-  if (check.type !== 'http_get') return;
+  t.equal(check.checker, 'http_get');
+  if (check.checker !== 'http_get') return;
   t.equal(check.connect_timeout, 3, 'inherited from the virtual server');
   t.equal(check.delay_loop, 1);
   t.same(check.url[0].status_code, [{ from: 200, to: 299 }], 'keepalived default 200-299');
@@ -113,8 +113,8 @@ t.test('seed 004: split over included files, http_get with status 200', async (t
   t.equal(web.lb_algo, 'wrr');
   t.same(web.sorry_server, { ip: '198.18.0.2', port: 8080 });
   const check = web.real_servers[0].check!;
-  t.match(check, { type: 'http_get', retry: 3, connect_timeout: 5 });
-  if (check.type === 'http_get') t.same(check.url[0].status_code, [{ from: 200, to: 200 }]);
+  t.match(check, { checker: 'http_get', retry: 3, connect_timeout: 5 });
+  if (check.checker === 'http_get') t.same(check.url[0].status_code, [{ from: 200, to: 200 }]);
 });
 
 t.test('samples only use lab addresses (198.18.0.0/15), multicast groups and loopback aside', async (t) => {

@@ -112,7 +112,7 @@ virtual_servers:
       - ip: 198.18.0.20
         port: 8080
         inhibit_on_failure: false
-        dns_check: { name: example.test }
+        dns_check: { type: MX, name: example.test }
       - ip: 198.18.0.30
         misc_check: { misc_path: /bin/true }
       - ip: 198.18.0.40
@@ -127,15 +127,15 @@ virtual_servers:
   t.same([a.port, b.port, a.weight], [80, 8080, 1]);
   t.same([a.inhibit_on_failure, b.inhibit_on_failure], [true, false]);
   t.match(a.check, {
-    type: 'http_get', connect_timeout: 7, delay_loop: 10, retry: 4, delay_before_retry: 3, warmup: 10,
+    checker: 'http_get', connect_timeout: 7, delay_loop: 10, retry: 4, delay_before_retry: 3, warmup: 10,
     rise: 1, fall: 1, http_protocol: '1.0', virtualhost: 'www.example.test',
   });
-  if (a.check?.type === 'http_get') {
+  if (a.check?.checker === 'http_get') {
     t.same(a.check.url[0].status_code, [{ from: 200, to: 200 }, { from: 301, to: 302 }]);
     t.equal(a.check.url[0].virtualhost, 'www.example.test');
   }
-  t.match(b.check, { type: 'dns_check', retry: 3, delay_before_retry: 10, name: 'example.test' });
-  t.match(c.check, { type: 'misc_check', retry: 0, delay_before_retry: 1, misc_timeout: 10, misc_dynamic: false });
+  t.match(b.check, { checker: 'dns_check', retry: 3, delay_before_retry: 10, name: 'example.test', type: 'MX' });
+  t.match(c.check, { checker: 'misc_check', retry: 0, delay_before_retry: 1, misc_timeout: 10, misc_dynamic: false });
   t.equal(d.check, null);
 });
 
