@@ -2,6 +2,7 @@ import type { UlvsConfig, VirtualServerConfig } from '../config/index.js';
 import { ipToNumber } from '../packet/addr.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type ForwardMethod, type Snapshot, type SnapshotService } from '../dataplane/snapshot.js';
 import type { SchedulerName } from '../schedulers/types.js';
+import { defaultServiceId } from '../health/plan.js';
 
 const FORWARD_OF: Record<string, ForwardMethod> = { DR: FORWARD_DR, NAT: FORWARD_NAT, TUN: FORWARD_TUN };
 
@@ -32,35 +33,53 @@ export function realServerKey(vs: VirtualServerConfig, ip: string, port: number)
   return `${serviceKey(vs)} -> ${ip}:${port}`;
 }
 
+/** What the health checks say of one real server of one service. */
+export interface HealthState { up: boolean; weight?: number }
+
 /** Runtime facts the config does not hold: next-hop MACs and health state. */
 export interface CompileContext {
   macOf(ip: string): string | null;
-  /** false = a health check took it out. */
-  isUp(key: string): boolean;
-  /** Weight override (misc_dynamic, inhibit_on_failure), else the configured weight. */
-  weightOf(key: string, configured: number): number;
+  /** Health of `ip:port` in the service named as the health room names it; undefined = unchecked (up). */
+  healthOf(serviceId: string, rsKey: string): HealthState | undefined;
+  /** The service's sorry server takes the traffic (quorum lost). */
+  sorryActive(serviceId: string): boolean;
   tunnelSource: number;
 }
 
 /** Config (+ runtime facts) -> the plain snapshot the dataplane workers read. */
 export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: CompileContext, version: number): Snapshot {
   const services: SnapshotService[] = [];
-  for (const vs of config.virtual_servers) {
-    if (vs.vip === undefined || vs.port === undefined) continue; // groups/fwmark: not forwarded yet
-    if (vs.protocol === 'SCTP') continue;
-    const realServers = vs.real_servers.map((rs) => {
+  config.virtual_servers.forEach((vs, index) => {
+    if (vs.vip === undefined || vs.port === undefined) return; // groups: not forwarded yet
+    if (vs.protocol === 'SCTP') return;
+    const healthId = defaultServiceId(vs, index);
+    let realServers = vs.real_servers.map((rs) => {
       const key = realServerKey(vs, rs.ip, rs.port);
+      const health = ctx.healthOf(healthId, `${rs.ip}:${rs.port}`);
+      const up = health?.up ?? true;
+      // inhibit_on_failure (ldirectord's quiescent): a failed server stays with weight 0, so
+      // its established connections carry on; otherwise it leaves the table.
+      const weight = up ? health?.weight ?? rs.weight : rs.inhibit_on_failure ? 0 : rs.weight;
       return {
         rsId: ids.idOf(key),
         ip: ipToNumber(rs.ip),
         port: rs.port,
-        weight: ctx.weightOf(key, rs.weight),
-        available: ctx.isUp(key),
+        weight,
+        available: up || rs.inhibit_on_failure,
         mac: ctx.macOf(rs.ip),
         uthreshold: rs.uthreshold ?? 0,
         lthreshold: rs.lthreshold ?? 0,
       };
     });
+    if (vs.sorry_server && ctx.sorryActive(healthId)) {
+      // keepalived adds the sorry server when quorum is lost and removes it when it returns.
+      const sorry = vs.sorry_server;
+      realServers = [...realServers.filter((r) => r.available && r.weight > 0), {
+        rsId: ids.idOf(`${serviceKey(vs)} sorry ${sorry.ip}:${sorry.port}`),
+        ip: ipToNumber(sorry.ip), port: sorry.port, weight: 1, available: true,
+        mac: ctx.macOf(sorry.ip), uthreshold: 0, lthreshold: 0,
+      }];
+    }
     services.push({
       id: ids.idOf(serviceKey(vs)),
       vip: ipToNumber(vs.vip),
@@ -74,6 +93,6 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
       onePacket: vs.ops,
       realServers,
     });
-  }
+  });
   return { version, services, tunnelSource: ctx.tunnelSource, mtu: 1500 };
 }

@@ -3,18 +3,20 @@
  * dataplane worker per queue, publishes snapshots to them and answers the control socket.
  * Everything it takes from the system it gives back on stop (SIGTERM/SIGINT included).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, watch, type FSWatcher } from 'node:fs';
 import type net from 'node:net';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
-import { loadConfig, type UlvsConfig } from '../config/index.js';
+import { ConfigError, formatDiagnostic, loadConfig, type UlvsConfig } from '../config/index.js';
 import { DEFAULT_TIMEOUTS, formatTimeouts, type Timeouts } from '../conntrack/tcp-states.js';
 import { allocateCounters, summarizeCounters } from '../dataplane/counters.js';
 import { FORWARD_NAMES, type Snapshot } from '../dataplane/snapshot.js';
 import type { WorkerInit } from '../dataplane/worker.js';
 import { ipToNumber, numberToIp } from '../packet/addr.js';
 import { AddressHolder } from './addresses.js';
-import { compileSnapshot, IdRegistry } from './compile.js';
+import { compileSnapshot, IdRegistry, type HealthState } from './compile.js';
+import { HealthManager, type HealthEvent, type QuorumEvent } from '../health/manager.js';
+import { healthPlan } from '../health/plan.js';
 import { formatConnections, formatIpvsList, type ConnectionEntry, type ServiceStatus } from './format.js';
 import { resolveNextHop } from './neighbours.js';
 import { run } from './shell.js';
@@ -34,6 +36,8 @@ interface WorkerHandle {
   pending: Map<number, (result: unknown) => void>;
 }
 
+export interface ReloadResult { ok: boolean; errors: string[]; version?: number }
+
 export interface DirectorOptions {
   configPath: string;
   log: pino.Logger;
@@ -52,8 +56,15 @@ export class Director {
   private requestId = 0;
   private timeouts: Timeouts = { ...DEFAULT_TIMEOUTS };
   private tunnelSource = 0;
+  private insideOpen = false;
   private neighbourTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
+  private watchers: FSWatcher[] = [];
+  private health: HealthManager | null = null;
+  /** "serviceId|ip:port" -> what the checks last said. */
+  private readonly healthState = new Map<string, HealthState>();
+  private readonly sorryActive = new Map<string, boolean>();
+  private reloading: Promise<ReloadResult> | null = null;
 
   constructor(private readonly opts: DirectorOptions) {}
 
@@ -63,7 +74,8 @@ export class Director {
     if (process.getuid?.() !== 0) {
       throw new DirectorError('ulvs needs root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF) to take packets from the kernel: run it as root');
     }
-    this.config = loadConfig(this.opts.configPath).config;
+    const loaded = loadConfig(this.opts.configPath);
+    this.config = loaded.config;
     const dp = this.config.dataplane;
     for (const ifname of [dp.interface, dp.inside].filter((x): x is string => !!x)) {
       if (!existsSync(`/sys/class/net/${ifname}`)) {
@@ -81,12 +93,116 @@ export class Director {
       await this.resolveNeighbours(false);
       this.snapshot = this.compile();
       for (let queue = 0; queue < dp.queues; queue++) this.workers.push(await this.startWorker(queue));
+      this.startHealthChecks();
     } catch (err) {
       await this.stop();
       throw err;
     }
     this.neighbourTimer = setInterval(() => { void this.resolveNeighbours(true); }, NEIGHBOUR_REFRESH_MS);
     this.neighbourTimer.unref();
+    if (dp.autoreload) this.watch(loaded.files);
+  }
+
+  /**
+   * Applies a new config without a restart: services and real servers added, removed or
+   * reweighted, schedulers changed, addresses held or released. Real servers that stay keep
+   * their ids, so their established connections keep flowing. A config that fails validation
+   * is rejected whole and the running one stays.
+   */
+  reload(): Promise<ReloadResult> {
+    // Reloads queue behind each other: two at once would race on the address diff.
+    const next = (this.reloading ?? Promise.resolve(null as unknown as ReloadResult)).then(() => this.doReload());
+    this.reloading = next.finally(() => { if (this.reloading === next) this.reloading = null; });
+    return next;
+  }
+
+  private async doReload(): Promise<ReloadResult> {
+    let loaded: ReturnType<typeof loadConfig>;
+    try {
+      loaded = loadConfig(this.opts.configPath);
+    } catch (err) {
+      const errors = err instanceof ConfigError ? err.diagnostics.map(formatDiagnostic) : [(err as Error).message];
+      for (const e of errors) this.log.error({ error: e }, 'reload rejected: the running configuration stays');
+      return { ok: false, errors };
+    }
+    const next = loaded.config;
+    const old = this.config;
+    const restartOnly = (['interface', 'inside', 'io', 'queues', 'conn_table_size'] as const)
+      .filter((k) => JSON.stringify(old.dataplane[k]) !== JSON.stringify(next.dataplane[k]));
+    if (restartOnly.length) {
+      const errors = restartOnly.map((k) => `dataplane.${k} changed: it takes effect only on restart`);
+      for (const e of errors) this.log.error({ error: e }, 'reload rejected: the running configuration stays');
+      return { ok: false, errors };
+    }
+    if (next.virtual_servers.some((vs) => vs.lb_kind === 'NAT') && !this.workersHaveInside()) {
+      const errors = ['a NAT service needs the inside interface, which this director did not open: restart to add the first NAT service'];
+      this.log.error({ error: errors[0] }, 'reload rejected: the running configuration stays');
+      return { ok: false, errors };
+    }
+    const key = (a: { address: string; dev: string }): string => `${a.address} ${a.dev}`;
+    const wanted = new Set(next.static_ipaddress.map(key));
+    for (const a of old.static_ipaddress) if (!wanted.has(key(a))) this.addresses.release({ address: a.address, dev: a.dev });
+    for (const a of next.static_ipaddress) await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label });
+    this.config = next;
+    const timeouts = { ...DEFAULT_TIMEOUTS, ...next.dataplane.lvs_timeouts };
+    if (JSON.stringify(timeouts) !== JSON.stringify({ ...DEFAULT_TIMEOUTS, ...old.dataplane.lvs_timeouts })) {
+      this.timeouts = timeouts;
+      for (const w of this.workers) w.port.postMessage({ type: 'timeouts', timeouts });
+    }
+    await this.resolveNeighbours(false);
+    const plan = healthPlan(next);
+    this.health?.reload(plan.checks, plan.services);
+    this.publish();
+    this.log.info({ version: this.version, services: this.snapshot.services.length }, 'configuration reloaded');
+    if (next.dataplane.autoreload && this.watchers.length === 0) this.watch(loaded.files);
+    return { ok: true, errors: [], version: this.version };
+  }
+
+  /**
+   * Health checks run on this (main) thread, never on a dataplane worker. Their verdicts become
+   * snapshot changes: a failed server leaves scheduling (or gets weight 0 with
+   * inhibit_on_failure), the sorry server comes in when quorum is lost.
+   */
+  private startHealthChecks(): void {
+    const plan = healthPlan(this.config);
+    if (plan.checks.length === 0 && !plan.services.some((s) => s.sorry_server)) return;
+    this.health = new HealthManager(plan.checks, { services: plan.services });
+    this.health.on('change', (e: HealthEvent) => {
+      for (const serviceId of e.serviceIds) {
+        this.healthState.set(`${serviceId}|${e.rsKey}`, { up: e.up, weight: e.weight });
+      }
+      this.log.info({ realServer: e.rsKey, services: e.serviceIds, up: e.up, weight: e.weight, reason: e.reason },
+        `real server ${e.rsKey} is ${e.up ? 'up' : 'down'}`);
+      if (this.workers.length) this.publish();
+    });
+    this.health.on('quorum', (e: QuorumEvent) => {
+      if ((this.sorryActive.get(e.serviceId) ?? false) === e.sorryServerActive) return;
+      this.sorryActive.set(e.serviceId, e.sorryServerActive);
+      this.log.info({ service: e.serviceId, quorumUp: e.quorumUp, liveWeight: e.liveWeight },
+        e.sorryServerActive ? 'quorum lost: sorry server takes the traffic' : 'quorum back: sorry server leaves');
+      if (this.workers.length) this.publish();
+    });
+    this.health.start();
+  }
+
+  private workersHaveInside(): boolean {
+    return this.insideOpen;
+  }
+
+  /** dataplane.autoreload: reload when the config or an included file changes (ldirectord's autoreload). */
+  private watch(files: string[]): void {
+    let timer: NodeJS.Timeout | null = null;
+    for (const file of files) {
+      try {
+        this.watchers.push(watch(file, () => {
+          if (timer) clearTimeout(timer);
+          // Editors write files in several steps: wait for the writes to settle.
+          timer = setTimeout(() => { void this.reload(); }, 300);
+        }));
+      } catch (err) {
+        this.log.warn({ file, err: (err as Error).message }, 'cannot watch config file');
+      }
+    }
   }
 
   /** Idempotent; safe from signal handlers. */
@@ -97,6 +213,8 @@ export class Director {
 
   private async doStop(): Promise<void> {
     if (this.neighbourTimer) clearInterval(this.neighbourTimer);
+    for (const w of this.watchers.splice(0)) w.close();
+    await this.health?.stop();
     await Promise.all(this.workers.map((w) => this.stopWorker(w)));
     this.addresses.releaseAll();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -106,8 +224,8 @@ export class Director {
   private compile(): Snapshot {
     return compileSnapshot(this.config, this.ids, {
       macOf: (ip) => this.macs.get(ip) ?? null,
-      isUp: () => true,
-      weightOf: (_key, configured) => configured,
+      healthOf: (serviceId, rsKey) => this.healthState.get(`${serviceId}|${rsKey}`),
+      sorryActive: (serviceId) => this.sorryActive.get(serviceId) ?? false,
       tunnelSource: this.tunnelSource,
     }, ++this.version);
   }
@@ -125,7 +243,9 @@ export class Director {
 
   /** Real servers' next-hop MACs from the kernel (resolving missing ones); republishes on change. */
   private async resolveNeighbours(republish: boolean): Promise<void> {
-    const ips = new Set(this.config.virtual_servers.flatMap((vs) => vs.real_servers.map((rs) => rs.ip)));
+    const ips = new Set(this.config.virtual_servers.flatMap((vs) => [
+      ...vs.real_servers.map((rs) => rs.ip), ...(vs.sorry_server ? [vs.sorry_server.ip] : []),
+    ]));
     let changed = false;
     await Promise.all([...ips].map(async (ip) => {
       let mac: string | null = null;
@@ -148,7 +268,10 @@ export class Director {
     const { port1, port2 } = new MessageChannel();
     const counters = allocateCounters();
     const control = new Int32Array(new SharedArrayBuffer(4));
-    const needsInside = this.snapshot.services.some((s) => s.forward === 1);
+    // NAT needs the inside interface; open it whenever one is configured so that a reload
+    // can add the first NAT service.
+    const needsInside = this.snapshot.services.some((s) => s.forward === 1) || dp.inside !== undefined;
+    this.insideOpen = needsInside && dp.inside !== undefined;
     const init: WorkerInit = {
       outside: dp.interface,
       inside: needsInside ? dp.inside ?? null : null,
@@ -232,7 +355,8 @@ export class Director {
         persistenceTimeout: s.persistenceTimeout,
         persistenceNetmask: vs.persistence_granularity,
         onePacket: s.onePacket,
-        realServers: s.realServers.map((rs) => ({
+        // As ipvsadm shows it: a server a check took out (without inhibit_on_failure) is not in the table.
+        realServers: s.realServers.filter((rs) => rs.available).map((rs) => ({
           ip: numberToIp(rs.ip), port: rs.port, forward: FORWARD_NAMES[s.forward], weight: rs.weight,
           activeConns: conns.get(rs.rsId)?.[0] ?? 0, inactiveConns: conns.get(rs.rsId)?.[1] ?? 0, up: rs.available,
         })),
@@ -251,6 +375,8 @@ export class Director {
         for (const w of this.workers) all.push(...(await this.ask(w, { type: 'conns' }) as ConnectionEntry[]));
         return { connections: all, text: formatConnections(all) };
       }
+      case 'reload':
+        return this.reload();
       case 'stats':
         return summarizeCounters(this.workers.map((w) => w.counters));
       case 'timeout': {

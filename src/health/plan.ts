@@ -12,7 +12,7 @@ export interface PlanRealServer {
   notify_up?: string;
   notify_down?: string;
   /** The normalized checker block (`type` + keepalived keys with timing resolved), or null. */
-  check: ({ checker: CheckerType } & Record<string, unknown>) | null;
+  check: { checker: CheckerType } | null;
 }
 
 export interface PlanVirtualServer {
@@ -35,7 +35,7 @@ export interface HealthPlan {
 }
 
 /** How ulvs names a virtual service unless the caller says otherwise: "198.18.0.100:80/TCP". */
-export function defaultServiceId(vs: PlanVirtualServer, index: number): string {
+export function defaultServiceId(vs: Pick<PlanVirtualServer, 'vip' | 'port' | 'group' | 'protocol'>, index: number): string {
   const proto = vs.protocol ?? 'TCP';
   if (vs.group) return `group:${vs.group}/${proto}`;
   if (vs.vip) return `${vs.vip}:${vs.port ?? 0}/${proto}`;
@@ -55,7 +55,7 @@ export function healthPlan(
     const unchecked: Array<{ rsKey: string; weight?: number }> = [];
     for (const rs of vs.real_servers) {
       if (!rs.check) { unchecked.push({ rsKey: realServerKey(rs), weight: rs.weight }); continue; }
-      const { checker: type, ...params } = rs.check;
+      const { checker: type, ...params } = rs.check as { checker: CheckerType } & Record<string, unknown>;
       if (type === 'file_check' && params.file === undefined && typeof params.track_file === 'string') {
         // keepalived FILE_CHECK names a track_file block; its file and weight are the defaults.
         const tf = config.track_files?.[params.track_file];
