@@ -24,6 +24,8 @@ export function runCommand(): Command {
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      // SIGHUP reloads, as it does for keepalived; a rejected config is logged and changes nothing.
+      process.on('SIGHUP', () => { void director.reload(); });
       try {
         await director.start();
         log.info({ config: opts.config }, 'director running');
@@ -97,6 +99,22 @@ export function timeoutCommand(): Command {
       process.stdout.write(reply.text);
     });
   return cmd;
+}
+
+export function reloadCommand(): Command {
+  return new Command('reload')
+    .description('apply the changed config file without dropping connections (like SIGHUP)')
+    .addOption(socketOption())
+    .action(async (opts: { socket?: string }) => {
+      const reply = await ask(opts, 'reload') as { ok: boolean; errors: string[]; version?: number };
+      if (reply.ok) {
+        process.stdout.write(`reloaded (configuration version ${reply.version})\n`);
+        return;
+      }
+      for (const e of reply.errors) process.stderr.write(`${e}\n`);
+      process.stderr.write('reload rejected: the running configuration is unchanged\n');
+      process.exit(2);
+    });
 }
 
 export function statsCommand(): Command {

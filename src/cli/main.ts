@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { checkConfigCommand } from './check-config.js';
-import { connsCommand, listCommand, runCommand, statsCommand, timeoutCommand } from './director.js';
+import { connsCommand, listCommand, reloadCommand, runCommand, statsCommand, timeoutCommand } from './director.js';
 import { genhashCommand } from './genhash.js';
 import { labCommand } from './lab.js';
 import { runStatus } from './status.js';
@@ -24,6 +24,7 @@ const program = new Command('ulvs')
   .description('userspace layer-4 load balancer: LVS/IPVS + keepalived in one process')
   .showHelpAfterError()
   .addCommand(runCommand())
+  .addCommand(reloadCommand())
   .addCommand(listCommand())
   .addCommand(connsCommand())
   .addCommand(timeoutCommand())

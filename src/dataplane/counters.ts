@@ -7,12 +7,11 @@ export const DataplaneDrop = {
   NO_FLOW: 2,            // TCP segment without SYN and no connection (IPVS drops it too)
   NO_REAL_SERVER: 3,     // the scheduler found no available real server
   NO_NEIGHBOUR: 4,       // next hop's MAC not resolved yet
-  DEST_REMOVED: 5,       // the connection's real server left the config (expire_nodest_conn)
-  MTU_EXCEEDED: 6,       // IPIP would exceed the MTU
-  NO_ROOM: 7,            // no room in the frame slot for IPIP
-  REPLY_NO_FLOW: 8,      // NAT reply that matches no connection
-  NO_INSIDE_PORT: 9,     // NAT service but no inside interface open
-  TTL_EXPIRED: 10,       // TTL would reach 0 (IPVS decrements it in every mode)
+  MTU_EXCEEDED: 5,       // IPIP would exceed the MTU
+  NO_ROOM: 6,            // no room in the frame slot for IPIP
+  REPLY_NO_FLOW: 7,      // NAT reply that matches no connection
+  NO_INSIDE_PORT: 8,     // NAT service but no inside interface open
+  TTL_EXPIRED: 9,        // TTL would reach 0 (IPVS decrements it in every mode)
 } as const;
 export const DATAPLANE_DROP_NAMES = Object.keys(DataplaneDrop);
 

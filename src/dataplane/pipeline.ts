@@ -11,7 +11,7 @@ import {
   C_BATCHES, C_DROP_BASE, C_NEW_FLOWS, C_PARSE_BASE, C_RX, C_TX, DataplaneDrop,
 } from './counters.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
-import { HopTable, RuntimeTables } from './tables.js';
+import { HopTable, RealServerMacs, RuntimeTables } from './tables.js';
 
 /** Per-port DataView made once (parse and rewrite read through it). */
 interface PortView { port: PacketPort; u8: Uint8Array; dv: DataView }
@@ -27,6 +27,7 @@ function viewOf(port: PacketPort): PortView {
  */
 export class Dataplane {
   tables: RuntimeTables;
+  private readonly macs = new RealServerMacs();
   private readonly parsed = new ParsedFrame();
   private readonly span = new FrameSpan();
   private readonly hops = new HopTable();
@@ -44,14 +45,27 @@ export class Dataplane {
     inside: PacketPort | null,
   ) {
     this.tables = new RuntimeTables(snapshot);
+    this.macs.learn(snapshot);
     this.flowHop = new Uint16Array(flows.capacity);
     this.outside = viewOf(outside);
     this.inside = inside ? viewOf(inside) : null;
   }
 
-  /** Swap to a new snapshot between batches; flows keep their real servers (ids are stable). */
-  setSnapshot(snapshot: Snapshot): void {
+  /**
+   * Swap to a new snapshot between batches; flows keep their real servers (ids are stable).
+   * Connections of a real server the new config removed drain (IPVS would drop their packets
+   * when expire_nodest_conn is 0) or, with expire_nodest_conn, are expired at once.
+   */
+  setSnapshot(snapshot: Snapshot, now: number): void {
+    const old = this.tables;
     this.tables = new RuntimeTables(snapshot);
+    this.macs.learn(snapshot);
+    if (!this.flows.expireNodestConn) return;
+    for (const s of old.snapshot.services) {
+      for (const rs of s.realServers) {
+        if (this.tables.rsPresent[rs.rsId] === 0) this.flows.dropRealServer(rs.rsId, now, true);
+      }
+    }
   }
 
   /** Frames that came in on the outside interface: client -> VIP. */
@@ -118,11 +132,10 @@ export class Dataplane {
       this.flowHop[flow] = this.hops.learn(u8, descs[d] + 6);
     }
     const rsId = flows.rsId(flow);
-    if (tables.rsPresent[rsId] === 0) return this.drop(DataplaneDrop.DEST_REMOVED);
     if (proto === IPPROTO_TCP) flows.onTcpPacket(flow, true, p.tcpFlags, now);
     else flows.onUdpPacket(flow, now);
-    if (tables.rsHasMac[rsId] === 0) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
-    const rsMac = tables.rsMacs[rsId];
+    if (this.macs.has[rsId] === 0) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
+    const rsMac = this.macs.views[rsId];
     // IPVS decrements the TTL in every forwarding method (__ip_vs_get_out_rt -> decrement_ttl).
     if (decrementTtl(u8, dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
 

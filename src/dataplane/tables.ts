@@ -57,20 +57,40 @@ export class ServiceIndex {
 }
 
 /**
- * Everything built from one snapshot. Real-server MACs are keyed by rsId (stable across
- * snapshots), with a view per id made here so the hot loop never calls subarray().
+ * Next-hop MACs by rsId. It outlives snapshots: a real server removed from the config keeps its
+ * MAC, so its established connections can finish (drain) unless expire_nodest_conn cuts them.
+ * One view per id is made up front so the hot loop never calls subarray().
  */
+export class RealServerMacs {
+  readonly has = new Uint8Array(MAX_REAL_SERVER_IDS);
+  private readonly memory = new Uint8Array(MAX_REAL_SERVER_IDS * 6);
+  readonly views: Uint8Array[] = [];
+
+  constructor() {
+    for (let id = 0; id < MAX_REAL_SERVER_IDS; id++) this.views.push(this.memory.subarray(id * 6, id * 6 + 6));
+  }
+
+  /** Control path: record the MACs a snapshot carries (a null MAC keeps the last known one). */
+  learn(snapshot: Snapshot): void {
+    for (const s of snapshot.services) {
+      for (const rs of s.realServers) {
+        const mac = rs.mac ? parseMacOrNull(rs.mac) : null;
+        if (!mac) continue;
+        this.memory.set(mac, rs.rsId * 6);
+        this.has[rs.rsId] = 1;
+      }
+    }
+  }
+}
+
+/** Everything built from one snapshot: the service index and each service's scheduler. */
 export class RuntimeTables {
   readonly services: RuntimeService[];
   readonly index: ServiceIndex;
   /** 1 while the rsId is in the current config. */
   readonly rsPresent = new Uint8Array(MAX_REAL_SERVER_IDS);
-  /** 1 when rsMacs[rsId] holds a resolved MAC. */
-  readonly rsHasMac = new Uint8Array(MAX_REAL_SERVER_IDS);
-  readonly rsMacs: Uint8Array[] = [];
 
   constructor(readonly snapshot: Snapshot) {
-    const macMemory = new Uint8Array(MAX_REAL_SERVER_IDS * 6);
     this.services = snapshot.services.map((spec) => {
       const set = allocateRealServerSet(spec.realServers.length);
       const rsIds = new Uint16Array(spec.realServers.length);
@@ -83,17 +103,9 @@ export class RuntimeTables {
         set.lthreshold[i] = rs.lthreshold;
         rsIds[i] = rs.rsId;
         this.rsPresent[rs.rsId] = 1;
-        const mac = rs.mac ? parseMacOrNull(rs.mac) : null;
-        if (mac && !this.rsHasMac[rs.rsId]) {
-          macMemory.set(mac, rs.rsId * 6);
-          this.rsHasMac[rs.rsId] = 1;
-        }
       });
       return { spec, set, rsIds, scheduler: createScheduler(spec.scheduler, spec.schedulerFlags, set) };
     });
-    for (let id = 0; id < MAX_REAL_SERVER_IDS; id++) {
-      this.rsMacs.push(this.rsHasMac[id] ? macMemory.subarray(id * 6, id * 6 + 6) : macMemory.subarray(0, 6));
-    }
     this.index = new ServiceIndex(snapshot.services);
   }
 }

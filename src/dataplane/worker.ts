@@ -123,7 +123,7 @@ function main(init: WorkerInit): void {
   function handleRequest(req: WorkerRequest): void {
     switch (req.type) {
       case 'snapshot':
-        dataplane.setSnapshot(req.snapshot);
+        dataplane.setSnapshot(req.snapshot, nowSeconds());
         applySteering(req.snapshot);
         break;
       case 'timeouts':

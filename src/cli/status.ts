@@ -1,0 +1,48 @@
+// `ulvs status`: each VRRP instance's state, priority (effective/configured), master,
+// and last transition with its reason. The director answers the control command
+// `status` with `{ vrrp: InstanceStatus[] }` (VrrpSpeaker.status()).
+
+import { controlSocketPath, requestControl } from '../control/socket.js';
+import type { InstanceStatus } from '../vrrp/speaker.js';
+
+export interface StatusReply { vrrp: InstanceStatus[] }
+
+/** Human form: one block per instance, aligned like `ip -br`. */
+export function formatStatus(instances: readonly InstanceStatus[], now: Date = new Date()): string {
+  if (instances.length === 0) return 'no vrrp_instances configured\n';
+  const lines: string[] = [];
+  for (const s of instances) {
+    const prio = s.priority === s.configuredPriority ? `${s.priority}` : `${s.priority} (configured ${s.configuredPriority})`;
+    lines.push(`${s.name}  ${s.state}`);
+    lines.push(`  interface ${s.interface}  vrid ${s.vrid}  version ${s.version}  priority ${prio}`);
+    lines.push(`  master ${s.masterIp ?? '-'}  vips ${s.vips.join(' ') || '-'}`);
+    if (s.lastTransition) {
+      const ago = formatAgo(now.getTime() - Date.parse(s.lastTransition.at));
+      lines.push(`  last transition ${s.lastTransition.from} -> ${s.lastTransition.to} ${ago} ago (${s.lastTransition.at}): ${s.lastTransition.reason}`);
+    } else {
+      lines.push('  last transition -');
+    }
+    const drops = Object.entries(s.drops).filter(([, n]) => (n ?? 0) > 0);
+    lines.push(`  adverts sent ${s.advertsSent} received ${s.advertsReceived}` +
+      (drops.length ? `  dropped ${drops.map(([k, n]) => `${k}=${n}`).join(' ')}` : ''));
+  }
+  return lines.join('\n') + '\n';
+}
+
+export function formatStatusJson(instances: readonly InstanceStatus[]): string {
+  return JSON.stringify({ vrrp: instances }, null, 2) + '\n';
+}
+
+function formatAgo(ms: number): string {
+  const s = Math.max(0, Math.round(ms / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${s % 60}s`;
+  return `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+/** Asks the director of this network namespace and formats its answer. */
+export async function runStatus(options: { instance?: string; socket?: string; json?: boolean } = {}): Promise<string> {
+  const reply = await requestControl(controlSocketPath(options.instance, options.socket), 'status') as Partial<StatusReply>;
+  const instances = reply.vrrp ?? [];
+  return options.json ? formatStatusJson(instances) : formatStatus(instances);
+}
