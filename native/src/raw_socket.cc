@@ -1,0 +1,415 @@
+// RawSocket: socket(AF_INET, SOCK_RAW, protocol) with multicast membership,
+// device binding and libuv readiness (uv_poll_t). Received packets include
+// the IPv4 header (raw IPv4 sockets always deliver it), so JS reads the TTL
+// and source address from it, as RFC 3768/5798 validation needs.
+// PacketSocket: socket(AF_PACKET, SOCK_RAW) bound to one interface, to send
+// whole Ethernet frames (gratuitous ARP).
+#include "raw_socket.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <netinet/ip.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <uv.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+// Largest datagram read at once; VRRP adverts are < 1500 bytes, ICMP echo
+// replies for ping checks are small. Larger packets are truncated (flagged).
+constexpr size_t kMaxPacket = 65536;
+// Upper bound on packets drained per readiness callback, so a flood cannot
+// starve the event loop.
+constexpr int kMaxBatch = 64;
+
+Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
+  std::string msg = std::string(syscall) + ": " + strerror(err);
+  Napi::Error e = Napi::Error::New(env, msg);
+  const char* name = strerrorname_np(err);
+  e.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
+  e.Set("errno", Napi::Number::New(env, -err));
+  e.Set("syscall", Napi::String::New(env, syscall));
+  return e;
+}
+
+Napi::Value ThrowErrno(Napi::Env env, int err, const char* syscall) {
+  ErrnoError(env, err, syscall).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+bool ParseIpv4(const std::string& text, in_addr* out) {
+  return inet_pton(AF_INET, text.c_str(), out) == 1;
+}
+
+Napi::Value ThrowType(Napi::Env env, const char* msg) {
+  Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
+  return env.Undefined();
+}
+
+class RawSocket : public Napi::ObjectWrap<RawSocket> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(
+        env, "RawSocket",
+        {
+            InstanceMethod<&RawSocket::BindToDevice>("bindToDevice"),
+            InstanceMethod<&RawSocket::BindAddress>("bindAddress"),
+            InstanceMethod<&RawSocket::JoinGroup>("joinGroup"),
+            InstanceMethod<&RawSocket::LeaveGroup>("leaveGroup"),
+            InstanceMethod<&RawSocket::SetMulticastInterface>("setMulticastInterface"),
+            InstanceMethod<&RawSocket::SetTtl>("setTtl"),
+            InstanceMethod<&RawSocket::SetMulticastLoop>("setMulticastLoop"),
+            InstanceMethod<&RawSocket::SetHeaderIncluded>("setHeaderIncluded"),
+            InstanceMethod<&RawSocket::Send>("send"),
+            InstanceMethod<&RawSocket::Start>("start"),
+            InstanceMethod<&RawSocket::Stop>("stop"),
+            InstanceMethod<&RawSocket::Close>("close"),
+            InstanceMethod<&RawSocket::Fd>("fd"),
+        });
+  }
+
+  // new RawSocket(protocol: number)
+  explicit RawSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RawSocket>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsNumber()) {
+      ThrowType(env, "RawSocket(protocol): protocol must be a number (112 VRRP, 1 ICMP)");
+      return;
+    }
+    int protocol = info[0].As<Napi::Number>().Int32Value();
+    fd_ = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (fd_ < 0) {
+      ThrowErrno(env, errno, "socket");
+      return;
+    }
+    int on = 1;
+    // Which interface a packet arrived on, for sockets not bound to a device.
+    setsockopt(fd_, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+    buffer_.resize(kMaxPacket);
+  }
+
+  ~RawSocket() override {
+    // Finalized (GC or env teardown): the JS reference is going anyway; don't touch it.
+    referenced_ = false;
+    CloseNow();
+  }
+
+ private:
+  int fd_ = -1;
+  uv_poll_t* poll_ = nullptr;  // heap: freed in the uv_close callback
+  Napi::FunctionReference onPackets_;
+  bool referenced_ = false;
+  std::vector<uint8_t> buffer_;
+
+  bool CheckOpen(Napi::Env env) {
+    if (fd_ >= 0) return true;
+    ThrowErrno(env, EBADF, "raw_socket");
+    return false;
+  }
+
+  Napi::Value SetOpt(Napi::Env env, int level, int name, const void* val, socklen_t len) {
+    if (!CheckOpen(env)) return env.Undefined();
+    if (setsockopt(fd_, level, name, val, len) < 0) return ThrowErrno(env, errno, "setsockopt");
+    return env.Undefined();
+  }
+
+  // bindToDevice(ifname: string)
+  Napi::Value BindToDevice(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsString()) return ThrowType(env, "bindToDevice(ifname): ifname must be a string");
+    std::string name = info[0].As<Napi::String>().Utf8Value();
+    return SetOpt(env, SOL_SOCKET, SO_BINDTODEVICE, name.c_str(), name.size() + 1);
+  }
+
+  // bindAddress(ip: string): fixes the source address of sent packets
+  // (unicast_src_ip) when the kernel builds the IP header.
+  Napi::Value BindAddress(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    in_addr addr;
+    if (!info[0].IsString() || !ParseIpv4(info[0].As<Napi::String>().Utf8Value(), &addr))
+      return ThrowType(env, "bindAddress(ip): ip must be a dotted IPv4 address");
+    if (!CheckOpen(env)) return env.Undefined();
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr = addr;
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) < 0)
+      return ThrowErrno(env, errno, "bind");
+    return env.Undefined();
+  }
+
+  Napi::Value Membership(const Napi::CallbackInfo& info, int option) {
+    Napi::Env env = info.Env();
+    in_addr group;
+    if (!info[0].IsString() || !ParseIpv4(info[0].As<Napi::String>().Utf8Value(), &group) ||
+        !info[1].IsString())
+      return ThrowType(env, "joinGroup/leaveGroup(group, ifname): dotted IPv4 group and interface name");
+    std::string ifname = info[1].As<Napi::String>().Utf8Value();
+    unsigned ifindex = if_nametoindex(ifname.c_str());
+    if (ifindex == 0) return ThrowErrno(env, errno, "if_nametoindex");
+    ip_mreqn mreq{};
+    mreq.imr_multiaddr = group;
+    mreq.imr_ifindex = static_cast<int>(ifindex);
+    return SetOpt(env, IPPROTO_IP, option, &mreq, sizeof(mreq));
+  }
+
+  // joinGroup(group: string, ifname: string)
+  Napi::Value JoinGroup(const Napi::CallbackInfo& info) { return Membership(info, IP_ADD_MEMBERSHIP); }
+  // leaveGroup(group: string, ifname: string)
+  Napi::Value LeaveGroup(const Napi::CallbackInfo& info) { return Membership(info, IP_DROP_MEMBERSHIP); }
+
+  // setMulticastInterface(ifname: string)
+  Napi::Value SetMulticastInterface(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsString()) return ThrowType(env, "setMulticastInterface(ifname): string");
+    std::string ifname = info[0].As<Napi::String>().Utf8Value();
+    unsigned ifindex = if_nametoindex(ifname.c_str());
+    if (ifindex == 0) return ThrowErrno(env, errno, "if_nametoindex");
+    ip_mreqn mreq{};
+    mreq.imr_ifindex = static_cast<int>(ifindex);
+    return SetOpt(env, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq));
+  }
+
+  // setTtl(ttl: number): unicast and multicast TTL (VRRP requires 255).
+  Napi::Value SetTtl(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsNumber()) return ThrowType(env, "setTtl(ttl): number 1-255");
+    int ttl = info[0].As<Napi::Number>().Int32Value();
+    SetOpt(env, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
+    if (env.IsExceptionPending()) return env.Undefined();
+    return SetOpt(env, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl));
+  }
+
+  // setMulticastLoop(on: boolean)
+  Napi::Value SetMulticastLoop(const Napi::CallbackInfo& info) {
+    int on = info[0].ToBoolean().Value() ? 1 : 0;
+    return SetOpt(info.Env(), IPPROTO_IP, IP_MULTICAST_LOOP, &on, sizeof(on));
+  }
+
+  // setHeaderIncluded(on: boolean): send() data then starts with the IPv4
+  // header (IP_HDRINCL); the kernel still fills total length, and id and
+  // checksum when they are zero.
+  Napi::Value SetHeaderIncluded(const Napi::CallbackInfo& info) {
+    int on = info[0].ToBoolean().Value() ? 1 : 0;
+    return SetOpt(info.Env(), IPPROTO_IP, IP_HDRINCL, &on, sizeof(on));
+  }
+
+  // send(dst: string, data: Uint8Array): number of bytes sent.
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    in_addr dst;
+    if (!info[0].IsString() || !ParseIpv4(info[0].As<Napi::String>().Utf8Value(), &dst) ||
+        !info[1].IsTypedArray())
+      return ThrowType(env, "send(dst, data): dotted IPv4 destination and a Uint8Array");
+    if (!CheckOpen(env)) return env.Undefined();
+    Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr = dst;
+    ssize_t n = sendto(fd_, data.Data(), data.ByteLength(), 0, reinterpret_cast<sockaddr*>(&sa),
+                       sizeof(sa));
+    if (n < 0) return ThrowErrno(env, errno, "sendto");
+    return Napi::Number::New(env, static_cast<double>(n));
+  }
+
+  // start(onPackets: (packets: {data: Buffer, ifindex: number}[]) => void)
+  // Calls onPackets with every packet readable at once (up to kMaxBatch).
+  Napi::Value Start(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsFunction()) return ThrowType(env, "start(onPackets): function");
+    if (!CheckOpen(env)) return env.Undefined();
+    onPackets_ = Napi::Persistent(info[0].As<Napi::Function>());
+    if (poll_ == nullptr) {
+      uv_loop_t* loop = nullptr;
+      if (napi_get_uv_event_loop(env, &loop) != napi_ok) return ThrowErrno(env, EINVAL, "uv_loop");
+      poll_ = new uv_poll_t;
+      int rc = uv_poll_init(loop, poll_, fd_);
+      if (rc < 0) {
+        delete poll_;
+        poll_ = nullptr;
+        return ThrowErrno(env, -rc, "uv_poll_init");
+      }
+      poll_->data = this;
+    }
+    int rc = uv_poll_start(poll_, UV_READABLE, OnReadable);
+    if (rc < 0) return ThrowErrno(env, -rc, "uv_poll_start");
+    // Keep the JS object (and so this) alive while the poll can call back.
+    if (!referenced_) {
+      Ref();
+      referenced_ = true;
+    }
+    return env.Undefined();
+  }
+
+  // stop(): no more callbacks; the socket stays open.
+  Napi::Value Stop(const Napi::CallbackInfo& info) {
+    StopPolling();
+    return info.Env().Undefined();
+  }
+
+  // close(): idempotent.
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    CloseNow();
+    return info.Env().Undefined();
+  }
+
+  Napi::Value Fd(const Napi::CallbackInfo& info) { return Napi::Number::New(info.Env(), fd_); }
+
+  void StopPolling() {
+    if (poll_ != nullptr) uv_poll_stop(poll_);
+    if (referenced_) {
+      referenced_ = false;
+      Unref();
+    }
+  }
+
+  void CloseNow() {
+    if (poll_ != nullptr) {
+      uv_poll_stop(poll_);
+      poll_->data = nullptr;
+      uv_close(reinterpret_cast<uv_handle_t*>(poll_),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_poll_t*>(h); });
+      poll_ = nullptr;
+    }
+    if (referenced_) {
+      referenced_ = false;
+      Unref();
+    }
+    if (fd_ >= 0) {
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+
+  static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
+    RawSocket* self = static_cast<RawSocket*>(handle->data);
+    if (self == nullptr || status < 0) return;
+    self->Drain();
+  }
+
+  void Drain() {
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    Napi::Array packets = Napi::Array::New(env);
+    uint32_t count = 0;
+    for (int i = 0; i < kMaxBatch && fd_ >= 0; i++) {
+      sockaddr_in from{};
+      iovec iov{buffer_.data(), buffer_.size()};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in_pktinfo))];
+      msghdr msg{};
+      msg.msg_name = &from;
+      msg.msg_namelen = sizeof(from);
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof(control);
+      ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT);
+      if (n < 0) break;  // EAGAIN: drained; other errors: retried next readiness
+      int ifindex = 0;
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+          in_pktinfo pi;
+          memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+          ifindex = pi.ipi_ifindex;
+        }
+      }
+      Napi::Object packet = Napi::Object::New(env);
+      packet.Set("data", Napi::Buffer<uint8_t>::Copy(env, buffer_.data(), static_cast<size_t>(n)));
+      packet.Set("ifindex", Napi::Number::New(env, ifindex));
+      packet.Set("truncated", Napi::Boolean::New(env, (msg.msg_flags & MSG_TRUNC) != 0));
+      packets.Set(count++, packet);
+    }
+    if (count == 0 || onPackets_.IsEmpty()) return;
+    // MakeCallback runs microtasks and keeps async context, as for any libuv callback.
+    onPackets_.MakeCallback(Value(), {packets});
+  }
+};
+
+class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
+ public:
+  static Napi::Function Define(Napi::Env env) {
+    return DefineClass(env, "PacketSocket",
+                       {
+                           InstanceMethod<&PacketSocket::Send>("send"),
+                           InstanceMethod<&PacketSocket::Close>("close"),
+                       });
+  }
+
+  // new PacketSocket(ifname: string)
+  explicit PacketSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PacketSocket>(info) {
+    Napi::Env env = info.Env();
+    if (info.Length() < 1 || !info[0].IsString()) {
+      ThrowType(env, "PacketSocket(ifname): ifname must be a string");
+      return;
+    }
+    std::string ifname = info[0].As<Napi::String>().Utf8Value();
+    ifindex_ = static_cast<int>(if_nametoindex(ifname.c_str()));
+    if (ifindex_ == 0) {
+      ThrowErrno(env, errno, "if_nametoindex");
+      return;
+    }
+    // Protocol 0: send only, receive nothing.
+    fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) {
+      ThrowErrno(env, errno, "socket");
+      return;
+    }
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_ifindex = ifindex_;
+    sll.sll_protocol = 0;
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&sll), sizeof(sll)) < 0) {
+      int err = errno;
+      close(fd_);
+      fd_ = -1;
+      ThrowErrno(env, err, "bind");
+      return;
+    }
+  }
+
+  ~PacketSocket() override {
+    if (fd_ >= 0) close(fd_);
+  }
+
+ private:
+  int fd_ = -1;
+  int ifindex_ = 0;
+
+  // send(frame: Uint8Array): whole Ethernet frame, destination MAC first.
+  Napi::Value Send(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!info[0].IsTypedArray()) return ThrowType(env, "send(frame): Uint8Array");
+    if (fd_ < 0) return ThrowErrno(env, EBADF, "packet_socket");
+    Napi::Uint8Array frame = info[0].As<Napi::Uint8Array>();
+    if (frame.ByteLength() < ETH_HLEN) return ThrowType(env, "send(frame): shorter than an Ethernet header");
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_ifindex = ifindex_;
+    sll.sll_halen = ETH_ALEN;
+    memcpy(sll.sll_addr, frame.Data(), ETH_ALEN);
+    ssize_t n = sendto(fd_, frame.Data(), frame.ByteLength(), 0, reinterpret_cast<sockaddr*>(&sll),
+                       sizeof(sll));
+    if (n < 0) return ThrowErrno(env, errno, "sendto");
+    return Napi::Number::New(env, static_cast<double>(n));
+  }
+
+  Napi::Value Close(const Napi::CallbackInfo& info) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = -1;
+    return info.Env().Undefined();
+  }
+};
+
+}  // namespace
+
+Napi::Object InitRawSocket(Napi::Env env, Napi::Object exports) {
+  exports.Set("RawSocket", RawSocket::Define(env));
+  exports.Set("PacketSocket", PacketSocket::Define(env));
+  return exports;
+}

@@ -1,0 +1,61 @@
+// describeIoError: one actionable line per common failure; steering rule checks.
+import fc from 'fast-check';
+import t from 'tap';
+import { describeIoError } from '../../src/io/errors.js';
+import { validateSteeringRules, type SteeringRule } from '../../src/io/port.js';
+import { steeringFilterLine } from '../../src/io/tc.js';
+import { loadNative } from '../../src/io/native.js';
+
+const coded = (message: string, code: string, syscall: string): Error => Object.assign(new Error(message), { code, syscall });
+
+t.test('describeIoError', async (t) => {
+  const table: Array<[string, Error, string]> = [
+    ['missing interface', coded('if_nametoindex: No such device (eth9)', 'ENODEV', 'if_nametoindex'), 'interface eth9 does not exist: check dataplane.interface'],
+    ['not root', coded('bpf_object__load: Operation not permitted', 'EPERM', 'bpf_object__load'), 'ulvs needs root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF)'],
+    ['attach failed', coded('bpf_xdp_attach: Operation not supported', 'EOPNOTSUPP', 'bpf_xdp_attach'), 'XDP attach failed on eth9 (bpf_xdp_attach: Operation not supported): try dataplane.io: tap'],
+    ['socket failed', coded('xsk_socket__create: Invalid argument (queue 3)', 'EINVAL', 'xsk_socket__create'), 'XDP attach failed on eth9 (xsk_socket__create: Invalid argument (queue 3)): try dataplane.io: tap'],
+  ];
+  for (const [name, err, line] of table) t.equal(describeIoError(err, 'eth9'), line, name);
+  t.match(describeIoError(coded('bpf_xdp_query: Device or resource busy (another XDP program is attached: foo)', 'EBUSY', 'bpf_xdp_query'), 'eth9'),
+    /^another XDP program is attached to eth9 .*ip link set dev eth9 xdp off.*dataplane.io: tap$/);
+  t.match(describeIoError(new Error('strange'), 'eth9'), /eth9.*strange/);
+  t.match(describeIoError(undefined, 'eth9'), /eth9/);
+});
+
+t.test('native errors carry the errno name and the syscall', async (t) => {
+  const native = loadNative();
+  const err = (() => { try { native.interfaceInfo('tio-nosuch0'); } catch (e) { return e as Error & { code: string; syscall: string }; } })();
+  t.equal(err?.code, 'ENODEV');
+  t.equal(err?.syscall, 'if_nametoindex');
+  t.match(err?.message, /No such device/);
+  const bad = (() => { try { native.detachXdp('tio-nosuch0'); } catch (e) { return e as Error & { code: string }; } })();
+  t.equal(bad?.code, 'ENODEV');
+  t.throws(() => new native.NativePort('tap', { tapName: 'x', frameCount: 64, frameSize: 1000 }), TypeError, 'frameSize must be a power of two');
+});
+
+const ruleArb = fc.record({
+  kind: fc.constantFrom('service' as const, 'reply' as const),
+  ip: fc.integer({ min: 0, max: 0xffffffff }),
+  port: fc.integer({ min: 0, max: 0xffff }),
+  protocol: fc.constantFrom('tcp' as const, 'udp' as const),
+});
+
+t.test('steering rules', async (t) => {
+  fc.assert(fc.property(fc.array(ruleArb), (rules: SteeringRule[]) => { validateSteeringRules(rules); }));
+  t.throws(() => validateSteeringRules([{ kind: 'service', ip: -1, port: 1, protocol: 'udp' }]), /uint32/);
+  t.throws(() => validateSteeringRules([{ kind: 'service', ip: 1, port: 70000, protocol: 'udp' }]), /0-65535/);
+  t.throws(() => validateSteeringRules([{ kind: 'nope' as 'service', ip: 1, port: 1, protocol: 'udp' }]), /kind/);
+  t.throws(() => validateSteeringRules([{ kind: 'reply', ip: 1, port: 1, protocol: 'icmp' as 'udp' }]), /protocol/);
+  // The tc line matches exactly the rule's address, port and protocol, at the right side.
+  fc.assert(fc.property(ruleArb, (rule) => {
+    const line = steeringFilterLine('eth0', 'ulvst2', 4242, rule);
+    const ip = line.match(/match ip (src|dst) (\d+)\.(\d+)\.(\d+)\.(\d+)\/32/);
+    const port = line.match(/match u16 (\d+) 0xffff at (\d+)/);
+    const proto = line.match(/match ip protocol (\d+) 0xff/);
+    if (!ip || !port || !proto) return false;
+    const back = ((+ip[2] << 24) | (+ip[3] << 16) | (+ip[4] << 8) | +ip[5]) >>> 0;
+    return back === rule.ip && ip[1] === (rule.kind === 'service' ? 'dst' : 'src') && +port[1] === rule.port &&
+      +port[2] === (rule.kind === 'service' ? 22 : 20) && +proto[1] === (rule.protocol === 'tcp' ? 6 : 17) &&
+      line.endsWith('action mirred egress redirect dev ulvst2');
+  }));
+});
