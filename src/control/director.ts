@@ -312,6 +312,7 @@ export class Director {
         reject(new DirectorError(`dataplane worker exited (${code}) before it started`));
       });
     });
+    worker.on('error', (err) => this.log.error({ queue, err: err.message, stack: err.stack }, 'dataplane worker failed'));
     worker.on('exit', (code) => {
       if (!this.stopping) this.log.error({ queue, code }, 'dataplane worker exited');
     });

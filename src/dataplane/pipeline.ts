@@ -46,7 +46,7 @@ export class Dataplane {
   ) {
     this.tables = new RuntimeTables(snapshot);
     this.macs.learn(snapshot);
-    this.flowHop = new Uint16Array(flows.capacity);
+    this.flowHop = new Uint16Array(flows.slotCount);
     this.outside = viewOf(outside);
     this.inside = inside ? viewOf(inside) : null;
   }
