@@ -1,6 +1,8 @@
 import type { UlvsConfig, VirtualServerConfig } from '../config/index.js';
 import { ipToNumber } from '../packet/addr.js';
-import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type ForwardMethod, type Snapshot, type SnapshotService } from '../dataplane/snapshot.js';
+import {
+  FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type ForwardMethod, type ServiceAddress, type Snapshot, type SnapshotService,
+} from '../dataplane/snapshot.js';
 import type { SchedulerName } from '../schedulers/types.js';
 import { defaultServiceId } from '../health/plan.js';
 
@@ -25,8 +27,21 @@ export class IdRegistry {
   }
 }
 
-export function serviceKey(vs: Pick<VirtualServerConfig, 'vip' | 'port' | 'protocol'>): string {
-  return `${vs.protocol} ${vs.vip}:${vs.port}`;
+export function serviceKey(vs: Pick<VirtualServerConfig, 'vip' | 'port' | 'protocol' | 'group'>): string {
+  return vs.group ? `${vs.protocol} group ${vs.group}` : `${vs.protocol} ${vs.vip}:${vs.port}`;
+}
+
+/** The VIP:ports of a service: its own, or every member of its virtual_server_group. */
+export function serviceAddresses(config: UlvsConfig, vs: VirtualServerConfig): ServiceAddress[] {
+  if (!vs.group) return vs.vip !== undefined && vs.port !== undefined ? [{ vip: ipToNumber(vs.vip), vport: vs.port }] : [];
+  const group = config.virtual_server_groups.find((g) => g.name === vs.group);
+  const out: ServiceAddress[] = [];
+  for (const m of group?.members ?? []) {
+    // Port 0 members ("every port") have no ulvs equivalent: the XDP steering is by port.
+    if (m.port === 0) continue;
+    for (let ip = ipToNumber(m.first); ip <= ipToNumber(m.last); ip++) out.push({ vip: ip >>> 0, vport: m.port });
+  }
+  return out;
 }
 
 export function realServerKey(vs: VirtualServerConfig, ip: string, port: number): string {
@@ -50,8 +65,8 @@ export interface CompileContext {
 export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: CompileContext, version: number): Snapshot {
   const services: SnapshotService[] = [];
   config.virtual_servers.forEach((vs, index) => {
-    if (vs.vip === undefined || vs.port === undefined) return; // groups: not forwarded yet
-    if (vs.protocol === 'SCTP') return;
+    const addresses = serviceAddresses(config, vs);
+    if (addresses.length === 0 || vs.protocol === 'SCTP') return;
     const healthId = defaultServiceId(vs, index);
     let realServers = vs.real_servers.map((rs) => {
       const key = realServerKey(vs, rs.ip, rs.port);
@@ -82,8 +97,7 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
     }
     services.push({
       id: ids.idOf(serviceKey(vs)),
-      vip: ipToNumber(vs.vip),
-      vport: vs.port,
+      addresses,
       protocol: vs.protocol === 'TCP' ? 6 : 17,
       forward: FORWARD_OF[vs.lb_kind],
       scheduler: vs.lb_algo as SchedulerName,

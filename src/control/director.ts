@@ -14,7 +14,7 @@ import { FORWARD_NAMES, type Snapshot } from '../dataplane/snapshot.js';
 import type { WorkerInit } from '../dataplane/worker.js';
 import { ipToNumber, numberToIp } from '../packet/addr.js';
 import { AddressHolder } from './addresses.js';
-import { compileSnapshot, IdRegistry, type HealthState } from './compile.js';
+import { compileSnapshot, IdRegistry, serviceKey, type HealthState } from './compile.js';
 import { HealthManager, type HealthEvent, type QuorumEvent } from '../health/manager.js';
 import { healthPlan } from '../health/plan.js';
 import { formatConnections, formatIpvsList, type ConnectionEntry, type ServiceStatus } from './format.js';
@@ -346,15 +346,16 @@ export class Director {
         conns.set(Number(id), [prev[0] + a, prev[1] + i]);
       }
     }
-    return this.snapshot.services.map((s) => {
-      const vs = this.config.virtual_servers.find((v) => v.vip === numberToIp(s.vip) && v.port === s.vport)!;
+    const granularity = new Map(this.config.virtual_servers.map((vs) => [this.ids.idOf(serviceKey(vs)), vs.persistence_granularity]));
+    // One line per VIP:port, as IPVS holds a service per address (a group lists each member).
+    return this.snapshot.services.flatMap((s) => s.addresses.map((a) => ({ s, a }))).map(({ s, a }) => {
       return {
         protocol: s.protocol === 6 ? 'TCP' : 'UDP',
-        vip: numberToIp(s.vip), port: s.vport,
+        vip: numberToIp(a.vip), port: a.vport,
         scheduler: s.scheduler,
         schedulerFlags: Object.entries(s.schedulerFlags).filter(([, on]) => on).map(([k]) => k.replace(/[A-Z]/, (c) => `-${c.toLowerCase()}`)),
         persistenceTimeout: s.persistenceTimeout,
-        persistenceNetmask: vs.persistence_granularity,
+        persistenceNetmask: granularity.get(s.id) ?? '255.255.255.255',
         onePacket: s.onePacket,
         // As ipvsadm shows it: a server a check took out (without inhibit_on_failure) is not in the table.
         realServers: s.realServers.filter((rs) => rs.available).map((rs) => ({

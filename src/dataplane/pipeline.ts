@@ -1,4 +1,6 @@
 import { FlowTable } from '../conntrack/flow-table.js';
+import { PersistenceTable } from '../conntrack/persistence.js';
+import { clearOverloadOnUnbind, markOverloadOnBind } from '../schedulers/overload.js';
 import { DROP, DESC_WORDS, TX, TX_OTHER, type PacketPort } from '../io/port.js';
 import {
   IPPROTO_TCP, IPPROTO_UDP, ParsedFrame, ParseResult, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, parseFrame,
@@ -11,7 +13,7 @@ import {
   C_BATCHES, C_DROP_BASE, C_NEW_FLOWS, C_PARSE_BASE, C_RX, C_TX, DataplaneDrop,
 } from './counters.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
-import { HopTable, RealServerMacs, RuntimeTables } from './tables.js';
+import { HopTable, RealServerMacs, RuntimeTables, type RuntimeService } from './tables.js';
 
 /** Per-port DataView made once (parse and rewrite read through it). */
 interface PortView { port: PacketPort; u8: Uint8Array; dv: DataView }
@@ -40,6 +42,7 @@ export class Dataplane {
   constructor(
     snapshot: Snapshot,
     readonly flows: FlowTable,
+    readonly templates: PersistenceTable,
     readonly counters: Float64Array,
     outside: PacketPort,
     inside: PacketPort | null,
@@ -113,27 +116,41 @@ export class Dataplane {
     const svc = tables.services[svcIndex];
     const flows = this.flows;
 
-    let flow = flows.lookup(proto, p.srcIp, p.srcPort, p.dstIp, p.dstPort, now);
-    if (flow < 0) {
+    const spec = svc.spec;
+    let flow = spec.onePacket ? -1 : flows.lookup(proto, p.srcIp, p.srcPort, p.dstIp, p.dstPort, now);
+    let rsId: number;
+    let rsIp: number;
+    let rsPort: number;
+    if (flow >= 0) {
+      rsId = flows.rsId(flow);
+      rsIp = flows.rsIp(flow);
+      rsPort = flows.rsPort(flow);
+    } else {
       // IPVS creates TCP connections only on a bare SYN (sloppy_tcp off).
       if (proto === IPPROTO_TCP && (p.tcpFlags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) !== TCP_SYN) {
         return this.drop(DataplaneDrop.NO_FLOW);
       }
-      const set = svc.set;
-      for (let r = 0; r < set.count; r++) {
-        set.activeConns[r] = flows.activeConns[svc.rsIds[r]];
-        set.inactiveConns[r] = flows.inactiveConns[svc.rsIds[r]];
-      }
-      const chosen = svc.scheduler.schedule(set, p.srcIp, p.srcPort, p.dstIp, p.dstPort);
+      const chosen = this.scheduleNewFlow(svc, p.srcIp, p.srcPort, p.dstIp, p.dstPort, now);
       if (chosen < 0) return this.drop(DataplaneDrop.NO_REAL_SERVER);
-      flow = flows.insert(proto, p.srcIp, p.srcPort, p.dstIp, p.dstPort, svc.spec.id, svc.rsIds[chosen],
-        set.ip[chosen], set.port[chosen], now, svc.spec.forward === FORWARD_NAT);
+      const set = svc.set;
+      rsId = svc.rsIds[chosen];
+      rsIp = set.ip[chosen];
+      // Port 0: the client's destination port (multi-port group services).
+      rsPort = set.port[chosen] === 0 ? p.dstPort : set.port[chosen];
       this.counters[C_NEW_FLOWS]++;
-      this.flowHop[flow] = this.hops.learn(u8, descs[d] + 6);
+      if (!spec.onePacket) {
+        flow = flows.insert(proto, p.srcIp, p.srcPort, p.dstIp, p.dstPort, spec.id, rsId, rsIp, rsPort, now,
+          spec.forward === FORWARD_NAT);
+        if (this.chosenTemplate >= 0) flows.attachTemplate(flow, this.chosenTemplate, now);
+        this.flowHop[flow] = this.hops.learn(u8, descs[d] + 6);
+        set.inactiveConns[chosen]++;
+        markOverloadOnBind(set, chosen);
+      }
     }
-    const rsId = flows.rsId(flow);
-    if (proto === IPPROTO_TCP) flows.onTcpPacket(flow, true, p.tcpFlags, now);
-    else flows.onUdpPacket(flow, now);
+    if (flow >= 0) {
+      if (proto === IPPROTO_TCP) flows.onTcpPacket(flow, true, p.tcpFlags, now);
+      else flows.onUdpPacket(flow, now);
+    }
     if (this.macs.has[rsId] === 0) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     const rsMac = this.macs.views[rsId];
     // IPVS decrements the TTL in every forwarding method (__ip_vs_get_out_rt -> decrement_ttl).
@@ -146,7 +163,7 @@ export class Dataplane {
       case FORWARD_TUN: {
         this.ipId = (this.ipId + 1) & 0xffff;
         // The outer header carries the (decremented) inner TTL, as IPVS's ipip_xmit does.
-        const r = encapsulateIpip(u8, dv, p, port.frameSize, tables.snapshot.tunnelSource, flows.rsIp(flow),
+        const r = encapsulateIpip(u8, dv, p, port.frameSize, tables.snapshot.tunnelSource, rsIp,
           p.ttl, this.ipId, rsMac, port.mac, tables.snapshot.mtu, this.span);
         if (r !== RewriteResult.OK) {
           return this.drop(r === RewriteResult.MTU_EXCEEDED ? DataplaneDrop.MTU_EXCEEDED : DataplaneDrop.NO_ROOM);
@@ -158,11 +175,52 @@ export class Dataplane {
       default: {
         const inside = this.inside;
         if (inside === null) return this.drop(DataplaneDrop.NO_INSIDE_PORT);
-        rewriteForNat(u8, dv, p, flows.rsIp(flow), flows.rsPort(flow));
+        rewriteForNat(u8, dv, p, rsIp, rsPort);
         writeEthernetAddresses(u8, descs[d], rsMac, inside.port.mac);
         return TX_OTHER;
       }
     }
+  }
+
+  /** Template chosen by the last scheduleNewFlow (-1: none); read right after the call. */
+  private chosenTemplate = -1;
+
+  /**
+   * A new connection: persistence template first (IPVS ip_vs_sched_persist), else the
+   * scheduler. Counters are refreshed from the flow table so lc/wlc and the thresholds see
+   * ActiveConn/InActConn as ipvsadm shows them. Returns an index into the service's set.
+   */
+  private scheduleNewFlow(svc: RuntimeService, srcIp: number, srcPort: number, dstIp: number, dstPort: number, now: number): number {
+    const set = svc.set;
+    const flows = this.flows;
+    for (let r = 0; r < set.count; r++) {
+      set.activeConns[r] = flows.activeConns[svc.rsIds[r]];
+      set.inactiveConns[r] = flows.inactiveConns[svc.rsIds[r]];
+      if (set.overloaded[r] !== 0) clearOverloadOnUnbind(set, r);
+      else markOverloadOnBind(set, r);
+    }
+    this.chosenTemplate = -1;
+    const spec = svc.spec;
+    if (spec.persistenceTimeout === 0) return svc.scheduler.schedule(set, srcIp, srcPort, dstIp, dstPort);
+    const templates = this.templates;
+    const client = PersistenceTable.maskClient(srcIp, spec.persistenceMask);
+    let t = templates.lookup(spec.id, client, now);
+    if (t >= 0) {
+      const r = svc.indexOfRsId(templates.rsId(t));
+      // The template's server must still be schedulable, as IPVS checks dest availability.
+      if (r >= 0 && set.available[r] !== 0 && set.weight[r] > 0) {
+        templates.refresh(t, now);
+        this.chosenTemplate = t;
+        return r;
+      }
+      templates.invalidate(t);
+    }
+    const chosen = svc.scheduler.schedule(set, srcIp, srcPort, dstIp, dstPort);
+    if (chosen < 0) return -1;
+    t = templates.insert(spec.id, client, svc.rsIds[chosen], spec.persistenceTimeout, now,
+      svc.addressCount > 1 ? 0 : spec.protocol, dstIp, svc.addressCount > 1 ? 0 : dstPort, set.ip[chosen], set.port[chosen]);
+    this.chosenTemplate = t;
+    return chosen;
   }
 
   private forwardNatReply(descs: Uint32Array, d: number, now: number): number {

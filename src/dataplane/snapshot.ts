@@ -23,8 +23,8 @@ export interface Snapshot {
 export interface SnapshotService {
   /** Stable across reloads while the service exists (flows store it). */
   id: number;
-  vip: number;
-  vport: number;
+  /** The VIP:ports that reach this service: one, or a virtual_server_group's members. */
+  addresses: ServiceAddress[];
   protocol: 6 | 17;
   forward: ForwardMethod;
   scheduler: SchedulerName;
@@ -38,10 +38,13 @@ export interface SnapshotService {
   realServers: SnapshotRealServer[];
 }
 
+export interface ServiceAddress { vip: number; vport: number }
+
 export interface SnapshotRealServer {
   /** Stable id (< 65536) for the life of the endpoint; flows and counters are keyed by it. */
   rsId: number;
   ip: number;
+  /** 0 = the client's destination port (group services, as IPVS). */
   port: number;
   weight: number;
   /** false = taken out by a health check (not schedulable). */

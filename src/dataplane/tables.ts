@@ -12,6 +12,10 @@ export interface RuntimeService {
   /** rsId of each entry of `set`. */
   readonly rsIds: Uint16Array;
   readonly scheduler: Scheduler;
+  /** > 1 for a virtual_server_group service (persistence spans its ports). */
+  readonly addressCount: number;
+  /** Index in `set` of a real server id, or -1 (control path and persistence hits only). */
+  indexOfRsId(rsId: number): number;
 }
 
 /**
@@ -25,18 +29,21 @@ export class ServiceIndex {
   private readonly values: Int32Array;
 
   constructor(services: readonly SnapshotService[]) {
+    const keys = services.reduce((n, s) => n + s.addresses.length, 0);
     let size = 16;
-    while (size < services.length * 4) size <<= 1;
+    while (size < keys * 4) size <<= 1;
     this.mask = size - 1;
     this.vips = new Uint32Array(size);
     this.portProto = new Int32Array(size).fill(-1);
     this.values = new Int32Array(size);
     services.forEach((s, i) => {
-      let slot = this.slotOf(s.vip, s.vport, s.protocol);
-      while (this.portProto[slot] !== -1) slot = (slot + 1) & this.mask;
-      this.vips[slot] = s.vip;
-      this.portProto[slot] = (s.vport << 8) | s.protocol;
-      this.values[slot] = i;
+      for (const a of s.addresses) {
+        let slot = this.slotOf(a.vip, a.vport, s.protocol);
+        while (this.portProto[slot] !== -1) slot = (slot + 1) & this.mask;
+        this.vips[slot] = a.vip;
+        this.portProto[slot] = (a.vport << 8) | s.protocol;
+        this.values[slot] = i;
+      }
     });
   }
 
@@ -104,7 +111,12 @@ export class RuntimeTables {
         rsIds[i] = rs.rsId;
         this.rsPresent[rs.rsId] = 1;
       });
-      return { spec, set, rsIds, scheduler: createScheduler(spec.scheduler, spec.schedulerFlags, set) };
+      return {
+        spec, set, rsIds,
+        scheduler: createScheduler(spec.scheduler, spec.schedulerFlags, set),
+        addressCount: spec.addresses.length,
+        indexOfRsId: (rsId: number) => rsIds.indexOf(rsId),
+      };
     });
     this.index = new ServiceIndex(snapshot.services);
   }

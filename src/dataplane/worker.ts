@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { FlowTable } from '../conntrack/flow-table.js';
+import { PersistenceTable } from '../conntrack/persistence.js';
 import type { Timeouts } from '../conntrack/tcp-states.js';
 import { DESC_WORDS, openPort, waitReadable, describeIoError, type PacketPort, type SteeringRule } from '../io/index.js';
 import { numberToIp } from '../packet/addr.js';
@@ -44,7 +45,7 @@ export function steeringFor(snapshot: Snapshot): { outside: SteeringRule[]; insi
   const inside: SteeringRule[] = [];
   for (const s of snapshot.services) {
     const protocol = s.protocol === 6 ? 'tcp' : 'udp';
-    outside.push({ kind: 'service', ip: s.vip, port: s.vport, protocol });
+    for (const a of s.addresses) outside.push({ kind: 'service', ip: a.vip, port: a.vport, protocol });
     if (s.forward === FORWARD_NAT) {
       for (const rs of s.realServers) inside.push({ kind: 'reply', ip: rs.ip, port: rs.port, protocol });
     }
@@ -75,8 +76,10 @@ function main(init: WorkerInit): void {
     outside!.setSteering(rules.outside);
     inside?.setSteering(rules.inside);
   };
-  const flows = new FlowTable({ capacity: init.connTableSize, timeouts: init.timeouts, expireNodestConn: init.expireNodestConn });
-  const dataplane = new Dataplane(init.snapshot, flows, init.counters, outside, inside);
+  // Templates are IPVS connection entries too; a quarter of the table bounds them.
+  const templates = new PersistenceTable({ capacity: Math.max(1024, init.connTableSize >>> 2) });
+  const flows = new FlowTable({ capacity: init.connTableSize, timeouts: init.timeouts, expireNodestConn: init.expireNodestConn, templates });
+  const dataplane = new Dataplane(init.snapshot, flows, templates, init.counters, outside, inside);
   try {
     applySteering(init.snapshot);
   } catch (err) {
@@ -116,6 +119,7 @@ function main(init: WorkerInit): void {
       }
     }
     flows.expireSome(now, EXPIRE_VISITS_PER_LOOP);
+    templates.expireSome(now, EXPIRE_VISITS_PER_LOOP);
   }
   for (const p of ports) p.close();
   mp.postMessage({ type: 'stopped' });
@@ -131,8 +135,9 @@ function main(init: WorkerInit): void {
         break;
       case 'conns': {
         const now = nowSeconds();
-        const entries = flows.snapshot(now).map((f) => ({
-          protocol: f.proto === 6 ? 'TCP' : 'UDP',
+        // Persistence templates first, as ipvsadm -Lnc lists them (protocol IP for multi-port).
+        const entries = [...templates.snapshot(now), ...flows.snapshot(now)].map((f) => ({
+          protocol: f.proto === 6 ? 'TCP' : f.proto === 17 ? 'UDP' : 'IP',
           expiresIn: f.expiresIn,
           state: f.state,
           source: `${numberToIp(f.clientIp)}:${f.clientPort}`,
