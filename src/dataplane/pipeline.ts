@@ -207,8 +207,9 @@ export class Dataplane {
     let t = templates.lookup(spec.id, client, now);
     if (t >= 0) {
       const r = svc.indexOfRsId(templates.rsId(t));
-      // The template's server must still be schedulable, as IPVS checks dest availability.
-      if (r >= 0 && set.available[r] !== 0 && set.weight[r] > 0) {
+      // The template's server must still be available (IPVS ip_vs_check_template; a quiesced
+      // server keeps its persistent clients, as with expire_quiescent_template = 0).
+      if (r >= 0 && set.available[r] !== 0) {
         templates.refresh(t, now);
         this.chosenTemplate = t;
         return r;

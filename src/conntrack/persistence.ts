@@ -1,0 +1,353 @@
+// IPVS persistence templates (ip_vs_sched_persist): the key is the client address masked by
+// persistence_granularity plus the service; the value is the real server chosen for that
+// client. A template lives persistence_timeout seconds from its last use, and never expires
+// while connections it created (its "controlled" connections, IPVS's n_control) are alive;
+// when the last one goes it lives persistence_timeout more (the upper bound of IPVS, whose
+// template timer re-checks every persistence_timeout).
+//
+// Typed arrays, open addressing with backward-shift deletion, bounded: inserting into a full
+// table evicts the least recently inserted template that controls no connection; when every
+// template controls live connections, insert returns -1 and the caller schedules without
+// persistence (the connection still gets through). No allocation on lookup/insert/attach/release.
+
+import { PAIR_INPUT, hashPairInput, randomSeed } from './hash.js';
+
+export const MAX_TEMPLATE_CAPACITY = 1 << 24;
+const MAX_INDEX_LOAD = 0.75;
+const REF_MASK = (1 << 25) - 1;
+const NIL = -1;
+// Positions in PersistenceTable.args.
+const A_CLIENT = 0, A_PROTO = 1, A_VIP = 2, A_VPORT = 3, A_RS_IP = 4, A_RS_PORT = 5;
+
+const T_IN_USE = 1;
+const T_HASHED = 2;   // findable; an invalidated template that still controls flows is not
+
+export interface PersistenceTableOptions {
+  capacity: number;
+  seed?: number;
+}
+
+export interface TemplateEntry {
+  /** 6 TCP, 17 UDP, 0 for a multi-port (virtual_server_group) service: ipvsadm prints "IP". */
+  proto: number;
+  state: 'NONE';
+  expiresIn: number;
+  clientIp: number; clientPort: 0;
+  vip: number; vport: number;
+  rsIp: number; rsPort: number;
+  service: number; rsId: number;
+  controlled: number;
+}
+
+export interface TemplateStats { inserts: number; evictions: number; expired: number; full: number; size: number }
+
+export class PersistenceTable {
+  readonly capacity: number;
+  readonly stats: TemplateStats = { inserts: 0, evictions: 0, expired: 0, full: 0, size: 0 };
+
+  private readonly clientKey: Uint32Array;
+  private readonly serviceOf: Uint16Array;
+  private readonly rsIdOf: Uint16Array;
+  private readonly expires: Uint32Array;
+  private readonly timeoutOf: Uint32Array;
+  private readonly controlledCount: Uint32Array;
+  private readonly flags: Uint8Array;
+  private readonly protoOf: Uint8Array;
+  private readonly vipOf: Uint32Array;
+  private readonly vportOf: Uint16Array;
+  private readonly rsIpOf: Uint32Array;
+  private readonly rsPortOf: Uint16Array;
+  private readonly prev: Int32Array;
+  private readonly next: Int32Array;    // idle list (controls nothing) in insertion order; free list
+  private readonly index: Uint32Array;
+  private readonly indexMask: number;
+  private idleHead = NIL;
+  private idleTail = NIL;
+  private freeHead = NIL;
+  private highWater = 0;
+  private sweepCursor = 0;
+  private readonly seed: number;
+
+  constructor(opts: PersistenceTableOptions) {
+    const capacity = opts.capacity;
+    if (!Number.isInteger(capacity) || capacity < 1 || capacity > MAX_TEMPLATE_CAPACITY) {
+      throw new RangeError(`persistence table capacity must be a whole number 1..${MAX_TEMPLATE_CAPACITY}, got ${capacity}`);
+    }
+    this.capacity = capacity;
+    this.clientKey = new Uint32Array(capacity);
+    this.serviceOf = new Uint16Array(capacity);
+    this.rsIdOf = new Uint16Array(capacity);
+    this.expires = new Uint32Array(capacity);
+    this.timeoutOf = new Uint32Array(capacity);
+    this.controlledCount = new Uint32Array(capacity);
+    this.flags = new Uint8Array(capacity);
+    this.protoOf = new Uint8Array(capacity);
+    this.vipOf = new Uint32Array(capacity);
+    this.vportOf = new Uint16Array(capacity);
+    this.rsIpOf = new Uint32Array(capacity);
+    this.rsPortOf = new Uint16Array(capacity);
+    this.prev = new Int32Array(capacity);
+    this.next = new Int32Array(capacity);
+    let size = 16;
+    while (size * MAX_INDEX_LOAD < capacity) size *= 2;
+    this.index = new Uint32Array(size);
+    this.indexMask = size - 1;
+    this.seed = (opts.seed ?? randomSeed()) | 0;
+  }
+
+  /** persistence_granularity: 255.255.255.0 groups a /24 of clients on one real server. */
+  static maskClient(clientIp: number, granularityMask: number): number {
+    return (clientIp & granularityMask) >>> 0;
+  }
+
+  /**
+   * Scratch for the allocation-proof forms (see FlowTable.tuple for why):
+   * [maskedClient, proto, vip, vport, rsIp, rsPort].
+   */
+  readonly args = new Uint32Array(6);
+
+  /** The live template for (service, masked client), or -1. */
+  lookup(service: number, maskedClient: number, now: number): number {
+    this.args[A_CLIENT] = maskedClient;
+    return this.lookupArgs(service, now);
+  }
+
+  /**
+   * A new template: `rsId` was scheduled for this client. proto/vip/vport/rsIp/rsPort are only
+   * for the listing. Replaces a template with the same key. Returns the template or -1 (full of
+   * templates that all control live connections; counted in stats.full).
+   */
+  insert(service: number, maskedClient: number, rsId: number, timeout: number, now: number,
+    proto: number, vip: number, vport: number, rsIp: number, rsPort: number): number {
+    const a = this.args;
+    a[A_CLIENT] = maskedClient; a[A_PROTO] = proto; a[A_VIP] = vip; a[A_VPORT] = vport; a[A_RS_IP] = rsIp; a[A_RS_PORT] = rsPort;
+    return this.insertArgs(service, rsId, timeout, now);
+  }
+
+  /** lookup() with the masked client in args[0]. */
+  lookupArgs(service: number, now: number): number {
+    const maskedClient = this.args[A_CLIENT];
+    PAIR_INPUT[0] = this.seed; PAIR_INPUT[1] = maskedClient; PAIR_INPUT[2] = service;
+    const h = hashPairInput();
+    const tag = tagOf(h), mask = this.indexMask, index = this.index;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const entry = index[i];
+      if (entry === 0) return -1;
+      if ((entry >>> 25) !== tag) continue;
+      const t = entry & REF_MASK;
+      if (this.clientKey[t] === maskedClient && this.serviceOf[t] === service) {
+        return this.controlledCount[t] > 0 || this.expires[t] > now ? t : -1;
+      }
+    }
+  }
+
+  /** insert() with args filled. */
+  insertArgs(service: number, rsId: number, timeout: number, now: number): number {
+    const a = this.args, maskedClient = a[A_CLIENT];
+    PAIR_INPUT[0] = this.seed; PAIR_INPUT[1] = maskedClient; PAIR_INPUT[2] = service;
+    const h = hashPairInput();
+    const tag = tagOf(h), mask = this.indexMask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {   // same key present: replace it
+      const entry = this.index[i];
+      if (entry === 0) break;
+      const t = entry & REF_MASK;
+      if ((entry >>> 25) === tag && this.clientKey[t] === maskedClient && this.serviceOf[t] === service) {
+        this.invalidate(t);
+        break;
+      }
+    }
+    if (this.stats.size >= this.capacity) {
+      const victim = this.idleHead;
+      if (victim === NIL) {
+        this.stats.full++;
+        return -1;
+      }
+      if (this.expires[victim] <= now) this.stats.expired++;
+      else this.stats.evictions++;
+      this.free(victim);
+    }
+    let t = this.freeHead;
+    if (t !== NIL) this.freeHead = this.next[t];
+    else t = this.highWater++;
+    this.clientKey[t] = maskedClient;
+    this.serviceOf[t] = service;
+    this.rsIdOf[t] = rsId;
+    this.timeoutOf[t] = timeout;
+    this.expires[t] = now + timeout;
+    this.controlledCount[t] = 0;
+    this.flags[t] = T_IN_USE | T_HASHED;
+    this.protoOf[t] = a[A_PROTO];
+    this.vipOf[t] = a[A_VIP];
+    this.vportOf[t] = a[A_VPORT];
+    this.rsIpOf[t] = a[A_RS_IP];
+    this.rsPortOf[t] = a[A_RS_PORT];
+    this.linkIdle(t);
+    let i = h & mask;
+    while (this.index[i] !== 0) i = (i + 1) & mask;
+    this.index[i] = ((tagOf(h) << 25) | t) >>> 0;
+    this.stats.size++;
+    this.stats.inserts++;
+    return t;
+  }
+
+  rsId(t: number): number { return this.rsIdOf[t]; }
+  expiresAt(t: number): number { return this.expires[t]; }
+  controlled(t: number): number { return this.controlledCount[t]; }
+
+  /** A new connection used the template: like ip_vs_conn_put(ct), the timer restarts. */
+  refresh(t: number, now: number): void {
+    this.expires[t] = now + this.timeoutOf[t];
+  }
+
+  /** A connection now depends on this template (the flow table calls this). */
+  attach(t: number): void {
+    if (this.controlledCount[t]++ === 0) this.unlinkIdle(t);
+  }
+
+  /** A connection the template controlled is gone (the flow table calls this). */
+  release(t: number, now: number): void {
+    if (this.controlledCount[t] === 0) return;
+    if (--this.controlledCount[t] !== 0) return;
+    if ((this.flags[t] & T_HASHED) === 0) {
+      // Invalidated while it still had connections: nothing can find it, so it goes now.
+      this.linkIdle(t);
+      this.free(t);
+      this.stats.expired++;
+      return;
+    }
+    const later = now + this.timeoutOf[t];
+    if (later > this.expires[t]) this.expires[t] = later;
+    this.linkIdle(t);
+  }
+
+  /** Unhashes the template so the next connection is scheduled afresh (freed when idle). */
+  invalidate(t: number): void {
+    if ((this.flags[t] & T_IN_USE) === 0) return;
+    if (this.controlledCount[t] === 0) {
+      this.free(t);
+      return;
+    }
+    if ((this.flags[t] & T_HASHED) !== 0) {
+      this.indexRemove(t);
+      this.flags[t] &= ~T_HASHED;
+    }
+  }
+
+  /** Incremental sweep: frees expired templates that control nothing. */
+  expireSome(now: number, maxVisits: number): number {
+    const limit = Math.min(maxVisits, this.highWater);
+    let cursor = this.sweepCursor, freed = 0;
+    for (let visited = 0; visited < limit; visited++) {
+      if (cursor >= this.highWater) cursor = 0;
+      if ((this.flags[cursor] & T_IN_USE) !== 0 && this.controlledCount[cursor] === 0 && this.expires[cursor] <= now) {
+        this.free(cursor);
+        this.stats.expired++;
+        freed++;
+      }
+      cursor++;
+    }
+    this.sweepCursor = cursor;
+    return freed;
+  }
+
+  /**
+   * The real server is gone: its templates stop steering new connections (IPVS's
+   * check_template finds the destination unavailable and expires the template).
+   */
+  dropRealServer(rsId: number, now: number): number {
+    void now;
+    let dropped = 0;
+    for (let t = 0; t < this.highWater; t++) {
+      if ((this.flags[t] & T_HASHED) !== 0 && this.rsIdOf[t] === (rsId & 0xffff)) {
+        this.invalidate(t);
+        dropped++;
+      }
+    }
+    return dropped;
+  }
+
+  /** Live templates as `ipvsadm -Lnc` lists them (state NONE, client port 0). Allocates. */
+  snapshot(now: number): TemplateEntry[] {
+    const out: TemplateEntry[] = [];
+    for (let t = 0; t < this.highWater; t++) {
+      if ((this.flags[t] & T_HASHED) === 0) continue;
+      if (this.controlledCount[t] === 0 && this.expires[t] <= now) continue;
+      // A template kept by its connections past its time shows, as IPVS's re-armed timer does,
+      // a countdown restarting at persistence_timeout.
+      const timeout = Math.max(1, this.timeoutOf[t]);
+      const expiresIn = this.expires[t] > now ? this.expires[t] - now : timeout - ((now - this.expires[t]) % timeout);
+      out.push({
+        proto: this.protoOf[t], state: 'NONE', expiresIn,
+        clientIp: this.clientKey[t], clientPort: 0,
+        vip: this.vipOf[t], vport: this.vportOf[t],
+        rsIp: this.rsIpOf[t], rsPort: this.rsPortOf[t],
+        service: this.serviceOf[t], rsId: this.rsIdOf[t], controlled: this.controlledCount[t],
+      });
+    }
+    return out;
+  }
+
+  memory(): { totalBytes: number; bytesPerTemplate: number } {
+    const arrays = [this.clientKey, this.serviceOf, this.rsIdOf, this.expires, this.timeoutOf, this.controlledCount,
+      this.flags, this.protoOf, this.vipOf, this.vportOf, this.rsIpOf, this.rsPortOf, this.prev, this.next, this.index];
+    const totalBytes = arrays.reduce((sum, a) => sum + a.byteLength, 0);
+    return { totalBytes, bytesPerTemplate: totalBytes / this.capacity };
+  }
+
+  /** Only for a template that controls nothing (so it is on the idle list). */
+  private free(t: number): void {
+    if ((this.flags[t] & T_HASHED) !== 0) this.indexRemove(t);
+    this.unlinkIdle(t);
+    this.flags[t] = 0;
+    this.next[t] = this.freeHead;
+    this.freeHead = t;
+    this.stats.size--;
+  }
+
+  private linkIdle(t: number): void {
+    this.prev[t] = this.idleTail;
+    this.next[t] = NIL;
+    if (this.idleTail === NIL) this.idleHead = t;
+    else this.next[this.idleTail] = t;
+    this.idleTail = t;
+  }
+
+  private unlinkIdle(t: number): void {
+    const p = this.prev[t], n = this.next[t];
+    if (p === NIL) this.idleHead = n;
+    else this.next[p] = n;
+    if (n === NIL) this.idleTail = p;
+    else this.prev[n] = p;
+  }
+
+  private hashOfTemplate(t: number): number {
+    PAIR_INPUT[0] = this.seed; PAIR_INPUT[1] = this.clientKey[t]; PAIR_INPUT[2] = this.serviceOf[t];
+    return hashPairInput();
+  }
+
+  private indexRemove(t: number): void {
+    const index = this.index, mask = this.indexMask;
+    let hole = this.hashOfTemplate(t) & mask;
+    for (;;) {
+      const entry = index[hole];
+      if (entry === 0) return;
+      if ((entry & REF_MASK) === t) break;
+      hole = (hole + 1) & mask;
+    }
+    for (let j = (hole + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
+      const entry = index[j];
+      const other = entry & REF_MASK;
+      const home = this.hashOfTemplate(other) & mask;
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+        index[hole] = entry;
+        hole = j;
+      }
+    }
+    index[hole] = 0;
+  }
+}
+
+/** 7-bit tag from the 30-bit hash's top bits, top bit forced so an entry is never 0. */
+function tagOf(h: number): number {
+  return 0x40 | (h >>> 24);
+}
