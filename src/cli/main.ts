@@ -3,6 +3,7 @@ import { checkConfigCommand } from './check-config.js';
 import { connsCommand, listCommand, reloadCommand, runCommand, statsCommand, timeoutCommand } from './director.js';
 import { genhashCommand } from './genhash.js';
 import { labCommand } from './lab.js';
+import { migrateCommand } from './migrate.js';
 import { runStatus } from './status.js';
 
 function statusCommand(): Command {
@@ -31,6 +32,7 @@ const program = new Command('ulvs')
   .addCommand(statsCommand())
   .addCommand(statusCommand())
   .addCommand(checkConfigCommand())
+  .addCommand(migrateCommand())
   .addCommand(genhashCommand())
   .addCommand(labCommand());
 

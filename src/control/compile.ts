@@ -1,5 +1,5 @@
 import type { UlvsConfig, VirtualServerConfig } from '../config/index.js';
-import { ipToNumber } from '../packet/addr.js';
+import { ipToNumber, numberToIp } from '../packet/addr.js';
 import {
   FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type ForwardMethod, type ServiceAddress, type Snapshot, type SnapshotService,
 } from '../dataplane/snapshot.js';
@@ -58,6 +58,8 @@ export interface CompileContext {
   healthOf(serviceId: string, rsKey: string): HealthState | undefined;
   /** The service's sorry server takes the traffic (quorum lost). */
   sorryActive(serviceId: string): boolean;
+  /** false while a VRRP instance holds this VIP on another director (we are BACKUP/FAULT). */
+  ownsVip(vip: string): boolean;
   tunnelSource: number;
 }
 
@@ -65,7 +67,8 @@ export interface CompileContext {
 export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: CompileContext, version: number): Snapshot {
   const services: SnapshotService[] = [];
   config.virtual_servers.forEach((vs, index) => {
-    const addresses = serviceAddresses(config, vs);
+    // The dataplane forwards for exactly the VIPs this director owns.
+    const addresses = serviceAddresses(config, vs).filter((a) => ctx.ownsVip(numberToIp(a.vip)));
     if (addresses.length === 0 || vs.protocol === 'SCTP') return;
     const healthId = defaultServiceId(vs, index);
     let realServers = vs.real_servers.map((rs) => {

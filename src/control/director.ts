@@ -17,6 +17,8 @@ import { AddressHolder } from './addresses.js';
 import { compileSnapshot, IdRegistry, serviceKey, type HealthState } from './compile.js';
 import { HealthManager, type HealthEvent, type QuorumEvent } from '../health/manager.js';
 import { healthPlan } from '../health/plan.js';
+import { vrrpConfigFrom } from '../vrrp/from-config.js';
+import { VrrpSpeaker } from '../vrrp/speaker.js';
 import { formatConnections, formatIpvsList, type ConnectionEntry, type ServiceStatus } from './format.js';
 import { resolveNextHop } from './neighbours.js';
 import { run } from './shell.js';
@@ -64,6 +66,10 @@ export class Director {
   /** "serviceId|ip:port" -> what the checks last said. */
   private readonly healthState = new Map<string, HealthState>();
   private readonly sorryActive = new Map<string, boolean>();
+  private vrrp: VrrpSpeaker | null = null;
+  /** VIPs some vrrp_instance manages, and those of them this director holds as MASTER. */
+  private vrrpVips = new Set<string>();
+  private ownedVrrpVips = new Set<string>();
   private reloading: Promise<ReloadResult> | null = null;
 
   constructor(private readonly opts: DirectorOptions) {}
@@ -91,9 +97,12 @@ export class Director {
       }
       this.tunnelSource = await this.primaryAddress(dp.interface);
       await this.resolveNeighbours(false);
+      // VRRP-managed VIPs are not forwarded until the speaker says this director is MASTER.
+      this.vrrpVips = new Set(this.config.vrrp_instances.flatMap((vi) => vi.virtual_ipaddress.map((a) => a.ip)));
       this.snapshot = this.compile();
       for (let queue = 0; queue < dp.queues; queue++) this.workers.push(await this.startWorker(queue));
       this.startHealthChecks();
+      await this.startVrrp();
     } catch (err) {
       await this.stop();
       throw err;
@@ -131,6 +140,14 @@ export class Director {
       .filter((k) => JSON.stringify(old.dataplane[k]) !== JSON.stringify(next.dataplane[k]));
     if (restartOnly.length) {
       const errors = restartOnly.map((k) => `dataplane.${k} changed: it takes effect only on restart`);
+      for (const e of errors) this.log.error({ error: e }, 'reload rejected: the running configuration stays');
+      return { ok: false, errors };
+    }
+    const vrrpKeys = ['vrrp_instances', 'vrrp_sync_groups', 'vrrp_scripts', 'track_files'] as const;
+    const vrrpChanged = vrrpKeys.filter((k) => JSON.stringify(old[k]) !== JSON.stringify(next[k]));
+    if (vrrpChanged.length) {
+      // Restarting the speaker would drop mastership for a moment: refuse rather than flap.
+      const errors = vrrpChanged.map((k) => `${k} changed: VRRP changes take effect only on restart (a reload never flaps VRRP state)`);
       for (const e of errors) this.log.error({ error: e }, 'reload rejected: the running configuration stays');
       return { ok: false, errors };
     }
@@ -185,6 +202,22 @@ export class Director {
     this.health.start();
   }
 
+  /** The VRRP speaker runs in this process; its ownership decides which VIPs are forwarded. */
+  private async startVrrp(): Promise<void> {
+    if (this.config.vrrp_instances.length === 0) return;
+    this.vrrp = new VrrpSpeaker({
+      config: vrrpConfigFrom(this.config),
+      logger: this.log,
+      onOwnership: (vips) => {
+        this.ownedVrrpVips = new Set(vips);
+        this.log.info({ vips }, 'VRRP ownership changed');
+        if (this.workers.length) this.publish();
+      },
+      onTransition: (name, from, to, reason) => this.log.info({ instance: name, from, to, reason }, `VRRP ${name}: ${from} -> ${to}`),
+    });
+    await this.vrrp.start();
+  }
+
   private workersHaveInside(): boolean {
     return this.insideOpen;
   }
@@ -214,6 +247,8 @@ export class Director {
   private async doStop(): Promise<void> {
     if (this.neighbourTimer) clearInterval(this.neighbourTimer);
     for (const w of this.watchers.splice(0)) w.close();
+    // Priority 0 first, so the backup takes over before this dataplane stops (RFC 3768 6.4.3).
+    await this.vrrp?.stop();
     await this.health?.stop();
     await Promise.all(this.workers.map((w) => this.stopWorker(w)));
     this.addresses.releaseAll();
@@ -226,6 +261,7 @@ export class Director {
       macOf: (ip) => this.macs.get(ip) ?? null,
       healthOf: (serviceId, rsKey) => this.healthState.get(`${serviceId}|${rsKey}`),
       sorryActive: (serviceId) => this.sorryActive.get(serviceId) ?? false,
+      ownsVip: (vip) => !this.vrrpVips.has(vip) || this.ownedVrrpVips.has(vip),
       tunnelSource: this.tunnelSource,
     }, ++this.version);
   }
@@ -377,6 +413,8 @@ export class Director {
         for (const w of this.workers) all.push(...(await this.ask(w, { type: 'conns' }) as ConnectionEntry[]));
         return { connections: all, text: formatConnections(all) };
       }
+      case 'status':
+        return { vrrp: this.vrrp?.status() ?? [] };
       case 'reload':
         return this.reload();
       case 'stats':

@@ -1,0 +1,574 @@
+/**
+ * keepalived.conf's language, read the way keepalived reads it (keepalived.conf(5), "ADVANCED
+ * CONFIGURATION"): files and includes -> physical lines -> comments stripped -> `@` conditional
+ * lines -> `$VAR=` definitions (multi-line ones end each line with `\`) -> `$VAR` / `${VAR}`
+ * substitution -> `~SEQ` / `~LST` repetition -> words, with `{` and `}` as words of their own.
+ * Every word keeps the FILE:LINE:COL it was written at (substituted text takes the column of
+ * its `$`). Every problem is collected; MigrateError lists them all.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { dirname, relative, resolve } from 'node:path';
+import { expandGlob } from '../config/glob.js';
+import { MAX_INPUT_BYTES, MigrateError, type MigrateDiagnostic, type SourcePos } from './errors.js';
+
+export interface Token extends SourcePos {
+  text: string;
+  /** written (at least partly) between quotes: never a brace or a keyword */
+  quoted: boolean;
+}
+
+/** One line after every rewrite: its words and the comment written at its end (or alone). */
+export interface LogicalLine {
+  tokens: Token[];
+  comment?: string;
+  pos: SourcePos;
+}
+
+export interface ReadOptions {
+  /** keepalived's -i / config_id: `@NAME` lines are kept when NAME equals it. Default: the host name. */
+  configId?: string;
+  /** file text for tests; default readFileSync (utf8) */
+  readText?: (absPath: string) => string;
+}
+
+export interface ReadResult {
+  lines: LogicalLine[];
+  /** remarks on the input that are not errors (reported with the translation's reports) */
+  notes: MigrateDiagnostic[];
+  /** absolute paths of every file read, main file first */
+  files: string[];
+}
+
+/** Bounds on what a few lines can expand to (~SEQ nests, $VAR recursion). */
+const MAX_EXPANDED_LINES = 1_000_000;
+const MAX_SUBSTITUTION_DEPTH = 32;
+const MAX_INCLUDE_DEPTH = 32;
+
+/** Text with the source column of every character (line and file are per text). */
+interface PosText {
+  text: string;
+  cols: number[];
+  file: string;
+  line: number;
+  /** directory of the file it came from: ${_PWD} and relative includes */
+  dir: string;
+}
+
+type VarValue = { kind: 'line'; value: PosText } | { kind: 'multi'; lines: PosText[] };
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
+const DEFINITION = /^(\s*)\$([A-Za-z_][A-Za-z0-9_]*)=/;
+const INCLUDE = /^\s*(include[rmwba]?)(\s+|$)/;
+const REPEAT = /^\s*~(SEQx?|LST)\(/;
+
+function slice(pt: PosText, start: number, end = pt.text.length): PosText {
+  return { ...pt, text: pt.text.slice(start, end), cols: pt.cols.slice(start, end) };
+}
+
+function posAt(pt: PosText, index: number): SourcePos {
+  const col = index < pt.cols.length ? pt.cols[index] : (pt.cols[pt.cols.length - 1] ?? 0) + 1;
+  return { file: pt.file, line: pt.line, col };
+}
+
+function fromLine(text: string, file: string, line: number, dir: string): PosText {
+  const cols = new Array<number>(text.length);
+  for (let i = 0; i < text.length; i++) cols[i] = i + 1;
+  return { text, cols, file, line, dir };
+}
+
+/** Index where a `#` or `!` comment starts outside quotes, or -1. */
+function commentStart(text: string): number {
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === '\\') i++;
+      else if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '#' || c === '!') return i;
+  }
+  return -1;
+}
+
+const SIMPLE_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', E: '\x1b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v' };
+
+/** Reads one escape after a backslash at `i` (inside quotes); returns the text and the next index. */
+function readEscape(text: string, i: number): [string, number] {
+  const c = text[i + 1];
+  if (c === undefined) return ['\\', i + 1];
+  if (c in SIMPLE_ESCAPES) return [SIMPLE_ESCAPES[c], i + 2];
+  if (/[0-7]/.test(c)) {
+    const m = /^[0-7]{1,3}/.exec(text.slice(i + 1))![0];
+    return [String.fromCharCode(parseInt(m, 8) & 255), i + 1 + m.length];
+  }
+  if (c === 'x') {
+    const m = /^[0-9a-fA-F]+/.exec(text.slice(i + 2));
+    if (m) return [String.fromCharCode(parseInt(m[0].slice(-2), 16)), i + 2 + m[0].length];
+  }
+  if (c === 'c' && i + 2 < text.length) return [String.fromCharCode(text.charCodeAt(i + 2) & 31), i + 3];
+  return [c, i + 2];
+}
+
+/** Words as keepalived splits them: whitespace-separated, quotes grouped, braces alone. */
+export function tokenize(pt: PosText, errors: MigrateDiagnostic[], bracesSplit = true): Token[] {
+  const tokens: Token[] = [];
+  const { text } = pt;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    const start = posAt(pt, i);
+    if (bracesSplit && (c === '{' || c === '}')) {
+      tokens.push({ ...start, text: c, quoted: false });
+      i++;
+      continue;
+    }
+    let word = '';
+    let quoted = false;
+    while (i < text.length && !/\s/.test(text[i]) && (!bracesSplit || (text[i] !== '{' && text[i] !== '}'))) {
+      const q = text[i];
+      // An undefined ${NAME} stays as written: its braces are not blocks.
+      const ref = q === '$' && text[i + 1] === '{' ? /^\$\{[^{}\s]*\}/.exec(text.slice(i)) : null;
+      if (ref) {
+        word += ref[0];
+        i += ref[0].length;
+        continue;
+      }
+      if (q !== '"' && q !== "'") {
+        word += q;
+        i++;
+        continue;
+      }
+      quoted = true;
+      const open = i;
+      i++;
+      let closed = false;
+      while (i < text.length) {
+        if (text[i] === q) {
+          closed = true;
+          i++;
+          break;
+        }
+        if (text[i] === '\\') {
+          const [s, next] = readEscape(text, i);
+          word += s;
+          i = next;
+        } else word += text[i++];
+      }
+      if (!closed) {
+        errors.push({ ...posAt(pt, open), message: `unterminated quoted string (add the closing ${q})` });
+        return tokens;
+      }
+    }
+    tokens.push({ ...start, text: word, quoted });
+  }
+  return tokens;
+}
+
+/** csh-style braces in include patterns: `{a,b}x` -> `ax`, `bx` (nested allowed). */
+export function expandBraces(pattern: string): string[] {
+  const open = pattern.indexOf('{');
+  if (open < 0) return [pattern];
+  let depth = 0;
+  const commas: number[] = [];
+  for (let i = open; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '{') depth++;
+    else if (c === '}') {
+      depth--;
+      if (depth === 0) {
+        const parts: string[] = [];
+        let from = open + 1;
+        for (const comma of commas) {
+          parts.push(pattern.slice(from, comma));
+          from = comma + 1;
+        }
+        parts.push(pattern.slice(from, i));
+        const head = pattern.slice(0, open);
+        const tail = pattern.slice(i + 1);
+        return parts.flatMap((p) => expandBraces(head + p + tail));
+      }
+    } else if (c === ',' && depth === 1) commas.push(i);
+  }
+  return [pattern];
+}
+
+class Reader {
+  readonly lines: LogicalLine[] = [];
+  readonly files: string[] = [];
+  readonly errors: MigrateDiagnostic[] = [];
+  /** things worth telling that are not errors */
+  readonly notes: MigrateDiagnostic[] = [];
+  private readonly vars = new Map<string, VarValue>();
+  private readonly stack: string[] = [];
+  private readonly configId: string;
+  private readonly readText: (abs: string) => string;
+  private expanded = 0;
+  private tooLarge = false;
+
+  constructor(opts: ReadOptions) {
+    this.configId = opts.configId ?? hostname().split('.')[0];
+    this.readText = opts.readText ?? ((abs) => {
+      const size = statSync(abs).size;
+      if (size > MAX_INPUT_BYTES) throw new Error(`is ${size} bytes, more than the ${MAX_INPUT_BYTES} a configuration may have`);
+      return readFileSync(abs, 'utf8');
+    });
+  }
+
+  private error(pos: SourcePos, message: string): void {
+    this.errors.push({ ...pos, message });
+  }
+
+  readFile(abs: string, display: string, from: SourcePos | null): void {
+    if (this.stack.includes(abs)) {
+      this.error(from ?? { file: display, line: 1, col: 1 }, `include loop: ${display} is already being read (${this.stack.map((f) => this.display(f)).join(' -> ')})`);
+      return;
+    }
+    if (this.stack.length >= MAX_INCLUDE_DEPTH) {
+      this.error(from ?? { file: display, line: 1, col: 1 }, `includes nested deeper than ${MAX_INCLUDE_DEPTH}`);
+      return;
+    }
+    let text: string;
+    try {
+      text = this.readText(abs);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code ?? (err as Error).message;
+      this.error(from ?? { file: display, line: 1, col: 1 }, `cannot read ${display}: ${why}`);
+      return;
+    }
+    if (text.includes('\0')) {
+      this.error(from ?? { file: display, line: 1, col: 1 }, `${display} is not a text file (it contains NUL bytes)`);
+      return;
+    }
+    if (text.includes('\u00a0')) {
+      // Configs pasted from web pages carry non-breaking spaces; keepalived would take them as
+      // part of a word. They were meant as spaces.
+      const line = text.slice(0, text.indexOf('\u00a0')).split('\n').length;
+      this.notes.push({ file: display, line, col: 1, message: 'non-breaking spaces (U+00A0) in this file were read as spaces (keepalived would not)' });
+      text = text.replace(/\u00a0/g, ' ');
+    }
+    if (!this.files.includes(abs)) this.files.push(abs);
+    this.stack.push(abs);
+    const physical = text.split(/\r?\n/);
+    const dir = dirname(abs);
+    let i = 0;
+    const next = (): PosText | undefined => (i < physical.length ? fromLine(physical[i], display, ++i, dir) : undefined);
+    for (let pt = next(); pt !== undefined && !this.tooLarge; pt = next()) this.processLine(pt, 0, next);
+    this.stack.pop();
+  }
+
+  private display(abs: string): string {
+    const rel = relative(process.cwd(), abs);
+    return rel.startsWith('..') ? abs : rel;
+  }
+
+  /**
+   * One line through every rewrite. `more` hands out the following physical lines (for
+   * multi-line definitions); lines that come from a definition's value get none.
+   */
+  private processLine(raw: PosText, depth: number, more: (() => PosText | undefined) | null): void {
+    let pt = raw;
+    let comment: string | undefined;
+    const cut = commentStart(pt.text);
+    if (cut >= 0) {
+      comment = pt.text.slice(cut + 1).trim();
+      pt = slice(pt, 0, cut);
+    }
+    if (pt.text.trim() === '') {
+      if (comment !== undefined) this.emit({ tokens: [], comment, pos: posAt(raw, cut) });
+      return;
+    }
+    const kept = this.conditional(pt);
+    if (kept === null) return;
+    pt = kept;
+
+    const def = DEFINITION.exec(pt.text);
+    if (def) {
+      const name = def[2];
+      const value = slice(pt, def[0].length);
+      if (value.text.trim() === '\\' && more) {
+        const lines: PosText[] = [];
+        for (let line = more(); line !== undefined; line = more()) {
+          const trimmed = line.text.replace(/\s+$/, '');
+          if (trimmed.endsWith('\\')) {
+            lines.push(slice(line, 0, trimmed.length - 1));
+          } else {
+            lines.push(line);
+            break;
+          }
+        }
+        this.vars.set(name, { kind: 'multi', lines });
+      } else {
+        const start = value.text.length - value.text.trimStart().length;
+        this.vars.set(name, { kind: 'line', value: slice(value, start, value.text.trimEnd().length) });
+      }
+      return;
+    }
+
+    const include = INCLUDE.exec(pt.text);
+    if (include) {
+      this.include(pt, include[0].length, include[1], comment);
+      return;
+    }
+
+    if (REPEAT.test(pt.text)) {
+      this.repeat(pt, depth);
+      return;
+    }
+
+    // A line that is only a multi-line parameter expands to that parameter's lines.
+    const whole = /^\s*\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))\s*$/.exec(pt.text);
+    const multi = whole ? this.vars.get(whole[1] ?? whole[2]) : undefined;
+    if (multi?.kind === 'multi') {
+      if (depth >= MAX_SUBSTITUTION_DEPTH) {
+        this.error(posAt(pt, 0), `parameter $${whole![1] ?? whole![2]} expands into itself`);
+        return;
+      }
+      if (comment !== undefined) this.emit({ tokens: [], comment, pos: posAt(raw, cut) });
+      for (const line of multi.lines) this.processLine(line, depth + 1, null);
+      return;
+    }
+
+    const substituted = this.substitute(pt, 0);
+    if (substituted === null) return;
+    pt = substituted;
+    if (pt.text !== kept.text) {
+      // `$IF_MAIN=@main` then `$IF_MAIN priority 240`: a conditional can come from a parameter.
+      const again = this.conditional(pt);
+      if (again === null) return;
+      pt = again;
+      if (DEFINITION.test(pt.text) || REPEAT.test(pt.text)) {
+        this.processLine(pt, depth + 1, null);
+        return;
+      }
+    }
+    const tokens = tokenize(pt, this.errors);
+    if (tokens.length === 0 && comment === undefined) return;
+    this.emit({ tokens, ...(comment !== undefined ? { comment } : {}), pos: tokens[0] ?? posAt(raw, 0) });
+  }
+
+  private emit(line: LogicalLine): void {
+    if (++this.expanded > MAX_EXPANDED_LINES) {
+      if (!this.tooLarge) this.error(line.pos, `the configuration expands to more than ${MAX_EXPANDED_LINES} lines`);
+      this.tooLarge = true;
+      return;
+    }
+    this.lines.push(line);
+  }
+
+  /** `@id rest` keeps rest when id is the config id; `@^id rest` when it is not. null: dropped. */
+  private conditional(pt: PosText): PosText | null {
+    const m = /^\s*@(\^?)(\S*)\s*/.exec(pt.text);
+    if (!m) return pt;
+    const equal = m[2] === this.configId;
+    if (m[1] === '^' ? equal : !equal) return null;
+    return slice(pt, m[0].length);
+  }
+
+  private include(pt: PosText, argStart: number, keyword: string, comment: string | undefined): void {
+    const words = tokenize(slice(pt, argStart), this.errors, false);
+    const at = posAt(pt, pt.text.length - pt.text.trimStart().length);
+    if (words.length === 0) {
+      this.error(at, `${keyword} needs a file name`);
+      return;
+    }
+    if (comment !== undefined) this.emit({ tokens: [], comment, pos: at });
+    for (const word of words) {
+      const found = new Set<string>();
+      for (const pattern of expandBraces(word.text)) {
+        for (const abs of expandGlob(pattern, pt.dir)) found.add(abs);
+      }
+      if (found.size === 0) {
+        this.error(word, `${keyword} ${word.text}: no such file (relative to ${this.display(pt.dir) || '.'})`);
+        continue;
+      }
+      for (const abs of found) this.readFile(abs, this.display(abs), word);
+    }
+  }
+
+  /** `~SEQ(var, start, step, end) rest`, `~SEQx(...)`, `~LST(var, v1, v2...)`, `~LST({a,b}, {1,2}...)`. */
+  private repeat(pt: PosText, depth: number): void {
+    const lead = pt.text.length - pt.text.trimStart().length;
+    const at = posAt(pt, lead);
+    const open = pt.text.indexOf('(', lead);
+    let level = 0;
+    let close = -1;
+    for (let i = open; i < pt.text.length; i++) {
+      if (pt.text[i] === '(') level++;
+      else if (pt.text[i] === ')' && --level === 0) {
+        close = i;
+        break;
+      }
+    }
+    if (close < 0) {
+      this.error(at, 'unterminated ~SEQ/~LST: missing ")"');
+      return;
+    }
+    const kind = pt.text.slice(lead + 1, open);
+    const header = this.substitute(slice(pt, open + 1, close), depth);
+    if (header === null) return;
+    const rest = slice(pt, close + 1);
+    const sets: Array<Array<[string, string]>> = [];
+    if (kind === 'LST') {
+      const parts = splitTopLevel(header.text);
+      const names = unbrace(parts[0] ?? '');
+      if (names.length === 0 || !names.every((n) => NAME.test(n)) || parts.length < 2) {
+        this.error(at, '~LST needs a variable (or {a, b}) and at least one value');
+        return;
+      }
+      for (const part of parts.slice(1)) {
+        const values = unbrace(part);
+        if (values.length !== names.length) {
+          this.error(at, `~LST value "${part.trim()}" has ${values.length} item(s) for ${names.length} variable(s)`);
+          return;
+        }
+        sets.push(names.map((n, i) => [n, values[i]]));
+      }
+    } else {
+      const args = header.text.split(',').map((s) => s.trim());
+      const name = args[0] ?? '';
+      const nums = args.slice(1).map((s) => (/^-?(0x[0-9a-fA-F]+|\d+)$/.test(s) ? Number(s.replace(/^(-?)0x/, '$10x')) : NaN));
+      if (!NAME.test(name) || nums.length < 1 || nums.length > 3 || nums.some((n) => !Number.isFinite(n))) {
+        this.error(at, `~${kind} needs (var, [start, [step,]] end) with whole numbers, not (${header.text.trim()})`);
+        return;
+      }
+      const end = nums[nums.length - 1];
+      const start = nums.length >= 2 ? nums[0] : end >= 0 ? 1 : -1;
+      const step = nums.length === 3 ? nums[1] : end >= start ? 1 : -1;
+      if (step === 0 || (step > 0 && end < start) || (step < 0 && end > start)) {
+        this.error(at, `~${kind}(${header.text.trim()}) never reaches its end`);
+        return;
+      }
+      const hex = kind === 'SEQx';
+      for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
+        sets.push([[name, hex ? v.toString(16) : String(v)]]);
+        if (sets.length > MAX_EXPANDED_LINES) break;
+      }
+    }
+    for (const set of sets) {
+      if (this.tooLarge) return;
+      for (const [n, v] of set) this.vars.set(n, { kind: 'line', value: { ...fromLine(v, at.file, at.line, pt.dir), cols: new Array(v.length).fill(at.col) } });
+      this.processLine(rest, depth + 1, null);
+    }
+  }
+
+  /** `$NAME` (followed by whitespace or the end) and `${NAME}`; undefined names stay. */
+  private substitute(pt: PosText, depth: number): PosText | null {
+    if (!pt.text.includes('$')) return pt;
+    if (depth > MAX_SUBSTITUTION_DEPTH) {
+      this.error(posAt(pt, pt.text.indexOf('$')), 'parameter substitution does not end (a parameter refers to itself)');
+      return null;
+    }
+    let text = '';
+    const cols: number[] = [];
+    const t = pt.text;
+    let i = 0;
+    while (i < t.length) {
+      if (t[i] === '$') {
+        let name: string | undefined;
+        let end = i;
+        let args = '';
+        if (t[i + 1] === '{') {
+          const close = t.indexOf('}', i + 2);
+          if (close > 0) {
+            const inner = t.slice(i + 2, close).trim();
+            const m = NAME.exec(inner);
+            if (m) {
+              name = m[0];
+              args = inner.slice(m[0].length).trim();
+              end = close + 1;
+            }
+          }
+        } else {
+          const m = NAME.exec(t.slice(i + 1));
+          if (m && (i + 1 + m[0].length === t.length || /\s/.test(t[i + 1 + m[0].length]))) {
+            name = m[0];
+            end = i + 1 + m[0].length;
+          }
+        }
+        const found = name !== undefined ? this.valueOf(name, args, pt) : undefined;
+        if (found !== undefined) {
+          // Substituted text is reported where it was used, not where it was defined.
+          const value = { ...found, file: pt.file, line: pt.line, cols: found.cols.map(() => pt.cols[i]) };
+          const inner = this.substitute(value, depth + 1);
+          if (inner === null) return null;
+          text += inner.text;
+          for (let k = 0; k < inner.text.length; k++) cols.push(pt.cols[i]);
+          i = end;
+          continue;
+        }
+      }
+      text += t[i];
+      cols.push(pt.cols[i]);
+      i++;
+    }
+    return { ...pt, text, cols };
+  }
+
+  private valueOf(name: string, args: string, at: PosText): PosText | undefined {
+    const make = (s: string): PosText => fromLine(s, at.file, at.line, at.dir);
+    switch (name) {
+      case '_PWD': return make(at.dir);
+      case '_INSTANCE': return make(this.configId);
+      case '_HASH': return make('#');
+      case '_BANG': return make('!');
+      case '_RANDOM': {
+        const [min = 0, max = 32767] = args.split(/\s+/).filter(Boolean).map(Number);
+        return make(String(Math.floor(min + Math.random() * (max - min + 1))));
+      }
+    }
+    const v = this.vars.get(name);
+    if (v === undefined) return undefined;
+    // A multi-line value inside a line reads as its lines joined (keepalived splices them).
+    return v.kind === 'line' ? v.value : make(v.lines.map((l) => l.text).join(' '));
+  }
+}
+
+/** Splits `a, {b, c}, d` on top-level commas. */
+function splitTopLevel(s: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let from = 0;
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '{') depth++;
+    else if (s[i] === '}') depth--;
+    else if (s[i] === ',' && depth === 0) {
+      out.push(s.slice(from, i));
+      from = i + 1;
+    }
+  }
+  out.push(s.slice(from));
+  return out;
+}
+
+function unbrace(s: string): string[] {
+  const t = s.trim();
+  if (t.startsWith('{') && t.endsWith('}')) return t.slice(1, -1).split(',').map((x) => x.trim());
+  return t === '' ? [] : [t];
+}
+
+/**
+ * Reads `path` and everything it includes into logical lines. Throws MigrateError (and nothing
+ * else) listing every problem: missing or looping includes, unterminated quotes, bad ~SEQ.
+ */
+export function readKeepalivedConfig(path: string, opts: ReadOptions = {}): ReadResult {
+  const result = readKeepalivedLines(path, opts);
+  if (result.errors.length > 0) throw new MigrateError(result.errors);
+  return result;
+}
+
+/** As readKeepalivedConfig, but hands the errors back with the lines that could be read. */
+export function readKeepalivedLines(path: string, opts: ReadOptions = {}): ReadResult & { errors: MigrateDiagnostic[] } {
+  const reader = new Reader(opts);
+  try {
+    reader.readFile(resolve(path), path, null);
+  } catch (err) {
+    reader.errors.push({ file: path, line: 1, col: 1, message: `internal error while reading: ${(err as Error)?.message ?? String(err)}` });
+  }
+  return { lines: reader.lines, files: reader.files, notes: reader.notes, errors: reader.errors };
+}

@@ -1,0 +1,378 @@
+/**
+ * ldirectord.cf -> ulvs YAML. The format (ldirectord(8)): `key=value` lines; `virtual=IP:PORT`
+ * starts a service whose settings are the indented lines after it; unindented lines are global
+ * defaults. `real=IP:PORT gate|masq|ipip [WEIGHT] ["REQUEST", "RECEIVE"]`. ldirectord's
+ * negotiate check (request + receive) is an http_get with the path and a regex, as
+ * src/health's negotiateAsHttpGet runs it.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { negotiateAsHttpGet } from '../health/http.js';
+import { closestMatch } from '../config/did-you-mean.js';
+import { LB_ALGOS } from '../config/raw-schema.js';
+import { MAX_INPUT_BYTES, MigrateError, type MigrateDiagnostic, type SourcePos } from './errors.js';
+import { YAMLMap, YAMLSeq } from 'yaml';
+import { OutMap, YamlBuilder } from './yaml-out.js';
+import type { Translation } from './keepalived-translate.js';
+
+export interface LdirectordOptions {
+  interface?: string;
+  inside?: string;
+  readText?: (path: string) => string;
+}
+
+interface Setting extends SourcePos {
+  key: string;
+  /** the value's words, quotes removed */
+  values: string[];
+  raw: string;
+  commentsBefore: string[];
+  comment?: string;
+}
+
+interface VirtualBlock {
+  head: Setting;
+  settings: Setting[];
+}
+
+/** Splits a value into words; "quoted words" keep their spaces. */
+function splitWords(text: string, at: SourcePos, errors: MigrateDiagnostic[]): string[] {
+  const out: string[] = [];
+  const re = /"([^"]*)"|'([^']*)'|([^\s,"']+)|(["'])/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m[4] !== undefined) {
+      errors.push({ ...at, col: at.col + m.index, message: `unterminated quoted string (add the closing ${m[4]})` });
+      break;
+    }
+    out.push(m[1] ?? m[2] ?? m[3]);
+  }
+  return out;
+}
+
+function commentStart(text: string): number {
+  let quote = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote) {
+      if (c === quote) quote = '';
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '#') return i;
+  }
+  return -1;
+}
+
+/** Reads the file into global settings and virtual blocks; MigrateError on lines it cannot read. */
+export function parseLdirectord(text: string, file: string): { globals: Setting[]; virtuals: VirtualBlock[] } {
+  const errors: MigrateDiagnostic[] = [];
+  const globals: Setting[] = [];
+  const virtuals: VirtualBlock[] = [];
+  let pending: string[] = [];
+  if (text.includes('\0')) throw new MigrateError([{ file, line: 1, col: 1, message: `${file} is not a text file (it contains NUL bytes)` }]);
+  text.split(/\r?\n/).forEach((physical, index) => {
+    const line = index + 1;
+    const cut = commentStart(physical);
+    const comment = cut >= 0 ? physical.slice(cut + 1).trim() : undefined;
+    const body = (cut >= 0 ? physical.slice(0, cut) : physical).replace(/\s+$/, '');
+    if (body.trim() === '') {
+      if (comment !== undefined) pending.push(comment);
+      return;
+    }
+    const indent = body.length - body.trimStart().length;
+    const m = /^([A-Za-z][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(body.trimStart());
+    if (!m) {
+      errors.push({ file, line, col: indent + 1, message: `"${body.trim()}" is not key=value` });
+      return;
+    }
+    const valueCol = indent + 1 + body.trimStart().indexOf(m[2]);
+    const setting: Setting = {
+      file, line, col: indent + 1, key: m[1].toLowerCase(), raw: m[2],
+      values: splitWords(m[2], { file, line, col: valueCol }, errors),
+      commentsBefore: pending, ...(comment !== undefined ? { comment } : {}),
+    };
+    pending = [];
+    if (setting.key === 'virtual') {
+      if (indent > 0) errors.push({ file, line, col: 1, message: 'virtual= starts a service and must not be indented' });
+      virtuals.push({ head: setting, settings: [] });
+    } else if (indent > 0) {
+      const current = virtuals[virtuals.length - 1];
+      if (!current) errors.push({ file, line, col: 1, message: `indented ${setting.key}= before any virtual= line` });
+      else current.settings.push(setting);
+    } else globals.push(setting);
+  });
+  if (errors.length > 0) throw new MigrateError(errors);
+  return { globals, virtuals };
+}
+
+/** ldirectord's service guess from the port when service= is not given. */
+const SERVICE_BY_PORT: Record<number, string> = { 80: 'http', 8080: 'http', 443: 'https', 25: 'smtp', 53: 'dns', 21: 'ftp', 110: 'pop', 143: 'imap', 389: 'ldap', 3306: 'mysql', 5432: 'pgsql' };
+const METHODS: Record<string, string> = { gate: 'DR', masq: 'NAT', ipip: 'TUN' };
+
+const GLOBAL_ONLY = ['autoreload', 'logfile', 'callback', 'emailalertfreq', 'emailalertstatus', 'emailalertfrom', 'fork', 'supervised', 'cleanstop', 'readdquiescent', 'maintenancedir', 'smtp'];
+const VIRTUAL_KEYS = ['real', 'checktype', 'service', 'request', 'receive', 'httpmethod', 'virtualhost', 'fallback', 'quiescent', 'scheduler', 'persistent', 'netmask', 'protocol', 'checktimeout', 'negotiatetimeout', 'connecttimeout', 'checkinterval', 'checkport', 'failurecount', 'login', 'passwd', 'database', 'secret', 'checkcommand', 'emailalert', 'monitorfile', 'cleanstop'];
+/** Settings ldirectord takes globally and per virtual (virtual wins). */
+const INHERITED = ['checktimeout', 'negotiatetimeout', 'connecttimeout', 'checkinterval', 'quiescent', 'fallback', 'emailalert', 'failurecount', 'cleanstop'];
+
+export function translateLdirectord(text: string, file: string, opts: LdirectordOptions = {}): Translation {
+  const { globals, virtuals } = parseLdirectord(text, file);
+  const reports: MigrateDiagnostic[] = [];
+  const report = (at: SourcePos, message: string): void => {
+    reports.push({ file: at.file, line: at.line, col: at.col, message });
+  };
+  const unsupported = (s: Setting, why: string): void => report(s, `${s.key} not supported by ulvs (${why})`);
+  const yaml = new YamlBuilder();
+  const map = () => new OutMap(yaml);
+  const root = map();
+  const dataplane = map();
+  const statics = yaml.doc.createNode([]) as YAMLSeq;
+  const services = yaml.doc.createNode([]) as YAMLSeq;
+  const iface = opts.interface ?? 'eth0';
+  if (opts.interface === undefined) report({ file, line: 1, col: 1 }, 'ldirectord.cf names no interface: dataplane.interface is eth0; rerun with --interface IF to change it');
+  dataplane.set('interface', iface);
+
+  const num = (s: Setting, int = true): number | undefined => {
+    const v = s.values[0];
+    const n = v !== undefined && /^\d+(\.\d+)?$/.test(v) ? Number(v) : NaN;
+    if (!Number.isFinite(n) || (int && !Number.isInteger(n))) {
+      report({ ...s, col: s.col + s.key.length + 1 }, `${s.key}: "${s.raw}" is not ${int ? 'a whole number' : 'a number'}, not translated`);
+      return undefined;
+    }
+    return n;
+  };
+  const yes = (s: Setting): boolean | undefined => {
+    const v = (s.values[0] ?? '').toLowerCase();
+    if (v === 'yes') return true;
+    if (v === 'no') return false;
+    report(s, `${s.key}: "${s.raw}" is not yes or no, not translated`);
+    return undefined;
+  };
+  const ipPort = (s: Setting, word: string): { ip: string; port?: number } | undefined => {
+    const m = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(word);
+    if (!m) {
+      report(s, `${s.key}: "${word}" is not IP:PORT${/^\d+$/.test(word) ? ' (a firewall mark: ulvs takes packets before netfilter, so there are no marks; write the VIP:port)' : ' (ulvs needs IPv4 addresses, not names)'}, not translated`);
+      return undefined;
+    }
+    return m[2] !== undefined ? { ip: m[1], port: Number(m[2]) } : { ip: m[1] };
+  };
+
+  const globalByKey = new Map<string, Setting>();
+  // Comments above global settings (the file's header, mostly) go above dataplane: the global
+  // settings themselves land in every virtual.
+  const header = globals.flatMap((g) => g.commentsBefore);
+  if (header.length > 0) dataplane.set('interface', iface, { commentsBefore: header });
+  for (const g of globals) g.commentsBefore = [];
+  for (const g of globals) {
+    if (g.key === 'autoreload') {
+      const b = yes(g);
+      if (b !== undefined) dataplane.set('autoreload', b, g);
+    } else if (g.key === 'logfile') unsupported(g, 'ulvs logs to stderr (journald); set dataplane.log_level');
+    else if (INHERITED.includes(g.key)) globalByKey.set(g.key, g);
+    else if (GLOBAL_ONLY.includes(g.key)) unsupported(g, g.key === 'callback' ? 'ulvs reloads by itself: dataplane.autoreload' : g.key === 'fork' || g.key === 'supervised' ? 'ulvs is one process' : g.key.startsWith('email') || g.key === 'smtp' ? 'use global_defs notification_email and smtp_server' : 'no ulvs equivalent');
+    else {
+      const near = closestMatch(g.key, [...GLOBAL_ONLY, ...INHERITED]);
+      report(g, `${g.key}: unknown ldirectord setting, not translated${near ? ` (did you mean ${near}?)` : ''}`);
+    }
+  }
+
+  for (const v of virtuals) {
+    const vs = map();
+    const vip = ipPort(v.head, v.head.values[0] ?? '');
+    if (!vip) continue;
+    if (vip.port === undefined) {
+      report(v.head, 'virtual= has no port; ulvs needs IP:PORT, not translated');
+      continue;
+    }
+    vs.set('vip', vip.ip, v.head);
+    vs.set('port', vip.port);
+    const get = (key: string): Setting | undefined => {
+      const list = v.settings.filter((s) => s.key === key);
+      for (const s of list.slice(key === 'real' ? list.length : 1)) report(s, `${key}= given twice in this virtual; the first is kept`);
+      return list[0] ?? globalByKey.get(key);
+    };
+    for (const s of v.settings) {
+      if (!VIRTUAL_KEYS.includes(s.key)) {
+        const near = closestMatch(s.key, VIRTUAL_KEYS);
+        report(s, `${s.key}: unknown ldirectord setting, not translated${near ? ` (did you mean ${near}?)` : ''}`);
+      }
+    }
+    const protocol = get('protocol');
+    if (protocol) {
+      const p = (protocol.values[0] ?? '').toUpperCase();
+      if (p === 'TCP' || p === 'UDP') vs.set('protocol', p, protocol);
+      else unsupported(protocol, `protocol ${protocol.raw}: ulvs has no firewall marks; use tcp or udp`);
+    } else vs.set('protocol', 'TCP');
+    const sched = get('scheduler');
+    const algo = sched?.values[0] ?? 'wrr';
+    if ((LB_ALGOS as readonly string[]).includes(algo)) vs.set('lb_algo', algo, sched ?? { commentsBefore: ["ldirectord's default scheduler"] });
+    else if (sched) report(sched, `scheduler "${algo}" not supported by ulvs (schedulers: ${LB_ALGOS.join(' ')})`);
+    const reals = v.settings.filter((s) => s.key === 'real');
+    const kinds = new Set<string>();
+    for (const r of reals) {
+      const method = METHODS[(r.values[1] ?? 'gate').toLowerCase()];
+      if (method) kinds.add(method);
+    }
+    const kind = [...kinds][0] ?? 'DR';
+    vs.set('lb_kind', kind, { comment: `from the real= lines' ${Object.keys(METHODS).find((k) => METHODS[k] === kind)}` });
+    if (kind === 'NAT' && opts.inside === undefined) report(v.head, 'NAT service (real= ... masq): ulvs needs the interface toward the real servers; rerun with --inside IF');
+    const persistent = get('persistent');
+    if (persistent) {
+      const n = num(persistent);
+      if (n !== undefined) vs.set('persistence_timeout', n, persistent);
+    }
+    const netmask = get('netmask');
+    if (netmask) vs.set('persistence_granularity', netmask.values[0] ?? '', netmask);
+    const interval = get('checkinterval');
+    if (interval) {
+      const n = num(interval, false);
+      if (n !== undefined) vs.set('delay_loop', n, interval);
+    }
+    const timeout = get('checktimeout');
+    if (timeout) {
+      const n = num(timeout, false);
+      if (n !== undefined) vs.set('connect_timeout', n, timeout);
+    }
+    const quiescent = get('quiescent');
+    if (quiescent) {
+      const b = yes(quiescent);
+      if (b !== undefined) vs.set('inhibit_on_failure', b, quiescent);
+    } else vs.set('inhibit_on_failure', true, { comment: "ldirectord's default quiescent=yes: a failed server keeps weight 0" });
+    const fallback = get('fallback');
+    if (fallback) {
+      const f = ipPort(fallback, fallback.values[0] ?? '');
+      if (f) {
+        const m = map();
+        m.set('ip', f.ip);
+        if (f.port !== undefined) m.set('port', f.port);
+        vs.set('sorry_server', m.compact(), fallback);
+        const fm = fallback.values[1] ? METHODS[fallback.values[1].toLowerCase()] : undefined;
+        if (fm && fm !== kind) unsupported(fallback, `the sorry server is forwarded like the real servers (${kind}), not ${fm}`);
+      }
+    }
+    for (const key of ['failurecount', 'emailalert', 'cleanstop', 'monitorfile']) {
+      const s = get(key);
+      if (s) unsupported(s, key === 'failurecount' ? 'use the checker\'s retry (consecutive failures before down)' : key === 'emailalert' ? 'use global_defs notification_email' : 'no ulvs equivalent');
+    }
+
+    // The check every real server of this virtual gets (ldirectord checks all of them alike).
+    const checktype = get('checktype');
+    const type = (checktype?.values[0] ?? 'negotiate').toLowerCase();
+    const serviceSetting = get('service');
+    const service = (serviceSetting?.values[0] ?? SERVICE_BY_PORT[vip.port] ?? 'none').toLowerCase();
+    const checkport = get('checkport');
+    const port = checkport ? num(checkport) : undefined;
+    const negotiateTimeout = get('negotiatetimeout');
+    const connectTimeout = get('connecttimeout');
+    const request = get('request');
+    const receive = get('receive');
+    const vhost = get('virtualhost');
+    const method = get('httpmethod');
+    if (method && (method.values[0] ?? '').toUpperCase() !== 'GET') unsupported(method, 'ulvs checks with GET, as keepalived');
+    for (const key of ['login', 'passwd', 'database', 'secret']) {
+      const s = get(key);
+      if (s) unsupported(s, `ulvs has no ${service} negotiate check that logs in`);
+    }
+    const checkCommand = get('checkcommand');
+
+    const checkerFor = (req?: string, rcv?: string): [string, Record<string, unknown>] | undefined => {
+      const conn: Record<string, unknown> = {};
+      if (port !== undefined) conn.connect_port = port;
+      const t = type === 'negotiate' ? negotiateTimeout : connectTimeout;
+      if (t) {
+        const n = num(t, false);
+        if (n !== undefined) conn.connect_timeout = n;
+      }
+      if (type === 'off' || type === 'on') return undefined;
+      if (type === 'connect') return ['tcp_check', conn];
+      if (type === 'ping') return ['ping_check', {}];
+      if (type === 'external' || type === 'external-perl') {
+        if (!checkCommand) return undefined;
+        return ['misc_check', { misc_path: checkCommand.values.join(' ') }];
+      }
+      // negotiate, or N (N connect checks then one negotiate): the negotiate part.
+      if (service === 'http' || service === 'https') {
+        const p = negotiateAsHttpGet({ ...conn, request: req ?? '/', receive: rcv ?? '', ...(vhost ? { virtualhost: vhost.values[0] } : {}) });
+        const url = p.url.map((u) => (u.regex === '' ? { path: u.path } : { path: u.path, regex: u.regex }));
+        return [service === 'https' ? 'ssl_get' : 'http_get', { ...conn, ...(p.virtualhost ? { virtualhost: p.virtualhost } : {}), url }];
+      }
+      if (service === 'smtp') return ['smtp_check', conn];
+      if (service === 'dns') return ['dns_check', { ...conn, ...(req ? { name: req } : {}) }];
+      return ['tcp_check', conn];
+    };
+    if (checktype && !['negotiate', 'connect', 'ping', 'off', 'on', 'external', 'external-perl'].includes(type) && !/^\d+$/.test(type)) {
+      report(checktype, `checktype "${checktype.raw}" is not negotiate, connect, ping, external, on, off or a number, not translated`);
+    } else if (/^\d+$/.test(type)) {
+      report(checktype!, `checktype=${type} (${type} connect checks, then one negotiate) not supported by ulvs (ulvs runs one checker: the negotiate check is kept)`);
+    }
+    if ((type === 'negotiate' || /^\d+$/.test(type)) && !['http', 'https', 'smtp', 'dns'].includes(service)) {
+      report(serviceSetting ?? checktype ?? v.head, `negotiate check for service ${service} not supported by ulvs (checked with tcp_check: connect only)`);
+    }
+    if ((type === 'external' || type === 'external-perl') && !checkCommand) report(checktype!, 'checktype=external needs checkcommand=, not translated');
+    if (type === 'on') report(checktype!, 'checktype=on: no checker, real servers are always up');
+
+    const rsList = yaml.doc.createNode([]) as YAMLSeq;
+    for (const r of reals) {
+      const target = ipPort(r, r.values[0] ?? '');
+      if (!target) continue;
+      if ((r.values[0] ?? '').includes('->')) {
+        report(r, 'real= ranges (IP->IP) not supported by ulvs (write one real= per server)');
+        continue;
+      }
+      const rs = map();
+      rs.set('ip', target.ip, r);
+      rs.set('port', target.port ?? vip.port);
+      const m = r.values[1]?.toLowerCase();
+      const rk = m ? METHODS[m] : 'DR';
+      if (m && !rk) report(r, `real=: "${r.values[1]}" is not gate, masq or ipip, not translated`);
+      else if (rk !== kind) report(r, `real= ${m} not supported by ulvs (every real server of a service is forwarded the same way: ${kind}); make it a separate virtual`);
+      if (r.values[2] !== undefined) {
+        const w = /^\d+$/.test(r.values[2]) ? Number(r.values[2]) : NaN;
+        if (Number.isInteger(w) && w <= 65535) rs.set('weight', w);
+        else report(r, `real=: weight "${r.values[2]}" is not a whole number 0..65535, not translated`);
+      } else rs.set('weight', 1);
+      const check = checkerFor(r.values[3] ?? request?.values[0], r.values[4] ?? receive?.values[0]);
+      if (check) rs.set(check[0], compactOf(yaml, check[1]));
+      if (r.values.length > 5) report(r, `real=: extra words "${r.values.slice(5).join(' ')}" not translated`);
+      rsList.items.push(rs.node);
+    }
+    vs.set('real_servers', rsList);
+    services.items.push(vs.node);
+    statics.items.push(yaml.node({ address: `${vip.ip}/32`, dev: iface }));
+  }
+
+  if (opts.inside !== undefined) dataplane.set('inside', opts.inside);
+  root.set('dataplane', dataplane.compact());
+  if (statics.items.length > 0) {
+    root.set('static_ipaddress', statics, { commentsBefore: ['ldirectord leaves the VIPs to the admin (ifconfig ethX:0 VIP); ulvs holds them here'] });
+    for (const item of statics.items) (item as YAMLMap).flow = true;
+  }
+  root.set('virtual_servers', services);
+  return { builder: yaml, root, reports };
+}
+
+function compactOf(yaml: YamlBuilder, value: Record<string, unknown>): OutMap {
+  const m = new OutMap(yaml);
+  for (const [k, v] of Object.entries(value)) {
+    const node = m.set(k, v);
+    if (node instanceof YAMLSeq) for (const item of node.items) if (item instanceof YAMLMap) item.flow = true;
+  }
+  return m.compact();
+}
+
+/** Does this text look like ldirectord.cf (key=value lines, a virtual=, no braces)? */
+export function looksLikeLdirectord(text: string): boolean {
+  return /^virtual\s*=/m.test(text) && !/[{}]/.test(text.replace(/#.*$/gm, ''));
+}
+
+export function readLdirectordFile(path: string, opts: LdirectordOptions = {}): Translation {
+  let text: string;
+  try {
+    if (opts.readText) text = opts.readText(path);
+    else {
+      const size = statSync(path).size;
+      if (size > MAX_INPUT_BYTES) throw new Error(`is ${size} bytes, more than the ${MAX_INPUT_BYTES} a configuration may have`);
+      text = readFileSync(path, 'utf8');
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new MigrateError([{ file: path, line: 1, col: 1, message: `cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? (err as Error).message}` }]);
+  }
+  return translateLdirectord(text, path, opts);
+}

@@ -1,0 +1,64 @@
+// Two ulvs directors with VRRP in front of the lab's real servers: the backup does not forward,
+// and when the master is killed (-9) the backup takes the VIP and client traffic flows again.
+import t from 'tap';
+import { createLab, destroyLab } from '../../src/lab/index.js';
+import { httpFrom, startDirector, ulvsIn, writeConfig, type RunningDirector } from './director.js';
+
+const prefix = 'e2vr-';
+
+function config(state: 'MASTER' | 'BACKUP', priority: number): string {
+  return `dataplane: { interface: eth0, io: auto }
+vrrp_instances:
+  - name: VI_1
+    state: ${state}
+    interface: eth0
+    virtual_router_id: 51
+    priority: ${priority}
+    advert_int: 1
+    authentication: { auth_type: PASS, auth_pass: "1111" }
+    virtual_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ]
+virtual_servers:
+  - vip: 198.18.0.100
+    port: 80
+    protocol: TCP
+    lb_algo: rr
+    lb_kind: DR
+    real_servers:
+      - { ip: 198.18.0.10, port: 80 }
+      - { ip: 198.18.0.20, port: 80 }
+      - { ip: 198.18.0.30, port: 80 }
+`;
+}
+
+t.test('VRRP failover between two ulvs directors carries client traffic', async (t) => {
+  let master: RunningDirector | null = null;
+  let backup: RunningDirector | null = null;
+  t.teardown(async () => { await master?.stop(); await backup?.stop(); await destroyLab({ prefix }); });
+  const lab = await createLab({ prefix });
+  master = await startDirector(lab.nodes.dir1.name, writeConfig(config('MASTER', 150)));
+  backup = await startDirector(lab.nodes.dir2.name, writeConfig(config('BACKUP', 100)));
+  await new Promise((r) => setTimeout(r, 4000));
+  t.match((await ulvsIn(lab.nodes.dir1.name, ['status'])).stdout, /VI_1\s+MASTER/, 'dir1 is MASTER');
+  t.match((await ulvsIn(lab.nodes.dir2.name, ['status'])).stdout, /VI_1\s+BACKUP/, 'dir2 is BACKUP');
+  t.notMatch((await ulvsIn(lab.nodes.dir2.name, ['list', '-n'])).stdout, /198\.18\.0\.100:80/, 'the backup does not forward for the VIP');
+  const before = await httpFrom(lab.nodes.client.name, `http://${lab.vip}/`, 6);
+  t.same(before.bodies.sort(), ['rs1', 'rs1', 'rs2', 'rs2', 'rs3', 'rs3'], 'the master forwards');
+
+  const stream = httpFrom(lab.nodes.client.name, `http://${lab.vip}/`, 12_000, 'duration', 20);
+  await new Promise((r) => setTimeout(r, 2000));
+  const killedAt = Date.now();
+  master.process.kill('SIGKILL');
+  await master.stop();
+  master = null;
+  const { bodies } = await stream;
+  void killedAt;
+  const firstFailure = bodies.findIndex((b) => b.startsWith('ERR'));
+  const lastFailure = bodies.length - 1 - [...bodies].reverse().findIndex((b) => b.startsWith('ERR'));
+  const after = firstFailure < 0 ? bodies : bodies.slice(lastFailure + 1);
+  t.ok(after.length >= 50, `traffic flows again after the failover (${after.length} requests after the last failure)`);
+  t.ok(after.every((b) => /^rs[123]$/.test(b)), 'every request after the takeover is answered');
+  t.match((await ulvsIn(lab.nodes.dir2.name, ['status'])).stdout, /VI_1\s+MASTER/, 'dir2 became MASTER');
+  t.match((await ulvsIn(lab.nodes.dir2.name, ['list', '-n'])).stdout, /TCP  198\.18\.0\.100:80 rr/, 'and forwards for the VIP');
+  const json = JSON.parse((await ulvsIn(lab.nodes.dir2.name, ['status', '--json'])).stdout) as unknown[];
+  t.ok(Array.isArray(json) || typeof json === 'object', 'ulvs status --json answers');
+});
