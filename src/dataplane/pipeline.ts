@@ -117,7 +117,11 @@ export class Dataplane {
     const flows = this.flows;
 
     const spec = svc.spec;
-    let flow = spec.onePacket ? -1 : flows.lookup(proto, p.srcIp, p.srcPort, p.dstIp, p.dstPort, now);
+    // Addresses go through the table's scratch tuple: passed as arguments, numbers above 2^30
+    // would be boxed (allocated) by V8 on every call it does not inline.
+    const tuple = flows.tuple;
+    tuple[0] = proto; tuple[1] = p.srcIp; tuple[2] = p.srcPort; tuple[3] = p.dstIp; tuple[4] = p.dstPort;
+    let flow = spec.onePacket ? -1 : flows.lookupTuple(now);
     let rsId: number;
     let rsIp: number;
     let rsPort: number;
@@ -139,8 +143,9 @@ export class Dataplane {
       rsPort = set.port[chosen] === 0 ? p.dstPort : set.port[chosen];
       this.counters[C_NEW_FLOWS]++;
       if (!spec.onePacket) {
-        flow = flows.insert(proto, p.srcIp, p.srcPort, p.dstIp, p.dstPort, spec.id, rsId, rsIp, rsPort, now,
-          spec.forward === FORWARD_NAT);
+        tuple[0] = proto; tuple[1] = p.srcIp; tuple[2] = p.srcPort; tuple[3] = p.dstIp; tuple[4] = p.dstPort;
+        tuple[5] = rsIp; tuple[6] = rsPort;
+        flow = flows.insertTuple(spec.id, rsId, now, spec.forward === FORWARD_NAT);
         if (this.chosenTemplate >= 0) flows.attachTemplate(flow, this.chosenTemplate, now);
         this.flowHop[flow] = this.hops.learn(u8, descs[d] + 6);
         set.inactiveConns[chosen]++;
@@ -235,7 +240,9 @@ export class Dataplane {
     const proto = p.protocol;
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     const flows = this.flows;
-    const flow = flows.lookupReply(proto, p.srcIp, p.srcPort, p.dstIp, p.dstPort, now);
+    const tuple = flows.tuple;
+    tuple[0] = proto; tuple[1] = p.dstIp; tuple[2] = p.dstPort; tuple[5] = p.srcIp; tuple[6] = p.srcPort;
+    const flow = flows.lookupReplyTuple(now);
     if (flow < 0) return this.drop(DataplaneDrop.REPLY_NO_FLOW);
     if (proto === IPPROTO_TCP) flows.onTcpPacket(flow, false, p.tcpFlags, now);
     else flows.onUdpPacket(flow, now);

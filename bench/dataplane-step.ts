@@ -1,0 +1,131 @@
+// The TypeScript dataplane step alone (classify, flow lookup or schedule, rewrite) over
+// synthetic 64-byte UDP frames in memory, batches of 64, with N flows already in the table.
+// Run on its own to profile it: node --cpu-prof dist/bench/dataplane-step.js 1000000
+import { fileURLToPath } from 'node:url';
+import { FlowTable } from '../src/conntrack/flow-table.js';
+import { PersistenceTable } from '../src/conntrack/persistence.js';
+import { allocateCounters, C_TX } from '../src/dataplane/counters.js';
+import { Dataplane } from '../src/dataplane/pipeline.js';
+import { FORWARD_DR, type Snapshot } from '../src/dataplane/snapshot.js';
+import { DESC_WORDS, type PacketPort } from '../src/io/port.js';
+import { buildFrame } from '../src/packet/build.js';
+import { ipToNumber, parseMac } from '../src/packet/addr.js';
+
+export const BATCH = 64;
+const FRAME_SIZE = 2048;
+const VIP = '198.18.0.100';
+const PORT = 9000;
+/** Client addresses for synthetic flows: 198.18.128.0/17, 1024 source ports each. */
+const CLIENT_BASE = ipToNumber('198.18.128.0');
+/** Visits flows in a scattered order (prime > any flow count used: coprime with it). */
+const STRIDE = 1_000_003;
+
+export interface StepResult {
+  flows: number;
+  packets: number;
+  nsPerPacket: number;
+  /** Time spent preparing frames (subtracted from nsPerPacket). */
+  prepNsPerPacket: number;
+  bytesPerFlow: number;
+  tableCapacity: number;
+}
+
+function benchSnapshot(): Snapshot {
+  const macs = ['02:18:00:00:00:0a', '02:18:00:00:00:14', '02:18:00:00:00:1e'];
+  return {
+    version: 1,
+    tunnelSource: ipToNumber('198.18.0.2'),
+    mtu: 1500,
+    services: [{
+      id: 1, addresses: [{ vip: ipToNumber(VIP), vport: PORT }], protocol: 17, forward: FORWARD_DR, scheduler: 'rr', schedulerFlags: {},
+      persistenceTimeout: 0, persistenceMask: 0xffffffff, onePacket: false,
+      realServers: macs.map((mac, i) => ({
+        rsId: i + 2, ip: ipToNumber(`198.18.0.${10 * (i + 1)}`), port: PORT, weight: 1, available: true, mac, uthreshold: 0, lthreshold: 0,
+      })),
+    }],
+  };
+}
+
+/** A PacketPort as far as the dataplane step looks at one: frame memory, frame size, MAC. */
+function memoryPort(frameCount: number): PacketPort {
+  return {
+    backend: 'afxdp', ifname: 'mem0', mac: parseMac('02:18:00:00:00:02'), frames: new Uint8Array(frameCount * FRAME_SIZE), frameSize: FRAME_SIZE,
+  } as unknown as PacketPort;
+}
+
+/**
+ * Measures ns per packet of Dataplane.processOutside with `flows` flows in a table of
+ * `capacity` entries (the director's default conn_table_size when not given).
+ */
+export function measureDataplaneStep(flows: number, packets: number, capacity = 1 << 20): StepResult {
+  const port = memoryPort(BATCH);
+  // As the director's worker builds them: templates bounded by a quarter of the table.
+  const templates = new PersistenceTable({ capacity: Math.max(1024, capacity >>> 2) });
+  const table = new FlowTable({ capacity, templates });
+  const counters = allocateCounters();
+  const dataplane = new Dataplane(benchSnapshot(), table, templates, counters, port, null);
+  const template = buildFrame({ dstMac: '02:18:00:00:00:02', srcMac: '02:18:00:00:00:01',
+    ip: { src: '198.18.0.1', dst: VIP, ttl: 64 }, udp: { srcPort: 1024, dstPort: PORT, checksum: 'none' }, payload: 'ulvs-bench-payload' });
+  const frames = port.frames;
+  const dv = new DataView(frames.buffer);
+  const descs = new Uint32Array(BATCH * DESC_WORDS);
+  const now = 1000;
+
+  // Writes flow k's frame into slot j: template, source address and port, IPv4 checksum.
+  const prepare = (j: number, k: number): void => {
+    const off = j * FRAME_SIZE;
+    frames.set(template, off);
+    dv.setUint32(off + 26, CLIENT_BASE + (k >>> 10));
+    dv.setUint16(off + 34, 1024 + (k & 1023));
+    dv.setUint16(off + 24, 0);
+    let sum = 0;
+    for (let i = 0; i < 20; i += 2) sum += dv.getUint16(off + 14 + i);
+    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
+    dv.setUint16(off + 24, ~sum & 0xffff);
+    descs[j * DESC_WORDS] = off;
+    descs[j * DESC_WORDS + 1] = template.length;
+    descs[j * DESC_WORDS + 2] = 0;
+  };
+  const runBatches = (count: number, start: number, withDataplane: boolean): void => {
+    let k = start;
+    for (let b = 0; b < count; b++) {
+      for (let j = 0; j < BATCH; j++) {
+        prepare(j, k);
+        k += STRIDE;
+        if (k >= flows) k %= flows;
+      }
+      if (withDataplane) dataplane.processOutside(descs, BATCH, now);
+    }
+  };
+
+  // Fill the table: every flow once, in order (new flows are scheduled and inserted).
+  for (let k = 0; k < flows; k += BATCH) {
+    const n = Math.min(BATCH, flows - k);
+    for (let j = 0; j < n; j++) prepare(j, k + j);
+    dataplane.processOutside(descs, n, now);
+  }
+  if (table.stats.size !== flows) throw new Error(`table holds ${table.stats.size} flows, expected ${flows}`);
+  const batches = Math.max(1, Math.floor(packets / BATCH));
+  runBatches(Math.min(batches, 2000), 0, true); // warm up the JIT on the lookup path
+  const txBefore = counters[C_TX];
+  const t0 = process.hrtime.bigint();
+  runBatches(batches, 7, true);
+  const t1 = process.hrtime.bigint();
+  runBatches(batches, 7, false);
+  const t2 = process.hrtime.bigint();
+  const forwarded = counters[C_TX] - txBefore;
+  if (forwarded !== batches * BATCH) throw new Error(`forwarded ${forwarded} of ${batches * BATCH} packets`);
+  const total = batches * BATCH;
+  const prepNs = Number(t2 - t1) / total;
+  return {
+    flows, packets: total, prepNsPerPacket: prepNs,
+    nsPerPacket: Math.max(0, Number(t1 - t0) / total - prepNs),
+    bytesPerFlow: table.memory().bytesPerFlow, tableCapacity: table.capacity,
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const flows = Number(process.argv[2] ?? 1_000_000);
+  const packets = Number(process.argv[3] ?? 10_000_000);
+  console.log(JSON.stringify(measureDataplaneStep(flows, packets)));
+}

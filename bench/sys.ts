@@ -1,0 +1,123 @@
+// The bench's I/O shell: child processes inside namespaces (tracked so that Ctrl-C can end
+// them), CPU accounting from /proc, machine information.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, hostname, release } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { MachineInfo } from './report.js';
+
+/** The repository root (this file runs as dist/bench/sys.js or bench/sys.ts). */
+export const REPO = (() => {
+  const here = dirname(fileURLToPath(import.meta.url));
+  return here.includes(`${join('dist', 'bench')}`) ? resolve(here, '../..') : resolve(here, '..');
+})();
+export const TOOLS = join(REPO, 'build/bench');
+export const XDP_OBJECT = join(REPO, 'build/native/Release/ulvs_xdp.o');
+export const ULVS = join(REPO, 'bin/ulvs.js');
+
+const CLOCK_TICKS = 100; // USER_HZ on Linux
+
+const running = new Set<ChildProcess>();
+
+export interface Proc {
+  child: ChildProcess;
+  pid: number;
+  output(): string;
+  stdout(): string;
+  /** Resolves with the exit code once it ends (128 + n when killed by signal n). */
+  exited: Promise<number>;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+/** Starts argv in a namespace (`ip netns exec` execs, so the pid is the program's). */
+export function startIn(namespace: string, argv: string[]): Proc {
+  const child = spawn('ip', ['netns', 'exec', namespace, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] });
+  running.add(child);
+  let out = '';
+  let all = '';
+  child.stdout!.on('data', (d: Buffer) => { out += d.toString(); all += d.toString(); });
+  child.stderr!.on('data', (d: Buffer) => { all += d.toString(); });
+  const exited = new Promise<number>((res) => {
+    child.once('close', (code, signal) => { running.delete(child); res(code ?? 128 + (signal ? 15 : 0)); });
+    child.once('error', () => { running.delete(child); res(127); });
+  });
+  return {
+    child,
+    pid: child.pid ?? -1,
+    output: () => all,
+    stdout: () => out,
+    exited,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
+}
+
+/** Resolves once the process prints `marker`, rejects if it exits first or after timeoutMs. */
+export function waitFor(proc: Proc, marker: string, timeoutMs = 30_000): Promise<void> {
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => { cleanup(); rej(new Error(`timed out waiting for "${marker}":\n${tail(proc.output())}`)); }, timeoutMs);
+    const check = (): void => { if (proc.output().includes(marker)) { cleanup(); res(); } };
+    const cleanup = (): void => {
+      clearTimeout(timer);
+      proc.child.stdout!.off('data', check);
+      proc.child.stderr!.off('data', check);
+    };
+    proc.child.stdout!.on('data', check);
+    proc.child.stderr!.on('data', check);
+    void proc.exited.then((code) => { if (!proc.output().includes(marker)) { cleanup(); rej(new Error(`exited ${code} before "${marker}":\n${tail(proc.output())}`)); } });
+    check();
+  });
+}
+
+/** Runs to completion; rejects on a non-zero exit with the output's tail. */
+export async function runIn(namespace: string, argv: string[], timeoutMs = 120_000): Promise<string> {
+  const proc = startIn(namespace, argv);
+  const timer = setTimeout(() => proc.child.kill('SIGKILL'), timeoutMs);
+  const code = await proc.exited;
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`${argv[0]} exited ${code}: ${tail(proc.output())}`);
+  return proc.stdout();
+}
+
+/** Kills every process the bench started and that still runs (Ctrl-C, failures). */
+export function killAll(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
+export function tail(text: string, lines = 8): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+/** Whole machine busy CPU (all cores; user+nice+system+irq+softirq+steal), in seconds. */
+export function machineBusySeconds(stat = readFileSync('/proc/stat', 'utf8')): number {
+  const line = stat.split('\n').find((l) => l.startsWith('cpu '));
+  if (!line) throw new Error('/proc/stat has no cpu line');
+  const [user, nice, system, , , irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
+  return (user + nice + system + irq + softirq + (steal ?? 0)) / CLOCK_TICKS;
+}
+
+/** A process's CPU (utime + stime, all threads), in seconds. */
+export function processCpuSeconds(pid: number, stat = readFileSync(`/proc/${pid}/stat`, 'utf8')): number {
+  // The command name may hold spaces and parentheses: fields start after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+export function machineInfo(): MachineInfo {
+  const list = cpus();
+  return {
+    cpuModel: list[0]?.model.trim() ?? 'unknown',
+    cores: list.length || 1,
+    kernel: release(),
+    node: process.version,
+    hostname: hostname(),
+  };
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
