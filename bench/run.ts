@@ -2,7 +2,7 @@
 // experiments (each in its own try/catch), writes bench/results/latest.{json,md} and one SVG per
 // figure, and leaves nothing behind (namespaces, processes, XDP programs), Ctrl-C included.
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { BENCH_PREFIX, selectExperiments, setUpLab, tearDownLab, type RunContext } from './experiments.js';
@@ -113,6 +113,10 @@ async function main(): Promise<number> {
   writeFileSync(join(RESULTS_DIR, 'latest.md'), renderMarkdown(result));
   for (const [key, figure] of Object.entries(result.figures)) writeFileSync(join(RESULTS_DIR, `${key}.svg`), renderSvg(key, figure));
   progress(`wrote ${join(RESULTS_DIR, 'latest.json')}, latest.md and ${Object.keys(result.figures).length} SVG charts`);
+  if (!options.only) {
+    updateReadmePerformance(renderMarkdown(result));
+    progress('updated the performance section of README.md');
+  }
   process.stdout.write(renderMarkdown(result));
   return Object.values(figures).some((f) => f.status === 'failed') ? 1 : 0;
 }
@@ -127,3 +131,16 @@ main().then((code) => process.exit(code), (error: unknown) => {
   process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(2);
 });
+
+/** The README's performance section is always a real run's table, between these markers. */
+function updateReadmePerformance(markdown: string): void {
+  const readme = join(RESULTS_DIR, '..', '..', 'README.md');
+  const text = readFileSync(readme, 'utf8');
+  const begin = '<!-- bench:begin -->';
+  const end = '<!-- bench:end -->';
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) return;
+  const body = markdown.replace(/^# .*\n/, '').replace(/\]\((?!https?:)/g, '](bench/results/');
+  writeFileSync(readme, `${text.slice(0, i + begin.length)}\n${body.trim()}\n${text.slice(j)}`);
+}
