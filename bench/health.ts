@@ -188,6 +188,9 @@ async function detection(lab: BenchLab, dir: string, trials: number): Promise<Re
         recoverWithinBoundPlus1s: recover.every((r) => r <= mode.recoverBoundMs + 1000),
       };
     }
+  } catch (error) {
+    const changes = stateChanges(director.output()).filter((c) => c.rsKey === RS2).slice(-6);
+    throw new Error(`${(error as Error).message}\nlast changes of ${RS2}: ${JSON.stringify(changes)}\ndirector output:\n${tail(director.output(), 30)}`);
   } finally {
     await director.stop();
     await runIn(rs2, ['nft', 'delete', 'table', 'ip', 'ulvs_bench_bh']).catch(() => '');
