@@ -1,7 +1,7 @@
 // Issue 3's figures: DR packets per second through the lab director with 1,000 versus
 // 1,000,000 flows in its table; bytes per tracked connection; and lookup + schedule cost in
 // ns per packet for every scheduler. Prints one JSON document.
-//   node dist/bench/flows.js [--seconds S] [--skip-wire] [--calls N]
+//   node dist/bench/flows.js [--seconds S] [--repeats R] [--skip-wire] [--calls N]
 //   node dist/bench/flows.js --trial SCHEDULER FLOWS CALLS   (one scheduler, JSON line; internal)
 // The wire part builds its own lab (prefix bflw-) and needs root; the rest is pure TypeScript.
 import { execFileSync } from 'node:child_process';
@@ -27,11 +27,14 @@ interface WireRun {
   flows: number;
   /** Flows the director's table held after the fill (ActiveConn + InActConn over the service). */
   tracked: number;
+  /** Best of the runs (delivered packets per second at the real servers). */
   pps: number;
+  allPps: number[];
   sent: number;
   delivered: number;
-  /** Director process CPU per delivered packet. */
+  /** Director process CPU per delivered packet, and its inverse: what one core of it forwards. */
   cpuUsPerPacket: number;
+  ppsPerDirectorCore: number;
   fill: { sent: number; delivered: number; seconds: number };
 }
 
@@ -41,20 +44,26 @@ async function trackedFlows(lab: BenchLab): Promise<number> {
   return services.flatMap((s) => s.realServers).reduce((sum, r) => sum + r.activeConns + r.inactiveConns, 0);
 }
 
-async function wireRun(lab: BenchLab, flows: number, seconds: number): Promise<WireRun> {
+async function wireRun(lab: BenchLab, flows: number, seconds: number, repeats: number): Promise<WireRun> {
   const director = await startDirector(lab, { io: 'afxdp', connTableSize: WIRE_TABLE });
   try {
     const dstMacs = [lab.nodes.dir1.mac];
     // Fill below the director's rate so every flow gets its entry (UDP timeout 300 s: they stay).
-    const fillRate = Math.min(80_000, Math.max(1_000, flows));
+    const fillRate = Math.min(50_000, Math.max(1_000, flows));
     const fillSeconds = Math.max(1, Math.ceil(flows / fillRate));
     const fill = await traffic(lab, { dstMacs, flows, rate: fillRate, seconds: fillSeconds, srcIp: MANY_FLOWS_SOURCE, watchPid: director.pid });
     const tracked = await trackedFlows(lab);
-    // Then as fast as the sender goes, over the same flows: every packet is a table hit.
-    const run: TrafficResult = await traffic(lab, { dstMacs, flows, rate: 0, seconds, srcIp: MANY_FLOWS_SOURCE, watchPid: director.pid });
+    // Then as fast as the sender goes, over the same flows: every packet is a table hit. Best
+    // of `repeats` runs: the machine is shared, and what others take is not the director's limit.
+    const runs: TrafficResult[] = [];
+    for (let i = 0; i < repeats; i++) {
+      runs.push(await traffic(lab, { dstMacs, flows, rate: 0, seconds, srcIp: MANY_FLOWS_SOURCE, watchPid: director.pid }));
+    }
+    const best = runs.reduce((a, b) => (b.pps > a.pps ? b : a));
     return {
-      flows, tracked, pps: Math.round(run.pps), sent: run.sent, delivered: run.delivered,
-      cpuUsPerPacket: round((run.processSeconds / Math.max(1, run.delivered)) * 1e6, 3),
+      flows, tracked, pps: Math.round(best.pps), allPps: runs.map((r) => Math.round(r.pps)), sent: best.sent, delivered: best.delivered,
+      cpuUsPerPacket: round((best.processSeconds / Math.max(1, best.delivered)) * 1e6, 3),
+      ppsPerDirectorCore: Math.round(best.delivered / Math.max(1e-9, best.processSeconds)),
       fill: { sent: fill.sent, delivered: fill.delivered, seconds: fill.seconds },
     };
   } finally {
@@ -147,22 +156,27 @@ function lookupScheduleTrial(label: string, name: SchedulerName, flags: Schedule
   };
   const missScheduleInsert = (n: number, base: number): void => {
     for (let k = 0; k < n; k++) {
-      // Fresh tuples every call (ports walk on), so each is a miss and an insert into a full table.
-      const c = k & (N - 1), port = (base + k) & 0xffff;
-      const f = table.lookup(UDP, newIp[c], port, VIP_NUMBER, 9000, now);
+      // A tuple never seen before on every call (the address moves on each time the port
+      // wraps), so each is a miss, a schedule and an insert that evicts from the full table.
+      const c = k & (N - 1), n = base + k, port = n & 0xffff, ip = (newIp[c] + (n >>> 16)) >>> 0;
+      const f = table.lookup(UDP, ip, port, VIP_NUMBER, 9000, now);
       if (f < 0) {
-        const r = scheduler.schedule(set, newIp[c], port, VIP_NUMBER, 9000);
-        if (r >= 0) table.insert(UDP, newIp[c], port, VIP_NUMBER, 9000, 1, 2 + r, set.ip[r], 9000, now, false);
+        const r = scheduler.schedule(set, ip, port, VIP_NUMBER, 9000);
+        if (r >= 0) table.insert(UDP, ip, port, VIP_NUMBER, 9000, 1, 2 + r, set.ip[r], 9000, now, false);
       }
     }
   };
   const timed = (run: () => void): number => { const t0 = cpuNs(); run(); return (cpuNs() - t0) / calls; };
   missSchedule(Math.min(calls, 200_000));   // warm up the JIT
   hit(Math.min(calls, 200_000));
-  const nsMiss = timed(() => missSchedule(calls));
-  const nsHit = timed(() => hit(calls));
   missScheduleInsert(Math.min(calls, 100_000), 0);
-  const nsInsert = timed(() => missScheduleInsert(calls, 100_000));
+  // Best of three, interleaved: the machine is shared, and the lowest figure is the code's own cost.
+  let nsMiss = Infinity, nsHit = Infinity, nsInsert = Infinity;
+  for (let rep = 0; rep < 3; rep++) {
+    nsMiss = Math.min(nsMiss, timed(() => missSchedule(calls)));
+    nsHit = Math.min(nsHit, timed(() => hit(calls)));
+    nsInsert = Math.min(nsInsert, timed(() => missScheduleInsert(calls, 100_000 + rep * calls)));
+  }
   if (sink === Number.MIN_SAFE_INTEGER) console.log(sink);
   return {
     scheduler: label, flowsInTable, calls,
@@ -199,15 +213,17 @@ function argValue(name: string, fallback: number): number {
 async function main(): Promise<void> {
   const seconds = argValue('--seconds', 5);
   const calls = argValue('--calls', 2_000_000);
+  const repeats = argValue('--repeats', 3);
   const started = Date.now();
-  let wire: { runs: WireRun[]; ratio1mTo1k: number } | { error: string } | { skipped: true } = { skipped: true };
+  let wire: { runs: WireRun[]; ratio1mTo1k: number; ratio1mTo1kPerCore: number } | { error: string } | { skipped: true } = { skipped: true };
   if (!process.argv.includes('--skip-wire')) {
     let lab: BenchLab | null = null;
     try {
       lab = await setUpLab(PREFIX, false);
       const runs: WireRun[] = [];
-      for (const flows of FLOW_COUNTS) runs.push(await wireRun(lab, flows, seconds));
-      wire = { runs, ratio1mTo1k: round(runs[1].pps / runs[0].pps, 3) };
+      for (const flows of FLOW_COUNTS) runs.push(await wireRun(lab, flows, seconds, repeats));
+      // pps is what the whole (shared) machine delivered; per core is the director's own cost.
+      wire = { runs, ratio1mTo1k: round(runs[1].pps / runs[0].pps, 3), ratio1mTo1kPerCore: round(runs[1].ppsPerDirectorCore / runs[0].ppsPerDirectorCore, 3) };
     } catch (err) {
       wire = { error: (err as Error).message };
     } finally {
@@ -223,7 +239,7 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     machine: { node: process.version, cpu: os.cpus()[0]?.model ?? 'unknown', cpus: os.cpus().length, kernel: os.release() },
     seconds: Math.round((Date.now() - started) / 1000),
-    wire: { what: `DR, AF_XDP, UDP to ${VIP}:9000, sender as fast as it goes, ${seconds} s per run, table ${WIRE_TABLE}`, ...wire },
+    wire: { what: `DR, AF_XDP, UDP to ${VIP}:9000, sender as fast as it goes, best of ${repeats} runs of ${seconds} s, table ${WIRE_TABLE}`, ...wire },
     memory,
     lookupSchedule: { what: 'CPU ns per packet, 3 real servers, UDP flows', results: lookupSchedule },
     scheduleOnly: { what: 'bench/schedulers.ts: CPU ns per schedule() call, 3 real servers', results: scheduleOnly },

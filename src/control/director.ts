@@ -143,14 +143,6 @@ export class Director {
       for (const e of errors) this.log.error({ error: e }, 'reload rejected: the running configuration stays');
       return { ok: false, errors };
     }
-    const vrrpKeys = ['vrrp_instances', 'vrrp_sync_groups', 'vrrp_scripts', 'track_files'] as const;
-    const vrrpChanged = vrrpKeys.filter((k) => JSON.stringify(old[k]) !== JSON.stringify(next[k]));
-    if (vrrpChanged.length) {
-      // Restarting the speaker would drop mastership for a moment: refuse rather than flap.
-      const errors = vrrpChanged.map((k) => `${k} changed: VRRP changes take effect only on restart (a reload never flaps VRRP state)`);
-      for (const e of errors) this.log.error({ error: e }, 'reload rejected: the running configuration stays');
-      return { ok: false, errors };
-    }
     if (next.virtual_servers.some((vs) => vs.lb_kind === 'NAT') && !this.workersHaveInside()) {
       const errors = ['a NAT service needs the inside interface, which this director did not open: restart to add the first NAT service'];
       this.log.error({ error: errors[0] }, 'reload rejected: the running configuration stays');
@@ -161,6 +153,9 @@ export class Director {
     for (const a of old.static_ipaddress) if (!wanted.has(key(a))) this.addresses.release({ address: a.address, dev: a.dev });
     for (const a of next.static_ipaddress) await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label });
     this.config = next;
+    // VIPs a vrrp_instance now manages are not forwarded until the speaker says MASTER; the
+    // speaker's onOwnership republishes once VIPs added to a MASTER are on the interface.
+    this.vrrpVips = new Set(next.vrrp_instances.flatMap((vi) => vi.virtual_ipaddress.map((a) => a.ip)));
     const timeouts = { ...DEFAULT_TIMEOUTS, ...next.dataplane.lvs_timeouts };
     if (JSON.stringify(timeouts) !== JSON.stringify({ ...DEFAULT_TIMEOUTS, ...old.dataplane.lvs_timeouts })) {
       this.timeouts = timeouts;
@@ -170,6 +165,15 @@ export class Director {
     const plan = healthPlan(next);
     this.health?.reload(plan.checks, plan.services);
     this.publish();
+    // VRRP is diffed in place (no restart, no flap); see VrrpSpeaker.reload.
+    try {
+      if (this.vrrp) await this.vrrp.reload(vrrpConfigFrom(next));
+      else await this.startVrrp();
+    } catch (err) {
+      const errors = [`vrrp: ${(err as Error).message}`];
+      this.log.error({ error: errors[0] }, 'reload: VRRP changes not fully applied');
+      return { ok: false, errors, version: this.version };
+    }
     this.log.info({ version: this.version, services: this.snapshot.services.length }, 'configuration reloaded');
     if (next.dataplane.autoreload && this.watchers.length === 0) this.watch(loaded.files);
     return { ok: true, errors: [], version: this.version };
@@ -417,8 +421,17 @@ export class Director {
         return { vrrp: this.vrrp?.status() ?? [] };
       case 'reload':
         return this.reload();
-      case 'stats':
-        return summarizeCounters(this.workers.map((w) => w.counters));
+      case 'stats': {
+        const stats = summarizeCounters(this.workers.map((w) => w.counters));
+        for (const w of this.workers) {
+          const f = await this.ask(w, { type: 'flowstats' }) as { size: number; capacity: number; evictions: number; inserts: number; expired: number };
+          stats.conn_table_size = (stats.conn_table_size ?? 0) + f.size;
+          stats.conn_table_capacity = (stats.conn_table_capacity ?? 0) + f.capacity;
+          stats.conn_evictions = (stats.conn_evictions ?? 0) + f.evictions;
+          stats.conn_expired = (stats.conn_expired ?? 0) + f.expired;
+        }
+        return stats;
+      }
       case 'timeout': {
         const set = req.args?.set as Partial<Timeouts> | undefined;
         if (set) {
