@@ -3,7 +3,7 @@
 // `ulvs timeout` prints and `ulvs timeout set` changes the tcp/tcpfin/udp timeouts.
 import t from 'tap';
 import { createLab, destroyLab } from '../../src/lab/index.js';
-import { startDirector, ulvsIn, writeConfig, type RunningDirector } from '../e2e/director.js';
+import { labDrConfig, startDirector, ulvsIn, writeConfig, type RunningDirector } from '../e2e/director.js';
 import { LabClient, SERVER_OF, connsIn, type ConnJson } from './lab-client.js';
 import { sendSegments } from './tcp-states.js';
 
@@ -28,19 +28,7 @@ t.test('connection states, timeouts and the timeout commands', async (t) => {
   let client: LabClient | null = null;
   t.teardown(async () => { client?.stop(); await director?.stop(); await destroyLab({ prefix }); });
   const lab = await createLab({ prefix });
-  director = await startDirector(lab.nodes.dir1.name, writeConfig(`dataplane: { interface: eth0, io: auto }
-static_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ]
-virtual_servers:
-  - vip: 198.18.0.100
-    port: 80
-    protocol: TCP
-    lb_algo: rr
-    lb_kind: DR
-    real_servers:
-      - { ip: 198.18.0.10, port: 80, weight: 1 }
-      - { ip: 198.18.0.20, port: 80, weight: 1 }
-      - { ip: 198.18.0.30, port: 80, weight: 1 }
-`));
+  director = await startDirector(lab.nodes.dir1.name, writeConfig(labDrConfig({ lbAlgo: 'rr' })));
   const dir1 = lab.nodes.dir1.name;
   client = LabClient.start(lab.nodes.client.name);
   const entryOf = async (port: number): Promise<ConnJson | undefined> =>

@@ -4,7 +4,7 @@
 // connections the client really holds open.
 import t, { type Test } from 'tap';
 import { createLab, destroyLab, type LabTopology } from '../../src/lab/index.js';
-import { startDirector, ulvsIn, writeConfig, type RunningDirector } from '../e2e/director.js';
+import { labDrConfig, startDirector, ulvsIn, writeConfig, type RunningDirector } from '../e2e/director.js';
 import { LabClient, realServersIn } from './lab-client.js';
 
 const prefix = 'e2lc-';
@@ -36,16 +36,7 @@ async function scenario(t: Test, algo: 'lc' | 'wlc', weights: number[]): Promise
   let director: RunningDirector | null = null;
   const client = LabClient.start(lab.nodes.client.name);
   t.teardown(async () => { client.stop(); await director?.stop(); });
-  director = await startDirector(lab.nodes.dir1.name, writeConfig(`dataplane: { interface: eth0, io: auto }
-static_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ]
-virtual_servers:
-  - vip: 198.18.0.100
-    port: 80
-    protocol: TCP
-    lb_algo: ${algo}
-    lb_kind: DR
-    real_servers:
-${weights.map((w, i) => `      - { ip: 198.18.0.${10 * (i + 1)}, port: 80, weight: ${w} }\n`).join('')}`));
+  director = await startDirector(lab.nodes.dir1.name, writeConfig(labDrConfig({ lbAlgo: algo, weights: weights.map((w, i): [number, number] => [10 * (i + 1), w]) })));
   const dir1 = lab.nodes.dir1.name;
   const model: Model = { active: [0, 0, 0], inactive: [0, 0, 0] };
   const open: { id: number; server: number }[] = [];

@@ -4,7 +4,7 @@ import t from 'tap';
 import { createLab, destroyLab } from '../../src/lab/index.js';
 import { ipToNumber } from '../../src/packet/addr.js';
 import { createScheduler, realServerSetFrom } from '../../src/schedulers/index.js';
-import { startDirector, writeConfig, type RunningDirector } from '../e2e/director.js';
+import { labDrConfig, startDirector, writeConfig, type RunningDirector } from '../e2e/director.js';
 import { LabClient, addClientAddresses } from './lab-client.js';
 
 const prefix = 'e2sh-';
@@ -16,19 +16,7 @@ t.test('sh keeps each client address on one server and spreads addresses', async
   t.teardown(async () => { client?.stop(); await director?.stop(); await destroyLab({ prefix }); });
   const lab = await createLab({ prefix });
   await addClientAddresses(lab.nodes.client.name, CLIENTS);
-  director = await startDirector(lab.nodes.dir1.name, writeConfig(`dataplane: { interface: eth0, io: auto }
-static_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ]
-virtual_servers:
-  - vip: 198.18.0.100
-    port: 80
-    protocol: TCP
-    lb_algo: sh
-    lb_kind: DR
-    real_servers:
-      - { ip: 198.18.0.10, port: 80, weight: 1 }
-      - { ip: 198.18.0.20, port: 80, weight: 1 }
-      - { ip: 198.18.0.30, port: 80, weight: 1 }
-`));
+  director = await startDirector(lab.nodes.dir1.name, writeConfig(labDrConfig({ lbAlgo: 'sh' })));
   client = LabClient.start(lab.nodes.client.name);
 
   const serverOf = new Map<string, string>();

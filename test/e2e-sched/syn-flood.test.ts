@@ -3,7 +3,7 @@
 // connection keeps working throughout, and new legitimate connections still get through.
 import t from 'tap';
 import { createLab, destroyLab } from '../../src/lab/index.js';
-import { startDirector, ulvsIn, writeConfig, type RunningDirector } from '../e2e/director.js';
+import { labDrConfig, startDirector, ulvsIn, writeConfig, type RunningDirector } from '../e2e/director.js';
 import { LabClient, connsIn, sleep } from './lab-client.js';
 import { synFlood } from './tcp-states.js';
 
@@ -18,19 +18,7 @@ t.test('SYN flood: bounded table, established and new connections unharmed', asy
   let client: LabClient | null = null;
   t.teardown(async () => { client?.stop(); await director?.stop(); await destroyLab({ prefix }); });
   const lab = await createLab({ prefix });
-  director = await startDirector(lab.nodes.dir1.name, writeConfig(`dataplane: { interface: eth0, io: auto, conn_table_size: ${TABLE} }
-static_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ]
-virtual_servers:
-  - vip: 198.18.0.100
-    port: 80
-    protocol: TCP
-    lb_algo: rr
-    lb_kind: DR
-    real_servers:
-      - { ip: 198.18.0.10, port: 80, weight: 1 }
-      - { ip: 198.18.0.20, port: 80, weight: 1 }
-      - { ip: 198.18.0.30, port: 80, weight: 1 }
-`));
+  director = await startDirector(lab.nodes.dir1.name, writeConfig(labDrConfig({ lbAlgo: 'rr', dataplane: `conn_table_size: ${TABLE}` })));
   const dir1 = lab.nodes.dir1.name;
   client = LabClient.start(lab.nodes.client.name);
   const long = await client.open({ host: lab.vip });

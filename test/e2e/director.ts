@@ -71,3 +71,21 @@ export function tally(bodies: string[]): Record<string, number> {
 export async function ulvsIn(namespace: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return labExec(namespace, [process.execPath, ULVS, ...args], { timeoutMs: 30_000 });
 }
+
+/**
+ * The lab's DR director: VIP 198.18.0.100:80/TCP held as a static address, real servers given
+ * as [last octet, weight] on 198.18.0.0/24 (rs1 = 10, rs2 = 20, rs3 = 30).
+ */
+export function labDrConfig(o: { lbAlgo: string; weights?: Array<[number, number]>; dataplane?: string }): string {
+  const weights = o.weights ?? [[10, 1], [20, 1], [30, 1]];
+  return `dataplane: { interface: eth0, io: auto${o.dataplane ? `, ${o.dataplane}` : ''} }
+static_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ]
+virtual_servers:
+  - vip: 198.18.0.100
+    port: 80
+    protocol: TCP
+    lb_algo: ${o.lbAlgo}
+    lb_kind: DR
+    real_servers:
+${weights.map(([octet, w]) => `      - { ip: 198.18.0.${octet}, port: 80, weight: ${w} }\n`).join('')}`;
+}
