@@ -16,6 +16,7 @@ import {
 } from './codec.js';
 import type { VirtualIpaddressConfig, VrrpConfig, VrrpInstanceConfig, VrrpScriptConfig } from './config.js';
 import { buildGarp } from './garp.js';
+import { planVrrpReload, vipKey, type InstanceUpdate, type VrrpReloadPlan } from './reload.js';
 import { openPacketSocket, openRawSocket, type PacketSocket, type RawSocket, type ReceivedPacket } from './sockets.js';
 import {
   initialRuntime, step, type InstanceParams, type InstanceRuntime, type VrrpAction, type VrrpEvent, type VrrpState,
@@ -70,6 +71,7 @@ interface InterfaceIo {
   socket: RawSocket;
   groups: Set<string>;
   instances: Instance[];
+  receiving: boolean;
 }
 
 interface Instance {
@@ -86,6 +88,8 @@ interface Instance {
   /** VIP work (ip addr add/del, GARP) runs in order, one at a time. */
   queue: Promise<void>;
   holdsVips: boolean;
+  /** The VIPs actually on the interface (a reload may change cfg while MASTER). */
+  held: VirtualIpaddressConfig[];
   tracked: TrackedState[];
   scriptNames: Map<string, number>;
   wallTransitionAt: number;
@@ -116,22 +120,21 @@ export class VrrpSpeaker {
   private lastOwnership = '';
   private started = false;
   private stopping = false;
+  private pollInFlight: Promise<void> | null = null;
+  /** The running configuration: the options' at first, then each reload's. */
+  private config: VrrpConfig;
 
   constructor(private readonly options: SpeakerOptions) {
     this.log = options.logger ?? silentLogger;
+    this.config = options.config;
   }
 
   /** Opens sockets, starts tracking and the state machines (all instances enter INIT -> ...). */
   async start(): Promise<void> {
     if (this.started) return;
     this.started = true;
-    const { config } = this.options;
-    for (const [name, cfg] of Object.entries(config.vrrp_scripts ?? {})) {
-      this.scripts.set(name, {
-        name, cfg, timer: null, running: false,
-        damping: new RiseFall(cfg.rise ?? 1, cfg.fall ?? 1),
-      });
-    }
+    const { config } = this;
+    for (const [name, cfg] of Object.entries(config.vrrp_scripts ?? {})) this.scripts.set(name, newScriptRunner(name, cfg));
     try {
       for (const cfg of config.vrrp_instances) this.instances.push(this.createInstance(cfg));
     } catch (err) {
@@ -143,13 +146,8 @@ export class VrrpSpeaker {
       this.started = false;
       throw err;
     }
-    for (const group of config.vrrp_sync_groups ?? []) {
-      for (const member of group.group) {
-        const inst = this.instances.find((i) => i.cfg.name === member);
-        if (inst) inst.syncGroup = group.name;
-      }
-    }
-    for (const io of this.interfaces.values()) io.socket.start((packets) => this.onPackets(io, packets));
+    this.assignSyncGroups();
+    for (const io of this.interfaces.values()) this.startReceiving(io);
     for (const runner of this.scripts.values()) this.scheduleScript(runner, 0);
     await this.pollTracking();
     for (const inst of this.instances) {
@@ -209,18 +207,204 @@ export class VrrpSpeaker {
   ownedVips(): string[] {
     const out: string[] = [];
     for (const inst of this.instances) {
-      if (inst.holdsVips) for (const v of inst.cfg.virtual_ipaddress) out.push(stripPrefix(v.address));
+      if (inst.holdsVips) for (const v of inst.held) out.push(stripPrefix(v.address));
     }
     return out.sort();
+  }
+
+  /**
+   * Applies a new configuration without flapping (issue 6): unchanged instances keep state and
+   * timers; changed ones are updated in place (a MASTER stays MASTER: a lower priority is
+   * advertised at once and a preempting peer decides); VIPs added or removed while MASTER go
+   * on or off the interface, new ones with GARPs; removed instances stop as on shutdown
+   * (priority 0, VIPs removed, notify_stop); added ones start. A change of interface, VRID or
+   * version is a different virtual router: stop and start. Resolves once VIP work is done.
+   */
+  async reload(newConfig: VrrpConfig): Promise<VrrpReloadPlan> {
+    const plan = planVrrpReload(this.config, newConfig);
+    if (!this.started || this.stopping) {
+      this.config = newConfig;
+      return plan;
+    }
+    const nextByName = new Map(newConfig.vrrp_instances.map((i) => [i.name, i]));
+
+    // Scripts first: updated and added instances refer to them.
+    for (const name of plan.scriptsAdded) {
+      const runner = newScriptRunner(name, newConfig.vrrp_scripts![name]);
+      this.scripts.set(name, runner);
+      this.scheduleScript(runner, 0);
+    }
+    for (const name of plan.scriptsChanged) {
+      const runner = this.scripts.get(name)!;
+      const cfg = newConfig.vrrp_scripts![name];
+      // The verdict so far stays; only the damping thresholds and timings change.
+      runner.damping = new RiseFall(cfg.rise ?? 1, cfg.fall ?? 1, runner.damping.up);
+      runner.cfg = cfg;
+      if (!runner.running) { if (runner.timer) clearTimeout(runner.timer); this.scheduleScript(runner, 0); }
+    }
+
+    for (const name of plan.removed) {
+      const inst = this.instances.find((i) => i.cfg.name === name);
+      if (inst) await this.removeInstance(inst);
+    }
+    const oldConfig = this.config;
+    this.config = newConfig;
+    this.assignSyncGroups();
+    for (const name of plan.syncGroupsChanged) this.groupStates.delete(name);
+
+    for (const update of plan.updated) {
+      const inst = this.instances.find((i) => i.cfg.name === update.name);
+      const cfg = nextByName.get(update.name);
+      if (!inst || !cfg) continue;
+      try {
+        this.updateInstance(inst, cfg, update);
+      } catch (err) {
+        this.log.error({ instance: update.name, err: String(err) }, 'vrrp instance not updated: it keeps its previous settings');
+      }
+    }
+
+    for (const name of plan.scriptsRemoved) {
+      const runner = this.scripts.get(name);
+      if (runner?.timer) clearTimeout(runner.timer);
+      this.scripts.delete(name);
+    }
+
+    const added: Instance[] = [];
+    for (const name of plan.added) {
+      try {
+        const inst = this.createInstance(nextByName.get(name)!);
+        this.instances.push(inst);
+        added.push(inst);
+        this.startReceiving(inst.io);
+      } catch (err) {
+        this.log.error({ instance: name, err: String(err) }, 'vrrp instance not started');
+      }
+    }
+    if (added.length > 0) {
+      this.assignSyncGroups();
+      // Read link and file state before the new state machines start, as start() does.
+      if (this.pollInFlight) await this.pollInFlight.catch(() => undefined);
+      await this.pollTracking();
+      for (const inst of added) {
+        if (inst.tracked.length > 0) this.applyPriority(inst);
+        const fault = this.faultReason(inst);
+        this.dispatch(inst, fault ? { type: 'fault', why: fault } : { type: 'startup' });
+      }
+    }
+    this.log.info({
+      unchanged: plan.unchanged, updated: plan.updated.map((u) => `${u.name}(${u.changed.join(',')})`),
+      removed: plan.removed, added: plan.added,
+      scripts: { added: plan.scriptsAdded, removed: plan.scriptsRemoved, changed: plan.scriptsChanged },
+      syncGroups: plan.syncGroupsChanged, mcastGroupChanged: oldConfig.vrrp_mcast_group4 !== newConfig.vrrp_mcast_group4,
+    }, 'vrrp configuration reloaded');
+    await Promise.all(this.instances.map((inst) => inst.queue));
+    this.publishOwnership();
+    return plan;
+  }
+
+  /** Stops one instance as stop() stops them all, then forgets it. */
+  private async removeInstance(inst: Instance): Promise<void> {
+    this.dispatch(inst, { type: 'shutdown' });
+    await inst.queue;
+    if (inst.timer) clearTimeout(inst.timer);
+    for (const t of inst.garpTimers) clearTimeout(t);
+    inst.timer = null;
+    inst.garpTimers = [];
+    this.instances.splice(this.instances.indexOf(inst), 1);
+    const io = inst.io;
+    io.instances.splice(io.instances.indexOf(inst), 1);
+    if (io.instances.length === 0) {
+      io.socket.close();
+      this.interfaces.delete(io.name);
+    } else if (io.groups.has(inst.mcastGroup) && !io.instances.some((i) => i.peers.length === 0 && i.mcastGroup === inst.mcastGroup)) {
+      try { io.socket.leaveGroup(inst.mcastGroup, io.name); } catch { /* the group goes with the socket anyway */ }
+      io.groups.delete(inst.mcastGroup);
+    }
+  }
+
+  /** Same virtual router, new settings: state, master and timers stay. */
+  private updateInstance(inst: Instance, cfg: VrrpInstanceConfig, update: InstanceUpdate): void {
+    const version = inst.params.version;
+    const advertIntervalCs = advertIntervalCsOf(cfg, version);
+    const vipNumbers = cfg.virtual_ipaddress.map((v) => ipToNumber(stripPrefix(v.address)));
+    const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, vipNumbers);
+    const primaryIp = primary === null ? inst.params.primaryIp : ipToNumber(primary);
+    const { tracked, scriptNames } = this.buildTracking(cfg, inst.tracked);
+    const basePriority = cfg.priority ?? 100;
+    const pass = cfg.authentication?.auth_type === 'PASS' ? cfg.authentication.auth_pass : '';
+    const peers = cfg.unicast_peer ?? [];
+    const mcastGroup = cfg.mcast_dst_ip ?? this.config.vrrp_mcast_group4 ?? VRRP_MCAST_GROUP;
+    if (peers.length === 0 && !inst.io.groups.has(mcastGroup)) {
+      inst.io.socket.joinGroup(mcastGroup, cfg.interface);
+      inst.io.groups.add(mcastGroup);
+    }
+    // From here nothing throws: the instance switches to the new settings as a whole.
+    inst.cfg = cfg;
+    // `priority` stays the old effective one so applyTracking sees (and advertises) a change.
+    inst.params = {
+      ...inst.params, advertIntervalCs, basePriority, primaryIp,
+      preempt: !(cfg.nopreempt ?? false), preemptDelayMs: (cfg.preempt_delay ?? 0) * 1000,
+      initialState: cfg.state ?? 'BACKUP',
+    };
+    // v2 uses its own interval as Master_Adver_Interval; v3 keeps what it learnt from the master.
+    if (version === 2 || inst.runtime.state === 'MASTER') inst.runtime = { ...inst.runtime, masterAdverIntervalCs: advertIntervalCs };
+    if (inst.runtime.state === 'MASTER') inst.runtime = { ...inst.runtime, masterIp: primaryIp };
+    inst.expectation = {
+      version, vrid: cfg.virtual_router_id, intervalCs: advertIntervalCs,
+      authType: pass ? AUTH_PASS : AUTH_NONE, authPass: pass, ownIps: [primaryIp],
+    };
+    inst.peers = peers;
+    inst.mcastGroup = mcastGroup;
+    inst.vipNumbers = vipNumbers;
+    inst.tracked = tracked;
+    inst.scriptNames = scriptNames;
+
+    if (update.vipsAdded.length > 0 || update.vipsRemoved.length > 0) {
+      this.enqueue(inst, () => this.applyVipChanges(inst));
+    }
+    const priorityBefore = inst.params.priority;
+    this.applyTracking(inst);
+    // Peers learn the new priority, interval, auth and VIP list at once (applyTracking already
+    // advertised a priority change), and the next advert follows the new interval.
+    if (inst.runtime.state === 'MASTER') {
+      if (inst.params.priority === priorityBefore) this.sendAdvert(inst, inst.params.priority);
+      this.setTimer(inst, performance.now() + advertIntervalCs * 10);
+    }
+  }
+
+  /** While MASTER: the interface gets exactly the configured VIPs; new ones are announced. */
+  private async applyVipChanges(inst: Instance): Promise<void> {
+    if (!inst.holdsVips) return;
+    const dev = inst.cfg.interface;
+    const wanted = new Set(inst.cfg.virtual_ipaddress.map((v) => vipKey(v, dev)));
+    const gone = inst.held.filter((v) => !wanted.has(vipKey(v, dev)));
+    if (gone.length > 0) {
+      // Stop forwarding before the address goes, as removeVips does.
+      inst.held = inst.held.filter((v) => wanted.has(vipKey(v, dev)));
+      this.publishOwnership();
+      for (const vip of gone) await ipAddr('del', vip, dev);
+    }
+    const heldKeys = new Set(inst.held.map((v) => vipKey(v, dev)));
+    const fresh = inst.cfg.virtual_ipaddress.filter((v) => !heldKeys.has(vipKey(v, dev)));
+    if (fresh.length === 0 || !inst.holdsVips) return;
+    for (const vip of fresh) await ipAddr('add', vip, dev);
+    inst.held = [...inst.held, ...fresh];
+    this.publishOwnership();
+    const repeat = inst.cfg.garp_master_repeat ?? 5;
+    this.sendGarpBurst(inst, repeat, fresh);
+    const delay = inst.cfg.garp_master_delay ?? 5;
+    if (delay > 0) {
+      const t = setTimeout(() => this.sendGarpBurst(inst, repeat, fresh.filter((v) => inst.held.includes(v))), delay * 1000);
+      t.unref();
+      inst.garpTimers.push(t);
+    }
   }
 
   // ---- setup ----
 
   private createInstance(cfg: VrrpInstanceConfig): Instance {
     const version = cfg.version ?? 2;
-    const advertIntervalCs = version === 2
-      ? Math.max(1, Math.round(cfg.advert_int ?? 1)) * 100
-      : Math.max(1, Math.round((cfg.advert_int ?? 1) * 100));
+    const advertIntervalCs = advertIntervalCsOf(cfg, version);
     const vipNumbers = cfg.virtual_ipaddress.map((v) => ipToNumber(stripPrefix(v.address)));
     const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, vipNumbers);
     if (primary === null) throw new Error(`vrrp_instance ${cfg.name}: interface ${cfg.interface} has no IPv4 address`);
@@ -232,20 +416,42 @@ export class VrrpSpeaker {
     };
     const pass = cfg.authentication?.auth_type === 'PASS' ? cfg.authentication.auth_pass : '';
     const peers = cfg.unicast_peer ?? [];
-    const mcastGroup = cfg.mcast_dst_ip ?? this.options.config.vrrp_mcast_group4 ?? VRRP_MCAST_GROUP;
+    const mcastGroup = cfg.mcast_dst_ip ?? this.config.vrrp_mcast_group4 ?? VRRP_MCAST_GROUP;
     const io = this.interfaceIo(cfg.interface);
     if (peers.length === 0 && !io.groups.has(mcastGroup)) {
       io.socket.joinGroup(mcastGroup, cfg.interface);
       io.groups.add(mcastGroup);
     }
+    const { tracked, scriptNames } = this.buildTracking(cfg, []);
+    const inst: Instance = {
+      cfg, params, runtime: initialRuntime(params), io,
+      expectation: {
+        version, vrid: cfg.virtual_router_id, intervalCs: advertIntervalCs,
+        authType: pass ? AUTH_PASS : AUTH_NONE, authPass: pass,
+        ownIps: [params.primaryIp],
+      },
+      mcastGroup, peers, vipNumbers, timer: null, garpTimers: [], queue: Promise.resolve(),
+      holdsVips: false, held: [], tracked, scriptNames, wallTransitionAt: 0, drops: {},
+      advertsSent: 0, advertsReceived: 0, syncGroup: null,
+    };
+    io.instances.push(inst);
+    return inst;
+  }
+
+  /**
+   * The tracked objects of an instance. `previous` (a reload): objects that stay keep what was
+   * last read (link state, file value), so a reload does not move the priority by itself.
+   */
+  private buildTracking(cfg: VrrpInstanceConfig, previous: readonly TrackedState[]): { tracked: TrackedState[]; scriptNames: Map<string, number> } {
     const tracked: TrackedState[] = [];
     const scriptNames = new Map<string, number>();
+    const was = (name: string): TrackedState | undefined => previous.find((p) => p.name === name);
     // keepalived's `reverse`: the weight moves the priority the other way.
     const signed = (weight: number, reverse: boolean | undefined): number => (reverse ? -weight : weight);
     for (const t of cfg.track_interface ?? []) {
       const name = typeof t === 'string' ? t : t.name;
       const weight = typeof t === 'string' ? 0 : signed(t.weight ?? 0, t.reverse);
-      tracked.push({ name: `interface:${name}`, weight, up: true });
+      tracked.push({ name: `interface:${name}`, weight, up: was(`interface:${name}`)?.up ?? true });
     }
     for (const t of cfg.track_script ?? []) {
       const name = typeof t === 'string' ? t : t.name;
@@ -256,21 +462,28 @@ export class VrrpSpeaker {
       tracked.push({ name: `script:${name}`, weight, up: script.damping.up });
     }
     for (const t of cfg.track_file ?? []) {
-      tracked.push({ name: `file:${t.name}`, weight: signed(t.weight ?? 1, t.reverse), up: true, fileValue: 0 });
+      const before = was(`file:${t.name}`);
+      tracked.push({ name: `file:${t.name}`, weight: signed(t.weight ?? 1, t.reverse), up: true, fileValue: before?.fileValue ?? 0 });
     }
-    const inst: Instance = {
-      cfg, params, runtime: initialRuntime(params), io,
-      expectation: {
-        version, vrid: cfg.virtual_router_id, intervalCs: advertIntervalCs,
-        authType: pass ? AUTH_PASS : AUTH_NONE, authPass: pass,
-        ownIps: [params.primaryIp],
-      },
-      mcastGroup, peers, vipNumbers, timer: null, garpTimers: [], queue: Promise.resolve(),
-      holdsVips: false, tracked, scriptNames, wallTransitionAt: 0, drops: {},
-      advertsSent: 0, advertsReceived: 0, syncGroup: null,
-    };
-    io.instances.push(inst);
-    return inst;
+    const own = previous.find((p) => p.name.startsWith('own:'));
+    if (own) tracked.push(own);
+    return { tracked, scriptNames };
+  }
+
+  private startReceiving(io: InterfaceIo): void {
+    if (io.receiving) return;
+    io.receiving = true;
+    io.socket.start((packets) => this.onPackets(io, packets));
+  }
+
+  private assignSyncGroups(): void {
+    for (const inst of this.instances) inst.syncGroup = null;
+    for (const group of this.config.vrrp_sync_groups ?? []) {
+      for (const member of group.group) {
+        const inst = this.instances.find((i) => i.cfg.name === member);
+        if (inst) inst.syncGroup = group.name;
+      }
+    }
   }
 
   private interfaceIo(name: string): InterfaceIo {
@@ -287,7 +500,7 @@ export class VrrpSpeaker {
       socket.close();
       throw err;
     }
-    io = { name, socket, groups: new Set(), instances: [] };
+    io = { name, socket, groups: new Set(), instances: [], receiving: false };
     this.interfaces.set(name, io);
     return io;
   }
@@ -417,6 +630,7 @@ export class VrrpSpeaker {
   private async addVips(inst: Instance): Promise<void> {
     if (inst.runtime.state !== 'MASTER') return;
     for (const vip of inst.cfg.virtual_ipaddress) await ipAddr('add', vip, inst.cfg.interface);
+    inst.held = [...inst.cfg.virtual_ipaddress];
     inst.holdsVips = true;
     this.publishOwnership();
   }
@@ -428,7 +642,9 @@ export class VrrpSpeaker {
     // Stop forwarding before the address goes, so no packet is answered without the VIP.
     inst.holdsVips = false;
     this.publishOwnership();
-    for (const vip of inst.cfg.virtual_ipaddress) await ipAddr('del', vip, inst.cfg.interface);
+    const held = inst.held;
+    inst.held = [];
+    for (const vip of held) await ipAddr('del', vip, inst.cfg.interface);
   }
 
   private publishOwnership(): void {
@@ -458,9 +674,9 @@ export class VrrpSpeaker {
     }
   }
 
-  private sendGarpBurst(inst: Instance, count: number): void {
+  private sendGarpBurst(inst: Instance, count: number, vips: readonly VirtualIpaddressConfig[] = inst.held): void {
     if (!inst.holdsVips) return;
-    for (const vip of inst.cfg.virtual_ipaddress) {
+    for (const vip of vips) {
       const dev = vip.dev ?? inst.cfg.interface;
       try {
         let packet = this.packetSockets.get(dev);
@@ -487,7 +703,7 @@ export class VrrpSpeaker {
   private notifyGroup(name: string, state: 'MASTER' | 'BACKUP' | 'FAULT'): void {
     if (this.groupStates.get(name) === state) return;
     this.groupStates.set(name, state);
-    const group = this.options.config.vrrp_sync_groups?.find((g) => g.name === name);
+    const group = this.config.vrrp_sync_groups?.find((g) => g.name === name);
     if (!group) return;
     const specific = { MASTER: group.notify_master, BACKUP: group.notify_backup, FAULT: group.notify_fault }[state];
     if (specific) this.runScript(specific, []);
@@ -540,10 +756,12 @@ export class VrrpSpeaker {
   private async pollTracking(): Promise<void> {
     if (this.stopping || this.polling) return;
     this.polling = true;
+    this.pollInFlight = this.pollTrackingOnce();
     try {
-      await this.pollTrackingOnce();
+      await this.pollInFlight;
     } finally {
       this.polling = false;
+      this.pollInFlight = null;
     }
   }
 
@@ -615,6 +833,16 @@ export class VrrpSpeaker {
 }
 
 // ---- small I/O helpers ----
+
+function advertIntervalCsOf(cfg: VrrpInstanceConfig, version: 2 | 3): number {
+  return version === 2
+    ? Math.max(1, Math.round(cfg.advert_int ?? 1)) * 100
+    : Math.max(1, Math.round((cfg.advert_int ?? 1) * 100));
+}
+
+function newScriptRunner(name: string, cfg: VrrpScriptConfig): ScriptRunner {
+  return { name, cfg, timer: null, running: false, damping: new RiseFall(cfg.rise ?? 1, cfg.fall ?? 1) };
+}
 
 function stripPrefix(address: string): string {
   const slash = address.indexOf('/');
