@@ -1,5 +1,6 @@
 import { FlowTable } from '../conntrack/flow-table.js';
 import { PersistenceTable } from '../conntrack/persistence.js';
+import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_TIME_WAIT } from '../conntrack/tcp-states.js';
 import { clearOverloadOnUnbind, markOverloadOnBind } from '../schedulers/overload.js';
 import { DROP, DESC_WORDS, TX, TX_OTHER, type PacketPort } from '../io/port.js';
 import {
@@ -14,6 +15,10 @@ import {
 } from './counters.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
 import { HopTable, RealServerMacs, RuntimeTables, type RuntimeService } from './tables.js';
+
+/** TCP states in which a bare SYN starts a new connection (IPVS conn_reuse_mode 1 and 2). */
+const REUSABLE_STATE = new Uint8Array(16);
+for (const s of [TCP_FIN_WAIT, TCP_TIME_WAIT, TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK]) REUSABLE_STATE[s] = 1;
 
 /** Per-port DataView made once (parse and rewrite read through it). */
 interface PortView { port: PacketPort; u8: Uint8Array; dv: DataView }
@@ -122,6 +127,15 @@ export class Dataplane {
     const tuple = flows.tuple;
     tuple[0] = proto; tuple[1] = p.srcIp; tuple[2] = p.srcPort; tuple[3] = p.dstIp; tuple[4] = p.dstPort;
     let flow = spec.onePacket ? -1 : flows.lookupTuple(now);
+    if (flow >= 0 && proto === IPPROTO_TCP && (p.tcpFlags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN &&
+        (REUSABLE_STATE[flows.state(flow)] === 1 || tables.rsSchedulable[flows.rsId(flow)] === 0)) {
+      // A new connection on the tuple of an old one (a client port reused after a reset or a
+      // close): IPVS's conn_reuse_mode expires the old entry and schedules afresh. ulvs does so
+      // also when the old entry's server can no longer take new connections (down, removed,
+      // quiesced), where IPVS would drop the SYN until the entry times out.
+      flows.expireNow(flow, now);
+      flow = -1;
+    }
     let rsId: number;
     let rsIp: number;
     let rsPort: number;

@@ -96,6 +96,8 @@ export class RuntimeTables {
   readonly index: ServiceIndex;
   /** 1 while the rsId is in the current config. */
   readonly rsPresent = new Uint8Array(MAX_REAL_SERVER_IDS);
+  /** 1 while the rsId may take new connections (in the config, up, weight > 0). */
+  readonly rsSchedulable = new Uint8Array(MAX_REAL_SERVER_IDS);
 
   constructor(readonly snapshot: Snapshot) {
     this.services = snapshot.services.map((spec) => {
@@ -110,6 +112,7 @@ export class RuntimeTables {
         set.lthreshold[i] = rs.lthreshold;
         rsIds[i] = rs.rsId;
         this.rsPresent[rs.rsId] = 1;
+        if (rs.available && rs.weight > 0) this.rsSchedulable[rs.rsId] = 1;
       });
       return {
         spec, set, rsIds,
