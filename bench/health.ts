@@ -15,8 +15,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLab, destroyLab, labNodes, startServer, stopServer, LAB_VIP } from '../src/lab/index.js';
 import { dampingConfig, detectionBoundMs } from '../src/health/damping.js';
-import { traffic, UDP_PORT, type BenchLab } from './lab.js';
-import { killAll, machineInfo, runIn, sleep, startIn, tail, ULVS, waitFor, type Proc } from './sys.js';
+import { startDirectorFromYaml, traffic, UDP_PORT, type BenchLab } from './lab.js';
+import { killAll, machineInfo, runIn, sleep, startIn, tail, waitFor, type Proc } from './sys.js';
 
 const PREFIX = 'bhe-';
 const RS2 = '198.18.0.20:80';
@@ -99,19 +99,6 @@ export function stateChanges(log: string): StateChange[] {
 
 // ---------------------------------------------------------------- I/O
 
-async function startDirector(lab: BenchLab, yaml: string, dir: string): Promise<Proc> {
-  const file = join(dir, `director-${Date.now()}.yaml`);
-  writeFileSync(file, yaml);
-  const proc = startIn(lab.nodes.dir1.name, [process.execPath, ULVS, 'run', '-c', file]);
-  try {
-    await waitFor(proc, 'director running', 30_000);
-  } catch (error) {
-    await proc.stop();
-    throw error;
-  }
-  return proc;
-}
-
 /** Resolves with the time of the first change of `rsKey` to `up` logged at or after `since`. */
 async function changeAfter(director: Proc, rsKey: string, up: boolean, since: number, timeoutMs: number): Promise<number> {
   const deadline = Date.now() + timeoutMs;
@@ -157,7 +144,7 @@ async function detection(lab: BenchLab, dir: string, trials: number): Promise<Re
       recoverBoundMs: cfg.delayLoopMs + TIMING.connect_timeout * 1000,
     },
   ];
-  const director = await startDirector(lab, detectionConfig(), dir);
+  const director = await startDirectorFromYaml(lab, detectionConfig());
   const result: Record<string, unknown> = {
     timing: TIMING,
     formula: 'delay_loop + connect_timeout x (retry+1) + retry x delay_before_retry',
@@ -256,7 +243,7 @@ async function checkLoad(lab: BenchLab, dir: string, trials: number, seconds: nu
     await waitFor(listener, 'ready', 15_000);
     for (let i = 0; i < trials * 2; i++) {
       const checked = i % 2 === 1;
-      const director = await startDirector(lab, loadConfig(checked), dir);
+      const director = await startDirectorFromYaml(lab, loadConfig(checked));
       try {
         await sleep(3000); // warmup (up to delay_loop) and the first round of checks
         for (const rate of rates) {

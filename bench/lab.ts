@@ -109,10 +109,15 @@ export function directorConfig(lab: BenchLab, o: DirectorOptions): string {
   ].join('\n') + '\n';
 }
 
-export async function startDirector(lab: BenchLab, o: DirectorOptions): Promise<Proc> {
+export function startDirector(lab: BenchLab, o: DirectorOptions): Promise<Proc> {
+  return startDirectorFromYaml(lab, directorConfig(lab, o));
+}
+
+/** A director on lab-dir1 from YAML text; resolves once it says it runs. */
+export async function startDirectorFromYaml(lab: BenchLab, yaml: string): Promise<Proc> {
   const dir = mkdtempSync(join(tmpdir(), 'ulvs-bench-'));
   const file = join(dir, 'director.yaml');
-  writeFileSync(file, directorConfig(lab, o));
+  writeFileSync(file, yaml);
   const proc = startIn(lab.nodes.dir1.name, [process.execPath, ULVS, 'run', '-c', file]);
   try {
     await waitFor(proc, 'director running', 30_000);
