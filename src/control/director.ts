@@ -43,7 +43,6 @@ export interface ReloadResult { ok: boolean; errors: string[]; version?: number 
 export interface DirectorOptions {
   configPath: string;
   log: pino.Logger;
-  socketPath?: string;
 }
 
 export class Director {
@@ -125,28 +124,27 @@ export class Director {
     return next;
   }
 
+  private rejectReload(errors: string[]): ReloadResult {
+    for (const e of errors) this.log.error({ error: e }, 'reload rejected: the running configuration stays');
+    return { ok: false, errors };
+  }
+
   private async doReload(): Promise<ReloadResult> {
     let loaded: ReturnType<typeof loadConfig>;
     try {
       loaded = loadConfig(this.opts.configPath);
     } catch (err) {
-      const errors = err instanceof ConfigError ? err.diagnostics.map(formatDiagnostic) : [(err as Error).message];
-      for (const e of errors) this.log.error({ error: e }, 'reload rejected: the running configuration stays');
-      return { ok: false, errors };
+      return this.rejectReload(err instanceof ConfigError ? err.diagnostics.map(formatDiagnostic) : [(err as Error).message]);
     }
     const next = loaded.config;
     const old = this.config;
     const restartOnly = (['interface', 'inside', 'io', 'queues', 'conn_table_size'] as const)
       .filter((k) => JSON.stringify(old.dataplane[k]) !== JSON.stringify(next.dataplane[k]));
     if (restartOnly.length) {
-      const errors = restartOnly.map((k) => `dataplane.${k} changed: it takes effect only on restart`);
-      for (const e of errors) this.log.error({ error: e }, 'reload rejected: the running configuration stays');
-      return { ok: false, errors };
+      return this.rejectReload(restartOnly.map((k) => `dataplane.${k} changed: it takes effect only on restart`));
     }
-    if (next.virtual_servers.some((vs) => vs.lb_kind === 'NAT') && !this.workersHaveInside()) {
-      const errors = ['a NAT service needs the inside interface, which this director did not open: restart to add the first NAT service'];
-      this.log.error({ error: errors[0] }, 'reload rejected: the running configuration stays');
-      return { ok: false, errors };
+    if (next.virtual_servers.some((vs) => vs.lb_kind === 'NAT') && !this.insideOpen) {
+      return this.rejectReload(['a NAT service needs the inside interface, which this director did not open: restart to add the first NAT service']);
     }
     const key = (a: { address: string; dev: string }): string => `${a.address} ${a.dev}`;
     const wanted = new Set(next.static_ipaddress.map(key));
@@ -162,8 +160,12 @@ export class Director {
       for (const w of this.workers) w.port.postMessage({ type: 'timeouts', timeouts });
     }
     await this.resolveNeighbours(false);
-    const plan = healthPlan(next);
-    this.health?.reload(plan.checks, plan.services);
+    if (this.health) {
+      const plan = healthPlan(next);
+      this.health.reload(plan.checks, plan.services);
+    } else {
+      this.startHealthChecks(); // the first checks may come with a reload
+    }
     this.publish();
     // VRRP is diffed in place (no restart, no flap); see VrrpSpeaker.reload.
     try {
@@ -220,10 +222,6 @@ export class Director {
       onTransition: (name, from, to, reason) => this.log.info({ instance: name, from, to, reason }, `VRRP ${name}: ${from} -> ${to}`),
     });
     await this.vrrp.start();
-  }
-
-  private workersHaveInside(): boolean {
-    return this.insideOpen;
   }
 
   /** dataplane.autoreload: reload when the config or an included file changes (ldirectord's autoreload). */

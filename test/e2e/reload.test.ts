@@ -73,4 +73,18 @@ t.test('50 reloads under traffic: no failed request, the long connection survive
   t.ok(shares.rs1 > 0 && shares.rs2 > 0 && shares.rs3 > 0, `requests went to every server (${JSON.stringify(shares)})`);
   t.equal(long.sockets, 1, 'the long connection is one TCP connection');
   t.same(new Set(long.bodies), new Set(['rs2']), 'all 200 requests of the long connection answered by rs2');
+
+  // The first health check can arrive with a reload: rs3 checked on a closed port leaves the table.
+  writeFileSync(file, config(1, false,
+    '      - { ip: 198.18.0.30, port: 80, weight: 3, tcp_check: { connect_port: 9, connect_timeout: 1, retry: 0, delay_loop: 1 } }\n'));
+  t.equal((await ulvsIn(dir1, ['reload'])).code, 0, 'a reload that adds the first health check');
+  const deadline = Date.now() + 8000;
+  let listed = '';
+  while (Date.now() < deadline) {
+    listed = (await ulvsIn(dir1, ['list', '-n'])).stdout;
+    if (!listed.includes('198.18.0.30')) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  t.notMatch(listed, /198\.18\.0\.30/, 'the check runs and takes rs3 out');
+  t.match(director.log(), /real server 198\.18\.0\.30:80 is down/, 'and the director logs it');
 });
