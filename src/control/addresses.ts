@@ -1,4 +1,4 @@
-import { run, runSync } from './shell.js';
+import { run, runSync } from '../os/run.js';
 
 /** An address ulvs holds on an interface (keepalived's static_ipaddress / virtual_ipaddress). */
 export interface HeldAddress { address: string; dev: string; label?: string }

@@ -21,7 +21,7 @@ import { vrrpConfigFrom } from '../vrrp/from-config.js';
 import { VrrpSpeaker } from '../vrrp/speaker.js';
 import { formatConnections, formatIpvsList, type ConnectionEntry, type ServiceStatus } from './format.js';
 import { resolveNextHop } from './neighbours.js';
-import { run } from './shell.js';
+import { run } from '../os/run.js';
 import { controlSocketPath, serveControl, type ControlRequest } from './socket.js';
 
 const WORKER_START_TIMEOUT_MS = 20_000;

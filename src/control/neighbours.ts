@@ -1,5 +1,5 @@
 import dgram from 'node:dgram';
-import { run } from './shell.js';
+import { run } from '../os/run.js';
 
 /** Where a packet to `ip` leaves this host: interface, next hop, and the next hop's MAC. */
 export interface NextHop { dev: string; via: string; mac: string | null; src: string | null }

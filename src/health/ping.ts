@@ -6,7 +6,7 @@
  * so, rather than pretending a server is reachable. The packet codec here is pure and tested.
  */
 import { randomInt } from 'node:crypto';
-import { openRawSocket } from '../vrrp/sockets.js';
+import { openRawSocket } from '../os/raw-sockets.js';
 import type { CheckResult, CheckTarget, ConnectionParams, RunOptions } from './types.js';
 import { errorReason, probeEndpoint, timeoutMs } from './types.js';
 import { runProbe } from './probe.js';

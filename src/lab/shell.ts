@@ -1,14 +1,10 @@
-// Thin wrapper over child_process for the lab: every command has a timeout, and failures
-// become Errors that say which command failed and what it printed.
+// The lab's face of src/os/run.ts: every command has a timeout, and failures become
+// LabCommandErrors that say which command failed and what it printed.
 import { execFile } from 'node:child_process';
 import { constants } from 'node:os';
+import { COMMAND_TIMEOUT_MS, CommandError, runCommand, type RunResult } from '../os/run.js';
 
-export const COMMAND_TIMEOUT_MS = 20_000;
-
-export interface RunResult {
-  stdout: string;
-  stderr: string;
-}
+export { COMMAND_TIMEOUT_MS, type RunResult };
 
 export class LabCommandError extends Error {
   constructor(
@@ -21,24 +17,13 @@ export class LabCommandError extends Error {
   }
 }
 
-export function run(file: string, args: readonly string[], input?: string): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const child = execFile(
-      file,
-      args,
-      { timeout: COMMAND_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024, encoding: 'utf8' },
-      (error, stdout, stderr) => {
-        if (error) {
-          const code = typeof error.code === 'number' ? error.code : null;
-          const why = error.killed ? `${stderr}\n(killed after ${COMMAND_TIMEOUT_MS} ms)` : stderr || error.message;
-          reject(new LabCommandError([file, ...args].join(' '), code, why));
-          return;
-        }
-        resolve({ stdout, stderr });
-      },
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
+export async function run(file: string, args: readonly string[], input?: string): Promise<RunResult> {
+  try {
+    return await runCommand(file, args, { input });
+  } catch (err) {
+    if (err instanceof CommandError) throw new LabCommandError(err.command, err.exitCode, err.stderr);
+    throw err;
+  }
 }
 
 /** Runs a POSIX shell script inside a namespace (`set -e`: the first failing line fails it). */

@@ -9,7 +9,7 @@ import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 import { ipToNumber, numberToIp, parseMac } from '../packet/addr.js';
-import { run } from '../control/shell.js';
+import { run } from '../os/run.js';
 import {
   AUTH_NONE, AUTH_PASS, VRRP_MCAST_GROUP, VRRP_PROTOCOL, VRRP_TTL, checkAdvert, decodePacket,
   encodeAdvertPacket, type AdvertExpectation, type DropReason,
@@ -17,7 +17,7 @@ import {
 import type { VirtualIpaddressConfig, VrrpConfig, VrrpInstanceConfig, VrrpScriptConfig } from './config.js';
 import { buildGarp } from './garp.js';
 import { planVrrpReload, vipKey, type InstanceUpdate, type VrrpReloadPlan } from './reload.js';
-import { openPacketSocket, openRawSocket, type PacketSocket, type RawSocket, type ReceivedPacket } from './sockets.js';
+import { openPacketSocket, openRawSocket, type PacketSocket, type RawSocket, type ReceivedPacket } from '../os/raw-sockets.js';
 import {
   initialRuntime, step, type InstanceParams, type InstanceRuntime, type VrrpAction, type VrrpEvent, type VrrpState,
 } from './state.js';

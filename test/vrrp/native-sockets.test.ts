@@ -5,7 +5,7 @@ import t from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-import { openPacketSocket, openRawSocket } from '../../src/vrrp/sockets.js';
+import { openPacketSocket, openRawSocket } from '../../src/os/raw-sockets.js';
 import { createLab } from './fixtures/lab.js';
 
 const tsLoader = (): string[] => process.execArgv.filter((a) => a.includes('typescript'));
