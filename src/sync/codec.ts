@@ -87,6 +87,8 @@ export interface DecodeOptions {
   key?: Uint8Array | string;
 }
 
+const PE_NAME_PATTERN = /^[\x20-\x7e]+$/;
+
 function optionsLength(r: SyncRecord): number {
   let len = 0;
   if (r.seq) len += 2 + SEQ_OPTION_LEN;
@@ -124,7 +126,7 @@ function checkRecord(r: SyncRecord): void {
   // The kernel sends PE_NAME only right after PE_DATA, and drops a record with PE data but no name.
   if ((r.peData === undefined) !== (r.peName === undefined)) throw new RangeError('sync record peData and peName go together');
   if (r.peData && (r.peData.length < 1 || r.peData.length > PE_DATA_MAX_LEN)) throw new RangeError(`sync record peData must be 1..${PE_DATA_MAX_LEN} bytes`);
-  if (r.peName !== undefined && (r.peName.length < 1 || r.peName.length > PE_NAME_MAX_LEN || !/^[\x20-\x7e]+$/.test(r.peName))) {
+  if (r.peName !== undefined && (r.peName.length < 1 || r.peName.length > PE_NAME_MAX_LEN || !PE_NAME_PATTERN.test(r.peName))) {
     throw new RangeError(`sync record peName must be 1..${PE_NAME_MAX_LEN} printable ASCII characters`);
   }
 }
@@ -261,8 +263,9 @@ function decodeRecord(buf: Buffer, start: number, end: number): RecordOutcome {
     else if (proto === IPPROTO_UDP) { if (state >= IP_VS_UDP_S_LAST) return 'bad-state'; }
     else return 'unsupported-protocol';
   }
-  // ip_vs_conn_fill_param_sync(): PE data needs a PE name to find its engine.
-  if (peData && peName === undefined) return 'bad-pe';
+  // ip_vs_conn_fill_param_sync(): PE data needs a PE name to find its engine, and no engine has
+  // a name outside printable ASCII (the kernel's lookup fails and skips the record).
+  if (peData && (peName === undefined || !PE_NAME_PATTERN.test(peName))) return 'bad-pe';
   const common = {
     proto, flags, state,
     clientPort: buf.readUInt16BE(start + 10), vport: buf.readUInt16BE(start + 12), rsPort: buf.readUInt16BE(start + 14),
@@ -273,8 +276,8 @@ function decodeRecord(buf: Buffer, start: number, end: number): RecordOutcome {
     ? { family: 6, ...common, clientIp: new Uint8Array(buf.subarray(a, a + 16)), vip: new Uint8Array(buf.subarray(a + 16, a + 32)), rsIp: new Uint8Array(buf.subarray(a + 32, a + 48)) }
     : { family: 4, ...common, clientIp: buf.readUInt32BE(a), vip: buf.readUInt32BE(a + 4), rsIp: buf.readUInt32BE(a + 8) };
   if (seq) record.seq = seq;
-  if (peData) record.peData = peData;
-  if (peName !== undefined) record.peName = peName;
+  // A PE name without PE data means nothing to the kernel (it looks the engine up only for data).
+  if (peData && peName !== undefined) { record.peData = peData; record.peName = peName; }
   return record;
 }
 

@@ -71,7 +71,10 @@ function bindSocket(socket: Socket, port: number, address: string): Promise<void
 export interface SyncSender {
   readonly counters: SyncCounters;
   readonly localAddress: string;
-  /** Encodes and sends; returns the number of datagrams. Send errors are counted, not thrown. */
+  /**
+   * Encodes and sends; returns the number of datagrams. Send errors are counted, not thrown;
+   * a record the wire cannot carry (encodeSyncMessages) throws RangeError before anything is sent.
+   */
   send(records: readonly SyncRecord[]): number;
   close(): void;
 }

@@ -75,6 +75,23 @@ t.test('random bytes never throw and never pass a malformed record', async (t) =
   t.pass('3000 random datagrams');
 });
 
+t.test('mutated valid messages never throw; whatever they yield is a well-formed record', async (t) => {
+  let accepted = 0;
+  fc.assert(fc.property(fc.array(record, { minLength: 1, maxLength: 8 }), fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }),
+    (records, changes) => {
+      const [msg] = encodeSyncMessages(records, { syncId: 0, maxLen: 65507 });
+      const mutated = Buffer.from(msg);
+      for (const [at, value] of changes) mutated[at % mutated.length] = value;
+      const r = decodeSyncMessage(mutated, { syncId: 0 });
+      if ('drop' in r) return true;
+      if (r.records.length + r.skipped.length > mutated[4]) return false;
+      accepted += r.records.length;
+      const again = decodeAll(encodeSyncMessages(r.records, { syncId: r.syncId, maxLen: 65507 }), r.syncId);
+      return JSON.stringify(again) === JSON.stringify(r.records);
+    }), { numRuns: 2000 });
+  t.ok(accepted > 0, `${accepted} records survived mutation and were re-encodable`);
+});
+
 t.test('a truncated or extended message is dropped whole', async (t) => {
   fc.assert(fc.property(fc.array(record, { minLength: 1, maxLength: 10 }), fc.nat(), fc.uint8Array({ minLength: 1, maxLength: 8 }),
     (records, cut, extra) => {
