@@ -3,7 +3,10 @@
 // ip_vs_proto_tcp.c), so TCP is the identity with a range check; the flow table has no UDP
 // state, IPVS has one (IP_VS_UDP_S_NORMAL); persistence templates are IP_VS_CTPL_S_NONE.
 
-import { TCP_STATE_COUNT, TCP_STATE_NAMES, UDP_STATE_NAME } from '../conntrack/tcp-states.js';
+import type { FlowEntry } from '../conntrack/flow-table.js';
+import type { TemplateEntry } from '../conntrack/persistence.js';
+import { TCP_STATE_ACTIVE, TCP_STATE_COUNT, TCP_STATE_NAMES, UDP_STATE_NAME } from '../conntrack/tcp-states.js';
+import type { SyncRecordV4 } from './codec.js';
 import {
   IPPROTO_TCP, IPPROTO_UDP, IP_VS_CONN_F_DROUTE, IP_VS_CONN_F_FWD_MASK, IP_VS_CONN_F_INACTIVE,
   IP_VS_CONN_F_IN_SEQ, IP_VS_CONN_F_MASQ, IP_VS_CONN_F_NOOUTPUT, IP_VS_CONN_F_NO_CPORT,
@@ -90,3 +93,36 @@ export function readSyncFlags(flags: number): SyncFlagsView {
 
 /** The state a persistence template is sent with. */
 export const TEMPLATE_STATE = IP_VS_CTPL_S_NONE;
+
+type FlowFields = Pick<FlowEntry, 'proto' | 'state' | 'clientIp' | 'clientPort' | 'vip' | 'vport' | 'rsIp' | 'rsPort'>;
+
+/**
+ * The record for a flow as FlowTable.forEach()/snapshot() report it. `timeout` is the state's
+ * full timeout in seconds (IPVS sends cp->timeout, not the time left). Inactive as IPVS keeps
+ * it: every new connection starts IP_VS_CONN_F_INACTIVE (the dest's conn_flags), TCP clears it
+ * in an active state (tcp_state_active), UDP keeps it. Returns null for a state IPVS cannot carry.
+ */
+export function syncRecordFromFlow(flow: FlowFields, method: ForwardingMethod, timeout: number): SyncRecordV4 | null {
+  const state = ipvsStateFromName(flow.proto, flow.state);
+  if (state < 0) return null;
+  const inactive = flow.proto === IPPROTO_TCP ? TCP_STATE_ACTIVE[state] === 0 : true;
+  return {
+    family: 4, proto: flow.proto, flags: syncFlagsFor({ method, inactive }), state,
+    clientPort: flow.clientPort, vport: flow.vport, rsPort: flow.rsPort, fwmark: 0, timeout,
+    clientIp: flow.clientIp, vip: flow.vip, rsIp: flow.rsIp,
+  };
+}
+
+type TemplateFields = Pick<TemplateEntry, 'proto' | 'clientIp' | 'vip' | 'vport' | 'rsIp' | 'rsPort'>;
+
+/**
+ * The record for a persistence template (PersistenceTable.snapshot()): the masked client
+ * address, no client port, the service's persistence_timeout; `fwmark` for a fwmark service.
+ */
+export function syncRecordFromTemplate(template: TemplateFields, method: ForwardingMethod, persistenceTimeout: number, fwmark = 0): SyncRecordV4 {
+  return {
+    family: 4, proto: template.proto, flags: syncFlagsFor({ method, template: true, noClientPort: true }), state: TEMPLATE_STATE,
+    clientPort: 0, vport: template.vport, rsPort: template.rsPort, fwmark, timeout: persistenceTimeout,
+    clientIp: template.clientIp, vip: template.vip, rsIp: template.rsIp,
+  };
+}

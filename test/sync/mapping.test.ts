@@ -2,7 +2,11 @@
 import t from 'tap';
 
 import { TCP_STATE_NAMES } from '../../src/conntrack/tcp-states.js';
-import { ipvsStateFromName, ipvsStateOf, readSyncFlags, syncFlagsFor, ulvsStateOf } from '../../src/sync/mapping.js';
+import { FlowTable } from '../../src/conntrack/flow-table.js';
+import { decodeSyncMessage, encodeSyncMessages } from '../../src/sync/codec.js';
+import {
+  ipvsStateFromName, ipvsStateOf, readSyncFlags, syncFlagsFor, syncRecordFromFlow, syncRecordFromTemplate, ulvsStateOf,
+} from '../../src/sync/mapping.js';
 import { IP_VS_TCP_S_ESTABLISHED, IP_VS_TCP_S_SYNACK, syncMaxLen } from '../../src/sync/wire.js';
 
 t.test('TCP states are IPVS numbers both ways; UDP has one state', async (t) => {
@@ -42,4 +46,25 @@ t.test('maxlen as start_sync_thread() computes it', async (t) => {
   t.equal(syncMaxLen('master', 1500, 100), 100);
   t.equal(syncMaxLen('backup', 1500, 100), 1024, 'a backup takes at least 1024');
   t.equal(syncMaxLen('master', 1500, 70000), 65507);
+});
+
+t.test('records from the flow table\'s own entries', async (t) => {
+  const table = new FlowTable({ capacity: 16, seed: 1 });
+  const VIP = 0xc6120064, RS = 0xc612000a, CLIENT = 0xc61200c8;
+  const flow = table.insert(6, CLIENT, 40000, VIP, 80, 0, 1, RS, 80, 1, false);
+  table.onTcpPacket(flow, true, 0x02, 1);
+  table.onTcpPacket(flow, true, 0x10, 1);
+  const udp = table.insert(17, CLIENT, 5353, VIP, 53, 0, 1, RS, 53, 1, false);
+  table.onUdpPacket(udp, 1);
+  const [tcpEntry, udpEntry] = table.snapshot(1);
+  t.equal(tcpEntry.state, 'ESTABLISHED');
+  const tcp = syncRecordFromFlow(tcpEntry, 'DR', 900);
+  t.same(tcp, { family: 4, proto: 6, flags: 0x83, state: 1, clientPort: 40000, vport: 80, rsPort: 80, fwmark: 0, timeout: 900, clientIp: CLIENT, vip: VIP, rsIp: RS });
+  t.same(syncRecordFromFlow(udpEntry, 'NAT', 300), { family: 4, proto: 17, flags: 0x100, state: 0, clientPort: 5353, vport: 53, rsPort: 53, fwmark: 0, timeout: 300, clientIp: CLIENT, vip: VIP, rsIp: RS }, 'UDP stays inactive');
+  t.same(syncRecordFromFlow({ ...tcpEntry, state: 'FIN_WAIT' }, 'TUN', 120)?.flags, 0x182, 'FIN_WAIT is inactive');
+  t.equal(syncRecordFromFlow({ ...tcpEntry, state: 'BOGUS' }, 'DR', 1), null);
+  const tpl = syncRecordFromTemplate({ proto: 6, clientIp: 0xc6120000, vip: VIP, vport: 443, rsIp: RS, rsPort: 443 }, 'DR', 300);
+  t.equal(tpl.flags, 0x1883);
+  const [msg] = encodeSyncMessages([tcp!, tpl], { syncId: 1 });
+  t.same(decodeSyncMessage(msg, { syncId: 1 }), { syncId: 1, records: [tcp, tpl], skipped: [] });
 });
