@@ -65,6 +65,19 @@ export const lvsTimeoutsSchema = z.strictObject({
   udp: z.number().int().min(1).optional(),
 });
 
+/** keepalived's `lvs_sync_daemon IF INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]`, plus auth_key (ulvs). */
+export const lvsSyncDaemonSchema = z.strictObject({
+  interface: name.describe('interface the sync messages go out of and come in on'),
+  instance: name.describe('vrrp_instance whose MASTER sends; the others receive'),
+  id: z.number().int().min(0).max(255).default(0).describe('syncid; a receiver with 0 accepts any'),
+  port: port.default(8848),
+  ttl: z.number().int().min(1).max(255).default(1),
+  group: ipv4.default('224.0.0.81').describe('multicast group'),
+  maxlen: z.number().int().min(64).max(65507).optional().describe("largest datagram; default the kernel's (MTU - 28)"),
+  auth_key: z.string().min(8).optional().describe('ulvs: HMAC-SHA256 key; unsigned messages are then dropped (a kernel IPVS backup ignores signed ones)'),
+});
+export type RawLvsSyncDaemon = z.output<typeof lvsSyncDaemonSchema>;
+
 export const globalDefsSchema = z.strictObject({
   router_id: text.optional().describe('default: the host name'),
   notification_email: z.array(z.string().min(1)).default([]),
@@ -90,6 +103,7 @@ export const globalDefsSchema = z.strictObject({
   script_user: name.optional(),
   enable_script_security: z.boolean().default(false),
   lvs_timeouts: lvsTimeoutsSchema.optional().describe('as keepalived; dataplane.lvs_timeouts is the ulvs place'),
+  lvs_sync_daemon: lvsSyncDaemonSchema.optional().describe('connection sync between directors (IPVS sync protocol v1)'),
 });
 
 export const dataplaneSchema = z.strictObject({

@@ -76,6 +76,8 @@ export interface SyncSender {
    * a record the wire cannot carry (encodeSyncMessages) throws RangeError before anything is sent.
    */
   send(records: readonly SyncRecord[]): number;
+  /** Sends one datagram as given (a resync request: an empty v1 message). */
+  sendRaw(datagram: Buffer): void;
   close(): void;
 }
 
@@ -111,6 +113,11 @@ export async function openSyncSender(opts: SyncTransportOptions, counters = newS
       counters.sent += messages.length;
       counters.sentRecords += records.length;
       return messages.length;
+    },
+    sendRaw(datagram) {
+      if (closed) return;
+      socket.send(datagram, port, group, (err) => { if (err) counters.sendErrors++; });
+      counters.sent++;
     },
     close() {
       if (closed) return;
@@ -157,7 +164,8 @@ export async function openSyncReceiver(opts: SyncTransportOptions, onRecords: Sy
     }
     for (const reason of result.skipped) counters.skipped[reason]++;
     counters.receivedRecords += result.records.length;
-    if (result.records.length > 0) onRecords(result.records, { address: rinfo.address, syncId: result.syncId });
+    // An empty message is passed on too: from a ulvs backup it asks the master for its table.
+    onRecords(result.records, { address: rinfo.address, syncId: result.syncId });
   });
   let closed = false;
   return {

@@ -1,0 +1,190 @@
+/**
+ * The connection-sync daemon of one director (the shell): keepalived's `lvs_sync_daemon`, with
+ * IPVS's wire format, in both directions. Its role follows the bound VRRP instance: as MASTER it
+ * drains the workers' outboxes every DRAIN_MS and multicasts the flows; as BACKUP it installs
+ * what the master sends. Beyond IPVS: a backup that starts (or restarts after a crash) asks the
+ * master for its whole table with an empty message, so a failback to a restarted director loses
+ * nothing; the master answers with every connection it holds.
+ */
+import type pino from 'pino';
+import type { SyncRecord } from './codec.js';
+import type { OutboxRecord, SyncOutbox } from './outbox.js';
+import { fromSyncRecord, toSyncRecord, type ImportIgnoreReason, type ImportedFlow, type SyncIndex } from './records.js';
+import { signSyncMessage } from './sign.js';
+import { newSyncCounters, openSyncReceiver, openSyncSender, type SyncCounters, type SyncReceiver, type SyncSender } from './transport.js';
+
+/** How often the master drains the outboxes: a connection is on the wire within this of its change. */
+export const DRAIN_MS = 20;
+/** Records drained per outbox per tick (bounds the main thread's work per tick). */
+const DRAIN_MAX = 4096;
+
+export interface SyncDaemonConfig {
+  interface: string;
+  instance: string;
+  id: number;
+  port: number;
+  ttl: number;
+  group: string;
+  maxlen?: number;
+  auth_key?: string;
+}
+
+export type SyncRole = 'master' | 'backup';
+
+export interface SyncDaemonHooks {
+  log: pino.Logger;
+  /** The workers' outboxes. */
+  outboxes(): SyncOutbox[];
+  /** Forwarding method of a service id (FORWARD_*), undefined when unknown. */
+  forwardOf(service: number): number | undefined;
+  /** Index over the whole config (every VIP) to match received records. */
+  index(): SyncIndex;
+  /** Installs flows in the dataplane (posted to the workers). */
+  importFlows(flows: ImportedFlow[]): void;
+  /** Tells the workers whether to fill their outboxes (only the master's do). */
+  setSending(on: boolean): void;
+  /** Every connection the workers hold, for a resync. */
+  dumpFlows(): Promise<OutboxRecord[]>;
+}
+
+export interface SyncStatus {
+  role: SyncRole;
+  instance: string;
+  interface: string;
+  syncId: number;
+  signed: boolean;
+  /** Last director heard from, and how long ago (ms). */
+  peer: { address: string; agoMs: number } | null;
+  counters: SyncCounters & { applied: number; ignored: Record<ImportIgnoreReason | 'not-backup', number>; resyncRequests: number; resyncsSent: number; outboxOverflows: number };
+}
+
+export class SyncDaemon {
+  private role: SyncRole = 'backup';
+  private sender: SyncSender | null = null;
+  private receiver: SyncReceiver | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly counters = newSyncCounters();
+  private applied = 0;
+  private resyncRequests = 0;
+  private resyncsSent = 0;
+  private readonly ignored: Record<ImportIgnoreReason | 'not-backup', number> = {
+    'not-ipv4': 0, template: 0, 'unknown-service': 0, 'unknown-real-server': 0, 'wrong-method': 0, 'bad-state': 0, 'not-backup': 0,
+  };
+  private peer: { address: string; at: number } | null = null;
+
+  constructor(private readonly config: SyncDaemonConfig, private readonly hooks: SyncDaemonHooks) {}
+
+  async start(): Promise<void> {
+    const opts = {
+      interface: this.config.interface, group: this.config.group, port: this.config.port, ttl: this.config.ttl,
+      syncId: this.config.id, maxLen: this.config.maxlen, key: this.config.auth_key,
+    };
+    this.sender = await openSyncSender(opts, this.counters);
+    try {
+      this.receiver = await openSyncReceiver(opts, (records, from) => this.onRecords(records, from.address), this.counters);
+    } catch (err) {
+      this.sender.close();
+      throw err;
+    }
+    this.hooks.setSending(false);
+    this.timer = setInterval(() => this.drain(), DRAIN_MS);
+    this.timer.unref();
+    this.hooks.log.info({ interface: this.config.interface, instance: this.config.instance, syncid: this.config.id,
+      group: `${this.config.group}:${this.config.port}`, signed: this.config.auth_key !== undefined },
+      'connection sync: BACKUP until VRRP instance %s is MASTER; asking a master for its table', this.config.instance);
+    this.requestResync();
+  }
+
+  /** VRRP said the bound instance is (or is no longer) MASTER. */
+  setRole(role: SyncRole): void {
+    if (role === this.role) return;
+    this.role = role;
+    this.hooks.setSending(role === 'master');
+    this.hooks.log.info({ instance: this.config.instance }, `connection sync: now ${role.toUpperCase()} (${role === 'master' ? 'sending' : 'receiving'})`);
+    if (role === 'backup') this.requestResync();
+  }
+
+  get currentRole(): SyncRole { return this.role; }
+
+  status(): SyncStatus {
+    const overflows = this.hooks.outboxes().reduce((sum, o) => sum + o.overflows, 0);
+    return {
+      role: this.role, instance: this.config.instance, interface: this.config.interface, syncId: this.config.id,
+      signed: this.config.auth_key !== undefined,
+      peer: this.peer ? { address: this.peer.address, agoMs: Date.now() - this.peer.at } : null,
+      counters: { ...this.counters, dropped: { ...this.counters.dropped }, skipped: { ...this.counters.skipped },
+        applied: this.applied, ignored: { ...this.ignored }, resyncRequests: this.resyncRequests, resyncsSent: this.resyncsSent,
+        outboxOverflows: overflows },
+    };
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.sender?.close();
+    this.receiver?.close();
+    this.sender = this.receiver = null;
+  }
+
+  private drain(): void {
+    const out: SyncRecord[] = [];
+    for (const box of this.hooks.outboxes()) {
+      box.drain((r) => {
+        if (this.role !== 'master') return;
+        const forward = this.hooks.forwardOf(r.service);
+        if (forward !== undefined) out.push(toSyncRecord(r, forward));
+      }, DRAIN_MAX);
+    }
+    if (out.length > 0) this.sender?.send(out);
+  }
+
+  /** An empty IPVS v1 message: a kernel backup processes zero records; a ulvs master resyncs. */
+  private requestResync(): void {
+    this.sender?.sendRaw(emptyMessage(this.config.id, this.config.auth_key));
+  }
+
+  private onRecords(records: SyncRecord[], from: string): void {
+    this.peer = { address: from, at: Date.now() };
+    if (records.length === 0) {
+      this.resyncRequests++;
+      if (this.role === 'master') void this.resync(from);
+      return;
+    }
+    if (this.role !== 'backup') {
+      this.ignored['not-backup'] += records.length;
+      return;
+    }
+    const index = this.hooks.index();
+    const flows: ImportedFlow[] = [];
+    for (const r of records) {
+      const f = fromSyncRecord(r, index);
+      if ('ignored' in f) this.ignored[f.ignored]++;
+      else flows.push(f);
+    }
+    if (flows.length > 0) {
+      this.applied += flows.length;
+      this.hooks.importFlows(flows);
+    }
+  }
+
+  private async resync(to: string): Promise<void> {
+    const all = await this.hooks.dumpFlows();
+    const out: SyncRecord[] = [];
+    for (const r of all) {
+      const forward = this.hooks.forwardOf(r.service);
+      if (forward !== undefined) out.push(toSyncRecord(r, forward));
+    }
+    this.sender?.send(out);
+    this.resyncsSent++;
+    this.hooks.log.info({ peer: to, connections: out.length }, 'connection sync: sent the whole table to a starting backup');
+  }
+}
+
+/** The 8-byte v1 header with no records (signed when a key is set). */
+function emptyMessage(syncId: number, key: string | undefined): Buffer {
+  const m = Buffer.alloc(8);
+  m[1] = syncId;
+  m.writeUInt16BE(8, 2);
+  m[5] = 1;
+  return key === undefined ? m : signSyncMessage(m, key);
+}

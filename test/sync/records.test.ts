@@ -1,0 +1,58 @@
+import t from 'tap';
+import { decodeSyncMessage, encodeSyncMessages, type SyncRecordV4 } from '../../src/sync/codec.js';
+import { OUTBOX_CONNECTION, type OutboxRecord } from '../../src/sync/outbox.js';
+import { SyncIndex, fromSyncRecord, toSyncRecord } from '../../src/sync/records.js';
+import { IP_VS_CONN_F_DROUTE, IP_VS_CONN_F_INACTIVE, IP_VS_CONN_F_MASQ, IP_VS_CONN_F_NOOUTPUT, IP_VS_CONN_F_TEMPLATE } from '../../src/sync/wire.js';
+import { FORWARD_DR, FORWARD_NAT, type Snapshot } from '../../src/dataplane/snapshot.js';
+import { ipToNumber } from '../../src/packet/addr.js';
+
+const VIP = ipToNumber('198.18.0.100'), RS1 = ipToNumber('198.18.0.10'), RS2 = ipToNumber('198.18.0.20');
+const CLIENT = ipToNumber('198.18.0.2');
+
+function snapshot(): Snapshot {
+  const rs = (rsId: number, ip: number) => ({ rsId, ip, port: 80, weight: 1, available: true, mac: null, uthreshold: 0, lthreshold: 0 });
+  const svc = (id: number, vport: number, forward: 0 | 1) => ({
+    id, addresses: [{ vip: VIP, vport }], protocol: 6 as const, forward, scheduler: 'rr' as const, schedulerFlags: {} as never,
+    persistenceTimeout: 0, persistenceMask: 0xffffffff, onePacket: false, realServers: [rs(id * 10 + 1, RS1), rs(id * 10 + 2, RS2)],
+  });
+  return { version: 1, services: [svc(1, 80, FORWARD_DR), svc(2, 8080, FORWARD_NAT)], tunnelSource: 0, mtu: 1500 };
+}
+
+function outbox(over: Partial<OutboxRecord> = {}): OutboxRecord {
+  return { kind: OUTBOX_CONNECTION, proto: 6, state: 1, clientIp: CLIENT, clientPort: 40000, vip: VIP, vport: 80,
+    rsIp: RS2, rsPort: 80, rsId: 12, service: 1, timeout: 899, ...over };
+}
+
+t.test('a DR connection goes out with the flags a kernel backup expects and comes back as the same flow', async (t) => {
+  const rec = toSyncRecord(outbox(), FORWARD_DR);
+  t.equal(rec.flags, IP_VS_CONN_F_DROUTE | IP_VS_CONN_F_NOOUTPUT);
+  const [msg] = encodeSyncMessages([rec], { syncId: 7 });
+  const decoded = decodeSyncMessage(msg, { syncId: 7 });
+  if ('drop' in decoded) throw new Error(decoded.drop);
+  const flow = fromSyncRecord(decoded.records[0], new SyncIndex(snapshot()));
+  t.same(flow, { proto: 6, state: 1, clientIp: CLIENT, clientPort: 40000, vip: VIP, vport: 80, rsIp: RS2, rsPort: 80,
+    service: 1, rsId: 12, timeout: 899, nat: false });
+});
+
+t.test('a NAT connection in SYN_RECV is inactive masq, and imports as NAT', async (t) => {
+  const rec = toSyncRecord(outbox({ vport: 8080, service: 2, rsId: 21, rsIp: RS1, state: 3 }), FORWARD_NAT);
+  t.equal(rec.flags, IP_VS_CONN_F_MASQ | IP_VS_CONN_F_INACTIVE);
+  const flow = fromSyncRecord(rec, new SyncIndex(snapshot()));
+  t.match(flow, { service: 2, rsId: 21, nat: true, state: 3 });
+});
+
+t.test('records this director cannot place are ignored with a reason', async (t) => {
+  const index = new SyncIndex(snapshot());
+  const base = toSyncRecord(outbox(), FORWARD_DR);
+  const cases: [string, SyncRecordV4][] = [
+    ['unknown-service', { ...base, vip: ipToNumber('198.18.0.200') }],
+    ['unknown-service', { ...base, proto: 17 }],
+    ['unknown-real-server', { ...base, rsIp: ipToNumber('198.18.0.99') }],
+    ['wrong-method', { ...base, flags: IP_VS_CONN_F_MASQ }],
+    ['template', { ...base, flags: base.flags | IP_VS_CONN_F_TEMPLATE }],
+    ['bad-state', { ...base, state: 42 }],
+  ];
+  for (const [reason, rec] of cases) t.same(fromSyncRecord(rec, index), { ignored: reason }, reason);
+  t.same(fromSyncRecord({ ...base, family: 6, clientIp: new Uint8Array(16), vip: new Uint8Array(16), rsIp: new Uint8Array(16) }, index),
+    { ignored: 'not-ipv4' });
+});
