@@ -29,7 +29,7 @@ export interface SeqAdjust { initSeq: number; delta: number; previousDelta: numb
 interface SyncRecordCommon {
   /** IP protocol: 6 TCP, 17 UDP; persistence templates of fwmark services carry 0. */
   proto: number;
-  /** IP_VS_CONN_F_* exactly as on the wire (see flags.ts to build and read it). */
+  /** IP_VS_CONN_F_* exactly as on the wire (mapping.ts builds and reads it). */
   flags: number;
   /** IPVS state number (IP_VS_TCP_S_*, IP_VS_UDP_S_NORMAL, IP_VS_CTPL_S_* for templates). */
   state: number;
