@@ -5,14 +5,11 @@
  * (every service, whether or not this director holds its VIP now: a backup holds the flows
  * before the takeover, not after) and becomes a flow to import, or a reason it was ignored.
  */
-import { TCP_ESTABLISHED, TCP_STATE_COUNT } from '../conntrack/tcp-states.js';
+import { TCP_STATE_ACTIVE } from '../conntrack/tcp-states.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot, type SnapshotService } from '../dataplane/snapshot.js';
 import type { SyncRecord, SyncRecordV4 } from './codec.js';
 import { OUTBOX_TEMPLATE, type OutboxRecord } from './outbox.js';
-import {
-  IP_VS_CONN_F_DROUTE, IP_VS_CONN_F_FWD_MASK, IP_VS_CONN_F_INACTIVE, IP_VS_CONN_F_MASQ, IP_VS_CONN_F_NOOUTPUT,
-  IP_VS_CONN_F_TEMPLATE, IP_VS_CONN_F_TUNNEL,
-} from './wire.js';
+import { TEMPLATE_STATE, readSyncFlags, syncFlagsFor, ulvsStateOf, type ForwardingMethod } from './mapping.js';
 
 /** A flow the dataplane should install, as the master had it. */
 export interface ImportedFlow {
@@ -32,24 +29,17 @@ export interface ImportedFlow {
 
 export type ImportIgnoreReason = 'not-ipv4' | 'template' | 'unknown-service' | 'unknown-real-server' | 'wrong-method' | 'bad-state';
 
-const FLAGS_OF_FORWARD: Record<number, number> = {
-  [FORWARD_DR]: IP_VS_CONN_F_DROUTE | IP_VS_CONN_F_NOOUTPUT,
-  [FORWARD_TUN]: IP_VS_CONN_F_TUNNEL | IP_VS_CONN_F_NOOUTPUT,
-  [FORWARD_NAT]: IP_VS_CONN_F_MASQ,
-};
-const FORWARD_OF_FLAGS: Record<number, number> = {
-  [IP_VS_CONN_F_DROUTE]: FORWARD_DR, [IP_VS_CONN_F_TUNNEL]: FORWARD_TUN, [IP_VS_CONN_F_MASQ]: FORWARD_NAT,
-};
+const METHOD_OF_FORWARD: Record<number, ForwardingMethod> = { [FORWARD_DR]: 'DR', [FORWARD_NAT]: 'NAT', [FORWARD_TUN]: 'TUN' };
+const FORWARD_OF_METHOD: Record<ForwardingMethod, number> = { DR: FORWARD_DR, NAT: FORWARD_NAT, TUN: FORWARD_TUN };
 
-/** The IPVS record for an outbox record; `forward` is the flow's service's method. */
+/** The IPVS record for an outbox record; `forward` is the flow's service's method (FORWARD_*). */
 export function toSyncRecord(r: OutboxRecord, forward: number): SyncRecordV4 {
   const template = r.kind === OUTBOX_TEMPLATE;
-  let flags = FLAGS_OF_FORWARD[forward] ?? IP_VS_CONN_F_DROUTE;
-  if (template) flags |= IP_VS_CONN_F_TEMPLATE;
-  else if (r.proto === 6 && r.state !== TCP_ESTABLISHED) flags |= IP_VS_CONN_F_INACTIVE;
+  const inactive = !template && (r.proto === 6 ? TCP_STATE_ACTIVE[r.state] === 0 : true);
   return {
-    family: 4, proto: r.proto, flags, state: r.state,
-    clientPort: r.clientPort, vport: r.vport, rsPort: r.rsPort, fwmark: 0, timeout: r.timeout,
+    family: 4, proto: r.proto, flags: syncFlagsFor({ method: METHOD_OF_FORWARD[forward] ?? 'DR', template, inactive, noClientPort: template }),
+    state: template ? TEMPLATE_STATE : r.state,
+    clientPort: template ? 0 : r.clientPort, vport: r.vport, rsPort: r.rsPort, fwmark: 0, timeout: r.timeout,
     clientIp: r.clientIp, vip: r.vip, rsIp: r.rsIp,
   };
 }
@@ -83,15 +73,17 @@ export class SyncIndex {
 export function fromSyncRecord(r: SyncRecord, index: SyncIndex): ImportedFlow | { ignored: ImportIgnoreReason } {
   if (r.family !== 4) return { ignored: 'not-ipv4' };
   // Persistence templates: counted, not applied yet (ulvs's templates are per worker and keyed by service).
-  if ((r.flags & IP_VS_CONN_F_TEMPLATE) !== 0) return { ignored: 'template' };
+  const flags = readSyncFlags(r.flags);
+  if (flags.template) return { ignored: 'template' };
   const svc = index.service(r.proto, r.vip, r.vport);
   if (!svc) return { ignored: 'unknown-service' };
-  if (FORWARD_OF_FLAGS[r.flags & IP_VS_CONN_F_FWD_MASK] !== svc.forward) return { ignored: 'wrong-method' };
+  if (flags.method === null || FORWARD_OF_METHOD[flags.method] !== svc.forward) return { ignored: 'wrong-method' };
   const rsId = index.rsId(svc.id, r.rsIp, r.rsPort);
   if (rsId < 0) return { ignored: 'unknown-real-server' };
-  if (r.proto === 6 && r.state >= TCP_STATE_COUNT) return { ignored: 'bad-state' };
+  const state = ulvsStateOf(r.proto, r.state);
+  if (state < 0) return { ignored: 'bad-state' };
   return {
-    proto: r.proto, state: r.proto === 6 ? r.state : 0,
+    proto: r.proto, state,
     clientIp: r.clientIp, clientPort: r.clientPort, vip: r.vip, vport: r.vport, rsIp: r.rsIp, rsPort: r.rsPort,
     service: svc.id, rsId, timeout: r.timeout, nat: svc.forward === FORWARD_NAT,
   };

@@ -34,11 +34,11 @@ t.test('a DR connection goes out with the flags a kernel backup expects and come
     service: 1, rsId: 12, timeout: 899, nat: false });
 });
 
-t.test('a NAT connection in SYN_RECV is inactive masq, and imports as NAT', async (t) => {
-  const rec = toSyncRecord(outbox({ vport: 8080, service: 2, rsId: 21, rsIp: RS1, state: 3 }), FORWARD_NAT);
+t.test('a NAT connection in FIN_WAIT is inactive masq (IPVS counts SYN states active), and imports as NAT', async (t) => {
+  const rec = toSyncRecord(outbox({ vport: 8080, service: 2, rsId: 21, rsIp: RS1, state: 4 }), FORWARD_NAT);
   t.equal(rec.flags, IP_VS_CONN_F_MASQ | IP_VS_CONN_F_INACTIVE);
   const flow = fromSyncRecord(rec, new SyncIndex(snapshot()));
-  t.match(flow, { service: 2, rsId: 21, nat: true, state: 3 });
+  t.match(flow, { service: 2, rsId: 21, nat: true, state: 4 });
 });
 
 t.test('records this director cannot place are ignored with a reason', async (t) => {
