@@ -74,10 +74,6 @@ export const PARSE_RESULT_COUNT = PARSE_RESULT_NAMES.length;
 /** Codes >= this are drops. */
 export const FIRST_DROP_RESULT = ParseResult.TRUNCATED_ETHERNET;
 
-export function isParseDrop(result: number): boolean {
-  return result >= FIRST_DROP_RESULT;
-}
-
 /**
  * One parsed frame, reused for every packet (the dataplane holds one per worker).
  * All offsets are absolute indexes into the frame memory. Fields past the point where parsing
