@@ -51,9 +51,12 @@ function trial(flows: number): TrialResult {
   let table = new FlowTable({ capacity: flows, seed: 99 });
   for (let r = 0; r < rounds; r++) {
     table = new FlowTable({ capacity: flows, seed: 99 });
+    const tuple = table.tuple;
     const start = cpuNow();
     for (let i = 0; i < flows; i++) {
-      table.insert(TCP, clientIp[i], clientPort[i], VIP, 80, 0, i & 15, 0xc612000a + (i & 15), 80, 1000, true);
+      tuple[0] = TCP; tuple[1] = clientIp[i]; tuple[2] = clientPort[i]; tuple[3] = VIP; tuple[4] = 80;
+      tuple[5] = 0xc612000a + (i & 15); tuple[6] = 80;
+      table.insertTuple(0, i & 15, 1000, true);
     }
     insertNs += elapsedNs(start);
   }
@@ -65,11 +68,14 @@ function trial(flows: number): TrialResult {
     lookIp[k] = clientIp[i]; lookPort[k] = clientPort[i]; lookRs[k] = 0xc612000a + (i & 15);
   }
 
+  // The dataplane's call shape (src/dataplane/pipeline.ts): the tuple goes through table.tuple.
+  const tuple = table.tuple;
   let start = cpuNow();
   let found = 0;
   for (let k = 0; k < ops; k++) {
     const i = k % flows;
-    if (table.lookup(TCP, lookIp[i], lookPort[i], VIP, 80, 1000) >= 0) found++;
+    tuple[0] = TCP; tuple[1] = lookIp[i]; tuple[2] = lookPort[i]; tuple[3] = VIP; tuple[4] = 80;
+    if (table.lookupTuple(1000) >= 0) found++;
   }
   const lookupHitNs = elapsedNs(start);
   if (found !== ops) throw new Error(`lookup missed ${ops - found}`);
@@ -78,7 +84,8 @@ function trial(flows: number): TrialResult {
   found = 0;
   for (let k = 0; k < ops; k++) {
     const i = k % flows;
-    if (table.lookupReply(TCP, lookRs[i], 80, lookIp[i], lookPort[i], 1000) >= 0) found++;
+    tuple[0] = TCP; tuple[1] = lookIp[i]; tuple[2] = lookPort[i]; tuple[5] = lookRs[i]; tuple[6] = 80;
+    if (table.lookupReplyTuple(1000) >= 0) found++;
   }
   const lookupReplyNs = elapsedNs(start);
   if (found !== ops) throw new Error(`reply lookup missed ${ops - found}`);
@@ -86,14 +93,16 @@ function trial(flows: number): TrialResult {
   start = cpuNow();
   for (let k = 0; k < ops; k++) {
     const i = k % flows;
-    if (table.lookup(TCP, lookIp[i] ^ 0x5a5a5a5a, lookPort[i], VIP, 81, 1000) >= 0) found++;
+    tuple[0] = TCP; tuple[1] = lookIp[i] ^ 0x5a5a5a5a; tuple[2] = lookPort[i]; tuple[3] = VIP; tuple[4] = 81;
+    if (table.lookupTuple(1000) >= 0) found++;
   }
   const lookupMissNs = elapsedNs(start);
 
   start = cpuNow();
   for (let k = 0; k < ops; k++) {
     const i = k % flows;
-    const flow = table.lookup(TCP, lookIp[i], lookPort[i], VIP, 80, 1000);
+    tuple[0] = TCP; tuple[1] = lookIp[i]; tuple[2] = lookPort[i]; tuple[3] = VIP; tuple[4] = 80;
+    const flow = table.lookupTuple(1000);
     table.onTcpPacket(flow, true, 0x10, 1000);
   }
   const tcpPacketNs = elapsedNs(start);
@@ -101,7 +110,9 @@ function trial(flows: number): TrialResult {
   // Full table: every insert evicts the oldest embryonic flow.
   start = cpuNow();
   for (let k = 0; k < ops; k++) {
-    table.insert(TCP, (k * 2654435761) >>> 0, k & 0xffff, VIP, 443, 0, 1, 0xc612000b, 443, 1000, true);
+    tuple[0] = TCP; tuple[1] = (k * 2654435761) >>> 0; tuple[2] = k & 0xffff; tuple[3] = VIP; tuple[4] = 443;
+    tuple[5] = 0xc612000b; tuple[6] = 443;
+    table.insertTuple(0, 1, 1000, true);
   }
   const insertEvictNs = elapsedNs(start);
 

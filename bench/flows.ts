@@ -129,12 +129,16 @@ function lookupScheduleTrial(label: string, name: SchedulerName, flags: Schedule
   const table = new FlowTable({ capacity: flowsInTable });
   const rand = xorshift(777);
   const now = 100;
+  // The dataplane's call shape (src/dataplane/pipeline.ts): the tuple goes through table.tuple.
+  const tuple = table.tuple;
   // Known flows: random clients on 198.18.128.0/17-like space; the table is exactly full.
   const knownIp = new Uint32Array(flowsInTable), knownPort = new Uint16Array(flowsInTable);
   for (let i = 0; i < flowsInTable; i++) {
     knownIp[i] = (0xc6120000 | (rand() & 0x1ffff)) >>> 0;
     knownPort[i] = 1024 + (rand() % 64000);
-    table.insert(UDP, knownIp[i], knownPort[i], VIP_NUMBER, 9000, 1, 2, 0xc612000a, 9000, now, false);
+    tuple[0] = UDP; tuple[1] = knownIp[i]; tuple[2] = knownPort[i]; tuple[3] = VIP_NUMBER; tuple[4] = 9000;
+    tuple[5] = 0xc612000a; tuple[6] = 9000;
+    table.insertTuple(1, 2, now, false);
   }
   // New clients (misses): from a different address block, so they are never in the table.
   const N = 1 << 16;
@@ -144,14 +148,16 @@ function lookupScheduleTrial(label: string, name: SchedulerName, flags: Schedule
   const missSchedule = (n: number): void => {
     for (let k = 0; k < n; k++) {
       const c = k & (N - 1);
-      const f = table.lookup(UDP, newIp[c], newPort[c], VIP_NUMBER, 9000, now);
+      tuple[0] = UDP; tuple[1] = newIp[c]; tuple[2] = newPort[c]; tuple[3] = VIP_NUMBER; tuple[4] = 9000;
+      const f = table.lookupTuple(now);
       if (f < 0) sink += scheduler.schedule(set, newIp[c], newPort[c], VIP_NUMBER, 9000);
     }
   };
   const hit = (n: number): void => {
     for (let k = 0; k < n; k++) {
       const c = k % flowsInTable;
-      sink += table.lookup(UDP, knownIp[c], knownPort[c], VIP_NUMBER, 9000, now);
+      tuple[0] = UDP; tuple[1] = knownIp[c]; tuple[2] = knownPort[c]; tuple[3] = VIP_NUMBER; tuple[4] = 9000;
+      sink += table.lookupTuple(now);
     }
   };
   const missScheduleInsert = (n: number, base: number): void => {
@@ -159,10 +165,16 @@ function lookupScheduleTrial(label: string, name: SchedulerName, flags: Schedule
       // A tuple never seen before on every call (the address moves on each time the port
       // wraps), so each is a miss, a schedule and an insert that evicts from the full table.
       const c = k & (N - 1), n = base + k, port = n & 0xffff, ip = (newIp[c] + (n >>> 16)) >>> 0;
-      const f = table.lookup(UDP, ip, port, VIP_NUMBER, 9000, now);
+      tuple[0] = UDP; tuple[1] = ip; tuple[2] = port; tuple[3] = VIP_NUMBER; tuple[4] = 9000;
+      const f = table.lookupTuple(now);
       if (f < 0) {
         const r = scheduler.schedule(set, ip, port, VIP_NUMBER, 9000);
-        if (r >= 0) table.insert(UDP, ip, port, VIP_NUMBER, 9000, 1, 2 + r, set.ip[r], 9000, now, false);
+        if (r >= 0) {
+          // As the pipeline does: the tuple is written again after scheduling, then the real server.
+          tuple[0] = UDP; tuple[1] = ip; tuple[2] = port; tuple[3] = VIP_NUMBER; tuple[4] = 9000;
+          tuple[5] = set.ip[r]; tuple[6] = 9000;
+          table.insertTuple(1, 2 + r, now, false);
+        }
       }
     }
   };

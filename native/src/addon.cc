@@ -215,6 +215,15 @@ UlvsAddon::UlvsAddon(Napi::Env env, Napi::Object exports) {
   Napi::Function port = NativePort::Define(env);
   portConstructor = Napi::Persistent(port);
   exports.Set("NativePort", port);
+  // The descriptor contract's numbers, so src/io can check its copies against them (test/io).
+  Napi::Object constants = Napi::Object::New(env);
+  constants.Set("DESC_WORDS", Napi::Number::New(env, kDescWords));
+  constants.Set("DROP", Napi::Number::New(env, kActionDrop));
+  constants.Set("TX", Napi::Number::New(env, kActionTx));
+  constants.Set("TX_OTHER", Napi::Number::New(env, kActionTxOther));
+  constants.Set("HEADROOM", Napi::Number::New(env, kHeadroom));
+  constants.Freeze();
+  exports.Set("constants", constants);
   DefineAddon(exports, {
                            InstanceMethod<&UlvsAddon::WaitReadable>("waitReadable"),
                            InstanceMethod<&UlvsAddon::DetachXdp>("detachXdp"),

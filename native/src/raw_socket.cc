@@ -21,7 +21,12 @@
 #include <string>
 #include <vector>
 
+#include "errno_error.h"
+
 namespace {
+
+using ulvs::ThrowSysError;
+using ulvs::ThrowTypeError;
 
 // Largest datagram read at once; VRRP adverts are < 1500 bytes, ICMP echo
 // replies for ping checks are small. Larger packets are truncated (flagged).
@@ -30,28 +35,8 @@ constexpr size_t kMaxPacket = 65536;
 // starve the event loop.
 constexpr int kMaxBatch = 64;
 
-Napi::Error ErrnoError(Napi::Env env, int err, const char* syscall) {
-  std::string msg = std::string(syscall) + ": " + strerror(err);
-  Napi::Error e = Napi::Error::New(env, msg);
-  const char* name = strerrorname_np(err);
-  e.Set("code", Napi::String::New(env, name ? name : "EUNKNOWN"));
-  e.Set("errno", Napi::Number::New(env, -err));
-  e.Set("syscall", Napi::String::New(env, syscall));
-  return e;
-}
-
-Napi::Value ThrowErrno(Napi::Env env, int err, const char* syscall) {
-  ErrnoError(env, err, syscall).ThrowAsJavaScriptException();
-  return env.Undefined();
-}
-
 bool ParseIpv4(const std::string& text, in_addr* out) {
   return inet_pton(AF_INET, text.c_str(), out) == 1;
-}
-
-Napi::Value ThrowType(Napi::Env env, const char* msg) {
-  Napi::TypeError::New(env, msg).ThrowAsJavaScriptException();
-  return env.Undefined();
 }
 
 class RawSocket : public Napi::ObjectWrap<RawSocket> {
@@ -80,13 +65,13 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
   explicit RawSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RawSocket>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsNumber()) {
-      ThrowType(env, "RawSocket(protocol): protocol must be a number (112 VRRP, 1 ICMP)");
+      ThrowTypeError(env, "RawSocket(protocol): protocol must be a number (112 VRRP, 1 ICMP)");
       return;
     }
     int protocol = info[0].As<Napi::Number>().Int32Value();
     fd_ = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
     if (fd_ < 0) {
-      ThrowErrno(env, errno, "socket");
+      ThrowSysError(env, {errno, "socket", ""});
       return;
     }
     int on = 1;
@@ -110,20 +95,20 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
 
   bool CheckOpen(Napi::Env env) {
     if (fd_ >= 0) return true;
-    ThrowErrno(env, EBADF, "raw_socket");
+    ThrowSysError(env, {EBADF, "raw_socket", ""});
     return false;
   }
 
   Napi::Value SetOpt(Napi::Env env, int level, int name, const void* val, socklen_t len) {
     if (!CheckOpen(env)) return env.Undefined();
-    if (setsockopt(fd_, level, name, val, len) < 0) return ThrowErrno(env, errno, "setsockopt");
+    if (setsockopt(fd_, level, name, val, len) < 0) return ThrowSysError(env, {errno, "setsockopt", ""});
     return env.Undefined();
   }
 
   // bindToDevice(ifname: string)
   Napi::Value BindToDevice(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsString()) return ThrowType(env, "bindToDevice(ifname): ifname must be a string");
+    if (!info[0].IsString()) return ThrowTypeError(env, "bindToDevice(ifname): ifname must be a string");
     std::string name = info[0].As<Napi::String>().Utf8Value();
     return SetOpt(env, SOL_SOCKET, SO_BINDTODEVICE, name.c_str(), name.size() + 1);
   }
@@ -134,13 +119,13 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     Napi::Env env = info.Env();
     in_addr addr;
     if (!info[0].IsString() || !ParseIpv4(info[0].As<Napi::String>().Utf8Value(), &addr))
-      return ThrowType(env, "bindAddress(ip): ip must be a dotted IPv4 address");
+      return ThrowTypeError(env, "bindAddress(ip): ip must be a dotted IPv4 address");
     if (!CheckOpen(env)) return env.Undefined();
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_addr = addr;
     if (bind(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof(sa)) < 0)
-      return ThrowErrno(env, errno, "bind");
+      return ThrowSysError(env, {errno, "bind", ""});
     return env.Undefined();
   }
 
@@ -149,10 +134,10 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     in_addr group;
     if (!info[0].IsString() || !ParseIpv4(info[0].As<Napi::String>().Utf8Value(), &group) ||
         !info[1].IsString())
-      return ThrowType(env, "joinGroup/leaveGroup(group, ifname): dotted IPv4 group and interface name");
+      return ThrowTypeError(env, "joinGroup/leaveGroup(group, ifname): dotted IPv4 group and interface name");
     std::string ifname = info[1].As<Napi::String>().Utf8Value();
     unsigned ifindex = if_nametoindex(ifname.c_str());
-    if (ifindex == 0) return ThrowErrno(env, errno, "if_nametoindex");
+    if (ifindex == 0) return ThrowSysError(env, {errno, "if_nametoindex", ""});
     ip_mreqn mreq{};
     mreq.imr_multiaddr = group;
     mreq.imr_ifindex = static_cast<int>(ifindex);
@@ -167,10 +152,10 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
   // setMulticastInterface(ifname: string)
   Napi::Value SetMulticastInterface(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsString()) return ThrowType(env, "setMulticastInterface(ifname): string");
+    if (!info[0].IsString()) return ThrowTypeError(env, "setMulticastInterface(ifname): string");
     std::string ifname = info[0].As<Napi::String>().Utf8Value();
     unsigned ifindex = if_nametoindex(ifname.c_str());
-    if (ifindex == 0) return ThrowErrno(env, errno, "if_nametoindex");
+    if (ifindex == 0) return ThrowSysError(env, {errno, "if_nametoindex", ""});
     ip_mreqn mreq{};
     mreq.imr_ifindex = static_cast<int>(ifindex);
     return SetOpt(env, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq));
@@ -179,7 +164,7 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
   // setTtl(ttl: number): unicast and multicast TTL (VRRP requires 255).
   Napi::Value SetTtl(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsNumber()) return ThrowType(env, "setTtl(ttl): number 1-255");
+    if (!info[0].IsNumber()) return ThrowTypeError(env, "setTtl(ttl): number 1-255");
     int ttl = info[0].As<Napi::Number>().Int32Value();
     SetOpt(env, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
     if (env.IsExceptionPending()) return env.Undefined();
@@ -206,7 +191,7 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     in_addr dst;
     if (!info[0].IsString() || !ParseIpv4(info[0].As<Napi::String>().Utf8Value(), &dst) ||
         !info[1].IsTypedArray())
-      return ThrowType(env, "send(dst, data): dotted IPv4 destination and a Uint8Array");
+      return ThrowTypeError(env, "send(dst, data): dotted IPv4 destination and a Uint8Array");
     if (!CheckOpen(env)) return env.Undefined();
     Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
     sockaddr_in sa{};
@@ -214,7 +199,7 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     sa.sin_addr = dst;
     ssize_t n = sendto(fd_, data.Data(), data.ByteLength(), 0, reinterpret_cast<sockaddr*>(&sa),
                        sizeof(sa));
-    if (n < 0) return ThrowErrno(env, errno, "sendto");
+    if (n < 0) return ThrowSysError(env, {errno, "sendto", ""});
     return Napi::Number::New(env, static_cast<double>(n));
   }
 
@@ -222,23 +207,23 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
   // Calls onPackets with every packet readable at once (up to kMaxBatch).
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsFunction()) return ThrowType(env, "start(onPackets): function");
+    if (!info[0].IsFunction()) return ThrowTypeError(env, "start(onPackets): function");
     if (!CheckOpen(env)) return env.Undefined();
     onPackets_ = Napi::Persistent(info[0].As<Napi::Function>());
     if (poll_ == nullptr) {
       uv_loop_t* loop = nullptr;
-      if (napi_get_uv_event_loop(env, &loop) != napi_ok) return ThrowErrno(env, EINVAL, "uv_loop");
+      if (napi_get_uv_event_loop(env, &loop) != napi_ok) return ThrowSysError(env, {EINVAL, "uv_loop", ""});
       poll_ = new uv_poll_t;
       int rc = uv_poll_init(loop, poll_, fd_);
       if (rc < 0) {
         delete poll_;
         poll_ = nullptr;
-        return ThrowErrno(env, -rc, "uv_poll_init");
+        return ThrowSysError(env, {-rc, "uv_poll_init", ""});
       }
       poll_->data = this;
     }
     int rc = uv_poll_start(poll_, UV_READABLE, OnReadable);
-    if (rc < 0) return ThrowErrno(env, -rc, "uv_poll_start");
+    if (rc < 0) return ThrowSysError(env, {-rc, "uv_poll_start", ""});
     // Keep the JS object (and so this) alive while the poll can call back.
     if (!referenced_) {
       Ref();
@@ -345,19 +330,19 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   explicit PacketSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<PacketSocket>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsString()) {
-      ThrowType(env, "PacketSocket(ifname): ifname must be a string");
+      ThrowTypeError(env, "PacketSocket(ifname): ifname must be a string");
       return;
     }
     std::string ifname = info[0].As<Napi::String>().Utf8Value();
     ifindex_ = static_cast<int>(if_nametoindex(ifname.c_str()));
     if (ifindex_ == 0) {
-      ThrowErrno(env, errno, "if_nametoindex");
+      ThrowSysError(env, {errno, "if_nametoindex", ""});
       return;
     }
     // Protocol 0: send only, receive nothing.
     fd_ = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
     if (fd_ < 0) {
-      ThrowErrno(env, errno, "socket");
+      ThrowSysError(env, {errno, "socket", ""});
       return;
     }
     sockaddr_ll sll{};
@@ -368,7 +353,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
       int err = errno;
       close(fd_);
       fd_ = -1;
-      ThrowErrno(env, err, "bind");
+      ThrowSysError(env, {err, "bind", ""});
       return;
     }
   }
@@ -384,10 +369,10 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
   // send(frame: Uint8Array): whole Ethernet frame, destination MAC first.
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!info[0].IsTypedArray()) return ThrowType(env, "send(frame): Uint8Array");
-    if (fd_ < 0) return ThrowErrno(env, EBADF, "packet_socket");
+    if (!info[0].IsTypedArray()) return ThrowTypeError(env, "send(frame): Uint8Array");
+    if (fd_ < 0) return ThrowSysError(env, {EBADF, "packet_socket", ""});
     Napi::Uint8Array frame = info[0].As<Napi::Uint8Array>();
-    if (frame.ByteLength() < ETH_HLEN) return ThrowType(env, "send(frame): shorter than an Ethernet header");
+    if (frame.ByteLength() < ETH_HLEN) return ThrowTypeError(env, "send(frame): shorter than an Ethernet header");
     sockaddr_ll sll{};
     sll.sll_family = AF_PACKET;
     sll.sll_ifindex = ifindex_;
@@ -395,7 +380,7 @@ class PacketSocket : public Napi::ObjectWrap<PacketSocket> {
     memcpy(sll.sll_addr, frame.Data(), ETH_ALEN);
     ssize_t n = sendto(fd_, frame.Data(), frame.ByteLength(), 0, reinterpret_cast<sockaddr*>(&sll),
                        sizeof(sll));
-    if (n < 0) return ThrowErrno(env, errno, "sendto");
+    if (n < 0) return ThrowSysError(env, {errno, "sendto", ""});
     return Napi::Number::New(env, static_cast<double>(n));
   }
 

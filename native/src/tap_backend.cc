@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "descriptors.h"
+
 
 namespace ulvs {
 namespace {
@@ -118,26 +120,13 @@ uint32_t TapBackend::Receive(uint32_t* descs, uint32_t max) {
 }
 
 void TapBackend::Transmit(const uint32_t* descs, uint32_t count, Backend* other) {
-  for (uint32_t i = 0; i < count; i++) {
-    uint64_t offset = descs[i * kDescWords];
-    uint32_t length = descs[i * kDescWords + 1];
-    uint32_t action = descs[i * kDescWords + 2];
-    if (offset >= framesLength) {
-      stats.badDescriptors++;
-      continue;
-    }
-    uint32_t slot = static_cast<uint32_t>(offset / frameSize);
-    bool fits = length > 0 && offset + length <= uint64_t(slot + 1) * frameSize;
-    if (action == kActionTx && fits) {
-      SendCopy(frames + offset, length);
-    } else if (action == kActionTxOther && fits) {
-      if (other) other->SendCopy(frames + offset, length);
-      else stats.otherMissing++;
-    } else if (action != kActionDrop) {
-      stats.badDescriptors++;
-    }
-    FreeSlot(slot);
-  }
+  DispatchDescriptors(
+      *this, descs, count, other,
+      [this](uint64_t offset, uint32_t length) {
+        SendCopy(frames + offset, length);  // written out at once: the slot is free again
+        return false;
+      },
+      [this](uint64_t slotBase) { FreeSlot(static_cast<uint32_t>(slotBase / frameSize)); });
   if (other) other->Flush();
 }
 

@@ -10,6 +10,8 @@
 
 #include <bpf/bpf.h>
 
+#include "descriptors.h"
+
 namespace ulvs {
 
 struct XskRings {
@@ -192,40 +194,22 @@ uint32_t XskBackend::Receive(uint32_t* descs, uint32_t max) {
 void XskBackend::Transmit(const uint32_t* descs, uint32_t count, Backend* other) {
   if (!xsk_) return;
   DrainCompletion();
-  bool otherUsed = false;
-  for (uint32_t i = 0; i < count; i++) {
-    uint64_t offset = descs[i * kDescWords];
-    uint32_t length = descs[i * kDescWords + 1];
-    uint32_t action = descs[i * kDescWords + 2];
-    if (offset >= framesLength) {
-      stats.badDescriptors++;
-      continue;
-    }
-    uint64_t base = offset & ~uint64_t(frameSize - 1);
-    bool fits = length > 0 && offset + length <= base + frameSize;
-    if (action == kActionTx && fits) {
-      uint32_t idx = 0;
-      if (xsk_ring_prod__reserve(&rings_->tx, 1, &idx) == 1) {
+  bool otherUsed = DispatchDescriptors(
+      *this, descs, count, other,
+      [this](uint64_t offset, uint32_t length) {
+        uint32_t idx = 0;
+        if (xsk_ring_prod__reserve(&rings_->tx, 1, &idx) != 1) {
+          stats.txDropped++;
+          return false;
+        }
         xdp_desc* d = xsk_ring_prod__tx_desc(&rings_->tx, idx);
         d->addr = offset;
         d->len = length;
         d->options = 0;
         pendingTx_++;
-        continue;  // the frame comes back through the completion ring
-      }
-      stats.txDropped++;
-    } else if (action == kActionTxOther && fits) {
-      if (other) {
-        other->SendCopy(frames + offset, length);
-        otherUsed = true;
-      } else {
-        stats.otherMissing++;
-      }
-    } else if (action != kActionDrop) {
-      stats.badDescriptors++;
-    }
-    FreeFrame(base);
-  }
+        return true;  // the frame comes back through the completion ring
+      },
+      [this](uint64_t slotBase) { FreeFrame(slotBase); });
   Flush();
   if (otherUsed) other->Flush();
   Refill();

@@ -36,9 +36,13 @@ const program = new Command('ulvs')
   .addCommand(genhashCommand())
   .addCommand(labCommand());
 
-program.exitOverride((err) => {
-  // Usage mistakes exit 2 like a config mistake; --help/--version exit 0.
-  process.exit(err.exitCode === 0 ? 0 : 2);
-});
+// Usage mistakes exit 2 like a config mistake; --help/--version exit 0. addCommand() hands no
+// settings down, so every command in the tree gets the rule (a subcommand's own usage error,
+// e.g. `ulvs migrate --from haproxy`, otherwise exits 1).
+function exitTwoOnUsageErrors(command: Command): void {
+  command.exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2));
+  for (const sub of command.commands) exitTwoOnUsageErrors(sub);
+}
+exitTwoOnUsageErrors(program);
 
 await program.parseAsync(process.argv);

@@ -1,8 +1,8 @@
 // The connection table: IPVS's ip_vs_conn table as typed arrays, bounded, with no allocation,
-// no throw and no logging on the per-packet methods (lookup, lookupReply, insert, onTcpPacket,
-// onUdpPacket, expireSome).
+// no throw and no logging on the per-packet methods (lookupTuple, lookupReplyTuple, insertTuple,
+// onTcpPacket, onUdpPacket, expireSome).
 //
-// Layout (bytes per flow at capacity C = 1e6: 57.4):
+// Layout (bytes per flow at capacity C = 1e6: 57.3):
 //  - records: 8 x uint32 per flow (32 bytes, half a cache line) holding key and value, so a
 //    hit reads one line for the whole flow rather than one line per field as pure
 //    structure-of-arrays would. 32 bytes.
@@ -124,7 +124,6 @@ export class FlowTable {
   private readonly seed: number;
   private currentTimeouts: Timeouts;
   private readonly timeoutBySlot: Uint32Array;
-  private readonly removedRealServers = new Uint8Array(MAX_REAL_SERVER_IDS);
   private readonly templates: PersistenceTable | null;
 
   constructor(opts: FlowTableOptions) {
@@ -156,7 +155,7 @@ export class FlowTable {
   /** Bytes of every typed array the table holds, and that divided by capacity. */
   memory(): { totalBytes: number; bytesPerFlow: number } {
     const totalBytes = this.records.byteLength + this.prev.byteLength + this.next.byteLength +
-      this.index.byteLength + this.removedRealServers.byteLength + this.timeoutBySlot.byteLength +
+      this.index.byteLength + this.timeoutBySlot.byteLength +
       this.activeConns.byteLength + this.inactiveConns.byteLength + this.listHead.byteLength + this.listTail.byteLength;
     return { totalBytes, bytesPerFlow: totalBytes / this.capacity };
   }
@@ -174,44 +173,14 @@ export class FlowTable {
   // ---- per-packet ------------------------------------------------------------------------
 
   /**
-   * Scratch tuple for the allocation-proof forms (lookupTuple, lookupReplyTuple, insertTuple):
+   * Scratch tuple the per-packet methods (lookupTuple, lookupReplyTuple, insertTuple) read:
    * [proto, clientIp, clientPort, vip, vport, rsIp, rsPort]. V8 boxes numbers outside the 31-bit
    * small-integer range (every address >= 64.0.0.0) when it passes them to a function it did
-   * not inline; writing them here instead never allocates. The positional forms below write
-   * this array and call the tuple form, so they allocate only if the caller does not inline them.
+   * not inline; writing them here instead never allocates.
    */
   readonly tuple = new Uint32Array(7);
 
-  /** Client -> VIP. Flow index, or -1 when absent or expired. */
-  lookup(proto: number, clientIp: number, clientPort: number, vip: number, vport: number, now: number): number {
-    const a = this.tuple;
-    a[T_PROTO] = proto; a[T_CLIENT] = clientIp; a[T_CLIENT_PORT] = clientPort; a[T_VIP] = vip; a[T_VPORT] = vport;
-    return this.lookupTuple(now);
-  }
-
-  /** Real server -> client (NAT replies), by the reply tuple. Flow index or -1. */
-  lookupReply(proto: number, rsIp: number, rsPort: number, clientIp: number, clientPort: number, now: number): number {
-    const a = this.tuple;
-    a[T_PROTO] = proto; a[T_RS_IP] = rsIp; a[T_RS_PORT] = rsPort; a[T_CLIENT] = clientIp; a[T_CLIENT_PORT] = clientPort;
-    return this.lookupReplyTuple(now);
-  }
-
-  /**
-   * A new connection, in state NONE and counted as inactive until its first packet's
-   * transition (as ip_vs_bind_dest does). Replaces a flow with the same forward key. When the
-   * table is full, evicts first (see the header). trackReply = NAT: the reply tuple is indexed
-   * and the normal two-direction state table applies; otherwise the input-only table.
-   * Then feed the packet itself to onTcpPacket/onUdpPacket, as ip_vs_in does after scheduling.
-   */
-  insert(proto: number, clientIp: number, clientPort: number, vip: number, vport: number,
-    service: number, rsId: number, rsIp: number, rsPort: number, now: number, trackReply: boolean): number {
-    const a = this.tuple;
-    a[T_PROTO] = proto; a[T_CLIENT] = clientIp; a[T_CLIENT_PORT] = clientPort; a[T_VIP] = vip; a[T_VPORT] = vport;
-    a[T_RS_IP] = rsIp; a[T_RS_PORT] = rsPort;
-    return this.insertTuple(service, rsId, now, trackReply);
-  }
-
-  /** lookup() on tuple[proto, clientIp, clientPort, vip, vport]. */
+  /** Client -> VIP, from tuple[proto, clientIp, clientPort, vip, vport]. Flow index, or -1 when absent or expired. */
   lookupTuple(now: number): number {
     const a = this.tuple, k = TUPLE_INPUT;
     const proto = a[T_PROTO], clientIp = a[T_CLIENT], vip = a[T_VIP];
@@ -234,7 +203,10 @@ export class FlowTable {
     }
   }
 
-  /** lookupReply() on tuple[proto, clientIp, clientPort, -, -, rsIp, rsPort]. */
+  /**
+   * Real server -> client (NAT replies), by the reply tuple: tuple[proto, clientIp, clientPort,
+   * -, -, rsIp, rsPort]. Flow index or -1.
+   */
   lookupReplyTuple(now: number): number {
     const a = this.tuple, k = TUPLE_INPUT;
     const proto = a[T_PROTO], rsIp = a[T_RS_IP], rsPort = a[T_RS_PORT], clientIp = a[T_CLIENT], clientPort = a[T_CLIENT_PORT];
@@ -259,7 +231,13 @@ export class FlowTable {
     }
   }
 
-  /** insert() on the whole tuple. */
+  /**
+   * A new connection for the whole tuple, in state NONE and counted as inactive until its first
+   * packet's transition (as ip_vs_bind_dest does). Replaces a flow with the same forward key.
+   * When the table is full, evicts first (see the header). trackReply = NAT: the reply tuple is
+   * indexed and the normal two-direction state table applies; otherwise the input-only table.
+   * Then feed the packet itself to onTcpPacket/onUdpPacket, as ip_vs_in does after scheduling.
+   */
   insertTuple(service: number, rsId: number, now: number, trackReply: boolean): number {
     const a = this.tuple, k = TUPLE_INPUT;
     const proto = a[T_PROTO], clientIp = a[T_CLIENT], clientPort = a[T_CLIENT_PORT], vip = a[T_VIP], vport = a[T_VPORT];
@@ -377,7 +355,7 @@ export class FlowTable {
     return freed;
   }
 
-  // ---- accessors (flow must be an index lookup/insert returned) ---------------------------
+  // ---- accessors (flow must be an index lookupTuple/insertTuple returned) ---------------------------
 
   rsId(flow: number): number { return this.records[flow * RECORD_WORDS + W_OWNER] & 0xffff; }
   service(flow: number): number { return this.records[flow * RECORD_WORDS + W_OWNER] >>> 16; }
@@ -396,15 +374,6 @@ export class FlowTable {
   /** Persistence template this flow holds, or -1. */
   template(flow: number): number { return (this.records[flow * RECORD_WORDS + W_AUX] & TEMPLATE_MASK) - 1; }
 
-  /**
-   * With expire_nodest_conn = 0 a removed real server's connections stay in the table until
-   * they time out, and IPVS drops their packets ("destination not available"); the dataplane
-   * asks this after a hit and drops (counted) when false.
-   */
-  isDestAvailable(flow: number): boolean {
-    return this.removedRealServers[this.records[flow * RECORD_WORDS + W_OWNER] & 0xffff] === 0;
-  }
-
   // ---- control path ----------------------------------------------------------------------
 
   /**
@@ -422,15 +391,13 @@ export class FlowTable {
   }
 
   /**
-   * A real server was removed (ipvsadm -d, or a failed health check). IPVS keeps the
-   * destination's connections when expire_nodest_conn = 0 (packets to them are dropped until
-   * they time out, or flow again if the server comes back: restoreRealServer). With
-   * expire_nodest_conn = 1 (Linux >= 5.9, ip_vs_expire_nodest_conn_flush) they are all
-   * expired at once, so the client's next packets get a reset or a new server.
+   * A real server was removed (ipvsadm -d, or a failed health check). With
+   * expire_nodest_conn = 0 its connections stay until they time out (ulvs keeps forwarding
+   * them: docs/ARCHITECTURE.md, "Drain on removal"). With expire_nodest_conn = 1 (Linux >= 5.9,
+   * ip_vs_expire_nodest_conn_flush) they are all expired at once, so the client's next packets get a reset or a new server.
    * Returns the number of connections freed. Walks the whole table: control path only.
    */
   dropRealServer(rsId: number, now: number, expireNow: boolean = this.expireNodestConn): number {
-    this.removedRealServers[rsId & 0xffff] = 1;
     this.templates?.dropRealServer(rsId, now);
     if (!expireNow) return 0;
     let freed = 0;
@@ -444,15 +411,6 @@ export class FlowTable {
     }
     this.stats.flushed += freed;
     return freed;
-  }
-
-  /** The real server is back (same rsId): its remaining connections flow again. */
-  restoreRealServer(rsId: number): void {
-    this.removedRealServers[rsId & 0xffff] = 0;
-  }
-
-  isRealServerRemoved(rsId: number): boolean {
-    return this.removedRealServers[rsId & 0xffff] === 1;
   }
 
   /** Every live (not expired) flow, for `ulvs conns`. Allocates. */

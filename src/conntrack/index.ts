@@ -10,5 +10,3 @@ export {
   TCP_CLOSE_WAIT, TCP_LAST_ACK, TCP_LISTEN, TCP_SYNACK, TCP_STATE_ACTIVE,
 } from './tcp-states.js';
 export type { Timeouts } from './tcp-states.js';
-export { formatConnectionList, formatConnectionLine, protocolName, CONNECTION_LIST_HEADER } from './list-format.js';
-export type { ListedConnection } from './list-format.js';

@@ -1,4 +1,4 @@
-import { PARSE_RESULT_COUNT, PARSE_RESULT_NAMES } from '../packet/parse.js';
+import { FIRST_DROP_RESULT, PARSE_RESULT_COUNT, PARSE_RESULT_NAMES } from '../packet/parse.js';
 
 /** Drop reasons the dataplane adds after parsing succeeded. */
 export const DataplaneDrop = {
@@ -33,8 +33,8 @@ export function summarizeCounters(all: Float64Array[]): Record<string, number> {
   const sum = new Float64Array(COUNTER_COUNT);
   for (const c of all) for (let i = 0; i < COUNTER_COUNT; i++) sum[i] += c[i];
   const out: Record<string, number> = { rx: sum[C_RX], tx: sum[C_TX], new_flows: sum[C_NEW_FLOWS], batches: sum[C_BATCHES] };
-  // Index 0 (OK) and ARP are not drops; everything after is.
-  for (let r = 2; r < PARSE_RESULT_COUNT; r++) out[`drop_${PARSE_RESULT_NAMES[r].toLowerCase()}`] = sum[C_PARSE_BASE + r];
+  // OK and ARP are not drops; everything from FIRST_DROP_RESULT on is.
+  for (let r = FIRST_DROP_RESULT; r < PARSE_RESULT_COUNT; r++) out[`drop_${PARSE_RESULT_NAMES[r].toLowerCase()}`] = sum[C_PARSE_BASE + r];
   DATAPLANE_DROP_NAMES.forEach((name, i) => { out[`drop_${name.toLowerCase()}`] = sum[C_DROP_BASE + i]; });
   return out;
 }

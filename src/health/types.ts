@@ -62,11 +62,6 @@ export type CheckerType =
   | 'misc_check'
   | 'file_check';
 
-export const CHECKER_TYPES: readonly CheckerType[] = [
-  'tcp_check', 'http_get', 'ssl_get', 'smtp_check', 'dns_check',
-  'udp_check', 'ping_check', 'misc_check', 'file_check',
-];
-
 /** keepalived's connect_timeout default, seconds. */
 export const DEFAULT_CONNECT_TIMEOUT_S = 5;
 

@@ -31,7 +31,17 @@ export interface NativePort {
   close(): void;
 }
 
+/** The descriptor contract's numbers as the C++ side defines them (native/src/backend.h). */
+export interface NativeConstants {
+  readonly DESC_WORDS: number;
+  readonly DROP: number;
+  readonly TX: number;
+  readonly TX_OTHER: number;
+  readonly HEADROOM: number;
+}
+
 export interface NativeAddon {
+  readonly constants: NativeConstants;
   NativePort: {
     new (kind: 'afxdp', options: {
       ifname: string; queue: number; frameCount: number; frameSize: number;

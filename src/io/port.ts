@@ -1,7 +1,9 @@
 // The packet port contract (docs/ARCHITECTURE.md "native/ and src/io/").
 export type Backend = 'afxdp' | 'tap';
 
-/** Descriptor actions, third word of each [offset, length, action] triple. */
+// Descriptor actions and layout, third word of each [offset, length, action] triple. The addon
+// defines the same numbers (native/src/backend.h) and exports them as `constants`; test/io
+// checks the two agree. Plain constants here so the hot loop reads no object property.
 export const DROP = 0;
 export const TX = 1;
 export const TX_OTHER = 2;

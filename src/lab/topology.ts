@@ -12,7 +12,6 @@ export const NODE_SHORT_NAMES = ['client', 'dir1', 'dir2', 'rs1', 'rs2', 'rs3'] 
 export type NodeShortName = (typeof NODE_SHORT_NAMES)[number];
 export type NodeRole = 'client' | 'director' | 'real';
 export const REAL_SERVER_NAMES = ['rs1', 'rs2', 'rs3'] as const;
-export const DIRECTOR_NAMES = ['dir1', 'dir2'] as const;
 
 /** The namespace that holds the bridges; suffix after the prefix. */
 export const SWITCH_SHORT_NAME = 'switch';

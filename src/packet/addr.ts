@@ -75,17 +75,6 @@ export function prefixToMask(prefixLength: number): number {
   return prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
 }
 
-/** Prefix length of a contiguous mask, or -1 when the mask has holes (255.0.255.0). */
-export function maskToPrefix(mask: number): number {
-  const m = mask >>> 0;
-  const inverted = ~m >>> 0;
-  // A contiguous mask inverted is 2^k - 1, so adding one leaves a single bit set.
-  if ((inverted & (inverted + 1)) !== 0) return -1;
-  let length = 0;
-  for (let bit = 31; bit >= 0 && (m >>> bit) & 1; bit--) length++;
-  return length;
-}
-
 export interface Cidr {
   /** The address as written (host bits kept: keepalived writes '198.18.0.100/24' for a VIP). */
   readonly address: number;
@@ -125,17 +114,4 @@ export function parseCidr(text: string, options: { requireNetwork?: boolean } = 
     throw new TypeError(`not an IPv4 CIDR: ${JSON.stringify(text)} (expected e.g. 198.18.0.0/15${hint})`);
   }
   return cidr;
-}
-
-export function cidrContains(cidr: Cidr, ip: number): boolean {
-  return ((ip & cidr.mask) >>> 0) === cidr.network;
-}
-
-export function formatCidr(cidr: Cidr): string {
-  return `${numberToIp(cidr.address)}/${cidr.prefixLength}`;
-}
-
-/** Directed broadcast address of the network (198.18.0.0/15 -> 198.19.255.255). */
-export function cidrBroadcast(cidr: Cidr): number {
-  return (cidr.network | ~cidr.mask) >>> 0;
 }

@@ -239,10 +239,3 @@ export function buildArpFrame(options: ArpOptions): Uint8Array {
   dv.setUint32(a + 24, toIp(options.targetIp));
   return frame;
 }
-
-/** A copy of `frame` placed at `offset` inside a zeroed buffer of `size` bytes (a port's slots). */
-export function placeFrame(frame: Uint8Array, size: number, offset: number): Uint8Array {
-  const memory = new Uint8Array(size);
-  memory.set(frame, offset);
-  return memory;
-}

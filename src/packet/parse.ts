@@ -29,10 +29,8 @@ export const IPPROTO_UDP = 17;
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
 export const TCP_RST = 0x04;
-export const TCP_PSH = 0x08;
 export const TCP_ACK = 0x10;
 
-export const ICMP_ECHO_REPLY = 0;
 export const ICMP_DEST_UNREACH = 3;
 export const ICMP_SOURCE_QUENCH = 4;
 export const ICMP_ECHO_REQUEST = 8;
@@ -75,10 +73,6 @@ export const PARSE_RESULT_NAMES: readonly string[] = (() => {
 export const PARSE_RESULT_COUNT = PARSE_RESULT_NAMES.length;
 /** Codes >= this are drops. */
 export const FIRST_DROP_RESULT = ParseResult.TRUNCATED_ETHERNET;
-
-export function isParseDrop(result: number): boolean {
-  return result >= FIRST_DROP_RESULT;
-}
 
 /**
  * One parsed frame, reused for every packet (the dataplane holds one per worker).

@@ -14,18 +14,15 @@
 //   the kernel's forwarding path, so decrementTtl applies to them too.
 // - TUN (ip_vs_tunnel_xmit): a new outer IPv4 header, protocol 4, TOS and TTL copied from the
 //   (already decremented) inner header, DF copied from the inner header (pmtu_disc, the default),
-//   a fresh IP id -> encapsulateIpip. Too big with DF -> ICMP frag needed (buildIcmpFragNeeded);
-//   TTL expired -> ICMP time exceeded (buildIcmpTimeExceeded).
+//   a fresh IP id -> encapsulateIpip.
+// Where IPVS answers with an ICMP error (TTL expired: time exceeded; too big with DF: frag
+// needed) ulvs drops the packet and counts it; it sends no ICMP errors yet (issue 17).
 
 import {
-  ICMP_CHECKSUM_OFFSET, TCP_CHECKSUM_OFFSET, UDP_CHECKSUM_OFFSET,
-  updateChecksum16, updateChecksum32, updateUdpChecksum16, updateUdpChecksum32, writeIpv4HeaderChecksum, icmpChecksum,
+  TCP_CHECKSUM_OFFSET, UDP_CHECKSUM_OFFSET,
+  updateChecksum16, updateChecksum32, updateUdpChecksum16, updateUdpChecksum32, writeIpv4HeaderChecksum,
 } from './checksum.js';
-import {
-  IPPROTO_ICMP, IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED_CODE,
-  ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED,
-  IPV4_MIN_HEADER_LENGTH, ICMP_HEADER_LENGTH, type ParsedFrame,
-} from './parse.js';
+import { IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, IPV4_MIN_HEADER_LENGTH, type ParsedFrame } from './parse.js';
 
 export const RewriteResult = {
   OK: 0,
@@ -46,8 +43,6 @@ export const REWRITE_RESULT_NAMES: readonly string[] = Object.freeze(
 
 export const IPIP_OVERHEAD = IPV4_MIN_HEADER_LENGTH;
 export const DEFAULT_MTU = 1500;
-/** TTL of packets the director originates (ICMP errors), as Linux's default ip_default_ttl. */
-export const DEFAULT_TTL = 64;
 
 /** Overwrite the Ethernet destination and source addresses of the frame at frameOffset. */
 export function writeEthernetAddresses(u8: Uint8Array, frameOffset: number, dstMac: Uint8Array, srcMac: Uint8Array): void {
@@ -131,46 +126,6 @@ export function rewriteNatReply(u8: Uint8Array, dv: DataView, parsed: ParsedFram
   return result;
 }
 
-/**
- * NAT for an ICMP error about a NAT connection, as IPVS's ip_vs_nat_icmp(). Towards the real
- * server (`toRealServer`, e.g. a client's frag-needed about a reply from VIP:vport): outer
- * destination, quoted source address and quoted source port become the real server's. From the
- * real server (e.g. port unreachable for a UDP reply): outer source, quoted destination address
- * and quoted destination port become the virtual service's. The quoted IP header checksum and
- * the ICMP checksum are recomputed in full (ICMP errors are small); the quoted TCP/UDP checksum
- * is left alone, as IPVS does (the quote is truncated anyway).
- * UNSUPPORTED_PROTOCOL when the frame is not an ICMP error with a parsed quote.
- */
-export function rewriteIcmpErrorForNat(
-  u8: Uint8Array, dv: DataView, parsed: ParsedFrame, toRealServer: boolean, newIp: number, newPort: number,
-): RewriteResult {
-  const inner = parsed.icmpInnerL3Offset;
-  if (parsed.protocol !== IPPROTO_ICMP || inner < 0) return RewriteResult.UNSUPPORTED_PROTOCOL;
-  const l3 = parsed.l3Offset;
-  const outerField = toRealServer ? IP_DST_FIELD : IP_SRC_FIELD;
-  const innerField = toRealServer ? IP_SRC_FIELD : IP_DST_FIELD;
-  dv.setUint16(l3 + 10, updateChecksum32(dv.getUint16(l3 + 10), dv.getUint32(l3 + outerField), newIp));
-  dv.setUint32(l3 + outerField, newIp);
-  const innerHeaderLength = (u8[inner] & 0x0f) << 2;
-  dv.setUint32(inner + innerField, newIp);
-  writeIpv4HeaderChecksum(u8, inner, innerHeaderLength);
-  const innerProtocol = u8[inner + 9];
-  const hasPorts = innerProtocol === IPPROTO_TCP || innerProtocol === IPPROTO_UDP;
-  if (hasPorts) dv.setUint16(inner + innerHeaderLength + (toRealServer ? L4_SRC_PORT_FIELD : L4_DST_PORT_FIELD), newPort);
-  const icmp = parsed.l4Offset;
-  dv.setUint16(icmp + ICMP_CHECKSUM_OFFSET, icmpChecksum(u8, icmp, parsed.l4Length));
-  if (toRealServer) {
-    parsed.dstIp = newIp;
-    parsed.icmpInnerSrcIp = newIp;
-    if (hasPorts) parsed.icmpInnerSrcPort = newPort;
-  } else {
-    parsed.srcIp = newIp;
-    parsed.icmpInnerDstIp = newIp;
-    if (hasPorts) parsed.icmpInnerDstPort = newPort;
-  }
-  return RewriteResult.OK;
-}
-
 /** Where a rewritten frame now lives; one reusable instance per worker. */
 export class FrameSpan {
   offset = 0;
@@ -183,8 +138,8 @@ export class FrameSpan {
  * - headroom (frameOffset % frameSize >= 20): the Ethernet header moves 20 bytes back;
  *   otherwise the inner packet moves 20 bytes forward within its slot (NO_ROOM if it won't fit).
  * - the result is refused with MTU_EXCEEDED when inner total length + 20 > mtu. IPVS then sends
- *   ICMP frag needed reporting mtu - 20 when DF is set (see buildIcmpFragNeeded) and would
- *   fragment otherwise; ulvs does not fragment, so the caller drops without DF.
+ *   ICMP frag needed reporting mtu - 20 when DF is set and would fragment otherwise; ulvs
+ *   neither sends ICMP errors yet nor fragments, so the caller drops (counted) either way.
  * Ethernet padding after the inner packet is not carried over. On OK, `out` holds the new
  * offset and length; `parsed` still describes the inner packet's fields but not its offsets.
  */
@@ -226,69 +181,4 @@ export function encapsulateIpip(
   out.offset = newOffset;
   out.length = ethernetLength + outerLength;
   return RewriteResult.OK;
-}
-
-/**
- * Turn the frame in place into an ICMP error about it (RFC 792), sent back to its sender:
- * MACs swapped, VLAN kept, from `srcIp` (the director's address), quoting the original IP
- * header + 8 bytes. `rest` is the 32-bit word after the checksum (RFC 1191 next-hop MTU for
- * frag needed, 0 otherwise). Returns the new frame length, or 0 (frame untouched) when the
- * frame's slot has no room for the reply or the packet is itself an ICMP error (RFC 1122
- * 3.2.2: never answer an error with an error).
- */
-export function buildIcmpError(
-  u8: Uint8Array, dv: DataView, parsed: ParsedFrame, frameSize: number,
-  type: number, code: number, rest: number, srcIp: number, ipId: number,
-): number {
-  if (parsed.protocol === IPPROTO_ICMP && parsed.icmpType !== ICMP_ECHO_REQUEST && parsed.icmpType !== ICMP_ECHO_REPLY) return 0;
-  const frameOffset = parsed.frameOffset;
-  const l3 = parsed.l3Offset;
-  const quoteLength = Math.min(parsed.ipHeaderLength + 8, parsed.totalLength);
-  const icmpLength = ICMP_HEADER_LENGTH + quoteLength;
-  const totalLength = IPV4_MIN_HEADER_LENGTH + icmpLength;
-  const frameLength = l3 - frameOffset + totalLength;
-  if ((frameOffset % frameSize) + frameLength > frameSize || frameOffset + frameLength > u8.length) return 0;
-  const originalSender = parsed.srcIp;
-  const icmp = l3 + IPV4_MIN_HEADER_LENGTH;
-  // memmove semantics: the quote may overlap its source.
-  u8.copyWithin(icmp + ICMP_HEADER_LENGTH, l3, l3 + quoteLength);
-  for (let i = 0; i < 6; i++) {
-    const t = u8[frameOffset + i];
-    u8[frameOffset + i] = u8[frameOffset + 6 + i];
-    u8[frameOffset + 6 + i] = t;
-  }
-  u8[l3] = 0x45;
-  u8[l3 + 1] = 0xc0; // precedence "internetwork control", as Linux's icmp_send
-  dv.setUint16(l3 + 2, totalLength);
-  dv.setUint16(l3 + 4, ipId & 0xffff);
-  dv.setUint16(l3 + 6, 0);
-  u8[l3 + 8] = DEFAULT_TTL;
-  u8[l3 + 9] = IPPROTO_ICMP;
-  dv.setUint16(l3 + 10, 0);
-  dv.setUint32(l3 + 12, srcIp);
-  dv.setUint32(l3 + 16, originalSender);
-  writeIpv4HeaderChecksum(u8, l3, IPV4_MIN_HEADER_LENGTH);
-  u8[icmp] = type;
-  u8[icmp + 1] = code;
-  dv.setUint16(icmp + 2, 0);
-  dv.setUint32(icmp + 4, rest >>> 0);
-  dv.setUint16(icmp + ICMP_CHECKSUM_OFFSET, icmpChecksum(u8, icmp, icmpLength));
-  return frameLength;
-}
-
-/**
- * ICMP destination unreachable / fragmentation needed with the next-hop MTU, as IPVS sends when
- * a DF packet won't fit (for TUN it reports the route MTU minus the 20-byte outer header).
- */
-export function buildIcmpFragNeeded(
-  u8: Uint8Array, dv: DataView, parsed: ParsedFrame, frameSize: number, nextHopMtu: number, srcIp: number, ipId: number,
-): number {
-  return buildIcmpError(u8, dv, parsed, frameSize, ICMP_DEST_UNREACH, ICMP_FRAG_NEEDED_CODE, nextHopMtu & 0xffff, srcIp, ipId);
-}
-
-/** ICMP time exceeded in transit, as IPVS's decrement_ttl() sends for TTL <= 1. */
-export function buildIcmpTimeExceeded(
-  u8: Uint8Array, dv: DataView, parsed: ParsedFrame, frameSize: number, srcIp: number, ipId: number,
-): number {
-  return buildIcmpError(u8, dv, parsed, frameSize, ICMP_TIME_EXCEEDED, 0, 0, srcIp, ipId);
 }

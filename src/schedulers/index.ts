@@ -17,15 +17,6 @@ export { MAGLEV_DEFAULT_TABLE_SIZE, MaglevScheduler, buildMaglevTable, isPrime }
 export { buildDestinationHashTable, buildSourceHashTable, HASH_TABLE_SIZE } from './static-hash.js';
 export { LOCALITY_DEFAULT_CACHE_SIZE, LOCALITY_DEFAULT_EXPIRATION, LBLCR_MAX_SET_SIZE } from './locality.js';
 
-/** ipvsadm/keepalived accept weights 0..65535. */
-export const MAX_WEIGHT = 65535;
-
-/** Config check for a real server weight: the message, or null when valid. */
-export function checkWeight(weight: number): string | null {
-  if (!Number.isInteger(weight) || weight < 0 || weight > MAX_WEIGHT) return `weight must be an integer 0..${MAX_WEIGHT} (0 quiesces the server)`;
-  return null;
-}
-
 export function createScheduler(name: SchedulerName, flags: SchedulerFlags, set: RealServerSet, options: SchedulerOptions = {}): Scheduler {
   const locality = { clock: options.clock, cacheSize: options.localityCacheSize, expiration: options.localityExpiration };
   switch (name) {

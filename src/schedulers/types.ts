@@ -104,8 +104,3 @@ export function realServerSetFrom(servers: readonly RealServerSpec[]): RealServe
 export function connectionOverhead(set: RealServerSet, i: number): number {
   return set.activeConns[i] * 256 + set.inactiveConns[i];
 }
-
-/** The scan filter every IPVS list walk applies: in the list (available) and not overloaded. */
-export function isCandidate(set: RealServerSet, i: number): boolean {
-  return set.available[i] !== 0 && set.overloaded[i] === 0;
-}

@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCheckConfig } from '../../src/cli/check-config.js';
 
-const ENTRY = 'src/config/check-config-entry.ts';
+// The real CLI, as installed (bin/ulvs.js runs the compiled dist/).
+const ULVS = 'bin/ulvs.js';
 const BAD = 'test/config/fixtures/bad';
 const STACK_LINE = /^\s+at .+[(:]\d+/m;
 
@@ -19,8 +20,7 @@ class Sink {
 }
 
 function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  // process.execArgv carries tap's TypeScript loader, so the child runs the sources directly.
-  const r = spawnSync(process.execPath, [...process.execArgv, ENTRY, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [ULVS, 'check-config', ...args], { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

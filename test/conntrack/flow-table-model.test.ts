@@ -4,6 +4,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { FlowTable } from '../../src/conntrack/flow-table.js';
+import { lookupFlow, lookupReplyFlow, insertFlow } from './flow-calls.js';
 import { nextTcpState, TCP_STATE_NAMES } from '../../src/conntrack/tcp-states.js';
 
 const TCP = 6, UDP = 17;
@@ -116,7 +117,7 @@ t.test('FlowTable agrees with a Map oracle on any command sequence', async (t) =
         switch (cmd.kind) {
           case 'insert': {
             const { proto, c, cp, v, vp } = cmd.tuple;
-            const flow = table.insert(proto, c, cp, v, vp, cmd.service, cmd.rs, cmd.rsIp, cmd.rsPort, now, cmd.trackReply);
+            const flow = insertFlow(table, proto, c, cp, v, vp, cmd.service, cmd.rs, cmd.rsIp, cmd.rsPort, now, cmd.trackReply);
             oracle.insert({ proto, c, cp, v, vp, service: cmd.service, rs: cmd.rs, rsIp: cmd.rsIp, rsPort: cmd.rsPort,
               trackReply: cmd.trackReply }, now);
             if (flow < 0 || flow >= table.slotCount) throw new Error(`insert returned ${flow}`);
@@ -124,7 +125,7 @@ t.test('FlowTable agrees with a Map oracle on any command sequence', async (t) =
           }
           case 'lookup': {
             const { proto, c, cp, v, vp } = cmd.tuple;
-            const flow = table.lookup(proto, c, cp, v, vp, now);
+            const flow = lookupFlow(table, proto, c, cp, v, vp, now);
             const expected = oracle.lookup(proto, c, cp, v, vp, now);
             if ((flow >= 0) !== (expected !== undefined)) throw new Error(`lookup ${Oracle.key(proto, c, cp, v, vp)}: table ${flow}, oracle ${expected !== undefined}`);
             if (expected) {
@@ -137,7 +138,7 @@ t.test('FlowTable agrees with a Map oracle on any command sequence', async (t) =
             break;
           }
           case 'lookupReply': {
-            const flow = table.lookupReply(cmd.proto, cmd.rsIp, cmd.rsPort, cmd.c, cmd.cp, now);
+            const flow = lookupReplyFlow(table, cmd.proto, cmd.rsIp, cmd.rsPort, cmd.c, cmd.cp, now);
             const expected = oracle.lookupReply(cmd.proto, cmd.rsIp, cmd.rsPort, cmd.c, cmd.cp, now);
             if ((flow >= 0) !== (expected !== undefined)) throw new Error(`lookupReply: table ${flow}, oracle ${expected !== undefined}`);
             if (expected && (table.clientIp(flow) !== expected.c || table.vip(flow) !== expected.v || table.vport(flow) !== expected.vp)) {
@@ -150,7 +151,7 @@ t.test('FlowTable agrees with a Map oracle on any command sequence', async (t) =
             const candidates = [...oracle.flows.values()].filter((f) => f.proto === wanted);
             if (candidates.length === 0) break;
             const { proto, c, cp, v, vp } = candidates[cmd.pick % candidates.length];
-            const flow = table.lookup(proto, c, cp, v, vp, now);
+            const flow = lookupFlow(table, proto, c, cp, v, vp, now);
             const expected = oracle.lookup(proto, c, cp, v, vp, now);
             if ((flow >= 0) !== (expected !== undefined)) throw new Error('presence differs before a packet');
             if (!expected || expected.proto !== (cmd.kind === 'tcp' ? TCP : UDP)) break;
@@ -170,13 +171,13 @@ t.test('FlowTable agrees with a Map oracle on any command sequence', async (t) =
         }
         // Every flow the oracle holds is found (live) or absent (expired), with the right values.
         for (const f of oracle.flows.values()) {
-          const flow = table.lookup(f.proto, f.c, f.cp, f.v, f.vp, now);
+          const flow = lookupFlow(table, f.proto, f.c, f.cp, f.v, f.vp, now);
           if ((flow >= 0) !== (f.expires > now)) throw new Error(`${Oracle.key(f.proto, f.c, f.cp, f.v, f.vp)} lost: table ${flow}, oracle expires ${f.expires} now ${now}`);
           if (flow >= 0 && (table.rsId(flow) !== f.rs || table.state(flow) !== f.state || table.expiresAt(flow) !== f.expires)) {
             throw new Error(`${Oracle.key(f.proto, f.c, f.cp, f.v, f.vp)} values differ`);
           }
           if (flow >= 0 && f.trackReply) {
-            const reply = table.lookupReply(f.proto, f.rsIp, f.rsPort, f.c, f.cp, now);
+            const reply = lookupReplyFlow(table, f.proto, f.rsIp, f.rsPort, f.c, f.cp, now);
             const want = oracle.lookupReply(f.proto, f.rsIp, f.rsPort, f.c, f.cp, now);
             if (reply < 0 || !want || table.vip(reply) !== want.v || table.vport(reply) !== want.vp) throw new Error('reply key lost');
           }

@@ -4,7 +4,9 @@ import t from 'tap';
 import fc from 'fast-check';
 import { PersistenceTable } from '../../src/conntrack/persistence.js';
 import { FlowTable } from '../../src/conntrack/flow-table.js';
-import { formatConnectionList, formatConnectionLine } from '../../src/conntrack/list-format.js';
+import { lookupFlow, insertFlow } from './flow-calls.js';
+import { formatConnections, type ConnectionEntry } from '../../src/control/format.js';
+import { numberToIp } from '../../src/packet/addr.js';
 
 const TCP = 6, SYN = 0x02, ACK = 0x10;
 const VIP = 0xc6120064, MASK_24 = 0xffffff00;
@@ -30,7 +32,7 @@ t.test('a template does not expire while its connections live, then lives persis
   const templates = new PersistenceTable({ capacity: 8, seed: 2 });
   const flows = new FlowTable({ capacity: 8, seed: 2, templates });
   const tpl = templates.insert(1, 0xc6120101, 2, 30, 0, TCP, VIP, 80, 0xc612000a, 80);
-  const flow = flows.insert(TCP, 0xc6120101, 40000, VIP, 80, 1, 2, 0xc612000a, 80, 0, false);
+  const flow = insertFlow(flows, TCP, 0xc6120101, 40000, VIP, 80, 1, 2, 0xc612000a, 80, 0, false);
   flows.attachTemplate(flow, tpl, 0);
   flows.onTcpPacket(flow, true, SYN, 0);
   flows.onTcpPacket(flow, true, ACK, 0);
@@ -50,15 +52,15 @@ t.test('flows freed by expiry, eviction or flush release their template', async 
   const flows = new FlowTable({ capacity: 2, seed: 3, templates });
   const tpl = templates.insert(1, 9, 5, 10, 0, TCP, VIP, 80, 1, 80);
   for (let port = 1; port <= 2; port++) {
-    const f = flows.insert(TCP, 9, port, VIP, 80, 1, 5, 1, 80, 0, false);
+    const f = insertFlow(flows, TCP, 9, port, VIP, 80, 1, 5, 1, 80, 0, false);
     flows.attachTemplate(f, tpl, 0);
   }
   t.equal(templates.controlled(tpl), 2);
-  flows.insert(TCP, 10, 1, VIP, 80, 1, 6, 2, 80, 0, false);      // evicts one
+  insertFlow(flows, TCP, 10, 1, VIP, 80, 1, 6, 2, 80, 0, false);      // evicts one
   t.equal(templates.controlled(tpl), 1, 'eviction released');
   flows.expireSome(1000, 8);                                        // NONE times out after 2 s
   t.equal(templates.controlled(tpl), 0, 'expiry released');
-  const f = flows.insert(TCP, 9, 3, VIP, 80, 1, 5, 1, 80, 1000, false);
+  const f = insertFlow(flows, TCP, 9, 3, VIP, 80, 1, 5, 1, 80, 1000, false);
   flows.attachTemplate(f, tpl, 1000);
   t.equal(flows.dropRealServer(5, 1000, true), 1);
   t.equal(templates.controlled(tpl), 0, 'flush released');
@@ -70,7 +72,7 @@ t.test('invalidated template that still controls connections: unfindable, freed 
   const templates = new PersistenceTable({ capacity: 4, seed: 4 });
   const flows = new FlowTable({ capacity: 4, seed: 4, templates });
   const tpl = templates.insert(1, 9, 5, 100, 0, TCP, VIP, 80, 1, 80);
-  const f = flows.insert(TCP, 9, 1, VIP, 80, 1, 5, 1, 80, 0, false);
+  const f = insertFlow(flows, TCP, 9, 1, VIP, 80, 1, 5, 1, 80, 0, false);
   flows.attachTemplate(f, tpl, 0);
   templates.dropRealServer(5, 0);
   t.equal(templates.lookup(1, 9, 0), -1);
@@ -146,23 +148,34 @@ t.test('property: templates agree with a Map oracle (no connections attached)', 
   t.pass();
 });
 
+// What a worker sends for `ulvs conns` (src/dataplane/worker.ts) for one table entry.
+function listed(e: { proto: number; state: string; expiresIn: number; clientIp: number; clientPort: number;
+  vip: number; vport: number; rsIp: number; rsPort: number }): ConnectionEntry {
+  return {
+    protocol: e.proto === 6 ? 'TCP' : e.proto === 17 ? 'UDP' : 'IP', expiresIn: e.expiresIn, state: e.state,
+    source: `${numberToIp(e.clientIp)}:${e.clientPort}`, virtual: `${numberToIp(e.vip)}:${e.vport}`,
+    destination: `${numberToIp(e.rsIp)}:${e.rsPort}`,
+  };
+}
+
 t.test('ipvsadm -Lnc text for connections and templates', async (t) => {
   const templates = new PersistenceTable({ capacity: 4, seed: 7 });
   const flows = new FlowTable({ capacity: 4, seed: 7, templates });
   const tpl = templates.insert(1, 0xc0a87bf8, 0, 300, 0, TCP, 0x0afe4261, 8080, 0xac148706, 8080);
-  const f = flows.insert(TCP, 0xc0a87bf8, 35672, 0x0afe4261, 8080, 1, 0, 0xac148706, 8080, 0, true);
+  const f = insertFlow(flows, TCP, 0xc0a87bf8, 35672, 0x0afe4261, 8080, 1, 0, 0xac148706, 8080, 0, true);
   flows.attachTemplate(f, tpl, 0);
   flows.onTcpPacket(f, true, SYN, 0);
   flows.onTcpPacket(f, true, ACK, 0);
   flows.onTcpPacket(f, true, 0x11, 6);                        // FIN from the client: CLOSE_WAIT (60 s)
   flows.onTcpPacket(f, false, 0x11, 6);                       // server FIN: TIME_WAIT (120 s)
   const now = 6;
-  t.equal(formatConnectionList([...flows.snapshot(now), ...templates.snapshot(now)]),
+  t.equal(formatConnections([...flows.snapshot(now), ...templates.snapshot(now)].map(listed)),
     'IPVS connection entries\n' +
     'pro expire state       source             virtual            destination\n' +
     'TCP 02:00  TIME_WAIT   192.168.123.248:35672 10.254.66.97:8080  172.20.135.6:8080\n' +
     'TCP 04:54  NONE        192.168.123.248:0  10.254.66.97:8080  172.20.135.6:8080\n');
-  t.equal(formatConnectionLine({ ...templates.snapshot(now)[0], proto: 0, expiresIn: 10803 }).slice(0, 16), 'IP  180:03 NONE ');
+  t.equal(formatConnections([listed({ ...templates.snapshot(now)[0], proto: 0, expiresIn: 10803 })]).split('\n')[2].slice(0, 17),
+    'IP  180:03  NONE ');
   t.equal(templates.snapshot(310)[0].expiresIn, 290, 'kept past its time by the connection: countdown restarts');
 });
 
@@ -185,14 +198,14 @@ t.test('property: a template\'s controlled count is the number of held flows att
           if (tpl >= 0) templates.refresh(tpl, now);
           else tpl = templates.insert(1, o.client, o.rs, 30, now, TCP, VIP, 80, 100 + o.rs, 80);
           const rs = tpl >= 0 ? templates.rsId(tpl) : o.rs;
-          const flow = flows.insert(TCP, o.client, o.port, VIP, 80, 1, rs, 100 + rs, 80, now, false);
+          const flow = insertFlow(flows, TCP, o.client, o.port, VIP, 80, 1, rs, 100 + rs, 80, now, false);
           flows.attachTemplate(flow, tpl, now);
         } else if (o.kind === 'packet') {
-          const flow = flows.lookup(TCP, o.client, o.port, VIP, 80, now);
+          const flow = lookupFlow(flows, TCP, o.client, o.port, VIP, 80, now);
           if (flow >= 0) flows.onTcpPacket(flow, true, o.flags, now);
         } else if (o.kind === 'advance') now += o.s;
         else if (o.kind === 'sweep') { flows.expireSome(now, o.visits); templates.expireSome(now, o.visits); }
-        else { flows.dropRealServer(o.rs, now, o.expireNow); flows.restoreRealServer(o.rs); }
+        else flows.dropRealServer(o.rs, now, o.expireNow);
         const attached = new Map<number, number>();
         for (let f = 0; f < flows.slotCount; f++) {
           if (flows.proto(f) === 0) continue;

@@ -2,6 +2,7 @@
 // of packets -> state, timeout and Active/InAct, for DR/TUN (input-only) and NAT (both ways).
 import t from 'tap';
 import { FlowTable } from '../../src/conntrack/flow-table.js';
+import { lookupFlow, lookupReplyFlow, insertFlow } from './flow-calls.js';
 import {
   DEFAULT_TIMEOUTS, TCP_STATE_NAMES, UDP_STATE_NAME, formatTimeouts, NEXT_STATE, TCP_STATE_ACTIVE,
 } from '../../src/conntrack/tcp-states.js';
@@ -100,7 +101,7 @@ for (const fixture of FIXTURES) {
   t.test(fixture.description, async (t) => {
     const table = new FlowTable({ capacity: 4, seed: 7 });
     let now = 5000;
-    const flow = table.insert(6, 0xc6120101, 40000, 0xc6120064, 80, 1, 9, 0xc612000a, 8080, now, fixture.nat);
+    const flow = insertFlow(table, 6, 0xc6120101, 40000, 0xc6120064, 80, 1, 9, 0xc612000a, 8080, now, fixture.nat);
     t.equal(TCP_STATE_NAMES[table.state(flow)], 'NONE', 'a new connection starts in NONE');
     t.same([table.activeConns[9], table.inactiveConns[9]], [0, 1], 'and counts as inactive (IP_VS_CONN_F_INACTIVE)');
     for (const [i, [from, flags, state, timeout, active]] of fixture.steps.entries()) {
@@ -137,10 +138,10 @@ t.test('default timeouts are IPVS\'s and print like ipvsadm -L --timeout', async
 t.test('setTimeouts changes the expiry of later packets, not of existing flows', async (t) => {
   const table = new FlowTable({ capacity: 8, seed: 1 });
   const now = 100;
-  const tcp = table.insert(6, 1, 1000, 2, 80, 0, 0, 3, 80, now, false);
+  const tcp = insertFlow(table, 6, 1, 1000, 2, 80, 0, 0, 3, 80, now, false);
   table.onTcpPacket(tcp, true, SYN, now);
   table.onTcpPacket(tcp, true, ACK, now);
-  const udp = table.insert(17, 1, 1000, 2, 53, 0, 0, 3, 53, now, false);
+  const udp = insertFlow(table, 17, 1, 1000, 2, 53, 0, 0, 3, 53, now, false);
   table.onUdpPacket(udp, now);
   t.equal(table.expiresAt(tcp), now + 900);
   t.equal(table.expiresAt(udp), now + 300);
@@ -155,23 +156,23 @@ t.test('setTimeouts changes the expiry of later packets, not of existing flows',
   table.setTimeouts({ tcpfin: 7 });
   table.onTcpPacket(tcp, true, FIN | ACK, now + 2);
   t.equal(table.expiresAt(tcp), now + 2 + 7, 'FIN_WAIT uses tcpfin');
-  t.equal(table.lookup(6, 1, 1000, 2, 80, now + 2 + 6), tcp, 'alive one second before');
-  t.equal(table.lookup(6, 1, 1000, 2, 80, now + 2 + 7), -1, 'gone at its expiry');
+  t.equal(lookupFlow(table, 6, 1, 1000, 2, 80, now + 2 + 6), tcp, 'alive one second before');
+  t.equal(lookupFlow(table, 6, 1, 1000, 2, 80, now + 2 + 7), -1, 'gone at its expiry');
   t.throws(() => table.setTimeouts({ tcp: -1 }), RangeError);
   t.throws(() => table.setTimeouts({ udp: 1.5 }), RangeError);
 });
 
 t.test('UDP flows are inactive, listed as UDP, and expire after the udp timeout', async (t) => {
   const table = new FlowTable({ capacity: 8, seed: 2, timeouts: { udp: 30 } });
-  const flow = table.insert(17, 0xc6120101, 5353, 0xc6120064, 53, 0, 4, 0xc612000a, 53, 10, true);
+  const flow = insertFlow(table, 17, 0xc6120101, 5353, 0xc6120064, 53, 0, 4, 0xc612000a, 53, 10, true);
   table.onUdpPacket(flow, 10);
   t.same([table.activeConns[4], table.inactiveConns[4]], [0, 1]);
   const [entry] = table.snapshot(20);
   t.equal(entry.state, UDP_STATE_NAME);
   t.equal(entry.expiresIn, 20);
-  t.equal(table.lookupReply(17, 0xc612000a, 53, 0xc6120101, 5353, 39), flow, 'reply tuple finds the flow');
-  t.equal(table.lookup(17, 0xc6120101, 5353, 0xc6120064, 53, 40), -1, 'expired at 10 + 30');
-  t.equal(table.lookupReply(17, 0xc612000a, 53, 0xc6120101, 5353, 40), -1);
+  t.equal(lookupReplyFlow(table, 17, 0xc612000a, 53, 0xc6120101, 5353, 39), flow, 'reply tuple finds the flow');
+  t.equal(lookupFlow(table, 17, 0xc6120101, 5353, 0xc6120064, 53, 40), -1, 'expired at 10 + 30');
+  t.equal(lookupReplyFlow(table, 17, 0xc612000a, 53, 0xc6120101, 5353, 40), -1);
   t.equal(table.expireSome(40, table.slotCount), 1);
   t.same([table.activeConns[4], table.inactiveConns[4], table.stats.size], [0, 0, 0]);
 });

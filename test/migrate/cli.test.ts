@@ -24,13 +24,13 @@ function runIn(file: string, opts: Parameters<typeof runMigrate>[1]): { status: 
   return { status, stdout: out.text, stderr: err.text };
 }
 
-const ENTRY = 'src/migrate/migrate-entry.ts';
+// The real CLI, as installed (bin/ulvs.js runs the compiled dist/).
+const ULVS = 'bin/ulvs.js';
 const FIX = 'test/migrate/fixtures';
 const STACK_LINE = /^\s+at .+[(:]\d+/m;
 
 function run(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  // process.execArgv carries tap's TypeScript loader, so the child runs the sources directly.
-  const r = spawnSync(process.execPath, [...process.execArgv, ENTRY, ...args], { encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [ULVS, 'migrate', ...args], { encoding: 'utf8', timeout: 60_000 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

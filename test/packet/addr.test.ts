@@ -1,7 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import {
-  cidrBroadcast, cidrContains, formatCidr, formatMac, ipToNumber, isIpv4, maskToPrefix, numberToIp,
+  formatMac, ipToNumber, isIpv4, numberToIp,
   parseCidr, parseCidrOrNull, parseIpv4, parseMac, parseMacOrNull, prefixToMask,
 } from '../../src/packet/addr.js';
 
@@ -46,29 +46,23 @@ t.test('masks and prefixes', async (t) => {
   t.equal(prefixToMask(32), 0xffffffff);
   t.throws(() => prefixToMask(33), RangeError);
   t.throws(() => prefixToMask(1.5), RangeError);
-  for (let p = 0; p <= 32; p++) t.equal(maskToPrefix(prefixToMask(p)), p, `/${p}`);
-  t.equal(maskToPrefix(0xff00ff00), -1);
 });
 
 t.test('CIDR', async (t) => {
   const c = parseCidr('198.18.0.0/15');
   t.same(c, { address: 0xc6120000, prefixLength: 15, mask: 0xfffe0000, network: 0xc6120000 });
-  t.ok(cidrContains(c, ipToNumber('198.19.255.255')));
-  t.notOk(cidrContains(c, ipToNumber('198.20.0.0')));
-  t.equal(cidrBroadcast(c), ipToNumber('198.19.255.255'));
-  t.equal(formatCidr(c), '198.18.0.0/15');
   const vip = parseCidr('198.18.0.100/24');
   t.equal(vip.address, ipToNumber('198.18.0.100'), 'host bits kept, as keepalived VIPs are written');
   t.equal(vip.network, ipToNumber('198.18.0.0'));
   t.equal(parseCidr('198.18.0.100').prefixLength, 32, 'bare address is /32');
   t.equal(parseCidrOrNull('198.18.0.100/24', { requireNetwork: true }), null);
   t.throws(() => parseCidr('198.18.0.100/24', { requireNetwork: true }), /host bits zero/);
-  t.ok(cidrContains(parseCidr('0.0.0.0/0'), 0xffffffff));
+  t.same(parseCidr('0.0.0.0/0'), { address: 0, prefixLength: 0, mask: 0, network: 0 }, '/0 holds every address');
   for (const bad of ['198.18.0.0/33', '198.18.0.0/', '198.18.0.0/08', '198.18.0.0/-1', '198.18.0/15', '/15', '198.18.0.0/1/2']) {
     t.equal(parseCidrOrNull(bad), null, bad);
   }
   fc.assert(fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }), (ip, len) => {
     const cidr = parseCidr(`${numberToIp(ip)}/${len}`);
-    return cidrContains(cidr, ip) && cidr.network === ((ip & prefixToMask(len)) >>> 0);
+    return cidr.network === ((ip & cidr.mask) >>> 0) && cidr.network === ((ip & prefixToMask(len)) >>> 0);
   }));
 });

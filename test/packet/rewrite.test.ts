@@ -2,8 +2,8 @@ import t from 'tap';
 import fc from 'fast-check';
 import { FrameView, ParsedFrame, ParseResult, parseFrame } from '../../src/packet/parse.js';
 import {
-  FrameSpan, RewriteResult, REWRITE_RESULT_NAMES, buildIcmpFragNeeded, buildIcmpTimeExceeded, decrementTtl, encapsulateIpip,
-  rewriteForDirectRouting, rewriteForNat, rewriteNatReply, rewriteIcmpErrorForNat, IPIP_OVERHEAD, DEFAULT_MTU,
+  FrameSpan, RewriteResult, REWRITE_RESULT_NAMES, decrementTtl, encapsulateIpip,
+  rewriteForDirectRouting, rewriteForNat, rewriteNatReply, IPIP_OVERHEAD, DEFAULT_MTU,
 } from '../../src/packet/rewrite.js';
 import { buildFrame, ipPacketOf, type FrameOptions } from '../../src/packet/build.js';
 import { ipToNumber, parseMac } from '../../src/packet/addr.js';
@@ -226,21 +226,6 @@ t.test('IPIP refuses: MTU exceeded, no room in the slot', async (t) => {
   t.equal(hex(bytesAt(s4, 0, 4 * FRAME_SIZE)), untouched, 'refused frame untouched');
 });
 
-t.test('ICMP frag needed built in place', async (t) => {
-  const big = buildFrame({ ...inner, payload: new Uint8Array(1500 - 40) });
-  const s = load(big);
-  const original = ipPacketOf(big);
-  const length = buildIcmpFragNeeded(s.view.u8, s.view.dv, s.parsed, FRAME_SIZE, 1480, ipToNumber(DIR), 7);
-  const expected = buildFrame({ dstMac: CLIENT_MAC, srcMac: DIR_MAC, ip: { src: DIR, dst: CLIENT, tos: 0xc0, id: 7, df: false, ttl: 64 },
-    icmp: { type: 3, code: 4, rest: 1480 }, payload: original.slice(0, 28) });
-  t.equal(length, expected.length);
-  t.equal(hex(bytesAt(s, s.offset, length)), hex(expected));
-  const p = new ParsedFrame();
-  t.equal(parseFrame(s.view.u8, s.view.dv, s.offset, length, p), ParseResult.OK);
-  t.equal(p.icmpInnerSrcPort, 40000);
-  t.equal(p.icmpInnerDstIp, ipToNumber(VIP));
-});
-
 // ---- properties ----
 
 const u32 = fc.integer({ min: 0, max: 0xffffffff });
@@ -333,58 +318,3 @@ t.test('NAT onto a UDP checksum that computes to 0 sends 0xFFFF, as a full rebui
   t.equal(hex(bytesAt(s, s.offset, want.length)), hex(want));
 });
 
-t.test('ICMP errors about NAT connections are translated both ways (ip_vs_nat_icmp)', async (t) => {
-  const router = '198.18.0.254';
-  // A client-side router says a reply from VIP:80 was too big: it must reach the real server.
-  const replyToClient = (src: string, srcPort: number) => ipPacketOf(buildFrame({ ip: { src, dst: CLIENT }, tcp: { srcPort, dstPort: 40000, ack: 1 }, payload: 'x'.repeat(40) }));
-  const toRsInput = buildFrame({ ip: { src: router, dst: VIP }, icmp: { type: 3, code: 4, rest: 1400 }, payload: replyToClient(VIP, 80).slice(0, 28) });
-  const s = load(toRsInput);
-  t.equal(rewriteIcmpErrorForNat(s.view.u8, s.view.dv, s.parsed, true, ipToNumber(RS), 8080), RewriteResult.OK);
-  // The quote holds 8 bytes of TCP (ports, sequence): no TCP checksum in it.
-  const wantToRs = buildFrame({ ip: { src: router, dst: RS }, icmp: { type: 3, code: 4, rest: 1400 }, payload: replyToClient(RS, 8080).slice(0, 28) });
-  t.equal(hex(bytesAt(s, s.offset, wantToRs.length)), hex(wantToRs));
-  t.equal(s.parsed.icmpInnerSrcPort, 8080);
-
-  // The real server says port unreachable for a UDP datagram it got from the client (as RS:5300).
-  const request = (dst: string, dstPort: number) => ipPacketOf(buildFrame({ ip: { src: CLIENT, dst }, udp: { srcPort: 40500, dstPort }, payload: 'q' }));
-  const fromRs = buildFrame({ ip: { src: RS, dst: CLIENT, df: false }, icmp: { type: 3, code: 3 }, payload: request(RS, 5300) });
-  const r = load(fromRs);
-  t.equal(rewriteIcmpErrorForNat(r.view.u8, r.view.dv, r.parsed, false, ipToNumber(VIP), 53), RewriteResult.OK);
-  const inner = request(RS, 5300);
-  // Only the quoted destination address/port and the quoted IP checksum change; the quoted UDP checksum stays stale.
-  const innerWant = request(VIP, 53);
-  innerWant.set(inner.subarray(26, 28), 26);
-  const wantFromRs = buildFrame({ ip: { src: VIP, dst: CLIENT, df: false }, icmp: { type: 3, code: 3 }, payload: innerWant });
-  t.equal(hex(bytesAt(r, r.offset, wantFromRs.length)), hex(wantFromRs));
-  t.ok(ipv4HeaderChecksumValid(r.view.u8, r.parsed.l3Offset, 20));
-
-  const echo = load(buildFrame({ ip: { src: CLIENT, dst: VIP }, icmp: { type: 8 } }));
-  t.equal(rewriteIcmpErrorForNat(echo.view.u8, echo.view.dv, echo.parsed, true, ipToNumber(RS), 1), RewriteResult.UNSUPPORTED_PROTOCOL);
-  const tcpFrame = load(buildFrame({ ip: { src: CLIENT, dst: VIP }, tcp }));
-  t.equal(rewriteIcmpErrorForNat(tcpFrame.view.u8, tcpFrame.view.dv, tcpFrame.parsed, true, ipToNumber(RS), 1), RewriteResult.UNSUPPORTED_PROTOCOL);
-});
-
-t.test('ICMP time exceeded for a small packet grows the frame within its slot', async (t) => {
-  const syn = buildFrame({ ...toClient, vlanId: 4, ip: { src: CLIENT, dst: VIP, ttl: 1 }, tcp: { srcPort: 40000, dstPort: 80 } });
-  const s = load(syn);
-  t.equal(decrementTtl(s.view.u8, s.view.dv, s.parsed), RewriteResult.TTL_EXPIRED);
-  const original = ipPacketOf(syn);
-  const length = buildIcmpTimeExceeded(s.view.u8, s.view.dv, s.parsed, FRAME_SIZE, ipToNumber(DIR), 9);
-  const expected = buildFrame({ dstMac: CLIENT_MAC, srcMac: DIR_MAC, vlanId: 4, ip: { src: DIR, dst: CLIENT, tos: 0xc0, id: 9, df: false },
-    icmp: { type: 11, code: 0 }, payload: original.slice(0, 28) });
-  t.equal(length, expected.length);
-  t.ok(length > syn.length, 'reply is longer than the 58-byte SYN frame');
-  t.equal(hex(bytesAt(s, s.offset, length)), hex(expected));
-
-  // No room: the frame sits at the very end of its slot.
-  const tight = load(syn, FRAME_SIZE * 2 - syn.length);
-  const before = hex(bytesAt(tight, 0, 4 * FRAME_SIZE));
-  t.equal(buildIcmpTimeExceeded(tight.view.u8, tight.view.dv, tight.parsed, FRAME_SIZE, ipToNumber(DIR), 9), 0);
-  t.equal(hex(bytesAt(tight, 0, 4 * FRAME_SIZE)), before, 'untouched');
-
-  // Never an error about an error; echo requests may get one.
-  const err = load(buildFrame({ ip: { src: CLIENT, dst: VIP, ttl: 1 }, icmp: { type: 3, code: 3 }, payload: original.slice(0, 28) }));
-  t.equal(buildIcmpTimeExceeded(err.view.u8, err.view.dv, err.parsed, FRAME_SIZE, ipToNumber(DIR), 9), 0);
-  const echo = load(buildFrame({ ip: { src: CLIENT, dst: VIP, ttl: 1 }, icmp: { type: 8, rest: 0x10001 } }));
-  t.ok(buildIcmpTimeExceeded(echo.view.u8, echo.view.dv, echo.parsed, FRAME_SIZE, ipToNumber(DIR), 9) > 0);
-});

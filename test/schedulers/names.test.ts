@@ -1,6 +1,6 @@
 import t from 'tap';
 import {
-  checkWeight, describeScheduler, formatSchedulerFlags, isSchedulerName, parseSchedulerFlags, SCHEDULER_NAMES,
+  describeScheduler, formatSchedulerFlags, isSchedulerName, parseSchedulerFlags, SCHEDULER_NAMES,
 } from '../../src/schedulers/index.js';
 
 t.test('every scheduler has a one-sentence description', async (t) => {
@@ -29,10 +29,3 @@ t.test('formatSchedulerFlags prints as ipvsadm does', async (t) => {
   t.same(formatSchedulerFlags({}), []);
 });
 
-t.test('checkWeight: 0..65535', async (t) => {
-  t.equal(checkWeight(0), null);
-  t.equal(checkWeight(65535), null);
-  t.match(checkWeight(65536), /0\.\.65535/);
-  t.match(checkWeight(-1), /0\.\.65535/);
-  t.match(checkWeight(2.5), /integer/);
-});
