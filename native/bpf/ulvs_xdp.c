@@ -1,5 +1,5 @@
 // ulvs's XDP program: takes to the AF_XDP socket only what the balancer owns,
-// everything else goes on to the kernel (XDP_PASS).
+// everything else goes on to the kernel (XDP_PASS). Steered packets with no socket are dropped.
 //  - services: packets whose (dst ip, dst port, proto) is a virtual service
 //  - replies:  packets whose (src ip, src port, proto) is a NAT real server
 // IPv4 fragments (MF set or offset != 0) are always passed: a non-first
@@ -66,8 +66,10 @@ int ulvs_xdp(struct xdp_md *ctx) {
     key.port = ports[0];
     if (!bpf_map_lookup_elem(&replies, &key)) return XDP_PASS;
   }
-  // No socket on this queue: the low bits make the kernel fall back to PASS.
-  return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_PASS);
+  // No socket on this queue (the director died, or has no worker for it): drop, do not pass.
+  // The kernel holds the VIP and would answer a mid-flow segment with a RST, breaking a
+  // connection the other director is about to pick up; a dropped one is retransmitted.
+  return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_DROP);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -280,7 +280,6 @@ export class FlowTable {
   /** IPVS set_tcp_state(): state, Active/InAct counters, and expiry from the current timeouts. */
   onTcpPacket(flow: number, fromClient: boolean, tcpFlags: number, now: number): void {
     const r = this.records, b = flow * RECORD_WORDS;
-    const meta = r[b + W_META];
     const aux = r[b + W_AUX];
     let flags = aux >>> 24;
     let direction: number;
@@ -289,30 +288,59 @@ export class FlowTable {
     } else {
       direction = DIR_OUTPUT;
       flags &= ~F_NOOUTPUT;   // a reply was seen: both directions from now on, as IPVS
+      r[b + W_AUX] = (flags << 24) | (aux & TEMPLATE_MASK);
     }
-    const state = meta & 0xff;
-    const nextState = nextTcpState(state, direction, tcpFlags);
-    if (nextState !== state) {
-      const rsId = r[b + W_OWNER] & 0xffff;
-      const active = TCP_STATE_ACTIVE[nextState] === 1;
-      if ((flags & F_INACTIVE) === 0 && !active) {
-        this.activeConns[rsId]--;
-        this.inactiveConns[rsId]++;
-        flags |= F_INACTIVE;
-      } else if ((flags & F_INACTIVE) !== 0 && active) {
-        this.activeConns[rsId]++;
-        this.inactiveConns[rsId]--;
-        flags &= ~F_INACTIVE;
-      }
-      r[b + W_META] = (meta & ~0xff) | nextState;
-      const wasProtected = state === TCP_ESTABLISHED, isProtected = nextState === TCP_ESTABLISHED;
-      if (wasProtected !== isProtected) {
-        this.unlink(flow, wasProtected ? LIST_PROTECTED : LIST_EMBRYONIC);
-        this.linkTail(flow, isProtected ? LIST_PROTECTED : LIST_EMBRYONIC);
-      }
-    }
-    r[b + W_AUX] = (flags << 24) | (aux & TEMPLATE_MASK);
+    const nextState = nextTcpState(r[b + W_META] & 0xff, direction, tcpFlags);
+    this.setTcpState(flow, nextState);
     r[b + W_EXPIRES] = now + this.timeoutBySlot[nextState];
+  }
+
+  /**
+   * A flow another director had (connection sync): inserted from `tuple` as insertTuple does,
+   * then given that director's TCP state and `timeout` seconds (0: this table's timeout for the
+   * state). UDP flows count as assured (protected from eviction): they carried traffic there.
+   */
+  importTuple(service: number, rsId: number, state: number, timeout: number, now: number, trackReply: boolean): number {
+    const flow = this.insertTuple(service, rsId, now, trackReply);
+    const r = this.records, b = flow * RECORD_WORDS;
+    if (((r[b + W_META] >>> 8) & 0xff) === Proto.TCP) {
+      this.setTcpState(flow, state);
+      r[b + W_EXPIRES] = now + (timeout > 0 ? timeout : this.timeoutBySlot[state]);
+    } else {
+      r[b + W_AUX] |= (F_SEEN | F_ASSURED) << 24;
+      this.unlink(flow, LIST_EMBRYONIC);
+      this.linkTail(flow, LIST_PROTECTED);
+      r[b + W_EXPIRES] = now + (timeout > 0 ? timeout : this.timeoutBySlot[UDP_TIMEOUT_INDEX]);
+    }
+    return flow;
+  }
+
+  /** Moves a TCP flow to `nextState`: Active/InAct counters and the eviction lists follow. */
+  private setTcpState(flow: number, nextState: number): void {
+    const r = this.records, b = flow * RECORD_WORDS;
+    const meta = r[b + W_META];
+    const state = meta & 0xff;
+    if (nextState === state) return;
+    const aux = r[b + W_AUX];
+    let flags = aux >>> 24;
+    const rsId = r[b + W_OWNER] & 0xffff;
+    const active = TCP_STATE_ACTIVE[nextState] === 1;
+    if ((flags & F_INACTIVE) === 0 && !active) {
+      this.activeConns[rsId]--;
+      this.inactiveConns[rsId]++;
+      flags |= F_INACTIVE;
+    } else if ((flags & F_INACTIVE) !== 0 && active) {
+      this.activeConns[rsId]++;
+      this.inactiveConns[rsId]--;
+      flags &= ~F_INACTIVE;
+    }
+    r[b + W_META] = (meta & ~0xff) | nextState;
+    r[b + W_AUX] = (flags << 24) | (aux & TEMPLATE_MASK);
+    const wasProtected = state === TCP_ESTABLISHED, isProtected = nextState === TCP_ESTABLISHED;
+    if (wasProtected !== isProtected) {
+      this.unlink(flow, wasProtected ? LIST_PROTECTED : LIST_EMBRYONIC);
+      this.linkTail(flow, isProtected ? LIST_PROTECTED : LIST_EMBRYONIC);
+    }
   }
 
   /** UDP has one state; every packet restarts the udp timeout. */
