@@ -3,22 +3,22 @@
  * dataplane worker per queue, publishes snapshots to them and answers the control socket.
  * Everything it takes from the system it gives back on stop (SIGTERM/SIGINT included).
  * This file is the wiring; the parts live in worker-pool.ts, reload-plan.ts, neighbours.ts,
- * commands.ts and compile.ts.
+ * health-verdicts.ts, config-watch.ts, commands.ts and compile.ts.
  */
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, type FSWatcher } from 'node:fs';
 import type net from 'node:net';
 import type pino from 'pino';
 import { ConfigError, formatDiagnostic, loadConfig, type UlvsConfig } from '../config/index.js';
 import { DEFAULT_TIMEOUTS, type Timeouts } from '../conntrack/tcp-states.js';
 import type { Snapshot } from '../dataplane/snapshot.js';
-import { HealthManager, type HealthEvent, type QuorumEvent } from '../health/manager.js';
-import { healthPlan } from '../health/plan.js';
 import { vrrpConfigFrom } from '../vrrp/from-config.js';
 import { VrrpSpeaker } from '../vrrp/speaker.js';
 import { AddressHolder } from './addresses.js';
 import { handleControl, listServices, type CommandContext, type ReloadResult } from './commands.js';
-import { compileSnapshot, IdRegistry, type HealthState } from './compile.js';
+import { compileSnapshot, IdRegistry } from './compile.js';
+import { watchConfigFiles } from './config-watch.js';
 import type { ServiceStatus } from './format.js';
+import { HealthVerdicts } from './health-verdicts.js';
 import { NextHopCache, nextHopAddresses, primaryAddress } from './neighbours.js';
 import { configuredTimeouts, insideToOpen, planReload, vrrpManagedVips } from './reload-plan.js';
 import { controlSocketPath, serveControl } from './socket.js';
@@ -31,8 +31,6 @@ const NEIGHBOUR_REFRESH_MS = 5_000;
 /** How long a next-hop lookup may provoke ARP: longer while (re)loading than on the timer. */
 const NEIGHBOUR_LOAD_TIMEOUT_MS = 2000;
 const NEIGHBOUR_REFRESH_TIMEOUT_MS = 500;
-/** Editors write files in several steps: autoreload waits for the writes to settle. */
-const AUTORELOAD_SETTLE_MS = 300;
 
 export interface DirectorOptions {
   configPath: string;
@@ -54,10 +52,7 @@ export class Director {
   private neighbourTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
   private watchers: FSWatcher[] = [];
-  private health: HealthManager | null = null;
-  /** "serviceId|ip:port" -> what the checks last said. */
-  private readonly healthState = new Map<string, HealthState>();
-  private readonly sorryActive = new Map<string, boolean>();
+  private readonly health: HealthVerdicts;
   private vrrp: VrrpSpeaker | null = null;
   /** VIPs some vrrp_instance manages, and those of them this director holds as MASTER. */
   private vrrpVips = new Set<string>();
@@ -67,6 +62,7 @@ export class Director {
   constructor(private readonly opts: DirectorOptions) {
     this.nextHops = new NextHopCache(opts.log);
     this.workers = new WorkerPool(opts.log, () => this.stopping !== null);
+    this.health = new HealthVerdicts(opts.log, () => { if (this.workers.size) this.publish(); });
   }
 
   get log(): pino.Logger { return this.opts.log; }
@@ -104,7 +100,7 @@ export class Director {
           timeouts: this.timeouts, expireNodestConn: dp.expire_nodest_conn,
         });
       }
-      this.startHealthChecks();
+      this.health.apply(this.config);
       await this.startVrrp();
     } catch (err) {
       await this.stop();
@@ -154,12 +150,7 @@ export class Director {
       this.workers.postTimeouts(plan.timeouts);
     }
     await this.resolveNeighbours(false);
-    if (this.health) {
-      const checks = healthPlan(next);
-      this.health.reload(checks.checks, checks.services);
-    } else {
-      this.startHealthChecks(); // the first checks may come with a reload
-    }
+    this.health.apply(next);
     this.publish();
     // VRRP is diffed in place (no restart, no flap); see VrrpSpeaker.reload.
     try {
@@ -173,33 +164,6 @@ export class Director {
     this.log.info({ version: this.version, services: this.snapshot.services.length }, 'configuration reloaded');
     if (next.dataplane.autoreload && this.watchers.length === 0) this.watch(loaded.files);
     return { ok: true, errors: [], version: this.version };
-  }
-
-  /**
-   * Health checks run on this (main) thread, never on a dataplane worker. Their verdicts become
-   * snapshot changes: a failed server leaves scheduling (or gets weight 0 with
-   * inhibit_on_failure), the sorry server comes in when quorum is lost.
-   */
-  private startHealthChecks(): void {
-    const plan = healthPlan(this.config);
-    if (plan.checks.length === 0 && !plan.services.some((s) => s.sorry_server)) return;
-    this.health = new HealthManager(plan.checks, { services: plan.services });
-    this.health.on('change', (e: HealthEvent) => {
-      for (const serviceId of e.serviceIds) {
-        this.healthState.set(`${serviceId}|${e.rsKey}`, { up: e.up, weight: e.weight });
-      }
-      this.log.info({ realServer: e.rsKey, services: e.serviceIds, up: e.up, weight: e.weight, reason: e.reason },
-        `real server ${e.rsKey} is ${e.up ? 'up' : 'down'}`);
-      if (this.workers.size) this.publish();
-    });
-    this.health.on('quorum', (e: QuorumEvent) => {
-      if ((this.sorryActive.get(e.serviceId) ?? false) === e.sorryServerActive) return;
-      this.sorryActive.set(e.serviceId, e.sorryServerActive);
-      this.log.info({ service: e.serviceId, quorumUp: e.quorumUp, liveWeight: e.liveWeight },
-        e.sorryServerActive ? 'quorum lost: sorry server takes the traffic' : 'quorum back: sorry server leaves');
-      if (this.workers.size) this.publish();
-    });
-    this.health.start();
   }
 
   /** The VRRP speaker runs in this process; its ownership decides which VIPs are forwarded. */
@@ -218,19 +182,8 @@ export class Director {
     await this.vrrp.start();
   }
 
-  /** dataplane.autoreload: reload when the config or an included file changes (ldirectord's autoreload). */
   private watch(files: string[]): void {
-    let timer: NodeJS.Timeout | null = null;
-    for (const file of files) {
-      try {
-        this.watchers.push(watch(file, () => {
-          if (timer) clearTimeout(timer);
-          timer = setTimeout(() => { void this.reload(); }, AUTORELOAD_SETTLE_MS);
-        }));
-      } catch (err) {
-        this.log.warn({ file, err: (err as Error).message }, 'cannot watch config file');
-      }
-    }
+    this.watchers.push(...watchConfigFiles(files, () => { void this.reload(); }, this.log));
   }
 
   /** Idempotent; safe from signal handlers. */
@@ -244,7 +197,7 @@ export class Director {
     for (const w of this.watchers.splice(0)) w.close();
     // Priority 0 first, so the backup takes over before this dataplane stops (RFC 3768 6.4.3).
     await this.vrrp?.stop();
-    await this.health?.stop();
+    await this.health.stop();
     await this.workers.stop();
     this.addresses.releaseAll();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
@@ -254,8 +207,8 @@ export class Director {
   private compile(): Snapshot {
     return compileSnapshot(this.config, this.ids, {
       macOf: (ip) => this.nextHops.macOf(ip),
-      healthOf: (serviceId, rsKey) => this.healthState.get(`${serviceId}|${rsKey}`),
-      sorryActive: (serviceId) => this.sorryActive.get(serviceId) ?? false,
+      healthOf: (serviceId, rsKey) => this.health.healthOf(serviceId, rsKey),
+      sorryActive: (serviceId) => this.health.sorryActive(serviceId),
       ownsVip: (vip) => !this.vrrpVips.has(vip) || this.ownedVrrpVips.has(vip),
       tunnelSource: this.tunnelSource,
     }, ++this.version);
