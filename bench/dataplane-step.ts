@@ -1,13 +1,16 @@
 // The TypeScript dataplane step alone (classify, flow lookup or schedule, rewrite) over
 // synthetic 64-byte UDP frames in memory, batches of 64, with N flows already in the table.
 // Run on its own to profile it: node --cpu-prof dist/bench/dataplane-step.js 1000000
+// measurePipelineCases times each case of the pipeline fixture table (the paths the tests check):
+// node dist/bench/dataplane-step.js cases
 import { fileURLToPath } from 'node:url';
 import { FlowTable } from '../src/conntrack/flow-table.js';
 import { PersistenceTable } from '../src/conntrack/persistence.js';
-import { allocateCounters, C_TX } from '../src/dataplane/counters.js';
+import { allocateCounters, C_DROP_BASE, C_TX } from '../src/dataplane/counters.js';
+import { PIPELINE_CASES, RIG_SLOTS, rigFor, type PipelineCase } from '../src/dataplane/fixtures/pipeline-cases.js';
 import { Dataplane } from '../src/dataplane/pipeline.js';
 import { FORWARD_DR, type Snapshot } from '../src/dataplane/snapshot.js';
-import { DESC_WORDS, type PacketPort } from '../src/io/port.js';
+import { DESC_WORDS, DROP, type PacketPort } from '../src/io/port.js';
 import { buildFrame } from '../src/packet/build.js';
 import { ipToNumber, parseMac } from '../src/packet/addr.js';
 
@@ -124,8 +127,50 @@ export function measureDataplaneStep(flows: number, packets: number, capacity = 
   };
 }
 
+export interface CaseResult { description: string; packets: number; nsPerPacket: number }
+
+/**
+ * ns per packet of each pipeline fixture case: the rig is put in the case's state, its input
+ * is checked to give the case's verdict and output frame (so the path timed is the one the
+ * tests check), then batches of copies of the input run; every packet of every batch must
+ * meet the case's verdict (counted), or the measurement throws. A new-connection case's
+ * copies meet the connection its first copy made: they time that connection's packets.
+ */
+export function measurePipelineCases(packets: number, cases: readonly PipelineCase[] = PIPELINE_CASES): CaseResult[] {
+  return cases.map((c) => {
+    const rig = rigFor(c);
+    const first = rig.send(c.input);
+    if (first.verdict !== c.verdict || (c.output && Buffer.compare(first.out, c.output) !== 0)) {
+      throw new Error(`pipeline case "${c.description}": the step does not give the tested verdict and frame`);
+    }
+    const side = c.input.side;
+    const batches = Math.max(1, Math.floor(packets / RIG_SLOTS));
+    const counted = (): number => (c.verdict === DROP ? rig.counters[C_DROP_BASE + (c.drop ?? 0)] : rig.counters[C_TX]);
+    const runBatches = (count: number, withDataplane: boolean): void => {
+      for (let b = 0; b < count; b++) {
+        rig.load(c.input.frame, side, RIG_SLOTS); // each batch rewrites its frames: fresh copies
+        if (withDataplane) rig.process(side, RIG_SLOTS);
+      }
+    };
+    runBatches(Math.min(batches, 500), true); // warm up the JIT on this path
+    const before = counted();
+    const t0 = process.hrtime.bigint();
+    runBatches(batches, true);
+    const t1 = process.hrtime.bigint();
+    runBatches(batches, false);
+    const t2 = process.hrtime.bigint();
+    const total = batches * RIG_SLOTS;
+    if (counted() - before !== total) throw new Error(`pipeline case "${c.description}": ${counted() - before} of ${total} packets took the tested path`);
+    return { description: c.description, packets: total, nsPerPacket: Math.max(0, (Number(t1 - t0) - Number(t2 - t1)) / total) };
+  });
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const flows = Number(process.argv[2] ?? 1_000_000);
-  const packets = Number(process.argv[3] ?? 10_000_000);
-  console.log(JSON.stringify(measureDataplaneStep(flows, packets)));
+  if (process.argv[2] === 'cases') {
+    for (const r of measurePipelineCases(Number(process.argv[3] ?? 1_000_000))) console.log(JSON.stringify(r));
+  } else {
+    const flows = Number(process.argv[2] ?? 1_000_000);
+    const packets = Number(process.argv[3] ?? 10_000_000);
+    console.log(JSON.stringify(measureDataplaneStep(flows, packets)));
+  }
 }

@@ -1,5 +1,6 @@
 import type { UlvsConfig, VirtualServerConfig } from '../config/index.js';
 import { ipToNumber, numberToIp } from '../packet/addr.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../packet/parse.js';
 import {
   FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type ForwardMethod, type ServiceAddress, type Snapshot, type SnapshotService,
 } from '../dataplane/snapshot.js';
@@ -101,7 +102,7 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
     services.push({
       id: ids.idOf(serviceKey(vs)),
       addresses,
-      protocol: vs.protocol === 'TCP' ? 6 : 17,
+      protocol: vs.protocol === 'TCP' ? IPPROTO_TCP : IPPROTO_UDP,
       forward: FORWARD_OF[vs.lb_kind],
       scheduler: vs.lb_algo as SchedulerName,
       schedulerFlags: { shPort: vs.sh_port, shFallback: vs.sh_fallback, mhPort: vs.mh_port, mhFallback: vs.mh_fallback },

@@ -2,43 +2,35 @@
  * The director: loads the config, holds the static addresses, resolves next hops, starts one
  * dataplane worker per queue, publishes snapshots to them and answers the control socket.
  * Everything it takes from the system it gives back on stop (SIGTERM/SIGINT included).
+ * This file is the wiring; the parts live in worker-pool.ts, reload-plan.ts, neighbours.ts,
+ * health-verdicts.ts, config-watch.ts, commands.ts and compile.ts.
  */
-import { existsSync, watch, type FSWatcher } from 'node:fs';
+import { existsSync, type FSWatcher } from 'node:fs';
 import type net from 'node:net';
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
 import { ConfigError, formatDiagnostic, loadConfig, type UlvsConfig } from '../config/index.js';
-import { DEFAULT_TIMEOUTS, formatTimeouts, type Timeouts } from '../conntrack/tcp-states.js';
-import { allocateCounters, summarizeCounters } from '../dataplane/counters.js';
-import { FORWARD_NAMES, type Snapshot } from '../dataplane/snapshot.js';
-import type { WorkerInit } from '../dataplane/worker.js';
-import { ipToNumber, numberToIp } from '../packet/addr.js';
-import { AddressHolder } from './addresses.js';
-import { compileSnapshot, IdRegistry, serviceKey, type HealthState } from './compile.js';
-import { HealthManager, type HealthEvent, type QuorumEvent } from '../health/manager.js';
-import { healthPlan } from '../health/plan.js';
+import { DEFAULT_TIMEOUTS, type Timeouts } from '../conntrack/tcp-states.js';
+import type { Snapshot } from '../dataplane/snapshot.js';
 import { vrrpConfigFrom } from '../vrrp/from-config.js';
 import { VrrpSpeaker } from '../vrrp/speaker.js';
-import { formatConnections, formatIpvsList, type ConnectionEntry, type ServiceStatus } from './format.js';
-import { resolveNextHop } from './neighbours.js';
-import { run } from '../os/run.js';
-import { controlSocketPath, serveControl, type ControlRequest } from './socket.js';
+import { AddressHolder } from './addresses.js';
+import { handleControl, listServices, type CommandContext, type ReloadResult } from './commands.js';
+import { compileSnapshot, IdRegistry } from './compile.js';
+import { watchConfigFiles } from './config-watch.js';
+import type { ServiceStatus } from './format.js';
+import { HealthVerdicts } from './health-verdicts.js';
+import { NextHopCache, nextHopAddresses, primaryAddress } from './neighbours.js';
+import { configuredTimeouts, insideToOpen, planReload, vrrpManagedVips } from './reload-plan.js';
+import { controlSocketPath, serveControl } from './socket.js';
+import { DirectorError, WorkerPool } from './worker-pool.js';
 
-const WORKER_START_TIMEOUT_MS = 20_000;
+export { DirectorError } from './worker-pool.js';
+export type { ReloadResult } from './commands.js';
+
 const NEIGHBOUR_REFRESH_MS = 5_000;
-
-/** A failure the user can fix, reported as one line (no stack). */
-export class DirectorError extends Error {}
-
-interface WorkerHandle {
-  worker: Worker;
-  port: MessagePort;
-  counters: Float64Array;
-  control: Int32Array;
-  pending: Map<number, (result: unknown) => void>;
-}
-
-export interface ReloadResult { ok: boolean; errors: string[]; version?: number }
+/** How long a next-hop lookup may provoke ARP: longer while (re)loading than on the timer. */
+const NEIGHBOUR_LOAD_TIMEOUT_MS = 2000;
+const NEIGHBOUR_REFRESH_TIMEOUT_MS = 500;
 
 export interface DirectorOptions {
   configPath: string;
@@ -49,32 +41,33 @@ export class Director {
   private config!: UlvsConfig;
   private readonly ids = new IdRegistry();
   private readonly addresses = new AddressHolder();
-  private readonly macs = new Map<string, string | null>();
-  private readonly workers: WorkerHandle[] = [];
+  private readonly nextHops: NextHopCache;
+  private readonly workers: WorkerPool;
   private server: net.Server | null = null;
   private snapshot!: Snapshot;
   private version = 0;
-  private requestId = 0;
   private timeouts: Timeouts = { ...DEFAULT_TIMEOUTS };
   private tunnelSource = 0;
   private insideOpen = false;
   private neighbourTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
   private watchers: FSWatcher[] = [];
-  private health: HealthManager | null = null;
-  /** "serviceId|ip:port" -> what the checks last said. */
-  private readonly healthState = new Map<string, HealthState>();
-  private readonly sorryActive = new Map<string, boolean>();
+  private readonly health: HealthVerdicts;
   private vrrp: VrrpSpeaker | null = null;
   /** VIPs some vrrp_instance manages, and those of them this director holds as MASTER. */
   private vrrpVips = new Set<string>();
   private ownedVrrpVips = new Set<string>();
   private reloading: Promise<ReloadResult> | null = null;
 
-  constructor(private readonly opts: DirectorOptions) {}
+  constructor(private readonly opts: DirectorOptions) {
+    this.nextHops = new NextHopCache(opts.log);
+    this.workers = new WorkerPool(opts.log, () => this.stopping !== null);
+    this.health = new HealthVerdicts(opts.log, () => { if (this.workers.size) this.publish(); });
+  }
 
   get log(): pino.Logger { return this.opts.log; }
 
+  /** Every start-up step, in order; a failing step undoes the ones before it. */
   async start(): Promise<void> {
     if (process.getuid?.() !== 0) {
       throw new DirectorError('ulvs needs root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF) to take packets from the kernel: run it as root');
@@ -87,20 +80,27 @@ export class Director {
         throw new DirectorError(`interface ${ifname} does not exist in this network namespace: check dataplane.${ifname === dp.interface ? 'interface' : 'inside'}`);
       }
     }
-    this.timeouts = { ...DEFAULT_TIMEOUTS, ...dp.lvs_timeouts };
-    this.server = await serveControl(controlSocketPath('default', dp.control_socket), (req) => this.handleControl(req));
+    this.timeouts = configuredTimeouts(this.config);
+    this.server = await serveControl(controlSocketPath('default', dp.control_socket), (req) => handleControl(this.commandContext(), req));
     try {
       for (const a of this.config.static_ipaddress) {
         await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label });
         this.log.info({ address: a.address, dev: a.dev }, 'holding static address');
       }
-      this.tunnelSource = await this.primaryAddress(dp.interface);
+      this.tunnelSource = await primaryAddress(dp.interface);
       await this.resolveNeighbours(false);
       // VRRP-managed VIPs are not forwarded until the speaker says this director is MASTER.
-      this.vrrpVips = new Set(this.config.vrrp_instances.flatMap((vi) => vi.virtual_ipaddress.map((a) => a.ip)));
+      this.vrrpVips = vrrpManagedVips(this.config);
       this.snapshot = this.compile();
-      for (let queue = 0; queue < dp.queues; queue++) this.workers.push(await this.startWorker(queue));
-      this.startHealthChecks();
+      const inside = insideToOpen(dp, this.snapshot);
+      this.insideOpen = inside !== null;
+      for (let queue = 0; queue < dp.queues; queue++) {
+        await this.workers.start(queue, {
+          outside: dp.interface, inside, backend: dp.io, snapshot: this.snapshot, connTableSize: dp.conn_table_size,
+          timeouts: this.timeouts, expireNodestConn: dp.expire_nodest_conn,
+        });
+      }
+      this.health.apply(this.config);
       await this.startVrrp();
     } catch (err) {
       await this.stop();
@@ -137,35 +137,20 @@ export class Director {
       return this.rejectReload(err instanceof ConfigError ? err.diagnostics.map(formatDiagnostic) : [(err as Error).message]);
     }
     const next = loaded.config;
-    const old = this.config;
-    const restartOnly = (['interface', 'inside', 'io', 'queues', 'conn_table_size'] as const)
-      .filter((k) => JSON.stringify(old.dataplane[k]) !== JSON.stringify(next.dataplane[k]));
-    if (restartOnly.length) {
-      return this.rejectReload(restartOnly.map((k) => `dataplane.${k} changed: it takes effect only on restart`));
-    }
-    if (next.virtual_servers.some((vs) => vs.lb_kind === 'NAT') && !this.insideOpen) {
-      return this.rejectReload(['a NAT service needs the inside interface, which this director did not open: restart to add the first NAT service']);
-    }
-    const key = (a: { address: string; dev: string }): string => `${a.address} ${a.dev}`;
-    const wanted = new Set(next.static_ipaddress.map(key));
-    for (const a of old.static_ipaddress) if (!wanted.has(key(a))) this.addresses.release({ address: a.address, dev: a.dev });
-    for (const a of next.static_ipaddress) await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label });
+    const plan = planReload(this.config, next, this.insideOpen);
+    if (plan.rejections.length) return this.rejectReload(plan.rejections);
+    for (const a of plan.release) this.addresses.release({ address: a.address, dev: a.dev });
+    for (const a of plan.hold) await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label });
     this.config = next;
     // VIPs a vrrp_instance now manages are not forwarded until the speaker says MASTER; the
     // speaker's onOwnership republishes once VIPs added to a MASTER are on the interface.
-    this.vrrpVips = new Set(next.vrrp_instances.flatMap((vi) => vi.virtual_ipaddress.map((a) => a.ip)));
-    const timeouts = { ...DEFAULT_TIMEOUTS, ...next.dataplane.lvs_timeouts };
-    if (JSON.stringify(timeouts) !== JSON.stringify({ ...DEFAULT_TIMEOUTS, ...old.dataplane.lvs_timeouts })) {
-      this.timeouts = timeouts;
-      for (const w of this.workers) w.port.postMessage({ type: 'timeouts', timeouts });
+    this.vrrpVips = vrrpManagedVips(next);
+    if (plan.timeouts) {
+      this.timeouts = plan.timeouts;
+      this.workers.postTimeouts(plan.timeouts);
     }
     await this.resolveNeighbours(false);
-    if (this.health) {
-      const plan = healthPlan(next);
-      this.health.reload(plan.checks, plan.services);
-    } else {
-      this.startHealthChecks(); // the first checks may come with a reload
-    }
+    this.health.apply(next);
     this.publish();
     // VRRP is diffed in place (no restart, no flap); see VrrpSpeaker.reload.
     try {
@@ -181,33 +166,6 @@ export class Director {
     return { ok: true, errors: [], version: this.version };
   }
 
-  /**
-   * Health checks run on this (main) thread, never on a dataplane worker. Their verdicts become
-   * snapshot changes: a failed server leaves scheduling (or gets weight 0 with
-   * inhibit_on_failure), the sorry server comes in when quorum is lost.
-   */
-  private startHealthChecks(): void {
-    const plan = healthPlan(this.config);
-    if (plan.checks.length === 0 && !plan.services.some((s) => s.sorry_server)) return;
-    this.health = new HealthManager(plan.checks, { services: plan.services });
-    this.health.on('change', (e: HealthEvent) => {
-      for (const serviceId of e.serviceIds) {
-        this.healthState.set(`${serviceId}|${e.rsKey}`, { up: e.up, weight: e.weight });
-      }
-      this.log.info({ realServer: e.rsKey, services: e.serviceIds, up: e.up, weight: e.weight, reason: e.reason },
-        `real server ${e.rsKey} is ${e.up ? 'up' : 'down'}`);
-      if (this.workers.length) this.publish();
-    });
-    this.health.on('quorum', (e: QuorumEvent) => {
-      if ((this.sorryActive.get(e.serviceId) ?? false) === e.sorryServerActive) return;
-      this.sorryActive.set(e.serviceId, e.sorryServerActive);
-      this.log.info({ service: e.serviceId, quorumUp: e.quorumUp, liveWeight: e.liveWeight },
-        e.sorryServerActive ? 'quorum lost: sorry server takes the traffic' : 'quorum back: sorry server leaves');
-      if (this.workers.length) this.publish();
-    });
-    this.health.start();
-  }
-
   /** The VRRP speaker runs in this process; its ownership decides which VIPs are forwarded. */
   private async startVrrp(): Promise<void> {
     if (this.config.vrrp_instances.length === 0) return;
@@ -217,27 +175,15 @@ export class Director {
       onOwnership: (vips) => {
         this.ownedVrrpVips = new Set(vips);
         this.log.info({ vips }, 'VRRP ownership changed');
-        if (this.workers.length) this.publish();
+        if (this.workers.size) this.publish();
       },
       onTransition: (name, from, to, reason) => this.log.info({ instance: name, from, to, reason }, `VRRP ${name}: ${from} -> ${to}`),
     });
     await this.vrrp.start();
   }
 
-  /** dataplane.autoreload: reload when the config or an included file changes (ldirectord's autoreload). */
   private watch(files: string[]): void {
-    let timer: NodeJS.Timeout | null = null;
-    for (const file of files) {
-      try {
-        this.watchers.push(watch(file, () => {
-          if (timer) clearTimeout(timer);
-          // Editors write files in several steps: wait for the writes to settle.
-          timer = setTimeout(() => { void this.reload(); }, 300);
-        }));
-      } catch (err) {
-        this.log.warn({ file, err: (err as Error).message }, 'cannot watch config file');
-      }
-    }
+    this.watchers.push(...watchConfigFiles(files, () => { void this.reload(); }, this.log));
   }
 
   /** Idempotent; safe from signal handlers. */
@@ -251,8 +197,8 @@ export class Director {
     for (const w of this.watchers.splice(0)) w.close();
     // Priority 0 first, so the backup takes over before this dataplane stops (RFC 3768 6.4.3).
     await this.vrrp?.stop();
-    await this.health?.stop();
-    await Promise.all(this.workers.map((w) => this.stopWorker(w)));
+    await this.health.stop();
+    await this.workers.stop();
     this.addresses.releaseAll();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.log.info('stopped');
@@ -260,9 +206,9 @@ export class Director {
 
   private compile(): Snapshot {
     return compileSnapshot(this.config, this.ids, {
-      macOf: (ip) => this.macs.get(ip) ?? null,
-      healthOf: (serviceId, rsKey) => this.healthState.get(`${serviceId}|${rsKey}`),
-      sorryActive: (serviceId) => this.sorryActive.get(serviceId) ?? false,
+      macOf: (ip) => this.nextHops.macOf(ip),
+      healthOf: (serviceId, rsKey) => this.health.healthOf(serviceId, rsKey),
+      sorryActive: (serviceId) => this.health.sorryActive(serviceId),
       ownsVip: (vip) => !this.vrrpVips.has(vip) || this.ownedVrrpVips.has(vip),
       tunnelSource: this.tunnelSource,
     }, ++this.version);
@@ -270,176 +216,35 @@ export class Director {
 
   private publish(): void {
     this.snapshot = this.compile();
-    for (const w of this.workers) w.port.postMessage({ type: 'snapshot', snapshot: this.snapshot });
-  }
-
-  private async primaryAddress(ifname: string): Promise<number> {
-    const info = JSON.parse(await run('ip', ['-j', '-4', 'addr', 'show', 'dev', ifname])) as { addr_info?: { local: string; secondary?: boolean }[] }[];
-    const primary = info[0]?.addr_info?.find((a) => !a.secondary);
-    return primary ? ipToNumber(primary.local) : 0;
+    this.workers.postSnapshot(this.snapshot);
   }
 
   /** Real servers' next-hop MACs from the kernel (resolving missing ones); republishes on change. */
   private async resolveNeighbours(republish: boolean): Promise<void> {
-    const ips = new Set(this.config.virtual_servers.flatMap((vs) => [
-      ...vs.real_servers.map((rs) => rs.ip), ...(vs.sorry_server ? [vs.sorry_server.ip] : []),
-    ]));
-    let changed = false;
-    await Promise.all([...ips].map(async (ip) => {
-      let mac: string | null = null;
-      try { mac = (await resolveNextHop(ip, republish ? 500 : 2000)).mac; } catch (err) {
-        this.log.warn({ ip, err: (err as Error).message }, 'cannot route to real server');
-      }
-      if (mac === null && this.macs.get(ip)) return; // keep the last known MAC over a blip
-      if (this.macs.get(ip) !== mac) {
-        changed = true;
-        if (mac) this.log.info({ ip, mac }, 'real server next hop resolved');
-        else this.log.warn({ ip }, 'real server next hop not resolved yet: its packets are dropped');
-      }
-      this.macs.set(ip, mac);
-    }));
+    const timeoutMs = republish ? NEIGHBOUR_REFRESH_TIMEOUT_MS : NEIGHBOUR_LOAD_TIMEOUT_MS;
+    const changed = await this.nextHops.refresh(nextHopAddresses(this.config), timeoutMs);
     if (changed && republish) this.publish();
   }
 
-  private async startWorker(queue: number): Promise<WorkerHandle> {
-    const dp = this.config.dataplane;
-    const { port1, port2 } = new MessageChannel();
-    const counters = allocateCounters();
-    const control = new Int32Array(new SharedArrayBuffer(4));
-    // NAT needs the inside interface; open it whenever one is configured so that a reload
-    // can add the first NAT service.
-    const needsInside = this.snapshot.services.some((s) => s.forward === 1) || dp.inside !== undefined;
-    this.insideOpen = needsInside && dp.inside !== undefined;
-    const init: WorkerInit = {
-      outside: dp.interface,
-      inside: needsInside ? dp.inside ?? null : null,
-      backend: dp.io,
-      queue,
-      snapshot: this.snapshot,
-      connTableSize: dp.conn_table_size,
-      timeouts: this.timeouts,
-      expireNodestConn: dp.expire_nodest_conn,
-      counters,
-      control,
-      port: port2,
+  /** The control commands' view of this director (live: read when a command runs). */
+  private commandContext(): CommandContext {
+    const director = this;
+    return {
+      get config() { return director.config; },
+      get snapshot() { return director.snapshot; },
+      get timeouts() { return director.timeouts; },
+      ids: this.ids,
+      workers: this.workers,
+      vrrpStatus: () => this.vrrp?.status() ?? [],
+      reload: () => this.reload(),
+      setTimeouts: (set) => {
+        this.timeouts = { ...this.timeouts, ...set };
+        this.workers.postTimeouts(set);
+      },
     };
-    const worker = new Worker(new URL('../dataplane/worker.js', import.meta.url), { workerData: init, transferList: [port2] });
-    const handle: WorkerHandle = { worker, port: port1, counters, control, pending: new Map() };
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new DirectorError(`dataplane worker for queue ${queue} did not start in time`)), WORKER_START_TIMEOUT_MS);
-      port1.on('message', (msg: { type: string; [k: string]: unknown }) => {
-        if (msg.type === 'ready') {
-          clearTimeout(timer);
-          for (const p of msg.ports as { ifname: string; backend: string; xdpMode?: string; fallbackReason?: string }[]) {
-            this.log.info({ queue, ifname: p.ifname, backend: p.backend, xdpMode: p.xdpMode }, `packets taken with ${p.backend}${p.xdpMode ? ` (XDP ${p.xdpMode} mode)` : ''}`);
-            if (p.fallbackReason) this.log.warn({ ifname: p.ifname, reason: p.fallbackReason }, 'fell back');
-          }
-          resolve();
-        } else if (msg.type === 'error') {
-          clearTimeout(timer);
-          reject(new DirectorError(String(msg.message)));
-        } else if (msg.type === 'reply') {
-          const done = handle.pending.get(msg.id as number);
-          handle.pending.delete(msg.id as number);
-          done?.(msg.result);
-        }
-      });
-      worker.once('error', (err) => { clearTimeout(timer); reject(err); });
-      worker.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new DirectorError(`dataplane worker exited (${code}) before it started`));
-      });
-    });
-    worker.on('error', (err) => this.log.error({ queue, err: err.message, stack: err.stack }, 'dataplane worker failed'));
-    worker.on('exit', (code) => {
-      if (!this.stopping) this.log.error({ queue, code }, 'dataplane worker exited');
-    });
-    return handle;
-  }
-
-  private stopWorker(w: WorkerHandle): Promise<void> {
-    return new Promise((resolve) => {
-      Atomics.store(w.control, 0, 1);
-      const timer = setTimeout(() => { void w.worker.terminate(); }, 3000);
-      w.worker.once('exit', () => { clearTimeout(timer); w.port.close(); resolve(); });
-      if (w.worker.threadId < 0) { clearTimeout(timer); resolve(); }
-    });
-  }
-
-  private ask(w: WorkerHandle, request: Record<string, unknown>): Promise<unknown> {
-    const id = ++this.requestId;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => { w.pending.delete(id); reject(new Error('dataplane worker did not answer')); }, 3000);
-      w.pending.set(id, (result) => { clearTimeout(timer); resolve(result); });
-      w.port.postMessage({ ...request, id });
-    });
   }
 
   async listServices(): Promise<ServiceStatus[]> {
-    const conns = new Map<number, [number, number]>();
-    for (const w of this.workers) {
-      const stats = await this.ask(w, { type: 'flowstats' }) as { conns: Record<string, [number, number]> };
-      for (const [id, [a, i]] of Object.entries(stats.conns)) {
-        const prev = conns.get(Number(id)) ?? [0, 0];
-        conns.set(Number(id), [prev[0] + a, prev[1] + i]);
-      }
-    }
-    const granularity = new Map(this.config.virtual_servers.map((vs) => [this.ids.idOf(serviceKey(vs)), vs.persistence_granularity]));
-    // One line per VIP:port, as IPVS holds a service per address (a group lists each member).
-    return this.snapshot.services.flatMap((s) => s.addresses.map((a) => ({ s, a }))).map(({ s, a }) => {
-      return {
-        protocol: s.protocol === 6 ? 'TCP' : 'UDP',
-        vip: numberToIp(a.vip), port: a.vport,
-        scheduler: s.scheduler,
-        schedulerFlags: Object.entries(s.schedulerFlags).filter(([, on]) => on).map(([k]) => k.replace(/[A-Z]/, (c) => `-${c.toLowerCase()}`)),
-        persistenceTimeout: s.persistenceTimeout,
-        persistenceNetmask: granularity.get(s.id) ?? '255.255.255.255',
-        onePacket: s.onePacket,
-        // As ipvsadm shows it: a server a check took out (without inhibit_on_failure) is not in the table.
-        realServers: s.realServers.filter((rs) => rs.available).map((rs) => ({
-          ip: numberToIp(rs.ip), port: rs.port, forward: FORWARD_NAMES[s.forward], weight: rs.weight,
-          activeConns: conns.get(rs.rsId)?.[0] ?? 0, inactiveConns: conns.get(rs.rsId)?.[1] ?? 0, up: rs.available,
-        })),
-      };
-    });
-  }
-
-  private async handleControl(req: ControlRequest): Promise<unknown> {
-    switch (req.command) {
-      case 'list': {
-        const services = await this.listServices();
-        return { services, text: formatIpvsList(services, this.config.dataplane.conn_table_size) };
-      }
-      case 'conns': {
-        const all: ConnectionEntry[] = [];
-        for (const w of this.workers) all.push(...(await this.ask(w, { type: 'conns' }) as ConnectionEntry[]));
-        return { connections: all, text: formatConnections(all) };
-      }
-      case 'status':
-        return { vrrp: this.vrrp?.status() ?? [] };
-      case 'reload':
-        return this.reload();
-      case 'stats': {
-        const stats = summarizeCounters(this.workers.map((w) => w.counters));
-        for (const w of this.workers) {
-          const f = await this.ask(w, { type: 'flowstats' }) as { size: number; capacity: number; evictions: number; inserts: number; expired: number };
-          stats.conn_table_size = (stats.conn_table_size ?? 0) + f.size;
-          stats.conn_table_capacity = (stats.conn_table_capacity ?? 0) + f.capacity;
-          stats.conn_evictions = (stats.conn_evictions ?? 0) + f.evictions;
-          stats.conn_expired = (stats.conn_expired ?? 0) + f.expired;
-        }
-        return stats;
-      }
-      case 'timeout': {
-        const set = req.args?.set as Partial<Timeouts> | undefined;
-        if (set) {
-          this.timeouts = { ...this.timeouts, ...set };
-          for (const w of this.workers) w.port.postMessage({ type: 'timeouts', timeouts: set });
-        }
-        return { timeouts: this.timeouts, text: formatTimeouts(this.timeouts) + '\n' };
-      }
-      default:
-        throw new Error(`unknown control command ${req.command}`);
-    }
+    return listServices(this.commandContext());
   }
 }

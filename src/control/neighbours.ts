@@ -1,5 +1,8 @@
 import dgram from 'node:dgram';
+import type pino from 'pino';
+import type { UlvsConfig } from '../config/index.js';
 import { run } from '../os/run.js';
+import { ipToNumber } from '../packet/addr.js';
 
 /** Where a packet to `ip` leaves this host: interface, next hop, and the next hop's MAC. */
 export interface NextHop { dev: string; via: string; mac: string | null; src: string | null }
@@ -38,4 +41,52 @@ function provokeArp(ip: string): Promise<void> {
     sock.on('error', () => { sock.close(); resolve(); });
     sock.send(Buffer.alloc(0), 9, ip, () => { sock.close(); resolve(); });
   });
+}
+
+/** The addresses the dataplane sends to: every real server and sorry server of the config. */
+export function nextHopAddresses(config: UlvsConfig): Set<string> {
+  return new Set(config.virtual_servers.flatMap((vs) => [
+    ...vs.real_servers.map((rs) => rs.ip), ...(vs.sorry_server ? [vs.sorry_server.ip] : []),
+  ]));
+}
+
+/**
+ * Real servers' next-hop MACs as the kernel knows them. A lookup that fails after a MAC was
+ * known keeps the old one: a neighbour-table blip must not drop a server's traffic.
+ */
+export class NextHopCache {
+  private readonly macs = new Map<string, string | null>();
+
+  constructor(private readonly log: pino.Logger) {}
+
+  /** The last known MAC of `ip`'s next hop; null while unresolved. */
+  macOf(ip: string): string | null {
+    return this.macs.get(ip) ?? null;
+  }
+
+  /** Resolves every address (missing neighbours too); true when a MAC changed. */
+  async refresh(ips: Iterable<string>, timeoutMs: number): Promise<boolean> {
+    let changed = false;
+    await Promise.all([...ips].map(async (ip) => {
+      let mac: string | null = null;
+      try { mac = (await resolveNextHop(ip, timeoutMs)).mac; } catch (err) {
+        this.log.warn({ ip, err: (err as Error).message }, 'cannot route to real server');
+      }
+      if (mac === null && this.macs.get(ip)) return; // keep the last known MAC over a blip
+      if (this.macs.get(ip) !== mac) {
+        changed = true;
+        if (mac) this.log.info({ ip, mac }, 'real server next hop resolved');
+        else this.log.warn({ ip }, 'real server next hop not resolved yet: its packets are dropped');
+      }
+      this.macs.set(ip, mac);
+    }));
+    return changed;
+  }
+}
+
+/** The primary IPv4 address of an interface as a number (0 = none): the IPIP outer source. */
+export async function primaryAddress(ifname: string): Promise<number> {
+  const info = JSON.parse(await run('ip', ['-j', '-4', 'addr', 'show', 'dev', ifname])) as { addr_info?: { local: string; secondary?: boolean }[] }[];
+  const primary = info[0]?.addr_info?.find((a) => !a.secondary);
+  return primary ? ipToNumber(primary.local) : 0;
 }

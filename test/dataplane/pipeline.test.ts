@@ -4,6 +4,7 @@ import t from 'tap';
 import { FlowTable } from '../../src/conntrack/flow-table.js';
 import { PersistenceTable } from '../../src/conntrack/persistence.js';
 import { C_DROP_BASE, C_PARSE_BASE, DataplaneDrop, allocateCounters } from '../../src/dataplane/counters.js';
+import { PIPELINE_CASES, rigFor } from '../../src/dataplane/fixtures/pipeline-cases.js';
 import { Dataplane } from '../../src/dataplane/pipeline.js';
 import { FORWARD_DR, FORWARD_NAT, type Snapshot } from '../../src/dataplane/snapshot.js';
 import { DESC_WORDS, DROP, TX, TX_OTHER, type PacketPort } from '../../src/io/port.js';
@@ -142,4 +143,21 @@ t.test('NAT: request to the real server, reply back from the VIP, checksums vali
     dstMac: INSIDE_MAC, srcMac: RS_MAC(2), ip: { src: '198.18.1.20', dst: '198.18.0.1' }, tcp: { srcPort: 8080, dstPort: 45999, flags: TCP_ACK },
   });
   t.equal(send(stray, true).verdict, DROP, 'a reply that matches no connection is dropped');
+});
+
+// The fixture table: the same cases drive bench/dataplane-step.ts.
+const IPV4_TTL_AT = 14 + 8;
+t.test('pipeline cases: verdict and output frame, byte for byte', async (t) => {
+  for (const c of PIPELINE_CASES) {
+    t.test(c.description, async (t) => {
+      const rig = rigFor(c);
+      const { verdict, out } = rig.send(c.input);
+      t.equal(verdict, c.verdict, 'verdict');
+      if (c.output) {
+        t.same([...out], [...c.output], 'output frame');
+        t.equal(out[IPV4_TTL_AT], c.input.frame[IPV4_TTL_AT] - 1, 'the (outer) TTL is the client\'s minus one');
+      }
+      if (c.drop !== undefined) t.equal(rig.counters[C_DROP_BASE + c.drop], 1, 'counted as its drop reason');
+    });
+  }
 });

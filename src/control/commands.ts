@@ -1,0 +1,111 @@
+/**
+ * The handlers behind the control socket (`ulvs list`, `conns`, `status`, `reload`, `stats`,
+ * `timeout`): each reads the director's state and the workers' flow data, and answers with
+ * data plus the text ipvsadm would print.
+ */
+import type { UlvsConfig } from '../config/index.js';
+import { formatTimeouts, type Timeouts } from '../conntrack/tcp-states.js';
+import { summarizeCounters } from '../dataplane/counters.js';
+import { FORWARD_NAMES, type Snapshot } from '../dataplane/snapshot.js';
+import { numberToIp } from '../packet/addr.js';
+import { IPPROTO_TCP } from '../packet/parse.js';
+import { serviceKey, type IdRegistry } from './compile.js';
+import { formatConnections, formatIpvsList, type ConnectionEntry, type ServiceStatus } from './format.js';
+import type { ControlRequest } from './socket.js';
+import type { WorkerPool } from './worker-pool.js';
+
+export interface ReloadResult { ok: boolean; errors: string[]; version?: number }
+
+/** A worker's answer to 'flowstats'. */
+interface FlowStats {
+  /** rsId -> [active, inactive] connections. */
+  conns: Record<string, [number, number]>;
+  size: number; capacity: number; evictions: number; inserts: number; expired: number;
+}
+
+/** What the commands see of the director. */
+export interface CommandContext {
+  readonly config: UlvsConfig;
+  readonly snapshot: Snapshot;
+  readonly ids: IdRegistry;
+  readonly workers: WorkerPool;
+  readonly timeouts: Timeouts;
+  vrrpStatus(): unknown[];
+  reload(): Promise<ReloadResult>;
+  /** Changes the running connection timeouts (until the next restart or config change). */
+  setTimeouts(set: Partial<Timeouts>): void;
+}
+
+/** rsId -> [active, inactive] connections summed over the workers' answers. */
+export function sumConnections(answers: readonly Pick<FlowStats, 'conns'>[]): Map<number, [number, number]> {
+  const conns = new Map<number, [number, number]>();
+  for (const stats of answers) {
+    for (const [id, [a, i]] of Object.entries(stats.conns)) {
+      const prev = conns.get(Number(id)) ?? [0, 0];
+      conns.set(Number(id), [prev[0] + a, prev[1] + i]);
+    }
+  }
+  return conns;
+}
+
+/** The published services as ipvsadm lists them, with connection counts by rsId. */
+export function serviceStatuses(snapshot: Snapshot, config: UlvsConfig, ids: IdRegistry,
+  conns: ReadonlyMap<number, [number, number]>): ServiceStatus[] {
+  const granularity = new Map(config.virtual_servers.map((vs) => [ids.idOf(serviceKey(vs)), vs.persistence_granularity]));
+  // One line per VIP:port, as IPVS holds a service per address (a group lists each member).
+  return snapshot.services.flatMap((s) => s.addresses.map((a) => ({ s, a }))).map(({ s, a }) => ({
+    protocol: s.protocol === IPPROTO_TCP ? 'TCP' : 'UDP',
+    vip: numberToIp(a.vip), port: a.vport,
+    scheduler: s.scheduler,
+    schedulerFlags: Object.entries(s.schedulerFlags).filter(([, on]) => on).map(([k]) => k.replace(/[A-Z]/, (c) => `-${c.toLowerCase()}`)),
+    persistenceTimeout: s.persistenceTimeout,
+    persistenceNetmask: granularity.get(s.id) ?? '255.255.255.255',
+    onePacket: s.onePacket,
+    // As ipvsadm shows it: a server a check took out (without inhibit_on_failure) is not in the table.
+    realServers: s.realServers.filter((rs) => rs.available).map((rs) => ({
+      ip: numberToIp(rs.ip), port: rs.port, forward: FORWARD_NAMES[s.forward], weight: rs.weight,
+      activeConns: conns.get(rs.rsId)?.[0] ?? 0, inactiveConns: conns.get(rs.rsId)?.[1] ?? 0, up: rs.available,
+    })),
+  }));
+}
+
+export async function listServices(ctx: CommandContext): Promise<ServiceStatus[]> {
+  const answers = await ctx.workers.askAll({ type: 'flowstats' }) as FlowStats[];
+  return serviceStatuses(ctx.snapshot, ctx.config, ctx.ids, sumConnections(answers));
+}
+
+/** Answers one control request; an unknown command throws (the socket replies with the error). */
+export async function handleControl(ctx: CommandContext, req: ControlRequest): Promise<unknown> {
+  switch (req.command) {
+    case 'list': {
+      const services = await listServices(ctx);
+      return { services, text: formatIpvsList(services, ctx.config.dataplane.conn_table_size) };
+    }
+    case 'conns': {
+      const all: ConnectionEntry[] = [];
+      for (const answer of await ctx.workers.askAll({ type: 'conns' })) all.push(...(answer as ConnectionEntry[]));
+      return { connections: all, text: formatConnections(all) };
+    }
+    case 'status':
+      return { vrrp: ctx.vrrpStatus() };
+    case 'reload':
+      return ctx.reload();
+    case 'stats': {
+      const stats = summarizeCounters(ctx.workers.counters);
+      for (const f of await ctx.workers.askAll({ type: 'flowstats' }) as FlowStats[]) {
+        stats.conn_table_size = (stats.conn_table_size ?? 0) + f.size;
+        stats.conn_table_capacity = (stats.conn_table_capacity ?? 0) + f.capacity;
+        stats.conn_evictions = (stats.conn_evictions ?? 0) + f.evictions;
+        stats.conn_expired = (stats.conn_expired ?? 0) + f.expired;
+      }
+      return stats;
+    }
+    case 'timeout': {
+      const set = req.args?.set as Partial<Timeouts> | undefined;
+      if (set) ctx.setTimeouts(set);
+      return { timeouts: ctx.timeouts, text: formatTimeouts(ctx.timeouts) + '\n' };
+    }
+    default:
+      throw new Error(`unknown control command ${req.command}`);
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * The dataplane workers, one per queue: started one after another (each must report ready),
+ * watched for failures, fed snapshots and timeouts, asked for flow data, stopped.
+ */
+import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
+import type pino from 'pino';
+import type { Timeouts } from '../conntrack/tcp-states.js';
+import { allocateCounters } from '../dataplane/counters.js';
+import type { Snapshot } from '../dataplane/snapshot.js';
+import type { WorkerInit } from '../dataplane/worker.js';
+
+const WORKER_START_TIMEOUT_MS = 20_000;
+/** How long a worker may take to answer a request, and to exit once told to stop. */
+const WORKER_ANSWER_TIMEOUT_MS = 3000;
+const WORKER_STOP_TIMEOUT_MS = 3000;
+
+/** A failure the user can fix, reported as one line (no stack). */
+export class DirectorError extends Error {}
+
+/** What every worker is started with; the pool adds the queue, counters and channels. */
+export type WorkerSettings = Omit<WorkerInit, 'queue' | 'counters' | 'control' | 'port'>;
+
+interface WorkerHandle {
+  worker: Worker;
+  port: MessagePort;
+  counters: Float64Array;
+  /** [0] = stop flag, read by the worker between batches. */
+  control: Int32Array;
+  pending: Map<number, (result: unknown) => void>;
+}
+
+interface ReadyPort { ifname: string; backend: string; xdpMode?: string; fallbackReason?: string }
+
+export class WorkerPool {
+  private readonly workers: WorkerHandle[] = [];
+  private requestId = 0;
+
+  /** `isStopping`: the director is shutting down, so a worker's exit is expected. */
+  constructor(private readonly log: pino.Logger, private readonly isStopping: () => boolean) {}
+
+  get size(): number { return this.workers.length; }
+
+  /** Each worker's shared counters (summed by the stats command). */
+  get counters(): Float64Array[] { return this.workers.map((w) => w.counters); }
+
+  /** Starts the worker of one queue and waits until its ports are open. */
+  async start(queue: number, settings: WorkerSettings): Promise<void> {
+    const { port1, port2 } = new MessageChannel();
+    const counters = allocateCounters();
+    const control = new Int32Array(new SharedArrayBuffer(4));
+    const init: WorkerInit = { ...settings, queue, counters, control, port: port2 };
+    const worker = new Worker(new URL('../dataplane/worker.js', import.meta.url), { workerData: init, transferList: [port2] });
+    const handle: WorkerHandle = { worker, port: port1, counters, control, pending: new Map() };
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new DirectorError(`dataplane worker for queue ${queue} did not start in time`)), WORKER_START_TIMEOUT_MS);
+      port1.on('message', (msg: { type: string; [k: string]: unknown }) => {
+        if (msg.type === 'ready') {
+          clearTimeout(timer);
+          for (const p of msg.ports as ReadyPort[]) {
+            this.log.info({ queue, ifname: p.ifname, backend: p.backend, xdpMode: p.xdpMode }, `packets taken with ${p.backend}${p.xdpMode ? ` (XDP ${p.xdpMode} mode)` : ''}`);
+            if (p.fallbackReason) this.log.warn({ ifname: p.ifname, reason: p.fallbackReason }, 'fell back');
+          }
+          resolve();
+        } else if (msg.type === 'error') {
+          clearTimeout(timer);
+          reject(new DirectorError(String(msg.message)));
+        } else if (msg.type === 'reply') {
+          const done = handle.pending.get(msg.id as number);
+          handle.pending.delete(msg.id as number);
+          done?.(msg.result);
+        }
+      });
+      worker.once('error', (err) => { clearTimeout(timer); reject(err); });
+      worker.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new DirectorError(`dataplane worker exited (${code}) before it started`));
+      });
+    });
+    worker.on('error', (err) => this.log.error({ queue, err: err.message, stack: err.stack }, 'dataplane worker failed'));
+    worker.on('exit', (code) => {
+      if (!this.isStopping()) this.log.error({ queue, code }, 'dataplane worker exited');
+    });
+    this.workers.push(handle);
+  }
+
+  /** Workers swap to it between batches. */
+  postSnapshot(snapshot: Snapshot): void {
+    for (const w of this.workers) w.port.postMessage({ type: 'snapshot', snapshot });
+  }
+
+  postTimeouts(timeouts: Partial<Timeouts>): void {
+    for (const w of this.workers) w.port.postMessage({ type: 'timeouts', timeouts });
+  }
+
+  /** Asks every worker, one after another; the answers in queue order. */
+  async askAll(request: Record<string, unknown>): Promise<unknown[]> {
+    const answers: unknown[] = [];
+    for (const w of this.workers) answers.push(await this.ask(w, request));
+    return answers;
+  }
+
+  /** Raises every worker's stop flag and waits for them to exit (terminating a stuck one). */
+  async stop(): Promise<void> {
+    await Promise.all(this.workers.map((w) => this.stopWorker(w)));
+  }
+
+  private ask(w: WorkerHandle, request: Record<string, unknown>): Promise<unknown> {
+    const id = ++this.requestId;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { w.pending.delete(id); reject(new Error('dataplane worker did not answer')); }, WORKER_ANSWER_TIMEOUT_MS);
+      w.pending.set(id, (result) => { clearTimeout(timer); resolve(result); });
+      w.port.postMessage({ ...request, id });
+    });
+  }
+
+  private stopWorker(w: WorkerHandle): Promise<void> {
+    return new Promise((resolve) => {
+      Atomics.store(w.control, 0, 1);
+      const timer = setTimeout(() => { void w.worker.terminate(); }, WORKER_STOP_TIMEOUT_MS);
+      w.worker.once('exit', () => { clearTimeout(timer); w.port.close(); resolve(); });
+      if (w.worker.threadId < 0) { clearTimeout(timer); resolve(); }
+    });
+  }
+}
