@@ -33,6 +33,9 @@ vrrp_instances:
     version: 3
     priority: ${priority}
     advert_int: 0.1
+    # Under the shared machine's load adverts come late and dir2 may briefly take over (and be
+    # preempted); the MASTER's GARP refresh brings the client back to it within a second.
+    garp_master_refresh: 1
     virtual_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ]
 virtual_servers:
   - vip: 198.18.0.100
@@ -77,7 +80,7 @@ function streamingClient(namespace: string, vip: string) {
   let err = '';
   child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   const ready = new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`client not ready in 30 s: ${out} ${err}`)), 30_000);
+    const timer = setTimeout(() => rej(new Error(`client not ready in 45 s: ${out} ${err}`)), 45_000);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.startsWith('ready\n')) { clearTimeout(timer); res(); }
