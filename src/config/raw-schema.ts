@@ -114,6 +114,8 @@ export const dataplaneSchema = z.strictObject({
   conn_table_size: z.number().int().min(1024).max(1 << 27).default(1048576),
   lvs_timeouts: lvsTimeoutsSchema.optional(),
   expire_nodest_conn: z.boolean().default(false).describe('IPVS sysctl: drop flows of removed real servers'),
+  sloppy_tcp: z.union([z.literal('auto'), z.boolean()]).default('auto')
+    .describe('IPVS sysctl: schedule mid-flow TCP segments of unknown connections; auto = mh, sh, dh services only'),
   autoreload: z.boolean().default(false).describe('watch the config files and reload on change'),
   control_socket: z.string().min(1).optional().describe('default: abstract socket @ulvs/default'),
   log_level: z.enum(LOG_LEVELS).default('info'),

@@ -6,6 +6,7 @@ import {
 } from '../dataplane/snapshot.js';
 import type { SchedulerName } from '../schedulers/types.js';
 import { defaultServiceId } from '../health/plan.js';
+import { picksUpMidFlow } from '../dataplane/tcp-pickup.js';
 
 const FORWARD_OF: Record<string, ForwardMethod> = { DR: FORWARD_DR, NAT: FORWARD_NAT, TUN: FORWARD_TUN };
 
@@ -109,6 +110,7 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
       persistenceTimeout: vs.persistence_timeout,
       persistenceMask: ipToNumber(vs.persistence_granularity),
       onePacket: vs.ops,
+      sloppyTcp: vs.protocol === 'TCP' && picksUpMidFlow(config.dataplane.sloppy_tcp, vs.lb_algo as SchedulerName),
       realServers,
     });
   });

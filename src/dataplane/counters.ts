@@ -4,7 +4,7 @@ import { FIRST_DROP_RESULT, PARSE_RESULT_COUNT, PARSE_RESULT_NAMES } from '../pa
 export const DataplaneDrop = {
   NOT_IPV4_L4: 0,        // ARP/ICMP steered to us: not forwarded (the kernel answers those)
   NO_SERVICE: 1,         // no virtual service for the destination
-  NO_FLOW: 2,            // TCP segment without SYN and no connection (IPVS drops it too)
+  NO_FLOW: 2,            // TCP segment of no connection that may not open one (not a SYN, sloppy_tcp off; or a RST)
   NO_REAL_SERVER: 3,     // the scheduler found no available real server
   NO_NEIGHBOUR: 4,       // next hop's MAC not resolved yet
   MTU_EXCEEDED: 5,       // IPIP would exceed the MTU
@@ -22,7 +22,9 @@ export const C_NEW_FLOWS = 2;
 export const C_BATCHES = 3;
 export const C_PARSE_BASE = 4;
 export const C_DROP_BASE = C_PARSE_BASE + PARSE_RESULT_COUNT;
-export const COUNTER_COUNT = C_DROP_BASE + DATAPLANE_DROP_NAMES.length;
+/** Mid-flow TCP segments of unknown connections scheduled as new ones (sloppy_tcp). */
+export const C_SLOPPY_PICKUPS = C_DROP_BASE + DATAPLANE_DROP_NAMES.length;
+export const COUNTER_COUNT = C_SLOPPY_PICKUPS + 1;
 
 export function allocateCounters(): Float64Array {
   return new Float64Array(new SharedArrayBuffer(COUNTER_COUNT * 8));
@@ -32,7 +34,8 @@ export function allocateCounters(): Float64Array {
 export function summarizeCounters(all: Float64Array[]): Record<string, number> {
   const sum = new Float64Array(COUNTER_COUNT);
   for (const c of all) for (let i = 0; i < COUNTER_COUNT; i++) sum[i] += c[i];
-  const out: Record<string, number> = { rx: sum[C_RX], tx: sum[C_TX], new_flows: sum[C_NEW_FLOWS], batches: sum[C_BATCHES] };
+  const out: Record<string, number> = { rx: sum[C_RX], tx: sum[C_TX], new_flows: sum[C_NEW_FLOWS], batches: sum[C_BATCHES],
+    sloppy_pickups: sum[C_SLOPPY_PICKUPS] };
   // OK and ARP are not drops; everything from FIRST_DROP_RESULT on is.
   for (let r = FIRST_DROP_RESULT; r < PARSE_RESULT_COUNT; r++) out[`drop_${PARSE_RESULT_NAMES[r].toLowerCase()}`] = sum[C_PARSE_BASE + r];
   DATAPLANE_DROP_NAMES.forEach((name, i) => { out[`drop_${name.toLowerCase()}`] = sum[C_DROP_BASE + i]; });

@@ -11,8 +11,9 @@ import {
   writeEthernetAddresses, decrementTtl,
 } from '../packet/rewrite.js';
 import {
-  C_BATCHES, C_DROP_BASE, C_NEW_FLOWS, C_PARSE_BASE, C_RX, C_TX, DataplaneDrop,
+  C_BATCHES, C_DROP_BASE, C_NEW_FLOWS, C_PARSE_BASE, C_RX, C_SLOPPY_PICKUPS, C_TX, DataplaneDrop,
 } from './counters.js';
+import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
 import { HopTable, RealServerMacs, RuntimeTables, type RuntimeService } from './tables.js';
 
@@ -144,12 +145,14 @@ export class Dataplane {
       rsIp = flows.rsIp(flow);
       rsPort = flows.rsPort(flow);
     } else {
-      // IPVS creates TCP connections only on a bare SYN (sloppy_tcp off).
-      if (proto === IPPROTO_TCP && (p.tcpFlags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) !== TCP_SYN) {
-        return this.drop(DataplaneDrop.NO_FLOW);
-      }
+      // A bare SYN opens a connection; with the service's sloppy_tcp (compiled into its table)
+      // so does any other segment but a RST: IPVS's tcp_conn_schedule. The new entry starts in
+      // NONE and the segment's own transition sets its state (an ACK: ESTABLISHED), as IPVS.
+      const opens = proto === IPPROTO_TCP ? svc.tcpOpens[p.tcpFlags] : 0;
+      if (proto === IPPROTO_TCP && opens === TCP_OPENS_NOTHING) return this.drop(DataplaneDrop.NO_FLOW);
       const chosen = this.scheduleNewFlow(svc, p.srcIp, p.srcPort, p.dstIp, p.dstPort, now);
       if (chosen < 0) return this.drop(DataplaneDrop.NO_REAL_SERVER);
+      if (opens === TCP_OPENS_PICKUP) this.counters[C_SLOPPY_PICKUPS]++;
       const set = svc.set;
       rsId = svc.rsIds[chosen];
       rsIp = set.ip[chosen];

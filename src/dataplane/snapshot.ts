@@ -35,6 +35,11 @@ export interface SnapshotService {
   persistenceMask: number;
   /** UDP one-packet scheduling (ipvsadm -o). */
   onePacket: boolean;
+  /**
+   * TCP: a non-SYN segment of an unknown connection is scheduled as a new one (IPVS's
+   * sloppy_tcp), decided from dataplane.sloppy_tcp and the scheduler. Absent = false (drop).
+   */
+  sloppyTcp?: boolean;
   realServers: SnapshotRealServer[];
 }
 

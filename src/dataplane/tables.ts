@@ -4,6 +4,7 @@ import type { RealServerSet, Scheduler } from '../schedulers/types.js';
 import { allocateRealServerSet } from '../schedulers/types.js';
 import { MAX_REAL_SERVER_IDS } from '../conntrack/flow-table.js';
 import type { Snapshot, SnapshotService } from './snapshot.js';
+import { tcpOpenTable } from './tcp-pickup.js';
 
 /** One virtual service as the hot loop sees it: typed arrays and a ready scheduler. */
 export interface RuntimeService {
@@ -14,6 +15,8 @@ export interface RuntimeService {
   readonly scheduler: Scheduler;
   /** > 1 for a virtual_server_group service (persistence spans its ports). */
   readonly addressCount: number;
+  /** TCP flag byte -> TCP_OPENS_* for a segment of an unknown connection (sloppy_tcp or not). */
+  readonly tcpOpens: Uint8Array;
   /** Index in `set` of a real server id, or -1 (control path and persistence hits only). */
   indexOfRsId(rsId: number): number;
 }
@@ -118,6 +121,7 @@ export class RuntimeTables {
         spec, set, rsIds,
         scheduler: createScheduler(spec.scheduler, spec.schedulerFlags, set),
         addressCount: spec.addresses.length,
+        tcpOpens: tcpOpenTable(spec.sloppyTcp === true),
         indexOfRsId: (rsId: number) => rsIds.indexOf(rsId),
       };
     });

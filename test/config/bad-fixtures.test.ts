@@ -140,6 +140,9 @@ const EXPECTED: [string, string[]][] = [
   ["latin1.yaml", [
     "2:17: not a text file (invalid UTF-8) (is this the right file?)",
   ]],
+  ["bad-sloppy-tcp.yaml", [
+    "1:43: sloppy_tcp must be \"auto\" or true or false, not \"yes\"",
+  ]],
 ];
 
 function expand(line: string, file: string): string {
