@@ -6,14 +6,14 @@ import t from 'tap';
 import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
-import { createLab, events, hasVip, keepalivedConf, startKeepalived, startUlvs, waitUntil, addrLine } from './fixtures/lab.js';
+import { createVrrpLab, events, hasVip, keepalivedConf, startKeepalived, startUlvs, waitForOrFail, addrLine } from './fixtures/lab.js';
 import type { VrrpConfig } from '../../src/vrrp/config.js';
 
 const VIP = '198.18.0.100';
 // v2, advert_int 1, keepalived BACKUP priority 100: 3 s + (256-100)/256 s.
 const BACKUP_MDI_MS = 3000 + (156 / 256) * 1000;
 
-const lab = createLab('tvrm-', 2);
+const lab = await createVrrpLab('tvrm-', 2);
 t.teardown(() => lab.destroy());
 const [ulvsNs, kaNs] = lab.nodes;
 
@@ -37,14 +37,14 @@ t.test('ulvs MASTER, keepalived BACKUP', async (t) => {
   let ulvs = startUlvs(lab, ulvsNs, 'ulvs1', ulvsConfig(150));
   t.teardown(() => ulvs.kill('SIGKILL'));
   // The child compiles TypeScript on start: allow for it before timing anything.
-  await waitUntil('ulvs to start', () => events(ulvs).some((e) => e.event === 'started' || e.event === 'error'), 30000);
-  await waitUntil('ulvs to hold the VIP', () => hasVip(ulvsNs, VIP), 3000);
+  await waitForOrFail('ulvs to start', () => events(ulvs).some((e) => e.event === 'started' || e.event === 'error'), 30000);
+  await waitForOrFail('ulvs to hold the VIP', () => hasVip(ulvsNs, VIP), 3000);
   // keepalived joins an existing ulvs master, as a BACKUP restarting next to it would.
   const ka = startKeepalived(lab, kaNs, 'ka', keepalivedConf({ state: 'BACKUP', priority: 100 }));
   t.teardown(() => ka.kill('SIGKILL'));
   t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
   t.match(addrLine(ulvsNs, VIP), /eth0:0/, 'VIP added with its label');
-  await waitUntil('onOwnership([VIP])', () => events(ulvs).some((e) => e.event === 'ownership' && JSON.stringify(e.vips) === JSON.stringify([VIP])), 2000);
+  await waitForOrFail('onOwnership([VIP])', () => events(ulvs).some((e) => e.event === 'ownership' && JSON.stringify(e.vips) === JSON.stringify([VIP])), 2000);
   // Give keepalived a few adverts; it must stay BACKUP.
   await new Promise((r) => setTimeout(r, 4500));
   t.notOk(hasVip(kaNs, VIP), 'keepalived stays BACKUP while ulvs advertises');
@@ -70,7 +70,7 @@ t.test('ulvs MASTER, keepalived BACKUP', async (t) => {
   const killedAt = Date.now();
   ulvs.kill('SIGKILL');
   await ulvs.exited;
-  const tookMs = await waitUntil('keepalived to take the VIP', () => hasVip(kaNs, VIP), BACKUP_MDI_MS + 2000, 10);
+  const tookMs = await waitForOrFail('keepalived to take the VIP', () => hasVip(kaNs, VIP), BACKUP_MDI_MS + 2000, 10);
   const gap = Date.now() - killedAt;
   t.ok(gap <= BACKUP_MDI_MS + 1000 + 100, `keepalived took over ${gap} ms after kill -9 (master-down ${BACKUP_MDI_MS.toFixed(0)} ms + up to one advert interval since the last advert)`);
   t.ok(tookMs >= 0);
@@ -79,16 +79,16 @@ t.test('ulvs MASTER, keepalived BACKUP', async (t) => {
 
   // ulvs back with the higher priority: preempts keepalived.
   ulvs = startUlvs(lab, ulvsNs, 'ulvs2', ulvsConfig(150));
-  await waitUntil('ulvs to start', () => events(ulvs).some((e) => e.event === 'started' || e.event === 'error'), 30000);
-  await waitUntil('ulvs to preempt', () => hasVip(ulvsNs, VIP), 3000);
-  await waitUntil('keepalived to release the VIP', () => !hasVip(kaNs, VIP), 3000);
+  await waitForOrFail('ulvs to start', () => events(ulvs).some((e) => e.event === 'started' || e.event === 'error'), 30000);
+  await waitForOrFail('ulvs to preempt', () => hasVip(ulvsNs, VIP), 3000);
+  await waitForOrFail('keepalived to release the VIP', () => !hasVip(kaNs, VIP), 3000);
   t.pass('ulvs preempted keepalived');
 
   // Graceful stop: priority-0 advert, keepalived takes over after its skew time (< 1 interval).
   await new Promise((r) => setTimeout(r, 1500));
   const stopAt = Date.now();
   ulvs.kill('SIGTERM');
-  await waitUntil('keepalived to take over after the priority-0 advert', () => hasVip(kaNs, VIP), 3000, 10);
+  await waitForOrFail('keepalived to take over after the priority-0 advert', () => hasVip(kaNs, VIP), 3000, 10);
   const handover = Date.now() - stopAt;
   t.ok(handover < 1000, `graceful handover in ${handover} ms (< one advert interval)`);
   t.equal(await ulvs.exited, 0, 'ulvs exits 0 after SIGTERM');
