@@ -10,7 +10,7 @@
 //   node dist/bench/failover.js [--trials N] [--prefix P] [--versions 2,3] [--pairs ulvs-ulvs,...]
 // prints JSON. Root only; the lab (prefix `bfo-` by default) is torn down at the end.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

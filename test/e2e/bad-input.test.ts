@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { createLab, destroyLab, labExec } from '../../src/lab/index.js';
+import { checkoutReadableByNobody } from '../support/readable-checkout.js';
 import { REPO, ULVS, httpFrom, startDirector, tally, ulvsIn, writeConfig, type RunningDirector } from './director.js';
 
 const prefix = 'e2bad-';
@@ -27,7 +28,10 @@ t.test('environment problems give one clear line', async (t) => {
   t.match(r1.stderr, /^ulvs: interface eth9 does not exist in this network namespace: check dataplane\.interface\n$/, 'missing interface: one line that says what to check');
   const cfg = writeConfig(sample);
   // A clean environment: tap's coverage hooks in NODE_OPTIONS would try to write as nobody.
-  const r2 = spawnSync('env', ['-u', 'NODE_OPTIONS', 'runuser', '-u', 'nobody', '--', process.execPath, ULVS, 'run', '-c', cfg], { encoding: 'utf8' });
+  // Run from a checkout nobody can read (a copy if this one lies under a private directory).
+  const readable = checkoutReadableByNobody();
+  const r2 = spawnSync('env', ['-u', 'NODE_OPTIONS', 'runuser', '-u', 'nobody', '--', process.execPath, join(readable, 'bin/ulvs.js'), 'run', '-c', cfg],
+    { encoding: 'utf8', cwd: readable });
   t.equal(r2.status, 1, 'not root: exit 1');
   t.match(r2.stderr, /^ulvs: ulvs needs root \(CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF\) to take packets from the kernel: run it as root\n$/, `not root: one line that says what to do (${r2.stderr})`);
 });
