@@ -76,6 +76,7 @@ for (const version of [2, 3] as const) {
         for (const line of chunk.toString().split('\n')) { const m = /"ok":(\d+)/.exec(line); if (m) oks.push(Number(m[1])); }
       });
       await waitForOrFail('client traffic through the VIP', () => oks.length > 20, 20000);
+      // Kept: the window is under test (the backup must not hold the VIP while the master lives).
       await new Promise((r) => setTimeout(r, 1000));
       t.notOk(hasVip(n2, VIP), 'backup does not hold the VIP before the kill');
       // The master host dies: off the wire first (its listener and VIP would otherwise keep

@@ -47,6 +47,7 @@ t.test('keepalived MASTER, ulvs BACKUP', async (t) => {
   t.teardown(() => ulvs.kill('SIGKILL'));
   t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
   await started(ulvs);
+  // Kept: the window is under test (ulvs stays BACKUP for more than its master-down interval).
   await new Promise((r) => setTimeout(r, 4500));
   t.notOk(hasVip(ulvsNs, VIP), 'ulvs stays BACKUP while keepalived advertises');
   const s = await status(ulvs);
@@ -70,6 +71,7 @@ t.test('keepalived MASTER, ulvs BACKUP', async (t) => {
   t.match(await status(ulvs), { state: 'BACKUP', lastTransition: { reason: /higher priority advert from 198\.18\.0\.2 \(priority 150\)/ } });
 
   // Graceful stop of keepalived: priority 0, ulvs takes over after its skew time.
+  // Kept: a steady interval as BACKUP first, so the handover below starts from one.
   await new Promise((r) => setTimeout(r, 1500));
   const stopAt = Date.now();
   for (const pid of keepalivedPids(lab, 'ka2').slice(0, 1)) process.kill(pid, 'SIGTERM');
@@ -81,6 +83,7 @@ t.test('keepalived MASTER, ulvs BACKUP', async (t) => {
   // keepalived with nopreempt: higher priority, but leaves ulvs as MASTER.
   ka = startKeepalived(lab, kaNs, 'ka3', keepalivedConf({ state: 'BACKUP', priority: 150, nopreempt: true }));
   t.teardown(() => killKeepalived('ka3'));
+  // Kept: the window is under test (a nopreempt keepalived never takes the VIP).
   await new Promise((r) => setTimeout(r, 6000));
   t.ok(hasVip(ulvsNs, VIP), 'ulvs keeps the VIP');
   t.notOk(hasVip(kaNs, VIP), 'nopreempt keepalived does not take it');

@@ -3,10 +3,10 @@
 // kill -9 ulvs -> keepalived takes over within the master-down interval; ulvs comes back
 // with the higher priority and preempts; graceful stop hands over within one interval.
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-import { createVrrpLab, events, hasVip, keepalivedConf, startKeepalived, startUlvs, waitForOrFail, addrLine } from './fixtures/lab.js';
+import { createVrrpLab, events, hasVip, keepalivedConf, startCapture, startKeepalived, startUlvs, waitForOrFail, addrLine } from './fixtures/lab.js';
 import type { VrrpConfig } from '../../src/vrrp/config.js';
 
 const VIP = '198.18.0.100';
@@ -30,9 +30,7 @@ const ulvsConfig = (priority: number): VrrpConfig => ({
 t.test('ulvs MASTER, keepalived BACKUP', async (t) => {
   // Capture on the keepalived side to check what ulvs puts on the wire.
   const pcap = join(lab.dir, 'ulvs.pcap');
-  const capture = spawn('ip', ['netns', 'exec', kaNs, 'tshark', '-q', '-i', 'eth0', '-w', pcap, '-f', 'vrrp or arp'], { stdio: 'ignore' });
-  t.teardown(() => { try { capture.kill('SIGKILL'); } catch { /* gone */ } });
-  await new Promise((r) => setTimeout(r, 1500));
+  const capture = await startCapture(t, kaNs, pcap, 'vrrp or arp');
 
   let ulvs = startUlvs(lab, ulvsNs, 'ulvs1', ulvsConfig(150));
   t.teardown(() => ulvs.kill('SIGKILL'));
@@ -45,14 +43,13 @@ t.test('ulvs MASTER, keepalived BACKUP', async (t) => {
   t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
   t.match(addrLine(ulvsNs, VIP), /eth0:0/, 'VIP added with its label');
   await waitForOrFail('onOwnership([VIP])', () => events(ulvs).some((e) => e.event === 'ownership' && JSON.stringify(e.vips) === JSON.stringify([VIP])), 2000);
-  // Give keepalived a few adverts; it must stay BACKUP.
+  // Give keepalived a few adverts; it must stay BACKUP (the window itself is under test).
   await new Promise((r) => setTimeout(r, 4500));
   t.notOk(hasVip(kaNs, VIP), 'keepalived stays BACKUP while ulvs advertises');
   t.notOk(ka.output.some((l) => /Entering MASTER/.test(l)), 'keepalived never became MASTER');
 
   // What ulvs sent, decoded by tshark.
-  capture.kill('SIGINT');
-  await new Promise((r) => setTimeout(r, 800));
+  await capture.stop();
   const fields = execFileSync('tshark', ['-r', pcap, '-Y', `ip.src == ${lab.ips[0]} && vrrp`, '-T', 'fields',
     '-e', 'ip.ttl', '-e', 'vrrp.version', '-e', 'vrrp.type', '-e', 'vrrp.virt_rtr_id', '-e', 'vrrp.prio',
     '-e', 'vrrp.auth_type', '-e', 'vrrp.checksum.status', '-e', 'vrrp.ip_addr', '-e', 'ip.dst'],
@@ -85,6 +82,7 @@ t.test('ulvs MASTER, keepalived BACKUP', async (t) => {
   t.pass('ulvs preempted keepalived');
 
   // Graceful stop: priority-0 advert, keepalived takes over after its skew time (< 1 interval).
+  // Kept: a steady interval as BACKUP first, so the handover below starts from one.
   await new Promise((r) => setTimeout(r, 1500));
   const stopAt = Date.now();
   ulvs.kill('SIGTERM');

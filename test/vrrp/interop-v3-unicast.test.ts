@@ -45,6 +45,7 @@ t.test('v3 advert_int 0.1 unicast: ulvs <-> keepalived', async (t) => {
   const ka = startKeepalived(lab, kaNs, 'ka', kaConf('BACKUP', 100));
   t.teardown(() => { for (const pid of keepalivedPids(lab, 'ka').reverse()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } });
   t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
+  // Kept: the window is under test (keepalived stays BACKUP).
   await new Promise((r) => setTimeout(r, 3000));
   t.notOk(hasVip(kaNs, VIP), 'keepalived stays BACKUP against ulvs\'s 100 ms v3 adverts');
   t.notOk(ka.output.some((l) => /Entering MASTER/.test(l)), 'keepalived never became MASTER');
@@ -58,6 +59,7 @@ t.test('v3 advert_int 0.1 unicast: ulvs <-> keepalived', async (t) => {
 
   ulvs = startUlvs(lab, ulvsNs, 'ulvs2', ulvsConfig('BACKUP', 50));
   await started(ulvs);
+  // Kept: the window is under test (ulvs stays BACKUP).
   await new Promise((r) => setTimeout(r, 1500));
   t.notOk(hasVip(ulvsNs, VIP), 'ulvs BACKUP under keepalived MASTER');
   const killAt = Date.now();

@@ -4,11 +4,11 @@
 // by GARP; with the instance removed ulvs sends priority 0 and keepalived takes over within
 // one advert interval.
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { createVrrpLab, events, hasVip, keepalivedConf, startKeepalived, startUlvs, waitForOrFail } from './fixtures/lab.js';
+import { createVrrpLab, events, hasVip, keepalivedConf, startCapture, startKeepalived, startUlvs, waitForOrFail } from './fixtures/lab.js';
 import type { VrrpConfig, VrrpInstanceConfig } from '../../src/vrrp/config.js';
 
 const VIP = '198.18.0.100';
@@ -36,6 +36,7 @@ t.test('reload ulvs MASTER next to a keepalived BACKUP', async (t) => {
   t.teardown(() => ka.kill('SIGKILL'));
   t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
   await waitForOrFail('keepalived to enter BACKUP', () => ka.output.some((l) => /Entering BACKUP STATE/.test(l)), 10000);
+  // Kept: the window is under test (keepalived stays BACKUP).
   await new Promise((r) => setTimeout(r, 2500));
   t.notOk(hasVip(kaNs, VIP), 'keepalived is BACKUP before the reloads');
 
@@ -56,6 +57,7 @@ t.test('reload ulvs MASTER next to a keepalived BACKUP', async (t) => {
   t.same(r1.plan.updated.map((u) => u.changed), [['priority']], 'the plan updates VI_1 in place');
   t.equal(r1.status[0].state, 'MASTER');
   t.equal(r1.status[0].priority, 120, 'the new priority is in effect');
+  // Kept: the window is under test (no transition after the reload).
   await new Promise((r) => setTimeout(r, 3500));
   t.equal(transitions(), transitionsBefore, 'no transition logged after the priority reload');
   t.ok(hasVip(ulvsNs, VIP), 'ulvs still holds the VIP');
@@ -64,16 +66,15 @@ t.test('reload ulvs MASTER next to a keepalived BACKUP', async (t) => {
 
   // 2. A VIP added while MASTER: on the interface, announced with a GARP.
   const pcap = join(lab.dir, 'garp.pcap');
-  const capture = spawn('ip', ['netns', 'exec', kaNs, 'tshark', '-q', '-i', 'eth0', '-w', pcap, '-f', 'arp'], { stdio: 'ignore' });
-  t.teardown(() => { try { capture.kill('SIGKILL'); } catch { /* gone */ } });
-  await new Promise((r) => setTimeout(r, 1500));
+  const capture = await startCapture(t, kaNs, pcap, 'arp');
   const r2 = await reload({ vrrp_instances: [instance(120, [VIP, VIP2])] }) as { plan: { updated: Array<{ vipsAdded: Array<{ address: string }> }> } };
   t.same(r2.plan.updated[0].vipsAdded.map((v) => v.address), [`${VIP2}/32`]);
   t.ok(hasVip(ulvsNs, VIP2), 'the added VIP is on the interface once the reload resolves');
   await waitForOrFail('ownership of both VIPs', () => events(ulvs).some((e) => e.event === 'ownership' && JSON.stringify(e.vips) === JSON.stringify([VIP, VIP2])), 2000);
+  // Kept: the GARPs for the added VIP go out over this window (garp_master_repeat), and counting
+  // them is the check.
   await new Promise((r) => setTimeout(r, 1500));
-  capture.kill('SIGINT');
-  await new Promise((r) => setTimeout(r, 800));
+  await capture.stop();
   const garps = execFileSync('tshark', ['-r', pcap, '-Y', `arp.isgratuitous == 1 && arp.src.proto_ipv4 == ${VIP2}`, '-T', 'fields', '-e', 'eth.dst'],
     { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
   t.ok(garps.length >= 2, `tshark saw gratuitous ARPs for the added VIP (${garps.length})`);
@@ -110,6 +111,7 @@ t.test('reload ulvs MASTER next to a keepalived BACKUP', async (t) => {
 
   // 5. Priority below keepalived's: ulvs stays MASTER until keepalived (preempt) decides; it
   // ignores the lower-priority adverts, its master-down timer fires, ulvs yields to its advert.
+  // Kept: a steady interval as MASTER first, so the yield below starts from one.
   await new Promise((r) => setTimeout(r, 1500));
   const droppedAt = Date.now();
   await reload({ vrrp_instances: [instance(90, [VIP])] });

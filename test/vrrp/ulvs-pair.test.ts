@@ -53,6 +53,7 @@ t.test('double master with track_script (seed 003)', async (t) => {
   dumpOnFail(t, a, b);
   await started(a, b);
   await waitForOrFail('A holds VIP1, B holds VIP2', () => hasVip(nsA, VIP1) && hasVip(nsB, VIP2), 6000);
+  // Kept: the window is under test (each side stays MASTER of its own instance only).
   await new Promise((r) => setTimeout(r, 2500));
   t.ok(hasVip(nsA, VIP1) && !hasVip(nsA, VIP2), 'A: MASTER of VI_1 only');
   t.ok(hasVip(nsB, VIP2) && !hasVip(nsB, VIP1), 'B: MASTER of VI_2 only');
@@ -90,6 +91,7 @@ t.test('sync group: a fault in one member moves both; preempt_delay holds', asyn
   dumpOnFail(t, a, b);
   await started(a, b);
   await waitForOrFail('A holds both', () => hasVip(nsA, SYNC1) && hasVip(nsA, SYNC2), 6000);
+  // Kept: the window is under test (B stays BACKUP of both).
   await new Promise((r) => setTimeout(r, 2000));
   t.ok(!hasVip(nsB, SYNC1) && !hasVip(nsB, SYNC2), 'B holds neither');
 
@@ -131,6 +133,7 @@ t.test('preempt_delay and a wrong password', async (t) => {
   t.ok(took >= 3500, `A waited ${took} ms before preempting (preempt_delay 4 s)`);
   await waitForOrFail('B to release', () => !hasVip(nsB, DELAY), 3000);
   await started(bad);
+  // Kept: several of the bad speaker's adverts must arrive for "logged once" to mean anything.
   await new Promise((r) => setTimeout(r, 4500));
   const before = events(a).length;
   a.kill('SIGUSR1');
