@@ -7,31 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HealthManager, type CheckDefinition, type HealthEvent, type QuorumEvent } from '../../src/health/manager.js';
 import type { CheckResult } from '../../src/health/types.js';
-import { runCheck, type CheckRunner } from '../../src/health/checkers.js';
 import { waitFor } from '../../src/lab/index.js';
-import { ManualClock } from '../support/manual-clock.js';
-
-/**
- * The real checkers, tracked so that the manual clock can let each probe's I/O finish before
- * it fires the next timer. Probes to `hung` ports are left running (they end at their own
- * connect_timeout, in real time).
- */
-function trackedChecks(hung: number[] = []): { runner: CheckRunner; settle: () => Promise<void> } {
-  const pending = new Set<Promise<CheckResult>>();
-  const runner: CheckRunner = (type, target, params, opts) => {
-    const run = runCheck(type, target, params, opts);
-    if (hung.includes(target.port)) return run;
-    pending.add(run);
-    const done = (): void => { pending.delete(run); };
-    run.then(done, done);
-    return run;
-  };
-  const settle = async (): Promise<void> => {
-    while (pending.size > 0) await Promise.allSettled([...pending]);
-    await new Promise((r) => setImmediate(r));
-  };
-  return { runner, settle };
-}
+import { ManualClock, trackedChecks } from '../support/manual-clock.js';
 
 /** For injected runners that answer at once: let the manager take their result in. */
 const flush = (): Promise<void> => new Promise((r) => setImmediate(r));

@@ -1,6 +1,8 @@
 // A clock that moves only when the test says so, for units that take an injectable clock
 // (src/health/clock.ts): timers fire in time order as the test advances time, with no waiting.
 import type { HealthClock, TimerHandle } from '../../src/health/clock.js';
+import { runCheck, type CheckRunner } from '../../src/health/checkers.js';
+import type { CheckResult } from '../../src/health/types.js';
 
 interface Timer { at: number; fire: () => void }
 
@@ -59,4 +61,26 @@ export class ManualClock implements HealthClock {
     }
     return best;
   }
+}
+
+/**
+ * The real checkers, tracked so that the manual clock can let each probe's I/O finish before
+ * it fires the next timer. Probes to `hung` ports are left running (they end at their own
+ * connect_timeout, in real time).
+ */
+export function trackedChecks(hung: number[] = []): { runner: CheckRunner; settle: () => Promise<void> } {
+  const pending = new Set<Promise<CheckResult>>();
+  const runner: CheckRunner = (type, target, params, opts) => {
+    const run = runCheck(type, target, params, opts);
+    if (hung.includes(target.port)) return run;
+    pending.add(run);
+    const done = (): void => { pending.delete(run); };
+    run.then(done, done);
+    return run;
+  };
+  const settle = async (): Promise<void> => {
+    while (pending.size > 0) await Promise.allSettled([...pending]);
+    await new Promise((r) => setImmediate(r));
+  };
+  return { runner, settle };
 }
