@@ -10,12 +10,14 @@
 //   node dist/bench/failover.js [--trials N] [--prefix P] [--versions 2,3] [--pairs ulvs-ulvs,...]
 // prints JSON. Root only; the lab (prefix `bfo-` by default) is torn down at the end.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { createLab, destroyLab, LAB_VIP, type LabTopology } from '../src/lab/index.js';
+import {
+  createLab, destroyLab, keepalivedConf, keepalivedLaunch, LAB_VIP, signalKeepalived, waitForOrFail, type LabTopology,
+} from '../src/lab/index.js';
 import { masterDownIntervalMs } from '../src/vrrp/state.js';
 import { ULVS, killAll, sleep, startIn, waitFor, type Proc } from './sys.js';
 
@@ -182,7 +184,7 @@ async function runTrial(lab: LabTopology, dir: string, pair: FailoverPair, versi
       '-T', 'fields', '-e', 'frame.time_epoch']);
     await waitFor(adverts, 'Capturing on', 15_000);
     master = await startSpeaker(masterKind, dir1, dir, `m-${tag}`, version, 'MASTER', MASTER_PRIORITY);
-    await waitUntil('the master to hold the VIP', () => hasVip(dir1), 10_000);
+    await waitForOrFail('the master to hold the VIP', () => hasVip(dir1), 10_000);
     backup = await startSpeaker(backupKind, dir2, dir, `b-${tag}`, version, 'BACKUP', BACKUP_PRIORITY);
     // Let the backup hear a few adverts (and v3's learn the master's interval).
     await sleep(version === 2 ? 3000 : 1000);
@@ -190,14 +192,14 @@ async function runTrial(lab: LabTopology, dir: string, pair: FailoverPair, versi
     const port = path === 'ulvs-dataplane-dr' ? 80 : LISTENER_PORT;
     probe = startIn(lab.nodes.client.name, [process.execPath, '--input-type=module', '-e', PROBE_SOURCE, LAB_VIP, String(port)]);
     const oks = (): number[] => [...probe!.stdout().matchAll(/^(\d+)$/gm)].map((m) => Number(m[1]));
-    await waitUntil('client traffic through the VIP', () => oks().length > 30, 10_000);
+    await waitForOrFail('client traffic through the VIP', () => oks().length > 30, 10_000);
     await sleep(500);
     // The master host dies: off the wire first (its VIP and listener would keep answering),
     // then its speaker is killed with -9 (no priority-0 advert).
     execFileSync('ip', ['-n', dir1, 'link', 'set', 'eth0', 'down']);
     const diedAt = Date.now();
     master.kill9();
-    await waitUntil('client traffic after the failover', () => oks().some((x) => x > diedAt), mdi + 10_000, 10);
+    await waitForOrFail('client traffic after the failover', () => oks().some((x) => x > diedAt), mdi + 10_000, 10);
     const all = oks();
     const before = Math.max(...all.filter((x) => x <= diedAt));
     const after = Math.min(...all.filter((x) => x > diedAt));
@@ -253,21 +255,14 @@ async function startSpeaker(kind: 'ulvs' | 'keepalived', ns: string, dir: string
     await waitFor(proc, 'director running', 30_000);
     return { kill9: () => { proc.child.kill('SIGKILL'); }, stop: async () => { await proc.stop(); }, output: () => proc.output() };
   }
-  const file = join(dir, `${name}.conf`);
-  writeFileSync(file, keepalivedConfig(version, advertInt, state, priority));
-  const pidFile = (k: string): string => join(dir, `${name}.${k}.pid`);
-  const proc = startIn(ns, ['keepalived', '-n', '-l', '-D', '-P', '-f', file,
-    `--pid=${pidFile('main')}`, `--vrrp_pid=${pidFile('vrrp')}`, `--checkers_pid=${pidFile('checkers')}`]);
+  const launch = keepalivedLaunch(dir, name, keepalivedConf({ version, advertInt, state, priority }));
+  const proc = startIn(ns, launch.argv);
   await waitFor(proc, 'Entering', 15_000);
-  const pids = (): number[] => ['vrrp', 'main'].flatMap((k) => {
-    try { return [Number(readFileSync(pidFile(k), 'utf8').trim())]; } catch { return []; }
-  });
   return {
     output: () => proc.output(),
-    // keepalived -n still forks its VRRP child: kill both, the child first.
-    kill9: () => { for (const pid of pids()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } },
+    kill9: () => signalKeepalived(launch, 'SIGKILL'),
     stop: async () => {
-      const known = pids();
+      const known = launch.pids();
       await proc.stop();
       for (const pid of known) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
     },
@@ -299,25 +294,6 @@ virtual_servers:
 `;
 }
 
-function keepalivedConfig(version: 2 | 3, advertInt: number, state: string, priority: number): string {
-  return `global_defs {
-  router_id ka
-  vrrp_version ${version}
-}
-vrrp_instance VI_1 {
-  state ${state}
-  interface eth0
-  virtual_router_id 51
-  priority ${priority}
-  advert_int ${advertInt}
-  ${version === 2 ? 'authentication {\n    auth_type PASS\n    auth_pass 1111\n  }' : ''}
-  virtual_ipaddress {
-    ${LAB_VIP}/32 dev eth0
-  }
-}
-`;
-}
-
 function hasVip(ns: string): boolean {
   try {
     return execFileSync('ip', ['-n', ns, '-4', '-o', 'addr', 'show', 'dev', 'eth0'], { encoding: 'utf8' }).includes(` ${LAB_VIP}/`);
@@ -330,14 +306,6 @@ function hasVip(ns: string): boolean {
 function resetDirector(ns: string): void {
   for (const args of [['addr', 'del', `${LAB_VIP}/32`, 'dev', 'eth0'], ['link', 'set', 'dev', 'eth0', 'xdp', 'off'], ['link', 'set', 'eth0', 'up']]) {
     try { execFileSync('ip', ['-n', ns, ...args], { stdio: 'ignore' }); } catch { /* nothing to clear */ }
-  }
-}
-
-async function waitUntil(what: string, fn: () => boolean, timeoutMs: number, stepMs = 20): Promise<void> {
-  const start = Date.now();
-  while (!fn()) {
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(stepMs);
   }
 }
 

@@ -21,6 +21,7 @@ import {
 import { probeKey, runCheck, type CheckParams, type CheckRunner } from './checkers.js';
 import { initialQuorumUp, liveWeight, nextQuorumState, sorryServerActive } from './quorum.js';
 import { runNotifyScript } from './notify.js';
+import { systemClock, type HealthClock, type TimerHandle } from './clock.js';
 
 /** One checker block of one real server of one virtual service. */
 export interface CheckDefinition {
@@ -57,7 +58,7 @@ export interface HealthEvent {
   /** Only when a dynamic checker sets it (misc_dynamic, dynamic file_check). */
   weight?: number;
   reason: string;
-  /** Wall-clock ms (Date.now()). */
+  /** Wall-clock ms (the clock's now(), Date.now() by default). */
   at: number;
 }
 
@@ -85,6 +86,8 @@ export interface HealthManagerOptions {
   /** Injected for tests; default runs the script detached and does not wait. */
   runScript?: (command: string) => void;
   random?: () => number;
+  /** Timers and now; tests step a manual clock instead of waiting. */
+  clock?: HealthClock;
   /** Optional pino-like logger. */
   logger?: { info(obj: object, msg?: string): void; warn(obj: object, msg?: string): void };
 }
@@ -96,7 +99,7 @@ interface Probe {
   params: CheckParams;
   cfg: DampingConfig;
   state: DampingState;
-  timer: NodeJS.Timeout | null;
+  timer: TimerHandle | null;
   members: Member[];
   runs: number;
   /** Dropped by a reload: a result still in flight is ignored. */
@@ -132,6 +135,7 @@ export class HealthManager extends EventEmitter {
   private readonly runner: CheckRunner;
   private readonly runScript: (command: string) => void;
   private readonly random: () => number;
+  private readonly clock: HealthClock;
   private readonly logger: HealthManagerOptions['logger'];
   private abort = new AbortController();
   private running = false;
@@ -142,6 +146,7 @@ export class HealthManager extends EventEmitter {
     this.runner = opts.runner ?? runCheck;
     this.runScript = opts.runScript ?? ((cmd) => { void runNotifyScript(cmd); });
     this.random = opts.random ?? Math.random;
+    this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger;
     this.configure(defs, opts.services ?? []);
   }
@@ -160,11 +165,11 @@ export class HealthManager extends EventEmitter {
     for (const [key, p] of oldProbes) {
       if (this.probes.has(key)) continue;
       p.removed = true;
-      if (p.timer) clearTimeout(p.timer);
+      if (p.timer) this.clock.clearTimeout(p.timer);
       p.timer = null;
     }
     if (!this.running) return;
-    const now = Date.now();
+    const now = this.clock.now();
     // New real servers are announced; kept ones only if the new set of checks changed them.
     const touched = [...this.members.values()].filter((m) => {
       const old = before.get(memberKey(m.serviceId, m.rsKey));
@@ -259,7 +264,7 @@ export class HealthManager extends EventEmitter {
     this.abort = new AbortController();
     // Every probe in flight listens on this one signal: thousands are expected, not a leak.
     setMaxListeners(0, this.abort.signal);
-    const now = Date.now();
+    const now = this.clock.now();
     this.emitChanges([...this.members.values()], now);
     for (const svc of this.services.values()) {
       this.emit('quorum', this.quorumEvent(svc, svc.def.quorum ?? 1));
@@ -272,7 +277,7 @@ export class HealthManager extends EventEmitter {
     this.running = false;
     this.abort.abort();
     for (const p of this.probes.values()) {
-      if (p.timer) clearTimeout(p.timer);
+      if (p.timer) this.clock.clearTimeout(p.timer);
       p.timer = null;
     }
     await Promise.all([...this.inFlight]);
@@ -280,7 +285,7 @@ export class HealthManager extends EventEmitter {
 
   private arm(p: Probe, delayMs: number): void {
     if (!this.running) return;
-    p.timer = setTimeout(() => {
+    p.timer = this.clock.setTimeout(() => {
       p.timer = null;
       const run = this.runProbe(p);
       this.inFlight.add(run);
@@ -297,7 +302,7 @@ export class HealthManager extends EventEmitter {
     }
     if (!this.running || p.removed) return;
     p.runs++;
-    const now = Date.now();
+    const now = this.clock.now();
     const step = applyProbeResult(p.cfg, p.state, result, now);
     p.state = step.state;
     if (step.cycleDone || step.changed) {
@@ -372,7 +377,7 @@ export class HealthManager extends EventEmitter {
       sorryServerActive: sorryServerActive(svc.quorumUp, svc.def.sorry_server !== undefined),
       liveWeight: this.serviceLiveWeight(svc),
       threshold,
-      at: Date.now(),
+      at: this.clock.now(),
     };
   }
 

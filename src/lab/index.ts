@@ -3,3 +3,5 @@ export * from './topology.js';
 export { createLab, destroyLab, labStatus, listLabPrefixes, type CreateLabOptions, type DestroyLabOptions, type LabStatus, type LabNodeStatus } from './lab.js';
 export { startServer, stopServer, runningServerPid, namespaceExists, pidfilePath, LAB_RUN_DIR, LAB_SERVER_PORT, type ServerOptions } from './servers.js';
 export { LabCommandError, labExec, type ExecResult } from './shell.js';
+export { sleep, waitFor, waitForOrFail } from './wait.js';
+export { keepalivedConf, keepalivedLaunch, signalKeepalived, type KeepalivedConfOptions, type KeepalivedLaunch } from './keepalived.js';

@@ -28,6 +28,7 @@ t.test('rise/fall 3 hold a flapping server steady; rise/fall 1 flap with it', as
   const { director, dir1 } = await runDirector(t, lab, config);
   const table = watchTable(t, dir1);
   const from = Date.now();
+  // Kept: the watch window is the thing under test (how often the table changes in it).
   await sleep(WATCH_MS);
 
   const events = healthLog(director.log()).filter((e) => e.time >= from);

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { createLab, destroyLab, type LabTopology } from '../../src/lab/index.js';
+import { createLab, destroyLab, sleep, waitFor, type LabTopology } from '../../src/lab/index.js';
 import { startDirector, writeConfig, type RunningDirector } from '../e2e/director.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -13,7 +13,7 @@ export const WATCH_LIST = join(HERE, 'watch-list.mjs');
 export const STREAM_CLIENT = join(HERE, 'stream-client.mjs');
 export const HELPER_SERVER = join(HERE, 'helper-server.mjs');
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+export { sleep, waitFor };
 
 /** A process inside a namespace whose stdout is kept as lines. */
 export interface NsProcess {
@@ -40,17 +40,6 @@ export function spawnIn(namespace: string, argv: string[]): NsProcess {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
-}
-
-/** Polls `cond` every `everyMs` until it returns a value (not undefined/false) or `timeoutMs` passes. */
-export async function waitFor<T>(cond: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs: number, everyMs = 25): Promise<T | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await cond();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() >= deadline) return undefined;
-    await sleep(everyMs);
-  }
 }
 
 /** Node script started in a namespace; resolves once it prints "ready". */

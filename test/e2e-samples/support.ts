@@ -206,6 +206,4 @@ export async function startExtraLabServer(ns: string, name: string, port: number
   throw new Error(`lab server ${name}:${port} in ${ns} did not start`);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
+export { sleep } from '../../src/lab/index.js';

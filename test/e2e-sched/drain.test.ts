@@ -40,6 +40,7 @@ t.test('weight 0 drains rs1: its open connection carries on, new ones go elsewhe
 
   // A slow request is in flight on the long connection while the reload happens.
   const inFlight = client.get(long.id, '/slow?ms=1500');
+  // Kept: the request has to be on the wire (and at rs1) before the reload; nothing signals that.
   await sleep(300);
   writeFileSync(file, config(RS1(0)));
   const reload = await ulvsIn(dir1, ['reload']);

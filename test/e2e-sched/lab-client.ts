@@ -167,17 +167,7 @@ export async function realServersIn(namespace: string): Promise<RealServerJson[]
   return (JSON.parse(r.stdout) as { realServers: RealServerJson[] }[])[0].realServers;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Polls until check() is true or the deadline passes; returns the last value of check(). */
-export async function waitUntil(check: () => Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return true;
-    if (Date.now() > deadline) return false;
-    await sleep(everyMs);
-  }
-}
+export { sleep } from '../../src/lab/index.js';
 
 /** The lab's server names by real-server address (DR lab). */
 export const SERVER_OF: Record<string, string> = { '198.18.0.10': 'rs1', '198.18.0.20': 'rs2', '198.18.0.30': 'rs3' };

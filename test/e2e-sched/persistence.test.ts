@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import t from 'tap';
 import { createLab, destroyLab, labExec, type LabTopology } from '../../src/lab/index.js';
 import { REPO, startDirector, writeConfig, type RunningDirector } from '../e2e/director.js';
-import { LabClient, addClientAddresses, connsIn, waitUntil } from './lab-client.js';
+import { LabClient, addClientAddresses, connsIn } from './lab-client.js';
+import { waitFor } from '../../src/lab/index.js';
 
 const prefix = 'e2ps-';
 const A = '198.18.0.51';
@@ -68,7 +69,7 @@ ${REAL_SERVERS(80)}`));
     'the text listing has the template line as ipvsadm -Lnc prints it');
 
   // The template outlives its connections (FIN_WAIT, tcpfin 2 s) by persistence_timeout (3 s).
-  const gone = await waitUntil(async () => !(await connsIn(dir1)).some((c) => c.source === `${A}:0`), 20_000, 250);
+  const gone = await waitFor(async () => !(await connsIn(dir1)).some((c) => c.source === `${A}:0`), 20_000, 250);
   t.ok(gone, 'client A\'s template expires once its connections are gone');
   const after = await client!.once({ host: lab.vip, localAddress: A });
   t.equal(after, 'rs3', 'client A\'s next connection is scheduled again: rr moves it to the next server (rs3)');
@@ -85,10 +86,10 @@ t.test('a virtual_server_groups service keeps a client on one server across its 
     const child = spawn('ip', ['netns', 'exec', ns, process.execPath, `${REPO}/scripts/lab-server.mjs`, '--name', n, '--port', '8080'], { stdio: 'ignore' });
     listeners.push(child);
   }
-  const listening = await waitUntil(async () => {
+  const listening = await waitFor(async () => {
     const r = await Promise.all(['rs1', 'rs2', 'rs3'].map((n) => labExec(lab.nodes.client.name, ['curl', '-s', '-m', '1', `http://${lab.nodes[n as 'rs1'].ip}:8080/`])));
     return r.every((x, i) => x.stdout.trim() === `rs${i + 1}`);
-  }, 10_000);
+  }, 10_000, 200);
   t.ok(listening, 'each real server also answers on 8080');
 
   director = await startDirector(lab.nodes.dir1.name, writeConfig(`${HEAD}virtual_server_groups:

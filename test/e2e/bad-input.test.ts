@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { createLab, destroyLab, labExec } from '../../src/lab/index.js';
+import { createLab, destroyLab, labExec, waitFor } from '../../src/lab/index.js';
+import { checkoutReadableByNobody } from '../support/readable-checkout.js';
 import { REPO, ULVS, httpFrom, startDirector, tally, ulvsIn, writeConfig, type RunningDirector } from './director.js';
 
 const prefix = 'e2bad-';
@@ -27,7 +28,10 @@ t.test('environment problems give one clear line', async (t) => {
   t.match(r1.stderr, /^ulvs: interface eth9 does not exist in this network namespace: check dataplane\.interface\n$/, 'missing interface: one line that says what to check');
   const cfg = writeConfig(sample);
   // A clean environment: tap's coverage hooks in NODE_OPTIONS would try to write as nobody.
-  const r2 = spawnSync('env', ['-u', 'NODE_OPTIONS', 'runuser', '-u', 'nobody', '--', process.execPath, ULVS, 'run', '-c', cfg], { encoding: 'utf8' });
+  // Run from a checkout nobody can read (a copy if this one lies under a private directory).
+  const readable = checkoutReadableByNobody();
+  const r2 = spawnSync('env', ['-u', 'NODE_OPTIONS', 'runuser', '-u', 'nobody', '--', process.execPath, join(readable, 'bin/ulvs.js'), 'run', '-c', cfg],
+    { encoding: 'utf8', cwd: readable });
   t.equal(r2.status, 1, 'not root: exit 1');
   t.match(r2.stderr, /^ulvs: ulvs needs root \(CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF\) to take packets from the kernel: run it as root\n$/, `not root: one line that says what to do (${r2.stderr})`);
 });
@@ -42,8 +46,11 @@ t.test('garbage frames are dropped and counted; the dataplane keeps forwarding',
     lab.nodes.dir1.mac, c.mac, c.ip, lab.vip, '2000', '7'], { timeoutMs: 60_000 });
   t.equal(sent.code, 0, `garbage sender ran (${sent.stderr.trim()})`);
   t.equal(Number(sent.stdout.trim()), 2007, 'sent 2,007 malformed frames');
-  await new Promise((r) => setTimeout(r, 500));
-  const stats = JSON.parse((await ulvsIn(lab.nodes.dir1.name, ['stats', '--json'])).stdout) as Record<string, number>;
+  // The frames are counted once the dataplane has been through them.
+  const readStats = async (): Promise<Record<string, number>> =>
+    JSON.parse((await ulvsIn(lab.nodes.dir1.name, ['stats', '--json'])).stdout) as Record<string, number>;
+  await waitFor(async () => (await readStats()).drop_bad_ip_checksum >= 1, 5000, 100);
+  const stats = await readStats();
   const drops = Object.entries(stats).filter(([k]) => k.startsWith('drop_')).reduce((n, [, v]) => n + v, 0);
   t.ok(drops > 0, `malformed frames that reached the dataplane were dropped and counted (${drops})`);
   t.ok(stats.drop_bad_ip_checksum >= 1, `bad IPv4 checksum counted under its reason (${JSON.stringify(stats)})`);

@@ -1,6 +1,6 @@
 // Test support: a real director process inside a lab namespace, started from a YAML config.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,8 +24,17 @@ export function writeConfig(yaml: string): string {
   return file;
 }
 
-/** Starts `ulvs run` in the namespace and resolves once it says "director running". */
+// The lab's veths take XDP programs, so `io: auto` must end on AF_XDP there: a director that
+// fell back to TAP would pass every forwarding test while AF_XDP is broken.
+const IO_AUTO = /\bio:\s*auto\b/;
+const TOOK_TAP = /packets taken with tap/;
+
+/**
+ * Starts `ulvs run` in the namespace and resolves once it says "director running"; with
+ * `io: auto`, rejects if it took packets with TAP instead of AF_XDP.
+ */
 export function startDirector(namespace: string, configFile: string, timeoutMs = 30_000): Promise<RunningDirector> {
+  const ioAuto = IO_AUTO.test(readFileSync(configFile, 'utf8'));
   const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ULVS, 'run', '-c', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -44,7 +53,12 @@ export function startDirector(namespace: string, configFile: string, timeoutMs =
   return new Promise((res, rej) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); rej(new Error(`director did not start:\n${output}`)); }, timeoutMs);
     const check = (): void => {
-      if (output.includes('director running')) { clearTimeout(timer); res(handle); }
+      if (!output.includes('director running')) return;
+      clearTimeout(timer);
+      if (ioAuto && TOOK_TAP.test(output)) {
+        child.kill('SIGKILL');
+        rej(new Error(`io: auto fell back to TAP where AF_XDP is expected:\n${output}`));
+      } else res(handle);
     };
     child.stdout!.on('data', check);
     child.stderr!.on('data', check);

@@ -2,7 +2,7 @@
 // connecting; a long-lived connection to a server that stays survives all of them.
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
-import { createLab, destroyLab } from '../../src/lab/index.js';
+import { createLab, destroyLab, waitFor } from '../../src/lab/index.js';
 import { httpFrom, startDirector, tally, ulvsIn, writeConfig, type RunningDirector } from './director.js';
 
 const prefix = 'e2rl-';
@@ -33,7 +33,8 @@ t.test('50 reloads under traffic: no failed request, the long connection survive
 
   // The first new connection of a fresh wrr 1:3:3 goes to rs2, which every config keeps.
   const longConn = httpFrom(lab.nodes.client.name, url, 200, 'keepalive', 100);
-  await new Promise((r) => setTimeout(r, 300));
+  // Once the director tracks the long connection, the stream's connections come after it.
+  await waitFor(async () => (JSON.parse((await ulvsIn(dir1, ['conns', '--json'])).stdout) as unknown[]).length > 0, 10_000, 20);
   const stream = httpFrom(lab.nodes.client.name, url, 20_000, 'duration');
 
   const reloads = (): number => director!.log().split('configuration reloaded').length - 1;
@@ -47,8 +48,7 @@ t.test('50 reloads under traffic: no failed request, the long connection survive
       // SIGHUP, as keepalived users send it; wait for the director to say it is done.
       const before = reloads();
       director.process.kill('SIGHUP');
-      const deadline = Date.now() + 10_000;
-      while (reloads() === before && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      await waitFor(() => reloads() > before, 10_000, 10);
       reloadCodes.push(reloads() > before ? 0 : 1);
     }
     if (i === 25) {
@@ -78,13 +78,8 @@ t.test('50 reloads under traffic: no failed request, the long connection survive
   writeFileSync(file, config(1, false,
     '      - { ip: 198.18.0.30, port: 80, weight: 3, tcp_check: { connect_port: 9, connect_timeout: 1, retry: 0, delay_loop: 1 } }\n'));
   t.equal((await ulvsIn(dir1, ['reload'])).code, 0, 'a reload that adds the first health check');
-  const deadline = Date.now() + 8000;
   let listed = '';
-  while (Date.now() < deadline) {
-    listed = (await ulvsIn(dir1, ['list', '-n'])).stdout;
-    if (!listed.includes('198.18.0.30')) break;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await waitFor(async () => { listed = (await ulvsIn(dir1, ['list', '-n'])).stdout; return !listed.includes('198.18.0.30'); }, 8000, 200);
   t.notMatch(listed, /198\.18\.0\.30/, 'the check runs and takes rs3 out');
   t.match(director.log(), /real server 198\.18\.0\.30:80 is down/, 'and the director logs it');
 });

@@ -7,14 +7,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HealthManager, type CheckDefinition, type HealthEvent, type QuorumEvent } from '../../src/health/manager.js';
 import type { CheckResult } from '../../src/health/types.js';
+import { waitFor } from '../../src/lab/index.js';
+import { ManualClock, trackedChecks } from '../support/manual-clock.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) { if (cond()) return true; await sleep(20); }
-  return cond();
-}
+/** For injected runners that answer at once: let the manager take their result in. */
+const flush = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** A TCP server that counts connections and can be stopped and restarted on the same port. */
 async function countingServer(t: Tap.Test, onConn: (s: net.Socket) => void = (s) => s.end()) {
@@ -42,15 +39,19 @@ t.test('two services checking the same endpoint identically share one probe', as
     { serviceId: 'web443', rsKey: `127.0.0.1:${srv.port}`, target, type: 'tcp_check', params: { retry: 0, connect_timeout: 0.5, warmup: 0, delay_loop: 0.2 } },
     { serviceId: 'other', rsKey: `127.0.0.1:${srv.port}`, target, type: 'tcp_check', params: { ...fast, connect_timeout: 0.4 } },
   ];
-  const hm = new HealthManager(defs);
+  const clock = new ManualClock();
+  const checks = trackedChecks();
+  const hm = new HealthManager(defs, { clock, runner: checks.runner });
   t.equal(hm.probeCount, 2, 'identical checks (any key order) collapse; a different timeout does not');
   const events: HealthEvent[] = [];
   hm.on('change', (e) => events.push(e));
   hm.start();
   t.teardown(() => hm.stop());
-  await sleep(1100);
+  await clock.advance(1100, checks.settle);
   await hm.stop();
   const runs = [...hm.probeRuns().values()];
+  // The server counts a connection when its accept event comes round, maybe after the probe's.
+  await waitFor(() => srv.connections >= runs[0] + runs[1], 1000);
   t.equal(srv.connections, runs[0] + runs[1], `one connection per probe run (${srv.connections} = ${runs.join(' + ')})`);
   t.ok(runs[0] >= 3 && runs[0] <= 7, `shared probe ran every delay_loop (${runs[0]} runs in 1.1 s)`);
   t.same(events[0].serviceIds.sort(), ['other', 'web443', 'web80'], 'initial state announced once for all services');
@@ -67,10 +68,12 @@ t.test('down and back up: events carry every service, notify scripts run as give
   const target = { ip: '127.0.0.1', port: srv.port };
   const rsKey = `127.0.0.1:${srv.port}`;
   const common = { rsKey, target, type: 'tcp_check' as const, params: { ...fast } };
+  const clock = new ManualClock();
+  const checks = trackedChecks();
   const hm = new HealthManager([
     { ...common, serviceId: 'a', notify_up: `${notify} up a`, notify_down: `${notify} down a` },
     { ...common, serviceId: 'b' },
-  ], { services: [{ id: 'a', sorry_server: { ip: '127.0.0.1', port: 1 }, quorum_up: `${notify} quorum_up`, quorum_down: `${notify} quorum_down` }] });
+  ], { clock, runner: checks.runner, services: [{ id: 'a', sorry_server: { ip: '127.0.0.1', port: 1 }, quorum_up: `${notify} quorum_up`, quorum_down: `${notify} quorum_down` }] });
   const events: HealthEvent[] = [];
   const quorum: QuorumEvent[] = [];
   hm.on('change', (e) => events.push(e));
@@ -78,11 +81,11 @@ t.test('down and back up: events carry every service, notify scripts run as give
   hm.start();
   t.teardown(() => hm.stop());
   t.equal(quorum.find((q) => q.serviceId === 'a')?.sorryServerActive, false, 'start: quorum up, no sorry server');
-  await sleep(300);
-  const t0 = Date.now();
+  await clock.advance(300, checks.settle);
+  const t0 = clock.now();
   await srv.stop();
-  t.ok(await until(() => events.some((e) => !e.up), 2000), 'down event');
-  const detectMs = Date.now() - t0;
+  t.ok(await clock.advanceUntil(() => events.some((e) => !e.up), 2000, checks.settle), 'down event');
+  const detectMs = clock.now() - t0;
   const down = events.find((e) => !e.up)!;
   t.same(down.serviceIds.sort(), ['a', 'b']);
   t.equal(down.rsKey, rsKey);
@@ -92,10 +95,11 @@ t.test('down and back up: events carry every service, notify scripts run as give
   t.equal(qa.at(-1)?.quorumUp, false, 'service a lost quorum');
   t.equal(qa.at(-1)?.sorryServerActive, true, 'sorry server takes over');
   await srv.start();
-  t.ok(await until(() => events.filter((e) => e.up).length >= 2, 2000), 'up event after restart');
+  t.ok(await clock.advanceUntil(() => events.filter((e) => e.up).length >= 2, 2000, checks.settle), 'up event after restart');
   t.equal(quorum.filter((q) => q.serviceId === 'a').at(-1)?.sorryServerActive, false, 'sorry server leaves');
   await hm.stop();
-  t.ok(await until(() => existsSync(join(dir, 'log')) && readFileSync(join(dir, 'log'), 'utf8').split('\n').length >= 5, 2000));
+  // The scripts are processes of their own: wait for them in real time.
+  t.ok(await waitFor(() => existsSync(join(dir, 'log')) && readFileSync(join(dir, 'log'), 'utf8').split('\n').length >= 5, 2000));
   const lines = readFileSync(join(dir, 'log'), 'utf8').trim().split('\n').sort();
   t.same(lines, ['1 quorum_down', '1 quorum_up', '2 down a', '2 up a'], 'scripts ran with exactly their configured arguments');
 });
@@ -103,19 +107,23 @@ t.test('down and back up: events carry every service, notify scripts run as give
 t.test('a hanging probe does not hold up the others', async (t) => {
   const hang = await countingServer(t, () => {});
   const good = await countingServer(t);
+  const clock = new ManualClock();
+  const checks = trackedChecks([hang.port]);
   const hm = new HealthManager([
     { serviceId: 's', rsKey: 'hang', target: { ip: '127.0.0.1', port: hang.port }, type: 'http_get', params: { delay_loop: 5, warmup: 0, retry: 0, connect_timeout: 1.5, url: [{ path: '/' }] } },
     { serviceId: 's', rsKey: 'good', target: { ip: '127.0.0.1', port: good.port }, type: 'tcp_check', params: { ...fast } },
-  ]);
+  ], { clock, runner: checks.runner });
   const events: HealthEvent[] = [];
   hm.on('change', (e) => events.push(e));
   hm.start();
   t.teardown(() => hm.stop());
-  await sleep(1000);
+  await clock.advance(1000, checks.settle);
+  await waitFor(() => good.connections >= 3, 1000); // the server's accept events trail the probes'
   const goodRuns = good.connections;
   t.ok(goodRuns >= 3, `the good server was checked ${goodRuns} times while the other hung`);
   t.notOk(events.some((e) => e.rsKey === 'hang' && !e.up), 'hung check not yet timed out');
-  t.ok(await until(() => events.some((e) => e.rsKey === 'hang' && !e.up), 1500), 'hung check cut at connect_timeout');
+  // connect_timeout is the checker's own (real) timer.
+  t.ok(await waitFor(() => events.some((e) => e.rsKey === 'hang' && !e.up), 1500), 'hung check cut at connect_timeout');
   const t0 = Date.now();
   await hm.stop();
   t.ok(Date.now() - t0 < 500, 'stop does not wait for timeouts');
@@ -126,10 +134,12 @@ t.test('a real server is up iff all its checks are; dynamic weights flow into ev
     ['tcp_check', { ok: true, reason: 'ok' }],
     ['misc_check', { ok: true, weight: 7, reason: 'exit 9' }],
   ]);
+  const clock = new ManualClock();
+  const until = (cond: () => boolean, ms: number): Promise<boolean> => clock.advanceUntil(cond, ms, flush);
   const hm = new HealthManager([
     { serviceId: 's', rsKey: 'rs1', target: { ip: '127.0.0.1', port: 1 }, type: 'tcp_check', params: { ...fast }, weight: 3 },
     { serviceId: 's', rsKey: 'rs1', target: { ip: '127.0.0.1', port: 1 }, type: 'misc_check', params: { misc_path: 'x', delay_loop: 0.1, warmup: 0 }, weight: 3 },
-  ], { runner: async (type) => results.get(type)! , services: [{ id: 's', quorum: 5 }] });
+  ], { clock, runner: async (type) => results.get(type)! , services: [{ id: 's', quorum: 5 }] });
   const events: HealthEvent[] = [];
   const quorum: QuorumEvent[] = [];
   hm.on('change', (e) => events.push(e));
@@ -149,15 +159,17 @@ t.test('a real server is up iff all its checks are; dynamic weights flow into ev
 
 t.test('alpha: starts down, comes up on the first success', async (t) => {
   const srv = await countingServer(t);
+  const clock = new ManualClock();
+  const checks = trackedChecks();
   const hm = new HealthManager([
     { serviceId: 's', rsKey: 'r', target: { ip: '127.0.0.1', port: srv.port }, type: 'tcp_check', params: { ...fast, alpha: true } },
-  ]);
+  ], { clock, runner: checks.runner });
   const events: HealthEvent[] = [];
   hm.on('change', (e) => events.push(e));
   hm.start();
   t.teardown(() => hm.stop());
   t.equal(events[0].up, false, 'initial event: down');
-  t.ok(await until(() => events.length >= 2, 1000));
+  t.ok(await clock.advanceUntil(() => events.length >= 2, 1000, checks.settle));
   t.equal(events[1].up, true);
 });
 
@@ -167,12 +179,14 @@ t.test('reload keeps state of surviving probes, starts new ones, stops removed o
   await dead.stop();
   const mk = (rsKey: string, port: number, serviceId = 's'): CheckDefinition =>
     ({ serviceId, rsKey, target: { ip: '127.0.0.1', port }, type: 'tcp_check', params: { ...fast } });
-  const hm = new HealthManager([mk('good', srv.port), mk('dead', dead.port)]);
+  const clock = new ManualClock();
+  const checks = trackedChecks();
+  const hm = new HealthManager([mk('good', srv.port), mk('dead', dead.port)], { clock, runner: checks.runner });
   const events: HealthEvent[] = [];
   hm.on('change', (e) => events.push(e));
   hm.start();
   t.teardown(() => hm.stop());
-  t.ok(await until(() => events.some((e) => e.rsKey === 'dead' && !e.up), 1500), 'dead server down');
+  t.ok(await clock.advanceUntil(() => events.some((e) => e.rsKey === 'dead' && !e.up), 1500, checks.settle), 'dead server down');
   const before = events.length;
   hm.reload([mk('good', srv.port), mk('dead', dead.port), mk('good', srv.port, 's2'), mk('new', srv.port + 0, 's3')]);
   t.equal(hm.probeCount, 2, 'the same two endpoints, still shared');
@@ -183,6 +197,6 @@ t.test('reload keeps state of surviving probes, starts new ones, stops removed o
   const runsBefore = srv.connections;
   hm.reload([mk('dead', dead.port)]);
   t.equal(hm.probeCount, 1);
-  await sleep(600);
+  await clock.advance(600, checks.settle);
   t.ok(srv.connections - runsBefore <= 1, `removed probe stopped (${srv.connections - runsBefore} more connections)`);
 });

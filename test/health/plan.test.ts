@@ -4,6 +4,8 @@ import net from 'node:net';
 import { loadConfigText } from '../../src/config/load.js';
 import { healthPlan } from '../../src/health/plan.js';
 import { HealthManager, type HealthEvent } from '../../src/health/manager.js';
+import { waitFor } from '../../src/lab/index.js';
+import { ManualClock, trackedChecks } from '../support/manual-clock.js';
 
 t.test('config -> plan -> manager, with probe sharing across services', async (t) => {
   let connections = 0;
@@ -55,15 +57,18 @@ virtual_servers:
   t.same(plan.services[0].sorry_server, { ip: '198.18.0.2', port: 8080 });
   t.same(plan.services[1].uncheckedRealServers, [{ rsKey: '198.18.0.99:80', weight: 1 }], 'a real server without checks still counts');
   t.equal(plan.checks[0].notify_up, '/bin/true up');
-  const hm = new HealthManager(plan.checks, { services: plan.services });
+  const clock = new ManualClock();
+  const checks = trackedChecks();
+  const hm = new HealthManager(plan.checks, { services: plan.services, clock, runner: checks.runner });
   t.equal(hm.probeCount, 2, 'the two identical tcp_checks (different services) share one probe; http_get is its own');
   const events: HealthEvent[] = [];
   hm.on('change', (e) => events.push(e));
   hm.start();
   t.teardown(() => hm.stop());
-  await new Promise((r) => setTimeout(r, 700));
+  await clock.advance(700, checks.settle);
   await hm.stop();
   const runs = [...hm.probeRuns().values()].reduce((a, b) => a + b, 0);
+  await waitFor(() => connections >= runs, 1000); // the server's accept events trail the probes'
   t.equal(connections, runs, `one connection per probe run (${connections})`);
   t.ok(hm.status().every((m) => m.up), `all up: ${JSON.stringify(hm.status().map((m) => m.reason))}`);
   t.same(events[0].serviceIds.sort(), ['198.18.0.100:443/TCP', '198.18.0.100:80/TCP'], 'one event for the shared endpoint');

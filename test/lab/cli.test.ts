@@ -6,6 +6,7 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { destroyLab, labNodes, runningServerPid } from '../../src/lab/index.js';
+import { checkoutReadableByNobody } from '../support/readable-checkout.js';
 
 const PREFIX = 'tlb-c-';
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
@@ -24,7 +25,7 @@ const distFresh = sources.every((src) => mtime(join(REPO, 'dist', src.replace(/\
 const entry = distFresh ? './dist/src/cli/lab.js' : './src/cli/lab.ts';
 const loader = distFresh ? [] : ['--import', '@tapjs/typescript/import'];
 t.comment(`cli under test: ${entry}`);
-const MAIN = `
+const main = (entry: string): string => `
 import { Command } from 'commander';
 import { labCommand } from '${entry}';
 const program = new Command('ulvs');
@@ -38,11 +39,23 @@ interface Ran {
   stderr: string;
 }
 
-function ulvs(args: string[], wrap: string[] = []): Promise<Ran> {
-  const node = [process.execPath, ...loader, '--input-type=module', '-e', MAIN];
+interface Checkout { dir: string; entry: string; loader: string[] }
+
+const HERE: Checkout = { dir: REPO, entry, loader };
+
+/** Where nobody runs the cli from: this checkout, or a readable copy of its (fresh) dist/. */
+function nobodysCheckout(): Checkout {
+  const dir = checkoutReadableByNobody();
+  if (dir === REPO) return HERE;
+  if (!distFresh) throw new Error('dist/ is older than src/ and the checkout is not readable by nobody: run scripts/setup.sh');
+  return { dir, entry: './dist/src/cli/lab.js', loader: [] };
+}
+
+function ulvs(args: string[], wrap: string[] = [], checkout = HERE): Promise<Ran> {
+  const node = [process.execPath, ...checkout.loader, '--input-type=module', '-e', main(checkout.entry)];
   const [file, ...rest] = [...wrap, ...node, ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(file, rest, { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, rest, { cwd: checkout.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -112,7 +125,7 @@ t.test('not root: one clear line', async (t) => {
   // `env -i`: tap injects coverage/processinfo hooks into children's environment, and nobody
   // cannot write their root-owned files.
   const nobody = ['env', '-i', `PATH=${process.env.PATH}`, 'setpriv', '--reuid', '65534', '--regid', '65534', '--clear-groups'];
-  const r = await ulvs(['lab', 'up', '--prefix', PREFIX], nobody);
+  const r = await ulvs(['lab', 'up', '--prefix', PREFIX], nobody, nobodysCheckout());
   t.equal(r.code, 1);
   t.equal(r.stderr.trim(), 'ulvs lab: must run as root (network namespaces need CAP_SYS_ADMIN); try sudo');
 });

@@ -1,6 +1,6 @@
 // Several labs at once, and cleanup after a crash: a lab only ever touches its own names.
 import t from 'tap';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import {
   createLab,
@@ -12,6 +12,7 @@ import {
   listLabPrefixes,
   pidfilePath,
   runningServerPid,
+  waitForOrFail,
 } from '../../src/lab/index.js';
 
 // The second prefix starts with the first: destroying 'tlb-i-' must not match 'tlb-i-x-client'.
@@ -57,7 +58,8 @@ t.test('down after a crash: partial lab, stray processes, stale pidfiles', async
   });
   const strayExit = new Promise<string | null>((resolve) => stray.once('exit', (_c, sig) => resolve(sig)));
   writeFileSync(pidfilePath(A + 'rs2'), '999999\n');
-  await new Promise((r) => setTimeout(r, 100));
+  const inDir1 = (): boolean => execFileSync('ip', ['netns', 'pids', A + 'dir1'], { encoding: 'utf8' }).split(/\s+/).includes(String(stray.pid));
+  await waitForOrFail('the stray process to be inside dir1', inDir1, 5_000);
   // Half a lab, as if createLab died midway.
   await new Promise<void>((resolve, reject) =>
     spawn('ip', ['netns', 'del', A + 'rs3']).once('exit', (c) => (c === 0 ? resolve() : reject(new Error(`exit ${c}`)))),

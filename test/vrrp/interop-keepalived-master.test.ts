@@ -6,24 +6,24 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 
 import {
-  createLab, events, hasVip, keepalivedConf, keepalivedPids, startKeepalived, startUlvs, waitUntil, type Runner,
+  createVrrpLab, events, hasVip, keepalivedConf, keepalivedPids, startKeepalived, startUlvs, waitForOrFail, type Runner,
 } from './fixtures/lab.js';
 
 const VIP = '198.18.0.100';
 const ULVS_MDI_MS = 3000 + (156 / 256) * 1000;
 
-const lab = createLab('tvrk-', 2);
+const lab = await createVrrpLab('tvrk-', 2);
 t.teardown(() => lab.destroy());
 const [ulvsNs, kaNs] = lab.nodes;
 
 async function started(r: Runner): Promise<void> {
-  await waitUntil('ulvs to start', () => events(r).some((e) => e.event === 'started' || e.event === 'error'), 30000);
+  await waitForOrFail('ulvs to start', () => events(r).some((e) => e.event === 'started' || e.event === 'error'), 30000);
 }
 
 async function status(r: Runner): Promise<Record<string, unknown>> {
   const before = events(r).length;
   r.kill('SIGUSR1');
-  await waitUntil('status', () => events(r).slice(before).some((e) => e.event === 'status'), 2000);
+  await waitForOrFail('status', () => events(r).slice(before).some((e) => e.event === 'status'), 2000);
   return (events(r).slice(before).find((e) => e.event === 'status') as { status: Record<string, unknown>[] }).status[0];
 }
 
@@ -35,7 +35,7 @@ function killKeepalived(name: string): void {
 t.test('keepalived MASTER, ulvs BACKUP', async (t) => {
   let ka = startKeepalived(lab, kaNs, 'ka1', keepalivedConf({ state: 'MASTER', priority: 150 }));
   t.teardown(() => killKeepalived('ka1'));
-  await waitUntil('keepalived to hold the VIP', () => hasVip(kaNs, VIP), 8000);
+  await waitForOrFail('keepalived to hold the VIP', () => hasVip(kaNs, VIP), 8000);
 
   const ulvs = startUlvs(lab, ulvsNs, 'ulvs', {
     vrrp_instances: [{
@@ -47,6 +47,7 @@ t.test('keepalived MASTER, ulvs BACKUP', async (t) => {
   t.teardown(() => ulvs.kill('SIGKILL'));
   t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
   await started(ulvs);
+  // Kept: the window is under test (ulvs stays BACKUP for more than its master-down interval).
   await new Promise((r) => setTimeout(r, 4500));
   t.notOk(hasVip(ulvsNs, VIP), 'ulvs stays BACKUP while keepalived advertises');
   const s = await status(ulvs);
@@ -55,7 +56,7 @@ t.test('keepalived MASTER, ulvs BACKUP', async (t) => {
 
   const killedAt = Date.now();
   killKeepalived('ka1');
-  await waitUntil('ulvs to take the VIP', () => hasVip(ulvsNs, VIP), ULVS_MDI_MS + 2000, 10);
+  await waitForOrFail('ulvs to take the VIP', () => hasVip(ulvsNs, VIP), ULVS_MDI_MS + 2000, 10);
   const gap = Date.now() - killedAt;
   t.ok(gap <= ULVS_MDI_MS + 100, `ulvs took over ${gap} ms after kill -9 (master-down ${ULVS_MDI_MS.toFixed(0)} ms)`);
   const after = await status(ulvs);
@@ -65,22 +66,24 @@ t.test('keepalived MASTER, ulvs BACKUP', async (t) => {
   // keepalived back, higher priority, preempt (default): takes the VIP back.
   ka = startKeepalived(lab, kaNs, 'ka2', keepalivedConf({ state: 'BACKUP', priority: 150 }));
   t.teardown(() => killKeepalived('ka2'));
-  await waitUntil('keepalived to preempt', () => hasVip(kaNs, VIP), 8000);
-  await waitUntil('ulvs to drop the VIP', () => !hasVip(ulvsNs, VIP), 2000);
+  await waitForOrFail('keepalived to preempt', () => hasVip(kaNs, VIP), 8000);
+  await waitForOrFail('ulvs to drop the VIP', () => !hasVip(ulvsNs, VIP), 2000);
   t.match(await status(ulvs), { state: 'BACKUP', lastTransition: { reason: /higher priority advert from 198\.18\.0\.2 \(priority 150\)/ } });
 
   // Graceful stop of keepalived: priority 0, ulvs takes over after its skew time.
+  // Kept: a steady interval as BACKUP first, so the handover below starts from one.
   await new Promise((r) => setTimeout(r, 1500));
   const stopAt = Date.now();
   for (const pid of keepalivedPids(lab, 'ka2').slice(0, 1)) process.kill(pid, 'SIGTERM');
-  await waitUntil('ulvs to take over after priority 0', () => hasVip(ulvsNs, VIP), 3000, 10);
+  await waitForOrFail('ulvs to take over after priority 0', () => hasVip(ulvsNs, VIP), 3000, 10);
   const handover = Date.now() - stopAt;
   t.ok(handover < 1000, `graceful handover in ${handover} ms (< one advert interval)`);
-  await waitUntil('keepalived to remove its VIP', () => !hasVip(kaNs, VIP), 3000);
+  await waitForOrFail('keepalived to remove its VIP', () => !hasVip(kaNs, VIP), 3000);
 
   // keepalived with nopreempt: higher priority, but leaves ulvs as MASTER.
   ka = startKeepalived(lab, kaNs, 'ka3', keepalivedConf({ state: 'BACKUP', priority: 150, nopreempt: true }));
   t.teardown(() => killKeepalived('ka3'));
+  // Kept: the window is under test (a nopreempt keepalived never takes the VIP).
   await new Promise((r) => setTimeout(r, 6000));
   t.ok(hasVip(ulvsNs, VIP), 'ulvs keeps the VIP');
   t.notOk(hasVip(kaNs, VIP), 'nopreempt keepalived does not take it');

@@ -3,17 +3,17 @@
 // kill -9 ulvs -> keepalived takes over within the master-down interval; ulvs comes back
 // with the higher priority and preempts; graceful stop hands over within one interval.
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
-import { createLab, events, hasVip, keepalivedConf, startKeepalived, startUlvs, waitUntil, addrLine } from './fixtures/lab.js';
+import { createVrrpLab, events, hasVip, keepalivedConf, startCapture, startKeepalived, startUlvs, waitForOrFail, addrLine } from './fixtures/lab.js';
 import type { VrrpConfig } from '../../src/vrrp/config.js';
 
 const VIP = '198.18.0.100';
 // v2, advert_int 1, keepalived BACKUP priority 100: 3 s + (256-100)/256 s.
 const BACKUP_MDI_MS = 3000 + (156 / 256) * 1000;
 
-const lab = createLab('tvrm-', 2);
+const lab = await createVrrpLab('tvrm-', 2);
 t.teardown(() => lab.destroy());
 const [ulvsNs, kaNs] = lab.nodes;
 
@@ -30,29 +30,26 @@ const ulvsConfig = (priority: number): VrrpConfig => ({
 t.test('ulvs MASTER, keepalived BACKUP', async (t) => {
   // Capture on the keepalived side to check what ulvs puts on the wire.
   const pcap = join(lab.dir, 'ulvs.pcap');
-  const capture = spawn('ip', ['netns', 'exec', kaNs, 'tshark', '-q', '-i', 'eth0', '-w', pcap, '-f', 'vrrp or arp'], { stdio: 'ignore' });
-  t.teardown(() => { try { capture.kill('SIGKILL'); } catch { /* gone */ } });
-  await new Promise((r) => setTimeout(r, 1500));
+  const capture = await startCapture(t, kaNs, pcap, 'vrrp or arp');
 
   let ulvs = startUlvs(lab, ulvsNs, 'ulvs1', ulvsConfig(150));
   t.teardown(() => ulvs.kill('SIGKILL'));
   // The child compiles TypeScript on start: allow for it before timing anything.
-  await waitUntil('ulvs to start', () => events(ulvs).some((e) => e.event === 'started' || e.event === 'error'), 30000);
-  await waitUntil('ulvs to hold the VIP', () => hasVip(ulvsNs, VIP), 3000);
+  await waitForOrFail('ulvs to start', () => events(ulvs).some((e) => e.event === 'started' || e.event === 'error'), 30000);
+  await waitForOrFail('ulvs to hold the VIP', () => hasVip(ulvsNs, VIP), 3000);
   // keepalived joins an existing ulvs master, as a BACKUP restarting next to it would.
   const ka = startKeepalived(lab, kaNs, 'ka', keepalivedConf({ state: 'BACKUP', priority: 100 }));
   t.teardown(() => ka.kill('SIGKILL'));
   t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
   t.match(addrLine(ulvsNs, VIP), /eth0:0/, 'VIP added with its label');
-  await waitUntil('onOwnership([VIP])', () => events(ulvs).some((e) => e.event === 'ownership' && JSON.stringify(e.vips) === JSON.stringify([VIP])), 2000);
-  // Give keepalived a few adverts; it must stay BACKUP.
+  await waitForOrFail('onOwnership([VIP])', () => events(ulvs).some((e) => e.event === 'ownership' && JSON.stringify(e.vips) === JSON.stringify([VIP])), 2000);
+  // Give keepalived a few adverts; it must stay BACKUP (the window itself is under test).
   await new Promise((r) => setTimeout(r, 4500));
   t.notOk(hasVip(kaNs, VIP), 'keepalived stays BACKUP while ulvs advertises');
   t.notOk(ka.output.some((l) => /Entering MASTER/.test(l)), 'keepalived never became MASTER');
 
   // What ulvs sent, decoded by tshark.
-  capture.kill('SIGINT');
-  await new Promise((r) => setTimeout(r, 800));
+  await capture.stop();
   const fields = execFileSync('tshark', ['-r', pcap, '-Y', `ip.src == ${lab.ips[0]} && vrrp`, '-T', 'fields',
     '-e', 'ip.ttl', '-e', 'vrrp.version', '-e', 'vrrp.type', '-e', 'vrrp.virt_rtr_id', '-e', 'vrrp.prio',
     '-e', 'vrrp.auth_type', '-e', 'vrrp.checksum.status', '-e', 'vrrp.ip_addr', '-e', 'ip.dst'],
@@ -70,7 +67,7 @@ t.test('ulvs MASTER, keepalived BACKUP', async (t) => {
   const killedAt = Date.now();
   ulvs.kill('SIGKILL');
   await ulvs.exited;
-  const tookMs = await waitUntil('keepalived to take the VIP', () => hasVip(kaNs, VIP), BACKUP_MDI_MS + 2000, 10);
+  const tookMs = await waitForOrFail('keepalived to take the VIP', () => hasVip(kaNs, VIP), BACKUP_MDI_MS + 2000, 10);
   const gap = Date.now() - killedAt;
   t.ok(gap <= BACKUP_MDI_MS + 1000 + 100, `keepalived took over ${gap} ms after kill -9 (master-down ${BACKUP_MDI_MS.toFixed(0)} ms + up to one advert interval since the last advert)`);
   t.ok(tookMs >= 0);
@@ -79,16 +76,17 @@ t.test('ulvs MASTER, keepalived BACKUP', async (t) => {
 
   // ulvs back with the higher priority: preempts keepalived.
   ulvs = startUlvs(lab, ulvsNs, 'ulvs2', ulvsConfig(150));
-  await waitUntil('ulvs to start', () => events(ulvs).some((e) => e.event === 'started' || e.event === 'error'), 30000);
-  await waitUntil('ulvs to preempt', () => hasVip(ulvsNs, VIP), 3000);
-  await waitUntil('keepalived to release the VIP', () => !hasVip(kaNs, VIP), 3000);
+  await waitForOrFail('ulvs to start', () => events(ulvs).some((e) => e.event === 'started' || e.event === 'error'), 30000);
+  await waitForOrFail('ulvs to preempt', () => hasVip(ulvsNs, VIP), 3000);
+  await waitForOrFail('keepalived to release the VIP', () => !hasVip(kaNs, VIP), 3000);
   t.pass('ulvs preempted keepalived');
 
   // Graceful stop: priority-0 advert, keepalived takes over after its skew time (< 1 interval).
+  // Kept: a steady interval as BACKUP first, so the handover below starts from one.
   await new Promise((r) => setTimeout(r, 1500));
   const stopAt = Date.now();
   ulvs.kill('SIGTERM');
-  await waitUntil('keepalived to take over after the priority-0 advert', () => hasVip(kaNs, VIP), 3000, 10);
+  await waitForOrFail('keepalived to take over after the priority-0 advert', () => hasVip(kaNs, VIP), 3000, 10);
   const handover = Date.now() - stopAt;
   t.ok(handover < 1000, `graceful handover in ${handover} ms (< one advert interval)`);
   t.equal(await ulvs.exited, 0, 'ulvs exits 0 after SIGTERM');

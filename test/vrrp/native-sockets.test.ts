@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { join } from 'node:path';
 
 import { openPacketSocket, openRawSocket } from '../../src/os/raw-sockets.js';
-import { createLab } from './fixtures/lab.js';
+import { createVrrpLab, waitForOrFail } from './fixtures/lab.js';
 
 const tsLoader = (): string[] => process.execArgv.filter((a) => a.includes('typescript'));
 
@@ -24,7 +24,7 @@ t.test('errors carry errno name and syscall', async (t) => {
 });
 
 t.test('ICMP echo over a raw socket (as ping_check uses it), in a namespace', async (t) => {
-  const lab = createLab('tvri-', 2);
+  const lab = await createVrrpLab('tvri-', 2);
   t.teardown(() => lab.destroy());
   const out = execFileSync('ip', ['netns', 'exec', lab.nodes[0], process.execPath, ...tsLoader(),
     join(import.meta.dirname, 'fixtures', 'icmp-echo.ts'), lab.ips[1]], { encoding: 'utf8', timeout: 30000 });
@@ -34,18 +34,24 @@ t.test('ICMP echo over a raw socket (as ping_check uses it), in a namespace', as
 });
 
 t.test('PacketSocket sends a GARP that tshark decodes', async (t) => {
-  const lab = createLab('tvrn-', 2);
+  const lab = await createVrrpLab('tvrn-', 2);
   t.teardown(() => lab.destroy());
   const pcap = join(lab.dir, 'garp.pcap');
-  const capture = spawn('ip', ['netns', 'exec', lab.nodes[1], 'tshark', '-q', '-i', 'eth0', '-w', pcap, '-f', 'arp'], { stdio: 'ignore' });
+  // -c 3: tshark ends by itself once the three GARPs (and only ARP about that address) are in.
+  const capture = spawn('ip', ['netns', 'exec', lab.nodes[1], 'tshark', '-q', '-i', 'eth0', '-w', pcap, '-c', '3', '-f', 'arp host 198.18.0.99'],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
   t.teardown(() => { try { capture.kill('SIGKILL'); } catch { /* gone */ } });
-  await new Promise((r) => setTimeout(r, 1500));
+  let captureLog = '';
+  capture.stderr.on('data', (d: Buffer) => { captureLog += d.toString(); });
+  const captured = new Promise((r) => capture.once('exit', r));
+  await waitForOrFail('tshark to capture', () => captureLog.includes('Capturing on'), 15_000);
   // The sender runs in node 1's namespace, through the same TypeScript loader.
   execFileSync('ip', ['netns', 'exec', lab.nodes[0], process.execPath, ...tsLoader(),
     join(import.meta.dirname, 'fixtures', 'send-garp.ts'), 'eth0', '198.18.0.99', '3']);
-  await new Promise((r) => setTimeout(r, 500));
-  capture.kill('SIGINT');
-  await new Promise((r) => setTimeout(r, 800));
+  // Fewer than three on the wire: tshark is stopped after 5 s and the count below says so.
+  const stopper = setTimeout(() => capture.kill('SIGINT'), 5_000);
+  await captured;
+  clearTimeout(stopper);
   const lines = execFileSync('tshark', ['-r', pcap, '-Y', 'arp.isgratuitous == 1', '-T', 'fields', '-e', 'arp.src.proto_ipv4', '-e', 'arp.dst.proto_ipv4', '-e', 'eth.dst'],
     { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
   t.equal(lines.length, 3, 'three gratuitous ARPs on the wire');

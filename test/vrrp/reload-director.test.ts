@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
 
-import { createLab, destroyLab } from '../../src/lab/index.js';
+import { createLab, destroyLab, waitFor } from '../../src/lab/index.js';
 import { httpFrom, startDirector, ulvsIn, writeConfig, type RunningDirector } from '../e2e/director.js';
 
 const prefix = 'tvrd-';
@@ -58,7 +58,7 @@ t.test('ulvs reload does not flap VRRP', async (t) => {
   master = await startDirector(dir1, masterFile);
   backup = await startDirector(dir2, writeConfig(config({ state: 'BACKUP', priority: 100, rs1Weight: 1 })));
   t.teardown(() => { if (!t.passing()) t.comment(`master log:\n${master?.log()}\nbackup log:\n${backup?.log()}`); });
-  await new Promise((r) => setTimeout(r, 4000));
+  await waitFor(async () => (await status(dir1))[0].state === 'MASTER' && (await status(dir2))[0].state === 'BACKUP', 10_000, 200);
   const m0 = await status(dir1);
   const b0 = await status(dir2);
   t.equal(m0[0].state, 'MASTER', 'dir1 is MASTER');
@@ -71,6 +71,7 @@ t.test('ulvs reload does not flap VRRP', async (t) => {
   writeFileSync(masterFile, config({ state: 'MASTER', priority: 150, rs1Weight: 4 }));
   t.match(await reload(dir1), /reloaded/, 'reload accepted');
   t.match((await ulvsIn(dir1, ['list', '-n'])).stdout, /-> 198\.18\.0\.10:80 +Route +4 /, 'rs1 reweighted to 4');
+  // What is under test: nothing moves for a while (3 advert intervals) after the reload.
   await new Promise((r) => setTimeout(r, 3000));
   const m1 = await status(dir1);
   t.same(m1.map(withoutCounters), m0.map(withoutCounters), 'status unchanged apart from the advert counters');
@@ -80,6 +81,7 @@ t.test('ulvs reload does not flap VRRP', async (t) => {
   // 2. The VRRP priority itself (150 -> 130, still above the backup).
   writeFileSync(masterFile, config({ state: 'MASTER', priority: 130, rs1Weight: 4 }));
   await reload(dir1);
+  // As above: 3 advert intervals in which the backup must not take over.
   await new Promise((r) => setTimeout(r, 3000));
   const m2 = await status(dir1);
   t.equal(m2[0].state, 'MASTER');

@@ -4,17 +4,17 @@
 // by GARP; with the instance removed ulvs sends priority 0 and keepalived takes over within
 // one advert interval.
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { createLab, events, hasVip, keepalivedConf, startKeepalived, startUlvs, waitUntil } from './fixtures/lab.js';
+import { createVrrpLab, events, hasVip, keepalivedConf, startCapture, startKeepalived, startUlvs, waitForOrFail } from './fixtures/lab.js';
 import type { VrrpConfig, VrrpInstanceConfig } from '../../src/vrrp/config.js';
 
 const VIP = '198.18.0.100';
 const VIP2 = '198.18.0.101';
 
-const lab = createLab('tvrl-', 2);
+const lab = await createVrrpLab('tvrl-', 2);
 t.teardown(() => lab.destroy());
 const [ulvsNs, kaNs] = lab.nodes;
 
@@ -30,12 +30,13 @@ t.test('reload ulvs MASTER next to a keepalived BACKUP', async (t) => {
   const file = join(lab.dir, 'ulvs.json');
   const ulvs = startUlvs(lab, ulvsNs, 'ulvs', { vrrp_instances: [instance(150, [VIP])] } satisfies VrrpConfig);
   t.teardown(() => ulvs.kill('SIGKILL'));
-  await waitUntil('ulvs to start', () => events(ulvs).some((e) => e.event === 'started' || e.event === 'error'), 30000);
-  await waitUntil('ulvs to hold the VIP', () => hasVip(ulvsNs, VIP), 3000);
+  await waitForOrFail('ulvs to start', () => events(ulvs).some((e) => e.event === 'started' || e.event === 'error'), 30000);
+  await waitForOrFail('ulvs to hold the VIP', () => hasVip(ulvsNs, VIP), 3000);
   const ka = startKeepalived(lab, kaNs, 'ka', keepalivedConf({ state: 'BACKUP', priority: 100 }));
   t.teardown(() => ka.kill('SIGKILL'));
   t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
-  await waitUntil('keepalived to enter BACKUP', () => ka.output.some((l) => /Entering BACKUP STATE/.test(l)), 10000);
+  await waitForOrFail('keepalived to enter BACKUP', () => ka.output.some((l) => /Entering BACKUP STATE/.test(l)), 10000);
+  // Kept: the window is under test (keepalived stays BACKUP).
   await new Promise((r) => setTimeout(r, 2500));
   t.notOk(hasVip(kaNs, VIP), 'keepalived is BACKUP before the reloads');
 
@@ -45,7 +46,7 @@ t.test('reload ulvs MASTER next to a keepalived BACKUP', async (t) => {
     const before = reloads().length;
     writeFileSync(file, JSON.stringify(config));
     ulvs.kill('SIGHUP');
-    await waitUntil('the reload to finish', () => reloads().length > before || events(ulvs).some((e) => e.event === 'error'), 5000);
+    await waitForOrFail('the reload to finish', () => reloads().length > before || events(ulvs).some((e) => e.event === 'error'), 5000);
     return reloads()[before];
   };
   const transitionsBefore = transitions();
@@ -56,6 +57,7 @@ t.test('reload ulvs MASTER next to a keepalived BACKUP', async (t) => {
   t.same(r1.plan.updated.map((u) => u.changed), [['priority']], 'the plan updates VI_1 in place');
   t.equal(r1.status[0].state, 'MASTER');
   t.equal(r1.status[0].priority, 120, 'the new priority is in effect');
+  // Kept: the window is under test (no transition after the reload).
   await new Promise((r) => setTimeout(r, 3500));
   t.equal(transitions(), transitionsBefore, 'no transition logged after the priority reload');
   t.ok(hasVip(ulvsNs, VIP), 'ulvs still holds the VIP');
@@ -64,16 +66,15 @@ t.test('reload ulvs MASTER next to a keepalived BACKUP', async (t) => {
 
   // 2. A VIP added while MASTER: on the interface, announced with a GARP.
   const pcap = join(lab.dir, 'garp.pcap');
-  const capture = spawn('ip', ['netns', 'exec', kaNs, 'tshark', '-q', '-i', 'eth0', '-w', pcap, '-f', 'arp'], { stdio: 'ignore' });
-  t.teardown(() => { try { capture.kill('SIGKILL'); } catch { /* gone */ } });
-  await new Promise((r) => setTimeout(r, 1500));
+  const capture = await startCapture(t, kaNs, pcap, 'arp');
   const r2 = await reload({ vrrp_instances: [instance(120, [VIP, VIP2])] }) as { plan: { updated: Array<{ vipsAdded: Array<{ address: string }> }> } };
   t.same(r2.plan.updated[0].vipsAdded.map((v) => v.address), [`${VIP2}/32`]);
   t.ok(hasVip(ulvsNs, VIP2), 'the added VIP is on the interface once the reload resolves');
-  await waitUntil('ownership of both VIPs', () => events(ulvs).some((e) => e.event === 'ownership' && JSON.stringify(e.vips) === JSON.stringify([VIP, VIP2])), 2000);
+  await waitForOrFail('ownership of both VIPs', () => events(ulvs).some((e) => e.event === 'ownership' && JSON.stringify(e.vips) === JSON.stringify([VIP, VIP2])), 2000);
+  // Kept: the GARPs for the added VIP go out over this window (garp_master_repeat), and counting
+  // them is the check.
   await new Promise((r) => setTimeout(r, 1500));
-  capture.kill('SIGINT');
-  await new Promise((r) => setTimeout(r, 800));
+  await capture.stop();
   const garps = execFileSync('tshark', ['-r', pcap, '-Y', `arp.isgratuitous == 1 && arp.src.proto_ipv4 == ${VIP2}`, '-T', 'fields', '-e', 'eth.dst'],
     { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
   t.ok(garps.length >= 2, `tshark saw gratuitous ARPs for the added VIP (${garps.length})`);
@@ -84,7 +85,7 @@ t.test('reload ulvs MASTER next to a keepalived BACKUP', async (t) => {
   const removedAt = Date.now();
   writeFileSync(file, JSON.stringify({ vrrp_instances: [] }));
   ulvs.kill('SIGHUP');
-  await waitUntil('keepalived to take over after the priority-0 advert', () => hasVip(kaNs, VIP), 3000, 10);
+  await waitForOrFail('keepalived to take over after the priority-0 advert', () => hasVip(kaNs, VIP), 3000, 10);
   const tookOverAt = Date.now();
   // Timed from the priority-0 advert (the shutdown transition), not from the signal.
   const stoppedAt = (events(ulvs).find((e) => e.event === 'transition' && e.to === 'INIT') as { t: number } | undefined)?.t ?? removedAt;
@@ -93,7 +94,7 @@ t.test('reload ulvs MASTER next to a keepalived BACKUP', async (t) => {
   // 10 ms `ip` polling on a loaded two-core machine get a 250 ms margin. Without the priority-0
   // advert keepalived would wait its master-down interval (3.6 s).
   t.ok(handover < 1000 + 250, `keepalived took over ${handover} ms after ulvs's priority-0 advert (one advert interval is 1000 ms; ${tookOverAt - removedAt} ms after SIGHUP)`);
-  await waitUntil('the reload to finish', () => reloads().length === 3, 5000);
+  await waitForOrFail('the reload to finish', () => reloads().length === 3, 5000);
   t.notOk(hasVip(ulvsNs, VIP), 'ulvs removed VIP');
   t.notOk(hasVip(ulvsNs, VIP2), 'ulvs removed the added VIP too');
   const last = events(ulvs).filter((e) => e.event === 'ownership').at(-1) as { vips: string[] };
@@ -105,21 +106,22 @@ t.test('reload ulvs MASTER next to a keepalived BACKUP', async (t) => {
   // 4. The instance added back by reload starts, and with 150 preempts keepalived.
   const r4 = await reload({ vrrp_instances: [instance(150, [VIP])] }) as { plan: { added: string[] } };
   t.same(r4.plan.added, ['VI_1'], 'the plan starts VI_1');
-  await waitUntil('ulvs to preempt keepalived', () => hasVip(ulvsNs, VIP) && !hasVip(kaNs, VIP), 5000);
+  await waitForOrFail('ulvs to preempt keepalived', () => hasVip(ulvsNs, VIP) && !hasVip(kaNs, VIP), 5000);
   t.pass('the added instance became MASTER over keepalived');
 
   // 5. Priority below keepalived's: ulvs stays MASTER until keepalived (preempt) decides; it
   // ignores the lower-priority adverts, its master-down timer fires, ulvs yields to its advert.
+  // Kept: a steady interval as MASTER first, so the yield below starts from one.
   await new Promise((r) => setTimeout(r, 1500));
   const droppedAt = Date.now();
   await reload({ vrrp_instances: [instance(90, [VIP])] });
   t.ok(hasVip(ulvsNs, VIP), 'ulvs is still MASTER right after the reload');
-  await waitUntil('keepalived to preempt', () => hasVip(kaNs, VIP) && !hasVip(ulvsNs, VIP), 3000 + 1000 + 1000);
+  await waitForOrFail('keepalived to preempt', () => hasVip(kaNs, VIP) && !hasVip(ulvsNs, VIP), 3000 + 1000 + 1000);
   const preempted = Date.now() - droppedAt;
   // The VIP can be gone a moment before the speaker's transition line reaches its log.
   const lastTransition = (): { from: string; to: string; reason: string } =>
     events(ulvs).filter((e) => e.event === 'transition').at(-1) as { from: string; to: string; reason: string };
-  await waitUntil('ulvs to log its transition', () => lastTransition().to === 'BACKUP', 2000).catch(() => undefined);
+  await waitForOrFail('ulvs to log its transition', () => lastTransition().to === 'BACKUP', 2000).catch(() => undefined);
   const last5 = lastTransition();
   t.match(last5, { from: 'MASTER', to: 'BACKUP', reason: /higher priority advert from 198\.18\.0\.2 \(priority 100\)/ },
     'ulvs yielded to keepalived\'s advert');
