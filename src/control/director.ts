@@ -14,6 +14,7 @@ import { FORWARD_NAMES, type Snapshot } from '../dataplane/snapshot.js';
 import type { WorkerInit } from '../dataplane/worker.js';
 import { ipToNumber, numberToIp } from '../packet/addr.js';
 import { AddressHolder } from './addresses.js';
+import { recoverLeftovers } from './recovery.js';
 import { compileSnapshot, IdRegistry, serviceKey, type HealthState } from './compile.js';
 import { HealthManager, type HealthEvent, type QuorumEvent } from '../health/manager.js';
 import { healthPlan } from '../health/plan.js';
@@ -90,6 +91,9 @@ export class Director {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...dp.lvs_timeouts };
     this.server = await serveControl(controlSocketPath('default', dp.control_socket), (req) => this.handleControl(req));
     try {
+      // The control socket is ours, so no live director of this instance runs here: whatever a
+      // killed one left is adopted or removed now (src/control/leftovers.ts).
+      await recoverLeftovers({ config: this.config, instance: dp.control_socket ?? 'default', log: this.log });
       for (const a of this.config.static_ipaddress) {
         await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label });
         this.log.info({ address: a.address, dev: a.dev }, 'holding static address');
