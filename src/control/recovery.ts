@@ -72,14 +72,12 @@ function interfacesOf(config: UlvsConfig): string[] {
 async function gatherFacts(config: UlvsConfig, state: AddressStateFile | null): Promise<LeftoverFacts> {
   const interfaces = interfacesOf(config);
   const dataplane = [config.dataplane.interface, config.dataplane.inside].filter((n): n is string => !!n && interfaces.includes(n));
-  const present: Address[] = [];
-  for (const dev of interfaces) {
-    const info = JSON.parse(await run('ip', ['-j', '-4', 'addr', 'show', 'dev', dev])) as
-      { addr_info?: { local: string; prefixlen: number }[] }[];
-    for (const a of info[0]?.addr_info ?? []) present.push({ address: `${a.local}/${a.prefixlen}`, dev });
-  }
-  const xdp = await Promise.all(dataplane.map(async (ifname) => ({ ifname, program: await xdpProgramOn(ifname) })));
-  const tcFilters = await Promise.all(dataplane.map(async (ifname) => ({ ifname, prefs: await ulvsTcPrefsOn(ifname) })));
+  // Concurrently: this runs on every start, and each command is a process spawn.
+  const [present, xdp, tcFilters] = await Promise.all([
+    Promise.all(interfaces.map(addressesOn)).then((lists) => lists.flat()),
+    Promise.all(dataplane.map(async (ifname) => ({ ifname, program: await xdpProgramOn(ifname) }))),
+    Promise.all(dataplane.map(async (ifname) => ({ ifname, prefs: await ulvsTcPrefsOn(ifname) }))),
+  ]);
   const taps = dataplane.map((n) => `ulvst${readFileSync(`/sys/class/net/${n}/ifindex`, 'utf8').trim()}`)
     .filter((tap) => existsSync(`/sys/class/net/${tap}`));
   return {
@@ -93,6 +91,12 @@ async function gatherFacts(config: UlvsConfig, state: AddressStateFile | null): 
     taps,
     ulvsProgram: ULVS_XDP_PROGRAM,
   };
+}
+
+async function addressesOn(dev: string): Promise<Address[]> {
+  const info = JSON.parse(await run('ip', ['-j', '-4', 'addr', 'show', 'dev', dev])) as
+    { addr_info?: { local: string; prefixlen: number }[] }[];
+  return (info[0]?.addr_info ?? []).map((a) => ({ address: `${a.local}/${a.prefixlen}`, dev }));
 }
 
 interface XdpProgInfo { prog?: { name?: string; id?: number } }
