@@ -6,9 +6,9 @@ import { join } from 'node:path';
 import type pino from 'pino';
 import type { UlvsConfig } from '../config/index.js';
 import { detachXdp } from '../io/open.js';
-import { removeTapPlumbing, TC_PREFS } from '../io/tc.js';
+import { TC_PREFS } from '../io/tc.js';
 import { addressLedger, withPrefix, type AddressLedger, type AddressStateFile } from '../os/address-ledger.js';
-import { run, runSync } from '../os/run.js';
+import { run } from '../os/run.js';
 import { planLeftovers, stateFileName, type Address, type LeftoverFacts, type LeftoverPlan } from './leftovers.js';
 
 /** tmpfs: cleared at boot, when the addresses it describes are gone too. */
@@ -31,24 +31,33 @@ export async function recoverLeftovers(o: RecoveryOptions): Promise<LeftoverPlan
   const facts = await gatherFacts(o.config, readState(file, o.log));
   const plan = planLeftovers(facts);
   for (const line of plan.messages) o.log.warn(line);
-  for (const action of plan.actions) {
+  // Concurrently, each a process spawn or two: this is on the way to forwarding again.
+  await Promise.all(plan.actions.map(async (action) => {
     switch (action.kind) {
       case 'adopt-address': ledger.adopt(action.address); break;
       case 'not-ours-address': ledger.markNotOurs(action.address); break;
-      case 'remove-address':
-        try { runSync('ip', ['addr', 'del', action.address.address, 'dev', action.address.dev]); } catch { /* already gone */ }
-        break;
+      case 'remove-address': await bestEffort('ip', ['addr', 'del', action.address.address, 'dev', action.address.dev]); break;
       case 'detach-xdp':
         try { detachXdp(action.ifname); } catch (err) { o.log.warn(`cannot detach XDP from ${action.ifname}: ${(err as Error).message}`); }
         break;
-      case 'remove-tc-filters': removeTapPlumbing(action.ifname, true); break;
-      case 'remove-tap':
-        try { runSync('ip', ['link', 'del', action.name]); } catch { /* gone with its last fd */ }
-        break;
+      case 'remove-tc-filters': await removeTcFilters(action.ifname, action.prefs); break;
+      case 'remove-tap': await bestEffort('ip', ['link', 'del', action.name]); break;
     }
-  }
+  }));
   ledger.useStateFile(file, o.instance);
   return plan;
+}
+
+/** Runs a cleanup command whose failure means there was nothing to clean. */
+async function bestEffort(file: string, args: string[]): Promise<void> {
+  try { await run(file, args); } catch { /* already gone */ }
+}
+
+/** Our filters, then the ingress qdisc if nobody else's filters are on it (src/io/tc.ts's rule). */
+async function removeTcFilters(ifname: string, prefs: number[]): Promise<void> {
+  await Promise.all(prefs.map((pref) => bestEffort('tc', ['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(pref)])));
+  const left = await run('tc', ['filter', 'show', 'dev', ifname, 'parent', 'ffff:']).catch(() => 'unknown');
+  if (left.trim() === '') await bestEffort('tc', ['qdisc', 'del', 'dev', ifname, 'handle', 'ffff:', 'ingress']);
 }
 
 function readState(file: string, log: pino.Logger): AddressStateFile | null {
