@@ -17,14 +17,14 @@ const VRRP_VIP = '198.18.0.101';
  * the first answered request through each VIP. What it covers: node starting the CLI and
  * loading the config, the leftover scan (three ip/tc commands, run concurrently), the
  * dataplane worker loading the addon and attaching, and VRRP claiming MASTER at once
- * (`state: MASTER`, alone on the segment). On an idle machine that should be about a second (not measured: this
- * machine is never idle). Here (2 shared cores, up to 8 engineers) node alone can take 10 s to
- * start, and every
- * step slows by the same factor, so the test also times a clean start of the same config the
- * same way, in the same run, and when that is itself slower than the bound allows, the restart
- * may take at most RESTART_SLACK times as long: what a crash adds to a start is what ulvs
- * controls. (The clean start's figure also holds the client resolving the new VIPs' MAC, a
- * few hundred ms; both figures are printed, with each start's timeline.)
+ * (`state: MASTER`, alone on the segment). On an idle machine that should be about a second
+ * (not measured: this machine is never idle). Here (2 shared cores, up to 8 engineers) node
+ * alone can take 10 s to start and every step slows by the same factor, so the test also
+ * times a clean start of the same config the same way, in the same run; when that is itself
+ * slower than the bound, the restart may take at most RESTART_SLACK times as long: what a
+ * crash adds to a start is what ulvs controls. (The clean start's figure also holds the client
+ * resolving the new VIPs' MAC, a few hundred ms; both figures and each start's timeline are
+ * printed.)
  */
 const RESTART_BOUND_MS = 2000;
 const RESTART_SLACK = 1.5;
