@@ -1,12 +1,17 @@
 // The ledger's bookkeeping and its state file. No address is really added: the device does not
 // exist, so the one `ip addr del` that runs (removeAllSync) fails harmlessly.
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { AddressLedger, addressKey, withPrefix, type AddressStateFile } from '../../src/os/address-ledger.js';
 
 const DEV = 'rcr-nodev0';
+function scratchDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rcr-ledger-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
 const read = (file: string): AddressStateFile => JSON.parse(readFileSync(file, 'utf8')) as AddressStateFile;
 
 t.test('addresses are named with their prefix', async (t) => {
@@ -16,7 +21,7 @@ t.test('addresses are named with their prefix', async (t) => {
 });
 
 t.test('the state file records adopted addresses and goes on a clean stop', async (t) => {
-  const file = join(mkdtempSync(join(tmpdir(), 'rcr-ledger-')), 'sub', 'netns-1-default.json');
+  const file = join(scratchDir(t), 'sub', 'netns-1-default.json');
   const ledger = new AddressLedger();
   ledger.adopt({ address: '198.18.0.100', dev: DEV });
   t.notOk(existsSync(file), 'nothing is written before the director names its state file');
@@ -37,7 +42,7 @@ t.test('the state file records adopted addresses and goes on a clean stop', asyn
 });
 
 t.test('a failed add is not recorded', async (t) => {
-  const file = join(mkdtempSync(join(tmpdir(), 'rcr-ledger-')), 'netns-1-default.json');
+  const file = join(scratchDir(t), 'netns-1-default.json');
   const ledger = new AddressLedger();
   ledger.useStateFile(file, 'default');
   await t.rejects(ledger.add({ address: '198.18.0.102/32', dev: DEV }), /Cannot find device|does not exist/);
