@@ -1,43 +1,29 @@
-import { run, runSync } from '../os/run.js';
+import { addressLedger, type AddOutcome, type AddressLedger, type InterfaceAddress } from '../os/address-ledger.js';
 
 /** An address ulvs holds on an interface (keepalived's static_ipaddress / virtual_ipaddress). */
-export interface HeldAddress { address: string; dev: string; label?: string }
+export type HeldAddress = InterfaceAddress;
 
 /**
- * Adds the addresses and remembers which ones ulvs added, so that release() removes exactly
- * those (an address the admin configured by hand stays when ulvs stops).
+ * The director's static addresses. Which ones ulvs added (and so removes on stop) is the
+ * process's AddressLedger's business, shared with the VRRP speaker: an address the admin
+ * configured by hand stays when ulvs stops, and one a killed ulvs left is adopted at start-up
+ * (src/control/recovery.ts).
  */
 export class AddressHolder {
-  private readonly added: HeldAddress[] = [];
+  constructor(private readonly ledger: AddressLedger = addressLedger) {}
 
-  async hold(addr: HeldAddress): Promise<void> {
-    const args = ['addr', 'add', withPrefix(addr.address), 'dev', addr.dev];
-    if (addr.label) args.push('label', addr.label);
-    if (this.added.some((a) => a.address === addr.address && a.dev === addr.dev)) return;
-    try {
-      await run('ip', args);
-      this.added.push(addr);
-    } catch (err) {
-      if (!/File exists/.test((err as Error).message)) throw err;
-    }
+  /** Adds the address unless it is already there ('not-ours': used, never removed). */
+  hold(addr: HeldAddress): Promise<AddOutcome> {
+    return this.ledger.add(addr);
   }
 
   /** Removes one address ulvs added (reload); leaves addresses it did not add alone. */
   release(addr: HeldAddress): void {
-    const i = this.added.findIndex((a) => a.address === addr.address && a.dev === addr.dev);
-    if (i < 0) return;
-    const [gone] = this.added.splice(i, 1);
-    try { runSync('ip', ['addr', 'del', withPrefix(gone.address), 'dev', gone.dev]); } catch { /* already gone */ }
+    this.ledger.removeSync(addr);
   }
 
-  /** Synchronous so it also runs from exit handlers. Never throws. */
+  /** Everything ulvs added, static and VRRP. Synchronous so it also runs from exit handlers. Never throws. */
   releaseAll(): void {
-    for (const addr of this.added.splice(0)) {
-      try { runSync('ip', ['addr', 'del', withPrefix(addr.address), 'dev', addr.dev]); } catch { /* already gone */ }
-    }
+    this.ledger.removeAllSync();
   }
-}
-
-function withPrefix(address: string): string {
-  return address.includes('/') ? address : `${address}/32`;
 }

@@ -11,6 +11,7 @@ import type pino from 'pino';
 import { ConfigError, formatDiagnostic, loadConfig, type UlvsConfig } from '../config/index.js';
 import { DEFAULT_TIMEOUTS, type Timeouts } from '../conntrack/tcp-states.js';
 import type { Snapshot } from '../dataplane/snapshot.js';
+import { recoverLeftovers } from './recovery.js';
 import { vrrpConfigFrom } from '../vrrp/from-config.js';
 import { VrrpSpeaker } from '../vrrp/speaker.js';
 import { AddressHolder } from './addresses.js';
@@ -83,6 +84,9 @@ export class Director {
     this.timeouts = configuredTimeouts(this.config);
     this.server = await serveControl(controlSocketPath('default', dp.control_socket), (req) => handleControl(this.commandContext(), req));
     try {
+      // The control socket is ours, so no live director of this instance runs here: whatever a
+      // killed one left is adopted or removed now (src/control/leftovers.ts).
+      await recoverLeftovers({ config: this.config, instance: dp.control_socket ?? 'default', log: this.log });
       for (const a of this.config.static_ipaddress) {
         await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label });
         this.log.info({ address: a.address, dev: a.dev }, 'holding static address');

@@ -9,7 +9,7 @@ import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
 import { ipToNumber, numberToIp, parseMac } from '../packet/addr.js';
-import { run } from '../os/run.js';
+import { addressLedger } from '../os/address-ledger.js';
 import {
   AUTH_NONE, AUTH_PASS, VRRP_MCAST_GROUP, VRRP_PROTOCOL, VRRP_TTL, checkAdvert, decodePacket,
   encodeAdvertPacket, type AdvertExpectation, type DropReason,
@@ -850,15 +850,11 @@ function stripPrefix(address: string): string {
 }
 
 async function ipAddr(op: 'add' | 'del', vip: VirtualIpaddressConfig, defaultDev: string): Promise<void> {
-  const address = vip.address.includes('/') ? vip.address : `${vip.address}/32`;
-  const args = ['addr', op, address, 'dev', vip.dev ?? defaultDev];
-  if (op === 'add' && vip.label) args.push('label', vip.label);
-  try {
-    await run('ip', args);
-  } catch (err) {
-    // Already there (add) or already gone (del): the goal holds.
-    if (!/File exists|Cannot assign requested address|ENOENT|No such/.test((err as Error).message)) throw err;
-  }
+  // The process's ledger knows which VIPs ulvs added (and records them for a restart after a
+  // crash): an address that was already there is used and never removed (src/os/address-ledger.ts).
+  const address = { address: vip.address, dev: vip.dev ?? defaultDev, label: vip.label };
+  if (op === 'add') await addressLedger.add(address);
+  else await addressLedger.remove(address);
 }
 
 /** First IPv4 address of the interface that is not one of our VIPs (the primary address). */
