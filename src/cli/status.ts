@@ -4,8 +4,9 @@
 
 import { controlSocketPath, requestControl } from '../control/socket.js';
 import type { InstanceStatus } from '../vrrp/speaker.js';
+import type { SyncStatus } from '../sync/daemon.js';
 
-export interface StatusReply { vrrp: InstanceStatus[] }
+export interface StatusReply { vrrp: InstanceStatus[]; sync?: SyncStatus | null }
 
 /** Human form: one block per instance, aligned like `ip -br`. */
 export function formatStatus(instances: readonly InstanceStatus[], now: Date = new Date()): string {
@@ -29,8 +30,22 @@ export function formatStatus(instances: readonly InstanceStatus[], now: Date = n
   return lines.join('\n') + '\n';
 }
 
-export function formatStatusJson(instances: readonly InstanceStatus[]): string {
-  return JSON.stringify({ vrrp: instances }, null, 2) + '\n';
+export function formatStatusJson(instances: readonly InstanceStatus[], sync: SyncStatus | null = null): string {
+  return JSON.stringify({ vrrp: instances, sync }, null, 2) + '\n';
+}
+
+/** The connection-sync block of `ulvs status`; says so when no master was ever heard. */
+export function formatSyncStatus(sync: SyncStatus): string {
+  const c = sync.counters;
+  const lines = [`sync  ${sync.role.toUpperCase()}  (lvs_sync_daemon ${sync.interface} ${sync.instance} id ${sync.syncId}${sync.signed ? ', signed' : ''})`];
+  lines.push(sync.peer
+    ? `  peer ${sync.peer.address}  last message ${formatAgo(sync.peer.agoMs)} ago`
+    : '  peer -  no sync message from another director yet (a keepalived peer sends none without kernel IPVS)');
+  const dropped = Object.entries(c.dropped).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
+  const ignored = Object.entries(c.ignored).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
+  lines.push(`  sent ${c.sent} (${c.sentRecords} connections)  received ${c.received} (${c.receivedRecords})  applied ${c.applied}` +
+    (dropped.length ? `  dropped ${dropped.join(' ')}` : '') + (ignored.length ? `  ignored ${ignored.join(' ')}` : ''));
+  return lines.join('\n') + '\n';
 }
 
 function formatAgo(ms: number): string {
@@ -44,5 +59,7 @@ function formatAgo(ms: number): string {
 export async function runStatus(options: { instance?: string; socket?: string; json?: boolean } = {}): Promise<string> {
   const reply = await requestControl(controlSocketPath(options.instance, options.socket), 'status') as Partial<StatusReply>;
   const instances = reply.vrrp ?? [];
-  return options.json ? formatStatusJson(instances) : formatStatus(instances);
+  const sync = reply.sync ?? null;
+  if (options.json) return formatStatusJson(instances, sync);
+  return formatStatus(instances) + (sync ? formatSyncStatus(sync) : '');
 }

@@ -3,6 +3,7 @@
  * `timeout`): each reads the director's state and the workers' flow data, and answers with
  * data plus the text ipvsadm would print.
  */
+import type { SyncStatus } from '../sync/daemon.js';
 import type { UlvsConfig } from '../config/index.js';
 import { formatTimeouts, type Timeouts } from '../conntrack/tcp-states.js';
 import { summarizeCounters } from '../dataplane/counters.js';
@@ -31,9 +32,27 @@ export interface CommandContext {
   readonly workers: WorkerPool;
   readonly timeouts: Timeouts;
   vrrpStatus(): unknown[];
+  /** Connection sync's role, peer and counters; null without lvs_sync_daemon. */
+  syncStatus(): SyncStatus | null;
   reload(): Promise<ReloadResult>;
   /** Changes the running connection timeouts (until the next restart or config change). */
   setTimeouts(set: Partial<Timeouts>): void;
+}
+
+/** Connection sync's counters as flat `ulvs stats` keys (sync_sent, sync_dropped_bad_signature, ...). */
+export function syncStats(sync: SyncStatus): Record<string, number> {
+  const c = sync.counters;
+  const out: Record<string, number> = {
+    sync_master: sync.role === 'master' ? 1 : 0,
+    sync_sent: c.sent, sync_sent_records: c.sentRecords, sync_send_errors: c.sendErrors,
+    sync_received: c.received, sync_received_records: c.receivedRecords, sync_applied: c.applied,
+    sync_resync_requests: c.resyncRequests, sync_resyncs_sent: c.resyncsSent, sync_outbox_overflows: c.outboxOverflows,
+  };
+  const key = (k: string): string => k.replace(/-/g, '_');
+  for (const [k, n] of Object.entries(c.dropped)) out[`sync_dropped_${key(k)}`] = n;
+  for (const [k, n] of Object.entries(c.skipped)) out[`sync_skipped_${key(k)}`] = n;
+  for (const [k, n] of Object.entries(c.ignored)) out[`sync_ignored_${key(k)}`] = n;
+  return out;
 }
 
 /** rsId -> [active, inactive] connections summed over the workers' answers. */
@@ -87,7 +106,7 @@ export async function handleControl(ctx: CommandContext, req: ControlRequest): P
       return { connections: all, text: formatConnections(all) };
     }
     case 'status':
-      return { vrrp: ctx.vrrpStatus() };
+      return { vrrp: ctx.vrrpStatus(), sync: ctx.syncStatus() };
     case 'reload':
       return ctx.reload();
     case 'stats': {
@@ -98,6 +117,8 @@ export async function handleControl(ctx: CommandContext, req: ControlRequest): P
         stats.conn_evictions = (stats.conn_evictions ?? 0) + f.evictions;
         stats.conn_expired = (stats.conn_expired ?? 0) + f.expired;
       }
+      const sync = ctx.syncStatus();
+      if (sync) Object.assign(stats, syncStats(sync));
       return stats;
     }
     case 'timeout': {

@@ -12,6 +12,9 @@ import { ConfigError, formatDiagnostic, loadConfig, type UlvsConfig } from '../c
 import { DEFAULT_TIMEOUTS, type Timeouts } from '../conntrack/tcp-states.js';
 import type { Snapshot } from '../dataplane/snapshot.js';
 import { recoverLeftovers } from './recovery.js';
+import { SyncDaemon } from '../sync/daemon.js';
+import { SyncIndex } from '../sync/records.js';
+import type { OutboxRecord } from '../sync/outbox.js';
 import { vrrpConfigFrom } from '../vrrp/from-config.js';
 import { VrrpSpeaker } from '../vrrp/speaker.js';
 import { AddressHolder } from './addresses.js';
@@ -58,6 +61,9 @@ export class Director {
   /** VIPs some vrrp_instance manages, and those of them this director holds as MASTER. */
   private vrrpVips = new Set<string>();
   private ownedVrrpVips = new Set<string>();
+  private sync: SyncDaemon | null = null;
+  /** Every service whatever VRRP owns (connection sync places records with it); rebuilt lazily. */
+  private syncIndex: { index: SyncIndex; forward: Map<number, number> } | null = null;
   private reloading: Promise<ReloadResult> | null = null;
 
   constructor(private readonly opts: DirectorOptions) {
@@ -105,6 +111,8 @@ export class Director {
         });
       }
       this.health.apply(this.config);
+      // Before VRRP: a restarted director asks the master for its table while still BACKUP.
+      await this.startSync();
       await this.startVrrp();
     } catch (err) {
       await this.stop();
@@ -181,9 +189,38 @@ export class Director {
         this.log.info({ vips }, 'VRRP ownership changed');
         if (this.workers.size) this.publish();
       },
-      onTransition: (name, from, to, reason) => this.log.info({ instance: name, from, to, reason }, `VRRP ${name}: ${from} -> ${to}`),
+      onTransition: (name, from, to, reason) => {
+        this.log.info({ instance: name, from, to, reason }, `VRRP ${name}: ${from} -> ${to}`);
+        if (this.sync && name === this.config.global_defs.lvs_sync_daemon?.instance) this.sync.setRole(to === 'MASTER' ? 'master' : 'backup');
+      },
     });
     await this.vrrp.start();
+  }
+
+  /** keepalived's lvs_sync_daemon: connection sync bound to one VRRP instance's role. */
+  private async startSync(): Promise<void> {
+    const cfg = this.config.global_defs.lvs_sync_daemon;
+    if (!cfg) return;
+    this.sync = new SyncDaemon(cfg, {
+      log: this.log,
+      outboxes: () => this.workers.outboxes,
+      forwardOf: (service) => this.fullIndex().forward.get(service),
+      index: () => this.fullIndex().index,
+      importFlows: (flows) => this.workers.postAll({ type: 'sync-import', flows }),
+      setSending: (on) => this.workers.postAll({ type: 'sync-sending', on }),
+      dumpFlows: async () => (await this.workers.askAll({ type: 'sync-dump' }) as OutboxRecord[][]).flat(),
+    });
+    await this.sync.start();
+  }
+
+  private fullIndex(): { index: SyncIndex; forward: Map<number, number> } {
+    if (!this.syncIndex) {
+      const all = compileSnapshot(this.config, this.ids, {
+        macOf: () => null, healthOf: () => undefined, sorryActive: () => false, ownsVip: () => true, tunnelSource: this.tunnelSource,
+      }, this.version);
+      this.syncIndex = { index: new SyncIndex(all), forward: new Map(all.services.map((svc) => [svc.id, svc.forward])) };
+    }
+    return this.syncIndex;
   }
 
   private watch(files: string[]): void {
@@ -201,6 +238,7 @@ export class Director {
     for (const w of this.watchers.splice(0)) w.close();
     // Priority 0 first, so the backup takes over before this dataplane stops (RFC 3768 6.4.3).
     await this.vrrp?.stop();
+    this.sync?.close();
     await this.health.stop();
     await this.workers.stop();
     this.addresses.releaseAll();
@@ -220,6 +258,7 @@ export class Director {
 
   private publish(): void {
     this.snapshot = this.compile();
+    this.syncIndex = null;
     this.workers.postSnapshot(this.snapshot);
   }
 
@@ -240,6 +279,7 @@ export class Director {
       ids: this.ids,
       workers: this.workers,
       vrrpStatus: () => this.vrrp?.status() ?? [],
+      syncStatus: () => this.sync?.status() ?? null,
       reload: () => this.reload(),
       setTimeouts: (set) => {
         this.timeouts = { ...this.timeouts, ...set };

@@ -7,7 +7,8 @@ import type pino from 'pino';
 import type { Timeouts } from '../conntrack/tcp-states.js';
 import { allocateCounters } from '../dataplane/counters.js';
 import type { Snapshot } from '../dataplane/snapshot.js';
-import type { WorkerInit } from '../dataplane/worker.js';
+import type { WorkerInit, WorkerRequest } from '../dataplane/worker.js';
+import { SyncOutbox } from '../sync/outbox.js';
 
 const WORKER_START_TIMEOUT_MS = 20_000;
 /** How long a worker may take to answer a request, and to exit once told to stop. */
@@ -18,7 +19,7 @@ const WORKER_STOP_TIMEOUT_MS = 3000;
 export class DirectorError extends Error {}
 
 /** What every worker is started with; the pool adds the queue, counters and channels. */
-export type WorkerSettings = Omit<WorkerInit, 'queue' | 'counters' | 'control' | 'port'>;
+export type WorkerSettings = Omit<WorkerInit, 'queue' | 'counters' | 'control' | 'port' | 'syncOutbox'>;
 
 interface WorkerHandle {
   worker: Worker;
@@ -27,6 +28,8 @@ interface WorkerHandle {
   /** [0] = stop flag, read by the worker between batches. */
   control: Int32Array;
   pending: Map<number, (result: unknown) => void>;
+  /** Where the worker puts flows for connection sync (drained by the SyncDaemon). */
+  outbox: SyncOutbox;
 }
 
 interface ReadyPort { ifname: string; backend: string; xdpMode?: string; fallbackReason?: string }
@@ -48,9 +51,10 @@ export class WorkerPool {
     const { port1, port2 } = new MessageChannel();
     const counters = allocateCounters();
     const control = new Int32Array(new SharedArrayBuffer(4));
-    const init: WorkerInit = { ...settings, queue, counters, control, port: port2 };
+    const outbox = new SyncOutbox();
+    const init: WorkerInit = { ...settings, queue, counters, control, port: port2, syncOutbox: outbox.buffer };
     const worker = new Worker(new URL('../dataplane/worker.js', import.meta.url), { workerData: init, transferList: [port2] });
-    const handle: WorkerHandle = { worker, port: port1, counters, control, pending: new Map() };
+    const handle: WorkerHandle = { worker, port: port1, counters, control, pending: new Map(), outbox };
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new DirectorError(`dataplane worker for queue ${queue} did not start in time`)), WORKER_START_TIMEOUT_MS);
       port1.on('message', (msg: { type: string; [k: string]: unknown }) => {
@@ -81,6 +85,14 @@ export class WorkerPool {
       if (!this.isStopping()) this.log.error({ queue, code }, 'dataplane worker exited');
     });
     this.workers.push(handle);
+  }
+
+  /** Each worker's connection-sync outbox. */
+  get outboxes(): SyncOutbox[] { return this.workers.map((w) => w.outbox); }
+
+  /** A message every worker reads between batches (sync role, imported flows). */
+  postAll(message: WorkerRequest): void {
+    for (const w of this.workers) w.port.postMessage(message);
   }
 
   /** Workers swap to it between batches. */

@@ -16,6 +16,11 @@ import {
 import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
 import { HopTable, RealServerMacs, RuntimeTables, type RuntimeService } from './tables.js';
+import { SyncOffers } from './sync-offers.js';
+import type { ImportedFlow } from '../sync/records.js';
+
+/** flowHop of a flow imported by connection sync: learnt from its first client packet here. */
+const HOP_UNKNOWN = 0xffff;
 
 /** TCP states in which a bare SYN starts a new connection (IPVS conn_reuse_mode 1 and 2). */
 const REUSABLE_STATE = new Uint8Array(16);
@@ -44,6 +49,8 @@ export class Dataplane {
   private outside: PortView;
   private inside: PortView | null;
   private ipId = 0;
+  /** Connection sync: what this worker offers the sync MASTER's outbox. */
+  readonly sync: SyncOffers;
 
   constructor(
     snapshot: Snapshot,
@@ -56,6 +63,7 @@ export class Dataplane {
     this.tables = new RuntimeTables(snapshot);
     this.macs.learn(snapshot);
     this.flowHop = new Uint16Array(flows.slotCount);
+    this.sync = new SyncOffers(flows);
     this.outside = viewOf(outside);
     this.inside = inside ? viewOf(inside) : null;
   }
@@ -75,6 +83,16 @@ export class Dataplane {
         if (this.tables.rsPresent[rs.rsId] === 0) this.flows.dropRealServer(rs.rsId, now, true);
       }
     }
+  }
+
+  /** A connection the sync MASTER had (control path, between batches). */
+  importFlow(f: ImportedFlow, now: number): void {
+    const tuple = this.flows.tuple;
+    tuple[0] = f.proto; tuple[1] = f.clientIp; tuple[2] = f.clientPort; tuple[3] = f.vip; tuple[4] = f.vport;
+    tuple[5] = f.rsIp; tuple[6] = f.rsPort;
+    const flow = this.flows.importTuple(f.service, f.rsId, f.state, f.timeout, now, f.nat);
+    this.flowHop[flow] = HOP_UNKNOWN;
+    this.sync.imported(flow, now);
   }
 
   /** Frames that came in on the outside interface: client -> VIP. */
@@ -140,10 +158,12 @@ export class Dataplane {
     let rsId: number;
     let rsIp: number;
     let rsPort: number;
+    let created = false;
     if (flow >= 0) {
       rsId = flows.rsId(flow);
       rsIp = flows.rsIp(flow);
       rsPort = flows.rsPort(flow);
+      if (this.flowHop[flow] === HOP_UNKNOWN) this.flowHop[flow] = this.hops.learn(u8, descs[d] + 6);
     } else {
       // A bare SYN opens a connection; with the service's sloppy_tcp (compiled into its table)
       // so does any other segment but a RST: IPVS's tcp_conn_schedule. The new entry starts in
@@ -163,6 +183,7 @@ export class Dataplane {
         tuple[0] = proto; tuple[1] = p.srcIp; tuple[2] = p.srcPort; tuple[3] = p.dstIp; tuple[4] = p.dstPort;
         tuple[5] = rsIp; tuple[6] = rsPort;
         flow = flows.insertTuple(spec.id, rsId, now, spec.forward === FORWARD_NAT);
+        created = true;
         if (this.chosenTemplate >= 0) flows.attachTemplate(flow, this.chosenTemplate, now);
         this.flowHop[flow] = this.hops.learn(u8, descs[d] + 6);
         set.inactiveConns[chosen]++;
@@ -170,8 +191,14 @@ export class Dataplane {
       }
     }
     if (flow >= 0) {
-      if (proto === IPPROTO_TCP) flows.onTcpPacket(flow, true, p.tcpFlags, now);
-      else flows.onUdpPacket(flow, now);
+      if (proto === IPPROTO_TCP) {
+        const before = flows.state(flow);
+        flows.onTcpPacket(flow, true, p.tcpFlags, now);
+        if (this.sync.outbox !== null) this.sync.afterTcp(flow, before, now);
+      } else {
+        flows.onUdpPacket(flow, now);
+        if (this.sync.outbox !== null) this.sync.afterUdp(flow, created, now);
+      }
     }
     if (this.macs.has[rsId] === 0) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     const rsMac = this.macs.views[rsId];
@@ -261,8 +288,16 @@ export class Dataplane {
     tuple[0] = proto; tuple[1] = p.dstIp; tuple[2] = p.dstPort; tuple[5] = p.srcIp; tuple[6] = p.srcPort;
     const flow = flows.lookupReplyTuple(now);
     if (flow < 0) return this.drop(DataplaneDrop.REPLY_NO_FLOW);
-    if (proto === IPPROTO_TCP) flows.onTcpPacket(flow, false, p.tcpFlags, now);
-    else flows.onUdpPacket(flow, now);
+    if (proto === IPPROTO_TCP) {
+      const before = flows.state(flow);
+      flows.onTcpPacket(flow, false, p.tcpFlags, now);
+      if (this.sync.outbox !== null) this.sync.afterTcp(flow, before, now);
+    } else {
+      flows.onUdpPacket(flow, now);
+      if (this.sync.outbox !== null) this.sync.afterUdp(flow, false, now);
+    }
+    // A flow synced from the other director learns its client's hop from the first request.
+    if (this.flowHop[flow] === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     // Replies cross the director as routed packets: the TTL goes down by one.
     if (decrementTtl(inside.u8, inside.dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
     rewriteNatReply(inside.u8, inside.dv, p, flows.vip(flow), flows.vport(flow));

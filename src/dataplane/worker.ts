@@ -7,10 +7,13 @@ import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { FlowTable } from '../conntrack/flow-table.js';
 import { PersistenceTable } from '../conntrack/persistence.js';
-import type { Timeouts } from '../conntrack/tcp-states.js';
+import { TCP_STATE_NAMES, type Timeouts } from '../conntrack/tcp-states.js';
 import { DESC_WORDS, openPort, waitReadable, describeIoError, type PacketPort, type SteeringRule } from '../io/index.js';
 import { numberToIp } from '../packet/addr.js';
 import { Dataplane } from './pipeline.js';
+import { isSyncWorthy } from './sync-offers.js';
+import { OUTBOX_CONNECTION, SyncOutbox, type OutboxRecord } from '../sync/outbox.js';
+import type { ImportedFlow } from '../sync/records.js';
 import { FORWARD_NAT, type Snapshot } from './snapshot.js';
 
 export interface WorkerInit {
@@ -26,13 +29,21 @@ export interface WorkerInit {
   /** [0] = stop flag. */
   control: Int32Array;
   port: MessagePort;
+  /** The connection-sync outbox this worker fills while its director is the sync MASTER. */
+  syncOutbox: SharedArrayBuffer | null;
 }
 
 export type WorkerRequest =
   | { type: 'snapshot'; snapshot: Snapshot }
   | { type: 'timeouts'; timeouts: Partial<Timeouts> }
   | { type: 'conns'; id: number }
-  | { type: 'flowstats'; id: number };
+  | { type: 'flowstats'; id: number }
+  /** Connection sync: fill the outbox (this director is the sync MASTER) or not. */
+  | { type: 'sync-sending'; on: boolean }
+  /** Connection sync: flows the MASTER had, to install. */
+  | { type: 'sync-import'; flows: ImportedFlow[] }
+  /** Connection sync: every flow worth a backup's table, for a resync. */
+  | { type: 'sync-dump'; id: number };
 
 const BATCH = 64;
 /** Batches drained per wake-up before looking at control messages again. */
@@ -85,6 +96,7 @@ function main(init: WorkerInit): void {
   const templates = new PersistenceTable({ capacity: Math.max(1024, init.connTableSize >>> 2) });
   const flows = new FlowTable({ capacity: init.connTableSize, timeouts: init.timeouts, expireNodestConn: init.expireNodestConn, templates });
   const dataplane = new Dataplane(init.snapshot, flows, templates, init.counters, outside, inside);
+  const syncOutbox = init.syncOutbox ? new SyncOutbox(init.syncOutbox) : null;
   try {
     applySteering(init.snapshot);
   } catch (err) {
@@ -150,6 +162,26 @@ function main(init: WorkerInit): void {
           destination: `${numberToIp(f.rsIp)}:${f.rsPort}`,
         }));
         mp.postMessage({ type: 'reply', id: req.id, result: entries });
+        break;
+      }
+      case 'sync-sending':
+        dataplane.sync.outbox = req.on ? syncOutbox : null;
+        break;
+      case 'sync-import': {
+        const now = nowSeconds();
+        for (const f of req.flows) dataplane.importFlow(f, now);
+        break;
+      }
+      case 'sync-dump': {
+        const now = nowSeconds();
+        const out: OutboxRecord[] = [];
+        flows.forEach(now, (f) => {
+          const state = f.proto === 6 ? TCP_STATE_NAMES.indexOf(f.state) : 0;
+          if (!isSyncWorthy(f.proto, state)) return;
+          out.push({ kind: OUTBOX_CONNECTION, proto: f.proto, state, clientIp: f.clientIp, clientPort: f.clientPort,
+            vip: f.vip, vport: f.vport, rsIp: f.rsIp, rsPort: f.rsPort, rsId: f.rsId, service: f.service, timeout: f.expiresIn });
+        });
+        mp.postMessage({ type: 'reply', id: req.id, result: out });
         break;
       }
       case 'flowstats': {

@@ -1,0 +1,69 @@
+/**
+ * Which flows the dataplane hands to connection sync, and when (pure over the flow table; no
+ * allocation). IPVS syncs a connection every `sync_threshold` packets; ulvs instead offers it
+ * when it reaches a state worth holding on the backup (ESTABLISHED and the closing states), and
+ * again while it stays ESTABLISHED every SYNC_REFRESH_S seconds it carries traffic (IPVS's
+ * sync_refresh_period idea), so the backup holds every established connection right after its
+ * handshake and never lets one time out that the master still has. Half-open connections are
+ * never offered: a SYN flood does not reach the sync channel.
+ */
+import type { FlowTable } from '../conntrack/flow-table.js';
+import {
+  TCP_CLOSE, TCP_CLOSE_WAIT, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_STATE_COUNT, TCP_TIME_WAIT,
+} from '../conntrack/tcp-states.js';
+import { writeFlowRecord, type SyncOutbox } from '../sync/outbox.js';
+
+/** Seconds between two offers of one ESTABLISHED (or UDP) flow that keeps carrying traffic. */
+export const SYNC_REFRESH_S = 30;
+
+/** TCP states whose arrival is synced. */
+const SYNC_ON_STATE = new Uint8Array(TCP_STATE_COUNT);
+for (const s of [TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_TIME_WAIT, TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK]) SYNC_ON_STATE[s] = 1;
+
+/** Whether a flow in this state is worth a backup's table (a dump sends only these). */
+export function isSyncWorthy(proto: number, state: number): boolean {
+  return proto !== 6 || SYNC_ON_STATE[state] === 1;
+}
+
+export class SyncOffers {
+  /** null: this director does not send (not the sync MASTER, or no lvs_sync_daemon). */
+  outbox: SyncOutbox | null = null;
+  /** Offers made (pushed or refused by a full outbox). */
+  offered = 0;
+  /** Second each flow was last offered; indexed by flow. */
+  private readonly offeredAt: Uint32Array;
+
+  constructor(private readonly flows: FlowTable) {
+    this.offeredAt = new Uint32Array(flows.slotCount);
+  }
+
+  /** After a TCP segment of `flow` went through the state machine; `before` is its prior state. */
+  afterTcp(flow: number, before: number, now: number): void {
+    const state = this.flows.state(flow);
+    if (state !== before) {
+      if (SYNC_ON_STATE[state] === 0) return;
+    } else if (state !== TCP_ESTABLISHED || now - this.offeredAt[flow] < SYNC_REFRESH_S) {
+      return;
+    }
+    this.offer(flow, now);
+  }
+
+  /** After a UDP datagram; `isNew`: it created the flow. */
+  afterUdp(flow: number, isNew: boolean, now: number): void {
+    if (!isNew && now - this.offeredAt[flow] < SYNC_REFRESH_S) return;
+    this.offer(flow, now);
+  }
+
+  /** A flow imported from the other director: its refresh clock starts now. */
+  imported(flow: number, now: number): void {
+    this.offeredAt[flow] = now;
+  }
+
+  private offer(flow: number, now: number): void {
+    const outbox = this.outbox!;
+    writeFlowRecord(outbox.scratch, this.flows, flow, now);
+    outbox.push();
+    this.offeredAt[flow] = now;
+    this.offered++;
+  }
+}
