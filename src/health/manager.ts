@@ -20,7 +20,7 @@ import {
 } from './damping.js';
 import { probeKey, runCheck, type CheckParams, type CheckRunner } from './checkers.js';
 import { initialQuorumUp, liveWeight, nextQuorumState, sorryServerActive } from './quorum.js';
-import { runNotifyScript } from './notify.js';
+import { checkerNotifyCommand, runNotify } from '../os/notify.js';
 
 /** One checker block of one real server of one virtual service. */
 export interface CheckDefinition {
@@ -140,7 +140,7 @@ export class HealthManager extends EventEmitter {
   constructor(defs: CheckDefinition[], opts: HealthManagerOptions = {}) {
     super();
     this.runner = opts.runner ?? runCheck;
-    this.runScript = opts.runScript ?? ((cmd) => { void runNotifyScript(cmd); });
+    this.runScript = opts.runScript ?? ((cmd) => { void runNotify(checkerNotifyCommand(cmd), { logger: opts.logger }); });
     this.random = opts.random ?? Math.random;
     this.logger = opts.logger;
     this.configure(defs, opts.services ?? []);
