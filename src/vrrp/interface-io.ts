@@ -46,3 +46,23 @@ export function primaryAddress(ifname: string, vips: readonly number[]): string 
   }
   return null;
 }
+
+/**
+ * A removed instance leaves its interface: the group it listened on is left when no other
+ * multicast instance there uses it, and the socket closes with the last instance. Returns
+ * true when the socket was closed (the caller forgets the interface).
+ */
+export function detachInstance<Instance extends { peers: readonly string[]; mcastGroup: string }>(
+  io: InterfaceIo<Instance>, inst: Instance,
+): boolean {
+  io.instances.splice(io.instances.indexOf(inst), 1);
+  if (io.instances.length === 0) {
+    io.socket.close();
+    return true;
+  }
+  if (io.groups.has(inst.mcastGroup) && !io.instances.some((i) => i.peers.length === 0 && i.mcastGroup === inst.mcastGroup)) {
+    try { io.socket.leaveGroup(inst.mcastGroup, io.name); } catch { /* the group goes with the socket anyway */ }
+    io.groups.delete(inst.mcastGroup);
+  }
+  return false;
+}

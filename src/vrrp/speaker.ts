@@ -6,24 +6,25 @@
 
 import { performance } from 'node:perf_hooks';
 
-import { ipToNumber, numberToIp } from '../packet/addr.js';
-import { runNotify, type NotifyCommand } from '../os/notify.js';
 import type { ReceivedPacket } from '../os/raw-sockets.js';
-import { checkAdvert, decodePacket, encodeAdvertPacket, type AdvertExpectation, type DropReason } from './codec.js';
+import { classifyAdvert, DropLogLimiter } from './adverts.js';
 import type { VrrpConfig, VrrpInstanceConfig } from './config.js';
-import { joinGroupIfMulticast, openInterfaceIo, primaryAddress, type InterfaceIo } from './interface-io.js';
+import { createInstance, reconfigureInstance, sendAdvert, type Instance, type InstanceContext } from './instance.js';
+import { detachInstance, openInterfaceIo, primaryAddress, type InterfaceIo } from './interface-io.js';
 import { linkReaderForOnePoll, refreshPolledTracking } from './link-poll.js';
-import { groupNotifications, instanceNotifications, type GroupNotifyState, type InstanceNotifyState } from './notify-plan.js';
+import { VrrpNotifier } from './notifier.js';
 import { planVrrpReload, type InstanceUpdate, type VrrpReloadPlan } from './reload.js';
-import { instanceSettings, stripPrefix, vipNumbersOf } from './settings.js';
-import { initialRuntime, step, type InstanceParams, type InstanceRuntime, type VrrpAction, type VrrpEvent, type VrrpState } from './state.js';
+import { stripPrefix } from './settings.js';
+import { step, type VrrpAction, type VrrpEvent, type VrrpState } from './state.js';
+import { instanceStatus, type InstanceStatus, type VrrpCounter } from './status.js';
 import { faultReason, groupMove, syncGroupsByInstance } from './sync-group.js';
 import { TrackScripts } from './track-scripts.js';
-import { buildTracking, effectivePriority, type TrackedState } from './tracking.js';
-import { GarpSender, InstanceVips } from './vips.js';
+import { effectivePriority } from './tracking.js';
+import { GarpSender } from './vips.js';
 
-// Part of the speaker's public face since it was defined here.
+// Part of the speaker's public face since they were defined here.
 export { primaryAddress };
+export type { InstanceStatus, VrrpCounter };
 
 /** pino-compatible subset. */
 export interface SpeakerLogger {
@@ -43,60 +44,20 @@ export interface SpeakerOptions {
   pollIntervalMs?: number;
 }
 
-export interface InstanceStatus {
-  name: string;
-  interface: string;
-  vrid: number;
-  version: 2 | 3;
-  state: VrrpState;
-  priority: number;
-  configuredPriority: number;
-  masterIp: string | null;
-  vips: string[];
-  lastTransition: { at: string; from: VrrpState; to: VrrpState; reason: string } | null;
-  drops: Partial<Record<VrrpCounter, number>>;
-  advertsSent: number;
-  advertsReceived: number;
-}
-
-/** Counters per instance: every dropped advert by reason, and failed sends. */
-export type VrrpCounter = DropReason | 'unknown_peer' | 'send_failed';
-
 const DEFAULT_POLL_MS = 200;
 /** A drop is logged once per peer and reason per this many ms (issue 5: rate-limited). */
 const DROP_LOG_INTERVAL_MS = 60_000;
 
 const silentLogger: SpeakerLogger = { info() {}, warn() {}, error() {} };
 
-interface Instance {
-  cfg: VrrpInstanceConfig;
-  params: InstanceParams;
-  runtime: InstanceRuntime;
-  io: InterfaceIo<Instance>;
-  expectation: AdvertExpectation;
-  mcastGroup: string;
-  peers: string[];
-  vipNumbers: number[];
-  timer: NodeJS.Timeout | null;
-  vips: InstanceVips;
-  tracked: TrackedState[];
-  scriptNames: Map<string, number>;
-  wallTransitionAt: number;
-  drops: Partial<Record<VrrpCounter, number>>;
-  advertsSent: number;
-  advertsReceived: number;
-  syncGroup: string | null;
-}
-
 export class VrrpSpeaker {
   private readonly log: SpeakerLogger;
+  private readonly notifier: VrrpNotifier;
   private readonly instances: Instance[] = [];
   private readonly interfaces = new Map<string, InterfaceIo<Instance>>();
   private readonly garp = new GarpSender();
   private readonly scripts = new TrackScripts((name, up) => this.onScriptChanged(name, up));
-  private readonly dropLoggedAt = new Map<string, number>();
-  /** Last state each sync group announced (group notify runs once per group move). */
-  private readonly groupStates = new Map<string, VrrpState>();
+  private readonly dropLog = new DropLogLimiter(DROP_LOG_INTERVAL_MS);
   private pollTimer: NodeJS.Timeout | null = null;
   private lastOwnership = '';
   private started = false;
@@ -106,9 +67,20 @@ export class VrrpSpeaker {
   /** The running configuration: the options' at first, then each reload's. */
   private config: VrrpConfig;
 
+  private readonly instanceContext: InstanceContext;
+
   constructor(private readonly options: SpeakerOptions) {
     this.log = options.logger ?? silentLogger;
+    this.notifier = new VrrpNotifier(this.log);
     this.config = options.config;
+    this.instanceContext = {
+      interfaceIo: (name) => this.interfaceIo(name),
+      scriptVerdict: (name) => this.scripts.verdict(name),
+      defaultMcastGroup: () => this.config.vrrp_mcast_group4,
+      garp: this.garp,
+      log: this.log,
+      onVipsChanged: () => this.publishOwnership(),
+    };
   }
 
   /** Opens sockets, starts tracking and the state machines (all instances enter INIT -> ...). */
@@ -118,7 +90,7 @@ export class VrrpSpeaker {
     const { config } = this;
     for (const [name, cfg] of Object.entries(config.vrrp_scripts ?? {})) this.scripts.define(name, cfg);
     try {
-      for (const cfg of config.vrrp_instances) this.instances.push(this.createInstance(cfg));
+      for (const cfg of config.vrrp_instances) this.instances.push(createInstance(cfg, this.instanceContext));
     } catch (err) {
       // Bad interface or config: release what was opened so a retry starts clean.
       for (const io of this.interfaces.values()) io.socket.close();
@@ -157,26 +129,7 @@ export class VrrpSpeaker {
   }
 
   status(): InstanceStatus[] {
-    return this.instances.map((inst) => ({
-      name: inst.cfg.name,
-      interface: inst.cfg.interface,
-      vrid: inst.cfg.virtual_router_id,
-      version: inst.params.version,
-      state: inst.runtime.state,
-      priority: inst.params.priority,
-      configuredPriority: inst.params.basePriority,
-      masterIp: inst.runtime.masterIp === null ? null : numberToIp(inst.runtime.masterIp),
-      vips: inst.cfg.virtual_ipaddress.map((v) => v.address),
-      lastTransition: inst.runtime.lastTransition === null ? null : {
-        at: new Date(inst.wallTransitionAt).toISOString(),
-        from: inst.runtime.lastTransition.from,
-        to: inst.runtime.lastTransition.to,
-        reason: inst.runtime.lastTransition.reason,
-      },
-      drops: { ...inst.drops },
-      advertsSent: inst.advertsSent,
-      advertsReceived: inst.advertsReceived,
-    }));
+    return this.instances.map(instanceStatus);
   }
 
   /** VIPs (no prefix) held by MASTER instances. */
@@ -215,7 +168,7 @@ export class VrrpSpeaker {
     const oldConfig = this.config;
     this.config = newConfig;
     this.assignSyncGroups();
-    for (const name of plan.syncGroupsChanged) this.groupStates.delete(name);
+    for (const name of plan.syncGroupsChanged) this.notifier.forgetGroup(name);
 
     for (const update of plan.updated) {
       const inst = this.instances.find((i) => i.cfg.name === update.name);
@@ -233,7 +186,7 @@ export class VrrpSpeaker {
     const added: Instance[] = [];
     for (const name of plan.added) {
       try {
-        const inst = this.createInstance(nextByName.get(name)!);
+        const inst = createInstance(nextByName.get(name)!, this.instanceContext);
         this.instances.push(inst);
         added.push(inst);
         this.startReceiving(inst.io);
@@ -267,40 +220,12 @@ export class VrrpSpeaker {
     inst.vips.stopGarps();
     inst.timer = null;
     this.instances.splice(this.instances.indexOf(inst), 1);
-    const io = inst.io;
-    io.instances.splice(io.instances.indexOf(inst), 1);
-    if (io.instances.length === 0) {
-      io.socket.close();
-      this.interfaces.delete(io.name);
-    } else if (io.groups.has(inst.mcastGroup) && !io.instances.some((i) => i.peers.length === 0 && i.mcastGroup === inst.mcastGroup)) {
-      try { io.socket.leaveGroup(inst.mcastGroup, io.name); } catch { /* the group goes with the socket anyway */ }
-      io.groups.delete(inst.mcastGroup);
-    }
+    if (detachInstance(inst.io, inst)) this.interfaces.delete(inst.io.name);
   }
 
   /** Same virtual router, new settings: state, master and timers stay. */
   private updateInstance(inst: Instance, cfg: VrrpInstanceConfig, update: InstanceUpdate): void {
-    const version = inst.params.version;
-    const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, vipNumbersOf(cfg));
-    const primaryIp = primary === null ? inst.params.primaryIp : ipToNumber(primary);
-    const { tracked, scriptNames } = buildTracking(cfg, (name) => this.scripts.verdict(name), inst.tracked);
-    const settings = instanceSettings(cfg, version, primaryIp, this.config.vrrp_mcast_group4);
-    joinGroupIfMulticast(inst.io, settings.mcastGroup, settings.peers);
-    // From here nothing throws: the instance switches to the new settings as a whole.
-    inst.cfg = cfg;
-    // `priority` stays the old effective one so applyTracking sees (and advertises) a change.
-    inst.params = { ...settings.params, priority: inst.params.priority };
-    const { advertIntervalCs } = settings.params;
-    // v2 uses its own interval as Master_Adver_Interval; v3 keeps what it learnt from the master.
-    if (version === 2 || inst.runtime.state === 'MASTER') inst.runtime = { ...inst.runtime, masterAdverIntervalCs: advertIntervalCs };
-    if (inst.runtime.state === 'MASTER') inst.runtime = { ...inst.runtime, masterIp: primaryIp };
-    inst.expectation = settings.expectation;
-    inst.peers = settings.peers;
-    inst.mcastGroup = settings.mcastGroup;
-    inst.vipNumbers = settings.vipNumbers;
-    inst.tracked = tracked;
-    inst.scriptNames = scriptNames;
-
+    reconfigureInstance(inst, cfg, this.instanceContext);
     if (update.vipsAdded.length > 0 || update.vipsRemoved.length > 0) inst.vips.reconcile();
     const priorityBefore = inst.params.priority;
     this.applyTracking(inst);
@@ -308,26 +233,8 @@ export class VrrpSpeaker {
     // advertised a priority change), and the next advert follows the new interval.
     if (inst.runtime.state === 'MASTER') {
       if (inst.params.priority === priorityBefore) this.sendAdvert(inst, inst.params.priority);
-      this.setTimer(inst, performance.now() + advertIntervalCs * 10);
+      this.setTimer(inst, performance.now() + inst.params.advertIntervalCs * 10);
     }
-  }
-
-  private createInstance(cfg: VrrpInstanceConfig): Instance {
-    const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, vipNumbersOf(cfg));
-    if (primary === null) throw new Error(`vrrp_instance ${cfg.name}: interface ${cfg.interface} has no IPv4 address`);
-    const settings = instanceSettings(cfg, cfg.version ?? 2, ipToNumber(primary), this.config.vrrp_mcast_group4);
-    const params: InstanceParams = { ...settings.params, priority: settings.params.basePriority };
-    const io = this.interfaceIo(cfg.interface);
-    joinGroupIfMulticast(io, settings.mcastGroup, settings.peers);
-    const { tracked, scriptNames } = buildTracking(cfg, (name) => this.scripts.verdict(name), []);
-    const inst: Instance = {
-      cfg, params, runtime: initialRuntime(params), io, expectation: settings.expectation,
-      mcastGroup: settings.mcastGroup, peers: settings.peers, vipNumbers: settings.vipNumbers, timer: null,
-      vips: new InstanceVips(() => inst.cfg, () => inst.runtime.state === 'MASTER', this.garp, this.log, () => this.publishOwnership()),
-      tracked, scriptNames, wallTransitionAt: 0, drops: {}, advertsSent: 0, advertsReceived: 0, syncGroup: null,
-    };
-    io.instances.push(inst);
-    return inst;
   }
 
   /** The first event of a new state machine: FAULT straight away if tracking says so. */
@@ -372,7 +279,7 @@ export class VrrpSpeaker {
     // Sync groups: the others follow, but a followed move does not propagate again.
     const move = groupMove(inst, this.instances, ev, propagate, runtime.lastTransition);
     if (move === null) return;
-    this.notifyGroup(move.group, move.to);
+    this.notifier.groupMoved(move.group, this.config.vrrp_sync_groups?.find((g) => g.name === move.group), move.to);
     for (const follower of move.followers) {
       for (const event of follower.events) this.dispatch(follower.member, event, false);
     }
@@ -389,7 +296,7 @@ export class VrrpSpeaker {
       case 'addVips': inst.vips.add(); break;
       case 'removeVips': inst.vips.remove(); break;
       case 'sendGarp': inst.vips.announce(); break;
-      case 'notify': this.notify(inst, action.state); break;
+      case 'notify': this.notifier.instanceMoved(inst.cfg, action.state, inst.params.priority); break;
     }
   }
 
@@ -404,49 +311,19 @@ export class VrrpSpeaker {
   // ---- wire ----
 
   private sendAdvert(inst: Instance, priority: number): void {
-    const src = inst.params.primaryIp;
-    const advert = {
-      version: inst.params.version, vrid: inst.cfg.virtual_router_id, priority,
-      intervalCs: inst.params.advertIntervalCs, authType: inst.expectation.authType,
-      authPass: inst.expectation.authPass, addresses: inst.vipNumbers,
-    };
-    const destinations = inst.peers.length > 0 ? inst.peers : [inst.mcastGroup];
-    for (const dst of destinations) {
-      try {
-        inst.io.socket.send(dst, encodeAdvertPacket(advert, src, ipToNumber(dst)));
-        inst.advertsSent++;
-      } catch (err) {
-        // The interface may be down (FAULT follows from tracking); count, don't throw.
-        this.countDrop(inst, 'send_failed', dst, String(err));
-      }
-    }
+    // The interface may be down (FAULT follows from tracking): count, don't throw.
+    for (const failure of sendAdvert(inst, priority)) this.countDrop(inst, 'send_failed', failure.dst, failure.err);
   }
 
   private onPackets(io: InterfaceIo<Instance>, packets: ReceivedPacket[]): void {
     if (this.stopping) return;
     for (const packet of packets) {
-      const decoded = decodePacket(packet.data);
-      if (!decoded.ok) {
-        // Not yet attributable to an instance: charge the first one on this interface.
-        if (io.instances[0]) this.countDrop(io.instances[0], decoded.reason, 'unknown', '');
+      const verdict = classifyAdvert(io.instances, packet.data);
+      if (!verdict.accepted) {
+        if (verdict.inst) this.countDrop(verdict.inst, verdict.reason, verdict.peer, verdict.detail);
         continue;
       }
-      const advert = decoded.advert;
-      const inst = io.instances.find((i) => i.cfg.virtual_router_id === advert.vrid) ?? null;
-      if (inst === null) {
-        if (io.instances[0]) this.countDrop(io.instances[0], 'unknown_vrid', numberToIp(advert.srcIp), `vrid ${advert.vrid}`);
-        continue;
-      }
-      const reason = checkAdvert(advert, inst.expectation);
-      if (reason !== null) {
-        this.countDrop(inst, reason, numberToIp(advert.srcIp), '');
-        continue;
-      }
-      const src = numberToIp(advert.srcIp);
-      if (inst.peers.length > 0 && !inst.peers.includes(src)) {
-        this.countDrop(inst, 'unknown_peer', src, '');
-        continue;
-      }
+      const { inst, advert } = verdict;
       inst.advertsReceived++;
       this.dispatch(inst, { type: 'advert', priority: advert.priority, srcIp: advert.srcIp, intervalCs: advert.intervalCs });
     }
@@ -454,11 +331,7 @@ export class VrrpSpeaker {
 
   private countDrop(inst: Instance, reason: VrrpCounter, peer: string, detail: string): void {
     inst.drops[reason] = (inst.drops[reason] ?? 0) + 1;
-    const key = `${inst.cfg.name}/${peer}/${reason}`;
-    const now = performance.now();
-    const last = this.dropLoggedAt.get(key);
-    if (last === undefined || now - last >= DROP_LOG_INTERVAL_MS) {
-      this.dropLoggedAt.set(key, now);
+    if (this.dropLog.shouldLog(`${inst.cfg.name}/${peer}/${reason}`, performance.now())) {
       this.log.warn({ instance: inst.cfg.name, peer, reason, detail }, 'vrrp advert dropped');
     }
   }
@@ -469,26 +342,6 @@ export class VrrpSpeaker {
     if (key === this.lastOwnership) return;
     this.lastOwnership = key;
     this.options.onOwnership?.(vips);
-  }
-
-  // ---- notify ----
-
-  private notify(inst: Instance, state: InstanceNotifyState): void {
-    for (const command of instanceNotifications(inst.cfg, state, inst.params.priority)) this.runNotify(command);
-  }
-
-  /** keepalived's vrrp_sync_group notify_*: once per group move. */
-  private notifyGroup(name: string, state: GroupNotifyState): void {
-    if (this.groupStates.get(name) === state) return;
-    this.groupStates.set(name, state);
-    const group = this.config.vrrp_sync_groups?.find((g) => g.name === name);
-    if (!group) return;
-    for (const command of groupNotifications(group, state)) this.runNotify(command);
-  }
-
-  /** Fire and forget: the speaker never waits for a notify script. */
-  private runNotify(command: NotifyCommand): void {
-    void runNotify(command, { logger: this.log });
   }
 
   // ---- tracking ----
