@@ -48,6 +48,51 @@ export async function refreshPolledTracking(inst: PolledInstance, linkUp: (ifnam
   return changed;
 }
 
+/**
+ * Polls every instance's link and file tracking, on a timer and on demand; one poll at a time.
+ * `onChanged`: an instance whose tracking moved (the speaker applies it).
+ */
+export class TrackingPoller<T extends PolledInstance> {
+  private timer: NodeJS.Timeout | null = null;
+  private inFlight: Promise<void> | null = null;
+  private stopped = false;
+
+  constructor(private readonly instances: () => readonly T[], private readonly onChanged: (inst: T) => void) {}
+
+  /** Polls now and resolves when done; a poll already running makes this one a no-op. */
+  async pollNow(): Promise<void> {
+    if (this.stopped || this.inFlight) return;
+    this.inFlight = this.pollOnce();
+    try {
+      await this.inFlight;
+    } finally {
+      this.inFlight = null;
+    }
+  }
+
+  /** Resolves once the poll in progress, if any, is done. */
+  async settled(): Promise<void> {
+    if (this.inFlight) await this.inFlight.catch(() => undefined);
+  }
+
+  startEvery(intervalMs: number): void {
+    this.timer = setInterval(() => { void this.pollNow(); }, intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  private async pollOnce(): Promise<void> {
+    const linkUp = linkReaderForOnePoll();
+    for (const inst of this.instances()) {
+      if (await refreshPolledTracking(inst, linkUp)) this.onChanged(inst);
+    }
+  }
+}
+
 export async function readLinkUp(ifname: string): Promise<boolean> {
   try {
     const state = (await readFile(`/sys/class/net/${ifname}/operstate`, 'utf8')).trim();

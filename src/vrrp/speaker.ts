@@ -11,7 +11,7 @@ import { classifyAdvert, DropLogLimiter } from './adverts.js';
 import type { VrrpConfig, VrrpInstanceConfig } from './config.js';
 import { createInstance, reconfigureInstance, sendAdvert, type Instance, type InstanceContext } from './instance.js';
 import { detachInstance, openInterfaceIo, primaryAddress, type InterfaceIo } from './interface-io.js';
-import { linkReaderForOnePoll, refreshPolledTracking } from './link-poll.js';
+import { TrackingPoller } from './link-poll.js';
 import { VrrpNotifier } from './notifier.js';
 import { planVrrpReload, type InstanceUpdate, type VrrpReloadPlan } from './reload.js';
 import { stripPrefix } from './settings.js';
@@ -58,12 +58,12 @@ export class VrrpSpeaker {
   private readonly garp = new GarpSender();
   private readonly scripts = new TrackScripts((name, up) => this.onScriptChanged(name, up));
   private readonly dropLog = new DropLogLimiter(DROP_LOG_INTERVAL_MS);
-  private pollTimer: NodeJS.Timeout | null = null;
   private lastOwnership = '';
   private started = false;
   private stopping = false;
-  private polling = false;
-  private pollInFlight: Promise<void> | null = null;
+  private readonly poller = new TrackingPoller(() => this.instances, (inst) => {
+    if (this.started && inst.runtime.state !== 'INIT') this.applyTracking(inst);
+  });
   /** The running configuration: the options' at first, then each reload's. */
   private config: VrrpConfig;
 
@@ -103,10 +103,9 @@ export class VrrpSpeaker {
     this.assignSyncGroups();
     for (const io of this.interfaces.values()) this.startReceiving(io);
     this.scripts.startAll();
-    await this.pollTracking();
+    await this.poller.pollNow();
     for (const inst of this.instances) this.startInstance(inst);
-    this.pollTimer = setInterval(() => { void this.pollTracking(); }, this.options.pollIntervalMs ?? DEFAULT_POLL_MS);
-    this.pollTimer.unref();
+    this.poller.startEvery(this.options.pollIntervalMs ?? DEFAULT_POLL_MS);
   }
 
   /**
@@ -116,7 +115,7 @@ export class VrrpSpeaker {
   async stop(): Promise<void> {
     if (!this.started || this.stopping) return;
     this.stopping = true;
-    if (this.pollTimer) clearInterval(this.pollTimer);
+    this.poller.stop();
     this.scripts.stop();
     for (const inst of this.instances) this.dispatch(inst, { type: 'shutdown' });
     await Promise.all(this.instances.map((inst) => inst.vips.settled()));
@@ -197,8 +196,8 @@ export class VrrpSpeaker {
     if (added.length > 0) {
       this.assignSyncGroups();
       // Read link and file state before the new state machines start, as start() does.
-      if (this.pollInFlight) await this.pollInFlight.catch(() => undefined);
-      await this.pollTracking();
+      await this.poller.settled();
+      await this.poller.pollNow();
       for (const inst of added) this.startInstance(inst);
     }
     this.log.info({
@@ -353,26 +352,6 @@ export class VrrpSpeaker {
       if (index === undefined) continue;
       inst.tracked[index].up = up;
       this.applyTracking(inst);
-    }
-  }
-
-  private async pollTracking(): Promise<void> {
-    if (this.stopping || this.polling) return;
-    this.polling = true;
-    this.pollInFlight = this.pollTrackingOnce();
-    try {
-      await this.pollInFlight;
-    } finally {
-      this.polling = false;
-      this.pollInFlight = null;
-    }
-  }
-
-  private async pollTrackingOnce(): Promise<void> {
-    const linkUp = linkReaderForOnePoll();
-    for (const inst of this.instances) {
-      const changed = await refreshPolledTracking(inst, linkUp);
-      if (changed && this.started && inst.runtime.state !== 'INIT') this.applyTracking(inst);
     }
   }
 
