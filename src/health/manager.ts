@@ -20,8 +20,8 @@ import {
 } from './damping.js';
 import { probeKey, runCheck, type CheckParams, type CheckRunner } from './checkers.js';
 import { initialQuorumUp, liveWeight, nextQuorumState, sorryServerActive } from './quorum.js';
-import { runNotifyScript } from './notify.js';
 import { systemClock, type HealthClock, type TimerHandle } from './clock.js';
+import { checkerNotifyCommand, runNotify } from '../os/notify.js';
 
 /** One checker block of one real server of one virtual service. */
 export interface CheckDefinition {
@@ -144,7 +144,7 @@ export class HealthManager extends EventEmitter {
   constructor(defs: CheckDefinition[], opts: HealthManagerOptions = {}) {
     super();
     this.runner = opts.runner ?? runCheck;
-    this.runScript = opts.runScript ?? ((cmd) => { void runNotifyScript(cmd); });
+    this.runScript = opts.runScript ?? ((cmd) => { void runNotify(checkerNotifyCommand(cmd), { logger: opts.logger }); });
     this.random = opts.random ?? Math.random;
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger;

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import type { CheckResult, CheckTarget, RunOptions } from './types.js';
 import { errorReason } from './types.js';
 import { runProbe } from './probe.js';
+import { splitCommandLine } from '../os/words.js';
 
 export interface MiscCheckParams {
   misc_path: string;
@@ -18,26 +19,8 @@ export interface MiscCheckParams {
 
 const KILL_GRACE_MS = 1000;
 
-/** keepalived quoted-string splitting: whitespace separates, "..." and '...' group. */
-export function splitCommandLine(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let have = false;
-  let quote: string | null = null;
-  for (const c of line) {
-    if (quote) {
-      if (c === quote) quote = null; else cur += c;
-    } else if (c === '"' || c === "'") {
-      quote = c; have = true;
-    } else if (/\s/.test(c)) {
-      if (have) { out.push(cur); cur = ''; have = false; }
-    } else {
-      cur += c; have = true;
-    }
-  }
-  if (have) out.push(cur);
-  return out;
-}
+// Re-exported: callers and tests have always found it here.
+export { splitCommandLine };
 
 /** Pure: keepalived's reading of a misc script's exit status. */
 export function judgeMiscExit(code: number | null, signal: string | null, dynamic: boolean): CheckResult {

@@ -1,5 +1,6 @@
 // Tracking as keepalived does it: each tracked object either forces FAULT (weight 0) or
 // moves the priority by its weight. Pure: the shell feeds results, these compute.
+import type { VrrpInstanceConfig } from './config.js';
 
 /** A tracked object's current contribution. */
 export interface TrackedState {
@@ -61,4 +62,58 @@ export class RiseFall {
     }
     return false;
   }
+}
+
+/** What tracking needs to know of a vrrp_script: its configured weight and current verdict. */
+export interface ScriptVerdict { weight?: number; up: boolean }
+
+export interface InstanceTracking {
+  tracked: TrackedState[];
+  /** track_script name -> index in `tracked`, so a script's verdict lands on its entry. */
+  scriptNames: Map<string, number>;
+}
+
+/** The prefix of the entry for the instance's own interface (kept across reloads). */
+export const OWN_INTERFACE_PREFIX = 'own:';
+
+/**
+ * The tracked objects of an instance, from its track_interface, track_script and track_file.
+ * `previous` (a reload): objects that stay keep what was last read (link state, file value),
+ * so a reload does not move the priority by itself. Throws on a track_script that is not a
+ * vrrp_script.
+ */
+export function buildTracking(
+  cfg: VrrpInstanceConfig, scripts: (name: string) => ScriptVerdict | undefined, previous: readonly TrackedState[],
+): InstanceTracking {
+  const tracked: TrackedState[] = [];
+  const scriptNames = new Map<string, number>();
+  const was = (name: string): TrackedState | undefined => previous.find((p) => p.name === name);
+  // keepalived's `reverse`: the weight moves the priority the other way.
+  const signed = (weight: number, reverse: boolean | undefined): number => (reverse ? -weight : weight);
+  for (const t of cfg.track_interface ?? []) {
+    const name = typeof t === 'string' ? t : t.name;
+    const weight = typeof t === 'string' ? 0 : signed(t.weight ?? 0, t.reverse);
+    tracked.push({ name: `interface:${name}`, weight, up: was(`interface:${name}`)?.up ?? true });
+  }
+  for (const t of cfg.track_script ?? []) {
+    const name = typeof t === 'string' ? t : t.name;
+    const script = scripts(name);
+    if (!script) throw new Error(`vrrp_instance ${cfg.name}: track_script ${name} is not a vrrp_script`);
+    const weight = typeof t === 'string' ? script.weight ?? 0 : signed(t.weight ?? script.weight ?? 0, t.reverse);
+    scriptNames.set(name, tracked.length);
+    tracked.push({ name: `script:${name}`, weight, up: script.up });
+  }
+  for (const t of cfg.track_file ?? []) {
+    const before = was(`file:${t.name}`);
+    tracked.push({ name: `file:${t.name}`, weight: signed(t.weight ?? 1, t.reverse), up: true, fileValue: before?.fileValue ?? 0 });
+  }
+  const own = previous.find((p) => p.name.startsWith(OWN_INTERFACE_PREFIX));
+  if (own) tracked.push(own);
+  return { tracked, scriptNames };
+}
+
+/** Why the instance's own tracking puts it in FAULT, or null. */
+export function trackingFaultReason(basePriority: number, tracked: readonly TrackedState[]): string | null {
+  const { faultBy } = effectivePriority(basePriority, tracked);
+  return faultBy.length > 0 ? `tracking: ${faultBy.join(', ')} failed` : null;
 }

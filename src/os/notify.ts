@@ -1,0 +1,85 @@
+// keepalived's notify feature, the one implementation for VRRP (notify, notify_master...) and
+// checkers (notify_up/notify_down, quorum_up/quorum_down). Fire and forget: the caller never
+// waits. Every script is bounded: still running after the timeout, its whole process group is
+// killed (a notify script that forks must not outlive it).
+import { spawn } from 'node:child_process';
+import { splitCommandLine } from './words.js';
+
+/** keepalived gives notify scripts no timeout of their own; ulvs bounds them all at this. */
+export const NOTIFY_TIMEOUT_MS = 60_000;
+
+export interface NotifyLogger {
+  warn(obj: object, msg?: string): void;
+}
+
+export interface NotifyOptions {
+  timeoutMs?: number;
+  logger?: NotifyLogger;
+  /**
+   * keepalived's script_user (issue 12). The seam only: switching user is not implemented, so
+   * a script given a user does not run (running it as root instead would be the wrong default).
+   */
+  user?: string;
+}
+
+/** What to execute and how to name it in logs. */
+export interface NotifyCommand {
+  argv: readonly string[];
+  /** The configured line, as the operator wrote it. */
+  line: string;
+}
+
+export interface NotifyOutcome {
+  code: number | null;
+  signal: string | null;
+  error?: string;
+}
+
+/**
+ * VRRP notify: keepalived appends its arguments (TYPE NAME STATE [PRIORITY]) to the configured
+ * line. The line runs through /bin/sh, so redirections in it work as they always have in ulvs.
+ */
+export function vrrpNotifyCommand(line: string, args: readonly string[]): NotifyCommand {
+  return { line, argv: ['/bin/sh', '-c', `${line} "$@"`, 'sh', ...args] };
+}
+
+/** Checker notify: run as given, split into words like keepalived's quoted strings, no shell. */
+export function checkerNotifyCommand(line: string): NotifyCommand {
+  return { line, argv: splitCommandLine(line) };
+}
+
+export function runNotify(command: NotifyCommand, options: NotifyOptions = {}): Promise<NotifyOutcome> {
+  const timeoutMs = options.timeoutMs ?? NOTIFY_TIMEOUT_MS;
+  const failed = (error: string): NotifyOutcome => {
+    options.logger?.warn({ command: command.line, err: error }, 'notify script failed to start');
+    return { code: null, signal: null, error };
+  };
+  return new Promise((resolve) => {
+    if (options.user !== undefined) { resolve(failed(`script_user ${options.user} is not supported yet`)); return; }
+    const [file, ...args] = command.argv;
+    if (file === undefined || file === '') { resolve(failed('empty command')); return; }
+    let child;
+    try {
+      child = spawn(file, args, { detached: true, stdio: 'ignore' });
+    } catch (err) {
+      resolve(failed(reasonOf(err)));
+      return;
+    }
+    const c = child;
+    c.unref();
+    const timer = setTimeout(() => {
+      options.logger?.warn({ command: command.line, timeoutMs }, 'notify script killed after its timeout');
+      try { if (c.pid) process.kill(-c.pid, 'SIGKILL'); } catch { /* already gone */ }
+    }, timeoutMs);
+    timer.unref();
+    c.once('error', (err) => { clearTimeout(timer); resolve(failed(reasonOf(err))); });
+    c.once('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal }); });
+  });
+}
+
+function reasonOf(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown } | null;
+  if (typeof e?.code === 'string') return e.code;
+  if (typeof e?.message === 'string') return e.message;
+  return String(err);
+}

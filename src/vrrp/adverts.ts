@@ -1,0 +1,48 @@
+// Which instance a received advert is for, and whether it is taken or dropped (and why).
+// Pure: the speaker counts and logs the drops and feeds accepted adverts to the state machine.
+import { numberToIp } from '../packet/addr.js';
+import { checkAdvert, decodePacket, type AdvertExpectation, type ReceivedAdvert } from './codec.js';
+import type { VrrpCounter } from './status.js';
+
+/** The parts of an instance that decide whether it takes an advert. */
+export interface AdvertReceiver {
+  cfg: { virtual_router_id: number };
+  expectation: AdvertExpectation;
+  /** unicast_peer: when set, adverts from anyone else are dropped. */
+  peers: readonly string[];
+}
+
+export type AdvertVerdict<T> =
+  | { accepted: true; inst: T; advert: ReceivedAdvert }
+  /** `inst`: the instance charged with the drop (null when the interface has none). */
+  | { accepted: false; inst: T | null; reason: VrrpCounter; peer: string; detail: string };
+
+/** `instances`: those on the interface the packet came in on. */
+export function classifyAdvert<T extends AdvertReceiver>(instances: readonly T[], packet: Uint8Array): AdvertVerdict<T> {
+  const first = instances[0] ?? null;
+  const decoded = decodePacket(packet);
+  // Not yet attributable to an instance: charge the first one on this interface.
+  if (!decoded.ok) return { accepted: false, inst: first, reason: decoded.reason, peer: 'unknown', detail: '' };
+  const advert = decoded.advert;
+  const src = numberToIp(advert.srcIp);
+  const inst = instances.find((i) => i.cfg.virtual_router_id === advert.vrid) ?? null;
+  if (inst === null) return { accepted: false, inst: first, reason: 'unknown_vrid', peer: src, detail: `vrid ${advert.vrid}` };
+  const reason = checkAdvert(advert, inst.expectation);
+  if (reason !== null) return { accepted: false, inst, reason, peer: src, detail: '' };
+  if (inst.peers.length > 0 && !inst.peers.includes(src)) return { accepted: false, inst, reason: 'unknown_peer', peer: src, detail: '' };
+  return { accepted: true, inst, advert };
+}
+
+/** A drop is logged once per key (instance, peer, reason) per interval, counted always. */
+export class DropLogLimiter {
+  private readonly loggedAt = new Map<string, number>();
+  constructor(private readonly intervalMs: number) {}
+
+  /** True when a drop under `key` at `now` (ms) is to be logged. */
+  shouldLog(key: string, now: number): boolean {
+    const last = this.loggedAt.get(key);
+    if (last !== undefined && now - last < this.intervalMs) return false;
+    this.loggedAt.set(key, now);
+    return true;
+  }
+}

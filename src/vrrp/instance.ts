@@ -1,0 +1,110 @@
+// A running VRRP instance: what the speaker keeps per vrrp_instance, built from its config and
+// rebuilt in place by a reload. The values come from the pure settings and tracking modules;
+// this file only opens what they need (the interface socket, the multicast group).
+import { ipToNumber } from '../packet/addr.js';
+import { encodeAdvertPacket, type AdvertExpectation } from './codec.js';
+import type { VrrpInstanceConfig } from './config.js';
+import { joinGroupIfMulticast, primaryAddress, type InterfaceIo } from './interface-io.js';
+import { instanceSettings, vipNumbersOf } from './settings.js';
+import { initialRuntime, type InstanceParams, type InstanceRuntime } from './state.js';
+import type { VrrpCounter } from './status.js';
+import { buildTracking, type ScriptVerdict, type TrackedState } from './tracking.js';
+import { InstanceVips, type GarpSender, type VipLogger } from './vips.js';
+
+export interface Instance {
+  cfg: VrrpInstanceConfig;
+  params: InstanceParams;
+  runtime: InstanceRuntime;
+  io: InterfaceIo<Instance>;
+  expectation: AdvertExpectation;
+  mcastGroup: string;
+  peers: string[];
+  vipNumbers: number[];
+  timer: NodeJS.Timeout | null;
+  vips: InstanceVips;
+  tracked: TrackedState[];
+  scriptNames: Map<string, number>;
+  wallTransitionAt: number;
+  drops: Partial<Record<VrrpCounter, number>>;
+  advertsSent: number;
+  advertsReceived: number;
+  syncGroup: string | null;
+}
+
+/** What building an instance needs from the speaker. */
+export interface InstanceContext {
+  interfaceIo(name: string): InterfaceIo<Instance>;
+  scriptVerdict(name: string): ScriptVerdict | undefined;
+  /** The running configuration's vrrp_mcast_group4, when set. */
+  defaultMcastGroup(): string | undefined;
+  garp: GarpSender;
+  log: VipLogger;
+  /** The VIPs an instance holds changed. */
+  onVipsChanged(): void;
+}
+
+/** Throws on an interface without an IPv4 address or a track_script that is not a vrrp_script. */
+export function createInstance(cfg: VrrpInstanceConfig, ctx: InstanceContext): Instance {
+  const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, vipNumbersOf(cfg));
+  if (primary === null) throw new Error(`vrrp_instance ${cfg.name}: interface ${cfg.interface} has no IPv4 address`);
+  const settings = instanceSettings(cfg, cfg.version ?? 2, ipToNumber(primary), ctx.defaultMcastGroup());
+  const params: InstanceParams = { ...settings.params, priority: settings.params.basePriority };
+  const io = ctx.interfaceIo(cfg.interface);
+  joinGroupIfMulticast(io, settings.mcastGroup, settings.peers);
+  const { tracked, scriptNames } = buildTracking(cfg, (name) => ctx.scriptVerdict(name), []);
+  const inst: Instance = {
+    cfg, params, runtime: initialRuntime(params), io, expectation: settings.expectation,
+    mcastGroup: settings.mcastGroup, peers: settings.peers, vipNumbers: settings.vipNumbers, timer: null,
+    vips: new InstanceVips(() => inst.cfg, () => inst.runtime.state === 'MASTER', ctx.garp, ctx.log, () => ctx.onVipsChanged()),
+    tracked, scriptNames, wallTransitionAt: 0, drops: {}, advertsSent: 0, advertsReceived: 0, syncGroup: null,
+  };
+  io.instances.push(inst);
+  return inst;
+}
+
+/**
+ * Same virtual router (interface, VRID and version stay), new settings; state and master stay.
+ * Throws before changing anything, so a failed update keeps the previous settings whole. The
+ * effective priority is left as it was: the speaker's tracking pass sees (and advertises) a
+ * change.
+ */
+export function reconfigureInstance(inst: Instance, cfg: VrrpInstanceConfig, ctx: InstanceContext): void {
+  const version = inst.params.version;
+  const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, vipNumbersOf(cfg));
+  const primaryIp = primary === null ? inst.params.primaryIp : ipToNumber(primary);
+  const { tracked, scriptNames } = buildTracking(cfg, (name) => ctx.scriptVerdict(name), inst.tracked);
+  const settings = instanceSettings(cfg, version, primaryIp, ctx.defaultMcastGroup());
+  joinGroupIfMulticast(inst.io, settings.mcastGroup, settings.peers);
+  // From here nothing throws: the instance switches to the new settings as a whole.
+  inst.cfg = cfg;
+  inst.params = { ...settings.params, priority: inst.params.priority };
+  const { advertIntervalCs } = settings.params;
+  // v2 uses its own interval as Master_Adver_Interval; v3 keeps what it learnt from the master.
+  if (version === 2 || inst.runtime.state === 'MASTER') inst.runtime = { ...inst.runtime, masterAdverIntervalCs: advertIntervalCs };
+  if (inst.runtime.state === 'MASTER') inst.runtime = { ...inst.runtime, masterIp: primaryIp };
+  inst.expectation = settings.expectation;
+  inst.peers = settings.peers;
+  inst.mcastGroup = settings.mcastGroup;
+  inst.vipNumbers = settings.vipNumbers;
+  inst.tracked = tracked;
+  inst.scriptNames = scriptNames;
+}
+
+/** Sends one advert to each unicast peer, or to the group; returns the sends that failed. */
+export function sendAdvert(inst: Instance, priority: number): { dst: string; err: string }[] {
+  const advert = {
+    version: inst.params.version, vrid: inst.cfg.virtual_router_id, priority,
+    intervalCs: inst.params.advertIntervalCs, authType: inst.expectation.authType,
+    authPass: inst.expectation.authPass, addresses: inst.vipNumbers,
+  };
+  const failures: { dst: string; err: string }[] = [];
+  for (const dst of inst.peers.length > 0 ? inst.peers : [inst.mcastGroup]) {
+    try {
+      inst.io.socket.send(dst, encodeAdvertPacket(advert, inst.params.primaryIp, ipToNumber(dst)));
+      inst.advertsSent++;
+    } catch (err) {
+      failures.push({ dst, err: String(err) });
+    }
+  }
+  return failures;
+}

@@ -1,0 +1,60 @@
+// What an instance's configuration means for the state machine and the wire: worked out once,
+// for a new instance and for one a reload updates in place. Pure: the shell finds the primary
+// address (it reads the interfaces) and passes it in.
+import { ipToNumber } from '../packet/addr.js';
+import { AUTH_NONE, AUTH_PASS, VRRP_MCAST_GROUP, type AdvertExpectation } from './codec.js';
+import type { VrrpInstanceConfig } from './config.js';
+import type { InstanceParams } from './state.js';
+
+/** Everything a configuration decides, apart from the current priority (tracking moves it). */
+export interface InstanceSettings {
+  params: Omit<InstanceParams, 'priority'>;
+  expectation: AdvertExpectation;
+  /** unicast_peer; empty: multicast to mcastGroup. */
+  peers: string[];
+  mcastGroup: string;
+  /** The VIPs as numbers, as adverts carry them. */
+  vipNumbers: number[];
+}
+
+/** v2 counts advert_int in whole seconds (at least 1); v3 in centiseconds (at least 1). */
+export function advertIntervalCsOf(cfg: VrrpInstanceConfig, version: 2 | 3): number {
+  return version === 2
+    ? Math.max(1, Math.round(cfg.advert_int ?? 1)) * 100
+    : Math.max(1, Math.round((cfg.advert_int ?? 1) * 100));
+}
+
+export function stripPrefix(address: string): string {
+  const slash = address.indexOf('/');
+  return slash < 0 ? address : address.slice(0, slash);
+}
+
+export function vipNumbersOf(cfg: VrrpInstanceConfig): number[] {
+  return cfg.virtual_ipaddress.map((v) => ipToNumber(stripPrefix(v.address)));
+}
+
+/**
+ * `version`: a new instance takes the configured one; an update keeps the running one (a
+ * change of version is a different virtual router, which a reload stops and starts).
+ * `defaultMcastGroup`: the global vrrp_mcast_group4, when set.
+ */
+export function instanceSettings(
+  cfg: VrrpInstanceConfig, version: 2 | 3, primaryIp: number, defaultMcastGroup: string | undefined,
+): InstanceSettings {
+  const advertIntervalCs = advertIntervalCsOf(cfg, version);
+  const pass = cfg.authentication?.auth_type === 'PASS' ? cfg.authentication.auth_pass : '';
+  return {
+    params: {
+      version, advertIntervalCs, basePriority: cfg.priority ?? 100,
+      preempt: !(cfg.nopreempt ?? false), preemptDelayMs: (cfg.preempt_delay ?? 0) * 1000,
+      initialState: cfg.state ?? 'BACKUP', primaryIp,
+    },
+    expectation: {
+      version, vrid: cfg.virtual_router_id, intervalCs: advertIntervalCs,
+      authType: pass ? AUTH_PASS : AUTH_NONE, authPass: pass, ownIps: [primaryIp],
+    },
+    peers: cfg.unicast_peer ?? [],
+    mcastGroup: cfg.mcast_dst_ip ?? defaultMcastGroup ?? VRRP_MCAST_GROUP,
+    vipNumbers: vipNumbersOf(cfg),
+  };
+}

@@ -1,0 +1,59 @@
+// What `ulvs status` shows of an instance, and the counters it keeps. Pure.
+import { numberToIp } from '../packet/addr.js';
+import type { DropReason } from './codec.js';
+import type { VrrpInstanceConfig } from './config.js';
+import type { InstanceParams, InstanceRuntime, VrrpState } from './state.js';
+
+/** Counters per instance: every dropped advert by reason, and failed sends. */
+export type VrrpCounter = DropReason | 'unknown_peer' | 'send_failed';
+
+export interface InstanceStatus {
+  name: string;
+  interface: string;
+  vrid: number;
+  version: 2 | 3;
+  state: VrrpState;
+  priority: number;
+  configuredPriority: number;
+  masterIp: string | null;
+  vips: string[];
+  lastTransition: { at: string; from: VrrpState; to: VrrpState; reason: string } | null;
+  drops: Partial<Record<VrrpCounter, number>>;
+  advertsSent: number;
+  advertsReceived: number;
+}
+
+/** The parts of a running instance its status is made of. */
+export interface StatusSource {
+  cfg: VrrpInstanceConfig;
+  params: InstanceParams;
+  runtime: InstanceRuntime;
+  /** Wall clock (ms) of the last transition; the state machine counts monotonic time. */
+  wallTransitionAt: number;
+  drops: Partial<Record<VrrpCounter, number>>;
+  advertsSent: number;
+  advertsReceived: number;
+}
+
+export function instanceStatus(inst: StatusSource): InstanceStatus {
+  return {
+    name: inst.cfg.name,
+    interface: inst.cfg.interface,
+    vrid: inst.cfg.virtual_router_id,
+    version: inst.params.version,
+    state: inst.runtime.state,
+    priority: inst.params.priority,
+    configuredPriority: inst.params.basePriority,
+    masterIp: inst.runtime.masterIp === null ? null : numberToIp(inst.runtime.masterIp),
+    vips: inst.cfg.virtual_ipaddress.map((v) => v.address),
+    lastTransition: inst.runtime.lastTransition === null ? null : {
+      at: new Date(inst.wallTransitionAt).toISOString(),
+      from: inst.runtime.lastTransition.from,
+      to: inst.runtime.lastTransition.to,
+      reason: inst.runtime.lastTransition.reason,
+    },
+    drops: { ...inst.drops },
+    advertsSent: inst.advertsSent,
+    advertsReceived: inst.advertsReceived,
+  };
+}

@@ -1,0 +1,90 @@
+// vrrp_script: each script runs every `interval` seconds (never two at once), is killed after
+// `timeout`, and its exit status goes through rise/fall damping. A verdict change is reported
+// to the speaker, which moves the priorities of the instances that track the script.
+import { spawn } from 'node:child_process';
+
+import type { VrrpScriptConfig } from './config.js';
+import { RiseFall, type ScriptVerdict } from './tracking.js';
+
+interface ScriptRunner {
+  name: string;
+  cfg: VrrpScriptConfig;
+  damping: RiseFall;
+  timer: NodeJS.Timeout | null;
+  running: boolean;
+}
+
+export class TrackScripts {
+  private readonly runners = new Map<string, ScriptRunner>();
+  private stopped = false;
+
+  constructor(private readonly onChanged: (name: string, up: boolean) => void) {}
+
+  /** A script's weight and damped verdict, for tracking; undefined when there is none. */
+  verdict(name: string): ScriptVerdict | undefined {
+    const runner = this.runners.get(name);
+    return runner ? { weight: runner.cfg.weight, up: runner.damping.up } : undefined;
+  }
+
+  /** Knows the script; it runs from startAll() on. */
+  define(name: string, cfg: VrrpScriptConfig): void {
+    this.runners.set(name, { name, cfg, timer: null, running: false, damping: new RiseFall(cfg.rise ?? 1, cfg.fall ?? 1) });
+  }
+
+  startAll(): void {
+    for (const runner of this.runners.values()) this.schedule(runner, 0);
+  }
+
+  /** A script a reload added: it runs at once. */
+  add(name: string, cfg: VrrpScriptConfig): void {
+    this.define(name, cfg);
+    this.schedule(this.runners.get(name)!, 0);
+  }
+
+  /** The verdict so far stays; only the damping thresholds and timings change. */
+  change(name: string, cfg: VrrpScriptConfig): void {
+    const runner = this.runners.get(name);
+    if (!runner) return;
+    runner.damping = new RiseFall(cfg.rise ?? 1, cfg.fall ?? 1, runner.damping.up);
+    runner.cfg = cfg;
+    if (!runner.running) { if (runner.timer) clearTimeout(runner.timer); this.schedule(runner, 0); }
+  }
+
+  remove(name: string): void {
+    const runner = this.runners.get(name);
+    if (runner?.timer) clearTimeout(runner.timer);
+    this.runners.delete(name);
+  }
+
+  /** Forgets every script (a start that failed); none was scheduled yet. */
+  clear(): void {
+    this.runners.clear();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const runner of this.runners.values()) if (runner.timer) clearTimeout(runner.timer);
+  }
+
+  private schedule(runner: ScriptRunner, delayMs: number): void {
+    runner.timer = setTimeout(() => this.run(runner), delayMs);
+    runner.timer.unref();
+  }
+
+  private run(runner: ScriptRunner): void {
+    const intervalMs = (runner.cfg.interval ?? 1) * 1000;
+    if (this.stopped) return;
+    if (runner.running) { this.schedule(runner, intervalMs); return; }
+    runner.running = true;
+    const child = spawn('/bin/sh', ['-c', runner.cfg.script], { stdio: 'ignore' });
+    const timeout = setTimeout(() => child.kill('SIGKILL'), (runner.cfg.timeout ?? runner.cfg.interval ?? 1) * 1000);
+    const finish = (ok: boolean): void => {
+      clearTimeout(timeout);
+      runner.running = false;
+      if (runner.damping.record(ok)) this.onChanged(runner.name, runner.damping.up);
+      this.schedule(runner, intervalMs);
+    };
+    child.on('error', () => finish(false));
+    child.on('exit', (code) => finish(code === 0));
+  }
+}
