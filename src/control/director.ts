@@ -69,7 +69,7 @@ export class Director {
   constructor(private readonly opts: DirectorOptions) {
     this.nextHops = new NextHopCache(opts.log);
     this.workers = new WorkerPool(opts.log, () => this.stopping !== null);
-    this.health = new HealthVerdicts(opts.log, () => { if (this.workers.size) this.publish(); });
+    this.health = new HealthVerdicts(opts.log, () => { if (this.workers.size) void this.publish(); });
   }
 
   get log(): pino.Logger { return this.opts.log; }
@@ -163,7 +163,7 @@ export class Director {
     }
     await this.resolveNeighbours(false);
     this.health.apply(next);
-    this.publish();
+    await this.publish();
     // VRRP is diffed in place (no restart, no flap); see VrrpSpeaker.reload.
     try {
       if (this.vrrp) await this.vrrp.reload(vrrpConfigFrom(next));
@@ -184,10 +184,10 @@ export class Director {
     this.vrrp = new VrrpSpeaker({
       config: vrrpConfigFrom(this.config),
       logger: this.log,
-      onOwnership: (vips) => {
+      onOwnership: async (vips) => {
         this.ownedVrrpVips = new Set(vips);
         this.log.info({ vips }, 'VRRP ownership changed');
-        if (this.workers.size) this.publish();
+        if (this.workers.size) await this.publish();
       },
       onTransition: (name, from, to, reason) => {
         this.log.info({ instance: name, from, to, reason }, `VRRP ${name}: ${from} -> ${to}`);
@@ -256,17 +256,18 @@ export class Director {
     }, ++this.version);
   }
 
-  private publish(): void {
+  /** Resolves when every worker forwards by the new snapshot. */
+  private publish(): Promise<void> {
     this.snapshot = this.compile();
     this.syncIndex = null;
-    this.workers.postSnapshot(this.snapshot);
+    return this.workers.postSnapshot(this.snapshot);
   }
 
   /** Real servers' next-hop MACs from the kernel (resolving missing ones); republishes on change. */
   private async resolveNeighbours(republish: boolean): Promise<void> {
     const timeoutMs = republish ? NEIGHBOUR_REFRESH_TIMEOUT_MS : NEIGHBOUR_LOAD_TIMEOUT_MS;
     const changed = await this.nextHops.refresh(nextHopAddresses(this.config), timeoutMs);
-    if (changed && republish) this.publish();
+    if (changed && republish) void this.publish();
   }
 
   /** The control commands' view of this director (live: read when a command runs). */

@@ -95,9 +95,12 @@ export class WorkerPool {
     for (const w of this.workers) w.port.postMessage(message);
   }
 
-  /** Workers swap to it between batches. */
-  postSnapshot(snapshot: Snapshot): void {
-    for (const w of this.workers) w.port.postMessage({ type: 'snapshot', snapshot });
+  /** Workers swap to it between batches; resolves when every worker has (never rejects). */
+  postSnapshot(snapshot: Snapshot): Promise<void> {
+    return Promise.all(this.workers.map((w) => this.ask(w, { type: 'snapshot', snapshot }))).then(
+      () => undefined,
+      (err: Error) => { this.log.warn({ version: snapshot.version, err: err.message }, 'a dataplane worker did not confirm a snapshot'); },
+    );
   }
 
   postTimeouts(timeouts: Partial<Timeouts>): void {

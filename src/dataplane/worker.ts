@@ -34,7 +34,7 @@ export interface WorkerInit {
 }
 
 export type WorkerRequest =
-  | { type: 'snapshot'; snapshot: Snapshot }
+  | { type: 'snapshot'; snapshot: Snapshot; id?: number }
   | { type: 'timeouts'; timeouts: Partial<Timeouts> }
   | { type: 'conns'; id: number }
   | { type: 'flowstats'; id: number }
@@ -146,6 +146,8 @@ function main(init: WorkerInit): void {
       case 'snapshot':
         dataplane.setSnapshot(req.snapshot, nowSeconds());
         applySteering(req.snapshot);
+        // Confirmed once the steering is in place: the VRRP speaker adds the VIP and GARPs after.
+        if (req.id !== undefined) mp.postMessage({ type: 'reply', id: req.id, result: req.snapshot.version });
         break;
       case 'timeouts':
         flows.setTimeouts(req.timeouts);

@@ -40,7 +40,8 @@ export interface InstanceContext {
   garp: GarpSender;
   log: VipLogger;
   /** The VIPs an instance holds changed. */
-  onVipsChanged(): void;
+  /** Resolves once the dataplane forwards exactly the owned VIPs. */
+  onVipsChanged(): Promise<void>;
 }
 
 /** Throws on an interface without an IPv4 address or a track_script that is not a vrrp_script. */

@@ -36,7 +36,8 @@ export interface SpeakerLogger {
 export interface SpeakerOptions {
   config: VrrpConfig;
   /** Called with every VIP (no prefix) this director holds as MASTER, whenever that set changes. */
-  onOwnership?: (vips: string[]) => void;
+  /** Resolves once the dataplane forwards exactly these VIPs (the speaker then adds addresses and GARPs). */
+  onOwnership?: (vips: string[]) => void | Promise<void>;
   /** Called after every state transition. */
   onTransition?: (instance: string, from: VrrpState, to: VrrpState, reason: string) => void;
   logger?: SpeakerLogger;
@@ -335,12 +336,12 @@ export class VrrpSpeaker {
     }
   }
 
-  private publishOwnership(): void {
+  private async publishOwnership(): Promise<void> {
     const vips = this.ownedVips();
     const key = vips.join(',');
     if (key === this.lastOwnership) return;
     this.lastOwnership = key;
-    this.options.onOwnership?.(vips);
+    await this.options.onOwnership?.(vips);
   }
 
   // ---- tracking ----

@@ -50,7 +50,7 @@ export class InstanceVips {
     private readonly isMaster: () => boolean,
     private readonly garp: GarpSender,
     private readonly log: VipLogger,
-    private readonly onChange: () => void,
+    private readonly onChange: () => void | Promise<void>,
   ) {}
 
   /** Resolves when the work queued so far is done. */
@@ -63,10 +63,13 @@ export class InstanceVips {
     this.enqueue(async () => {
       if (!this.isMaster()) return;
       const cfg = this.cfg();
-      for (const vip of cfg.virtual_ipaddress) await addVip(vip, cfg.interface);
+      // Forwarding first (the workers have the new steering when onChange resolves), then the
+      // address, then (announce) the GARPs: a client packet that reaches this director finds the
+      // dataplane taking it, never a kernel holding the VIP that would answer it with a RST.
       this.held = [...cfg.virtual_ipaddress];
       this.holds = true;
-      this.onChange();
+      await this.onChange();
+      for (const vip of cfg.virtual_ipaddress) await addVip(vip, cfg.interface);
     });
   }
 
@@ -74,12 +77,12 @@ export class InstanceVips {
     this.enqueue(async () => {
       this.stopGarps();
       if (!this.holds) return;
-      // Stop forwarding before the address goes, so no packet is answered without the VIP.
+      // The address goes before forwarding stops: a mid-flow packet that still reaches this
+      // director is forwarded, not answered with a RST by a kernel holding the VIP.
+      for (const vip of this.held) await removeVip(vip, this.cfg().interface);
       this.holds = false;
-      this.onChange();
-      const held = this.held;
       this.held = [];
-      for (const vip of held) await removeVip(vip, this.cfg().interface);
+      await this.onChange();
     });
   }
 
@@ -99,17 +102,17 @@ export class InstanceVips {
       const wanted = new Set(cfg.virtual_ipaddress.map((v) => vipKey(v, dev)));
       const gone = this.held.filter((v) => !wanted.has(vipKey(v, dev)));
       if (gone.length > 0) {
-        // Stop forwarding before the address goes, as remove() does.
-        this.held = this.held.filter((v) => wanted.has(vipKey(v, dev)));
-        this.onChange();
+        // The address goes before forwarding stops, as remove() does.
         for (const vip of gone) await removeVip(vip, dev);
+        this.held = this.held.filter((v) => wanted.has(vipKey(v, dev)));
+        await this.onChange();
       }
       const heldKeys = new Set(this.held.map((v) => vipKey(v, dev)));
       const fresh = cfg.virtual_ipaddress.filter((v) => !heldKeys.has(vipKey(v, dev)));
       if (fresh.length === 0 || !this.holds) return;
-      for (const vip of fresh) await addVip(vip, dev);
       this.held = [...this.held, ...fresh];
-      this.onChange();
+      await this.onChange();
+      for (const vip of fresh) await addVip(vip, dev);
       this.scheduleGarps(() => fresh.filter((v) => this.held.includes(v)), false);
     });
   }
