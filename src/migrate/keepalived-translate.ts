@@ -122,7 +122,8 @@ class Translator {
     const seen = new Map<string, Token>();
     for (const st of block ?? []) {
       const kw = st.keyword.text;
-      const h = table[kw];
+      // Own keys only: `constructor` or `toString` in a block is an unknown word, not Object's.
+      const h = Object.hasOwn(table, kw) ? table[kw] : undefined;
       if (!h) {
         this.unknown(st, where, Object.keys(table));
         continue;
@@ -968,8 +969,8 @@ export function translateKeepalived(tree: Statement[], opts: TranslateOptions): 
         break;
       }
       default:
-        if (kw in TOP_UNSUPPORTED) t.unsupported(st, TOP_UNSUPPORTED[kw]);
-        else if (kw in globalDefs) t.report(st.keyword, `${kw} belongs inside global_defs { }, not translated`);
+        if (Object.hasOwn(TOP_UNSUPPORTED, kw)) t.unsupported(st, TOP_UNSUPPORTED[kw]);
+        else if (Object.hasOwn(globalDefs, kw)) t.report(st.keyword, `${kw} belongs inside global_defs { }, not translated`);
         else t.unknown(st, 'the top level', TOP_KEYWORDS);
     }
   }
