@@ -28,7 +28,7 @@ const connectionKeys: Rules = {
   fwmark: no('checks leave from ulvs\'s own sockets; no firewall marks'),
 };
 
-const urlTable = keywordTable('url', {
+export const urlTable = keywordTable('url', {
   path: text(),
   digest: text(),
   status_code: translated((st, out, { t }) => {

@@ -64,11 +64,11 @@ const realServerRules: Rules = {
   lthreshold: int(undefined, 0),
   ...checkerRules,
 };
-const realServer = keywordTable('real_server', realServerRules);
+export const realServer = keywordTable('real_server', realServerRules);
 
 const SCHEDULER_FLAGS: Record<string, string> = { 'sh-port': 'sh_port', 'sh-fallback': 'sh_fallback', 'mh-port': 'mh_port', 'mh-fallback': 'mh_fallback' };
 
-const virtualServer = keywordTable('virtual_server', {
+export const virtualServer = keywordTable('virtual_server', {
   ...inheritedKeys,
   lb_algo: translated(scheduler),
   lvs_sched: translated(scheduler),

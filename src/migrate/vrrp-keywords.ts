@@ -173,7 +173,7 @@ const notifyKeys: Rules = {
   notify_master_rx_lower_pri: no(WHY.none),
 };
 
-const authentication = keywordTable('authentication', {
+export const authentication = keywordTable('authentication', {
   auth_type: translated((st, out, { t }) => {
     const a = t.arg(st);
     if (a === undefined) return;
