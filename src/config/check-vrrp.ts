@@ -137,3 +137,23 @@ export function checkSyncGroups(cfg: Obj, names: Names, r: Findings, env: CrossC
     checkTracks(base, sg, names, r);
   });
 }
+
+/** lvs_sync_daemon follows one vrrp_instance, which must exist and speak on the sync interface. */
+export function checkSyncDaemon(cfg: Obj, names: Names, r: Findings): void {
+  const sync = obj(obj(cfg.global_defs)?.lvs_sync_daemon);
+  const instance = str(sync?.instance);
+  if (!sync || instance === undefined) return;
+  const base: Path = ['global_defs', 'lvs_sync_daemon'];
+  const vi = list(cfg.vrrp_instances).map(obj).find((v) => str(v?.name) === instance);
+  if (!vi) {
+    r.error([...base, 'instance'], `lvs_sync_daemon instance "${instance}" names no vrrp_instances entry`,
+      didYouMean(instance, names.instances) ?? (names.instances.length ? `defined: ${names.instances.join(', ')}` : 'the sync role follows a vrrp_instance: define one'));
+    return;
+  }
+  const iface = str(sync.interface);
+  const viIface = str(vi.interface);
+  if (iface !== undefined && viIface !== undefined && iface !== viIface) {
+    r.error([...base, 'interface'], `lvs_sync_daemon interface ${iface} is not the interface of vrrp_instance ${instance} (${viIface})`,
+      `the directors that sync are the ones that speak VRRP with each other: set interface: ${viIface}`);
+  }
+}

@@ -6,7 +6,7 @@
  */
 import { checkOverlaps } from './check-overlaps.js';
 import { checkServerGroups, checkServices } from './check-services.js';
-import { checkInstances, checkScripts, checkSyncGroups } from './check-vrrp.js';
+import { checkInstances, checkScripts, checkSyncDaemon, checkSyncGroups } from './check-vrrp.js';
 import { Findings, gatherNames, has, obj, str, type CrossCheckEnv, type Finding, type Obj } from './cross-check-kit.js';
 
 export { commandPath, type CrossCheckEnv, type Finding, type Severity } from './cross-check-kit.js';
@@ -32,6 +32,7 @@ export function crossCheck(root: unknown, env: CrossCheckEnv): Finding[] {
   checkScripts(cfg, r, env);
   checkInstances(cfg, names, r, env);
   checkSyncGroups(cfg, names, r, env);
+  checkSyncDaemon(cfg, names, r);
   checkServerGroups(cfg, names, r, env);
   checkServices(cfg, names, r, env);
   checkOverlaps(cfg, r, env);

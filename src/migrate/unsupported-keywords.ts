@@ -28,15 +28,12 @@ export const UNSUPPORTED_GLOBALS: ReadonlyArray<readonly [string, readonly strin
   [WHY.ipv4, ['vrrp_mcast_group6', 'vrrp_gna_interval']],
   [WHY.dbus, ['enable_dbus', 'dbus_service_name']],
   [WHY.vmac, ['vmac_prefix', 'vmac_addr_prefix', 'vrrp_garp_extra_if']],
-  ['ulvs has no IPVS connection sync daemon; each director keeps its own table', ['lvs_sync_daemon']],
   ['ulvs owns its tables and clears them itself', ['lvs_flush', 'lvs_flush_on_stop']],
   ['ulvs reads no IPVS netlink: its tables are its own', ['lvs_netlink_cmd_rcv_bufs', 'lvs_netlink_cmd_rcv_bufs_force', 'lvs_netlink_monitor_rcv_bufs', 'lvs_netlink_monitor_rcv_bufs_force', 'vrrp_netlink_cmd_rcv_bufs', 'vrrp_netlink_cmd_rcv_bufs_force', 'vrrp_netlink_monitor_rcv_bufs', 'vrrp_netlink_monitor_rcv_bufs_force', 'process_monitor_rcv_bufs', 'process_monitor_rcv_bufs_force', 'vrrp_rx_bufs_policy', 'vrrp_rx_bufs_multiplier']],
   ['run ulvs inside the namespace (ip netns exec); dataplane.control_socket is per namespace', ['net_namespace', 'net_namespace_ipvs', 'instance']],
   ['`ulvs reload` validates first and keeps the running config on errors', ['reload_check_config', 'reload_file', 'reload_repeat', 'reload_time_file', 'config_save_dir', 'tmp_config_directory', 'data_use_instance']],
   ['run such scripts from the service manager (ExecStartPre/ExecStop)', ['startup_script', 'startup_script_timeout', 'shutdown_script', 'shutdown_script_timeout']],
   ['ulvs follows the VRRP RFCs here and has no switch for it', ['vrrp_check_unicast_src', 'vrrp_skip_check_adv_addr_strict', 'vrrp_lower_prio_no_advert', 'vrrp_higher_prio_send_advert', 'vrrp_down_timer_adverts', 'vrrp_garp_lower_prio_delay', 'vrrp_garp_lower_prio_repeat', 'vrrp_startup_delay', 'log_unknown_vrids', 'max_auto_priority', 'min_auto_priority_delay', 'vrrp_track_process', 'dynamic_interfaces', 'disable_local_igmp', 'vrrp_version_strict', 'no_email_faults', 'no_checker_emails', 'rs_init_notifies', 'random_seed', 'script_security', 'include_check', 'terminate_delay', 'linkbeat_use_polling', 'smtp_alert_timeout']],
-  // keepalived's older spelling in some how-tos.
-  ['ulvs has no IPVS connection sync daemon; each director keeps its own table', ['lvs_sync_daemon_interface']],
 ];
 
 /** Top-level blocks ulvs refuses. */

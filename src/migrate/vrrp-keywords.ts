@@ -60,6 +60,29 @@ const globalRules: Rules = {
   }),
 };
 for (const [why, keys] of UNSUPPORTED_GLOBALS) for (const k of keys) globalRules[k] = no(why);
+// keepalived: `lvs_sync_daemon IF INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]`.
+globalRules.lvs_sync_daemon = translated((st, out, { t }) => {
+  const [iface, instance] = st.args;
+  if (iface === undefined || instance === undefined) {
+    t.report(st.keyword, 'lvs_sync_daemon needs an interface and a vrrp_instance name, not translated');
+    return;
+  }
+  const m = t.map();
+  m.set('interface', iface.text);
+  m.set('instance', instance.text);
+  const LIMITS: Record<string, [number, number]> = { id: [0, 255], maxlen: [64, 65507], port: [1, 65535], ttl: [1, 255] };
+  for (let i = 2; i < st.args.length; i += 2) {
+    const k = st.args[i].text;
+    if (st.args[i + 1] === undefined) { t.report(st.args[i], `lvs_sync_daemon: "${k}" has no value, not translated`); break; }
+    if (k === 'group') { m.set('group', st.args[i + 1].text); continue; }
+    const range = LIMITS[k];
+    if (!range) { t.report(st.args[i], `lvs_sync_daemon: "${k}" is not id, maxlen, port, ttl or group, not translated`); continue; }
+    const n = t.number(st, i + 1, { int: true, min: range[0], max: range[1] });
+    if (n !== undefined) m.set(k, n);
+  }
+  out.set('lvs_sync_daemon', m.compact(8), st);
+});
+globalRules.lvs_sync_daemon_interface = no('inside global_defs it names no instance: write lvs_sync_daemon IF INSTANCE');
 export const globalDefs = keywordTable('global_defs', globalRules);
 
 // ---- addresses -----------------------------------------------------------------------------
@@ -159,6 +182,13 @@ const trackFileRules: Rules = {
 export const trackFile = keywordTable('track_file', trackFileRules);
 export const vrrpTrackFile = keywordTable('vrrp_track_file', trackFileRules);
 
+function syncDaemonFor(t: Translator, iface: string, instance: string): OutMap {
+  const m = t.map();
+  m.set('interface', iface);
+  m.set('instance', instance);
+  return m.compact(8);
+}
+
 // ---- vrrp_instance, vrrp_sync_group ----------------------------------------------------------
 
 const notifyKeys: Rules = {
@@ -186,6 +216,18 @@ export const authentication = keywordTable('authentication', {
 
 export const vrrpInstance = keywordTable('vrrp_instance', {
   ...notifyKeys,
+  // keepalived's old spelling: the sync daemon bound to this instance.
+  lvs_sync_daemon_interface: translated((st, out, { t, sections }) => {
+    const a = t.arg(st);
+    const name = out.get('name')?.toJSON();
+    if (a === undefined || typeof name !== 'string') return;
+    if (sections.global.has('lvs_sync_daemon')) {
+      t.report(st.keyword, 'lvs_sync_daemon_interface: a sync daemon is already configured, not translated');
+      return;
+    }
+    sections.global.set('lvs_sync_daemon', syncDaemonFor(t, a.text, name), st);
+    t.extra(st, 1);
+  }),
   state: translated((st, out, { t }) => {
     const a = t.arg(st);
     if (a === undefined) return;

@@ -140,6 +140,14 @@ const EXPECTED: [string, string[]][] = [
   ["latin1.yaml", [
     "2:17: not a text file (invalid UTF-8) (is this the right file?)",
   ]],
+  ["bad-sync-daemon.yaml", [
+    "2:49: lvs_sync_daemon instance \"VI_2\" names no vrrp_instances entry (did you mean \"VI_1\"?)",
+    "2:59: id must be at most 255, not 300",
+    "2:74: auth_key must be at least 8 characters",
+  ]],
+  ["bad-sync-interface.yaml", [
+    "2:33: lvs_sync_daemon interface eth1 is not the interface of vrrp_instance VI_1 (eth0) (the directors that sync are the ones that speak VRRP with each other: set interface: eth0)",
+  ]],
   ["bad-sloppy-tcp.yaml", [
     "1:43: sloppy_tcp must be \"auto\" or true or false, not \"yes\"",
   ]],

@@ -57,7 +57,7 @@ t.test('features.conf: every checker, groups, sync groups, tracking, static addr
 
 // keyword line (inside its block) -> the report it must give. Line 3 of the generated file.
 const UNSUPPORTED: { block: string; line: string; report: RegExp }[] = [
-  { block: 'global_defs', line: 'lvs_sync_daemon eth0 VI_1', report: /lvs_sync_daemon not supported by ulvs \(ulvs has no IPVS connection sync daemon/ },
+  { block: 'global_defs', line: 'lvs_flush', report: /lvs_flush not supported by ulvs \(ulvs owns its tables/ },
   { block: 'global_defs', line: 'nftables', report: /nftables not supported by ulvs \(ulvs takes packets before netfilter/ },
   { block: 'global_defs', line: 'vrrp_mcast_group6 ff02::12', report: /vrrp_mcast_group6 not supported by ulvs \(ulvs is IPv4-only\)/ },
   { block: 'vrrp_instance VI_1', line: 'virtual_routes {\n 10.0.0.0/8 via 198.18.0.1\n }', report: /virtual_routes not supported by ulvs \(ulvs manages no routes/ },
@@ -160,4 +160,17 @@ t.test('ldirectord: quiescent default, masq -> NAT, checktypes, unknown settings
   t.match(dns, { protocol: 'UDP', persistence_timeout: 60, persistence_granularity: '255.255.255.0' });
   t.same(dns.real_servers[0].ping_check, {});
   t.same(r.reports.map(formatReport), ['x.cf:12: schedular: unknown ldirectord setting, not translated (did you mean scheduler?)']);
+});
+
+t.test('lvs_sync_daemon is translated, and so is the old lvs_sync_daemon_interface inside a vrrp_instance', async (t) => {
+  const instance = 'vrrp_instance VI_1 {\n  state MASTER\n  interface eth0\n  virtual_router_id 51\n  priority 100\n  virtual_ipaddress { 198.18.0.100 }\n';
+  const modern = migrateText(`global_defs {\n  lvs_sync_daemon eth0 VI_1 id 5 maxlen 1400 port 8849 ttl 2 group 224.0.0.82\n}\n${instance}}\n`);
+  t.same(modern.errors, []);
+  t.match(modern.yaml, /lvs_sync_daemon: \{ interface: eth0, instance: VI_1, id: 5, maxlen: 1400, port: 8849, ttl: 2, group: 224\.0\.0\.82 \}/);
+  const old = migrateText(`${instance}  lvs_sync_daemon_interface eth0\n}\n`);
+  t.same(old.errors, []);
+  t.same(old.reportLines, []);
+  t.match(old.yaml, /lvs_sync_daemon: \{ interface: eth0, instance: VI_1 \}/);
+  const bad = migrateText(`global_defs {\n  lvs_sync_daemon eth0 VI_1 id 300 colour blue\n}\n${instance}}\n`);
+  t.ok(bad.reportLines.some((l) => /in\.conf:2: .*colour/.test(l)), bad.reportLines.join(' | '));
 });
