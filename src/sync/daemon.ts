@@ -15,6 +15,11 @@ import { newSyncCounters, openSyncReceiver, openSyncSender, type SyncCounters, t
 
 /** How often the master drains the outboxes: a connection is on the wire within this of its change. */
 export const DRAIN_MS = 20;
+/**
+ * After asking for the table, records are applied for this long whatever the role: a director
+ * configured `state MASTER` claims at once on a restart, before the answer arrives.
+ */
+export const RESYNC_WINDOW_MS = 5000;
 /** Records drained per outbox per tick (bounds the main thread's work per tick). */
 const DRAIN_MAX = 4096;
 
@@ -71,6 +76,7 @@ export class SyncDaemon {
     'not-ipv4': 0, template: 0, 'unknown-service': 0, 'unknown-real-server': 0, 'wrong-method': 0, 'bad-state': 0, 'not-backup': 0,
   };
   private peer: { address: string; at: number } | null = null;
+  private resyncUntil = 0;
 
   constructor(private readonly config: SyncDaemonConfig, private readonly hooks: SyncDaemonHooks) {}
 
@@ -140,6 +146,7 @@ export class SyncDaemon {
 
   /** An empty IPVS v1 message: a kernel backup processes zero records; a ulvs master resyncs. */
   private requestResync(): void {
+    this.resyncUntil = Date.now() + RESYNC_WINDOW_MS;
     this.sender?.sendRaw(emptyMessage(this.config.id, this.config.auth_key));
   }
 
@@ -150,7 +157,7 @@ export class SyncDaemon {
       if (this.role === 'master') void this.resync(from);
       return;
     }
-    if (this.role !== 'backup') {
+    if (this.role !== 'backup' && Date.now() > this.resyncUntil) {
       this.ignored['not-backup'] += records.length;
       return;
     }
