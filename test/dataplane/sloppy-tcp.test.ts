@@ -2,6 +2,7 @@
 // saw is scheduled as a new connection where the service allows it, over synthetic frames.
 import t from 'tap';
 import { FlowTable } from '../../src/conntrack/flow-table.js';
+import { lookupFlow } from '../conntrack/flow-calls.js';
 import { PersistenceTable } from '../../src/conntrack/persistence.js';
 import { TCP_CLOSE, TCP_ESTABLISHED } from '../../src/conntrack/tcp-states.js';
 import { loadConfigText } from '../../src/config/index.js';
@@ -68,7 +69,7 @@ function director(forward: 0 | 1, scheduler: SchedulerName, sloppyTcp: boolean |
     if (fromInside) dp.processInside(descs, 1, 10); else dp.processOutside(descs, 1, 10);
     return { verdict: descs[2], out: port.frames.slice(descs[0], descs[0] + descs[1]) };
   };
-  const flowOf = (srcPort: number): number => flows.lookup(IPPROTO_TCP, ipToNumber(CLIENT), srcPort, ipToNumber(VIP), 80, 10);
+  const flowOf = (srcPort: number): number => lookupFlow(flows, IPPROTO_TCP, ipToNumber(CLIENT), srcPort, ipToNumber(VIP), 80, 10);
   return { flows, counters, send, flowOf };
 }
 

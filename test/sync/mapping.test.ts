@@ -1,5 +1,6 @@
 // ulvs <-> IPVS: state numbers, flags, and the kernel's maxlen rule.
 import t from 'tap';
+import { insertFlow } from '../conntrack/flow-calls.js';
 
 import { TCP_STATE_NAMES } from '../../src/conntrack/tcp-states.js';
 import { FlowTable } from '../../src/conntrack/flow-table.js';
@@ -51,10 +52,10 @@ t.test('maxlen as start_sync_thread() computes it', async (t) => {
 t.test('records from the flow table\'s own entries', async (t) => {
   const table = new FlowTable({ capacity: 16, seed: 1 });
   const VIP = 0xc6120064, RS = 0xc612000a, CLIENT = 0xc61200c8;
-  const flow = table.insert(6, CLIENT, 40000, VIP, 80, 0, 1, RS, 80, 1, false);
+  const flow = insertFlow(table, 6, CLIENT, 40000, VIP, 80, 0, 1, RS, 80, 1, false);
   table.onTcpPacket(flow, true, 0x02, 1);
   table.onTcpPacket(flow, true, 0x10, 1);
-  const udp = table.insert(17, CLIENT, 5353, VIP, 53, 0, 1, RS, 53, 1, false);
+  const udp = insertFlow(table, 17, CLIENT, 5353, VIP, 53, 0, 1, RS, 53, 1, false);
   table.onUdpPacket(udp, 1);
   const [tcpEntry, udpEntry] = table.snapshot(1);
   t.equal(tcpEntry.state, 'ESTABLISHED');
