@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { FORWARD_DR, type Snapshot } from '../src/dataplane/snapshot.js';
 import { decodeSyncMessage, encodeSyncMessages, type SyncRecord } from '../src/sync/codec.js';
-import { OUTBOX_CONNECTION, SyncOutbox, fillRecord, type OutboxRecord } from '../src/sync/outbox.js';
+import { OUTBOX_CONNECTION, SyncOutbox, fillRecord, type OutboxRecord } from '../src/dataplane/sync-outbox.js';
 import { SyncIndex, fromSyncRecord, toSyncRecord } from '../src/sync/records.js';
 
 /** Ethernet + IPv4 + UDP headers of each datagram. */

@@ -14,7 +14,7 @@ import type { Snapshot } from '../dataplane/snapshot.js';
 import { recoverLeftovers } from './recovery.js';
 import { SyncDaemon } from '../sync/daemon.js';
 import { SyncIndex } from '../sync/records.js';
-import type { OutboxRecord } from '../sync/outbox.js';
+import type { OutboxRecord } from '../dataplane/sync-outbox.js';
 import { vrrpConfigFrom } from '../vrrp/from-config.js';
 import { VrrpSpeaker } from '../vrrp/speaker.js';
 import { AddressHolder } from './addresses.js';

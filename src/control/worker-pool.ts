@@ -8,7 +8,7 @@ import type { Timeouts } from '../conntrack/tcp-states.js';
 import { allocateCounters } from '../dataplane/counters.js';
 import type { Snapshot } from '../dataplane/snapshot.js';
 import type { WorkerInit, WorkerRequest } from '../dataplane/worker.js';
-import { SyncOutbox } from '../sync/outbox.js';
+import { SyncOutbox } from '../dataplane/sync-outbox.js';
 
 const WORKER_START_TIMEOUT_MS = 20_000;
 /** How long a worker may take to answer a request, and to exit once told to stop. */

@@ -17,7 +17,7 @@ import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
 import { HopTable, RealServerMacs, RuntimeTables, type RuntimeService } from './tables.js';
 import { SyncOffers } from './sync-offers.js';
-import type { ImportedFlow } from '../sync/records.js';
+import type { ImportedFlow } from './sync-offers.js';
 
 /** flowHop of a flow imported by connection sync: learnt from its first client packet here. */
 const HOP_UNKNOWN = 0xffff;

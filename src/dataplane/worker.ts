@@ -12,8 +12,8 @@ import { DESC_WORDS, openPort, waitReadable, describeIoError, type PacketPort, t
 import { numberToIp } from '../packet/addr.js';
 import { Dataplane } from './pipeline.js';
 import { isSyncWorthy } from './sync-offers.js';
-import { OUTBOX_CONNECTION, SyncOutbox, type OutboxRecord } from '../sync/outbox.js';
-import type { ImportedFlow } from '../sync/records.js';
+import { OUTBOX_CONNECTION, SyncOutbox, type OutboxRecord } from './sync-outbox.js';
+import type { ImportedFlow } from './sync-offers.js';
 import { FORWARD_NAT, type Snapshot } from './snapshot.js';
 
 export interface WorkerInit {

@@ -8,7 +8,7 @@
  */
 import type pino from 'pino';
 import type { SyncRecord } from './codec.js';
-import type { OutboxRecord, SyncOutbox } from './outbox.js';
+import type { OutboxRecord, SyncOutbox } from '../dataplane/sync-outbox.js';
 import { fromSyncRecord, toSyncRecord, type ImportIgnoreReason, type ImportedFlow, type SyncIndex } from './records.js';
 import { signSyncMessage } from './sign.js';
 import { newSyncCounters, openSyncReceiver, openSyncSender, type SyncCounters, type SyncReceiver, type SyncSender } from './transport.js';

@@ -8,24 +8,11 @@
 import { TCP_STATE_ACTIVE } from '../conntrack/tcp-states.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot, type SnapshotService } from '../dataplane/snapshot.js';
 import type { SyncRecord, SyncRecordV4 } from './codec.js';
-import { OUTBOX_TEMPLATE, type OutboxRecord } from './outbox.js';
-import { TEMPLATE_STATE, readSyncFlags, syncFlagsFor, ulvsStateOf, type ForwardingMethod } from './mapping.js';
+import { OUTBOX_TEMPLATE, type OutboxRecord } from '../dataplane/sync-outbox.js';
+import type { ImportedFlow } from '../dataplane/sync-offers.js';
 
-/** A flow the dataplane should install, as the master had it. */
-export interface ImportedFlow {
-  proto: number;
-  /** ulvs/IPVS TCP state number; 0 for UDP. */
-  state: number;
-  clientIp: number; clientPort: number;
-  vip: number; vport: number;
-  rsIp: number; rsPort: number;
-  service: number;
-  rsId: number;
-  /** Seconds it lives unless refreshed; 0 = the receiver's own timeout for the state. */
-  timeout: number;
-  /** NAT: the reply tuple must be tracked too. */
-  nat: boolean;
-}
+export type { ImportedFlow } from '../dataplane/sync-offers.js';
+import { TEMPLATE_STATE, readSyncFlags, syncFlagsFor, ulvsStateOf, type ForwardingMethod } from './mapping.js';
 
 export type ImportIgnoreReason = 'not-ipv4' | 'template' | 'unknown-service' | 'unknown-real-server' | 'wrong-method' | 'bad-state';
 

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { decodeSyncMessage, encodeSyncMessages, type SyncRecordV4 } from '../../src/sync/codec.js';
-import { OUTBOX_CONNECTION, type OutboxRecord } from '../../src/sync/outbox.js';
+import { OUTBOX_CONNECTION, type OutboxRecord } from '../../src/dataplane/sync-outbox.js';
 import { SyncIndex, fromSyncRecord, toSyncRecord } from '../../src/sync/records.js';
 import { IP_VS_CONN_F_DROUTE, IP_VS_CONN_F_INACTIVE, IP_VS_CONN_F_MASQ, IP_VS_CONN_F_NOOUTPUT, IP_VS_CONN_F_TEMPLATE } from '../../src/sync/wire.js';
 import { FORWARD_DR, FORWARD_NAT, type Snapshot } from '../../src/dataplane/snapshot.js';

@@ -1,7 +1,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { Worker } from 'node:worker_threads';
-import { OUTBOX_CONNECTION, SyncOutbox, fillRecord, type OutboxRecord } from '../../src/sync/outbox.js';
+import { OUTBOX_CONNECTION, SyncOutbox, fillRecord, type OutboxRecord } from '../../src/dataplane/sync-outbox.js';
 
 function record(i: number): OutboxRecord {
   return {
