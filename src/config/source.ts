@@ -3,38 +3,33 @@
  * was written (file, line, col) so that later checks can point at the exact spot.
  * Every problem found here is collected, never thrown one by one.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { Alias, LineCounter, isMap, isPair, isScalar, isSeq, parseAllDocuments, type Document, type Node } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import type { Diagnostic } from './diagnostics.js';
 import { expandGlob, hasGlobMagic } from './glob.js';
+import { readSource } from './source-bytes.js';
+import {
+  at,
+  formatPos,
+  isPlainObject,
+  nodePosition,
+  positionOf,
+  setOwn,
+  type ContainerLocation,
+  type EntryLocation,
+  type LocationIndex,
+  type Position,
+  type SourceFile,
+} from './source-positions.js';
+import { Converter, rewriteYamlError, yamlMessage } from './yaml-convert.js';
 
-/** Refuse files larger than this: a config is kilobytes; 10 MB is a mistake or an attack. */
-export const MAX_CONFIG_BYTES = 10 * 1024 * 1024;
-/** Alias expansions allowed per file ("billion laughs" guard). */
-const MAX_ALIASES = 1000;
+// The pieces importers use live in these modules; source.ts stays the one place to import from.
+export { MAX_CONFIG_BYTES } from './source-bytes.js';
+export { at, formatPos, isPlainObject, locate } from './source-positions.js';
+export type { ContainerLocation, EntryLocation, Located, LocationIndex, Position } from './source-positions.js';
+
 /** Top-level sections that are maps by name: includes may add names, not repeat them. */
 const RECORD_SECTIONS = new Set(['vrrp_scripts', 'track_files']);
-
-export interface Position {
-  file: string;
-  line: number;
-  col: number;
-}
-
-export interface EntryLocation {
-  /** where the key was written (maps only) */
-  key?: Position;
-  value: Position;
-}
-
-export interface ContainerLocation {
-  self: Position;
-  entries: Map<string | number, EntryLocation>;
-}
-
-/** Where each map and list of the loaded value came from. */
-export type LocationIndex = WeakMap<object, ContainerLocation>;
 
 export interface LoadedSource {
   /** the merged top-level mapping (include: removed), or null when loading failed */
@@ -48,197 +43,10 @@ export interface LoadedSource {
   warnings: Diagnostic[];
 }
 
-interface SourceFile {
-  abs: string;
-  display: string;
-  lines: LineCounter;
-}
-
 interface Part {
   src: SourceFile;
   root: Record<string, unknown>;
   rootLoc: ContainerLocation;
-}
-
-export function at(pos: Position, message: string, hint?: string): Diagnostic {
-  return hint === undefined ? { ...pos, message } : { ...pos, message, hint };
-}
-
-function positionOf(src: SourceFile, offset: number): Position {
-  const { line, col } = src.lines.linePos(offset);
-  return { file: src.display, line, col };
-}
-
-function nodePosition(src: SourceFile, node: unknown, fallback: Position): Position {
-  const range = (node as { range?: [number, number, number] } | null)?.range;
-  return range ? positionOf(src, range[0]) : fallback;
-}
-
-/** Sets a key without letting `__proto__` reach the prototype. */
-function setOwn(obj: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-}
-
-class Converter {
-  private aliases = 0;
-  private readonly active = new Set<Node>();
-
-  constructor(
-    private readonly src: SourceFile,
-    private readonly doc: Document,
-    private readonly locations: LocationIndex,
-    private readonly errors: Diagnostic[],
-  ) {}
-
-  convert(node: unknown, fallback: Position): unknown {
-    if (node === null || node === undefined) return null;
-    if (node instanceof Alias) {
-      const here = nodePosition(this.src, node, fallback);
-      if (++this.aliases > MAX_ALIASES) {
-        if (this.aliases === MAX_ALIASES + 1) this.errors.push(at(here, `more than ${MAX_ALIASES} aliases`, 'expand them by hand'));
-        return null;
-      }
-      const target = node.resolve(this.doc);
-      if (!target) {
-        this.errors.push(at(here, `unknown alias *${node.source}`));
-        return null;
-      }
-      if (this.active.has(target)) {
-        this.errors.push(at(here, `alias *${node.source} refers to a value that contains it`));
-        return null;
-      }
-      return this.convert(target, here);
-    }
-    if (isScalar(node)) return node.value ?? null;
-    const self = nodePosition(this.src, node, fallback);
-    if (isMap(node)) {
-      this.active.add(node);
-      const obj: Record<string, unknown> = {};
-      const entries = new Map<string | number, EntryLocation>();
-      for (const pair of node.items) {
-        const keyPos = nodePosition(this.src, pair.key, self);
-        if (!isScalar(pair.key) || (pair.key.value !== null && typeof pair.key.value === 'object')) {
-          this.errors.push(at(keyPos, 'a key must be a plain word, not a list or mapping'));
-          continue;
-        }
-        const key = String(pair.key.value);
-        const valuePos = nodePosition(this.src, pair.value, keyPos);
-        setOwn(obj, key, this.convert(pair.value, keyPos));
-        entries.set(key, { key: keyPos, value: valuePos });
-      }
-      this.active.delete(node);
-      this.locations.set(obj, { self, entries });
-      return obj;
-    }
-    if (isSeq(node)) {
-      this.active.add(node);
-      const list: unknown[] = [];
-      const entries = new Map<string | number, EntryLocation>();
-      node.items.forEach((item, i) => {
-        const itemPos = nodePosition(this.src, isPair(item) ? item.key : item, self);
-        list.push(this.convert(item, itemPos));
-        entries.set(i, { value: itemPos });
-      });
-      this.active.delete(node);
-      this.locations.set(list, { self, entries });
-      return list;
-    }
-    if (isPair(node)) {
-      // `- a: 1` inside a flow sequence written as `[a: 1]` is a single-pair map.
-      const obj: Record<string, unknown> = {};
-      const keyPos = nodePosition(this.src, node.key, fallback);
-      setOwn(obj, String((node.key as { value?: unknown })?.value ?? ''), this.convert(node.value, keyPos));
-      return obj;
-    }
-    return null;
-  }
-}
-
-/** Keeps the first line of yaml's error text ("... at line 2, column 1:\n\n<excerpt>"). */
-function yamlMessage(message: string): string {
-  const first = message.split('\n')[0];
-  return first.replace(/ at line \d+, column \d+:?$/, '');
-}
-
-function rewriteYamlError(code: string, message: string, text: string, offset: number): { message: string; hint?: string } {
-  if (code === 'DUPLICATE_KEY') {
-    const key = /^[^\s:#]+/.exec(text.slice(offset))?.[0];
-    return { message: key ? `duplicate key "${key}"` : 'duplicate key', hint: 'each key may appear once in a mapping' };
-  }
-  if (code === 'TAB_AS_INDENT') return { message: 'tab used for indentation', hint: 'YAML indents with spaces only' };
-  return { message: yamlMessage(message) };
-}
-
-function firstBinaryByte(bytes: Buffer): number {
-  for (let i = 0; i < bytes.length; i++) {
-    const b = bytes[i];
-    // Control characters other than tab, newline and carriage return do not belong in YAML.
-    if (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0d) return i;
-    if (b === 0x7f) return i;
-  }
-  return -1;
-}
-
-/** Line and column (in characters) of a byte offset, for errors found before decoding. */
-function byteOffsetPosition(bytes: Buffer, offset: number, display: string): Position {
-  const before = new TextDecoder('utf-8').decode(bytes.subarray(0, offset));
-  const lineStart = before.lastIndexOf('\n') + 1;
-  return { file: display, line: before.split('\n').length, col: [...before.slice(lineStart)].length + 1 };
-}
-
-/** Decodes and checks one file; returns null (with errors pushed) when it cannot be used. */
-function readSource(abs: string, display: string, from: Position | null, errors: Diagnostic[], given?: Buffer): { text: string } | null {
-  const where = from ?? { file: display, line: 1, col: 1 };
-  if (given) return checkBytes(given, display, where, errors);
-  let size: number;
-  try {
-    const st = statSync(abs);
-    if (st.isDirectory()) {
-      errors.push(at(where, `${display} is a directory, not a config file`));
-      return null;
-    }
-    size = st.size;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    errors.push(at(where, code === 'ENOENT' ? `${display}: no such file` : `${display}: cannot read (${code ?? String(err)})`));
-    return null;
-  }
-  if (size > MAX_CONFIG_BYTES) {
-    errors.push(at(where, `${display} is ${size} bytes, more than the ${MAX_CONFIG_BYTES} allowed`, 'a config file is text of a few kilobytes'));
-    return null;
-  }
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(abs);
-  } catch (err) {
-    errors.push(at(where, `${display}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`));
-    return null;
-  }
-  return checkBytes(bytes, display, where, errors);
-}
-
-function checkBytes(bytes: Buffer, display: string, where: Position, errors: Diagnostic[]): { text: string } | null {
-  if (bytes.length > MAX_CONFIG_BYTES) {
-    errors.push(at(where, `${display} is ${bytes.length} bytes, more than the ${MAX_CONFIG_BYTES} allowed`, 'a config file is text of a few kilobytes'));
-    return null;
-  }
-  const bad = firstBinaryByte(bytes);
-  if (bad >= 0) {
-    errors.push(at(byteOffsetPosition(bytes, bad, display), `not a text file (control byte 0x${bytes[bad].toString(16).padStart(2, '0')})`, 'is this the right file?'));
-    return null;
-  }
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    const lossy = new TextDecoder('utf-8').decode(bytes);
-    const at16 = Math.max(0, lossy.indexOf('\uFFFD'));
-    const badByte = Buffer.byteLength(lossy.slice(0, at16));
-    errors.push(at(byteOffsetPosition(bytes, badByte, display), 'not a text file (invalid UTF-8)', 'is this the right file?'));
-    return null;
-  }
-  if (text.startsWith('\uFEFF')) text = text.slice(1);
-  return { text };
 }
 
 class TreeLoader {
@@ -408,14 +216,6 @@ class TreeLoader {
   }
 }
 
-export function formatPos(p: Position): string {
-  return `${p.file}:${p.line}:${p.col}`;
-}
-
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
-}
-
 /**
  * Reads `path` and everything it includes. Never throws: problems come back as diagnostics.
  * With `text`, that is the main file's content (migrate's output, stdin); `path` then only
@@ -436,34 +236,4 @@ export function loadSource(path: string, text?: string | Buffer): LoadedSource {
     errors: loader.errors,
     warnings: loader.warnings,
   };
-}
-
-export interface Located {
-  /** where the value at the path was written (or its nearest written ancestor) */
-  value: Position;
-  /** where its key was written, when it is a map entry */
-  key?: Position;
-  /** false when the path ends at a key that is not in the file (a missing required key) */
-  found: boolean;
-}
-
-/** Maps a path in the loaded value (as zod reports it) back to the file. */
-export function locate(root: unknown, locations: LocationIndex, path: readonly PropertyKey[]): Located {
-  let value: unknown = root;
-  let loc = isObjectLike(root) ? locations.get(root) : undefined;
-  let here: Located = { value: loc?.self ?? { file: '?', line: 1, col: 1 }, found: true };
-  for (const seg of path) {
-    if (!loc) return { ...here, found: false };
-    const key = typeof seg === 'number' ? seg : String(seg);
-    const entry = loc.entries.get(key);
-    if (!entry) return { value: loc.self, found: false };
-    here = { value: entry.value, key: entry.key, found: true };
-    value = isObjectLike(value) ? (value as Record<string | number, unknown>)[key as string] : undefined;
-    loc = isObjectLike(value) ? locations.get(value) : undefined;
-  }
-  return here;
-}
-
-function isObjectLike(v: unknown): v is object {
-  return v !== null && typeof v === 'object';
 }

@@ -11,6 +11,8 @@ import { hostname } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { expandGlob } from '../config/glob.js';
 import { MAX_INPUT_BYTES, MigrateError, type MigrateDiagnostic, type SourcePos } from './errors.js';
+import { MAX_SUBSTITUTION_DEPTH, Parameters } from './keepalived-params.js';
+import { closingParen, repeatBindings } from './keepalived-repeat.js';
 import { commentStart, expandBraces, fromLine, posAt, slice, tokenize, type PosText, type Token } from './keepalived-words.js';
 
 export { expandBraces, tokenize, type Token } from './keepalived-words.js';
@@ -37,14 +39,10 @@ export interface ReadResult {
   files: string[];
 }
 
-/** Bounds on what a few lines can expand to (~SEQ nests, $VAR recursion). */
+/** Bounds on what a few lines can expand to (~SEQ nests; $VAR recursion is bounded in keepalived-params.ts). */
 const MAX_EXPANDED_LINES = 1_000_000;
-const MAX_SUBSTITUTION_DEPTH = 32;
 const MAX_INCLUDE_DEPTH = 32;
 
-type VarValue = { kind: 'line'; value: PosText } | { kind: 'multi'; lines: PosText[] };
-
-const NAME = /^[A-Za-z_][A-Za-z0-9_]*/;
 const DEFINITION = /^(\s*)\$([A-Za-z_][A-Za-z0-9_]*)=/;
 const INCLUDE = /^\s*(include[rmwba]?)(\s+|$)/;
 const REPEAT = /^\s*~(SEQx?|LST)\(/;
@@ -55,15 +53,14 @@ class Reader {
   readonly errors: MigrateDiagnostic[] = [];
   /** things worth telling that are not errors */
   readonly notes: MigrateDiagnostic[] = [];
-  private readonly vars = new Map<string, VarValue>();
+  private readonly params: Parameters;
   private readonly stack: string[] = [];
-  private readonly configId: string;
   private readonly readText: (abs: string) => string;
   private expanded = 0;
   private tooLarge = false;
 
   constructor(opts: ReadOptions) {
-    this.configId = opts.configId ?? hostname().split('.')[0];
+    this.params = new Parameters(opts.configId ?? hostname().split('.')[0], this.errors);
     this.readText = opts.readText ?? ((abs) => {
       const size = statSync(abs).size;
       if (size > MAX_INPUT_BYTES) throw new Error(`is ${size} bytes, more than the ${MAX_INPUT_BYTES} a configuration may have`);
@@ -135,7 +132,7 @@ class Reader {
       if (comment !== undefined) this.emit({ tokens: [], comment, pos: posAt(raw, cut) });
       return;
     }
-    const kept = this.conditional(pt);
+    const kept = this.params.conditional(pt);
     if (kept === null) return;
     pt = kept;
 
@@ -154,10 +151,10 @@ class Reader {
             break;
           }
         }
-        this.vars.set(name, { kind: 'multi', lines });
+        this.params.define(name, { kind: 'multi', lines });
       } else {
         const start = value.text.length - value.text.trimStart().length;
-        this.vars.set(name, { kind: 'line', value: slice(value, start, value.text.trimEnd().length) });
+        this.params.define(name, { kind: 'line', value: slice(value, start, value.text.trimEnd().length) });
       }
       return;
     }
@@ -175,7 +172,7 @@ class Reader {
 
     // A line that is only a multi-line parameter expands to that parameter's lines.
     const whole = /^\s*\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))\s*$/.exec(pt.text);
-    const multi = whole ? this.vars.get(whole[1] ?? whole[2]) : undefined;
+    const multi = whole ? this.params.get(whole[1] ?? whole[2]) : undefined;
     if (multi?.kind === 'multi') {
       if (depth >= MAX_SUBSTITUTION_DEPTH) {
         this.error(posAt(pt, 0), `parameter $${whole![1] ?? whole![2]} expands into itself`);
@@ -186,12 +183,12 @@ class Reader {
       return;
     }
 
-    const substituted = this.substitute(pt, 0);
+    const substituted = this.params.substitute(pt, 0);
     if (substituted === null) return;
     pt = substituted;
     if (pt.text !== kept.text) {
       // `$IF_MAIN=@main` then `$IF_MAIN priority 240`: a conditional can come from a parameter.
-      const again = this.conditional(pt);
+      const again = this.params.conditional(pt);
       if (again === null) return;
       pt = again;
       if (DEFINITION.test(pt.text) || REPEAT.test(pt.text)) {
@@ -211,15 +208,6 @@ class Reader {
       return;
     }
     this.lines.push(line);
-  }
-
-  /** `@id rest` keeps rest when id is the config id; `@^id rest` when it is not. null: dropped. */
-  private conditional(pt: PosText): PosText | null {
-    const m = /^\s*@(\^?)(\S*)\s*/.exec(pt.text);
-    if (!m) return pt;
-    const equal = m[2] === this.configId;
-    if (m[1] === '^' ? equal : !equal) return null;
-    return slice(pt, m[0].length);
   }
 
   private include(pt: PosText, argStart: number, keyword: string, comment: string | undefined): void {
@@ -248,161 +236,28 @@ class Reader {
     const lead = pt.text.length - pt.text.trimStart().length;
     const at = posAt(pt, lead);
     const open = pt.text.indexOf('(', lead);
-    let level = 0;
-    let close = -1;
-    for (let i = open; i < pt.text.length; i++) {
-      if (pt.text[i] === '(') level++;
-      else if (pt.text[i] === ')' && --level === 0) {
-        close = i;
-        break;
-      }
-    }
+    const close = closingParen(pt.text, open);
     if (close < 0) {
       this.error(at, 'unterminated ~SEQ/~LST: missing ")"');
       return;
     }
     const kind = pt.text.slice(lead + 1, open);
-    const header = this.substitute(slice(pt, open + 1, close), depth);
+    const header = this.params.substitute(slice(pt, open + 1, close), depth);
     if (header === null) return;
     const rest = slice(pt, close + 1);
-    const sets: Array<Array<[string, string]>> = [];
-    if (kind === 'LST') {
-      const parts = splitTopLevel(header.text);
-      const names = unbrace(parts[0] ?? '');
-      if (names.length === 0 || !names.every((n) => NAME.test(n)) || parts.length < 2) {
-        this.error(at, '~LST needs a variable (or {a, b}) and at least one value');
-        return;
-      }
-      for (const part of parts.slice(1)) {
-        const values = unbrace(part);
-        if (values.length !== names.length) {
-          this.error(at, `~LST value "${part.trim()}" has ${values.length} item(s) for ${names.length} variable(s)`);
-          return;
-        }
-        sets.push(names.map((n, i) => [n, values[i]]));
-      }
-    } else {
-      const args = header.text.split(',').map((s) => s.trim());
-      const name = args[0] ?? '';
-      const nums = args.slice(1).map((s) => (/^-?(0x[0-9a-fA-F]+|\d+)$/.test(s) ? Number(s.replace(/^(-?)0x/, '$10x')) : NaN));
-      if (!NAME.test(name) || nums.length < 1 || nums.length > 3 || nums.some((n) => !Number.isFinite(n))) {
-        this.error(at, `~${kind} needs (var, [start, [step,]] end) with whole numbers, not (${header.text.trim()})`);
-        return;
-      }
-      const end = nums[nums.length - 1];
-      const start = nums.length >= 2 ? nums[0] : end >= 0 ? 1 : -1;
-      const step = nums.length === 3 ? nums[1] : end >= start ? 1 : -1;
-      if (step === 0 || (step > 0 && end < start) || (step < 0 && end > start)) {
-        this.error(at, `~${kind}(${header.text.trim()}) never reaches its end`);
-        return;
-      }
-      const hex = kind === 'SEQx';
-      for (let v = start; step > 0 ? v <= end : v >= end; v += step) {
-        sets.push([[name, hex ? v.toString(16) : String(v)]]);
-        if (sets.length > MAX_EXPANDED_LINES) break;
-      }
+    const bindings = repeatBindings(kind, header.text, MAX_EXPANDED_LINES);
+    if ('error' in bindings) {
+      this.error(at, bindings.error);
+      return;
     }
-    for (const set of sets) {
+    for (const set of bindings.sets) {
       if (this.tooLarge) return;
-      for (const [n, v] of set) this.vars.set(n, { kind: 'line', value: { ...fromLine(v, at.file, at.line, pt.dir), cols: new Array(v.length).fill(at.col) } });
+      for (const [n, v] of set) this.params.define(n, { kind: 'line', value: { ...fromLine(v, at.file, at.line, pt.dir), cols: new Array(v.length).fill(at.col) } });
       this.processLine(rest, depth + 1, null);
     }
   }
-
-  /** `$NAME` (followed by whitespace or the end) and `${NAME}`; undefined names stay. */
-  private substitute(pt: PosText, depth: number): PosText | null {
-    if (!pt.text.includes('$')) return pt;
-    if (depth > MAX_SUBSTITUTION_DEPTH) {
-      this.error(posAt(pt, pt.text.indexOf('$')), 'parameter substitution does not end (a parameter refers to itself)');
-      return null;
-    }
-    let text = '';
-    const cols: number[] = [];
-    const t = pt.text;
-    let i = 0;
-    while (i < t.length) {
-      if (t[i] === '$') {
-        let name: string | undefined;
-        let end = i;
-        let args = '';
-        if (t[i + 1] === '{') {
-          const close = t.indexOf('}', i + 2);
-          if (close > 0) {
-            const inner = t.slice(i + 2, close).trim();
-            const m = NAME.exec(inner);
-            if (m) {
-              name = m[0];
-              args = inner.slice(m[0].length).trim();
-              end = close + 1;
-            }
-          }
-        } else {
-          const m = NAME.exec(t.slice(i + 1));
-          if (m && (i + 1 + m[0].length === t.length || /\s/.test(t[i + 1 + m[0].length]))) {
-            name = m[0];
-            end = i + 1 + m[0].length;
-          }
-        }
-        const found = name !== undefined ? this.valueOf(name, args, pt) : undefined;
-        if (found !== undefined) {
-          // Substituted text is reported where it was used, not where it was defined.
-          const value = { ...found, file: pt.file, line: pt.line, cols: found.cols.map(() => pt.cols[i]) };
-          const inner = this.substitute(value, depth + 1);
-          if (inner === null) return null;
-          text += inner.text;
-          for (let k = 0; k < inner.text.length; k++) cols.push(pt.cols[i]);
-          i = end;
-          continue;
-        }
-      }
-      text += t[i];
-      cols.push(pt.cols[i]);
-      i++;
-    }
-    return { ...pt, text, cols };
-  }
-
-  private valueOf(name: string, args: string, at: PosText): PosText | undefined {
-    const make = (s: string): PosText => fromLine(s, at.file, at.line, at.dir);
-    switch (name) {
-      case '_PWD': return make(at.dir);
-      case '_INSTANCE': return make(this.configId);
-      case '_HASH': return make('#');
-      case '_BANG': return make('!');
-      case '_RANDOM': {
-        const [min = 0, max = 32767] = args.split(/\s+/).filter(Boolean).map(Number);
-        return make(String(Math.floor(min + Math.random() * (max - min + 1))));
-      }
-    }
-    const v = this.vars.get(name);
-    if (v === undefined) return undefined;
-    // A multi-line value inside a line reads as its lines joined (keepalived splices them).
-    return v.kind === 'line' ? v.value : make(v.lines.map((l) => l.text).join(' '));
-  }
 }
 
-/** Splits `a, {b, c}, d` on top-level commas. */
-function splitTopLevel(s: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let from = 0;
-  for (let i = 0; i < s.length; i++) {
-    if (s[i] === '{') depth++;
-    else if (s[i] === '}') depth--;
-    else if (s[i] === ',' && depth === 0) {
-      out.push(s.slice(from, i));
-      from = i + 1;
-    }
-  }
-  out.push(s.slice(from));
-  return out;
-}
-
-function unbrace(s: string): string[] {
-  const t = s.trim();
-  if (t.startsWith('{') && t.endsWith('}')) return t.slice(1, -1).split(',').map((x) => x.trim());
-  return t === '' ? [] : [t];
-}
 
 /**
  * Reads `path` and everything it includes into logical lines. Throws MigrateError (and nothing

@@ -1,8 +1,8 @@
 /**
  * keepalived.conf's words: text that keeps the source column of every character, comments
  * found outside quotes, quotes and escapes, `{` and `}` as words of their own, and the csh-style
- * braces of include patterns. The reader (keepalived-reader.ts) does the lines, includes,
- * variables and repetitions around it.
+ * braces of include patterns. The reader (keepalived-reader.ts) does the lines and includes
+ * around it, with parameters in keepalived-params.ts and repetitions in keepalived-repeat.ts.
  */
 import type { MigrateDiagnostic, SourcePos } from './errors.js';
 
