@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import type { Test } from 'tap';
-import { labExec, type LabTopology } from '../../src/lab/index.js';
+import { labExec, sleep, type LabTopology } from '../../src/lab/index.js';
 import { migrateFile } from '../../src/migrate/index.js';
 import { REPO, httpFrom, startDirector, tally, ulvsIn, type RunningDirector } from '../e2e/director.js';
 
@@ -206,4 +206,4 @@ export async function startExtraLabServer(ns: string, name: string, port: number
   throw new Error(`lab server ${name}:${port} in ${ns} did not start`);
 }
 
-export { sleep } from '../../src/lab/index.js';
+export { sleep };

@@ -55,7 +55,7 @@ ${REAL_SERVERS(80)}`));
   t.equal(firstB, 'rs2', 'client B is scheduled: rr gives it the next server');
 
   const conns = await connsIn(dir1);
-  const templates = conns.filter((c) => c.state === 'NONE');
+  const templates = conns.filter((c) => c.state === 'NONE'); t.comment('DEBUG ' + JSON.stringify(conns));
   t.same(templates.map((c) => [c.protocol, c.source, c.virtual, c.destination]).sort(), [
     ['TCP', `${A}:0`, '198.18.0.100:80', '198.18.0.10:80'],
     ['TCP', `${B}:0`, '198.18.0.100:80', '198.18.0.20:80'],
@@ -114,7 +114,7 @@ ${REAL_SERVERS(0)}`));
   const cConns = conns.filter((c) => c.source.startsWith(`${C}:`) && c.state !== 'NONE');
   t.equal(cConns.length, 10, 'client C\'s 10 connections are tracked');
   t.ok(cConns.every((c) => c.destination === `198.18.0.10:${c.virtual.split(':')[1]}`), 'each to rs1 on the port it was addressed to');
-  const templates = conns.filter((c) => c.state === 'NONE');
+  const templates = conns.filter((c) => c.state === 'NONE'); t.comment('DEBUG ' + JSON.stringify(conns));
   t.same(templates.map((c) => [c.protocol, c.source, c.destination.split(':')[0]]).sort(), [
     ['IP', `${C}:0`, '198.18.0.10'],
     ['IP', `${D}:0`, '198.18.0.20'],
