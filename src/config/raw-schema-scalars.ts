@@ -1,0 +1,39 @@
+// Building blocks the raw-schema*.ts blocks share: keepalived's scalar types and IP addresses.
+import { z } from 'zod';
+import { isIpv4, isNetmask, parseCidr } from './ipv4.js';
+
+export const SCOPES = ['site', 'link', 'host', 'nowhere', 'global'] as const;
+
+// ---- scalars -------------------------------------------------------------------------------
+
+export const ipv4 = z.string().refine(isIpv4, { message: 'is not an IPv4 address (a.b.c.d)' });
+export const netmask = z.string().refine(isNetmask, { message: 'is not a netmask (like 255.255.255.0)' });
+export const port = z.number().int().min(1).max(65535);
+/** 0 is allowed where IPVS means "the client's destination port" (group/fwmark services). */
+export const portOrZero = z.number().int().min(0).max(65535);
+/** keepalived <TIMER>: seconds, fractions allowed. */
+export const seconds = z.number().min(0);
+export const count = z.number().int().min(0);
+export const name = z.string().min(1);
+/** A command line run by ulvs (script path plus arguments, as keepalived's quoted strings). */
+export const command = z.string().min(1);
+/** YAML turns `auth_pass: 1111` into a number; keepalived reads every word as text. */
+export const text = z.union([z.string(), z.number()]).transform(String);
+export const cidrText = z.string().refine((s) => parseCidr(s) !== null, {
+  message: 'is not an IPv4 address with optional prefix (a.b.c.d/nn)',
+});
+export const trackWeight = z.number().int().min(-253).max(253);
+
+// ---- addresses -----------------------------------------------------------------------------
+
+const ipAddressObject = z.strictObject({
+  address: cidrText.describe('a.b.c.d[/prefix]; /32 when omitted'),
+  dev: name.optional().describe('interface; default: dataplane.interface'),
+  label: name.optional().describe('alias label, e.g. eth0:0'),
+  brd: ipv4.optional(),
+  scope: z.enum(SCOPES).optional(),
+  peer: ipv4.optional(),
+});
+/** `198.18.0.100/32` alone is shorthand for `{ address: 198.18.0.100/32 }`. */
+export const ipAddressSchema = z.union([cidrText, ipAddressObject]);
+export type RawIpAddress = z.output<typeof ipAddressSchema>;

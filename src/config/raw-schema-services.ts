@@ -1,0 +1,155 @@
+// The raw (as written) LVS blocks: virtual_server_groups, virtual_servers and their real servers.
+import { z } from 'zod';
+import { isIpv4 } from './ipv4.js';
+import { checkerSchemas } from './raw-schema-checkers.js';
+import { command, count, ipv4, name, netmask, portOrZero, seconds } from './raw-schema-scalars.js';
+
+export const LB_ALGOS = [
+  'rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos',
+] as const;
+export const LB_KINDS = ['DR', 'NAT', 'TUN'] as const;
+export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
+/** IPVS weights are 32-bit signed but ipvsadm and keepalived cap them at 65535. */
+export const MAX_WEIGHT = 65535;
+
+/**
+ * A group member as keepalived writes it: `IP [PORT]`, `IP-LASTOCTET [PORT]`,
+ * `IP-IP [PORT]` or `IP/PREFIX [PORT]`. No port means every port (persistent services).
+ */
+const GROUP_MEMBER = /^(\d+\.\d+\.\d+\.\d+)(?:-(\d+(?:\.\d+\.\d+\.\d+)?)|\/(\d+))?(?:\s+(\d+))?$/;
+
+export interface GroupMember {
+  /** the member as written */
+  text: string;
+  first: string;
+  last: string;
+  /** 0 = every port */
+  port: number;
+}
+
+export function parseGroupMember(member: string): GroupMember | string {
+  const trimmed = member.trim().replace(/\s+/g, ' ');
+  if (/^fwmark\b/.test(trimmed)) {
+    return 'fwmark members are not supported: ulvs bypasses netfilter, list the VIP and ports instead';
+  }
+  const m = GROUP_MEMBER.exec(trimmed);
+  if (!m) return 'is not "IP [PORT]", "IP-LAST [PORT]" or "IP/PREFIX [PORT]"';
+  const [, first, rangeEnd, prefixText, portText] = m;
+  const firstValue = ipValue(first);
+  if (firstValue === null) return `"${first}" is not an IPv4 address`;
+  let lastValue = firstValue;
+  let start = firstValue;
+  if (rangeEnd !== undefined) {
+    if (rangeEnd.includes('.')) {
+      const v = ipValue(rangeEnd);
+      if (v === null) return `"${rangeEnd}" is not an IPv4 address`;
+      lastValue = v;
+    } else {
+      const octet = Number(rangeEnd);
+      if (octet > 255) return `range end ${rangeEnd} is not an octet`;
+      lastValue = firstValue - (firstValue % 256) + octet;
+    }
+    if (lastValue < firstValue) return 'range ends before it starts';
+  } else if (prefixText !== undefined) {
+    const prefix = Number(prefixText);
+    if (prefix > 32) return `prefix /${prefixText} is longer than 32`;
+    const size = 2 ** (32 - prefix);
+    start = firstValue - (firstValue % size);
+    lastValue = start + size - 1;
+  }
+  const portValue = portText === undefined ? 0 : Number(portText);
+  if (portValue > 65535) return `port ${portText} is out of range`;
+  return { text: member, first: formatIp(start), last: formatIp(lastValue), port: portValue };
+}
+
+function ipValue(s: string): number | null {
+  if (!isIpv4(s)) return null;
+  return s.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
+}
+function formatIp(v: number): string {
+  return [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 255, v & 255].join('.');
+}
+
+const groupMember = z.string().transform((s, ctx) => {
+  const parsed = parseGroupMember(s);
+  if (typeof parsed === 'string') {
+    ctx.addIssue({ code: 'custom', message: parsed });
+    return z.NEVER;
+  }
+  return parsed;
+});
+
+export const virtualServerGroupSchema = z.strictObject({
+  name,
+  members: z.array(groupMember).min(1),
+});
+/** Keys a real server and a virtual server pass down to checkers. */
+const inheritedKeys = {
+  connect_timeout: seconds.optional(),
+  retry: count.optional(),
+  nb_get_retry: count.optional(),
+  delay_before_retry: seconds.optional(),
+  warmup: seconds.optional(),
+  delay_loop: seconds.optional(),
+  alpha: z.boolean().optional(),
+  inhibit_on_failure: z.boolean().optional(),
+  virtualhost: z.string().min(1).optional(),
+  smtp_alert: z.boolean().optional(),
+};
+
+export const realServerSchema = z.strictObject({
+  ip: ipv4,
+  port: portOrZero.optional().describe('default: the virtual server port'),
+  weight: z.number().int().min(0).max(MAX_WEIGHT).default(1),
+  ...inheritedKeys,
+  uthreshold: count.default(0).describe('0 = no upper connection limit'),
+  lthreshold: count.default(0),
+  notify_up: command.optional(),
+  notify_down: command.optional(),
+  rise: z.number().int().min(1).optional(),
+  fall: z.number().int().min(1).optional(),
+  tcp_check: checkerSchemas.tcp_check.optional(),
+  http_get: checkerSchemas.http_get.optional(),
+  ssl_get: checkerSchemas.ssl_get.optional(),
+  smtp_check: checkerSchemas.smtp_check.optional(),
+  dns_check: checkerSchemas.dns_check.optional(),
+  udp_check: checkerSchemas.udp_check.optional(),
+  ping_check: checkerSchemas.ping_check.optional(),
+  misc_check: checkerSchemas.misc_check.optional(),
+  file_check: checkerSchemas.file_check.optional(),
+});
+
+export const sorryServerSchema = z.strictObject({
+  ip: ipv4,
+  port: portOrZero.optional().describe('default: the virtual server port'),
+});
+
+export const virtualServerSchema = z.strictObject({
+  vip: ipv4.optional().describe('one of vip (+ port), group'),
+  port: portOrZero.optional(),
+  group: name.optional().describe('a virtual_server_groups name'),
+  fwmark: z.number().int().min(1).optional().describe('not supported: use a virtual_server_groups entry'),
+  protocol: z.enum(PROTOCOLS).default('TCP'),
+  lb_algo: z.enum(LB_ALGOS).optional().describe('scheduler; default wlc'),
+  lvs_sched: z.enum(LB_ALGOS).optional().describe('keepalived synonym of lb_algo'),
+  lb_kind: z.enum(LB_KINDS).optional().describe('forwarding; default NAT as keepalived'),
+  lvs_method: z.enum(LB_KINDS).optional().describe('keepalived synonym of lb_kind'),
+  sh_port: z.boolean().default(false),
+  sh_fallback: z.boolean().default(false),
+  mh_port: z.boolean().default(false),
+  mh_fallback: z.boolean().default(false),
+  ops: z.boolean().default(false).describe('one-packet scheduling (UDP)'),
+  persistence_timeout: count.default(0).describe('seconds; 0 = not persistent'),
+  persistence_granularity: netmask.default('255.255.255.255'),
+  ...inheritedKeys,
+  sorry_server: sorryServerSchema.optional(),
+  sorry_server_inhibit: z.boolean().default(false),
+  quorum: count.default(1),
+  hysteresis: count.default(0),
+  quorum_up: command.optional(),
+  quorum_down: command.optional(),
+  omega: z.boolean().default(false),
+  ha_suspend: z.boolean().default(false),
+  real_servers: z.array(realServerSchema).default([]),
+});
+
