@@ -4,7 +4,7 @@
 import t from 'tap';
 import { join } from 'node:path';
 import { labExec, waitForOrFail } from '../../src/lab/index.js';
-import { REPO } from './director.js';
+import { REPO, ulvsIn } from './director.js';
 import { CONNECTIONS, statsOf } from './failover-harness.js';
 import { syncFailover } from './sync-support.js';
 
@@ -36,9 +36,9 @@ t.test('rr, NAT, sync: kill -9 of the MASTER breaks 0 of 30; forged sync message
       const s = await statsOf(lab.nodes.dir2.name);
       return s.sync_dropped_bad_signature > before.sync_dropped_bad_signature && s.sync_dropped_unsigned > before.sync_dropped_unsigned;
     }, 10_000, 100);
-    const after = await statsOf(lab.nodes.dir2.name);
-    t.equal(after.sync_applied, before.sync_applied, 'neither forged record was applied');
-    t.equal(after.conn_table_size, before.conn_table_size, 'the backup table did not grow');
+    // The master keeps syncing meanwhile, so count the forged connection itself, not totals.
+    const conns = JSON.parse((await ulvsIn(lab.nodes.dir2.name, ['conns', '--json'])).stdout) as { source: string }[];
+    t.notOk(conns.some((c) => c.source === '198.18.0.1:4444'), 'neither forged record was applied');
   });
   t.equal(run.brokenByFailover, 0, `${run.brokenByFailover} of ${CONNECTIONS} connections broke`);
   t.equal(run.brokenAtEnd, 0, 'none broke afterwards either');
