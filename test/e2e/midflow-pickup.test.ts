@@ -5,23 +5,16 @@
 // connection's next segment onto the server the master had chosen and none breaks; with
 // sloppy_tcp: false (IPVS's default) the backup drops them and every connection stalls.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { createLab, destroyLab, labExec, type LabTopology } from '../../src/lab/index.js';
-import { REPO, startDirector, ulvsIn, writeConfig, type RunningDirector } from './director.js';
+import { createLab, destroyLab, labExec, waitForOrFail, type LabTopology } from '../../src/lab/index.js';
+import { startDirector, writeConfig, type RunningDirector } from './director.js';
+import { CONNECTIONS, brokenStreams, errorTally, stateOf, statsOf as stats, streamingClient, type Stream, type StreamingClient } from './failover-harness.js';
 
 const prefix = 'mfp-';
-const STREAMS = join(REPO, 'test/e2e/keepalive-streams.mjs');
-const CONNECTIONS = 30;
-const EVERY_MS = 50;
 /** Streaming before the kill, once every connection has been answered. */
 const BEFORE_KILL_MS = 1500;
 /** Streaming after dir2 says MASTER. */
 const AFTER_TAKEOVER_MS = 5000;
-/** A connection that got no answer in the last STALL_MS of the run has broken. */
-const STALL_MS = 2500;
 
-interface Stream { answers: number[]; bodies: string[]; error: string | null }
 
 function config(state: 'MASTER' | 'BACKUP', priority: number, sloppyTcp: string): string {
   return `dataplane: { interface: eth0, io: auto${sloppyTcp ? `, sloppy_tcp: ${sloppyTcp}` : ''} }
@@ -51,59 +44,14 @@ virtual_servers:
 `;
 }
 
-async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-/** The director's VRRP state from its own log (polling `ulvs status` would load the machine). */
-function stateOf(dir: RunningDirector): string | undefined {
-  const moves = [...dir.log().matchAll(/VRRP VI_1: \w+ -> (\w+)/g)];
-  return moves.at(-1)?.[1];
-}
-
-async function stats(ns: string): Promise<Record<string, number>> {
-  return JSON.parse((await ulvsIn(ns, ['stats', '--json'])).stdout) as Record<string, number>;
-}
 
 interface Outcome { broken: number; errors: Record<string, number>; streams: Stream[]; killedAt: number; backupStats: Record<string, number> }
-
-/** The streaming client in the client namespace: resolves `ready` when all are answered; stop() ends it. */
-function streamingClient(namespace: string, vip: string) {
-  const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, STREAMS, vip, '80', String(CONNECTIONS), String(EVERY_MS), '60000'],
-    { stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-  const ready = new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`client not ready in 45 s: ${out} ${err}`)), 45_000);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.startsWith('ready\n')) { clearTimeout(timer); res(); }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); rej(new Error(`client exited ${code}: ${out} ${err}`)); });
-  });
-  const exited = new Promise<number | null>((res) => child.once('exit', res));
-  const stop = async (): Promise<Stream[]> => {
-    child.stdin.end('stop\n');
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    const code = await exited;
-    clearTimeout(kill);
-    if (code !== 0) throw new Error(`client exited ${code}: ${err}`);
-    return JSON.parse(out.slice('ready\n'.length)) as Stream[];
-  };
-  return { ready, stop, kill: () => child.kill('SIGKILL') };
-}
 
 /** Brings up a fresh lab and both directors, streams, kills dir1 with -9, tears all down. */
 async function failover(t: Tap.Test, sloppyTcp: string): Promise<Outcome> {
   let dir1: RunningDirector | null = null;
   let dir2: RunningDirector | null = null;
-  let client: ReturnType<typeof streamingClient> | null = null;
+  let client: StreamingClient | null = null;
   const logs: string[] = [];
   // ip netns delete of the lab also takes the VIP and XDP program the killed dir1 left behind.
   t.teardown(async () => { client?.kill(); await dir1?.stop(); await dir2?.stop(); await destroyLab({ prefix }); });
@@ -128,7 +76,7 @@ async function failover(t: Tap.Test, sloppyTcp: string): Promise<Outcome> {
   }
   dir1 = await startDirector(lab.nodes.dir1.name, writeConfig(config('MASTER', 150, sloppyTcp)));
   dir2 = await startDirector(lab.nodes.dir2.name, writeConfig(config('BACKUP', 100, sloppyTcp)));
-  await waitFor('dir1 MASTER and dir2 BACKUP', async () => stateOf(dir1!) === 'MASTER' && stateOf(dir2!) === 'BACKUP', 15_000);
+  await waitForOrFail('dir1 MASTER and dir2 BACKUP', async () => stateOf(dir1!) === 'MASTER' && stateOf(dir2!) === 'BACKUP', 15_000);
 
   client = streamingClient(lab.nodes.client.name, lab.vip);
   await client.ready;
@@ -138,15 +86,14 @@ async function failover(t: Tap.Test, sloppyTcp: string): Promise<Outcome> {
   await dir1.stop();
   logs[0] = dir1.log();
   dir1 = null;
-  await waitFor('dir2 to take over', async () => stateOf(dir2!) === 'MASTER', 5000);
+  await waitForOrFail('dir2 to take over', async () => stateOf(dir2!) === 'MASTER', 5000);
   await new Promise((r) => setTimeout(r, AFTER_TAKEOVER_MS));
   const endAt = Date.now();
   const streams = await client.stop();
   client = null;
   t.equal(streams.length, CONNECTIONS, 'the client reports every connection');
-  const broken = streams.filter((s) => s.error !== null || !s.answers.some((a) => a > endAt - STALL_MS)).length;
-  const errors: Record<string, number> = {};
-  for (const s of streams) errors[s.error ?? 'none'] = (errors[s.error ?? 'none'] ?? 0) + 1;
+  const broken = brokenStreams(streams, endAt);
+  const errors = errorTally(streams);
   const backupStats = await stats(lab.nodes.dir2.name);
   const flaps = (dir2.log().match(/VRRP VI_1: BACKUP -> MASTER/g) ?? []).length - 1;
   t.comment(`errors ${JSON.stringify(errors)}; dir2 became MASTER ${flaps} times before the kill; dir2 stats ${JSON.stringify(backupStats)}`);
