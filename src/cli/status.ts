@@ -31,7 +31,8 @@ export function formatStatus(instances: readonly InstanceStatus[], now: Date = n
 }
 
 export function formatStatusJson(instances: readonly InstanceStatus[], sync: SyncStatus | null = null): string {
-  return JSON.stringify({ vrrp: instances, sync }, null, 2) + '\n';
+  // `sync` only with lvs_sync_daemon: the document stays as it was for everybody else.
+  return JSON.stringify(sync ? { vrrp: instances, sync } : { vrrp: instances }, null, 2) + '\n';
 }
 
 /** The connection-sync block of `ulvs status`; says so when no master was ever heard. */

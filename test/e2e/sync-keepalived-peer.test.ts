@@ -1,6 +1,8 @@
-// ulvs as BACKUP behind a keepalived MASTER, both configured with lvs_sync_daemon: keepalived's
-// sync daemon needs kernel IPVS (absent on this kernel), so no sync message ever comes. ulvs
-// must say so in `ulvs status`, not stay silent (keepalived #1819: sync that silently does not run).
+// ulvs as BACKUP behind a keepalived MASTER: keepalived's sync daemon needs kernel IPVS (absent
+// on this kernel), so no sync message ever comes, and ulvs must say so in `ulvs status`, not
+// stay silent (keepalived #1819: sync that silently does not run). keepalived 2.2.7 configured
+// with lvs_sync_daemon here does not even run: its VRRP child dies at start and respawns in a
+// loop (seen), so the peer runs without that line; it would send nothing either way.
 import t from 'tap';
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -16,7 +18,7 @@ t.test('behind a keepalived MASTER, ulvs is sync BACKUP and says that no master 
   let ulvs: RunningDirector | null = null;
   const lab = await createLab({ prefix });
   const launch = keepalivedLaunch(mkdtempSync(join(tmpdir(), 'ulvs-skp-')), 'ka', keepalivedConf({
-    state: 'MASTER', priority: 150, version: 2, advertInt: 1, globalExtra: 'lvs_sync_daemon eth0 VI_1',
+    state: 'MASTER', priority: 150, version: 2, advertInt: 1,
   }));
   const keepalived = spawn('ip', ['netns', 'exec', lab.nodes.dir1.name, ...launch.argv], { stdio: ['ignore', 'pipe', 'pipe'] });
   let kaLog = '';
