@@ -5,3 +5,11 @@ export { startServer, stopServer, runningServerPid, namespaceExists, pidfilePath
 export { LabCommandError, labExec, type ExecResult } from './shell.js';
 export { sleep, waitFor, waitForOrFail } from './wait.js';
 export { keepalivedConf, keepalivedLaunch, signalKeepalived, type KeepalivedConfOptions, type KeepalivedLaunch } from './keepalived.js';
+export {
+  createLinkedNamespaces,
+  destroyLinkedNamespaces,
+  type LinkSpec,
+  type LinkedNamespacesOptions,
+  type LinkedNamespaces,
+  type BuiltLink,
+} from './linked.js';

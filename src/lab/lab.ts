@@ -3,6 +3,7 @@
 // with their peer sent straight into the node's namespace.
 import { readdirSync, rmSync } from 'node:fs';
 import { ipBatch, run, runInNamespace } from './shell.js';
+import { addPreparedNamespace, txChecksumOff } from './namespaces.js';
 import {
   DEFAULT_PREFIX,
   LAB_VIP,
@@ -37,27 +38,12 @@ export interface DestroyLabOptions {
   prefix?: string;
 }
 
-// Set before any interface exists so that eth0/eth1 inherit them from "default":
-// no IPv6 chatter (RS/DAD) on the wire for captures and AF_XDP tests, and no reverse-path
-// filtering in the way of DR/NAT/IPIP paths.
-const NAMESPACE_SYSCTLS = [
-  'net.ipv6.conf.all.disable_ipv6=1',
-  'net.ipv6.conf.default.disable_ipv6=1',
-  'net.ipv4.conf.all.rp_filter=0',
-  'net.ipv4.conf.default.rp_filter=0',
-];
-
 /** Builds the lab from scratch (an existing lab with this prefix is destroyed first). */
 export async function createLab(options: CreateLabOptions = {}): Promise<LabTopology> {
   const topology = labTopology({ prefix: options.prefix ?? DEFAULT_PREFIX, nat: options.nat ?? false });
   await destroyLab({ prefix: topology.prefix });
   try {
-    await Promise.all(topology.namespaces.map(addNamespace));
-    await Promise.all(
-      topology.namespaces.map((ns) =>
-        runInNamespace(ns, `ip link set lo up\nsysctl -q -w ${NAMESPACE_SYSCTLS.join(' ')}`),
-      ),
-    );
+    await Promise.all(topology.namespaces.map(addPreparedNamespace));
     await buildSwitch(topology);
     const nodes = Object.values(topology.nodes);
     await Promise.all(nodes.map((node) => runInNamespace(node.name, nodeScript(node, topology.nat))));
@@ -69,18 +55,6 @@ export async function createLab(options: CreateLabOptions = {}): Promise<LabTopo
     throw error;
   }
   return topology;
-}
-
-// The first `ip netns add` on a machine also sets up the /run/netns mount; parallel first
-// calls (tap runs test files at once) can trip over each other, so retry once.
-async function addNamespace(namespace: string): Promise<void> {
-  try {
-    await run('ip', ['netns', 'add', namespace]);
-  } catch {
-    if (namespaceExists(namespace)) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    if (!namespaceExists(namespace)) await run('ip', ['netns', 'add', namespace]);
-  }
 }
 
 async function buildSwitch(topology: LabTopology): Promise<void> {
@@ -110,11 +84,6 @@ async function buildSwitch(topology: LabTopology): Promise<void> {
 // need them to arrive) and runs conntrack on every lab packet.
 const BRIDGE_NETFILTER_OFF =
   'for k in iptables ip6tables arptables; do f=/proc/sys/net/bridge/bridge-nf-call-$k; [ -w "$f" ] && echo 0 > "$f"; done; true';
-
-// Frames that went through AF_XDP otherwise keep CHECKSUM_PARTIAL and arrive with bad checksums.
-function txChecksumOff(ifname: string): string {
-  return `ethtool -K ${ifname} tx off >/dev/null`;
-}
 
 /** Shell script run inside a node's namespace once its interfaces exist. */
 export function nodeScript(node: LabNode, nat: boolean): string {

@@ -27,12 +27,12 @@ t.test('AF_XDP extras', async (t) => {
   const tmp = mkdtempSync(join(tmpdir(), 'tio-'));
   t.teardown(async () => {
     for (const a of agents) await a.stop(true);
-    topo.destroy();
+    await topo.destroy();
     rmSync(tmp, { recursive: true, force: true });
   });
-  const A = topo.addNamespace('a');
-  const B = topo.addNamespace('b');
-  const link = topo.link(A, 'eth0', B, 'eth0', 30);
+  const built = await topo.build(['a', 'b'], [{ a: 'a', aIf: 'eth0', b: 'b', bIf: 'eth0', subnet: 30 }]);
+  const [A, B] = built.namespaces;
+  const [link] = built.links;
   const agent = (ns: string): Agent => {
     const a = new Agent(ns);
     agents.push(a);
@@ -142,9 +142,9 @@ t.test('AF_XDP extras', async (t) => {
   });
 
   await t.test('one socket per queue share the interface program until the last closes', async (t) => {
-    const M = topo.addNamespace('m');
-    const N = topo.addNamespace('n');
-    const multi = topo.link(M, 'eth0', N, 'eth0', 40, 2);
+    const grown = await topo.build(['m', 'n'], [{ a: 'm', aIf: 'eth0', b: 'n', bIf: 'eth0', subnet: 40, queues: 2 }]);
+    const [M, N] = grown.namespaces;
+    const [multi] = grown.links;
     const m = agent(M);
     const n = agent(N);
     const opened = await m.request<Array<{ xdpMode: string }>>('open', {
