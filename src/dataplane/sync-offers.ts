@@ -11,23 +11,14 @@ import type { FlowTable } from '../conntrack/flow-table.js';
 import {
   TCP_CLOSE, TCP_CLOSE_WAIT, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_STATE_COUNT, TCP_TIME_WAIT,
 } from '../conntrack/tcp-states.js';
-import { writeFlowRecord, type SyncOutbox } from './sync-outbox.js';
+import { writeFlowRecord, type OutboxRecord, type SyncOutbox } from './sync-outbox.js';
 
-/** A flow the dataplane should install, as the master had it. */
-export interface ImportedFlow {
-  proto: number;
-  /** ulvs/IPVS TCP state number; 0 for UDP. */
-  state: number;
-  clientIp: number; clientPort: number;
-  vip: number; vport: number;
-  rsIp: number; rsPort: number;
-  service: number;
-  rsId: number;
-  /** Seconds it lives unless refreshed; 0 = the receiver's own timeout for the state. */
-  timeout: number;
-  /** NAT: the reply tuple must be tracked too. */
-  nat: boolean;
-}
+/**
+ * A flow the dataplane should install, as the master had it: an outbox record's fields (state,
+ * addresses, service, rsId, seconds left; 0 = this table's timeout) plus whether it is NAT (the
+ * reply tuple must be tracked too).
+ */
+export type ImportedFlow = Omit<OutboxRecord, 'kind'> & { nat: boolean };
 
 /** Seconds between two offers of one ESTABLISHED (or UDP) flow that keeps carrying traffic. */
 export const SYNC_REFRESH_S = 30;

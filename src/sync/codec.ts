@@ -167,6 +167,28 @@ function writeRecord(buf: Buffer, at: number, r: SyncRecord): void {
   }
 }
 
+/** A message buffer of `size` bytes with its ip_vs_sync_mesg header written. */
+function messageWithHeader(size: number, count: number, syncId: number): Buffer {
+  const msg = Buffer.alloc(size);
+  msg[0] = 0;                                 // reserved: a v0 receiver reads it as nr_conns = 0
+  msg[1] = syncId;
+  msg.writeUInt16BE(size, 2);
+  msg[4] = count;
+  msg[5] = SYNC_PROTO_VERSION;
+  msg.writeUInt16BE(0, 6);                    // spare
+  return msg;
+}
+
+/**
+ * A v1 message with no records (signed when a key is given). A kernel backup processes zero
+ * records; ulvs sends it as a starting backup's request for the master's whole table.
+ */
+export function encodeEmptySyncMessage(opts: Pick<EncodeOptions, 'syncId' | 'key'>): Buffer {
+  checkUint('syncId', opts.syncId, 0xff);
+  const msg = messageWithHeader(MESSAGE_HEADER_LEN, 0, opts.syncId);
+  return opts.key !== undefined ? signSyncMessage(msg, opts.key) : msg;
+}
+
 /**
  * Packs records into as few messages as fit maxLen, in order, as ip_vs_sync_conn() fills its
  * sync buffers: a record that does not fit starts a new message, and a record larger than
@@ -183,13 +205,7 @@ export function encodeSyncMessages(records: readonly SyncRecord[], opts: EncodeO
   let size = MESSAGE_HEADER_LEN;
   const flush = (): void => {
     if (batch.length === 0) return;
-    const msg = Buffer.alloc(size);
-    msg[0] = 0;                                 // reserved: a v0 receiver reads it as nr_conns = 0
-    msg[1] = opts.syncId;
-    msg.writeUInt16BE(size, 2);
-    msg[4] = batch.length;
-    msg[5] = SYNC_PROTO_VERSION;
-    msg.writeUInt16BE(0, 6);                    // spare
+    const msg = messageWithHeader(size, batch.length, opts.syncId);
     for (const { record, at } of batch) writeRecord(msg, at, record);
     messages.push(opts.key !== undefined ? signSyncMessage(msg, opts.key) : msg);
     batch = [];

@@ -7,10 +7,9 @@
  * nothing; the master answers with every connection it holds.
  */
 import type pino from 'pino';
-import type { SyncRecord } from './codec.js';
+import { encodeEmptySyncMessage, type SyncRecord } from './codec.js';
 import type { OutboxRecord, SyncOutbox } from '../dataplane/sync-outbox.js';
 import { fromSyncRecord, toSyncRecord, type ImportIgnoreReason, type ImportedFlow, type SyncIndex } from './records.js';
-import { signSyncMessage } from './sign.js';
 import { newSyncCounters, openSyncReceiver, openSyncSender, type SyncCounters, type SyncReceiver, type SyncSender } from './transport.js';
 
 /** How often the master drains the outboxes: a connection is on the wire within this of its change. */
@@ -110,8 +109,6 @@ export class SyncDaemon {
     if (role === 'backup') this.requestResync();
   }
 
-  get currentRole(): SyncRole { return this.role; }
-
   status(): SyncStatus {
     const overflows = this.hooks.outboxes().reduce((sum, o) => sum + o.overflows, 0);
     return {
@@ -135,26 +132,31 @@ export class SyncDaemon {
   private drain(): void {
     const out: SyncRecord[] = [];
     for (const box of this.hooks.outboxes()) {
-      box.drain((r) => {
-        if (this.role !== 'master') return;
-        const forward = this.hooks.forwardOf(r.service);
-        if (forward !== undefined) out.push(toSyncRecord(r, forward));
-      }, DRAIN_MAX);
+      box.drain((r) => { if (this.role === 'master') this.addWireRecord(r, out); }, DRAIN_MAX);
     }
     if (out.length > 0) this.sender?.send(out);
+  }
+
+  /** The IPVS record of a flow of a service this director still has (a reload may remove one). */
+  private addWireRecord(r: OutboxRecord, out: SyncRecord[]): void {
+    const forward = this.hooks.forwardOf(r.service);
+    if (forward !== undefined) out.push(toSyncRecord(r, forward));
   }
 
   /** An empty IPVS v1 message: a kernel backup processes zero records; a ulvs master resyncs. */
   private requestResync(): void {
     this.resyncUntil = Date.now() + RESYNC_WINDOW_MS;
-    this.sender?.sendRaw(emptyMessage(this.config.id, this.config.auth_key));
+    this.sender?.sendRaw(encodeEmptySyncMessage({ syncId: this.config.id, key: this.config.auth_key }));
   }
 
   private onRecords(records: SyncRecord[], from: string): void {
     this.peer = { address: from, at: Date.now() };
     if (records.length === 0) {
       this.resyncRequests++;
-      if (this.role === 'master') void this.resync(from);
+      if (this.role === 'master') {
+        // A worker that does not answer must not become an unhandled rejection: say it once.
+        this.resync(from).catch((err: Error) => this.hooks.log.warn({ peer: from, err: err.message }, 'connection sync: resync not sent'));
+      }
       return;
     }
     if (this.role !== 'backup' && Date.now() > this.resyncUntil) {
@@ -175,23 +177,10 @@ export class SyncDaemon {
   }
 
   private async resync(to: string): Promise<void> {
-    const all = await this.hooks.dumpFlows();
     const out: SyncRecord[] = [];
-    for (const r of all) {
-      const forward = this.hooks.forwardOf(r.service);
-      if (forward !== undefined) out.push(toSyncRecord(r, forward));
-    }
+    for (const r of await this.hooks.dumpFlows()) this.addWireRecord(r, out);
     this.sender?.send(out);
     this.resyncsSent++;
     this.hooks.log.info({ peer: to, connections: out.length }, 'connection sync: sent the whole table to a starting backup');
   }
-}
-
-/** The 8-byte v1 header with no records (signed when a key is set). */
-function emptyMessage(syncId: number, key: string | undefined): Buffer {
-  const m = Buffer.alloc(8);
-  m[1] = syncId;
-  m.writeUInt16BE(8, 2);
-  m[5] = 1;
-  return key === undefined ? m : signSyncMessage(m, key);
 }

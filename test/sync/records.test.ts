@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decodeSyncMessage, encodeSyncMessages, type SyncRecordV4 } from '../../src/sync/codec.js';
+import { decodeSyncMessage, encodeEmptySyncMessage, encodeSyncMessages, type SyncRecordV4 } from '../../src/sync/codec.js';
 import { OUTBOX_CONNECTION, type OutboxRecord } from '../../src/dataplane/sync-outbox.js';
 import { SyncIndex, fromSyncRecord, toSyncRecord } from '../../src/sync/records.js';
 import { IP_VS_CONN_F_DROUTE, IP_VS_CONN_F_INACTIVE, IP_VS_CONN_F_MASQ, IP_VS_CONN_F_NOOUTPUT, IP_VS_CONN_F_TEMPLATE } from '../../src/sync/wire.js';
@@ -55,4 +55,14 @@ t.test('records this director cannot place are ignored with a reason', async (t)
   for (const [reason, rec] of cases) t.same(fromSyncRecord(rec, index), { ignored: reason }, reason);
   t.same(fromSyncRecord({ ...base, family: 6, clientIp: new Uint8Array(16), vip: new Uint8Array(16), rsIp: new Uint8Array(16) }, index),
     { ignored: 'not-ipv4' });
+});
+
+t.test('the resync request is an empty v1 message a backup decodes to zero records, signed when keyed', async (t) => {
+  const plain = encodeEmptySyncMessage({ syncId: 7 });
+  t.same([...plain], [0, 7, 0, 8, 0, 1, 0, 0], 'reserved 0, syncid, size 8, nr_conns 0, version 1, spare 0');
+  t.same(decodeSyncMessage(plain, { syncId: 7 }), { syncId: 7, records: [], skipped: [] });
+  const signed = encodeEmptySyncMessage({ syncId: 7, key: 'lab-sync-key-0123456789' });
+  t.equal(signed.length, 8 + 32);
+  t.same(decodeSyncMessage(signed, { syncId: 7, key: 'lab-sync-key-0123456789' }), { syncId: 7, records: [], skipped: [] });
+  t.same(decodeSyncMessage(plain, { syncId: 7, key: 'lab-sync-key-0123456789' }), { drop: 'unsigned' });
 });
