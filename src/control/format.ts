@@ -1,10 +1,13 @@
 /** Text formats that mirror ipvsadm's, so scripts and eyes trained on ipvsadm keep working. */
+import type { IpvsRates, IpvsStats } from './ipvs-stats.js';
 
 export type ForwardName = 'Route' | 'Masq' | 'Tunnel' | 'Local';
 
 export interface RealServerStatus {
   ip: string; port: number; forward: ForwardName; weight: number;
   activeConns: number; inactiveConns: number; up: boolean;
+  /** Counters and rates (`--stats`, `--rate`); absent when the director does not report them. */
+  stats?: IpvsStats; rates?: IpvsRates;
 }
 
 export interface ServiceStatus {
@@ -17,6 +20,7 @@ export interface ServiceStatus {
   persistenceNetmask: string;
   onePacket: boolean;
   realServers: RealServerStatus[];
+  stats?: IpvsStats; rates?: IpvsRates;
 }
 
 /** Size ipvsadm prints in its header is the connection hash table's; ulvs prints the bound. */
