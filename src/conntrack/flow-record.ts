@@ -37,6 +37,7 @@ export const enum Flag {
   TRACK_REPLY = 4,  // the reply tuple is in the index (NAT)
   SEEN = 8,         // UDP: one packet accounted
   ASSURED = 16,     // UDP: two or more packets, protected from eviction
+  SHADOW = 32,      // a synced copy another worker counts: in no counter, in no listing (FlowTable.importTuple)
 }
 
 /** Record storage and slots of a FlowTable, and everything that only reads them. */
@@ -65,6 +66,8 @@ export class FlowRecords {
   vport(flow: number): number { return this.records[flow * Layout.RECORD_WORDS + Word.PORTS] & 0xffff; }
   /** Counted in activeConns (true) or inactiveConns (false). */
   isActive(flow: number): boolean { return ((this.records[flow * Layout.RECORD_WORDS + Word.AUX] >>> 24) & Flag.INACTIVE) === 0; }
+  /** A synced copy that another worker counts (see FlowTable.importTuple). */
+  isShadow(flow: number): boolean { return ((this.records[flow * Layout.RECORD_WORDS + Word.AUX] >>> 24) & Flag.SHADOW) !== 0; }
   /** Persistence template this flow holds, or -1. */
   template(flow: number): number { return (this.records[flow * Layout.RECORD_WORDS + Word.AUX] & Layout.TEMPLATE_MASK) - 1; }
 
@@ -74,7 +77,7 @@ export class FlowRecords {
     for (let flow = 0; flow < this.slots.highWater; flow++) {
       const b = flow * Layout.RECORD_WORDS;
       const meta = r[b + Word.META];
-      if (meta === 0 || r[b + Word.EXPIRES] <= now) continue;
+      if (meta === 0 || r[b + Word.EXPIRES] <= now || ((r[b + Word.AUX] >>> 24) & Flag.SHADOW) !== 0) continue;
       const proto = (meta >>> 8) & 0xff;
       visit({
         proto,

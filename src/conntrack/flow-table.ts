@@ -230,10 +230,13 @@ export class FlowTable extends FlowRecords {
    * A flow another director had (connection sync): inserted from `tuple` as insertTuple does,
    * then given that director's TCP state and `timeout` seconds (0: this table's timeout for the
    * state). UDP flows count as assured (protected from eviction): they carried traffic there.
+   * `counted` false: a shadow copy (dataplane.queues > 1: every worker holds each synced flow,
+   * one counts it); it is in no ActiveConn/InActConn and no listing until claim().
    */
-  importTuple(service: number, rsId: number, state: number, timeout: number, now: number, trackReply: boolean): number {
+  importTuple(service: number, rsId: number, state: number, timeout: number, now: number, trackReply: boolean, counted = true): number {
     const flow = this.insertTuple(service, rsId, now, trackReply);
     const r = this.records, b = flow * Layout.RECORD_WORDS;
+    if (!counted) this.disown(flow);
     if (((r[b + Word.META] >>> 8) & 0xff) === Proto.TCP) {
       this.setTcpState(flow, state);
       r[b + Word.EXPIRES] = now + (timeout > 0 ? timeout : this.timeoutBySlot[state]);
@@ -256,13 +259,12 @@ export class FlowTable extends FlowRecords {
     let flags = aux >>> 24;
     const rsId = r[b + Word.OWNER] & 0xffff;
     const active = TCP_STATE_ACTIVE[nextState] === 1;
+    const counted = (flags & Flag.SHADOW) === 0;
     if ((flags & Flag.INACTIVE) === 0 && !active) {
-      this.activeConns[rsId]--;
-      this.inactiveConns[rsId]++;
+      if (counted) { this.activeConns[rsId]--; this.inactiveConns[rsId]++; }
       flags |= Flag.INACTIVE;
     } else if ((flags & Flag.INACTIVE) !== 0 && active) {
-      this.activeConns[rsId]++;
-      this.inactiveConns[rsId]--;
+      if (counted) { this.activeConns[rsId]++; this.inactiveConns[rsId]--; }
       flags &= ~Flag.INACTIVE;
     }
     r[b + Word.META] = (meta & ~0xff) | nextState;
@@ -353,6 +355,32 @@ export class FlowTable extends FlowRecords {
     return freed;
   }
 
+  /**
+   * A shadow copy carries traffic here: this worker counts it from now on. Per packet (the
+   * first of such a flow): no allocation. Returns false when the flow was counted already.
+   */
+  claim(flow: number): boolean {
+    const r = this.records, b = flow * Layout.RECORD_WORDS;
+    const flags = r[b + Word.AUX] >>> 24;
+    if ((flags & Flag.SHADOW) === 0) return false;
+    r[b + Word.AUX] = (r[b + Word.AUX] & ~(Flag.SHADOW << 24)) >>> 0;
+    const rsId = r[b + Word.OWNER] & 0xffff;
+    if ((flags & Flag.INACTIVE) !== 0) this.inactiveConns[rsId]++;
+    else this.activeConns[rsId]++;
+    return true;
+  }
+
+  /** Another worker counts this flow now: it leaves this table's counters and listings. */
+  disown(flow: number): void {
+    const r = this.records, b = flow * Layout.RECORD_WORDS;
+    const flags = r[b + Word.AUX] >>> 24;
+    if (r[b + Word.META] === 0 || (flags & Flag.SHADOW) !== 0) return;
+    r[b + Word.AUX] = (r[b + Word.AUX] | (Flag.SHADOW << 24)) >>> 0;
+    const rsId = r[b + Word.OWNER] & 0xffff;
+    if ((flags & Flag.INACTIVE) !== 0) this.inactiveConns[rsId]--;
+    else this.activeConns[rsId]--;
+  }
+
   /** Frees one flow now (e.g. the dataplane saw a packet for a removed destination). */
   expireNow(flow: number, now: number): void {
     if (this.records[flow * Layout.RECORD_WORDS + Word.META] === 0) return;
@@ -377,7 +405,8 @@ export class FlowTable extends FlowRecords {
     indexRemove(this.index, this.indexMask, r, this.seed, flow * 2);
     if ((flags & Flag.TRACK_REPLY) !== 0) indexRemove(this.index, this.indexMask, r, this.seed, flow * 2 + 1);
     const rsId = r[b + Word.OWNER] & 0xffff;
-    if ((flags & Flag.INACTIVE) !== 0) this.inactiveConns[rsId]--;
+    if ((flags & Flag.SHADOW) !== 0) { /* counted by another worker */ }
+    else if ((flags & Flag.INACTIVE) !== 0) this.inactiveConns[rsId]--;
     else this.activeConns[rsId]--;
     this.slots.unlink(flow, this.listOf(b));
     const template = (aux & Layout.TEMPLATE_MASK) - 1;

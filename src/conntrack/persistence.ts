@@ -193,6 +193,15 @@ export class PersistenceTable {
   rsId(t: number): number { return this.rsIdOf[t]; }
   expiresAt(t: number): number { return this.expires[t]; }
   controlled(t: number): number { return this.controlledCount[t]; }
+  // The rest of the key and the listing fields, for connection sync (its outbox copies them).
+  service(t: number): number { return this.serviceOf[t]; }
+  maskedClient(t: number): number { return this.clientKey[t]; }
+  proto(t: number): number { return this.protoOf[t]; }
+  vip(t: number): number { return this.vipOf[t]; }
+  vport(t: number): number { return this.vportOf[t]; }
+  rsIp(t: number): number { return this.rsIpOf[t]; }
+  rsPort(t: number): number { return this.rsPortOf[t]; }
+  timeout(t: number): number { return this.timeoutOf[t]; }
 
   /** A new connection used the template: like ip_vs_conn_put(ct), the timer restarts. */
   refresh(t: number, now: number): void {

@@ -45,7 +45,7 @@ export function syncStats(sync: SyncStatus): Record<string, number> {
   const out: Record<string, number> = {
     sync_master: sync.role === 'master' ? 1 : 0,
     sync_sent: c.sent, sync_sent_records: c.sentRecords, sync_send_errors: c.sendErrors,
-    sync_received: c.received, sync_received_records: c.receivedRecords, sync_applied: c.applied,
+    sync_received: c.received, sync_received_records: c.receivedRecords, sync_applied: c.applied, sync_applied_templates: c.appliedTemplates, sync_claims: c.claims,
     sync_resync_requests: c.resyncRequests, sync_resyncs_sent: c.resyncsSent, sync_outbox_overflows: c.outboxOverflows,
   };
   const key = (k: string): string => k.replace(/-/g, '_');

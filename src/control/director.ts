@@ -13,7 +13,7 @@ import { DEFAULT_TIMEOUTS, type Timeouts } from '../conntrack/tcp-states.js';
 import type { Snapshot } from '../dataplane/snapshot.js';
 import { recoverLeftovers } from './recovery.js';
 import { SyncDaemon } from '../sync/daemon.js';
-import { SyncIndex } from '../sync/records.js';
+import { SyncIndex, countingWorker } from '../sync/records.js';
 import type { OutboxRecord } from '../dataplane/sync-outbox.js';
 import { vrrpConfigFrom } from '../vrrp/from-config.js';
 import { VrrpSpeaker } from '../vrrp/speaker.js';
@@ -206,7 +206,13 @@ export class Director {
       outboxes: () => this.workers.outboxes,
       forwardOf: (service) => this.fullIndex().forward.get(service),
       index: () => this.fullIndex().index,
-      importFlows: (flows) => this.workers.postAll({ type: 'sync-import', flows }),
+      importFlows: (flows, templates) => {
+        const workers = this.workers.count;
+        const owners = workers > 1 ? flows.map((f) => countingWorker(f, workers)) : null;
+        this.workers.postAll({ type: 'sync-import', flows, owners, templates });
+      },
+      claimRings: () => this.workers.claimRings,
+      disown: (worker, flows) => this.workers.postOthers(worker, { type: 'sync-disown', flows }),
       setSending: (on) => this.workers.postAll({ type: 'sync-sending', on }),
       dumpFlows: async () => (await this.workers.askAll({ type: 'sync-dump' }) as OutboxRecord[][]).flat(),
     });

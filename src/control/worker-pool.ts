@@ -19,7 +19,7 @@ const WORKER_STOP_TIMEOUT_MS = 3000;
 export class DirectorError extends Error {}
 
 /** What every worker is started with; the pool adds the queue, counters and channels. */
-export type WorkerSettings = Omit<WorkerInit, 'queue' | 'counters' | 'control' | 'port' | 'syncOutbox'>;
+export type WorkerSettings = Omit<WorkerInit, 'queue' | 'counters' | 'control' | 'port' | 'syncOutbox' | 'syncClaims'>;
 
 interface WorkerHandle {
   worker: Worker;
@@ -30,6 +30,8 @@ interface WorkerHandle {
   pending: Map<number, (result: unknown) => void>;
   /** Where the worker puts flows for connection sync (drained by the SyncDaemon). */
   outbox: SyncOutbox;
+  /** Where the worker says it took over the count of a synced flow (drained by the SyncDaemon). */
+  claims: SyncOutbox;
 }
 
 interface ReadyPort { ifname: string; backend: string; xdpMode?: string; fallbackReason?: string }
@@ -52,9 +54,10 @@ export class WorkerPool {
     const counters = allocateCounters();
     const control = new Int32Array(new SharedArrayBuffer(4));
     const outbox = new SyncOutbox();
-    const init: WorkerInit = { ...settings, queue, counters, control, port: port2, syncOutbox: outbox.buffer };
+    const claims = new SyncOutbox();
+    const init: WorkerInit = { ...settings, queue, counters, control, port: port2, syncOutbox: outbox.buffer, syncClaims: claims.buffer };
     const worker = new Worker(new URL('../dataplane/worker.js', import.meta.url), { workerData: init, transferList: [port2] });
-    const handle: WorkerHandle = { worker, port: port1, counters, control, pending: new Map(), outbox };
+    const handle: WorkerHandle = { worker, port: port1, counters, control, pending: new Map(), outbox, claims };
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new DirectorError(`dataplane worker for queue ${queue} did not start in time`)), WORKER_START_TIMEOUT_MS);
       port1.on('message', (msg: { type: string; [k: string]: unknown }) => {
@@ -89,6 +92,17 @@ export class WorkerPool {
 
   /** Each worker's connection-sync outbox. */
   get outboxes(): SyncOutbox[] { return this.workers.map((w) => w.outbox); }
+
+  /** Each worker's claims ring (see Dataplane.claims), in queue order. */
+  get claimRings(): SyncOutbox[] { return this.workers.map((w) => w.claims); }
+
+  /** Workers running (one per queue). */
+  get count(): number { return this.workers.length; }
+
+  /** A message for every worker but the one at `skip` (its position, = its queue). */
+  postOthers(skip: number, message: WorkerRequest): void {
+    this.workers.forEach((w, i) => { if (i !== skip) w.port.postMessage(message); });
+  }
 
   /** A message every worker reads between batches (sync role, imported flows). */
   postAll(message: WorkerRequest): void {

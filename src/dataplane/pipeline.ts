@@ -17,7 +17,8 @@ import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
 import { HopTable, RealServerMacs, RuntimeTables, type RuntimeService } from './tables.js';
 import { SyncOffers } from './sync-offers.js';
-import type { ImportedFlow } from './sync-offers.js';
+import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
+import { writeFlowRecord, type SyncOutbox } from './sync-outbox.js';
 
 /** flowHop of a flow imported by connection sync: learnt from its first client packet here. */
 const HOP_UNKNOWN = 0xffff;
@@ -51,6 +52,11 @@ export class Dataplane {
   private ipId = 0;
   /** Connection sync: what this worker offers the sync MASTER's outbox. */
   readonly sync: SyncOffers;
+  /**
+   * Connection sync with several queues: where this worker says it took over the count of a
+   * synced flow (its shadow copy got traffic here), so the main thread tells the other workers.
+   */
+  claims: SyncOutbox | null = null;
 
   constructor(
     snapshot: Snapshot,
@@ -63,7 +69,7 @@ export class Dataplane {
     this.tables = new RuntimeTables(snapshot);
     this.macs.learn(snapshot);
     this.flowHop = new Uint16Array(flows.slotCount);
-    this.sync = new SyncOffers(flows);
+    this.sync = new SyncOffers(flows, templates);
     this.outside = viewOf(outside);
     this.inside = inside ? viewOf(inside) : null;
   }
@@ -85,14 +91,55 @@ export class Dataplane {
     }
   }
 
-  /** A connection the sync MASTER had (control path, between batches). */
-  importFlow(f: ImportedFlow, now: number): void {
+  /**
+   * A connection the sync MASTER had (control path, between batches). `counted` false: a
+   * shadow copy another worker counts (FlowTable.importTuple). A persistent service's flow
+   * holds its template, as on the master, so the template outlives it by persistence_timeout.
+   */
+  importFlow(f: ImportedFlow, now: number, counted = true): void {
     const tuple = this.flows.tuple;
     tuple[0] = f.proto; tuple[1] = f.clientIp; tuple[2] = f.clientPort; tuple[3] = f.vip; tuple[4] = f.vport;
     tuple[5] = f.rsIp; tuple[6] = f.rsPort;
-    const flow = this.flows.importTuple(f.service, f.rsId, f.state, f.timeout, now, f.nat);
+    const flow = this.flows.importTuple(f.service, f.rsId, f.state, f.timeout, now, f.nat, counted);
     this.flowHop[flow] = HOP_UNKNOWN;
     this.sync.imported(flow, now);
+    const spec = this.tables.services.find((s) => s.spec.id === f.service)?.spec;
+    if (spec === undefined || spec.persistenceTimeout === 0) return;
+    const t = this.templates.lookup(spec.id, PersistenceTable.maskClient(f.clientIp, spec.persistenceMask), now);
+    if (t >= 0 && this.templates.rsId(t) === f.rsId) this.flows.attachTemplate(flow, t, now);
+  }
+
+  /**
+   * A persistence template the sync MASTER had: the same client goes to the same real server
+   * here. One this worker holds for the same server is refreshed, not replaced (it may hold
+   * imported flows). Its lifetime is this director's persistence_timeout for the service.
+   * Returns false when the table is full of templates that all hold connections.
+   */
+  importTemplate(tpl: ImportedTemplate, persistenceTimeout: number, now: number): boolean {
+    const templates = this.templates;
+    let t = templates.lookup(tpl.service, tpl.clientIp, now);
+    if (t >= 0 && templates.rsId(t) === tpl.rsId) {
+      templates.refresh(t, now);
+      return true;
+    }
+    t = templates.insert(tpl.service, tpl.clientIp, tpl.rsId, persistenceTimeout, now, tpl.proto, tpl.vip, tpl.vport, tpl.rsIp, tpl.rsPort);
+    if (t < 0) return false;
+    this.sync.templateCreated(t);
+    // Came from the other director: not offered back until one of its connections is.
+    this.sync.templateImported(t, now);
+    return true;
+  }
+
+  /**
+   * A shadow copy of a synced flow carries client traffic on this worker: count it here, say
+   * so. Only client packets claim: a NAT reply may come in on another queue than its requests.
+   */
+  private claim(flow: number, now: number): void {
+    if (!this.flows.claim(flow)) return;
+    const box = this.claims;
+    if (box === null) return;
+    writeFlowRecord(box.scratch, this.flows, flow, now);
+    box.push();
   }
 
   /** Frames that came in on the outside interface: client -> VIP. */
@@ -163,7 +210,11 @@ export class Dataplane {
       rsId = flows.rsId(flow);
       rsIp = flows.rsIp(flow);
       rsPort = flows.rsPort(flow);
-      if (this.flowHop[flow] === HOP_UNKNOWN) this.flowHop[flow] = this.hops.learn(u8, descs[d] + 6);
+      if (this.flowHop[flow] === HOP_UNKNOWN) {
+        // First client packet of a synced flow on this worker.
+        this.flowHop[flow] = this.hops.learn(u8, descs[d] + 6);
+        if (flows.isShadow(flow)) this.claim(flow, now);
+      }
     } else {
       // A bare SYN opens a connection; with the service's sloppy_tcp (compiled into its table)
       // so does any other segment but a RST: IPVS's tcp_conn_schedule. The new entry starts in
@@ -269,6 +320,7 @@ export class Dataplane {
     if (chosen < 0) return -1;
     t = templates.insert(spec.id, client, svc.rsIds[chosen], spec.persistenceTimeout, now,
       svc.addressCount > 1 ? 0 : spec.protocol, dstIp, svc.addressCount > 1 ? 0 : dstPort, set.ip[chosen], set.port[chosen]);
+    if (t >= 0) this.sync.templateCreated(t);
     this.chosenTemplate = t;
     return chosen;
   }

@@ -6,12 +6,17 @@
  * sync_refresh_period idea), so the backup holds every established connection right after its
  * handshake and never lets one time out that the master still has. Half-open connections are
  * never offered: a SYN flood does not reach the sync channel.
+ *
+ * Persistence templates go with their connections, as IPVS's ip_vs_sync_conn sends cp->control
+ * after cp: a flow's offer carries its template when that template is new to the backup or was
+ * last offered SYNC_REFRESH_S ago (a busy client's template is not repeated with every flow).
  */
 import type { FlowTable } from '../conntrack/flow-table.js';
+import type { PersistenceTable } from '../conntrack/persistence.js';
 import {
   TCP_CLOSE, TCP_CLOSE_WAIT, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_STATE_COUNT, TCP_TIME_WAIT,
 } from '../conntrack/tcp-states.js';
-import { writeFlowRecord, type OutboxRecord, type SyncOutbox } from './sync-outbox.js';
+import { writeFlowRecord, writeTemplateRecord, type OutboxRecord, type SyncOutbox } from './sync-outbox.js';
 
 /**
  * A flow the dataplane should install, as the master had it: an outbox record's fields (state,
@@ -19,6 +24,12 @@ import { writeFlowRecord, type OutboxRecord, type SyncOutbox } from './sync-outb
  * reply tuple must be tracked too).
  */
 export type ImportedFlow = Omit<OutboxRecord, 'kind'> & { nat: boolean };
+
+/**
+ * A persistence template to install, as the master had it: the masked client (clientIp),
+ * service, chosen real server, seconds left, and the listing fields (proto, vip, vport, rsIp, rsPort).
+ */
+export type ImportedTemplate = Omit<OutboxRecord, 'kind' | 'state' | 'clientPort'>;
 
 /** Seconds between two offers of one ESTABLISHED (or UDP) flow that keeps carrying traffic. */
 export const SYNC_REFRESH_S = 30;
@@ -40,8 +51,24 @@ export class SyncOffers {
   /** Second each flow was last offered; indexed by flow. */
   private readonly offeredAt: Uint32Array;
 
-  constructor(private readonly flows: FlowTable) {
+  /** Templates offered (pushed or refused by a full outbox). */
+  templatesOffered = 0;
+  /** Second each template was last offered, plus one (0: not yet); indexed by template. */
+  private readonly templateOfferedAt: Uint32Array;
+
+  constructor(private readonly flows: FlowTable, private readonly templates: PersistenceTable | null = null) {
     this.offeredAt = new Uint32Array(flows.slotCount);
+    this.templateOfferedAt = new Uint32Array(templates?.capacity ?? 0);
+  }
+
+  /** A template was (re)inserted in slot `t`: the backup has not heard of it. */
+  templateCreated(t: number): void {
+    this.templateOfferedAt[t] = 0;
+  }
+
+  /** A template imported from the other director: its refresh clock starts now. */
+  templateImported(t: number, now: number): void {
+    this.templateOfferedAt[t] = now + 1;
   }
 
   /** After a TCP segment of `flow` went through the state machine; `before` is its prior state. */
@@ -72,5 +99,13 @@ export class SyncOffers {
     outbox.push();
     this.offeredAt[flow] = now;
     this.offered++;
+    const t = this.flows.template(flow);
+    if (t < 0 || this.templates === null) return;
+    const last = this.templateOfferedAt[t];
+    if (last !== 0 && now + 1 - last < SYNC_REFRESH_S) return;
+    writeTemplateRecord(outbox.scratch, this.templates, t, now);
+    outbox.push();
+    this.templateOfferedAt[t] = now + 1;
+    this.templatesOffered++;
   }
 }

@@ -129,6 +129,31 @@ export function writeFlowRecord(s: Uint32Array, flows: FlowFields, flow: number,
   s[7] = left > 0 ? left : 0;
 }
 
+/** What writeTemplateRecord reads of a persistence template (PersistenceTable's accessors). */
+export interface TemplateFields {
+  proto(t: number): number; maskedClient(t: number): number;
+  vip(t: number): number; vport(t: number): number;
+  rsIp(t: number): number; rsPort(t: number): number;
+  rsId(t: number): number; service(t: number): number;
+  expiresAt(t: number): number; timeout(t: number): number;
+}
+
+/**
+ * Producer: copies a persistence template into the scratch record (client port 0). Seconds
+ * left: a template kept past its time by live connections is sent with its full timeout.
+ */
+export function writeTemplateRecord(s: Uint32Array, templates: TemplateFields, t: number, now: number): void {
+  s[0] = ((OUTBOX_TEMPLATE << 24) | (templates.proto(t) << 16)) >>> 0;
+  s[1] = templates.maskedClient(t);
+  s[2] = templates.vip(t);
+  s[3] = templates.vport(t);
+  s[4] = templates.rsIp(t);
+  s[5] = ((templates.rsPort(t) << 16) | templates.rsId(t)) >>> 0;
+  s[6] = templates.service(t);
+  const left = templates.expiresAt(t) - now;
+  s[7] = left > 0 ? left : templates.timeout(t);
+}
+
 function decodeRecord(w: Uint32Array, b: number): OutboxRecord {
   const w0 = w[b];
   return {

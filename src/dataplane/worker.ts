@@ -12,8 +12,8 @@ import { DESC_WORDS, openPort, waitReadable, describeIoError, type PacketPort, t
 import { numberToIp } from '../packet/addr.js';
 import { Dataplane } from './pipeline.js';
 import { isSyncWorthy } from './sync-offers.js';
-import { OUTBOX_CONNECTION, SyncOutbox, type OutboxRecord } from './sync-outbox.js';
-import type { ImportedFlow } from './sync-offers.js';
+import { OUTBOX_CONNECTION, OUTBOX_TEMPLATE, SyncOutbox, type OutboxRecord } from './sync-outbox.js';
+import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { FORWARD_NAT, type Snapshot } from './snapshot.js';
 
 export interface WorkerInit {
@@ -31,6 +31,8 @@ export interface WorkerInit {
   port: MessagePort;
   /** The connection-sync outbox this worker fills while its director is the sync MASTER. */
   syncOutbox: SharedArrayBuffer | null;
+  /** Where this worker says it now counts a synced flow (queues > 1; see Dataplane.claims). */
+  syncClaims: SharedArrayBuffer | null;
 }
 
 export type WorkerRequest =
@@ -40,8 +42,13 @@ export type WorkerRequest =
   | { type: 'flowstats'; id: number }
   /** Connection sync: fill the outbox (this director is the sync MASTER) or not. */
   | { type: 'sync-sending'; on: boolean }
-  /** Connection sync: flows the MASTER had, to install. */
-  | { type: 'sync-import'; flows: ImportedFlow[] }
+  /**
+   * Connection sync: templates and flows the MASTER had, to install; `owner` is the worker
+   * that counts each flow (the others hold an uncounted copy; -1: every worker counts).
+   */
+  | { type: 'sync-import'; flows: ImportedFlow[]; owners: number[] | null; templates: ImportedTemplate[] }
+  /** Connection sync: another worker counts these flows now (they carried traffic there). */
+  | { type: 'sync-disown'; flows: OutboxRecord[] }
   /** Connection sync: every flow worth a backup's table, for a resync. */
   | { type: 'sync-dump'; id: number };
 
@@ -97,6 +104,7 @@ function main(init: WorkerInit): void {
   const flows = new FlowTable({ capacity: init.connTableSize, timeouts: init.timeouts, expireNodestConn: init.expireNodestConn, templates });
   const dataplane = new Dataplane(init.snapshot, flows, templates, init.counters, outside, inside);
   const syncOutbox = init.syncOutbox ? new SyncOutbox(init.syncOutbox) : null;
+  dataplane.claims = init.syncClaims ? new SyncOutbox(init.syncClaims) : null;
   try {
     applySteering(init.snapshot);
   } catch (err) {
@@ -171,12 +179,32 @@ function main(init: WorkerInit): void {
         break;
       case 'sync-import': {
         const now = nowSeconds();
-        for (const f of req.flows) dataplane.importFlow(f, now);
+        // Templates first: the flows of a persistent service hold theirs.
+        for (const tpl of req.templates) {
+          const spec = dataplane.tables.snapshot.services.find((svc) => svc.id === tpl.service);
+          if (spec && spec.persistenceTimeout > 0) dataplane.importTemplate(tpl, spec.persistenceTimeout, now);
+        }
+        req.flows.forEach((f, i) => dataplane.importFlow(f, now, req.owners === null || req.owners[i] === init.queue));
+        break;
+      }
+      case 'sync-disown': {
+        const now = nowSeconds();
+        const tuple = flows.tuple;
+        for (const f of req.flows) {
+          tuple[0] = f.proto; tuple[1] = f.clientIp; tuple[2] = f.clientPort; tuple[3] = f.vip; tuple[4] = f.vport;
+          const flow = flows.lookupTuple(now);
+          if (flow >= 0) flows.disown(flow);
+        }
         break;
       }
       case 'sync-dump': {
         const now = nowSeconds();
         const out: OutboxRecord[] = [];
+        // Templates first, as the master's drain sends them next to their flows.
+        for (const tpl of templates.snapshot(now)) {
+          out.push({ kind: OUTBOX_TEMPLATE, proto: tpl.proto, state: 0, clientIp: tpl.clientIp, clientPort: 0,
+            vip: tpl.vip, vport: tpl.vport, rsIp: tpl.rsIp, rsPort: tpl.rsPort, rsId: tpl.rsId, service: tpl.service, timeout: tpl.expiresIn });
+        }
         flows.forEach(now, (f) => {
           const state = f.proto === 6 ? TCP_STATE_NAMES.indexOf(f.state) : 0;
           if (!isSyncWorthy(f.proto, state)) return;

@@ -32,6 +32,8 @@ export interface CreateLabOptions {
   nat?: boolean;
   /** Start the HTTP servers on rs1..rs3 (default true). */
   servers?: boolean;
+  /** RX/TX queues of the directors' veths (default 1), for `dataplane.queues` > 1. */
+  directorQueues?: number;
 }
 
 export interface DestroyLabOptions {
@@ -44,7 +46,7 @@ export async function createLab(options: CreateLabOptions = {}): Promise<LabTopo
   await destroyLab({ prefix: topology.prefix });
   try {
     await Promise.all(topology.namespaces.map(addPreparedNamespace));
-    await buildSwitch(topology);
+    await buildSwitch(topology, options.directorQueues ?? 1);
     const nodes = Object.values(topology.nodes);
     await Promise.all(nodes.map((node) => runInNamespace(node.name, nodeScript(node, topology.nat))));
     if (options.servers ?? true) {
@@ -57,7 +59,7 @@ export async function createLab(options: CreateLabOptions = {}): Promise<LabTopo
   return topology;
 }
 
-async function buildSwitch(topology: LabTopology): Promise<void> {
+async function buildSwitch(topology: LabTopology, directorQueues: number): Promise<void> {
   const bridges = topology.nat ? ['br0', 'br1'] : ['br0'];
   const lines: string[] = [];
   for (const [i, br] of bridges.entries()) {
@@ -67,8 +69,10 @@ async function buildSwitch(topology: LabTopology): Promise<void> {
   const ports: string[] = [];
   for (const node of Object.values(topology.nodes)) {
     for (const ifc of node.interfaces) {
+      // Both ends get the queues: a veth delivers a frame on the RX queue of its peer's TX queue.
+      const queues = node.role === 'director' && directorQueues > 1 ? ` numrxqueues ${directorQueues} numtxqueues ${directorQueues}` : '';
       lines.push(
-        `link add ${ifc.switchPort} address ${ifc.switchPortMac} type veth peer name ${ifc.name} address ${ifc.mac} netns ${node.name}`,
+        `link add ${ifc.switchPort} address ${ifc.switchPortMac}${queues} type veth peer name ${ifc.name} address ${ifc.mac}${queues} netns ${node.name}`,
       );
       lines.push(`link set ${ifc.switchPort} master ${ifc.bridge}`);
       ports.push(ifc.switchPort);

@@ -9,7 +9,7 @@
 import type pino from 'pino';
 import { encodeEmptySyncMessage, type SyncRecord } from './codec.js';
 import type { OutboxRecord, SyncOutbox } from '../dataplane/sync-outbox.js';
-import { fromSyncRecord, toSyncRecord, type ImportIgnoreReason, type ImportedFlow, type SyncIndex } from './records.js';
+import { fromSyncRecord, toSyncRecord, type ImportIgnoreReason, type ImportedFlow, type ImportedTemplate, type SyncIndex } from './records.js';
 import { newSyncCounters, openSyncReceiver, openSyncSender, type SyncCounters, type SyncReceiver, type SyncSender } from './transport.js';
 
 /** How often the master drains the outboxes: a connection is on the wire within this of its change. */
@@ -43,8 +43,12 @@ export interface SyncDaemonHooks {
   forwardOf(service: number): number | undefined;
   /** Index over the whole config (every VIP) to match received records. */
   index(): SyncIndex;
-  /** Installs flows in the dataplane (posted to the workers). */
-  importFlows(flows: ImportedFlow[]): void;
+  /** Installs templates, then flows, in the dataplane (posted to the workers). */
+  importFlows(flows: ImportedFlow[], templates: ImportedTemplate[]): void;
+  /** Each worker's claims ring (queues > 1: it counts a synced flow now), in queue order. */
+  claimRings(): SyncOutbox[];
+  /** Tells every worker but `worker` that `worker` counts these flows now. */
+  disown(worker: number, flows: OutboxRecord[]): void;
   /** Tells the workers whether to fill their outboxes (only the master's do). */
   setSending(on: boolean): void;
   /** Every connection the workers hold, for a resync. */
@@ -59,7 +63,7 @@ export interface SyncStatus {
   signed: boolean;
   /** Last director heard from, and how long ago (ms). */
   peer: { address: string; agoMs: number } | null;
-  counters: SyncCounters & { applied: number; ignored: Record<ImportIgnoreReason | 'not-backup', number>; resyncRequests: number; resyncsSent: number; outboxOverflows: number };
+  counters: SyncCounters & { applied: number; appliedTemplates: number; claims: number; ignored: Record<ImportIgnoreReason | 'not-backup', number>; resyncRequests: number; resyncsSent: number; outboxOverflows: number };
 }
 
 export class SyncDaemon {
@@ -69,10 +73,12 @@ export class SyncDaemon {
   private timer: NodeJS.Timeout | null = null;
   private readonly counters = newSyncCounters();
   private applied = 0;
+  private appliedTemplates = 0;
+  private claims = 0;
   private resyncRequests = 0;
   private resyncsSent = 0;
   private readonly ignored: Record<ImportIgnoreReason | 'not-backup', number> = {
-    'not-ipv4': 0, template: 0, 'unknown-service': 0, 'unknown-real-server': 0, 'wrong-method': 0, 'bad-state': 0, 'not-backup': 0,
+    'not-ipv4': 0, 'template-not-persistent': 0, 'unknown-service': 0, 'unknown-real-server': 0, 'wrong-method': 0, 'bad-state': 0, 'not-backup': 0,
   };
   private peer: { address: string; at: number } | null = null;
   private resyncUntil = 0;
@@ -116,7 +122,7 @@ export class SyncDaemon {
       signed: this.config.auth_key !== undefined,
       peer: this.peer ? { address: this.peer.address, agoMs: Date.now() - this.peer.at } : null,
       counters: { ...this.counters, dropped: { ...this.counters.dropped }, skipped: { ...this.counters.skipped },
-        applied: this.applied, ignored: { ...this.ignored }, resyncRequests: this.resyncRequests, resyncsSent: this.resyncsSent,
+        applied: this.applied, appliedTemplates: this.appliedTemplates, claims: this.claims, ignored: { ...this.ignored }, resyncRequests: this.resyncRequests, resyncsSent: this.resyncsSent,
         outboxOverflows: overflows },
     };
   }
@@ -130,6 +136,14 @@ export class SyncDaemon {
   }
 
   private drain(): void {
+    // Whatever the role: after a takeover the new master's workers claim the flows they carry.
+    this.hooks.claimRings().forEach((ring, worker) => {
+      const claimed: OutboxRecord[] = [];
+      ring.drain((r) => claimed.push(r), DRAIN_MAX);
+      if (claimed.length === 0) return;
+      this.claims += claimed.length;
+      this.hooks.disown(worker, claimed);
+    });
     const out: SyncRecord[] = [];
     for (const box of this.hooks.outboxes()) {
       box.drain((r) => { if (this.role === 'master') this.addWireRecord(r, out); }, DRAIN_MAX);
@@ -165,14 +179,17 @@ export class SyncDaemon {
     }
     const index = this.hooks.index();
     const flows: ImportedFlow[] = [];
+    const templates: ImportedTemplate[] = [];
     for (const r of records) {
       const f = fromSyncRecord(r, index);
       if ('ignored' in f) this.ignored[f.ignored]++;
+      else if (f.kind === 'template') templates.push(f);
       else flows.push(f);
     }
-    if (flows.length > 0) {
+    if (flows.length > 0 || templates.length > 0) {
       this.applied += flows.length;
-      this.hooks.importFlows(flows);
+      this.appliedTemplates += templates.length;
+      this.hooks.importFlows(flows, templates);
     }
   }
 

@@ -9,12 +9,12 @@ import { TCP_STATE_ACTIVE } from '../conntrack/tcp-states.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot, type SnapshotService } from '../dataplane/snapshot.js';
 import type { SyncRecord, SyncRecordV4 } from './codec.js';
 import { OUTBOX_TEMPLATE, type OutboxRecord } from '../dataplane/sync-outbox.js';
-import type { ImportedFlow } from '../dataplane/sync-offers.js';
+import type { ImportedFlow, ImportedTemplate } from '../dataplane/sync-offers.js';
 
-export type { ImportedFlow } from '../dataplane/sync-offers.js';
+export type { ImportedFlow, ImportedTemplate } from '../dataplane/sync-offers.js';
 import { TEMPLATE_STATE, readSyncFlags, syncFlagsFor, ulvsStateOf, type ForwardingMethod } from './mapping.js';
 
-export type ImportIgnoreReason = 'not-ipv4' | 'template' | 'unknown-service' | 'unknown-real-server' | 'wrong-method' | 'bad-state';
+export type ImportIgnoreReason = 'not-ipv4' | 'unknown-service' | 'unknown-real-server' | 'wrong-method' | 'bad-state' | 'template-not-persistent';
 
 const METHOD_OF_FORWARD: Record<number, ForwardingMethod> = { [FORWARD_DR]: 'DR', [FORWARD_NAT]: 'NAT', [FORWARD_TUN]: 'TUN' };
 const FORWARD_OF_METHOD: Record<ForwardingMethod, number> = { DR: FORWARD_DR, NAT: FORWARD_NAT, TUN: FORWARD_TUN };
@@ -38,9 +38,11 @@ export function toSyncRecord(r: OutboxRecord, forward: number): SyncRecordV4 {
 export class SyncIndex {
   private readonly services = new Map<string, SnapshotService>();
   private readonly realServers = new Map<string, number>();
+  private readonly groupByVip = new Map<number, SnapshotService>();
 
   constructor(snapshot: Snapshot) {
     for (const s of snapshot.services) {
+      if (s.addresses.length > 1) for (const a of s.addresses) if (!this.groupByVip.has(a.vip)) this.groupByVip.set(a.vip, s);
       for (const a of s.addresses) this.services.set(`${s.protocol}|${a.vip}|${a.vport}`, s);
       for (const rs of s.realServers) this.realServers.set(`${s.id}|${rs.ip}|${rs.port}`, rs.rsId);
     }
@@ -50,18 +52,27 @@ export class SyncIndex {
     return this.services.get(`${proto}|${vip}|${vport}`);
   }
 
+  /**
+   * The service of a persistence template: by (protocol, VIP, port), or for a multi-address
+   * service (virtual_server_group; its templates carry protocol 0 and port 0, as ulvs lists
+   * them) by any of its VIPs.
+   */
+  templateService(proto: number, vip: number, vport: number): SnapshotService | undefined {
+    return this.services.get(`${proto}|${vip}|${vport}`) ?? (proto === 0 && vport === 0 ? this.groupByVip.get(vip) : undefined);
+  }
+
   /** rsId of the endpoint, or -1; port 0 servers (group services) match any port. */
   rsId(service: number, ip: number, port: number): number {
     return this.realServers.get(`${service}|${ip}|${port}`) ?? this.realServers.get(`${service}|${ip}|0`) ?? -1;
   }
 }
 
-/** A received record as a flow to install, or why it is ignored (counted by the caller). */
-export function fromSyncRecord(r: SyncRecord, index: SyncIndex): ImportedFlow | { ignored: ImportIgnoreReason } {
+/** A received record as a flow or template to install, or why it is ignored (counted by the caller). */
+export function fromSyncRecord(r: SyncRecord, index: SyncIndex):
+  ({ kind: 'flow' } & ImportedFlow) | ({ kind: 'template' } & ImportedTemplate) | { ignored: ImportIgnoreReason } {
   if (r.family !== 4) return { ignored: 'not-ipv4' };
-  // Persistence templates: counted, not applied yet (ulvs's templates are per worker and keyed by service).
   const flags = readSyncFlags(r.flags);
-  if (flags.template) return { ignored: 'template' };
+  if (flags.template) return fromTemplateRecord(r, index, flags.method);
   const svc = index.service(r.proto, r.vip, r.vport);
   if (!svc) return { ignored: 'unknown-service' };
   if (flags.method === null || FORWARD_OF_METHOD[flags.method] !== svc.forward) return { ignored: 'wrong-method' };
@@ -70,8 +81,37 @@ export function fromSyncRecord(r: SyncRecord, index: SyncIndex): ImportedFlow | 
   const state = ulvsStateOf(r.proto, r.state);
   if (state < 0) return { ignored: 'bad-state' };
   return {
-    proto: r.proto, state,
+    kind: 'flow', proto: r.proto, state,
     clientIp: r.clientIp, clientPort: r.clientPort, vip: r.vip, vport: r.vport, rsIp: r.rsIp, rsPort: r.rsPort,
     service: svc.id, rsId, timeout: r.timeout, nat: svc.forward === FORWARD_NAT,
   };
+}
+
+/**
+ * A template (IP_VS_CONN_F_TEMPLATE): the client address (masked on the master by its
+ * persistence_granularity), the service and the real server chosen. A service without
+ * persistence here would never consult it: ignored and counted.
+ */
+function fromTemplateRecord(r: SyncRecordV4, index: SyncIndex, method: ForwardingMethod | null):
+  ({ kind: 'template' } & ImportedTemplate) | { ignored: ImportIgnoreReason } {
+  const svc = index.templateService(r.proto, r.vip, r.vport);
+  if (!svc) return { ignored: 'unknown-service' };
+  if (method === null || FORWARD_OF_METHOD[method] !== svc.forward) return { ignored: 'wrong-method' };
+  if (svc.persistenceTimeout === 0) return { ignored: 'template-not-persistent' };
+  const rsId = index.rsId(svc.id, r.rsIp, r.rsPort);
+  if (rsId < 0) return { ignored: 'unknown-real-server' };
+  return {
+    kind: 'template', proto: r.proto, clientIp: r.clientIp, vip: r.vip, vport: r.vport, rsIp: r.rsIp, rsPort: r.rsPort,
+    service: svc.id, rsId, timeout: r.timeout,
+  };
+}
+
+/**
+ * The worker that counts a synced flow when the director runs several queues. The kernel
+ * spreads a flow over the queues by a hash ulvs cannot compute (veth: the sender's random
+ * per-socket hash; NICs: Toeplitz over a key the driver may rotate), so every worker holds
+ * the flow and this one counts it until another carries its traffic and claims it.
+ */
+export function countingWorker(f: Pick<ImportedFlow, 'clientIp' | 'clientPort' | 'vport'>, workers: number): number {
+  return workers <= 1 ? 0 : (((f.clientIp ^ (f.clientPort << 16) ^ f.vport) >>> 0) % workers);
 }

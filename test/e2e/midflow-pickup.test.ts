@@ -9,7 +9,7 @@ import { createLab, destroyLab, labExec, waitForOrFail, type LabTopology } from 
 import { startDirector, writeConfig, type RunningDirector } from './director.js';
 import { CONNECTIONS, brokenStreams, errorTally, stateOf, statsOf as stats, streamingClient, type Stream, type StreamingClient } from './failover-harness.js';
 
-const prefix = 'mfp-';
+const prefix = 'sy6-';
 /** Streaming before the kill, once every connection has been answered. */
 const BEFORE_KILL_MS = 1500;
 /** Streaming after dir2 says MASTER. */

@@ -9,7 +9,7 @@ import t, { type Test } from 'tap';
 import { createLab, destroyLab, labExec, type LabTopology } from '../../src/lab/index.js';
 import { httpFrom, startDirector, writeConfig, type RunningDirector } from './director.js';
 
-const prefix = 'rcr-';
+const prefix = 'sy7-';
 const STATIC_VIP = '198.18.0.100';
 const VRRP_VIP = '198.18.0.101';
 /**

@@ -26,7 +26,7 @@ s.bind(0, '198.18.0.1', () => {
 
 t.test('rr, NAT, sync: kill -9 of the MASTER breaks 0 of 30; forged sync messages are dropped and counted', { timeout: 300_000 }, async (t) => {
   let before: Record<string, number> = {};
-  const run = await syncFailover(t, 'snt-', { lbAlgo: 'rr', kind: 'NAT', sync: true, failback: false }, async (lab) => {
+  const run = await syncFailover(t, 'sy4-', { lbAlgo: 'rr', kind: 'NAT', sync: true, failback: false }, async (lab) => {
     before = await statsOf(lab.nodes.dir2.name);
     for (const mode of ['wrong-key', 'unsigned'] as const) {
       const sent = await labExec(lab.nodes.client.name, [process.execPath, '--input-type=module', '-e', injector(mode)]);

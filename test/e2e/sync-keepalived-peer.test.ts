@@ -12,7 +12,7 @@ import { createLab, destroyLab, keepalivedConf, keepalivedLaunch, signalKeepaliv
 import { startDirector, ulvsIn, writeConfig, type RunningDirector } from './director.js';
 import { stateOf, statsOf } from './failover-harness.js';
 
-const prefix = 'skp-';
+const prefix = 'sy5-';
 
 t.test('behind a keepalived MASTER, ulvs is sync BACKUP and says that no master sends', { timeout: 180_000 }, async (t) => {
   let ulvs: RunningDirector | null = null;
