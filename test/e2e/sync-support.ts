@@ -9,17 +9,26 @@ import {
 } from './failover-harness.js';
 
 export const SYNC_KEY = 'lab-sync-key-0123456789';
+/** `ulvs run` to "director running": node alone takes seconds to start on the shared, loaded machine. */
+export const START_MS = 90_000;
 /** Streaming after each takeover before the next step. */
 const AFTER_TAKEOVER_MS = 4000;
 
-export interface SyncPairOptions { lbAlgo: string; kind: 'DR' | 'NAT'; sync: boolean }
+export interface SyncPairOptions {
+  lbAlgo: string; kind: 'DR' | 'NAT'; sync: boolean;
+  /** persistence_timeout of the service (none by default). */
+  persistence?: number;
+  /** dataplane.queues (the lab must be made with as many directorQueues). */
+  queues?: number;
+}
 
+/** The config of one of the two lab directors (dir1 MASTER 150, dir2 BACKUP 100) the sync tests run. */
 export function syncPairConfig(o: SyncPairOptions, state: 'MASTER' | 'BACKUP', priority: number): string {
   const nat = o.kind === 'NAT';
   const rsNet = nat ? '198.18.1' : '198.18.0';
   return `${o.sync ? `global_defs:
   lvs_sync_daemon: { interface: eth0, instance: VI_1, id: 7, auth_key: "${SYNC_KEY}" }
-` : ''}dataplane: { interface: eth0,${nat ? ' inside: eth1,' : ''} io: auto, sloppy_tcp: false }
+` : ''}dataplane: { interface: eth0,${nat ? ' inside: eth1,' : ''} io: auto, sloppy_tcp: false${o.queues ? `, queues: ${o.queues}` : ''} }
 vrrp_instances:
   - name: VI_1
     state: ${state}
@@ -38,7 +47,7 @@ virtual_servers:
     port: 80
     protocol: TCP
     lb_algo: ${o.lbAlgo}
-    lb_kind: ${o.kind}
+    lb_kind: ${o.kind}${o.persistence ? `\n    persistence_timeout: ${o.persistence}` : ''}
     real_servers:
       - { ip: ${rsNet}.10, port: 80 }
       - { ip: ${rsNet}.20, port: 80 }
@@ -61,7 +70,7 @@ export interface SyncRun {
 
 /** One lab, two directors, 30 streams, kill -9 of dir1, then (failback) dir1 started again. */
 export async function syncFailover(t: Test, prefix: string, o: SyncPairOptions & { failback: boolean },
-  beforeKill?: (lab: LabTopology) => Promise<void>): Promise<SyncRun> {
+  beforeKill?: (lab: LabTopology) => Promise<void>, afterTakeover?: (lab: LabTopology) => Promise<void>): Promise<SyncRun> {
   let dir1: RunningDirector | null = null;
   let dir2: RunningDirector | null = null;
   let client: StreamingClient | null = null;
@@ -70,10 +79,10 @@ export async function syncFailover(t: Test, prefix: string, o: SyncPairOptions &
   t.teardown(() => {
     if (!t.passing()) t.comment(`dir1 (first run):\n${logs[0] ?? ''}\ndir1:\n${dir1?.log() ?? ''}\ndir2:\n${dir2?.log() ?? ''}`);
   });
-  const lab = await createLab({ prefix, nat: o.kind === 'NAT' });
+  const lab = await createLab({ prefix, nat: o.kind === 'NAT', directorQueues: o.queues });
   const dir1Config = writeConfig(syncPairConfig(o, 'MASTER', 150));
-  dir1 = await startDirector(lab.nodes.dir1.name, dir1Config);
-  dir2 = await startDirector(lab.nodes.dir2.name, writeConfig(syncPairConfig(o, 'BACKUP', 100)));
+  dir1 = await startDirector(lab.nodes.dir1.name, dir1Config, START_MS);
+  dir2 = await startDirector(lab.nodes.dir2.name, writeConfig(syncPairConfig(o, 'BACKUP', 100)), START_MS);
   await waitForOrFail('dir1 MASTER and dir2 BACKUP', () => stateOf(dir1!) === 'MASTER' && stateOf(dir2!) === 'BACKUP', 20_000);
 
   const streamingAt = Date.now();
@@ -93,10 +102,11 @@ export async function syncFailover(t: Test, prefix: string, o: SyncPairOptions &
   dir1 = null;
   await waitForOrFail('dir2 to take over', () => stateOf(dir2!) === 'MASTER', 10_000);
   await sleep(AFTER_TAKEOVER_MS);
+  if (afterTakeover) await afterTakeover(lab);
   const failoverEnd = Date.now();
   let dir1Stats: Record<string, number> | undefined;
   if (o.failback) {
-    dir1 = await startDirector(lab.nodes.dir1.name, dir1Config);
+    dir1 = await startDirector(lab.nodes.dir1.name, dir1Config, START_MS);
     await waitForOrFail('dir1 MASTER again and dir2 BACKUP', () => stateOf(dir1!) === 'MASTER' && stateOf(dir2!) === 'BACKUP', 30_000);
     await sleep(AFTER_TAKEOVER_MS);
     dir1Stats = await statsOf(lab.nodes.dir1.name);

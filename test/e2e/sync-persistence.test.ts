@@ -1,0 +1,46 @@
+// Persistence templates across a failover: two ulvs directors with connection sync, a service
+// with persistence_timeout and lb_algo rr. The client's connections all go to one real server
+// on the MASTER; after `kill -9` of the MASTER, NEW connections from the same client land on
+// that same server on the backup (the real server's reply names it). Without the synced
+// template the backup's rr would spread them over the three servers.
+import t from 'tap';
+import { createLab, destroyLab, waitForOrFail } from '../../src/lab/index.js';
+import { httpFrom, startDirector, tally, ulvsIn, writeConfig, type RunningDirector } from './director.js';
+import { stateOf, statsOf } from './failover-harness.js';
+import { START_MS, syncPairConfig } from './sync-support.js';
+
+const prefix = 'sy8-';
+const CONNECTIONS = 6;
+
+t.test('persistence_timeout, rr, DR, sync: after kill -9 of the MASTER a new connection of the client goes to the same real server', { timeout: 240_000 }, async (t) => {
+  let dir1: RunningDirector | null = null;
+  let dir2: RunningDirector | null = null;
+  t.teardown(async () => { await dir1?.stop(); await dir2?.stop(); await destroyLab({ prefix }); });
+  t.teardown(() => { if (!t.passing()) t.comment(`dir1:\n${dir1?.log() ?? ''}\ndir2:\n${dir2?.log() ?? ''}`); });
+  const o = { lbAlgo: 'rr', kind: 'DR' as const, sync: true, persistence: 300 };
+  const lab = await createLab({ prefix });
+  dir1 = await startDirector(lab.nodes.dir1.name, writeConfig(syncPairConfig(o, 'MASTER', 150)), START_MS);
+  dir2 = await startDirector(lab.nodes.dir2.name, writeConfig(syncPairConfig(o, 'BACKUP', 100)), START_MS);
+  await waitForOrFail('dir1 MASTER and dir2 BACKUP', () => stateOf(dir1!) === 'MASTER' && stateOf(dir2!) === 'BACKUP', 20_000);
+
+  const url = `http://${lab.vip}/`;
+  const before = await httpFrom(lab.nodes.client.name, url, CONNECTIONS, 'new');
+  const servers = Object.keys(tally(before.bodies));
+  t.equal(servers.length, 1, `persistence on the MASTER: every connection on one server (${JSON.stringify(tally(before.bodies))})`);
+  await waitForOrFail('dir2 to hold the template', async () => (await statsOf(lab.nodes.dir2.name)).sync_applied_templates >= 1, 15_000, 100);
+  const listed = JSON.parse((await ulvsIn(lab.nodes.dir2.name, ['list', '-c', '--json'])).stdout) as Array<{ state: string; destination: string }>;
+  t.ok(listed.some((c) => c.state === 'NONE'), 'the backup lists the template (state NONE, as ipvsadm -Lnc)');
+
+  dir1.process.kill('SIGKILL');
+  await dir1.stop();
+  await waitForOrFail('dir2 to take over', () => stateOf(dir2!) === 'MASTER', 10_000);
+  // The client's neighbour entry for the VIP follows dir2's GARP; requests before that fail.
+  await waitForOrFail('the VIP to answer through dir2', async () => {
+    try { return (await httpFrom(lab.nodes.client.name, url, 1, 'new')).bodies.length === 1; } catch { return false; }
+  }, 15_000, 200);
+  const after = await httpFrom(lab.nodes.client.name, url, CONNECTIONS, 'new');
+  t.same(tally(after.bodies), { [before.bodies[0]]: CONNECTIONS }, `every new connection on ${before.bodies[0]}, the server the dead MASTER chose`);
+  const stats = await statsOf(lab.nodes.dir2.name);
+  t.ok(stats.sync_applied_templates >= 1, `templates applied: ${stats.sync_applied_templates}`);
+  t.equal(stats.sync_ignored_template_not_persistent, 0);
+});
