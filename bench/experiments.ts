@@ -11,7 +11,8 @@ import {
   tearDownLab, traffic, type BenchLab, type TrafficResult,
 } from './lab.js';
 import { addedCpuPerPacketUs, failed, ok, ratio, type Figure } from './report.js';
-import { processCpuSeconds, runIn, startIn, tail, TOOLS, waitFor, XDP_OBJECT, type Proc } from './sys.js';
+import { processCpuSeconds, runBenchScript, runIn, startIn, tail, TOOLS, waitFor, XDP_OBJECT, type Proc } from './sys.js';
+import { syncExperiment } from './sync-experiment.js';
 import { FlowTable } from '../src/conntrack/flow-table.js';
 
 export interface RunContext {
@@ -456,18 +457,6 @@ const natPps: Experiment = {
 };
 
 /** Runs a bench script of its own (it builds and removes its own lab) and parses its JSON. */
-async function runBenchScript(script: string, args: string[]): Promise<Record<string, unknown>> {
-  const { execFile } = await import('node:child_process');
-  const path = join(dirname(fileURLToPath(import.meta.url)), script);
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, [path, ...args], { maxBuffer: 16 << 20, timeout: 15 * 60_000 }, (err, stdout, stderr) => {
-      // The script's own error is the first "Error:" line; the rest is context (director logs).
-      const reason = /^\S*Error: .*$/m.exec(stderr)?.[0] ?? tail(stderr || err?.message || '');
-      if (err) reject(new Error(`${script}: ${reason}`));
-      else resolve(JSON.parse(stdout) as Record<string, unknown>);
-    });
-  });
-}
 
 interface DetectionStats { median: number; min: number; max: number; n: number }
 interface DetectionRun {
@@ -520,7 +509,7 @@ const failover: Experiment = {
 };
 
 /** In run order: no lab first, then the DR lab's, then the NAT lab's. */
-export const EXPERIMENTS: Experiment[] = [dataplane, failover, drPps, drCpu, conntrackScale, latency, http, natPps];
+export const EXPERIMENTS: Experiment[] = [dataplane, failover, syncExperiment, drPps, drCpu, conntrackScale, latency, http, natPps];
 
 /** Experiments selected by --only (by experiment name or by one of its figure keys). */
 export function selectExperiments(only: string[] | undefined): Experiment[] {

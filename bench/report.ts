@@ -50,7 +50,7 @@ export const FIGURE_KEYS = [
   'dataplane_ns_per_packet_1k', 'dataplane_ns_per_packet_1m', 'nat_pps_vs_kernel',
   'http_rps_vs_haproxy', 'http_rps_vs_direct', 'http_p99_ms', 'http_cpu_s_per_10k_requests',
   'added_latency_p50_us', 'added_latency_p99_us', 'cpu_per_packet_1m_vs_1k', 'bytes_per_flow',
-  'failover_gap_ms', 'check_detect_ms',
+  'failover_gap_ms', 'check_detect_ms', 'sync_established_to_backup_p99_ms', 'restart_after_kill9_ms',
 ] as const;
 export type FigureKey = (typeof FIGURE_KEYS)[number];
 
@@ -64,6 +64,8 @@ export const GOALS: Partial<Record<FigureKey, { op: '>=' | '<='; value: number }
   added_latency_p99_us: { op: '<=', value: 50 },
   cpu_per_packet_1m_vs_1k: { op: '<=', value: 1.5 },
   bytes_per_flow: { op: '<=', value: 64 },
+  sync_established_to_backup_p99_ms: { op: '<=', value: 100 },
+  restart_after_kill9_ms: { op: '<=', value: 2000 },
 };
 
 /**

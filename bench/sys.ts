@@ -121,3 +121,17 @@ export function machineInfo(): MachineInfo {
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((res) => setTimeout(res, ms));
+
+/** Runs a bench script of this directory (dist/bench/<script>) and parses the JSON it prints. */
+export async function runBenchScript(script: string, args: string[]): Promise<Record<string, unknown>> {
+  const { execFile } = await import('node:child_process');
+  const path = join(dirname(fileURLToPath(import.meta.url)), script);
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [path, ...args], { maxBuffer: 16 << 20, timeout: 15 * 60_000 }, (err, stdout, stderr) => {
+      // The script's own error is the first "Error:" line; the rest is context (director logs).
+      const reason = /^\S*Error: .*$/m.exec(stderr)?.[0] ?? tail(stderr || err?.message || '');
+      if (err) reject(new Error(`${script}: ${reason}`));
+      else resolve(JSON.parse(stdout) as Record<string, unknown>);
+    });
+  });
+}

@@ -10,7 +10,9 @@ import type { Snapshot } from '../dataplane/snapshot.js';
 import type { WorkerInit, WorkerRequest } from '../dataplane/worker.js';
 import { SyncOutbox } from '../dataplane/sync-outbox.js';
 
-const WORKER_START_TIMEOUT_MS = 20_000;
+// Generous: on a loaded machine (2 shared cores, many tests) loading the addon and attaching
+// takes tens of seconds; a worker that never reports is still named after this.
+const WORKER_START_TIMEOUT_MS = 60_000;
 /** How long a worker may take to answer a request, and to exit once told to stop. */
 const WORKER_ANSWER_TIMEOUT_MS = 3000;
 const WORKER_STOP_TIMEOUT_MS = 3000;

@@ -1,7 +1,7 @@
 // Builds and tears down the lab's namespaces by shelling out to ip/ethtool/sysctl.
 // Nothing is created in the root namespace: veths are created inside the switch namespace
 // with their peer sent straight into the node's namespace.
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, rmSync, statSync } from 'node:fs';
 import { ipBatch, run, runInNamespace } from './shell.js';
 import { addPreparedNamespace, txChecksumOff } from './namespaces.js';
 import {
@@ -26,6 +26,8 @@ import {
 } from './servers.js';
 
 const KILL_GRACE_MS = 1_000;
+/** Where directors keep their state files (src/control/recovery.ts STATE_DIR; not imported: the lab stays apart from the director). */
+const DIRECTOR_STATE_DIR = '/run/ulvs';
 
 export interface CreateLabOptions {
   prefix?: string;
@@ -126,6 +128,10 @@ export async function destroyLab(options: DestroyLabOptions = {}): Promise<void>
   await Promise.all(names.map((ns) => stopServerInNamespace(ns)));
   const pids = (await Promise.all(existing.map(namespacePids))).flat();
   await Promise.all(pids.map((pid) => terminate(pid, KILL_GRACE_MS)));
+  // A director killed with -9 leaves its state file (src/control/leftovers.ts), named by the
+  // namespace's inode: it goes with the namespace, or a new namespace reusing the inode would
+  // find another lab's leftovers in it.
+  removeDirectorStateFiles(existing);
   if (existing.length > 0) {
     // If the batch stops half-way, delete what is left one by one to report the real culprit.
     await ipBatch(undefined, existing.map((ns) => `netns del ${ns}`)).catch(async () => {
@@ -135,6 +141,17 @@ export async function destroyLab(options: DestroyLabOptions = {}): Promise<void>
   for (const ns of names) {
     rmSync(pidfilePath(ns), { force: true });
     rmSync(logfilePath(ns), { force: true });
+  }
+}
+
+/** ulvs's /run/ulvs/netns-<inode>-<instance>.json of each namespace (its /run/netns file's inode). */
+function removeDirectorStateFiles(namespaces: readonly string[]): void {
+  let files: string[];
+  try { files = readdirSync(DIRECTOR_STATE_DIR); } catch { return; }
+  for (const ns of namespaces) {
+    let inode: number;
+    try { inode = statSync(`/run/netns/${ns}`).ino; } catch { continue; }
+    for (const f of files) if (f.startsWith(`netns-${inode}-`) && f.endsWith('.json')) rmSync(`${DIRECTOR_STATE_DIR}/${f}`, { force: true });
   }
 }
 

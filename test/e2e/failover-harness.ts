@@ -36,7 +36,8 @@ export function streamingClient(namespace: string, vip: string, connections = CO
     });
     child.once('exit', (code) => { clearTimeout(timer); rej(new Error(`client exited ${code}: ${out} ${err}`)); });
   });
-  const exited = new Promise<number | null>((res) => child.once('exit', res));
+  // 'close', not 'exit': the streams' JSON (hundreds of KB) may still be in the pipe at exit.
+  const exited = new Promise<number | null>((res) => child.once('close', res));
   const stop = async (): Promise<Stream[]> => {
     child.stdin.end('stop\n');
     const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);

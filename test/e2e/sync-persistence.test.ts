@@ -3,6 +3,7 @@
 // on the MASTER; after `kill -9` of the MASTER, NEW connections from the same client land on
 // that same server on the backup (the real server's reply names it). Without the synced
 // template the backup's rr would spread them over the three servers.
+import { existsSync, statSync } from 'node:fs';
 import t from 'tap';
 import { createLab, destroyLab, waitForOrFail } from '../../src/lab/index.js';
 import { httpFrom, startDirector, tally, ulvsIn, writeConfig, type RunningDirector } from './director.js';
@@ -31,6 +32,7 @@ t.test('persistence_timeout, rr, DR, sync: after kill -9 of the MASTER a new con
   const listed = JSON.parse((await ulvsIn(lab.nodes.dir2.name, ['list', '-c', '--json'])).stdout) as Array<{ state: string; destination: string }>;
   t.ok(listed.some((c) => c.state === 'NONE'), 'the backup lists the template (state NONE, as ipvsadm -Lnc)');
 
+  const dir1State = `/run/ulvs/netns-${statSync(`/run/netns/${lab.nodes.dir1.name}`).ino}-default.json`;
   dir1.process.kill('SIGKILL');
   await dir1.stop();
   await waitForOrFail('dir2 to take over', () => stateOf(dir2!) === 'MASTER', 10_000);
@@ -43,4 +45,11 @@ t.test('persistence_timeout, rr, DR, sync: after kill -9 of the MASTER a new con
   const stats = await statsOf(lab.nodes.dir2.name);
   t.ok(stats.sync_applied_templates >= 1, `templates applied: ${stats.sync_applied_templates}`);
   t.equal(stats.sync_ignored_template_not_persistent, 0);
+
+  // The killed dir1 left its state file; destroyLab takes it with the namespace.
+  t.ok(existsSync(dir1State), `kill -9 left ${dir1State}`);
+  await dir2.stop();
+  dir2 = null;
+  await destroyLab({ prefix });
+  t.notOk(existsSync(dir1State), 'destroyLab removed the dead director\'s state file');
 });
