@@ -104,8 +104,8 @@ export class SyncOffers {
     const last = this.templateOfferedAt[t];
     if (last !== 0 && now + 1 - last < SYNC_REFRESH_S) return;
     writeTemplateRecord(outbox.scratch, this.templates, t, now);
-    outbox.push();
-    this.templateOfferedAt[t] = now + 1;
+    // Refused by a full outbox: offered again with the template's next connection offer.
+    if (outbox.push()) this.templateOfferedAt[t] = now + 1;
     this.templatesOffered++;
   }
 }
