@@ -79,6 +79,37 @@ while (!stop) {
 process.exit(0);
 `;
 
+// A director's stats on demand: a line on stdin -> one JSON line (no node start per reading,
+// which takes seconds on the loaded machine and would smear the measurement window).
+const STATS = `
+import { createInterface } from 'node:readline';
+import { controlSocketPath, requestControl } from ${JSON.stringify(join(REPO, 'dist/src/control/socket.js'))};
+process.stdout.write('ready\\n');
+for await (const _ of createInterface({ input: process.stdin })) {
+  const s = await requestControl(controlSocketPath('default'), 'stats');
+  process.stdout.write(JSON.stringify({ at: Date.now(), ...s }) + '\\n');
+}
+`;
+
+interface StatsReader { read(): Promise<Record<string, number>>; close(): Promise<void> }
+
+async function statsReader(ns: string): Promise<StatsReader> {
+  const p = spawnIn(ns, [process.execPath, script('stats.mjs', STATS)]);
+  await p.ready('ready');
+  let seen = 1;
+  return {
+    read: async () => {
+      p.child.stdin!.write('s\n');
+      for (;;) {
+        const lines = p.lines().filter((l) => l.startsWith('{'));
+        if (lines.length >= seen) return JSON.parse(lines[seen++ - 1]) as Record<string, number>;
+        await sleep(5);
+      }
+    },
+    close: async () => { p.child.stdin!.end(); await p.exited; },
+  };
+}
+
 function script(name: string, text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'ulvs-sync-lab-'));
   const file = join(dir, name);
@@ -86,9 +117,6 @@ function script(name: string, text: string): string {
   return file;
 }
 
-async function stats(ns: string): Promise<Record<string, number>> {
-  return JSON.parse(await runIn(ns, [process.execPath, ULVS, 'stats', '--json'], 60_000)) as Record<string, number>;
-}
 
 function quantile(values: number[], q: number): number {
   const s = [...values].sort((a, b) => a - b);
@@ -107,7 +135,7 @@ function tshark(ns: string, ifname: string, filter: string, fields: string[]): P
 async function latency(lab: LabTopology, conns: number, every: number): Promise<Record<string, unknown>> {
   const cap = tshark(lab.switchNamespace, 'br0', 'udp port 8848 or (tcp dst port 80 and tcp[13] == 0x10)',
     ['frame.time_epoch', 'tcp.srcport', 'ipvs.cport']);
-  await waitFor(cap, 'Capturing on', 30_000);
+  await waitFor(cap, 'Capturing on', 120_000);
   const poller = spawnIn(lab.nodes.dir2.name, [process.execPath, script('poller.mjs', POLLER)]);
   await poller.ready('ready');
   const applied0 = await firstLine(poller);
@@ -147,17 +175,21 @@ async function latency(lab: LabTopology, conns: number, every: number): Promise<
 
 async function rate(lab: LabTopology, dir1: Proc, dir2: Proc, pps: number, seconds: number): Promise<Record<string, unknown>> {
   const cap = tshark(lab.nodes.dir2.name, 'eth0', 'udp port 8848', ['frame.len', 'ipvs.conncount']);
-  await waitFor(cap, 'Capturing on', 30_000);
-  const [m0, b0] = await Promise.all([stats(lab.nodes.dir1.name), stats(lab.nodes.dir2.name)]);
+  await waitFor(cap, 'Capturing on', 120_000);
+  const [r1, r2] = await Promise.all([statsReader(lab.nodes.dir1.name), statsReader(lab.nodes.dir2.name)]);
+  const [m0, b0] = await Promise.all([r1.read(), r2.read()]);
   const cpu0 = [processCpuSeconds(dir1.pid), processCpuSeconds(dir2.pid)];
   const out = await runIn(lab.nodes.client.name, [join(TOOLS, 'sender'), '--if', 'eth0', '--src-mac', lab.nodes.client.interfaces[0].mac,
     '--dst-mac', lab.nodes.dir1.interfaces[0].mac, '--src-ip', '198.18.128.1', '--dst-ip', lab.vip, '--dst-port', String(UDP_PORT),
     '--flows', '4000000', '--rate', String(pps), '--seconds', String(seconds)], (seconds + 60) * 1000);
   const cpu1 = [processCpuSeconds(dir1.pid), processCpuSeconds(dir2.pid)];
+  const [m1, b1] = await Promise.all([r1.read(), r2.read()]);
   await sleep(500);
-  const [m1, b1] = await Promise.all([stats(lab.nodes.dir1.name), stats(lab.nodes.dir2.name)]);
+  await Promise.all([r1.close(), r2.close()]);
   await cap.stop('SIGINT');
   const sent = JSON.parse(out) as { sent: number; seconds: number };
+  // The readings bracket the sender's run: rates over the time between them.
+  const window = (m1.at - m0.at) / 1000;
   let bytes = 0, recs = 0, frames = 0;
   for (const line of cap.stdout().split('\n')) {
     const [len, count] = line.split('|');
@@ -166,12 +198,14 @@ async function rate(lab: LabTopology, dir1: Proc, dir2: Proc, pps: number, secon
     bytes += Number(len);
     recs += Number(count || 0);
   }
-  const s = sent.seconds;
+  const s = window;
   const newFlows = m1.new_flows - m0.new_flows;
   const received = b1.sync_received_records - b0.sync_received_records;
   return {
     target_new_conns_per_s: pps,
-    client_sent_per_s: Math.round(sent.sent / s),
+    window_s: round(window, 2),
+    client_sent_per_s: Math.round(sent.sent / sent.seconds),
+    master_resyncs_sent: m1.sync_resyncs_sent - m0.sync_resyncs_sent,
     master_new_flows_per_s: Math.round(newFlows / s),
     sync_messages_per_s: Math.round((m1.sync_sent - m0.sync_sent) / s),
     sync_records_per_s: Math.round((m1.sync_sent_records - m0.sync_sent_records) / s),
