@@ -58,6 +58,8 @@ export interface HealthEvent {
   /** Only when a dynamic checker sets it (misc_dynamic, dynamic file_check). */
   weight?: number;
   reason: string;
+  /** The checker that decided: the first failing one when down, the first one when up (alert mails name it). */
+  checker?: CheckerType;
   /** Wall-clock ms (the clock's now(), Date.now() by default). */
   at: number;
 }
@@ -348,7 +350,8 @@ export class HealthManager extends EventEmitter {
       const k = `${m.rsKey}\u0000${m.up}\u0000${m.weight}\u0000${m.reason}`;
       let e = groups.get(k);
       if (!e) {
-        e = { rsKey: m.rsKey, serviceIds: [], up: m.up, reason: m.reason, at: now };
+        const checker = (m.probes.find((p) => !p.state.up) ?? m.probes[0])?.type;
+        e = { rsKey: m.rsKey, serviceIds: [], up: m.up, reason: m.reason, at: now, ...(checker ? { checker } : {}) };
         if (m.weight !== undefined) e.weight = m.weight;
         groups.set(k, e);
       }
