@@ -45,11 +45,12 @@ export class HealthVerdicts {
   apply(config: UlvsConfig): void {
     const plan = healthPlan(config);
     if (this.manager) {
+      this.manager.setRunAs(plan.runAs);
       this.manager.reload(plan.checks, plan.services);
       return;
     }
     if (plan.checks.length === 0 && !plan.services.some((s) => s.sorry_server)) return;
-    this.manager = new HealthManager(plan.checks, { services: plan.services });
+    this.manager = new HealthManager(plan.checks, { services: plan.services, runAs: plan.runAs });
     this.manager.on('change', (e: HealthEvent) => {
       const moved = e.serviceIds.filter((id) => { const was = this.state.get(`${id}|${e.rsKey}`); return was !== undefined && was.up !== e.up; });
       for (const serviceId of e.serviceIds) this.state.set(`${serviceId}|${e.rsKey}`, { up: e.up, weight: e.weight });

@@ -22,6 +22,7 @@ import { probeKey, runCheck, type CheckParams, type CheckRunner } from './checke
 import { initialQuorumUp, liveWeight, nextQuorumState, sorryServerActive } from './quorum.js';
 import { systemClock, type HealthClock, type TimerHandle } from './clock.js';
 import { checkerNotifyCommand, runNotify } from '../os/notify.js';
+import type { RunAs } from '../os/script-user.js';
 
 /** One checker block of one real server of one virtual service. */
 export interface CheckDefinition {
@@ -87,6 +88,8 @@ export interface HealthManagerOptions {
   runner?: CheckRunner;
   /** Injected for tests; default runs the script detached and does not wait. */
   runScript?: (command: string) => void;
+  /** Who runs notify_up/down and quorum_up/down (script_user, enable_script_security). */
+  runAs?: RunAs;
   random?: () => number;
   /** Timers and now; tests step a manual clock instead of waiting. */
   clock?: HealthClock;
@@ -136,6 +139,8 @@ export class HealthManager extends EventEmitter {
   private readonly services = new Map<string, ServiceState>();
   private readonly runner: CheckRunner;
   private readonly runScript: (command: string) => void;
+  /** Changed by a reload (setRunAs). */
+  private runAs: RunAs;
   private readonly random: () => number;
   private readonly clock: HealthClock;
   private readonly logger: HealthManagerOptions['logger'];
@@ -146,7 +151,8 @@ export class HealthManager extends EventEmitter {
   constructor(defs: CheckDefinition[], opts: HealthManagerOptions = {}) {
     super();
     this.runner = opts.runner ?? runCheck;
-    this.runScript = opts.runScript ?? ((cmd) => { void runNotify(checkerNotifyCommand(cmd), { logger: opts.logger }); });
+    this.runAs = opts.runAs ?? {};
+    this.runScript = opts.runScript ?? ((cmd) => { void runNotify(checkerNotifyCommand(cmd), { logger: opts.logger, runAs: this.runAs }); });
     this.random = opts.random ?? Math.random;
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger;
@@ -242,6 +248,11 @@ export class HealthManager extends EventEmitter {
   get probeCount(): number { return this.probes.size; }
 
   /** Completed probe runs per probe key (for tests and `ulvs list`). */
+  /** A reload's script_user / enable_script_security for the notify scripts. */
+  setRunAs(runAs: RunAs): void {
+    this.runAs = runAs;
+  }
+
   probeRuns(): Map<string, number> {
     return new Map([...this.probes.values()].map((p) => [p.key, p.runs]));
   }

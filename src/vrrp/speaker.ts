@@ -59,7 +59,7 @@ export class VrrpSpeaker {
   private readonly instances: Instance[] = [];
   private readonly interfaces = new Map<string, InterfaceIo<Instance>>();
   private readonly garp = new GarpSender();
-  private readonly scripts = new TrackScripts((name, up) => this.onScriptChanged(name, up));
+  private readonly scripts = new TrackScripts((name, up) => this.onScriptChanged(name, up), { warn: (o, m) => this.log.warn(o, m) });
   private readonly dropLog = new DropLogLimiter(DROP_LOG_INTERVAL_MS);
   private lastOwnership = '';
   private started = false;
@@ -74,7 +74,7 @@ export class VrrpSpeaker {
 
   constructor(private readonly options: SpeakerOptions) {
     this.log = options.logger ?? silentLogger;
-    this.notifier = new VrrpNotifier(this.log);
+    this.notifier = new VrrpNotifier(this.log, () => this.config.run_as);
     this.config = options.config;
     this.instanceContext = {
       interfaceIo: (name) => this.interfaceIo(name),
