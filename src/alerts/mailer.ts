@@ -79,6 +79,8 @@ export class AlertMailer {
    */
   async close(withinMs: number): Promise<void> {
     this.closed = true;
+    // No more waiting between attempts: each mail still queued gets one last try.
+    if (this.retryTimer) { clearTimeout(this.retryTimer); this.retryTimer = null; this.pump(); }
     if (this.busy || this.queue.length) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -110,11 +112,11 @@ export class AlertMailer {
       (err: unknown) => {
         this.busy = false;
         const reason = (err as Error)?.message ?? String(err);
-        if (next.attempt < this.attempts) {
+        if (next.attempt < this.attempts && !this.closed) {
           // Back to the head: mails keep their order, later ones wait for this one's retries.
           this.queue.unshift(next);
           const delay = this.retryDelayMs * 2 ** (next.attempt - 1);
-          this.retryTimer = setTimeout(() => { this.retryTimer = null; this.pump(); }, this.closed ? 0 : delay);
+          this.retryTimer = setTimeout(() => { this.retryTimer = null; this.pump(); }, delay);
           this.retryTimer.unref();
           return;
         }

@@ -4,6 +4,7 @@
  * it defensively so that it can run even when the schema found errors too: every mistake is
  * reported at once. One check per block: check-vrrp.ts, check-services.ts, check-overlaps.ts.
  */
+import { checkAlerts } from './check-alerts.js';
 import { checkOverlaps } from './check-overlaps.js';
 import { checkScriptUsers } from './check-script-users.js';
 import { checkServerGroups, checkServices } from './check-services.js';
@@ -38,5 +39,6 @@ export function crossCheck(root: unknown, env: CrossCheckEnv): Finding[] {
   checkServices(cfg, names, r, env);
   checkOverlaps(cfg, r, env);
   checkScriptUsers(cfg, r, env);
+  checkAlerts(cfg, r);
   return r.list;
 }

@@ -156,3 +156,11 @@ t.test('no settings: nothing is mailed whatever the blocks say', async (t) => {
   t.same(instanceMails(index, 'VI_1', 'MASTER'), []);
   t.same(realServerMails(index, { rsKey: '198.18.0.11:8080', serviceIds: ['198.18.0.100:80/TCP'], up: false, checker: 'tcp_check', reason: '' }), []);
 });
+
+t.test('config load: an unreadable smtp_server is an error, recipients without a server a warning', async (t) => {
+  t.throws(() => loadConfigText('global_defs:\n  notification_email: [a@b]\n  smtp_server: "198.18.0.3 99999"\n', 'm.yaml'),
+    { message: /m\.yaml:3:16: smtp_server port "99999" is not 1-65535/ });
+  const w = loadConfigText('global_defs:\n  notification_email: [a@b]\n', 'n.yaml');
+  t.match(w.warnings.map((d) => `${d.line}: ${d.message}`), ['2: notification_email is set but smtp_server is not: no alert mail is sent']);
+  t.same(loadConfigText(BASE).warnings, [], 'a complete setup says nothing');
+});
