@@ -4,7 +4,9 @@
  * it defensively so that it can run even when the schema found errors too: every mistake is
  * reported at once. One check per block: check-vrrp.ts, check-services.ts, check-overlaps.ts.
  */
+import { checkAlerts } from './check-alerts.js';
 import { checkOverlaps } from './check-overlaps.js';
+import { checkScriptUsers } from './check-script-users.js';
 import { checkServerGroups, checkServices } from './check-services.js';
 import { checkInstances, checkScripts, checkSyncDaemon, checkSyncGroups } from './check-vrrp.js';
 import { Findings, gatherNames, has, obj, str, type CrossCheckEnv, type Finding, type Obj } from './cross-check-kit.js';
@@ -36,5 +38,7 @@ export function crossCheck(root: unknown, env: CrossCheckEnv): Finding[] {
   checkServerGroups(cfg, names, r, env);
   checkServices(cfg, names, r, env);
   checkOverlaps(cfg, r, env);
+  checkScriptUsers(cfg, r, env);
+  checkAlerts(cfg, r);
   return r.list;
 }

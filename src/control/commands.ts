@@ -37,6 +37,8 @@ export interface CommandContext {
   reload(): Promise<ReloadResult>;
   /** Changes the running connection timeouts (until the next restart or config change). */
   setTimeouts(set: Partial<Timeouts>): void;
+  /** Email alerts' counters (mail_sent, mail_failed, mail_queued). */
+  mailStats?(): Record<string, number>;
 }
 
 /** Connection sync's counters as flat `ulvs stats` keys (sync_sent, sync_dropped_bad_signature, ...). */
@@ -119,6 +121,7 @@ export async function handleControl(ctx: CommandContext, req: ControlRequest): P
       }
       const sync = ctx.syncStatus();
       if (sync) Object.assign(stats, syncStats(sync));
+      if (ctx.mailStats) Object.assign(stats, ctx.mailStats());
       return stats;
     }
     case 'timeout': {

@@ -8,6 +8,7 @@
 import { existsSync, type FSWatcher } from 'node:fs';
 import type net from 'node:net';
 import type pino from 'pino';
+import { DirectorAlerts } from '../alerts/index.js';
 import { ConfigError, formatDiagnostic, loadConfig, type UlvsConfig } from '../config/index.js';
 import { DEFAULT_TIMEOUTS, type Timeouts } from '../conntrack/tcp-states.js';
 import type { Snapshot } from '../dataplane/snapshot.js';
@@ -65,11 +66,16 @@ export class Director {
   /** Every service whatever VRRP owns (connection sync places records with it); rebuilt lazily. */
   private syncIndex: { index: SyncIndex; forward: Map<number, number> } | null = null;
   private reloading: Promise<ReloadResult> | null = null;
+  /** keepalived's email alerts; null until the config is loaded. */
+  private alerts: DirectorAlerts | null = null;
 
   constructor(private readonly opts: DirectorOptions) {
     this.nextHops = new NextHopCache(opts.log);
     this.workers = new WorkerPool(opts.log, () => this.stopping !== null);
-    this.health = new HealthVerdicts(opts.log, () => { if (this.workers.size) void this.publish(); });
+    this.health = new HealthVerdicts(opts.log, () => { if (this.workers.size) void this.publish(); }, {
+      realServer: (e, moved) => this.alerts?.realServerChanged({ ...e, serviceIds: moved }),
+      quorum: (e, initial) => this.alerts?.quorumChanged(e, initial),
+    });
   }
 
   get log(): pino.Logger { return this.opts.log; }
@@ -81,6 +87,7 @@ export class Director {
     }
     const loaded = loadConfig(this.opts.configPath);
     this.config = loaded.config;
+    this.alerts = new DirectorAlerts(this.config, this.log);
     const dp = this.config.dataplane;
     for (const ifname of [dp.interface, dp.inside].filter((x): x is string => !!x)) {
       if (!existsSync(`/sys/class/net/${ifname}`)) {
@@ -154,6 +161,7 @@ export class Director {
     for (const a of plan.release) this.addresses.release({ address: a.address, dev: a.dev });
     for (const a of plan.hold) await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label });
     this.config = next;
+    this.alerts?.apply(next);
     // VIPs a vrrp_instance now manages are not forwarded until the speaker says MASTER; the
     // speaker's onOwnership republishes once VIPs added to a MASTER are on the interface.
     this.vrrpVips = vrrpManagedVips(next);
@@ -192,7 +200,9 @@ export class Director {
       onTransition: (name, from, to, reason) => {
         this.log.info({ instance: name, from, to, reason }, `VRRP ${name}: ${from} -> ${to}`);
         if (this.sync && name === this.config.global_defs.lvs_sync_daemon?.instance) this.sync.setRole(to === 'MASTER' ? 'master' : 'backup');
+        this.alerts?.instanceMoved(name, to);
       },
+      onGroupMove: (group, to) => this.alerts?.groupMoved(group, to),
     });
     await this.vrrp.start();
   }
@@ -248,6 +258,8 @@ export class Director {
     await this.health.stop();
     await this.workers.stop();
     this.addresses.releaseAll();
+    // Last: the "Stopping" mails may wait (bounded) on a slow relay; nothing else waits on them.
+    await this.alerts?.stop();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
     this.log.info('stopped');
   }
@@ -288,6 +300,7 @@ export class Director {
       vrrpStatus: () => this.vrrp?.status() ?? [],
       syncStatus: () => this.sync?.status() ?? null,
       reload: () => this.reload(),
+      mailStats: () => ({ ...(this.alerts?.counters() ?? { mail_sent: 0, mail_failed: 0, mail_queued: 0 }) }),
       setTimeouts: (set) => {
         this.timeouts = { ...this.timeouts, ...set };
         this.workers.postTimeouts(set);

@@ -10,14 +10,28 @@ import { HealthManager, type HealthEvent, type QuorumEvent } from '../health/man
 import { healthPlan } from '../health/plan.js';
 import type { HealthState } from './compile.js';
 
+/**
+ * Hears verdict moves (the alerts): `moved` lists the services where the real server went up or
+ * down (not the first verdict, not a weight change); `initial` marks a service's first quorum.
+ */
+export interface VerdictListener {
+  realServer(e: HealthEvent, moved: string[]): void;
+  quorum(e: QuorumEvent, initial: boolean): void;
+}
+
 export class HealthVerdicts {
   private manager: HealthManager | null = null;
   /** "serviceId|ip:port" -> what the checks last said. */
   private readonly state = new Map<string, HealthState>();
   private readonly sorry = new Map<string, boolean>();
+  private readonly quorumSeen = new Set<string>();
 
-  /** `onChange`: a verdict changed what the snapshot holds. */
-  constructor(private readonly log: pino.Logger, private readonly onChange: () => void) {}
+  /** `onChange`: a verdict changed what the snapshot holds; `listener` hears every event (alerts). */
+  constructor(
+    private readonly log: pino.Logger,
+    private readonly onChange: () => void,
+    private readonly listener?: VerdictListener,
+  ) {}
 
   healthOf(serviceId: string, rsKey: string): HealthState | undefined {
     return this.state.get(`${serviceId}|${rsKey}`);
@@ -31,18 +45,23 @@ export class HealthVerdicts {
   apply(config: UlvsConfig): void {
     const plan = healthPlan(config);
     if (this.manager) {
+      this.manager.setRunAs(plan.runAs);
       this.manager.reload(plan.checks, plan.services);
       return;
     }
     if (plan.checks.length === 0 && !plan.services.some((s) => s.sorry_server)) return;
-    this.manager = new HealthManager(plan.checks, { services: plan.services });
+    this.manager = new HealthManager(plan.checks, { services: plan.services, runAs: plan.runAs });
     this.manager.on('change', (e: HealthEvent) => {
+      const moved = e.serviceIds.filter((id) => { const was = this.state.get(`${id}|${e.rsKey}`); return was !== undefined && was.up !== e.up; });
       for (const serviceId of e.serviceIds) this.state.set(`${serviceId}|${e.rsKey}`, { up: e.up, weight: e.weight });
       this.log.info({ realServer: e.rsKey, services: e.serviceIds, up: e.up, weight: e.weight, reason: e.reason },
         `real server ${e.rsKey} is ${e.up ? 'up' : 'down'}`);
+      if (moved.length) this.listener?.realServer(e, moved);
       this.onChange();
     });
     this.manager.on('quorum', (e: QuorumEvent) => {
+      this.listener?.quorum(e, !this.quorumSeen.has(e.serviceId));
+      this.quorumSeen.add(e.serviceId);
       if (this.sorryActive(e.serviceId) === e.sorryServerActive) return;
       this.sorry.set(e.serviceId, e.sorryServerActive);
       this.log.info({ service: e.serviceId, quorumUp: e.quorumUp, liveWeight: e.liveWeight },

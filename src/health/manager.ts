@@ -22,6 +22,7 @@ import { probeKey, runCheck, type CheckParams, type CheckRunner } from './checke
 import { initialQuorumUp, liveWeight, nextQuorumState, sorryServerActive } from './quorum.js';
 import { systemClock, type HealthClock, type TimerHandle } from './clock.js';
 import { checkerNotifyCommand, runNotify } from '../os/notify.js';
+import type { RunAs } from '../os/script-user.js';
 
 /** One checker block of one real server of one virtual service. */
 export interface CheckDefinition {
@@ -58,6 +59,8 @@ export interface HealthEvent {
   /** Only when a dynamic checker sets it (misc_dynamic, dynamic file_check). */
   weight?: number;
   reason: string;
+  /** The checker that decided: the first failing one when down, the first one when up (alert mails name it). */
+  checker?: CheckerType;
   /** Wall-clock ms (the clock's now(), Date.now() by default). */
   at: number;
 }
@@ -85,6 +88,8 @@ export interface HealthManagerOptions {
   runner?: CheckRunner;
   /** Injected for tests; default runs the script detached and does not wait. */
   runScript?: (command: string) => void;
+  /** Who runs notify_up/down and quorum_up/down (script_user, enable_script_security). */
+  runAs?: RunAs;
   random?: () => number;
   /** Timers and now; tests step a manual clock instead of waiting. */
   clock?: HealthClock;
@@ -134,6 +139,8 @@ export class HealthManager extends EventEmitter {
   private readonly services = new Map<string, ServiceState>();
   private readonly runner: CheckRunner;
   private readonly runScript: (command: string) => void;
+  /** Changed by a reload (setRunAs). */
+  private runAs: RunAs;
   private readonly random: () => number;
   private readonly clock: HealthClock;
   private readonly logger: HealthManagerOptions['logger'];
@@ -144,7 +151,8 @@ export class HealthManager extends EventEmitter {
   constructor(defs: CheckDefinition[], opts: HealthManagerOptions = {}) {
     super();
     this.runner = opts.runner ?? runCheck;
-    this.runScript = opts.runScript ?? ((cmd) => { void runNotify(checkerNotifyCommand(cmd), { logger: opts.logger }); });
+    this.runAs = opts.runAs ?? {};
+    this.runScript = opts.runScript ?? ((cmd) => { void runNotify(checkerNotifyCommand(cmd), { logger: opts.logger, runAs: this.runAs }); });
     this.random = opts.random ?? Math.random;
     this.clock = opts.clock ?? systemClock;
     this.logger = opts.logger;
@@ -240,6 +248,11 @@ export class HealthManager extends EventEmitter {
   get probeCount(): number { return this.probes.size; }
 
   /** Completed probe runs per probe key (for tests and `ulvs list`). */
+  /** A reload's script_user / enable_script_security for the notify scripts. */
+  setRunAs(runAs: RunAs): void {
+    this.runAs = runAs;
+  }
+
   probeRuns(): Map<string, number> {
     return new Map([...this.probes.values()].map((p) => [p.key, p.runs]));
   }
@@ -348,7 +361,8 @@ export class HealthManager extends EventEmitter {
       const k = `${m.rsKey}\u0000${m.up}\u0000${m.weight}\u0000${m.reason}`;
       let e = groups.get(k);
       if (!e) {
-        e = { rsKey: m.rsKey, serviceIds: [], up: m.up, reason: m.reason, at: now };
+        const checker = (m.probes.find((p) => !p.state.up) ?? m.probes[0])?.type;
+        e = { rsKey: m.rsKey, serviceIds: [], up: m.up, reason: m.reason, at: now, ...(checker ? { checker } : {}) };
         if (m.weight !== undefined) e.weight = m.weight;
         groups.set(k, e);
       }

@@ -9,12 +9,15 @@ import type { CheckResult, CheckTarget, RunOptions } from './types.js';
 import { errorReason } from './types.js';
 import { runProbe } from './probe.js';
 import { splitCommandLine } from '../os/words.js';
+import { prepareScript, type RunAs } from '../os/script-user.js';
 
 export interface MiscCheckParams {
   misc_path: string;
   misc_timeout?: number;
   misc_dynamic?: boolean;
   delay_loop?: number;
+  /** MISC_CHECK's `user` with script_user and enable_script_security (health/plan.ts). */
+  run_as?: RunAs;
 }
 
 const KILL_GRACE_MS = 1000;
@@ -42,7 +45,9 @@ export function runMiscCheck(_target: CheckTarget, params: MiscCheckParams, opts
   return runProbe(timeoutS * 1000, opts.signal, `script timed out after ${timeoutS}s`, (ctx) => {
     const argv = splitCommandLine(params.misc_path ?? '');
     if (argv.length === 0) { ctx.finish({ ok: false, reason: 'empty misc_path' }); return; }
-    const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: 'ignore' });
+    const prepared = prepareScript(argv, params.run_as ?? {});
+    if ('refused' in prepared) { ctx.finish({ ok: false, reason: `script refused: ${prepared.refused}` }); return; }
+    const child = spawn(prepared.file, prepared.args, { detached: true, stdio: 'ignore', uid: prepared.uid, gid: prepared.gid });
     let exited = false;
     child.once('error', (err) => ctx.finish({ ok: false, reason: `script: ${errorReason(err)}` }));
     child.once('exit', (code, signal) => {

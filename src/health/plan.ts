@@ -4,6 +4,7 @@
  */
 import type { CheckerType } from './types.js';
 import type { CheckDefinition, ServiceDefinition } from './manager.js';
+import type { RunAs } from '../os/script-user.js';
 
 export interface PlanRealServer {
   ip: string;
@@ -32,6 +33,8 @@ export interface PlanVirtualServer {
 export interface HealthPlan {
   checks: CheckDefinition[];
   services: ServiceDefinition[];
+  /** Who runs the notify_up/down and quorum_up/down scripts (global_defs.script_user). */
+  runAs: RunAs;
 }
 
 /** How ulvs names a virtual service unless the caller says otherwise: "198.18.0.100:80/TCP". */
@@ -45,11 +48,16 @@ export function defaultServiceId(vs: Pick<PlanVirtualServer, 'vip' | 'port' | 'g
 export const realServerKey = (rs: { ip: string; port: number }): string => `${rs.ip}:${rs.port}`;
 
 export function healthPlan(
-  config: { virtual_servers: PlanVirtualServer[]; track_files?: Record<string, { file: string; weight?: number; reverse?: boolean }> },
+  config: {
+    virtual_servers: PlanVirtualServer[];
+    track_files?: Record<string, { file: string; weight?: number; reverse?: boolean }>;
+    global_defs?: { script_user?: string; enable_script_security?: boolean };
+  },
   serviceId: (vs: PlanVirtualServer, index: number) => string = defaultServiceId,
 ): HealthPlan {
   const checks: CheckDefinition[] = [];
   const services: ServiceDefinition[] = [];
+  const runAs: RunAs = { scriptUser: config.global_defs?.script_user, security: config.global_defs?.enable_script_security ?? false };
   config.virtual_servers.forEach((vs, i) => {
     const id = serviceId(vs, i);
     const unchecked: Array<{ rsKey: string; weight?: number }> = [];
@@ -65,6 +73,8 @@ export function healthPlan(
           if (params.reverse === undefined && tf.reverse !== undefined) params.reverse = tf.reverse;
         }
       }
+      // MISC_CHECK's `user`, else script_user (keepalived); part of the probe's identity.
+      if (type === 'misc_check') params.run_as = { ...runAs, user: typeof params.user === 'string' ? params.user : undefined };
       checks.push({
         serviceId: id,
         rsKey: realServerKey(rs),
@@ -87,5 +97,5 @@ export function healthPlan(
       uncheckedRealServers: unchecked,
     });
   });
-  return { checks, services };
+  return { checks, services, runAs };
 }

@@ -232,12 +232,12 @@ export const command = (key?: string): KeywordRule => translated((st, out, { t }
   out.set(key ?? st.keyword.text, a.text, st);
   if (st.args.length > 1) t.unsupported(st.args[1], 'scripts run as the ulvs user; put sudo/runuser in the script', `${st.keyword.text}'s user "${words({ ...st, args: st.args.slice(1) })}"`);
 });
-/** `user USERNAME [GROUPNAME]`: ulvs takes the user; the group is the user's. */
+/** `user USERNAME [GROUPNAME]`: kept as one "USER [GROUP]" string, as ulvs.yaml spells it. */
 export const user = (key = 'user'): KeywordRule => translated((st, out, { t }) => {
   const a = t.arg(st);
   if (a === undefined) return;
-  out.set(key, a.text, st);
-  if (st.args.length > 1) t.unsupported(st.args[1], 'scripts run with the user\'s own group', `group "${st.args[1].text}"`);
+  out.set(key, st.args.length > 1 ? `${a.text} ${st.args[1].text}` : a.text, st);
+  t.extra(st, 2);
 });
 /** `weight N [reverse|noreverse]` of vrrp_script, track_file and FILE_CHECK. */
 export const weightReverse = (range: number): KeywordRule => translated((st, out, { t }) => {

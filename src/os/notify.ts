@@ -4,6 +4,7 @@
 // killed (a notify script that forks must not outlive it).
 import { spawn } from 'node:child_process';
 import { splitCommandLine } from './words.js';
+import { prepareScript, type RunAs } from './script-user.js';
 
 /** keepalived gives notify scripts no timeout of their own; ulvs bounds them all at this. */
 export const NOTIFY_TIMEOUT_MS = 60_000;
@@ -16,10 +17,10 @@ export interface NotifyOptions {
   timeoutMs?: number;
   logger?: NotifyLogger;
   /**
-   * keepalived's script_user (issue 12). The seam only: switching user is not implemented, so
-   * a script given a user does not run (running it as root instead would be the wrong default).
+   * Who runs it (keepalived's script_user, enable_script_security); default: the default
+   * script user (keepalived_script if it exists, else ulvs's own user). See os/script-user.ts.
    */
-  user?: string;
+  runAs?: RunAs;
 }
 
 /** What to execute and how to name it in logs. */
@@ -55,12 +56,12 @@ export function runNotify(command: NotifyCommand, options: NotifyOptions = {}): 
     return { code: null, signal: null, error };
   };
   return new Promise((resolve) => {
-    if (options.user !== undefined) { resolve(failed(`script_user ${options.user} is not supported yet`)); return; }
-    const [file, ...args] = command.argv;
-    if (file === undefined || file === '') { resolve(failed('empty command')); return; }
+    const prepared = prepareScript(command.argv, options.runAs ?? {});
+    if ('refused' in prepared) { resolve(failed(prepared.refused)); return; }
+    const { file, args, uid, gid } = prepared;
     let child;
     try {
-      child = spawn(file, args, { detached: true, stdio: 'ignore' });
+      child = spawn(file, args, { detached: true, stdio: 'ignore', uid, gid });
     } catch (err) {
       resolve(failed(reasonOf(err)));
       return;

@@ -1,3 +1,5 @@
+import type { RunAs } from '../os/script-user.js';
+
 // The vrrp part of ulvs.yaml (CONFIG.md: keepalived's keywords, snake_case). Mirrors the
 // zod schema in src/config; the speaker takes this shape so it can be built and tested apart.
 
@@ -12,6 +14,8 @@ export interface VrrpScriptConfig {
   weight?: number;
   rise?: number;
   fall?: number;
+  /** Who runs it: its `user`, script_user, enable_script_security (os/script-user.ts). */
+  run_as?: RunAs;
 }
 
 /** `reverse` (keepalived): the weight moves the priority the other way. */
@@ -69,4 +73,6 @@ export interface VrrpConfig {
   vrrp_sync_groups?: VrrpSyncGroupConfig[];
   /** global_defs.vrrp_mcast_group4 */
   vrrp_mcast_group4?: string;
+  /** Who runs the notify scripts (global_defs.script_user, enable_script_security). */
+  run_as?: RunAs;
 }

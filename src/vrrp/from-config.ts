@@ -43,9 +43,11 @@ export function vrrpConfigFrom(config: UlvsConfig): VrrpConfig {
       garp_master_refresh: vi.garp_master_refresh,
     };
   });
+  const runAs = { scriptUser: config.global_defs.script_user, security: config.global_defs.enable_script_security };
   return {
     vrrp_instances: instances,
-    vrrp_scripts: config.vrrp_scripts,
+    vrrp_scripts: Object.fromEntries(Object.entries(config.vrrp_scripts).map(([name, s]) => [name, { ...s, run_as: { ...runAs, user: s.user } }])),
+    run_as: runAs,
     vrrp_sync_groups: config.vrrp_sync_groups.map((g) => ({
       name: g.name, group: g.group, notify_master: g.notify_master, notify_backup: g.notify_backup,
       notify_fault: g.notify_fault, notify: g.notify,

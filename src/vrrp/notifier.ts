@@ -1,6 +1,7 @@
 // Runs the notify scripts of VRRP moves: an instance's on each of its moves, a sync group's
 // once per group move (keepalived). Fire and forget: the speaker never waits for a script.
 import { runNotify, type NotifyCommand, type NotifyLogger } from '../os/notify.js';
+import type { RunAs } from '../os/script-user.js';
 import type { VrrpInstanceConfig, VrrpSyncGroupConfig } from './config.js';
 import { groupNotifications, instanceNotifications, type GroupNotifyState, type InstanceNotifyState } from './notify-plan.js';
 
@@ -8,7 +9,8 @@ export class VrrpNotifier {
   /** Last state each sync group announced. */
   private readonly groupStates = new Map<string, GroupNotifyState>();
 
-  constructor(private readonly log: NotifyLogger) {}
+  /** `runAs`: read at each run, so a reload's script_user applies to the next script. */
+  constructor(private readonly log: NotifyLogger, private readonly runAs: () => RunAs | undefined = () => undefined) {}
 
   instanceMoved(cfg: VrrpInstanceConfig, state: InstanceNotifyState, priority: number): void {
     for (const command of instanceNotifications(cfg, state, priority)) this.run(command);
@@ -28,6 +30,6 @@ export class VrrpNotifier {
   }
 
   private run(command: NotifyCommand): void {
-    void runNotify(command, { logger: this.log });
+    void runNotify(command, { logger: this.log, runAs: this.runAs() });
   }
 }

@@ -40,6 +40,8 @@ export interface SpeakerOptions {
   onOwnership?: (vips: string[]) => void | Promise<void>;
   /** Called after every state transition. */
   onTransition?: (instance: string, from: VrrpState, to: VrrpState, reason: string) => void;
+  /** Called when a sync group as a whole moves (its notify scripts run then too). */
+  onGroupMove?: (group: string, to: VrrpState) => void;
   logger?: SpeakerLogger;
   /** How often link state and track_files are read (ms). keepalived uses netlink; 200 ms is close. */
   pollIntervalMs?: number;
@@ -57,7 +59,7 @@ export class VrrpSpeaker {
   private readonly instances: Instance[] = [];
   private readonly interfaces = new Map<string, InterfaceIo<Instance>>();
   private readonly garp = new GarpSender();
-  private readonly scripts = new TrackScripts((name, up) => this.onScriptChanged(name, up));
+  private readonly scripts = new TrackScripts((name, up) => this.onScriptChanged(name, up), { warn: (o, m) => this.log.warn(o, m) });
   private readonly dropLog = new DropLogLimiter(DROP_LOG_INTERVAL_MS);
   private lastOwnership = '';
   private started = false;
@@ -72,7 +74,7 @@ export class VrrpSpeaker {
 
   constructor(private readonly options: SpeakerOptions) {
     this.log = options.logger ?? silentLogger;
-    this.notifier = new VrrpNotifier(this.log);
+    this.notifier = new VrrpNotifier(this.log, () => this.config.run_as);
     this.config = options.config;
     this.instanceContext = {
       interfaceIo: (name) => this.interfaceIo(name),
@@ -280,6 +282,7 @@ export class VrrpSpeaker {
     const move = groupMove(inst, this.instances, ev, propagate, runtime.lastTransition);
     if (move === null) return;
     this.notifier.groupMoved(move.group, this.config.vrrp_sync_groups?.find((g) => g.name === move.group), move.to);
+    this.options.onGroupMove?.(move.group, move.to);
     for (const follower of move.followers) {
       for (const event of follower.events) this.dispatch(follower.member, event, false);
     }

@@ -2,6 +2,7 @@
 // `timeout`, and its exit status goes through rise/fall damping. A verdict change is reported
 // to the speaker, which moves the priorities of the instances that track the script.
 import { spawn } from 'node:child_process';
+import { prepareScript } from '../os/script-user.js';
 
 import type { VrrpScriptConfig } from './config.js';
 import { RiseFall, type ScriptVerdict } from './tracking.js';
@@ -12,13 +13,18 @@ interface ScriptRunner {
   damping: RiseFall;
   timer: NodeJS.Timeout | null;
   running: boolean;
+  /** Why the script may not run (a user that vanished, enable_script_security), logged once. */
+  refusedFor?: string;
 }
 
 export class TrackScripts {
   private readonly runners = new Map<string, ScriptRunner>();
   private stopped = false;
 
-  constructor(private readonly onChanged: (name: string, up: boolean) => void) {}
+  constructor(
+    private readonly onChanged: (name: string, up: boolean) => void,
+    private readonly log?: { warn(obj: object, msg?: string): void },
+  ) {}
 
   /** A script's weight and damped verdict, for tracking; undefined when there is none. */
   verdict(name: string): ScriptVerdict | undefined {
@@ -76,7 +82,17 @@ export class TrackScripts {
     if (this.stopped) return;
     if (runner.running) { this.schedule(runner, intervalMs); return; }
     runner.running = true;
-    const child = spawn('/bin/sh', ['-c', runner.cfg.script], { stdio: 'ignore' });
+    const prepared = prepareScript(['/bin/sh', '-c', runner.cfg.script], runner.cfg.run_as ?? {});
+    if ('refused' in prepared) {
+      if (runner.refusedFor !== prepared.refused) this.log?.warn({ script: runner.name, reason: prepared.refused }, 'vrrp_script refused: counts as failed');
+      runner.refusedFor = prepared.refused;
+      runner.running = false;
+      if (runner.damping.record(false)) this.onChanged(runner.name, runner.damping.up);
+      this.schedule(runner, intervalMs);
+      return;
+    }
+    runner.refusedFor = undefined;
+    const child = spawn(prepared.file, prepared.args, { stdio: 'ignore', uid: prepared.uid, gid: prepared.gid });
     const timeout = setTimeout(() => child.kill('SIGKILL'), (runner.cfg.timeout ?? runner.cfg.interval ?? 1) * 1000);
     const finish = (ok: boolean): void => {
       clearTimeout(timeout);

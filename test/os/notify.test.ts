@@ -1,5 +1,5 @@
 import t from 'tap';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -65,10 +65,17 @@ t.test('a script that cannot start: an outcome and a warning, never a throw', as
   t.same(log.warnings.map(([, msg]) => msg), ['notify script failed to start', 'notify script failed to start']);
 });
 
-t.test('script_user is a seam only (issue 12): a script given a user does not run', async (t) => {
+t.test('runAs (issue 12): the notify script runs as the user and group given, an unknown user does not run', async (t) => {
   const log = recorder();
-  const out = join(dir, 'user.log');
-  const result = await runNotify(vrrpNotifyCommand(`echo >>${out}`, []), { user: 'nobody', logger: log });
-  t.match(result, { code: null, error: /script_user nobody is not supported yet/ });
-  t.throws(() => readFileSync(out), { code: 'ENOENT' });
+  const shared = join(dir, 'shared');
+  mkdirSync(shared, { mode: 0o1777 });
+  chmodSync(shared, 0o1777);
+  chmodSync(dir, 0o755);
+  const out = join(shared, 'user.log');
+  const result = await runNotify(vrrpNotifyCommand(`id -u >>${out}; id -g >>${out}; id -G >>${out}`, []), { runAs: { user: 'nobody nogroup' }, logger: log });
+  t.match(result, { code: 0 });
+  t.same(readFileSync(out, 'utf8').trim().split('\n'), ['65534', '65534', '65534'], 'uid, gid and no supplementary group of root');
+  const missing = await runNotify(vrrpNotifyCommand(`echo >>${out}.2`, []), { runAs: { scriptUser: 'no-such-user-al' }, logger: log });
+  t.match(missing, { code: null, error: /Script user 'no-such-user-al' does not exist/ });
+  t.throws(() => readFileSync(`${out}.2`), { code: 'ENOENT' });
 });
