@@ -4,6 +4,7 @@
 import { ipToNumber } from '../packet/addr.js';
 import { AUTH_NONE, AUTH_PASS, VRRP_MCAST_GROUP, type AdvertExpectation } from './codec.js';
 import type { VrrpInstanceConfig } from './config.js';
+import { ahKey, AUTH_AH } from './ipsec-ah.js';
 import type { InstanceParams } from './state.js';
 
 /** Everything a configuration decides, apart from the current priority (tracking moves it). */
@@ -15,6 +16,8 @@ export interface InstanceSettings {
   mcastGroup: string;
   /** The VIPs as numbers, as adverts carry them. */
   vipNumbers: number[];
+  /** auth_type AH (VRRPv2 only, as keepalived): the HMAC key. */
+  ahKey: Buffer | null;
 }
 
 /** v2 counts advert_int in whole seconds (at least 1); v3 in centiseconds (at least 1). */
@@ -42,7 +45,10 @@ export function instanceSettings(
   cfg: VrrpInstanceConfig, version: 2 | 3, primaryIp: number, defaultMcastGroup: string | undefined,
 ): InstanceSettings {
   const advertIntervalCs = advertIntervalCsOf(cfg, version);
-  const pass = cfg.authentication?.auth_type === 'PASS' ? cfg.authentication.auth_pass : '';
+  // VRRPv3 has no authentication (RFC 5798); keepalived ignores the block there.
+  const auth = version === 2 ? cfg.authentication ?? null : null;
+  const pass = auth?.auth_type === 'PASS' ? auth.auth_pass : '';
+  const ah = auth?.auth_type === 'AH' ? ahKey(auth.auth_pass) : null;
   return {
     params: {
       version, advertIntervalCs, basePriority: cfg.priority ?? 100,
@@ -51,10 +57,11 @@ export function instanceSettings(
     },
     expectation: {
       version, vrid: cfg.virtual_router_id, intervalCs: advertIntervalCs,
-      authType: pass ? AUTH_PASS : AUTH_NONE, authPass: pass, ownIps: [primaryIp],
+      authType: ah ? AUTH_AH : pass ? AUTH_PASS : AUTH_NONE, authPass: pass, ownIps: [primaryIp],
     },
     peers: cfg.unicast_peer ?? [],
     mcastGroup: cfg.mcast_dst_ip ?? defaultMcastGroup ?? VRRP_MCAST_GROUP,
     vipNumbers: vipNumbersOf(cfg),
+    ahKey: ah,
   };
 }

@@ -10,7 +10,7 @@ import type { ReceivedPacket } from '../os/raw-sockets.js';
 import { classifyAdvert, DropLogLimiter } from './adverts.js';
 import type { VrrpConfig, VrrpInstanceConfig } from './config.js';
 import { createInstance, reconfigureInstance, sendAdvert, type Instance, type InstanceContext } from './instance.js';
-import { detachInstance, openInterfaceIo, primaryAddress, type InterfaceIo } from './interface-io.js';
+import { detachInstance, openInterfaceIo, primaryAddress, socketsOf, type InterfaceIo } from './interface-io.js';
 import { TrackingPoller } from './link-poll.js';
 import { VrrpNotifier } from './notifier.js';
 import { planVrrpReload, type InstanceUpdate, type VrrpReloadPlan } from './reload.js';
@@ -94,7 +94,7 @@ export class VrrpSpeaker {
       for (const cfg of config.vrrp_instances) this.instances.push(createInstance(cfg, this.instanceContext));
     } catch (err) {
       // Bad interface or config: release what was opened so a retry starts clean.
-      for (const io of this.interfaces.values()) io.socket.close();
+      for (const io of this.interfaces.values()) for (const socket of socketsOf(io)) socket.close();
       this.interfaces.clear();
       this.instances.length = 0;
       this.scripts.clear();
@@ -124,7 +124,7 @@ export class VrrpSpeaker {
       if (inst.timer) clearTimeout(inst.timer);
       inst.vips.stopGarps();
     }
-    for (const io of this.interfaces.values()) io.socket.close();
+    for (const io of this.interfaces.values()) for (const socket of socketsOf(io)) socket.close();
     this.garp.close();
   }
 
@@ -245,9 +245,15 @@ export class VrrpSpeaker {
   }
 
   private startReceiving(io: InterfaceIo<Instance>): void {
-    if (io.receiving) return;
-    io.receiving = true;
-    io.socket.start((packets) => this.onPackets(io, packets));
+    if (!io.receiving) {
+      io.receiving = true;
+      io.socket.start((packets) => this.onPackets(io, packets));
+    }
+    // An AH socket may arrive later (a reload adds the first AH instance of the interface).
+    if (io.ahSocket && !io.ahReceiving) {
+      io.ahReceiving = true;
+      io.ahSocket.start((packets) => this.onPackets(io, packets));
+    }
   }
 
   private assignSyncGroups(): void {
@@ -324,6 +330,7 @@ export class VrrpSpeaker {
         continue;
       }
       const { inst, advert } = verdict;
+      if (verdict.ahSeq !== null && inst.ah) inst.ah.seq = verdict.ahSeq;
       inst.advertsReceived++;
       this.dispatch(inst, { type: 'advert', priority: advert.priority, srcIp: advert.srcIp, intervalCs: advert.intervalCs });
     }
