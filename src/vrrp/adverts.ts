@@ -12,7 +12,7 @@ export interface AdvertReceiver {
   /** unicast_peer: when set, adverts from anyone else are dropped. */
   peers: readonly string[];
   /** auth_type AH: the HMAC key and the highest sequence number seen or sent (keepalived keeps one counter). */
-  ah: { key: Buffer; seq: number } | null;
+  ah?: { key: Buffer; seq: number } | null;
 }
 
 export type AdvertVerdict<T> =
@@ -37,11 +37,12 @@ export function classifyAdvert<T extends AdvertReceiver>(instances: readonly T[]
   if (reason !== null) return { accepted: false, inst, reason, peer: src, detail: '' };
   if (inst.peers.length > 0 && !inst.peers.includes(src)) return { accepted: false, inst, reason: 'unknown_peer', peer: src, detail: '' };
   // keepalived: an AH header exactly when auth_type is AH.
-  if ((ah !== null) !== (inst.ah !== null)) return { accepted: false, inst, reason: 'auth_type_mismatch', peer: src, detail: ah ? 'AH header, auth_type not AH' : 'no AH header' };
-  if (ah?.ok && inst.ah) {
+  const instAh = inst.ah ?? null;
+  if ((ah !== null) !== (instAh !== null)) return { accepted: false, inst, reason: 'auth_type_mismatch', peer: src, detail: ah ? 'AH header, auth_type not AH' : 'no AH header' };
+  if (ah?.ok && instAh) {
     // keepalived: the ICV (and SPI) first, then the replay check against its one counter.
-    if (!ah.verify(inst.ah.key, inst.peers.length > 0)) return { accepted: false, inst, reason: 'auth_failure', peer: src, detail: 'AH ICV' };
-    if (ah.seq <= inst.ah.seq) return { accepted: false, inst, reason: 'ah_replay', peer: src, detail: `sequence ${ah.seq} <= ${inst.ah.seq}` };
+    if (!ah.verify(instAh.key, inst.peers.length > 0)) return { accepted: false, inst, reason: 'auth_failure', peer: src, detail: 'AH ICV' };
+    if (ah.seq <= instAh.seq) return { accepted: false, inst, reason: 'ah_replay', peer: src, detail: `sequence ${ah.seq} <= ${instAh.seq}` };
     return { accepted: true, inst, advert, ahSeq: ah.seq };
   }
   return { accepted: true, inst, advert, ahSeq: null };

@@ -6,7 +6,7 @@ import { encodeAdvertPacket, type AdvertExpectation } from './codec.js';
 import { encodeAhAdvertPacket } from './ipsec-ah.js';
 import type { VrrpInstanceConfig } from './config.js';
 import { enableAh, joinGroupIfMulticast, primaryAddress, type InterfaceIo } from './interface-io.js';
-import { instanceSettings, vipNumbersOf } from './settings.js';
+import { heldNumbersOf, instanceSettings } from './settings.js';
 import { initialRuntime, type InstanceParams, type InstanceRuntime } from './state.js';
 import type { VrrpCounter } from './status.js';
 import { buildTracking, type ScriptVerdict, type TrackedState } from './tracking.js';
@@ -51,7 +51,7 @@ export interface InstanceContext {
 
 /** Throws on an interface without an IPv4 address or a track_script that is not a vrrp_script. */
 export function createInstance(cfg: VrrpInstanceConfig, ctx: InstanceContext): Instance {
-  const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, vipNumbersOf(cfg));
+  const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, heldNumbersOf(cfg));
   if (primary === null) throw new Error(`vrrp_instance ${cfg.name}: interface ${cfg.interface} has no IPv4 address`);
   const settings = instanceSettings(cfg, cfg.version ?? 2, ipToNumber(primary), ctx.defaultMcastGroup());
   const params: InstanceParams = { ...settings.params, priority: settings.params.basePriority };
@@ -78,7 +78,7 @@ export function createInstance(cfg: VrrpInstanceConfig, ctx: InstanceContext): I
  */
 export function reconfigureInstance(inst: Instance, cfg: VrrpInstanceConfig, ctx: InstanceContext): void {
   const version = inst.params.version;
-  const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, vipNumbersOf(cfg));
+  const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, heldNumbersOf(cfg));
   const primaryIp = primary === null ? inst.params.primaryIp : ipToNumber(primary);
   const { tracked, scriptNames } = buildTracking(cfg, (name) => ctx.scriptVerdict(name), inst.tracked);
   const settings = instanceSettings(cfg, version, primaryIp, ctx.defaultMcastGroup());

@@ -56,7 +56,7 @@ export class VrrpSpeaker {
   private readonly notifier: VrrpNotifier;
   private readonly instances: Instance[] = [];
   private readonly interfaces = new Map<string, InterfaceIo<Instance>>();
-  private readonly garp = new GarpSender();
+  private readonly garp: GarpSender;
   private readonly scripts = new TrackScripts((name, up) => this.onScriptChanged(name, up));
   private readonly dropLog = new DropLogLimiter(DROP_LOG_INTERVAL_MS);
   private lastOwnership = '';
@@ -74,6 +74,7 @@ export class VrrpSpeaker {
     this.log = options.logger ?? silentLogger;
     this.notifier = new VrrpNotifier(this.log);
     this.config = options.config;
+    this.garp = new GarpSender(() => (this.config.vrrp_garp_interval ?? 0) * 1000, this.log);
     this.instanceContext = {
       interfaceIo: (name) => this.interfaceIo(name),
       scriptVerdict: (name) => this.scripts.verdict(name),
@@ -119,6 +120,8 @@ export class VrrpSpeaker {
     this.poller.stop();
     this.scripts.stop();
     for (const inst of this.instances) this.dispatch(inst, { type: 'shutdown' });
+    // keepalived notify_shutdown: every instance's STOP, then every sync group's.
+    for (const group of this.config.vrrp_sync_groups ?? []) this.notifier.groupMoved(group.name, group, 'STOP');
     await Promise.all(this.instances.map((inst) => inst.vips.settled()));
     for (const inst of this.instances) {
       if (inst.timer) clearTimeout(inst.timer);

@@ -11,7 +11,7 @@ const base: VrrpInstanceConfig = {
 
 t.test('defaults: v2, priority 100, BACKUP, preempt, 1 s, no auth, the VRRP group', async (t) => {
   const s = instanceSettings(base, 2, ME, undefined);
-  t.same(s.params, { version: 2, advertIntervalCs: 100, basePriority: 100, preempt: true, preemptDelayMs: 0, initialState: 'BACKUP', primaryIp: ME });
+  t.same(s.params, { version: 2, advertIntervalCs: 100, basePriority: 100, preempt: true, preemptDelayMs: 0, initialState: 'BACKUP', primaryIp: ME, strict: false });
   t.same(s.expectation, { version: 2, vrid: 51, intervalCs: 100, authType: AUTH_NONE, authPass: '', ownIps: [ME] });
   t.same(s.peers, []);
   t.equal(s.mcastGroup, VRRP_MCAST_GROUP);
