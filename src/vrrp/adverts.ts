@@ -48,6 +48,14 @@ export function classifyAdvert<T extends AdvertReceiver>(instances: readonly T[]
   return { accepted: true, inst, advert, ahSeq: null };
 }
 
+/**
+ * keepalived (unless vrrp_skip_check_adv_addr): an advert whose VIPs are not exactly ours is
+ * still taken, but counted and logged. Same count, and every one of ours in it.
+ */
+export function addressListMatches(advertised: readonly number[], ours: readonly number[]): boolean {
+  return advertised.length === ours.length && ours.every((a) => advertised.includes(a));
+}
+
 /** A drop is logged once per key (instance, peer, reason) per interval, counted always. */
 export class DropLogLimiter {
   private readonly loggedAt = new Map<string, number>();

@@ -81,6 +81,8 @@ export interface VrrpConfig {
   vrrp_sync_groups?: VrrpSyncGroupConfig[];
   /** global_defs.vrrp_mcast_group4 */
   vrrp_mcast_group4?: string;
+  /** global_defs.vrrp_skip_check_adv_addr: no check that an advert's VIPs are ours. */
+  vrrp_skip_check_adv_addr?: boolean;
   /** global_defs.vrrp_garp_interval: seconds between two GARPs on one interface (0: no pacing). */
   vrrp_garp_interval?: number;
 }

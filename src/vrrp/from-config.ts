@@ -62,5 +62,6 @@ export function vrrpConfigFrom(config: UlvsConfig): VrrpConfig {
     })),
     vrrp_mcast_group4: config.global_defs.vrrp_mcast_group4,
     vrrp_garp_interval: config.global_defs.vrrp_garp_interval,
+    vrrp_skip_check_adv_addr: config.global_defs.vrrp_skip_check_adv_addr,
   };
 }

@@ -6,8 +6,9 @@
 
 import { performance } from 'node:perf_hooks';
 
+import { numberToIp } from '../packet/addr.js';
 import type { ReceivedPacket } from '../os/raw-sockets.js';
-import { classifyAdvert, DropLogLimiter } from './adverts.js';
+import { addressListMatches, classifyAdvert, DropLogLimiter } from './adverts.js';
 import type { VrrpConfig, VrrpInstanceConfig } from './config.js';
 import { createInstance, reconfigureInstance, sendAdvert, type Instance, type InstanceContext } from './instance.js';
 import { detachInstance, openInterfaceIo, primaryAddress, socketsOf, type InterfaceIo } from './interface-io.js';
@@ -335,6 +336,13 @@ export class VrrpSpeaker {
       const { inst, advert } = verdict;
       if (verdict.ahSeq !== null && inst.ah) inst.ah.seq = verdict.ahSeq;
       inst.advertsReceived++;
+      if (!this.config.vrrp_skip_check_adv_addr && !addressListMatches(advert.addresses, inst.vipNumbers)) {
+        inst.drops.addr_list_mismatch = (inst.drops.addr_list_mismatch ?? 0) + 1;
+        const peer = numberToIp(advert.srcIp);
+        if (this.dropLog.shouldLog(`${inst.cfg.name}/${peer}/addr_list`, performance.now())) {
+          this.log.warn({ instance: inst.cfg.name, peer, theirs: advert.addresses.map(numberToIp), ours: inst.vipNumbers.map(numberToIp) }, 'vrrp advert lists other VIPs than ours (taken; vrrp_skip_check_adv_addr silences this)');
+        }
+      }
       this.dispatch(inst, { type: 'advert', priority: advert.priority, srcIp: advert.srcIp, intervalCs: advert.intervalCs });
     }
   }

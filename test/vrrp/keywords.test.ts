@@ -3,7 +3,7 @@
 // vrrp_garp_master_refresh_repeat, vrrp_garp_interval pacing, vrrp_min_garp defaults),
 // virtual_ipaddress_excluded (held, never advertised), vrrp_strict (its checks and changes),
 // vrrp_gna_interval (refused), dont_track_primary, notify_stop of sync groups, brd/scope/peer
-// (kept through the load), and auth_type AH (the AH codec).
+// (kept through the load), vrrp_skip_check_adv_addr, and auth_type AH (the AH codec).
 import t from 'tap';
 import fc from 'fast-check';
 
@@ -249,4 +249,12 @@ t.test('AH adverts: replays, a missing AH header and AH for a PASS instance are 
   t.match(classifyAdvert([receiver], inner.vrrpPacket), { accepted: false, reason: 'auth_type_mismatch' }, 'auth type 2 without the AH header');
   const pass = { ...receiver, ah: null, expectation: { ...receiver.expectation, authType: 1, authPass: 'k' } };
   t.match(classifyAdvert([pass], send(14)), { accepted: false, reason: 'auth_type_mismatch' });
+});
+
+t.test('vrrp_skip_check_adv_addr: the VIP list check it turns off (an advert is taken either way, a mismatch is counted)', async (t) => {
+  const { addressListMatches } = await import('../../src/vrrp/adverts.js');
+  t.ok(addressListMatches([2, 1], [1, 2]), 'same VIPs in another order');
+  t.notOk(addressListMatches([1], [1, 2]), 'one missing');
+  t.notOk(addressListMatches([1, 3], [1, 2]), 'another one');
+  t.equal(vrrpConfigFrom(load(`global_defs: { vrrp_skip_check_adv_addr: true }\n${instanceYaml()}`).config).vrrp_skip_check_adv_addr, true, 'reaches the speaker');
 });
