@@ -3,6 +3,7 @@
  * instances defined twice, a VIP held twice, a VRID used twice on one link, sync groups whose
  * members are not instances or already in another group.
  */
+import { checkStrictGlobals, checkStrictInstance } from './check-vrrp-strict.js';
 import { didYouMean } from './did-you-mean.js';
 import { parseCidr } from './ipv4.js';
 import {
@@ -67,7 +68,12 @@ function checkInstanceSettings(vi: Obj, base: Path, globalVersion: number, r: Fi
 
 /** vrrp_instances: names, settings, tracking, VIPs (also against static_ipaddress) and VRIDs. */
 export function checkInstances(cfg: Obj, names: Names, r: Findings, env: CrossCheckEnv): void {
-  const globalVersion = num(obj(cfg.global_defs)?.vrrp_version) ?? 2;
+  const globals = obj(cfg.global_defs) ?? {};
+  const globalVersion = num(globals.vrrp_version) ?? 2;
+  checkStrictGlobals(globals, r);
+  if (has(globals, 'vrrp_gna_interval')) {
+    r.error(['global_defs', 'vrrp_gna_interval'], 'vrrp_gna_interval not supported by ulvs (ulvs is IPv4-only: it sends no IPv6 neighbour advertisements; vrrp_garp_interval paces its gratuitous ARPs)', undefined, true);
+  }
   const instances = list(cfg.vrrp_instances);
   const instanceFirst = new Map<string, number>();
   const vipOwner = new Map<string, Path>();
@@ -87,6 +93,7 @@ export function checkInstances(cfg: Obj, names: Names, r: Findings, env: CrossCh
       else instanceFirst.set(name, i);
     }
     checkInstanceSettings(vi, base, globalVersion, r);
+    checkStrictInstance(vi, base, globals, r);
     checkTracks(base, vi, names, r);
     for (const key of ['virtual_ipaddress', 'virtual_ipaddress_excluded']) {
       list(vi[key]).forEach((a, j) => {

@@ -5,6 +5,7 @@
  * keepalived's synonyms (lvs_sched, lvs_method, nb_get_retry) -> one name each.
  * Pure: runs as the zod schema's final transform, after validation succeeded.
  */
+import { strictChanges } from './check-vrrp-strict.js';
 import { parseCidr } from './ipv4.js';
 import {
   DEFAULT_LVS_TIMEOUTS,
@@ -156,9 +157,35 @@ function normalizeVirtualServer(vs: RawVirtualServer, globalLogAll: boolean) {
   };
 }
 
-function normalizeInstance(vi: RawVrrpInstance, g: RawConfig['global_defs']) {
+/** keepalived's global GARP timers: vrrp_min_garp changes the defaults of those not set. */
+function globalGarp(g: RawConfig['global_defs']) {
+  const min = g.vrrp_min_garp;
+  return {
+    delay: g.vrrp_garp_master_delay ?? (min ? 0 : 5),
+    repeat: g.vrrp_garp_master_repeat ?? (min ? 1 : 5),
+    refresh: g.vrrp_garp_master_refresh ?? 0,
+    refreshRepeat: g.vrrp_garp_master_refresh_repeat ?? (min ? 0 : 1),
+  };
+}
+
+/** vrrp_strict: what keepalived changes in an instance (check-vrrp-strict.ts warns of each). */
+function applyStrict<T extends RawVrrpInstance>(vi: T, strict: boolean): T {
+  if (!strict) return vi;
+  const c = strictChanges(vi);
   return {
     ...vi,
+    authentication: c.dropAuthentication ? undefined : vi.authentication,
+    state: c.state ?? vi.state,
+    preempt_delay: c.resetPreemptDelay ? 0 : vi.preempt_delay,
+  };
+}
+
+function normalizeInstance(raw: RawVrrpInstance, g: RawConfig['global_defs']) {
+  const vi = applyStrict(raw, g.vrrp_strict);
+  const garp = globalGarp(g);
+  return {
+    ...vi,
+    vrrp_strict: g.vrrp_strict,
     version: vi.version ?? g.vrrp_version,
     unicast_src_ip: vi.unicast_src_ip ?? undefined,
     mcast_dst_ip: vi.mcast_dst_ip ?? g.vrrp_mcast_group4,
@@ -167,10 +194,10 @@ function normalizeInstance(vi: RawVrrpInstance, g: RawConfig['global_defs']) {
     track_interface: normalizeTracked(vi.track_interface),
     track_script: normalizeTracked(vi.track_script),
     track_file: normalizeTracked(vi.track_file),
-    garp_master_delay: vi.garp_master_delay ?? g.vrrp_garp_master_delay,
-    garp_master_repeat: vi.garp_master_repeat ?? g.vrrp_garp_master_repeat,
-    garp_master_refresh: vi.garp_master_refresh ?? g.vrrp_garp_master_refresh,
-    garp_master_refresh_repeat: vi.garp_master_refresh_repeat ?? g.vrrp_garp_master_refresh_repeat,
+    garp_master_delay: vi.garp_master_delay ?? garp.delay,
+    garp_master_repeat: vi.garp_master_repeat ?? garp.repeat,
+    garp_master_refresh: vi.garp_master_refresh ?? garp.refresh,
+    garp_master_refresh_repeat: vi.garp_master_refresh_repeat ?? garp.refreshRepeat,
   };
 }
 

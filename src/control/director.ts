@@ -101,7 +101,7 @@ export class Director {
       // killed one left is adopted or removed now (src/control/leftovers.ts).
       await recoverLeftovers({ config: this.config, instance: dp.control_socket ?? 'default', log: this.log });
       for (const a of this.config.static_ipaddress) {
-        await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label });
+        await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label, brd: a.brd, scope: a.scope, peer: a.peer });
         this.log.info({ address: a.address, dev: a.dev }, 'holding static address');
       }
       this.tunnelSource = await primaryAddress(dp.interface);
@@ -159,7 +159,7 @@ export class Director {
     const plan = planReload(this.config, next, this.insideOpen);
     if (plan.rejections.length) return this.rejectReload(plan.rejections);
     for (const a of plan.release) this.addresses.release({ address: a.address, dev: a.dev });
-    for (const a of plan.hold) await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label });
+    for (const a of plan.hold) await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label, brd: a.brd, scope: a.scope, peer: a.peer });
     this.config = next;
     this.alerts?.apply(next);
     // VIPs a vrrp_instance now manages are not forwarded until the speaker says MASTER; the

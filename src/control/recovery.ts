@@ -74,7 +74,7 @@ function readState(file: string, log: pino.Logger): AddressStateFile | null {
 function interfacesOf(config: UlvsConfig): string[] {
   const names = [config.dataplane.interface, config.dataplane.inside,
     ...config.static_ipaddress.map((a) => a.dev),
-    ...config.vrrp_instances.flatMap((vi) => [vi.interface, ...vi.virtual_ipaddress.map((a) => a.dev)])];
+    ...config.vrrp_instances.flatMap((vi) => [vi.interface, ...[...vi.virtual_ipaddress, ...vi.virtual_ipaddress_excluded].map((a) => a.dev)])];
   return [...new Set(names.filter((n): n is string => !!n))].filter((n) => existsSync(`/sys/class/net/${n}`));
 }
 
@@ -94,7 +94,7 @@ async function gatherFacts(config: UlvsConfig, state: AddressStateFile | null): 
     recordedOurs: (state?.addresses ?? []).map((a) => ({ address: withPrefix(a.address), dev: a.dev })),
     recordedPid: state?.pid ?? null,
     staticAddresses: config.static_ipaddress.map((a) => ({ address: withPrefix(a.address), dev: a.dev })),
-    vrrpAddresses: config.vrrp_instances.flatMap((vi) => vi.virtual_ipaddress.map((a) => ({ address: withPrefix(a.address), dev: a.dev ?? vi.interface }))),
+    vrrpAddresses: config.vrrp_instances.flatMap((vi) => [...vi.virtual_ipaddress, ...vi.virtual_ipaddress_excluded].map((a) => ({ address: withPrefix(a.address), dev: a.dev ?? vi.interface }))),
     xdp,
     tcFilters,
     taps,

@@ -57,5 +57,5 @@ export function planReload(old: UlvsConfig, next: UlvsConfig, insideOpen: boolea
 
 /** VIPs some vrrp_instance manages: not forwarded until the speaker says this director is MASTER. */
 export function vrrpManagedVips(config: UlvsConfig): Set<string> {
-  return new Set(config.vrrp_instances.flatMap((vi) => vi.virtual_ipaddress.map((a) => a.ip)));
+  return new Set(config.vrrp_instances.flatMap((vi) => [...vi.virtual_ipaddress, ...vi.virtual_ipaddress_excluded].map((a) => a.ip)));
 }

@@ -8,7 +8,8 @@ import { dirname } from 'node:path';
 import { run, runSync } from './run.js';
 
 /** An interface address as ulvs names it: `198.18.0.100/32` on `eth0`. */
-export interface InterfaceAddress { address: string; dev: string; label?: string }
+/** `brd`, `scope`, `peer`: keepalived's ip address options, given to `ip addr add` as they are. */
+export interface InterfaceAddress { address: string; dev: string; label?: string; brd?: string; scope?: string; peer?: string }
 
 /** What the state file holds: who wrote it and which addresses it had added. */
 export interface AddressStateFile { version: 1; pid: number; instance: string; addresses: InterfaceAddress[] }
@@ -16,6 +17,11 @@ export interface AddressStateFile { version: 1; pid: number; instance: string; a
 /** `198.18.0.100` -> `198.18.0.100/32` (ip and the kernel print addresses with their prefix). */
 export function withPrefix(address: string): string {
   return address.includes('/') ? address : `${address}/32`;
+}
+
+/** A point-to-point address is named with its peer (the kernel matches both, for del too). */
+function addressWords(a: InterfaceAddress): string[] {
+  return a.peer ? [withPrefix(a.address), 'peer', a.peer] : [withPrefix(a.address)];
 }
 
 export function addressKey(a: InterfaceAddress): string {
@@ -63,11 +69,13 @@ export class AddressLedger {
     const key = addressKey(a);
     if (this.ours.has(key)) return 'already-ours';
     if (this.notOurs.has(key)) return 'not-ours';
-    const args = ['addr', 'add', withPrefix(a.address), 'dev', a.dev];
+    const args = ['addr', 'add', ...addressWords(a), 'dev', a.dev];
+    if (a.brd) args.push('broadcast', a.brd);
+    if (a.scope) args.push('scope', a.scope);
     if (a.label) args.push('label', a.label);
     // Written before the change: a kill between the two leaves a record of an address that
     // may be missing (harmless), never an address without a record.
-    this.ours.set(key, { address: withPrefix(a.address), dev: a.dev });
+    this.ours.set(key, { address: withPrefix(a.address), dev: a.dev, ...(a.peer ? { peer: a.peer } : {}) });
     this.save();
     try {
       await run('ip', args);
@@ -87,7 +95,7 @@ export class AddressLedger {
     const mine = this.ours.get(key);
     if (!mine) return false;
     try {
-      await run('ip', ['addr', 'del', mine.address, 'dev', mine.dev]);
+      await run('ip', ['addr', 'del', ...addressWords(mine), 'dev', mine.dev]);
     } catch (err) {
       if (!ALREADY_GONE.test((err as Error).message)) throw err;
     }
@@ -101,7 +109,7 @@ export class AddressLedger {
     const key = addressKey(a);
     const mine = this.ours.get(key);
     if (!mine) return false;
-    try { runSync('ip', ['addr', 'del', mine.address, 'dev', mine.dev]); } catch { /* already gone */ }
+    try { runSync('ip', ['addr', 'del', ...addressWords(mine), 'dev', mine.dev]); } catch { /* already gone */ }
     this.ours.delete(key);
     this.save();
     return true;

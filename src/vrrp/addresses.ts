@@ -6,10 +6,10 @@ import type { VirtualIpaddressConfig } from './config.js';
 
 /** `ip addr add`; an address already there counts as added (and stays after we stop). */
 export async function addVip(vip: VirtualIpaddressConfig, defaultDev: string): Promise<void> {
-  await addressLedger.add({ address: vip.address, dev: vip.dev ?? defaultDev, label: vip.label });
+  await addressLedger.add({ ...vip, dev: vip.dev ?? defaultDev });
 }
 
 /** `ip addr del` of an address ulvs added; one it did not add is left alone. */
 export async function removeVip(vip: VirtualIpaddressConfig, defaultDev: string): Promise<void> {
-  await addressLedger.remove({ address: vip.address, dev: vip.dev ?? defaultDev, label: vip.label });
+  await addressLedger.remove({ ...vip, dev: vip.dev ?? defaultDev });
 }

@@ -2,6 +2,7 @@
 // Pure: the speaker counts and logs the drops and feeds accepted adverts to the state machine.
 import { numberToIp } from '../packet/addr.js';
 import { checkAdvert, decodePacket, type AdvertExpectation, type ReceivedAdvert } from './codec.js';
+import { AH_PROTOCOL, unwrapAh } from './ipsec-ah.js';
 import type { VrrpCounter } from './status.js';
 
 /** The parts of an instance that decide whether it takes an advert. */
@@ -10,17 +11,22 @@ export interface AdvertReceiver {
   expectation: AdvertExpectation;
   /** unicast_peer: when set, adverts from anyone else are dropped. */
   peers: readonly string[];
+  /** auth_type AH: the HMAC key and the highest sequence number seen or sent (keepalived keeps one counter). */
+  ah?: { key: Buffer; seq: number } | null;
 }
 
 export type AdvertVerdict<T> =
-  | { accepted: true; inst: T; advert: ReceivedAdvert }
+  /** `ahSeq`: the AH sequence number the advert carried (the caller moves the counter to it). */
+  | { accepted: true; inst: T; advert: ReceivedAdvert; ahSeq: number | null }
   /** `inst`: the instance charged with the drop (null when the interface has none). */
   | { accepted: false; inst: T | null; reason: VrrpCounter; peer: string; detail: string };
 
 /** `instances`: those on the interface the packet came in on. */
 export function classifyAdvert<T extends AdvertReceiver>(instances: readonly T[], packet: Uint8Array): AdvertVerdict<T> {
   const first = instances[0] ?? null;
-  const decoded = decodePacket(packet);
+  const ah = packet.length >= 20 && packet[9] === AH_PROTOCOL ? unwrapAh(packet) : null;
+  if (ah && !ah.ok) return { accepted: false, inst: first, reason: ah.reason, peer: 'unknown', detail: '' };
+  const decoded = decodePacket(ah ? ah.vrrpPacket : packet);
   // Not yet attributable to an instance: charge the first one on this interface.
   if (!decoded.ok) return { accepted: false, inst: first, reason: decoded.reason, peer: 'unknown', detail: '' };
   const advert = decoded.advert;
@@ -30,7 +36,24 @@ export function classifyAdvert<T extends AdvertReceiver>(instances: readonly T[]
   const reason = checkAdvert(advert, inst.expectation);
   if (reason !== null) return { accepted: false, inst, reason, peer: src, detail: '' };
   if (inst.peers.length > 0 && !inst.peers.includes(src)) return { accepted: false, inst, reason: 'unknown_peer', peer: src, detail: '' };
-  return { accepted: true, inst, advert };
+  // keepalived: an AH header exactly when auth_type is AH.
+  const instAh = inst.ah ?? null;
+  if ((ah !== null) !== (instAh !== null)) return { accepted: false, inst, reason: 'auth_type_mismatch', peer: src, detail: ah ? 'AH header, auth_type not AH' : 'no AH header' };
+  if (ah?.ok && instAh) {
+    // keepalived: the ICV (and SPI) first, then the replay check against its one counter.
+    if (!ah.verify(instAh.key, inst.peers.length > 0)) return { accepted: false, inst, reason: 'auth_failure', peer: src, detail: 'AH ICV' };
+    if (ah.seq <= instAh.seq) return { accepted: false, inst, reason: 'ah_replay', peer: src, detail: `sequence ${ah.seq} <= ${instAh.seq}` };
+    return { accepted: true, inst, advert, ahSeq: ah.seq };
+  }
+  return { accepted: true, inst, advert, ahSeq: null };
+}
+
+/**
+ * keepalived (unless vrrp_skip_check_adv_addr): an advert whose VIPs are not exactly ours is
+ * still taken, but counted and logged. Same count, and every one of ours in it.
+ */
+export function addressListMatches(advertised: readonly number[], ours: readonly number[]): boolean {
+  return advertised.length === ours.length && ours.every((a) => advertised.includes(a));
 }
 
 /** A drop is logged once per key (instance, peer, reason) per interval, counted always. */

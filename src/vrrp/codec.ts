@@ -51,7 +51,9 @@ export type DropReason =
   | 'auth_type_mismatch'
   | 'auth_failure'
   | 'interval_mismatch'
-  | 'own_advert';
+  | 'own_advert'
+  | 'bad_ah_header'
+  | 'ah_replay';
 
 export type DecodeResult = { ok: true; advert: ReceivedAdvert } | { ok: false; reason: DropReason };
 

@@ -3,7 +3,10 @@ import type { RunAs } from '../os/script-user.js';
 // The vrrp part of ulvs.yaml (CONFIG.md: keepalived's keywords, snake_case). Mirrors the
 // zod schema in src/config; the speaker takes this shape so it can be built and tested apart.
 
-export interface VirtualIpaddressConfig { address: string; dev?: string; label?: string }
+/** keepalived's ip address: `ADDR[/MASK] [brd ADDR] [dev IF] [scope SCOPE] [label LABEL] [peer ADDR]`. */
+export interface VirtualIpaddressConfig {
+  address: string; dev?: string; label?: string; brd?: string; scope?: string; peer?: string;
+}
 
 export interface VrrpScriptConfig {
   script: string;
@@ -40,6 +43,12 @@ export interface VrrpInstanceConfig {
   unicast_peer?: string[];
   mcast_dst_ip?: string;
   virtual_ipaddress: VirtualIpaddressConfig[];
+  /** Added and removed with the VIPs, GARP'd, never in an advert (keepalived's eVIPs). */
+  virtual_ipaddress_excluded?: VirtualIpaddressConfig[];
+  /** global_defs.vrrp_strict: keepalived's strict RFC mode (state.ts; the config checks did the rest). */
+  vrrp_strict?: boolean;
+  /** The instance's own interface going down does not put it in FAULT. */
+  dont_track_primary?: boolean;
   /** Names, or `{ name, weight }`. */
   track_interface?: (string | TrackInterfaceConfig)[];
   /** Names of vrrp_scripts, or `{ name, weight }` overriding the script's weight. */
@@ -56,6 +65,8 @@ export interface VrrpInstanceConfig {
   garp_master_repeat?: number;
   /** Seconds between refresh GARPs while MASTER (0 = none). */
   garp_master_refresh?: number;
+  /** GARPs per VIP at each refresh (default 1). */
+  garp_master_refresh_repeat?: number;
 }
 
 export interface VrrpSyncGroupConfig {
@@ -64,6 +75,7 @@ export interface VrrpSyncGroupConfig {
   notify_master?: string;
   notify_backup?: string;
   notify_fault?: string;
+  notify_stop?: string;
   notify?: string;
 }
 
@@ -75,4 +87,8 @@ export interface VrrpConfig {
   vrrp_mcast_group4?: string;
   /** Who runs the notify scripts (global_defs.script_user, enable_script_security). */
   run_as?: RunAs;
+  /** global_defs.vrrp_skip_check_adv_addr: no check that an advert's VIPs are ours. */
+  vrrp_skip_check_adv_addr?: boolean;
+  /** global_defs.vrrp_garp_interval: seconds between two GARPs on one interface (0: no pacing). */
+  vrrp_garp_interval?: number;
 }

@@ -3,9 +3,10 @@
 // this file only opens what they need (the interface socket, the multicast group).
 import { ipToNumber } from '../packet/addr.js';
 import { encodeAdvertPacket, type AdvertExpectation } from './codec.js';
+import { encodeAhAdvertPacket } from './ipsec-ah.js';
 import type { VrrpInstanceConfig } from './config.js';
-import { joinGroupIfMulticast, primaryAddress, type InterfaceIo } from './interface-io.js';
-import { instanceSettings, vipNumbersOf } from './settings.js';
+import { enableAh, joinGroupIfMulticast, primaryAddress, type InterfaceIo } from './interface-io.js';
+import { heldNumbersOf, instanceSettings } from './settings.js';
 import { initialRuntime, type InstanceParams, type InstanceRuntime } from './state.js';
 import type { VrrpCounter } from './status.js';
 import { buildTracking, type ScriptVerdict, type TrackedState } from './tracking.js';
@@ -29,6 +30,10 @@ export interface Instance {
   advertsSent: number;
   advertsReceived: number;
   syncGroup: string | null;
+  /** auth_type AH: key and the one sequence counter (sent and received, as keepalived). */
+  ah: { key: Buffer; seq: number } | null;
+  /** The IP id of our last AH advert (the ICV covers it, so we choose it). */
+  ipId: number;
 }
 
 /** What building an instance needs from the speaker. */
@@ -46,11 +51,12 @@ export interface InstanceContext {
 
 /** Throws on an interface without an IPv4 address or a track_script that is not a vrrp_script. */
 export function createInstance(cfg: VrrpInstanceConfig, ctx: InstanceContext): Instance {
-  const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, vipNumbersOf(cfg));
+  const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, heldNumbersOf(cfg));
   if (primary === null) throw new Error(`vrrp_instance ${cfg.name}: interface ${cfg.interface} has no IPv4 address`);
   const settings = instanceSettings(cfg, cfg.version ?? 2, ipToNumber(primary), ctx.defaultMcastGroup());
   const params: InstanceParams = { ...settings.params, priority: settings.params.basePriority };
   const io = ctx.interfaceIo(cfg.interface);
+  if (settings.ahKey) enableAh(io);
   joinGroupIfMulticast(io, settings.mcastGroup, settings.peers);
   const { tracked, scriptNames } = buildTracking(cfg, (name) => ctx.scriptVerdict(name), []);
   const inst: Instance = {
@@ -58,6 +64,7 @@ export function createInstance(cfg: VrrpInstanceConfig, ctx: InstanceContext): I
     mcastGroup: settings.mcastGroup, peers: settings.peers, vipNumbers: settings.vipNumbers, timer: null,
     vips: new InstanceVips(() => inst.cfg, () => inst.runtime.state === 'MASTER', ctx.garp, ctx.log, () => ctx.onVipsChanged()),
     tracked, scriptNames, wallTransitionAt: 0, drops: {}, advertsSent: 0, advertsReceived: 0, syncGroup: null,
+    ah: settings.ahKey ? { key: settings.ahKey, seq: 0 } : null, ipId: 0,
   };
   io.instances.push(inst);
   return inst;
@@ -71,10 +78,11 @@ export function createInstance(cfg: VrrpInstanceConfig, ctx: InstanceContext): I
  */
 export function reconfigureInstance(inst: Instance, cfg: VrrpInstanceConfig, ctx: InstanceContext): void {
   const version = inst.params.version;
-  const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, vipNumbersOf(cfg));
+  const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, heldNumbersOf(cfg));
   const primaryIp = primary === null ? inst.params.primaryIp : ipToNumber(primary);
   const { tracked, scriptNames } = buildTracking(cfg, (name) => ctx.scriptVerdict(name), inst.tracked);
   const settings = instanceSettings(cfg, version, primaryIp, ctx.defaultMcastGroup());
+  if (settings.ahKey) enableAh(inst.io);
   joinGroupIfMulticast(inst.io, settings.mcastGroup, settings.peers);
   // From here nothing throws: the instance switches to the new settings as a whole.
   inst.cfg = cfg;
@@ -89,6 +97,7 @@ export function reconfigureInstance(inst: Instance, cfg: VrrpInstanceConfig, ctx
   inst.vipNumbers = settings.vipNumbers;
   inst.tracked = tracked;
   inst.scriptNames = scriptNames;
+  inst.ah = settings.ahKey ? { key: settings.ahKey, seq: inst.ah?.seq ?? 0 } : null;
 }
 
 /** Sends one advert to each unicast peer, or to the group; returns the sends that failed. */
@@ -99,9 +108,19 @@ export function sendAdvert(inst: Instance, priority: number): { dst: string; err
     authPass: inst.expectation.authPass, addresses: inst.vipNumbers,
   };
   const failures: { dst: string; err: string }[] = [];
-  for (const dst of inst.peers.length > 0 ? inst.peers : [inst.mcastGroup]) {
+  const ah = inst.ah;
+  if (ah) {
+    // One sequence number and IP id per advert, whatever the number of peers (keepalived).
+    ah.seq = Math.min(ah.seq + 1, 0xffffffff);
+    inst.ipId = (inst.ipId + 1) & 0xffff || 1;
+  }
+  const unicast = inst.peers.length > 0;
+  for (const dst of unicast ? inst.peers : [inst.mcastGroup]) {
     try {
-      inst.io.socket.send(dst, encodeAdvertPacket(advert, inst.params.primaryIp, ipToNumber(dst)));
+      const dstIp = ipToNumber(dst);
+      if (ah && inst.io.ahSocket) {
+        inst.io.ahSocket.send(dst, encodeAhAdvertPacket(advert, inst.params.primaryIp, dstIp, { key: ah.key, seq: ah.seq, ipId: inst.ipId, unicast }));
+      } else inst.io.socket.send(dst, encodeAdvertPacket(advert, inst.params.primaryIp, dstIp));
       inst.advertsSent++;
     } catch (err) {
       failures.push({ dst, err: String(err) });

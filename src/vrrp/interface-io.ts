@@ -5,19 +5,27 @@ import { networkInterfaces } from 'node:os';
 import { ipToNumber } from '../packet/addr.js';
 import { openRawSocket, type RawSocket } from '../os/raw-sockets.js';
 import { VRRP_PROTOCOL, VRRP_TTL } from './codec.js';
+import { AH_PROTOCOL } from './ipsec-ah.js';
 
 export interface InterfaceIo<Instance> {
   name: string;
   socket: RawSocket;
+  /** auth_type AH: adverts come as IP protocol 51, so a second socket, opened when an AH instance arrives. */
+  ahSocket: RawSocket | null;
   /** Multicast groups joined on this socket. */
   groups: Set<string>;
   instances: Instance[];
   receiving: boolean;
+  ahReceiving: boolean;
 }
 
 /** Opens and configures the socket; closes it again if the interface cannot take it. */
 export function openInterfaceIo<Instance>(name: string): InterfaceIo<Instance> {
-  const socket = openRawSocket(VRRP_PROTOCOL);
+  return { name, socket: openVrrpSocket(name, VRRP_PROTOCOL), ahSocket: null, groups: new Set(), instances: [], receiving: false, ahReceiving: false };
+}
+
+function openVrrpSocket(name: string, protocol: number): RawSocket {
+  const socket = openRawSocket(protocol);
   try {
     socket.bindToDevice(name);
     socket.setHeaderIncluded(true);
@@ -28,13 +36,31 @@ export function openInterfaceIo<Instance>(name: string): InterfaceIo<Instance> {
     socket.close();
     throw err;
   }
-  return { name, socket, groups: new Set(), instances: [], receiving: false };
+  return socket;
+}
+
+/** Opens the AH socket of the interface (once), in the groups the VRRP socket is in. */
+export function enableAh(io: InterfaceIo<unknown>): void {
+  if (io.ahSocket) return;
+  const socket = openVrrpSocket(io.name, AH_PROTOCOL);
+  try {
+    for (const group of io.groups) socket.joinGroup(group, io.name);
+  } catch (err) {
+    socket.close();
+    throw err;
+  }
+  io.ahSocket = socket;
+}
+
+/** Both sockets of the interface. */
+export function socketsOf(io: InterfaceIo<unknown>): RawSocket[] {
+  return io.ahSocket ? [io.socket, io.ahSocket] : [io.socket];
 }
 
 /** Multicast instances listen on their group; unicast ones (peers given) join nothing. */
 export function joinGroupIfMulticast(io: InterfaceIo<unknown>, group: string, peers: readonly string[]): void {
   if (peers.length === 0 && !io.groups.has(group)) {
-    io.socket.joinGroup(group, io.name);
+    for (const socket of socketsOf(io)) socket.joinGroup(group, io.name);
     io.groups.add(group);
   }
 }
@@ -57,11 +83,13 @@ export function detachInstance<Instance extends { peers: readonly string[]; mcas
 ): boolean {
   io.instances.splice(io.instances.indexOf(inst), 1);
   if (io.instances.length === 0) {
-    io.socket.close();
+    for (const socket of socketsOf(io)) socket.close();
     return true;
   }
   if (io.groups.has(inst.mcastGroup) && !io.instances.some((i) => i.peers.length === 0 && i.mcastGroup === inst.mcastGroup)) {
-    try { io.socket.leaveGroup(inst.mcastGroup, io.name); } catch { /* the group goes with the socket anyway */ }
+    for (const socket of socketsOf(io)) {
+      try { socket.leaveGroup(inst.mcastGroup, io.name); } catch { /* the group goes with the socket anyway */ }
+    }
     io.groups.delete(inst.mcastGroup);
   }
   return false;

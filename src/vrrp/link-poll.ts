@@ -39,7 +39,8 @@ export async function refreshPolledTracking(inst: PolledInstance, linkUp: (ifnam
     const value = await readTrackFile(f.file);
     if (value !== t.fileValue) { t.fileValue = value; changed = true; }
   }
-  // keepalived always tracks the instance's own interface: down means FAULT.
+  // keepalived always tracks the instance's own interface (down means FAULT), unless dont_track_primary.
+  if (inst.cfg.dont_track_primary) return changed;
   const ownUp = await linkUp(inst.cfg.interface);
   const ownKey = `${OWN_INTERFACE_PREFIX}${inst.cfg.interface}`;
   let own = inst.tracked.find((x) => x.name === ownKey);

@@ -3,6 +3,7 @@
 // come and go; which VIPs an updated instance gains or loses. The speaker carries it out.
 
 import type { VirtualIpaddressConfig, VrrpConfig, VrrpInstanceConfig } from './config.js';
+import { heldAddressesOf } from './settings.js';
 
 export interface InstanceUpdate {
   name: string;
@@ -55,7 +56,7 @@ export function planVrrpReload(old: VrrpConfig, next: VrrpConfig): VrrpReloadPla
     // The global group only matters to instances that multicast to it.
     if (mcastChanged && !n.mcast_dst_ip && (n.unicast_peer ?? []).length === 0) changed.push('vrrp_mcast_group4');
     if (changed.length === 0) { plan.unchanged.push(n.name); continue; }
-    plan.updated.push({ name: n.name, changed, ...vipDiff(o.virtual_ipaddress, n.virtual_ipaddress) });
+    plan.updated.push({ name: n.name, changed, ...vipDiff(heldAddressesOf(o), heldAddressesOf(n)) });
   }
 
   const oldScripts = old.vrrp_scripts ?? {};
@@ -80,10 +81,10 @@ export function planVrrpReload(old: VrrpConfig, next: VrrpConfig): VrrpReloadPla
   return plan;
 }
 
-/** VIPs are the same entry when address, dev and label match (a label change re-adds it). */
+/** VIPs are the same entry when address, dev, label, brd, scope and peer match (a change re-adds it). */
 export function vipKey(v: VirtualIpaddressConfig, defaultDev = ''): string {
   const address = v.address.includes('/') ? v.address : `${v.address}/32`;
-  return `${address} ${v.dev ?? defaultDev} ${v.label ?? ''}`;
+  return `${address} ${v.dev ?? defaultDev} ${v.label ?? ''} ${v.brd ?? ''} ${v.scope ?? ''} ${v.peer ?? ''}`;
 }
 
 export function vipDiff(old: readonly VirtualIpaddressConfig[], next: readonly VirtualIpaddressConfig[]):

@@ -3,7 +3,8 @@
 // address (it reads the interfaces) and passes it in.
 import { ipToNumber } from '../packet/addr.js';
 import { AUTH_NONE, AUTH_PASS, VRRP_MCAST_GROUP, type AdvertExpectation } from './codec.js';
-import type { VrrpInstanceConfig } from './config.js';
+import type { VirtualIpaddressConfig, VrrpInstanceConfig } from './config.js';
+import { ahKey, AUTH_AH } from './ipsec-ah.js';
 import type { InstanceParams } from './state.js';
 
 /** Everything a configuration decides, apart from the current priority (tracking moves it). */
@@ -15,6 +16,8 @@ export interface InstanceSettings {
   mcastGroup: string;
   /** The VIPs as numbers, as adverts carry them. */
   vipNumbers: number[];
+  /** auth_type AH (VRRPv2 only, as keepalived): the HMAC key. */
+  ahKey: Buffer | null;
 }
 
 /** v2 counts advert_int in whole seconds (at least 1); v3 in centiseconds (at least 1). */
@@ -29,8 +32,22 @@ export function stripPrefix(address: string): string {
   return slash < 0 ? address : address.slice(0, slash);
 }
 
+/** An advert's address count is 8 bits (keepalived VRRP_MAX_ADDR): more VIPs are held, not advertised. */
+export const MAX_ADVERTISED_VIPS = 255;
+
+/** The addresses the adverts carry: the VIPs (never the excluded ones), at most 255. */
 export function vipNumbersOf(cfg: VrrpInstanceConfig): number[] {
-  return cfg.virtual_ipaddress.map((v) => ipToNumber(stripPrefix(v.address)));
+  return cfg.virtual_ipaddress.slice(0, MAX_ADVERTISED_VIPS).map((v) => ipToNumber(stripPrefix(v.address)));
+}
+
+/** The addresses an instance holds as MASTER: its VIPs, then its excluded VIPs (keepalived's eVIPs). */
+export function heldAddressesOf(cfg: VrrpInstanceConfig): VirtualIpaddressConfig[] {
+  return [...cfg.virtual_ipaddress, ...(cfg.virtual_ipaddress_excluded ?? [])];
+}
+
+/** Every address the instance holds as MASTER (none of them can be the primary address). */
+export function heldNumbersOf(cfg: VrrpInstanceConfig): number[] {
+  return heldAddressesOf(cfg).map((v) => ipToNumber(stripPrefix(v.address)));
 }
 
 /**
@@ -42,19 +59,23 @@ export function instanceSettings(
   cfg: VrrpInstanceConfig, version: 2 | 3, primaryIp: number, defaultMcastGroup: string | undefined,
 ): InstanceSettings {
   const advertIntervalCs = advertIntervalCsOf(cfg, version);
-  const pass = cfg.authentication?.auth_type === 'PASS' ? cfg.authentication.auth_pass : '';
+  // VRRPv3 has no authentication (RFC 5798); keepalived ignores the block there.
+  const auth = version === 2 ? cfg.authentication ?? null : null;
+  const pass = auth?.auth_type === 'PASS' ? auth.auth_pass : '';
+  const ah = auth?.auth_type === 'AH' ? ahKey(auth.auth_pass) : null;
   return {
     params: {
       version, advertIntervalCs, basePriority: cfg.priority ?? 100,
       preempt: !(cfg.nopreempt ?? false), preemptDelayMs: (cfg.preempt_delay ?? 0) * 1000,
-      initialState: cfg.state ?? 'BACKUP', primaryIp,
+      initialState: cfg.state ?? 'BACKUP', primaryIp, strict: cfg.vrrp_strict ?? false,
     },
     expectation: {
       version, vrid: cfg.virtual_router_id, intervalCs: advertIntervalCs,
-      authType: pass ? AUTH_PASS : AUTH_NONE, authPass: pass, ownIps: [primaryIp],
+      authType: ah ? AUTH_AH : pass ? AUTH_PASS : AUTH_NONE, authPass: pass, ownIps: [primaryIp],
     },
     peers: cfg.unicast_peer ?? [],
     mcastGroup: cfg.mcast_dst_ip ?? defaultMcastGroup ?? VRRP_MCAST_GROUP,
     vipNumbers: vipNumbersOf(cfg),
+    ahKey: ah,
   };
 }

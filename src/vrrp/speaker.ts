@@ -6,11 +6,12 @@
 
 import { performance } from 'node:perf_hooks';
 
+import { numberToIp } from '../packet/addr.js';
 import type { ReceivedPacket } from '../os/raw-sockets.js';
-import { classifyAdvert, DropLogLimiter } from './adverts.js';
+import { addressListMatches, classifyAdvert, DropLogLimiter } from './adverts.js';
 import type { VrrpConfig, VrrpInstanceConfig } from './config.js';
 import { createInstance, reconfigureInstance, sendAdvert, type Instance, type InstanceContext } from './instance.js';
-import { detachInstance, openInterfaceIo, primaryAddress, type InterfaceIo } from './interface-io.js';
+import { detachInstance, openInterfaceIo, primaryAddress, socketsOf, type InterfaceIo } from './interface-io.js';
 import { TrackingPoller } from './link-poll.js';
 import { VrrpNotifier } from './notifier.js';
 import { planVrrpReload, type InstanceUpdate, type VrrpReloadPlan } from './reload.js';
@@ -58,7 +59,7 @@ export class VrrpSpeaker {
   private readonly notifier: VrrpNotifier;
   private readonly instances: Instance[] = [];
   private readonly interfaces = new Map<string, InterfaceIo<Instance>>();
-  private readonly garp = new GarpSender();
+  private readonly garp: GarpSender;
   private readonly scripts = new TrackScripts((name, up) => this.onScriptChanged(name, up), { warn: (o, m) => this.log.warn(o, m) });
   private readonly dropLog = new DropLogLimiter(DROP_LOG_INTERVAL_MS);
   private lastOwnership = '';
@@ -76,6 +77,7 @@ export class VrrpSpeaker {
     this.log = options.logger ?? silentLogger;
     this.notifier = new VrrpNotifier(this.log, () => this.config.run_as);
     this.config = options.config;
+    this.garp = new GarpSender(() => (this.config.vrrp_garp_interval ?? 0) * 1000, this.log);
     this.instanceContext = {
       interfaceIo: (name) => this.interfaceIo(name),
       scriptVerdict: (name) => this.scripts.verdict(name),
@@ -96,7 +98,7 @@ export class VrrpSpeaker {
       for (const cfg of config.vrrp_instances) this.instances.push(createInstance(cfg, this.instanceContext));
     } catch (err) {
       // Bad interface or config: release what was opened so a retry starts clean.
-      for (const io of this.interfaces.values()) io.socket.close();
+      for (const io of this.interfaces.values()) for (const socket of socketsOf(io)) socket.close();
       this.interfaces.clear();
       this.instances.length = 0;
       this.scripts.clear();
@@ -121,12 +123,14 @@ export class VrrpSpeaker {
     this.poller.stop();
     this.scripts.stop();
     for (const inst of this.instances) this.dispatch(inst, { type: 'shutdown' });
+    // keepalived notify_shutdown: every instance's STOP, then every sync group's.
+    for (const group of this.config.vrrp_sync_groups ?? []) this.notifier.groupMoved(group.name, group, 'STOP');
     await Promise.all(this.instances.map((inst) => inst.vips.settled()));
     for (const inst of this.instances) {
       if (inst.timer) clearTimeout(inst.timer);
       inst.vips.stopGarps();
     }
-    for (const io of this.interfaces.values()) io.socket.close();
+    for (const io of this.interfaces.values()) for (const socket of socketsOf(io)) socket.close();
     this.garp.close();
   }
 
@@ -247,9 +251,15 @@ export class VrrpSpeaker {
   }
 
   private startReceiving(io: InterfaceIo<Instance>): void {
-    if (io.receiving) return;
-    io.receiving = true;
-    io.socket.start((packets) => this.onPackets(io, packets));
+    if (!io.receiving) {
+      io.receiving = true;
+      io.socket.start((packets) => this.onPackets(io, packets));
+    }
+    // An AH socket may arrive later (a reload adds the first AH instance of the interface).
+    if (io.ahSocket && !io.ahReceiving) {
+      io.ahReceiving = true;
+      io.ahSocket.start((packets) => this.onPackets(io, packets));
+    }
   }
 
   private assignSyncGroups(): void {
@@ -327,7 +337,15 @@ export class VrrpSpeaker {
         continue;
       }
       const { inst, advert } = verdict;
+      if (verdict.ahSeq !== null && inst.ah) inst.ah.seq = verdict.ahSeq;
       inst.advertsReceived++;
+      if (!this.config.vrrp_skip_check_adv_addr && !addressListMatches(advert.addresses, inst.vipNumbers)) {
+        inst.drops.addr_list_mismatch = (inst.drops.addr_list_mismatch ?? 0) + 1;
+        const peer = numberToIp(advert.srcIp);
+        if (this.dropLog.shouldLog(`${inst.cfg.name}/${peer}/addr_list`, performance.now())) {
+          this.log.warn({ instance: inst.cfg.name, peer, theirs: advert.addresses.map(numberToIp), ours: inst.vipNumbers.map(numberToIp) }, 'vrrp advert lists other VIPs than ours (taken; vrrp_skip_check_adv_addr silences this)');
+        }
+      }
       this.dispatch(inst, { type: 'advert', priority: advert.priority, srcIp: advert.srcIp, intervalCs: advert.intervalCs });
     }
   }

@@ -24,6 +24,12 @@ export interface InstanceParams {
   initialState: 'MASTER' | 'BACKUP';
   /** Our primary address (or unicast_src_ip), host order: the tie-breaker of RFC 3768 6.4.3. */
   primaryIp: number;
+  /**
+   * vrrp_strict (keepalived's strict mode): a MASTER does not answer a lower-priority advert
+   * with one of its own (lower_prio_no_advert), and the address owner (priority 255) ignores
+   * adverts (owner_ignore_adverts). Unset: keepalived's default behaviour.
+   */
+  strict?: boolean;
 }
 
 export interface InstanceRuntime {
@@ -167,6 +173,7 @@ export function step(params: InstanceParams, rt: InstanceRuntime, ev: VrrpEvent,
         }
         // else: a lower-priority Master and we preempt: ignore it, our timer will fire.
       } else if (rt.state === 'MASTER') {
+        if (params.strict && params.basePriority === PRIORITY_OWNER) break;
         if (ev.priority === PRIORITY_STOP) {
           // RFC 6.4.3: another router left; assert ourselves at once.
           actions.push({ type: 'sendAdvert', priority: params.priority });
@@ -175,7 +182,7 @@ export function step(params: InstanceParams, rt: InstanceRuntime, ev: VrrpEvent,
           if (params.version === 3) next.masterAdverIntervalCs = ev.intervalCs;
           becomeBackup(`higher priority advert from ${ipText(ev.srcIp)} (priority ${ev.priority})`, ev.srcIp,
             now + masterDownIntervalMs(params, next.masterAdverIntervalCs));
-        } else {
+        } else if (!params.strict) {
           // A lower-priority Master: keepalived answers with an advert at once so it steps down.
           actions.push({ type: 'sendAdvert', priority: params.priority });
           actions.push({ type: 'setTimer', at: now + advertIntervalMs(params) });

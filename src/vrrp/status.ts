@@ -5,7 +5,8 @@ import type { VrrpInstanceConfig } from './config.js';
 import type { InstanceParams, InstanceRuntime, VrrpState } from './state.js';
 
 /** Counters per instance: every dropped advert by reason, and failed sends. */
-export type VrrpCounter = DropReason | 'unknown_peer' | 'send_failed';
+/** `addr_list_mismatch`: taken, but its VIP list is not ours (keepalived's addr_list_err). */
+export type VrrpCounter = DropReason | 'unknown_peer' | 'send_failed' | 'addr_list_mismatch';
 
 export interface InstanceStatus {
   name: string;

@@ -108,7 +108,7 @@ export function buildTracking(
     tracked.push({ name: `file:${t.name}`, weight: signed(t.weight ?? 1, t.reverse), up: true, fileValue: before?.fileValue ?? 0 });
   }
   const own = previous.find((p) => p.name.startsWith(OWN_INTERFACE_PREFIX));
-  if (own) tracked.push(own);
+  if (own && !cfg.dont_track_primary) tracked.push(own);
   return { tracked, scriptNames };
 }
 

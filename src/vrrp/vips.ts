@@ -2,36 +2,77 @@
 // GARP) runs in order, one job at a time, so a quick MASTER -> BACKUP -> MASTER cannot
 // interleave an add with a remove.
 import { networkInterfaces } from 'node:os';
+import { performance } from 'node:perf_hooks';
 
 import { ipToNumber, parseMac } from '../packet/addr.js';
 import { openPacketSocket, type PacketSocket } from '../os/raw-sockets.js';
 import { addVip, removeVip } from './addresses.js';
 import type { VirtualIpaddressConfig, VrrpInstanceConfig } from './config.js';
 import { buildGarp } from './garp.js';
+import { burstOrder, garpPlan, nextGarpAt } from './garp-plan.js';
 import { vipKey } from './reload.js';
-import { stripPrefix } from './settings.js';
+import { heldAddressesOf, stripPrefix } from './settings.js';
 
 export interface VipLogger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
 }
 
-/** One packet socket per device, shared by every instance that announces there. */
+interface DeviceQueue { lastSentMs: number | null; frames: Uint8Array[]; timer: NodeJS.Timeout | null }
+
+/**
+ * One packet socket per device, shared by every instance that announces there. With
+ * vrrp_garp_interval, GARPs on one device go at least that far apart, in the order queued.
+ */
 export class GarpSender {
   private readonly sockets = new Map<string, PacketSocket>();
+  private readonly queues = new Map<string, DeviceQueue>();
+
+  /** `intervalMs`: read at each send, so a reload changes it. */
+  constructor(private readonly intervalMs: () => number = () => 0, private readonly log?: VipLogger) {}
 
   /** Throws when the device has no socket or no MAC. */
-  send(dev: string, address: string, count: number): void {
+  send(dev: string, addresses: readonly string[]): void {
+    if (addresses.length === 0) return;
     let packet = this.sockets.get(dev);
     if (!packet) { packet = openPacketSocket(dev); this.sockets.set(dev, packet); }
-    const frame = buildGarp(interfaceMac(dev), ipToNumber(stripPrefix(address)));
-    for (let i = 0; i < count; i++) packet.send(frame);
+    const mac = interfaceMac(dev);
+    let queue = this.queues.get(dev);
+    if (!queue) { queue = { lastSentMs: null, frames: [], timer: null }; this.queues.set(dev, queue); }
+    for (const address of addresses) queue.frames.push(buildGarp(mac, ipToNumber(stripPrefix(address))));
+    if (queue.timer === null) this.drain(dev, packet, queue);
   }
 
   close(): void {
+    for (const queue of this.queues.values()) if (queue.timer) clearTimeout(queue.timer);
+    this.queues.clear();
     for (const packet of this.sockets.values()) packet.close();
+    this.sockets.clear();
+  }
+
+  private drain(dev: string, packet: PacketSocket, queue: DeviceQueue): void {
+    queue.timer = null;
+    const interval = this.intervalMs();
+    while (queue.frames.length > 0) {
+      const now = performance.now();
+      const at = nextGarpAt(now, queue.lastSentMs, interval);
+      if (at > now) {
+        queue.timer = setTimeout(() => this.drain(dev, packet, queue), at - now);
+        queue.timer.unref();
+        return;
+      }
+      const frame = queue.frames.shift()!;
+      try {
+        packet.send(frame);
+      } catch (err) {
+        this.log?.warn({ dev, err: String(err) }, 'gratuitous ARP failed');
+      }
+      queue.lastSentMs = now;
+    }
   }
 }
+
+
 
 export class InstanceVips {
   /** True from the moment the VIPs are on until forwarding for them is to stop. */
@@ -62,14 +103,15 @@ export class InstanceVips {
   add(): void {
     this.enqueue(async () => {
       if (!this.isMaster()) return;
+      const all = heldAddressesOf(this.cfg());
       const cfg = this.cfg();
       // Forwarding first (the workers have the new steering when onChange resolves), then the
       // address, then (announce) the GARPs: a client packet that reaches this director finds the
       // dataplane taking it, never a kernel holding the VIP that would answer it with a RST.
-      this.held = [...cfg.virtual_ipaddress];
+      this.held = all;
       this.holds = true;
       await this.onChange();
-      for (const vip of cfg.virtual_ipaddress) await addVip(vip, cfg.interface);
+      for (const vip of all) await addVip(vip, cfg.interface);
     });
   }
 
@@ -99,7 +141,8 @@ export class InstanceVips {
       if (!this.holds) return;
       const cfg = this.cfg();
       const dev = cfg.interface;
-      const wanted = new Set(cfg.virtual_ipaddress.map((v) => vipKey(v, dev)));
+      const all = heldAddressesOf(cfg);
+      const wanted = new Set(all.map((v) => vipKey(v, dev)));
       const gone = this.held.filter((v) => !wanted.has(vipKey(v, dev)));
       if (gone.length > 0) {
         // The address goes before forwarding stops, as remove() does.
@@ -108,7 +151,7 @@ export class InstanceVips {
         await this.onChange();
       }
       const heldKeys = new Set(this.held.map((v) => vipKey(v, dev)));
-      const fresh = cfg.virtual_ipaddress.filter((v) => !heldKeys.has(vipKey(v, dev)));
+      const fresh = all.filter((v) => !heldKeys.has(vipKey(v, dev)));
       if (fresh.length === 0 || !this.holds) return;
       this.held = [...this.held, ...fresh];
       await this.onChange();
@@ -122,33 +165,43 @@ export class InstanceVips {
     this.garpTimers = [];
   }
 
-  /** The one GARP schedule: a burst now, one after garp_master_delay, refreshes if asked. */
+  /** The one GARP schedule (garp-plan.ts): bursts now and after garp_master_delay, refreshes if asked. */
   private scheduleGarps(vips: () => readonly VirtualIpaddressConfig[], withRefresh: boolean): void {
-    const cfg = this.cfg();
-    const repeat = cfg.garp_master_repeat ?? 5;
-    const delay = cfg.garp_master_delay ?? 5;
-    const refresh = withRefresh ? cfg.garp_master_refresh ?? 0 : 0;
-    this.sendBurst(repeat, vips());
-    if (delay > 0) {
-      const t = setTimeout(() => this.sendBurst(repeat, vips()), delay * 1000);
+    const plan = garpPlan(this.cfg(), withRefresh);
+    const later = (ms: number, fn: () => void): void => {
+      const t = setTimeout(fn, ms);
       t.unref();
       this.garpTimers.push(t);
+    };
+    for (const burst of plan.bursts) {
+      if (burst.atMs === 0) this.sendBurst(burst.rounds, vips());
+      else later(burst.atMs, () => this.sendBurst(burst.rounds, vips()));
     }
-    if (refresh > 0) {
-      const t = setInterval(() => this.sendBurst(1, vips()), refresh * 1000);
-      t.unref();
-      this.garpTimers.push(t);
+    const { refresh } = plan;
+    if (refresh) {
+      later(refresh.firstAtMs, () => {
+        this.sendBurst(refresh.rounds, vips());
+        const every = setInterval(() => this.sendBurst(refresh.rounds, vips()), refresh.everyMs);
+        every.unref();
+        this.garpTimers.push(every);
+      });
     }
   }
 
-  private sendBurst(count: number, vips: readonly VirtualIpaddressConfig[]): void {
+  /** `rounds` passes over the addresses, per device in keepalived's order. */
+  private sendBurst(rounds: number, vips: readonly VirtualIpaddressConfig[]): void {
     if (!this.holds) return;
     const cfg = this.cfg();
-    for (const vip of vips) {
+    const byDev = new Map<string, string[]>();
+    for (const vip of burstOrder(rounds, vips)) {
+      const dev = vip.dev ?? cfg.interface;
+      byDev.set(dev, [...(byDev.get(dev) ?? []), vip.address]);
+    }
+    for (const [dev, addresses] of byDev) {
       try {
-        this.garp.send(vip.dev ?? cfg.interface, vip.address, count);
+        this.garp.send(dev, addresses);
       } catch (err) {
-        this.log.warn({ instance: cfg.name, vip: vip.address, err: String(err) }, 'gratuitous ARP failed');
+        this.log.warn({ instance: cfg.name, dev, err: String(err) }, 'gratuitous ARP failed');
       }
     }
   }

@@ -21,7 +21,7 @@ t.test('sync group: notify_<state>, then notify with GROUP NAME STATE', async (t
   const group = { name: 'VG_1', group: ['VI_1'], notify_fault: '/f.sh', notify: 'echo >>/g' };
   t.same(groupNotifications(group, 'FAULT'), [
     { line: '/f.sh', argv: shell('/f.sh') },
-    { line: 'echo >>/g', argv: shell('echo >>/g', 'GROUP', 'VG_1', 'FAULT') },
+    { line: 'echo >>/g', argv: shell('echo >>/g', 'GROUP', 'VG_1', 'FAULT', '0') },
   ]);
   t.same(groupNotifications({ name: 'VG_2', group: [] }, 'MASTER'), []);
 });

@@ -11,7 +11,7 @@ const base: VrrpInstanceConfig = {
 
 t.test('defaults: v2, priority 100, BACKUP, preempt, 1 s, no auth, the VRRP group', async (t) => {
   const s = instanceSettings(base, 2, ME, undefined);
-  t.same(s.params, { version: 2, advertIntervalCs: 100, basePriority: 100, preempt: true, preemptDelayMs: 0, initialState: 'BACKUP', primaryIp: ME });
+  t.same(s.params, { version: 2, advertIntervalCs: 100, basePriority: 100, preempt: true, preemptDelayMs: 0, initialState: 'BACKUP', primaryIp: ME, strict: false });
   t.same(s.expectation, { version: 2, vrid: 51, intervalCs: 100, authType: AUTH_NONE, authPass: '', ownIps: [ME] });
   t.same(s.peers, []);
   t.equal(s.mcastGroup, VRRP_MCAST_GROUP);
@@ -31,10 +31,14 @@ t.test('configured values: priority, nopreempt, preempt_delay, state, PASS, unic
   t.equal(instanceSettings(base, 2, ME, '224.0.9.9').mcastGroup, '224.0.9.9', 'the global vrrp_mcast_group4 next');
 });
 
-t.test('AH is not PASS: no password expected', async (t) => {
+t.test('AH: auth type 2, no password in the advert, the 8-byte NUL-padded HMAC key; none with v3', async (t) => {
   const s = instanceSettings({ ...base, authentication: { auth_type: 'AH', auth_pass: 'x' } }, 2, ME, undefined);
-  t.equal(s.expectation.authType, AUTH_NONE);
+  t.equal(s.expectation.authType, 2);
   t.equal(s.expectation.authPass, '');
+  t.same([...s.ahKey!], [0x78, 0, 0, 0, 0, 0, 0, 0]);
+  const v3 = instanceSettings({ ...base, authentication: { auth_type: 'AH', auth_pass: 'x' } }, 3, ME, undefined);
+  t.equal(v3.ahKey, null);
+  t.equal(v3.expectation.authType, AUTH_NONE);
 });
 
 t.test('advert interval: v2 whole seconds, v3 centiseconds, at least one unit', async (t) => {
