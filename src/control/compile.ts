@@ -71,7 +71,7 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
   config.virtual_servers.forEach((vs, index) => {
     // The dataplane forwards for exactly the VIPs this director owns.
     const addresses = serviceAddresses(config, vs).filter((a) => ctx.ownsVip(numberToIp(a.vip)));
-    if (addresses.length === 0 || vs.protocol === 'SCTP') return;
+    if (addresses.length === 0) return;
     const healthId = defaultServiceId(vs, index);
     let realServers = vs.real_servers.map((rs) => {
       const key = realServerKey(vs, rs.ip, rs.port);
@@ -91,14 +91,19 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
         lthreshold: rs.lthreshold ?? 0,
       };
     });
-    if (vs.sorry_server && ctx.sorryActive(healthId)) {
+    const sorry = vs.sorry_server;
+    const sorryEntry = (weight: number) => sorry && {
+      rsId: ids.idOf(`${serviceKey(vs)} sorry ${sorry.ip}:${sorry.port}`),
+      ip: ipToNumber(sorry.ip), port: sorry.port, weight, available: true,
+      mac: ctx.macOf(sorry.ip), uthreshold: 0, lthreshold: 0,
+    };
+    if (sorry && ctx.sorryActive(healthId)) {
       // keepalived adds the sorry server when quorum is lost and removes it when it returns.
-      const sorry = vs.sorry_server;
-      realServers = [...realServers.filter((r) => r.available && r.weight > 0), {
-        rsId: ids.idOf(`${serviceKey(vs)} sorry ${sorry.ip}:${sorry.port}`),
-        ip: ipToNumber(sorry.ip), port: sorry.port, weight: 1, available: true,
-        mac: ctx.macOf(sorry.ip), uthreshold: 0, lthreshold: 0,
-      }];
+      realServers = [...realServers.filter((r) => r.available && r.weight > 0), sorryEntry(1)!];
+    } else if (sorry && vs.sorry_server_inhibit) {
+      // sorry_server_inhibit: inhibit_on_failure for the sorry server: with quorum back it
+      // stays with weight 0, so the connections it holds carry on instead of being cut.
+      realServers = [...realServers, sorryEntry(0)!];
     }
     services.push({
       id: ids.idOf(serviceKey(vs)),

@@ -111,6 +111,7 @@ export class Director {
         });
       }
       this.health.apply(this.config);
+      this.health.setVipPresence((vip) => this.holdsVip(vip));
       // Before VRRP: a restarted director asks the master for its table while still BACKUP.
       await this.startSync();
       await this.startVrrp();
@@ -163,6 +164,7 @@ export class Director {
     }
     await this.resolveNeighbours(false);
     this.health.apply(next);
+    this.health.setVipPresence((vip) => this.holdsVip(vip));
     await this.publish();
     // VRRP is diffed in place (no restart, no flap); see VrrpSpeaker.reload.
     try {
@@ -187,6 +189,7 @@ export class Director {
       onOwnership: async (vips) => {
         this.ownedVrrpVips = new Set(vips);
         this.log.info({ vips }, 'VRRP ownership changed');
+        this.health.setVipPresence((vip) => this.holdsVip(vip));
         if (this.workers.size) await this.publish();
       },
       onTransition: (name, from, to, reason) => {
@@ -251,9 +254,14 @@ export class Director {
       macOf: (ip) => this.nextHops.macOf(ip),
       healthOf: (serviceId, rsKey) => this.health.healthOf(serviceId, rsKey),
       sorryActive: (serviceId) => this.health.sorryActive(serviceId),
-      ownsVip: (vip) => !this.vrrpVips.has(vip) || this.ownedVrrpVips.has(vip),
+      ownsVip: (vip) => this.holdsVip(vip),
       tunnelSource: this.tunnelSource,
     }, ++this.version);
+  }
+
+  /** A VIP is ours unless a vrrp_instance manages it and this director is not its MASTER. */
+  private holdsVip(vip: string): boolean {
+    return !this.vrrpVips.has(vip) || this.ownedVrrpVips.has(vip);
   }
 
   /** Resolves when every worker forwards by the new snapshot. */
