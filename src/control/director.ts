@@ -24,6 +24,7 @@ import { watchConfigFiles } from './config-watch.js';
 import type { ServiceStatus } from './format.js';
 import { HealthVerdicts } from './health-verdicts.js';
 import { NextHopCache, nextHopAddresses, primaryAddress } from './neighbours.js';
+import { insideIsAuto, resolveInside } from './inside.js';
 import { configuredTimeouts, insideToOpen, planReload, vrrpManagedVips } from './reload-plan.js';
 import { controlSocketPath, serveControl } from './socket.js';
 import { DirectorError, WorkerPool } from './worker-pool.js';
@@ -53,6 +54,8 @@ export class Director {
   private timeouts: Timeouts = { ...DEFAULT_TIMEOUTS };
   private tunnelSource = 0;
   private insideOpen = false;
+  /** The inside interface in use: dataplane.inside, or found from the routes (auto). */
+  private insideIf: string | undefined;
   private neighbourTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
   private watchers: FSWatcher[] = [];
@@ -82,31 +85,38 @@ export class Director {
     const loaded = loadConfig(this.opts.configPath);
     this.config = loaded.config;
     const dp = this.config.dataplane;
-    for (const ifname of [dp.interface, dp.inside].filter((x): x is string => !!x)) {
+    for (const ifname of [dp.interface, insideIsAuto(dp.inside) ? undefined : dp.inside].filter((x): x is string => !!x)) {
       if (!existsSync(`/sys/class/net/${ifname}`)) {
         throw new DirectorError(`interface ${ifname} does not exist in this network namespace: check dataplane.${ifname === dp.interface ? 'interface' : 'inside'}`);
       }
     }
+    // A first look, for the leftovers of a killed director on that interface; the answer that
+    // counts comes once the static addresses (maybe the inside one's) are held.
+    this.insideIf = (await resolveInside(this.config).catch(() => ({ dev: null }))).dev ?? undefined;
     this.timeouts = configuredTimeouts(this.config);
     this.server = await serveControl(controlSocketPath('default', dp.control_socket), (req) => handleControl(this.commandContext(), req));
     try {
       // The control socket is ours, so no live director of this instance runs here: whatever a
       // killed one left is adopted or removed now (src/control/leftovers.ts).
-      await recoverLeftovers({ config: this.config, instance: dp.control_socket ?? 'default', log: this.log });
+      await recoverLeftovers({ config: this.withInside(this.config), instance: dp.control_socket ?? 'default', log: this.log });
       for (const a of this.config.static_ipaddress) {
         await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label });
         this.log.info({ address: a.address, dev: a.dev }, 'holding static address');
       }
+      // dataplane.inside omitted or auto: the kernel's routes to the NAT real servers say which.
+      const inside = await resolveInside(this.config).catch((err: Error) => { throw new DirectorError(err.message); });
+      if (insideIsAuto(dp.inside) && inside.dev) this.log.info({ inside: inside.dev }, `dataplane.inside: ${inside.dev} (auto: ${inside.why})`);
+      this.insideIf = inside.dev ?? undefined;
       this.tunnelSource = await primaryAddress(dp.interface);
       await this.resolveNeighbours(false);
       // VRRP-managed VIPs are not forwarded until the speaker says this director is MASTER.
       this.vrrpVips = vrrpManagedVips(this.config);
       this.snapshot = this.compile();
-      const inside = insideToOpen(dp, this.snapshot);
-      this.insideOpen = inside !== null;
+      const insideOpened = insideToOpen(this.withInside(this.config).dataplane, this.snapshot);
+      this.insideOpen = insideOpened !== null;
       for (let queue = 0; queue < dp.queues; queue++) {
         await this.workers.start(queue, {
-          outside: dp.interface, inside, backend: dp.io, snapshot: this.snapshot, connTableSize: dp.conn_table_size,
+          outside: dp.interface, inside: insideOpened, backend: dp.io, snapshot: this.snapshot, connTableSize: dp.conn_table_size,
           timeouts: this.timeouts, expireNodestConn: dp.expire_nodest_conn,
         });
       }
@@ -152,6 +162,14 @@ export class Director {
     const next = loaded.config;
     const plan = planReload(this.config, next, this.insideOpen);
     if (plan.rejections.length) return this.rejectReload(plan.rejections);
+    if (insideIsAuto(next.dataplane.inside)) {
+      // auto: the routes to the new NAT real servers must still lead to the interface opened.
+      const found = await resolveInside(next).catch((err: Error) => ({ dev: null, why: '', error: err.message }));
+      if ('error' in found) return this.rejectReload([found.error]);
+      if (found.dev && this.insideIf && found.dev !== this.insideIf) {
+        return this.rejectReload([`dataplane.inside: the NAT real servers are now routed through ${found.dev}, the director opened ${this.insideIf}: restart to change it`]);
+      }
+    }
     for (const a of plan.release) this.addresses.release({ address: a.address, dev: a.dev });
     for (const a of plan.hold) await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label });
     this.config = next;
@@ -257,6 +275,11 @@ export class Director {
       ownsVip: (vip) => this.holdsVip(vip),
       tunnelSource: this.tunnelSource,
     }, ++this.version);
+  }
+
+  /** The config with dataplane.inside as resolved at start (auto: from the routes). */
+  private withInside(config: UlvsConfig): UlvsConfig {
+    return { ...config, dataplane: { ...config.dataplane, inside: this.insideIf } };
   }
 
   /** A VIP is ours unless a vrrp_instance manages it and this director is not its MASTER. */
