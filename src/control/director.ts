@@ -20,6 +20,7 @@ import { VrrpSpeaker } from '../vrrp/speaker.js';
 import { AddressHolder } from './addresses.js';
 import { handleControl, listServices, type CommandContext, type ReloadResult } from './commands.js';
 import { compileSnapshot, IdRegistry } from './compile.js';
+import { numberToIp } from '../packet/addr.js';
 import { watchConfigFiles } from './config-watch.js';
 import type { ServiceStatus } from './format.js';
 import { HealthVerdicts } from './health-verdicts.js';
@@ -54,6 +55,9 @@ export class Director {
   private timeouts: Timeouts = { ...DEFAULT_TIMEOUTS };
   private tunnelSource = 0;
   private insideOpen = false;
+  /** Services handed to the kernel (Local forwarding), and those warned about mixing. */
+  private kernelServices = new Set<number>();
+  private readonly warnedMixedLocal = new Set<number>();
   /** The inside interface in use: dataplane.inside, or found from the routes (auto). */
   private insideIf: string | undefined;
   private neighbourTimer: NodeJS.Timeout | null = null;
@@ -268,13 +272,35 @@ export class Director {
   }
 
   private compile(): Snapshot {
-    return compileSnapshot(this.config, this.ids, {
+    const snapshot = compileSnapshot(this.config, this.ids, {
       macOf: (ip) => this.nextHops.macOf(ip),
       healthOf: (serviceId, rsKey) => this.health.healthOf(serviceId, rsKey),
       sorryActive: (serviceId) => this.health.sorryActive(serviceId),
       ownsVip: (vip) => this.holdsVip(vip),
+      isLocal: (ip) => this.nextHops.isLocal(ip),
       tunnelSource: this.tunnelSource,
     }, ++this.version);
+    this.logLocalForwarding(snapshot);
+    return snapshot;
+  }
+
+  /** One line each time a service starts or stops going to the director's own stack. */
+  private logLocalForwarding(snapshot: Snapshot): void {
+    const now = new Set(snapshot.services.filter((s) => s.kernel).map((s) => s.id));
+    for (const s of snapshot.services) {
+      const vip = s.addresses[0] ? `${numberToIp(s.addresses[0].vip)}:${s.addresses[0].vport}` : `service ${s.id}`;
+      if (now.has(s.id) && !this.kernelServices.has(s.id)) {
+        this.log.info({ service: vip }, `${vip}: every live destination is this director: packets go to its own stack unchanged (Local forwarding)`);
+      } else if (!now.has(s.id) && this.kernelServices.has(s.id)) {
+        this.log.info({ service: vip }, `${vip}: forwarded to remote real servers again (Local forwarding off)`);
+      }
+      const idle = s.realServers.filter((r) => r.local && !r.available && !s.kernel);
+      if (idle.length && !this.warnedMixedLocal.has(s.id)) {
+        this.log.warn({ service: vip }, `${vip}: its local real servers take no connections while remote ones are live (ulvs hands a whole service to the director's stack, not single connections)`);
+        this.warnedMixedLocal.add(s.id);
+      }
+    }
+    this.kernelServices = now;
   }
 
   /** The config with dataplane.inside as resolved at start (auto: from the routes). */
