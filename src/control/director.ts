@@ -291,6 +291,10 @@ export class Director {
       const vip = s.addresses[0] ? `${numberToIp(s.addresses[0].vip)}:${s.addresses[0].vport}` : `service ${s.id}`;
       if (now.has(s.id) && !this.kernelServices.has(s.id)) {
         this.log.info({ service: vip }, `${vip}: every live destination is this director: packets go to its own stack unchanged (Local forwarding)`);
+        const otherPort = s.realServers.find((r) => r.available && r.port !== 0 && s.addresses.some((a) => a.vport !== r.port));
+        if (otherPort) {
+          this.log.warn({ service: vip }, `${vip}: local server ${numberToIp(otherPort.ip)}:${otherPort.port} is not on the VIP's port: the director's stack gets the packets on VIP:port unchanged (IPVS would rewrite the port), so something must listen there`);
+        }
       } else if (!now.has(s.id) && this.kernelServices.has(s.id)) {
         this.log.info({ service: vip }, `${vip}: forwarded to remote real servers again (Local forwarding off)`);
       }
