@@ -63,11 +63,8 @@ function checkServiceSettings(vs: Obj, base: Path, dataplane: Obj | undefined, r
   if (has(vs, 'persistence_granularity') && !(num(vs.persistence_timeout) ?? 0)) {
     r.warn([...base, 'persistence_granularity'], 'persistence_granularity has no effect without persistence_timeout', undefined, true);
   }
-  if (kind === 'NAT' && !has(dataplane, 'inside')) {
-    const explicit = has(vs, 'lb_kind') ? 'lb_kind' : has(vs, 'lvs_method') ? 'lvs_method' : undefined;
-    r.error(explicit ? [...base, explicit] : base, explicit ? 'NAT service but dataplane.inside is not set' : 'NAT service (lb_kind defaults to NAT, as in keepalived) but dataplane.inside is not set',
-      'set dataplane.inside to the interface toward the real servers, or lb_kind: DR');
-  }
+  // NAT without dataplane.inside (or with `auto`) is fine: the director finds the interface
+  // from the kernel's routes to the real servers at start (src/control/inside.ts).
 }
 
 /** One checker per real server; a misc_check script that can run; file_check's one source. */

@@ -17,7 +17,7 @@ export { commandPath, type CrossCheckEnv, type Finding, type Severity } from './
 export function checkDataplane(cfg: Obj, r: Findings): void {
   const globalDefs = obj(cfg.global_defs);
   const dataplane = obj(cfg.dataplane);
-  if (dataplane && str(dataplane.inside) !== undefined && str(dataplane.inside) === (str(dataplane.interface) ?? 'eth0')) {
+  if (dataplane && str(dataplane.inside) !== undefined && str(dataplane.inside) !== 'auto' && str(dataplane.inside) === (str(dataplane.interface) ?? 'eth0')) {
     r.error(['dataplane', 'inside'], 'dataplane.inside must differ from dataplane.interface', 'NAT needs a second interface toward the real servers');
   }
   if (has(globalDefs, 'lvs_timeouts') && has(dataplane, 'lvs_timeouts')) {

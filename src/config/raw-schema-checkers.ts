@@ -31,7 +31,18 @@ export const urlSchema = z.strictObject({
     .describe('200, "200-299", or a list; default 200-299'),
   regex: z.string().min(1).refine(isValidRegex, { message: 'is not a valid regular expression' }).optional(),
   regex_no_match: z.boolean().default(false),
+  regex_min_offset: count.optional().describe('the regex match starts at or after this offset of the response'),
+  regex_max_offset: count.optional().describe('the regex match starts at or before this offset'),
   virtualhost: z.string().min(1).optional(),
+}).superRefine((u, ctx) => {
+  for (const key of ['regex_min_offset', 'regex_max_offset'] as const) {
+    if (u[key] !== undefined && u.regex === undefined) {
+      ctx.addIssue({ code: 'custom', path: [key], message: `${key} needs a regex in the same url` });
+    }
+  }
+  if (u.regex_min_offset !== undefined && u.regex_max_offset !== undefined && u.regex_min_offset > u.regex_max_offset) {
+    ctx.addIssue({ code: 'custom', path: ['regex_min_offset'], message: `regex_min_offset ${u.regex_min_offset} is beyond regex_max_offset ${u.regex_max_offset}` });
+  }
 });
 
 function isValidRegex(source: string): boolean {

@@ -9,6 +9,8 @@ export const LB_ALGOS = [
 ] as const;
 export const LB_KINDS = ['DR', 'NAT', 'TUN'] as const;
 export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
+/** keepalived accepts SCTP; ulvs refuses it at load rather than accept and skip the service. */
+export const SCTP_REFUSED = 'SCTP is not supported by ulvs (it forwards TCP and UDP only; this kernel has no SCTP sockets to check an SCTP service either)';
 /** IPVS weights are 32-bit signed but ipvsadm and keepalived cap them at 65535. */
 export const MAX_WEIGHT = 65535;
 
@@ -129,7 +131,7 @@ export const virtualServerSchema = z.strictObject({
   port: portOrZero.optional(),
   group: name.optional().describe('a virtual_server_groups name'),
   fwmark: z.number().int().min(1).optional().describe('not supported: use a virtual_server_groups entry'),
-  protocol: z.enum(PROTOCOLS).default('TCP'),
+  protocol: z.enum(PROTOCOLS).refine((p) => p !== 'SCTP', { message: SCTP_REFUSED }).default('TCP'),
   lb_algo: z.enum(LB_ALGOS).optional().describe('scheduler; default wlc'),
   lvs_sched: z.enum(LB_ALGOS).optional().describe('keepalived synonym of lb_algo'),
   lb_kind: z.enum(LB_KINDS).optional().describe('forwarding; default NAT as keepalived'),

@@ -80,7 +80,7 @@ export const globalDefsSchema = z.strictObject({
 
 export const dataplaneSchema = z.strictObject({
   interface: name.default('eth0').describe('interface that receives VIP traffic'),
-  inside: name.optional().describe('NAT: interface toward the real servers'),
+  inside: name.optional().describe('NAT: interface toward the real servers; omitted or auto: the one the kernel routes them through'),
   io: z.enum(IO_BACKENDS).default('auto').describe('afxdp if it can attach, else tap'),
   queues: z.number().int().min(1).max(64).default(1),
   conn_table_size: z.number().int().min(1024).max(1 << 27).default(1048576),

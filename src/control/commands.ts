@@ -84,7 +84,7 @@ export function serviceStatuses(snapshot: Snapshot, config: UlvsConfig, ids: IdR
     onePacket: s.onePacket,
     // As ipvsadm shows it: a server a check took out (without inhibit_on_failure) is not in the table.
     realServers: s.realServers.filter((rs) => rs.available).map((rs) => ({
-      ip: numberToIp(rs.ip), port: rs.port, forward: FORWARD_NAMES[s.forward], weight: rs.weight,
+      ip: numberToIp(rs.ip), port: rs.port, forward: rs.local ? 'Local' : FORWARD_NAMES[s.forward], weight: rs.weight,
       activeConns: conns.get(rs.rsId)?.[0] ?? 0, inactiveConns: conns.get(rs.rsId)?.[1] ?? 0, up: rs.available,
     })),
   }));

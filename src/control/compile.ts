@@ -62,16 +62,37 @@ export interface CompileContext {
   sorryActive(serviceId: string): boolean;
   /** false while a VRRP instance holds this VIP on another director (we are BACKUP/FAULT). */
   ownsVip(vip: string): boolean;
+  /** The kernel routes `ip` to this director itself (its own address); 127/8 and VIPs always are. */
+  isLocal?(ip: string): boolean;
   tunnelSource: number;
+}
+
+/** IPVS's LOCALNODE: a destination on the director itself (loopback, its own address, a VIP). */
+export function isLocalDestination(ip: string, vips: ReadonlySet<string>, ctx: Pick<CompileContext, 'isLocal'>): boolean {
+  return ip.startsWith('127.') || vips.has(ip) || (ctx.isLocal?.(ip) ?? false);
+}
+
+/**
+ * Local forwarding: when every live destination is local the service is left to the kernel
+ * (Snapshot `kernel`). The dataplane cannot hand one connection to the kernel and the next to
+ * a remote server, so while remote servers are live the local ones take no new connections.
+ */
+export function applyLocalForwarding<R extends { weight: number; available: boolean; local?: boolean }>(servers: R[]): { kernel: boolean; servers: R[] } {
+  const live = servers.filter((r) => r.available && r.weight > 0);
+  const kernel = live.length > 0 && live.every((r) => r.local);
+  if (kernel || !servers.some((r) => r.local)) return { kernel, servers };
+  return { kernel, servers: servers.map((r) => (r.local ? { ...r, weight: 0, available: false } : r)) };
 }
 
 /** Config (+ runtime facts) -> the plain snapshot the dataplane workers read. */
 export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: CompileContext, version: number): Snapshot {
   const services: SnapshotService[] = [];
+  const vips = new Set(config.virtual_servers.flatMap((vs) => serviceAddresses(config, vs).map((a) => numberToIp(a.vip))));
+  const local = (ip: string): boolean => isLocalDestination(ip, vips, ctx);
   config.virtual_servers.forEach((vs, index) => {
     // The dataplane forwards for exactly the VIPs this director owns.
     const addresses = serviceAddresses(config, vs).filter((a) => ctx.ownsVip(numberToIp(a.vip)));
-    if (addresses.length === 0 || vs.protocol === 'SCTP') return;
+    if (addresses.length === 0) return;
     const healthId = defaultServiceId(vs, index);
     let realServers = vs.real_servers.map((rs) => {
       const key = realServerKey(vs, rs.ip, rs.port);
@@ -89,19 +110,28 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
         mac: ctx.macOf(rs.ip),
         uthreshold: rs.uthreshold ?? 0,
         lthreshold: rs.lthreshold ?? 0,
+        local: local(rs.ip),
       };
     });
-    if (vs.sorry_server && ctx.sorryActive(healthId)) {
+    const sorry = vs.sorry_server;
+    const sorryEntry = (weight: number) => sorry && {
+      rsId: ids.idOf(`${serviceKey(vs)} sorry ${sorry.ip}:${sorry.port}`),
+      ip: ipToNumber(sorry.ip), port: sorry.port, weight, available: true,
+      mac: ctx.macOf(sorry.ip), uthreshold: 0, lthreshold: 0, local: local(sorry.ip),
+    };
+    if (sorry && ctx.sorryActive(healthId)) {
       // keepalived adds the sorry server when quorum is lost and removes it when it returns.
-      const sorry = vs.sorry_server;
-      realServers = [...realServers.filter((r) => r.available && r.weight > 0), {
-        rsId: ids.idOf(`${serviceKey(vs)} sorry ${sorry.ip}:${sorry.port}`),
-        ip: ipToNumber(sorry.ip), port: sorry.port, weight: 1, available: true,
-        mac: ctx.macOf(sorry.ip), uthreshold: 0, lthreshold: 0,
-      }];
+      realServers = [...realServers.filter((r) => r.available && r.weight > 0), sorryEntry(1)!];
+    } else if (sorry && vs.sorry_server_inhibit) {
+      // sorry_server_inhibit: inhibit_on_failure for the sorry server: with quorum back it
+      // stays with weight 0, so the connections it holds carry on instead of being cut.
+      realServers = [...realServers, sorryEntry(0)!];
     }
+    const localForwarding = applyLocalForwarding(realServers);
+    realServers = localForwarding.servers;
     services.push({
       id: ids.idOf(serviceKey(vs)),
+      kernel: localForwarding.kernel,
       addresses,
       protocol: vs.protocol === 'TCP' ? IPPROTO_TCP : IPPROTO_UDP,
       forward: FORWARD_OF[vs.lb_kind],

@@ -21,10 +21,12 @@ import { VrrpSpeaker } from '../vrrp/speaker.js';
 import { AddressHolder } from './addresses.js';
 import { handleControl, listServices, type CommandContext, type ReloadResult } from './commands.js';
 import { compileSnapshot, IdRegistry } from './compile.js';
+import { numberToIp } from '../packet/addr.js';
 import { watchConfigFiles } from './config-watch.js';
 import type { ServiceStatus } from './format.js';
 import { HealthVerdicts } from './health-verdicts.js';
 import { NextHopCache, nextHopAddresses, primaryAddress } from './neighbours.js';
+import { insideIsAuto, resolveInside } from './inside.js';
 import { configuredTimeouts, insideToOpen, planReload, vrrpManagedVips } from './reload-plan.js';
 import { controlSocketPath, serveControl } from './socket.js';
 import { DirectorError, WorkerPool } from './worker-pool.js';
@@ -54,6 +56,11 @@ export class Director {
   private timeouts: Timeouts = { ...DEFAULT_TIMEOUTS };
   private tunnelSource = 0;
   private insideOpen = false;
+  /** Services handed to the kernel (Local forwarding), and those warned about mixing. */
+  private kernelServices = new Set<number>();
+  private readonly warnedMixedLocal = new Set<number>();
+  /** The inside interface in use: dataplane.inside, or found from the routes (auto). */
+  private insideIf: string | undefined;
   private neighbourTimer: NodeJS.Timeout | null = null;
   private stopping: Promise<void> | null = null;
   private watchers: FSWatcher[] = [];
@@ -89,35 +96,43 @@ export class Director {
     this.config = loaded.config;
     this.alerts = new DirectorAlerts(this.config, this.log);
     const dp = this.config.dataplane;
-    for (const ifname of [dp.interface, dp.inside].filter((x): x is string => !!x)) {
+    for (const ifname of [dp.interface, insideIsAuto(dp.inside) ? undefined : dp.inside].filter((x): x is string => !!x)) {
       if (!existsSync(`/sys/class/net/${ifname}`)) {
         throw new DirectorError(`interface ${ifname} does not exist in this network namespace: check dataplane.${ifname === dp.interface ? 'interface' : 'inside'}`);
       }
     }
+    // A first look, for the leftovers of a killed director on that interface; the answer that
+    // counts comes once the static addresses (maybe the inside one's) are held.
+    this.insideIf = (await resolveInside(this.config).catch(() => ({ dev: null }))).dev ?? undefined;
     this.timeouts = configuredTimeouts(this.config);
     this.server = await serveControl(controlSocketPath('default', dp.control_socket), (req) => handleControl(this.commandContext(), req));
     try {
       // The control socket is ours, so no live director of this instance runs here: whatever a
       // killed one left is adopted or removed now (src/control/leftovers.ts).
-      await recoverLeftovers({ config: this.config, instance: dp.control_socket ?? 'default', log: this.log });
+      await recoverLeftovers({ config: this.withInside(this.config), instance: dp.control_socket ?? 'default', log: this.log });
       for (const a of this.config.static_ipaddress) {
         await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label, brd: a.brd, scope: a.scope, peer: a.peer });
         this.log.info({ address: a.address, dev: a.dev }, 'holding static address');
       }
+      // dataplane.inside omitted or auto: the kernel's routes to the NAT real servers say which.
+      const inside = await resolveInside(this.config).catch((err: Error) => { throw new DirectorError(err.message); });
+      if (insideIsAuto(dp.inside) && inside.dev) this.log.info({ inside: inside.dev }, `dataplane.inside: ${inside.dev} (auto: ${inside.why})`);
+      this.insideIf = inside.dev ?? undefined;
       this.tunnelSource = await primaryAddress(dp.interface);
       await this.resolveNeighbours(false);
       // VRRP-managed VIPs are not forwarded until the speaker says this director is MASTER.
       this.vrrpVips = vrrpManagedVips(this.config);
       this.snapshot = this.compile();
-      const inside = insideToOpen(dp, this.snapshot);
-      this.insideOpen = inside !== null;
+      const insideOpened = insideToOpen(this.withInside(this.config).dataplane, this.snapshot);
+      this.insideOpen = insideOpened !== null;
       for (let queue = 0; queue < dp.queues; queue++) {
         await this.workers.start(queue, {
-          outside: dp.interface, inside, backend: dp.io, snapshot: this.snapshot, connTableSize: dp.conn_table_size,
+          outside: dp.interface, inside: insideOpened, backend: dp.io, snapshot: this.snapshot, connTableSize: dp.conn_table_size,
           timeouts: this.timeouts, expireNodestConn: dp.expire_nodest_conn,
         });
       }
       this.health.apply(this.config);
+      this.health.setVipPresence((vip) => this.holdsVip(vip));
       // Before VRRP: a restarted director asks the master for its table while still BACKUP.
       await this.startSync();
       await this.startVrrp();
@@ -158,6 +173,14 @@ export class Director {
     const next = loaded.config;
     const plan = planReload(this.config, next, this.insideOpen);
     if (plan.rejections.length) return this.rejectReload(plan.rejections);
+    if (insideIsAuto(next.dataplane.inside)) {
+      // auto: the routes to the new NAT real servers must still lead to the interface opened.
+      const found = await resolveInside(next).catch((err: Error) => ({ dev: null, why: '', error: err.message }));
+      if ('error' in found) return this.rejectReload([found.error]);
+      if (found.dev && this.insideIf && found.dev !== this.insideIf) {
+        return this.rejectReload([`dataplane.inside: the NAT real servers are now routed through ${found.dev}, the director opened ${this.insideIf}: restart to change it`]);
+      }
+    }
     for (const a of plan.release) this.addresses.release({ address: a.address, dev: a.dev });
     for (const a of plan.hold) await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label, brd: a.brd, scope: a.scope, peer: a.peer });
     this.config = next;
@@ -171,6 +194,7 @@ export class Director {
     }
     await this.resolveNeighbours(false);
     this.health.apply(next);
+    this.health.setVipPresence((vip) => this.holdsVip(vip));
     await this.publish();
     // VRRP is diffed in place (no restart, no flap); see VrrpSpeaker.reload.
     try {
@@ -195,6 +219,7 @@ export class Director {
       onOwnership: async (vips) => {
         this.ownedVrrpVips = new Set(vips);
         this.log.info({ vips }, 'VRRP ownership changed');
+        this.health.setVipPresence((vip) => this.holdsVip(vip));
         if (this.workers.size) await this.publish();
       },
       onTransition: (name, from, to, reason) => {
@@ -265,13 +290,49 @@ export class Director {
   }
 
   private compile(): Snapshot {
-    return compileSnapshot(this.config, this.ids, {
+    const snapshot = compileSnapshot(this.config, this.ids, {
       macOf: (ip) => this.nextHops.macOf(ip),
       healthOf: (serviceId, rsKey) => this.health.healthOf(serviceId, rsKey),
       sorryActive: (serviceId) => this.health.sorryActive(serviceId),
-      ownsVip: (vip) => !this.vrrpVips.has(vip) || this.ownedVrrpVips.has(vip),
+      ownsVip: (vip) => this.holdsVip(vip),
+      isLocal: (ip) => this.nextHops.isLocal(ip),
       tunnelSource: this.tunnelSource,
     }, ++this.version);
+    this.logLocalForwarding(snapshot);
+    return snapshot;
+  }
+
+  /** One line each time a service starts or stops going to the director's own stack. */
+  private logLocalForwarding(snapshot: Snapshot): void {
+    const now = new Set(snapshot.services.filter((s) => s.kernel).map((s) => s.id));
+    for (const s of snapshot.services) {
+      const vip = s.addresses[0] ? `${numberToIp(s.addresses[0].vip)}:${s.addresses[0].vport}` : `service ${s.id}`;
+      if (now.has(s.id) && !this.kernelServices.has(s.id)) {
+        this.log.info({ service: vip }, `${vip}: every live destination is this director: packets go to its own stack unchanged (Local forwarding)`);
+        const otherPort = s.realServers.find((r) => r.available && r.port !== 0 && s.addresses.some((a) => a.vport !== r.port));
+        if (otherPort) {
+          this.log.warn({ service: vip }, `${vip}: local server ${numberToIp(otherPort.ip)}:${otherPort.port} is not on the VIP's port: the director's stack gets the packets on VIP:port unchanged (IPVS would rewrite the port), so something must listen there`);
+        }
+      } else if (!now.has(s.id) && this.kernelServices.has(s.id)) {
+        this.log.info({ service: vip }, `${vip}: forwarded to remote real servers again (Local forwarding off)`);
+      }
+      const idle = s.realServers.filter((r) => r.local && !r.available && !s.kernel);
+      if (idle.length && !this.warnedMixedLocal.has(s.id)) {
+        this.log.warn({ service: vip }, `${vip}: its local real servers take no connections while remote ones are live (ulvs hands a whole service to the director's stack, not single connections)`);
+        this.warnedMixedLocal.add(s.id);
+      }
+    }
+    this.kernelServices = now;
+  }
+
+  /** The config with dataplane.inside as resolved at start (auto: from the routes). */
+  private withInside(config: UlvsConfig): UlvsConfig {
+    return { ...config, dataplane: { ...config.dataplane, inside: this.insideIf } };
+  }
+
+  /** A VIP is ours unless a vrrp_instance manages it and this director is not its MASTER. */
+  private holdsVip(vip: string): boolean {
+    return !this.vrrpVips.has(vip) || this.ownedVrrpVips.has(vip);
   }
 
   /** Resolves when every worker forwards by the new snapshot. */

@@ -8,7 +8,8 @@ import type pino from 'pino';
 import type { UlvsConfig } from '../config/index.js';
 import { HealthManager, type HealthEvent, type QuorumEvent } from '../health/manager.js';
 import { healthPlan } from '../health/plan.js';
-import type { HealthState } from './compile.js';
+import { numberToIp } from '../packet/addr.js';
+import { serviceAddresses, type HealthState } from './compile.js';
 
 /**
  * Hears verdict moves (the alerts): `moved` lists the services where the real server went up or
@@ -44,13 +45,18 @@ export class HealthVerdicts {
   /** Runs the config's checks: the first ones may come with a reload, later ones are diffed in. */
   apply(config: UlvsConfig): void {
     const plan = healthPlan(config);
+    // ha_suspend watches every address of the service: a group's VIPs too.
+    config.virtual_servers.forEach((vs, i) => {
+      if (vs.group) plan.services[i].vips = serviceAddresses(config, vs).map((a) => numberToIp(a.vip));
+    });
     if (this.manager) {
       this.manager.setRunAs(plan.runAs);
       this.manager.reload(plan.checks, plan.services);
       return;
     }
     if (plan.checks.length === 0 && !plan.services.some((s) => s.sorry_server)) return;
-    this.manager = new HealthManager(plan.checks, { services: plan.services, runAs: plan.runAs });
+    // The manager logs quorum changes, ha_suspend and log_all_failures; the changes are ours.
+    this.manager = new HealthManager(plan.checks, { services: plan.services, runAs: plan.runAs, logger: this.log });
     this.manager.on('change', (e: HealthEvent) => {
       const moved = e.serviceIds.filter((id) => { const was = this.state.get(`${id}|${e.rsKey}`); return was !== undefined && was.up !== e.up; });
       for (const serviceId of e.serviceIds) this.state.set(`${serviceId}|${e.rsKey}`, { up: e.up, weight: e.weight });
@@ -71,7 +77,13 @@ export class HealthVerdicts {
     this.manager.start();
   }
 
+  /** ha_suspend: which VIPs this director holds now (VRRP MASTER, or not VRRP-managed). */
+  setVipPresence(present: (vip: string) => boolean): void {
+    this.manager?.setVipPresence(present);
+  }
+
+  /** The director stops: omega services run their down notifiers. */
   async stop(): Promise<void> {
-    await this.manager?.stop();
+    await this.manager?.stop({ shutdown: true });
   }
 }

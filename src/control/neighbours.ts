@@ -5,9 +5,13 @@ import { run } from '../os/run.js';
 import { ipToNumber } from '../packet/addr.js';
 
 /** Where a packet to `ip` leaves this host: interface, next hop, and the next hop's MAC. */
-export interface NextHop { dev: string; via: string; mac: string | null; src: string | null }
+export interface NextHop {
+  dev: string; via: string; mac: string | null; src: string | null;
+  /** The kernel routes `ip` to itself (127/8, one of its own addresses): IPVS's Local forwarding. */
+  local?: boolean;
+}
 
-interface RouteJson { dev: string; gateway?: string; prefsrc?: string }
+interface RouteJson { type?: string; dev: string; gateway?: string; prefsrc?: string }
 interface NeighJson { dst: string; lladdr?: string; state?: string[] }
 
 /** Asks the kernel's routing and neighbour tables; resolves a missing neighbour by provoking ARP. */
@@ -17,6 +21,7 @@ export async function resolveNextHop(ip: string, timeoutMs = 2000): Promise<Next
   if (!route) throw new Error(`no route to ${ip}`);
   const via = route.gateway ?? ip;
   const hop: NextHop = { dev: route.dev, via, mac: null, src: route.prefsrc ?? null };
+  if (route.type === 'local') return { ...hop, local: true };
   const deadline = Date.now() + timeoutMs;
   let provoked = false;
   while (Date.now() < deadline) {
@@ -56,6 +61,8 @@ export function nextHopAddresses(config: UlvsConfig): Set<string> {
  */
 export class NextHopCache {
   private readonly macs = new Map<string, string | null>();
+  /** Addresses the kernel routes to this host itself (Local forwarding, no next hop). */
+  private readonly locals = new Set<string>();
 
   constructor(private readonly log: pino.Logger) {}
 
@@ -64,12 +71,26 @@ export class NextHopCache {
     return this.macs.get(ip) ?? null;
   }
 
+  /** `ip` is this director itself, as the kernel's routes said at the last refresh. */
+  isLocal(ip: string): boolean {
+    return this.locals.has(ip);
+  }
+
   /** Resolves every address (missing neighbours too); true when a MAC changed. */
   async refresh(ips: Iterable<string>, timeoutMs: number): Promise<boolean> {
     let changed = false;
     await Promise.all([...ips].map(async (ip) => {
       let mac: string | null = null;
-      try { mac = (await resolveNextHop(ip, timeoutMs)).mac; } catch (err) {
+      try {
+        const hop = await resolveNextHop(ip, timeoutMs);
+        if (hop.local) {
+          if (!this.locals.has(ip)) { changed = true; this.log.info({ ip }, `real server ${ip} is this director (Local forwarding)`); }
+          this.locals.add(ip);
+          return;
+        }
+        if (this.locals.delete(ip)) changed = true;
+        mac = hop.mac;
+      } catch (err) {
         this.log.warn({ ip, err: (err as Error).message }, 'cannot route to real server');
       }
       if (mac === null && this.macs.get(ip)) return; // keep the last known MAC over a blip

@@ -40,6 +40,11 @@ export interface SnapshotService {
    * sloppy_tcp), decided from dataplane.sloppy_tcp and the scheduler. Absent = false (drop).
    */
   sloppyTcp?: boolean;
+  /**
+   * Every live destination is this director (IPVS's Local forwarding): the service is not
+   * steered, so its packets go on to the director's own kernel stack, unchanged, to VIP:port.
+   */
+  kernel?: boolean;
   realServers: SnapshotRealServer[];
 }
 
@@ -58,4 +63,6 @@ export interface SnapshotRealServer {
   mac: string | null;
   uthreshold: number;
   lthreshold: number;
+  /** The director itself (127/8, its own address, the VIP): listed as `Local`. */
+  local?: boolean;
 }

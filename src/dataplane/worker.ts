@@ -15,6 +15,7 @@ import { isSyncWorthy } from './sync-offers.js';
 import { OUTBOX_CONNECTION, OUTBOX_TEMPLATE, SyncOutbox, type OutboxRecord } from './sync-outbox.js';
 import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { FORWARD_NAT, type Snapshot } from './snapshot.js';
+import { steeringFor } from './steering.js';
 
 export interface WorkerInit {
   outside: string;
@@ -63,18 +64,6 @@ const MAX_BATCHES_PER_WAKE = 64;
 const IDLE_POLL_MS = 10;
 const EXPIRE_VISITS_PER_LOOP = 256;
 
-export function steeringFor(snapshot: Snapshot): { outside: SteeringRule[]; inside: SteeringRule[] } {
-  const outside: SteeringRule[] = [];
-  const inside: SteeringRule[] = [];
-  for (const s of snapshot.services) {
-    const protocol = s.protocol === 6 ? 'tcp' : 'udp';
-    for (const a of s.addresses) outside.push({ kind: 'service', ip: a.vip, port: a.vport, protocol });
-    if (s.forward === FORWARD_NAT) {
-      for (const rs of s.realServers) inside.push({ kind: 'reply', ip: rs.ip, port: rs.port, protocol });
-    }
-  }
-  return { outside, inside };
-}
 
 function nowSeconds(): number {
   return Math.floor(performance.now() / 1000);

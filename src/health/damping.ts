@@ -21,6 +21,8 @@ export interface DampingConfig {
   alpha: boolean;
   rise: number;
   fall: number;
+  /** log_all_failures: every failed probe is logged, not only the change to down. */
+  logAllFailures: boolean;
 }
 
 export interface DampingState {
@@ -86,14 +88,36 @@ export function dampingConfig(type: CheckerType, p: TimingParams): DampingConfig
   // keepalived: warmup "enabled by default, with the maximum at delay_loop".
   const warmupS = nonNegative(p.warmup) ? p.warmup : delayLoopS;
   return {
+    logAllFailures: p.log_all_failures === true,
     delayLoopMs: delayLoopS * 1000,
     retry,
     delayBeforeRetryMs: dbrS * 1000,
     warmupMs: warmupS * 1000,
     alpha: p.alpha === true,
-    rise: atLeastOne(p.rise),
+    rise: Math.max(atLeastOne(p.rise), recoveryProbes(type, p)),
     fall: atLeastOne(p.fall),
   };
+}
+
+/**
+ * keepalived's HTTP_GET/SSL_GET check one url per run and, while a server is down (alpha at
+ * start, or after a failure), wait delay_loop between urls: with N urls it comes up N
+ * delay_loops after it recovered, or at once with fast_recovery (check_http.c epilog).
+ * ulvs fetches every url in each probe, so the same pace is N consecutive good probes,
+ * a delay_loop apart, before a down server is up again; fast_recovery makes it one.
+ */
+export function recoveryProbes(type: CheckerType, p: TimingParams): number {
+  if (type !== 'http_get' && type !== 'ssl_get') return 1;
+  if (p.fast_recovery === true) return 1;
+  return Math.max(1, Array.isArray(p.url) ? p.url.length : 1);
+}
+
+/**
+ * keepalived logs a failed probe of a server that is up (the ones it retries) only with
+ * log_all_failures / checker_log_all_failures; the change to down is always logged.
+ */
+export function logsFailure(cfg: DampingConfig, before: DampingState, result: CheckResult): boolean {
+  return cfg.logAllFailures && !result.ok && (before.up || !before.hasRun);
 }
 
 /** keepalived starts a server up unless alpha is set. */

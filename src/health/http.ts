@@ -27,6 +27,21 @@ export interface HttpUrlParams {
   regex_no_match?: boolean;
   /** keepalived's pcre2 option names; caseless, multiline, dotall are honoured. */
   regex_options?: string;
+  /** keepalived: the match may start no earlier than this offset into the returned data. */
+  regex_min_offset?: number;
+  /** keepalived: the match must start at or before this offset. */
+  regex_max_offset?: number;
+}
+
+/**
+ * Does `re` match `subject` with its start inside [min, max] (keepalived's regex_min_offset /
+ * regex_max_offset, pcre2 start_offset: text before min is still seen by lookbehinds)?
+ */
+export function regexMatchesWithin(re: RegExp, subject: string, min = 0, max = Infinity): boolean {
+  const g = new RegExp(re.source, re.flags.includes('g') ? re.flags : `${re.flags}g`);
+  g.lastIndex = Math.min(min, subject.length);
+  const m = g.exec(subject);
+  return m !== null && m.index <= max;
 }
 
 export interface HttpGetParams extends ConnectionParams {
@@ -114,7 +129,10 @@ export function judgeHttpResponse(url: HttpUrlParams, s: HttpResponseSummary): C
     let matched: boolean;
     // keepalived runs the regex over its first read buffer, header included, and ldirectord
     // users write `receive="Server"` (a header name); so the header is part of the subject.
-    try { matched = new RegExp(url.regex, regexFlags(url.regex_options)).test(s.headerText + s.bodyText); }
+    try {
+      matched = regexMatchesWithin(new RegExp(url.regex, regexFlags(url.regex_options)), s.headerText + s.bodyText,
+        url.regex_min_offset, url.regex_max_offset);
+    }
     catch (err) { return { ok: false, reason: `bad regex: ${errorReason(err)}` }; }
     if (matched === (url.regex_no_match === true)) {
       return { ok: false, reason: `${url.path}: regex ${url.regex_no_match ? 'matched' : 'did not match'}` };

@@ -15,7 +15,7 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
 import type { CheckResult, CheckTarget, CheckerType } from './types.js';
 import {
-  applyProbeResult, dampingConfig, firstProbeAt, initialDampingState,
+  applyProbeResult, dampingConfig, firstProbeAt, initialDampingState, logsFailure,
   type DampingConfig, type DampingState,
 } from './damping.js';
 import { probeKey, runCheck, type CheckParams, type CheckRunner } from './checkers.js';
@@ -23,6 +23,7 @@ import { initialQuorumUp, liveWeight, nextQuorumState, sorryServerActive } from 
 import { systemClock, type HealthClock, type TimerHandle } from './clock.js';
 import { checkerNotifyCommand, runNotify } from '../os/notify.js';
 import type { RunAs } from '../os/script-user.js';
+import { probePaused, shutdownScripts, suspendedServices } from './lvs-flags.js';
 
 /** One checker block of one real server of one virtual service. */
 export interface CheckDefinition {
@@ -50,6 +51,11 @@ export interface ServiceDefinition {
   sorry_server?: { ip: string; port: number };
   /** Real servers without any check (always alive, as keepalived) still count for quorum. */
   uncheckedRealServers?: Array<{ rsKey: string; weight?: number }>;
+  /** keepalived ha_suspend: checks pause while none of `vips` is on this director. */
+  ha_suspend?: boolean;
+  vips?: string[];
+  /** keepalived omega: notify_down and quorum_down run at shutdown. */
+  omega?: boolean;
 }
 
 export interface HealthEvent {
@@ -147,6 +153,8 @@ export class HealthManager extends EventEmitter {
   private abort = new AbortController();
   private running = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Services whose checks ha_suspend pauses (their VIP is elsewhere). */
+  private suspended = new Set<string>();
 
   constructor(defs: CheckDefinition[], opts: HealthManagerOptions = {}) {
     super();
@@ -285,8 +293,30 @@ export class HealthManager extends EventEmitter {
     for (const p of this.probes.values()) this.arm(p, firstProbeAt(p.cfg, now, this.random()) - now);
   }
 
-  /** Stop all timers and cut probes in flight; resolves when they have settled. */
-  async stop(): Promise<void> {
+  /**
+   * ha_suspend: `present(vip)` says whether this director holds the address now. Services
+   * with ha_suspend and none of their VIPs present stop probing until one comes back.
+   */
+  setVipPresence(present: (vip: string) => boolean): void {
+    const next = suspendedServices([...this.services.values()].map((s) => s.def), present);
+    for (const svc of this.services.values()) {
+      const id = svc.def.id;
+      if (next.has(id) === this.suspended.has(id)) continue;
+      this.logger?.info({ service: id }, `${next.has(id) ? 'Suspending' : 'Activating'} healthcheckers for VS ${id} (ha_suspend)`);
+    }
+    this.suspended = next;
+  }
+
+  /**
+   * Stop all timers and cut probes in flight; resolves when they have settled. `shutdown`:
+   * the director is going away, so omega services run their down notifiers (keepalived).
+   */
+  async stop(opts: { shutdown?: boolean } = {}): Promise<void> {
+    if (opts.shutdown && this.running) {
+      for (const svc of this.services.values()) {
+        for (const script of shutdownScripts(svc.def, svc.members)) this.runScript(script);
+      }
+    }
     this.running = false;
     this.abort.abort();
     for (const p of this.probes.values()) {
@@ -300,6 +330,8 @@ export class HealthManager extends EventEmitter {
     if (!this.running) return;
     p.timer = this.clock.setTimeout(() => {
       p.timer = null;
+      // keepalived keeps a suspended checker's timer ticking at delay_loop, without probing.
+      if (probePaused(p.members.map((m) => m.serviceId), this.suspended)) { this.arm(p, p.cfg.delayLoopMs); return; }
       const run = this.runProbe(p);
       this.inFlight.add(run);
       void run.finally(() => this.inFlight.delete(run));
@@ -316,6 +348,10 @@ export class HealthManager extends EventEmitter {
     if (!this.running || p.removed) return;
     p.runs++;
     const now = this.clock.now();
+    if (logsFailure(p.cfg, p.state, result)) {
+      this.logger?.warn({ check: p.type, target: `${p.target.ip}:${p.target.port}`, reason: result.reason },
+        `${p.type} of ${p.target.ip}:${p.target.port} failed (log_all_failures): ${result.reason}`);
+    }
     const step = applyProbeResult(p.cfg, p.state, result, now);
     p.state = step.state;
     if (step.cycleDone || step.changed) {
@@ -370,11 +406,8 @@ export class HealthManager extends EventEmitter {
       const svc = this.services.get(m.serviceId);
       if (svc) servicesTouched.add(svc);
     }
-    for (const e of groups.values()) {
-      this.logger?.info({ rs: e.rsKey, services: e.serviceIds, up: e.up, weight: e.weight, reason: e.reason },
-        `real server ${e.rsKey} ${e.up ? 'up' : 'down'}`);
-      this.emit('change', e);
-    }
+    // The listener logs the change (the director: "real server X is up|down", with its reason).
+    for (const e of groups.values()) this.emit('change', e);
     for (const svc of servicesTouched) this.updateQuorum(svc, now);
   }
 

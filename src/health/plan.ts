@@ -27,6 +27,8 @@ export interface PlanVirtualServer {
   quorum_up?: string;
   quorum_down?: string;
   sorry_server?: { ip: string; port: number };
+  ha_suspend?: boolean;
+  omega?: boolean;
   real_servers: PlanRealServer[];
 }
 
@@ -95,6 +97,9 @@ export function healthPlan(
       quorum_down: vs.quorum_down,
       sorry_server: vs.sorry_server,
       uncheckedRealServers: unchecked,
+      ha_suspend: vs.ha_suspend,
+      omega: vs.omega,
+      vips: vs.vip ? [vs.vip] : undefined,
     });
   });
   return { checks, services, runAs };

@@ -49,6 +49,12 @@ export interface TimingParams {
   rise?: number;
   /** ulvs: consecutive failed cycles needed to go down (default 1, as keepalived). */
   fall?: number;
+  /** keepalived log_all_failures (or global checker_log_all_failures): log every failed probe. */
+  log_all_failures?: boolean;
+  /** HTTP_GET/SSL_GET: come up once every url passed, without a delay_loop between urls. */
+  fast_recovery?: boolean;
+  /** HTTP_GET/SSL_GET: the urls (their count sets the recovery pace without fast_recovery). */
+  url?: unknown[];
 }
 
 export type CheckerType =

@@ -41,8 +41,8 @@ export const urlTable = keywordTable('url', {
   regex_no_match: flag(),
   regex_options: no('ulvs matches with JavaScript regular expressions (no pcre2 options)'),
   regex_stack: no('ulvs matches with JavaScript regular expressions (no pcre2 stack)'),
-  regex_min_offset: no('ulvs matches the regex against the whole body'),
-  regex_max_offset: no('ulvs matches the regex against the whole body'),
+  regex_min_offset: int(undefined, 0),
+  regex_max_offset: int(undefined, 0),
 });
 
 const httpRules: Rules = {

@@ -92,8 +92,6 @@ function dataplaneSection({ t, opts, sections }: Context): OutMap {
   }
   dataplane.set('interface', iface ?? 'eth0', { commentsBefore: [opts.interface ? 'from --interface' : firstInterface ? 'the interface of the first vrrp_instance' : 'no vrrp_instance names an interface: check this one'] });
   if (opts.inside !== undefined) dataplane.set('inside', opts.inside, { comment: 'from --inside: NAT real servers are behind it' });
-  else if (firstNat) {
-    t.report(firstNat.keyword, 'NAT service (lb_kind NAT, keepalived\'s default): ulvs needs the interface toward the real servers; rerun with --inside IF');
-  }
+  else if (firstNat) dataplane.set('inside', 'auto', { comment: 'NAT: the interface the kernel routes the real servers through (--inside IF names one)' });
   return dataplane;
 }

@@ -124,6 +124,7 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
   const dataplane = map();
   const statics = yaml.doc.createNode([]) as YAMLSeq;
   const services = yaml.doc.createNode([]) as YAMLSeq;
+  let anyNat = false;
   const iface = opts.interface ?? 'eth0';
   if (opts.interface === undefined) report({ file, line: 1, col: 1 }, 'ldirectord.cf names no interface: dataplane.interface is eth0; rerun with --interface IF to change it');
   dataplane.set('interface', iface);
@@ -211,7 +212,7 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
     }
     const kind = [...kinds][0] ?? 'DR';
     vs.set('lb_kind', kind, { comment: `from the real= lines' ${Object.keys(METHODS).find((k) => METHODS[k] === kind)}` });
-    if (kind === 'NAT' && opts.inside === undefined) report(v.head, 'NAT service (real= ... masq): ulvs needs the interface toward the real servers; rerun with --inside IF');
+    if (kind === 'NAT') anyNat = true;
     const persistent = get('persistent');
     if (persistent) {
       const n = num(persistent);
@@ -338,6 +339,7 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
   }
 
   if (opts.inside !== undefined) dataplane.set('inside', opts.inside);
+  else if (anyNat) dataplane.set('inside', 'auto', { comment: 'NAT: the interface the kernel routes the real servers through (--inside IF names one)' });
   root.set('dataplane', dataplane.compact());
   if (statics.items.length > 0) {
     root.set('static_ipaddress', statics, { commentsBefore: ['ldirectord leaves the VIPs to the admin (ifconfig ethX:0 VIP); ulvs holds them here'] });

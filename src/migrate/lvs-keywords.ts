@@ -74,11 +74,15 @@ export const virtualServer = keywordTable('virtual_server', {
   lvs_sched: translated(scheduler),
   lb_kind: translated(kindHandler),
   lvs_method: translated(kindHandler),
-  protocol: translated((st, out, { t }) => {
+  protocol: translated((st, out, cx) => {
+    const { t } = cx;
     const a = t.arg(st);
     if (a === undefined) return;
     const v = a.text.toUpperCase();
-    if (v !== 'TCP' && v !== 'UDP' && v !== 'SCTP') t.report(a, `protocol: "${a.text}" is not TCP, UDP or SCTP, not translated`);
+    if (v === 'SCTP') {
+      t.unsupported(a, 'it forwards TCP and UDP only; this virtual_server is left out', 'protocol SCTP');
+      cx.dropService = true;
+    } else if (v !== 'TCP' && v !== 'UDP') t.report(a, `protocol: "${a.text}" is not TCP, UDP or SCTP, not translated`);
     else out.set('protocol', v, st);
     t.extra(st, 1);
   }),
@@ -272,9 +276,11 @@ export function translateService(st: Statement, cx: Context): void {
   const { t, sections } = cx;
   const vs = t.map();
   cx.vsKind = undefined;
+  cx.dropService = false;
   if (!translateServiceHead(st, vs, cx)) return;
   cx.perServerMethods = [];
   t.walk(t.needBlock(st), virtualServer, vs, cx);
+  if (cx.dropService) return;
   const vsKind = cx.vsKind ?? 'NAT';
   for (const m of cx.perServerMethods) {
     if (m.kind === vsKind) continue;

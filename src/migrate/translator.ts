@@ -71,6 +71,8 @@ export interface Context {
   sections: Sections;
   /** the virtual server being translated (real servers inherit its lb_kind) */
   vsKind?: string;
+  /** the virtual server being translated is left out (protocol SCTP), reported where it says so */
+  dropService?: boolean;
   /** lvs_method lines of real servers and sorry servers in that virtual server */
   perServerMethods?: { st: Statement; kind: string; sorry?: boolean }[];
   /** the url list of each http_get being built (several url blocks append to one list) */

@@ -40,7 +40,6 @@ const EXPECTED: [string, string[]][] = [
     "3:7: not a text file (control byte 0x01) (is this the right file?)",
   ]],
   ["cross-lvs.yaml", [
-    "6:5: NAT service (lb_kind defaults to NAT, as in keepalived) but dataplane.inside is not set (set dataplane.inside to the interface toward the real servers, or lb_kind: DR)",
     "9:5: sh_port is a flag of the sh scheduler, not wrr",
     "10:5: ops (one-packet scheduling) applies to UDP services, not TCP",
     "14:21: uthreshold 10 is below lthreshold 20 (the upper connection limit must be at least the lower)",

@@ -187,7 +187,6 @@ virtual_servers:
     '10:15: real server 198.18.0.10:80 is listed twice in this service (first at ' + path + ':9:15)',
     '10:36: weight must be a number, not "many"',
     '11:10: service TCP 198.18.0.100:80 is defined twice (first at ' + path + ':4:10)',
-    '13:14: NAT service but dataplane.inside is not set (set dataplane.inside to the interface toward the real servers, or lb_kind: DR)',
   ]);
 });
 

@@ -11,7 +11,7 @@ const ok = { ok: true, reason: 'ok' };
 const bad = { ok: false, reason: 'bad' };
 
 function cfgOf(p: Partial<DampingConfig>): DampingConfig {
-  return { delayLoopMs: 6000, retry: 0, delayBeforeRetryMs: 1000, warmupMs: 0, alpha: false, rise: 1, fall: 1, ...p };
+  return { delayLoopMs: 6000, retry: 0, delayBeforeRetryMs: 1000, warmupMs: 0, alpha: false, rise: 1, fall: 1, logAllFailures: false, ...p };
 }
 
 /** Feed attempts; return the `up` after each and the delays asked for. */
@@ -59,7 +59,7 @@ const arbCfg = fc.record({
 }).map((p) => cfgOf(p));
 
 t.test('keepalived defaults', async (t) => {
-  t.same(dampingConfig('tcp_check', {}), { delayLoopMs: 60000, retry: 1, delayBeforeRetryMs: 1000, warmupMs: 60000, alpha: false, rise: 1, fall: 1 });
+  t.same(dampingConfig('tcp_check', {}), { delayLoopMs: 60000, retry: 1, delayBeforeRetryMs: 1000, warmupMs: 60000, alpha: false, rise: 1, fall: 1, logAllFailures: false });
   t.equal(dampingConfig('http_get', {}).delayBeforeRetryMs, 3000);
   t.equal(dampingConfig('dns_check', { delay_loop: 6 }).delayBeforeRetryMs, 6000);
   t.equal(dampingConfig('dns_check', {}).retry, 3);

@@ -126,11 +126,12 @@ t.test('comments survive on kept lines; comments of dropped lines do not leak', 
   t.same(r.errors, []);
 });
 
-t.test('NAT: --inside sets dataplane.inside; without it the YAML fails check-config and migrate says why', async (t) => {
+t.test('NAT: without --inside dataplane.inside is auto (found from the routes); --inside names it', async (t) => {
   const text = 'virtual_server 198.18.0.100 80 {\n lb_algo rr\n real_server 198.18.1.10 80 {\n }\n}\n';
   const without = migrateText(text);
-  t.match(without.reportLines, ['in.conf:1: NAT service (lb_kind NAT, keepalived\'s default): ulvs needs the interface toward the real servers; rerun with --inside IF']);
-  t.ok(without.errors.some((e) => /dataplane.inside is not set/.test(e.message)));
+  t.same(without.reportLines, [], 'nothing to report: keepalived\'s default NAT needs no flag');
+  t.same(without.errors, []);
+  t.same(without.doc.dataplane, { interface: 'eth0', inside: 'auto' });
   const withInside = migrateText(text, { inside: 'eth1' });
   t.same(withInside.errors, []);
   t.same(withInside.doc.dataplane, { interface: 'eth0', inside: 'eth1' });
