@@ -9,6 +9,7 @@ import type { UlvsConfig } from '../config/index.js';
 import { HealthManager, type HealthEvent, type QuorumEvent } from '../health/manager.js';
 import { healthPlan } from '../health/plan.js';
 import type { HealthState } from './compile.js';
+import { withoutMissingMiscScripts } from './misc-scripts.js';
 
 export class HealthVerdicts {
   private manager: HealthManager | null = null;
@@ -29,7 +30,7 @@ export class HealthVerdicts {
 
   /** Runs the config's checks: the first ones may come with a reload, later ones are diffed in. */
   apply(config: UlvsConfig): void {
-    const plan = healthPlan(config);
+    const plan = healthPlan(withoutMissingMiscScripts(config, this.log));
     if (this.manager) {
       this.manager.reload(plan.checks, plan.services);
       return;

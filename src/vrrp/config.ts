@@ -12,6 +12,10 @@ export interface VrrpScriptConfig {
   weight?: number;
   rise?: number;
   fall?: number;
+  /** keepalived's `weight W reverse`: the weight moves the priority the other way. */
+  reverse?: boolean;
+  /** keepalived's init_fail: the script starts failed until it succeeds `rise` times. */
+  init_fail?: boolean;
 }
 
 /** `reverse` (keepalived): the weight moves the priority the other way. */
