@@ -109,10 +109,34 @@ const METHODS: Record<string, string> = { gate: 'DR', masq: 'NAT', ipip: 'TUN' }
 const EMAIL_HINT = 'write global_defs notification_email: [ADDRESS], smtp_server: HOST and smtp_alert: true; ulvs then mails on real server up/down as keepalived does';
 const WHY_IPV6 = 'ulvs is IPv4-only for now (IPv6 services are an open issue)';
 
-const GLOBAL_ONLY = ['autoreload', 'logfile', 'callback', 'emailalertfreq', 'emailalertstatus', 'emailalertfrom', 'fork', 'supervised', 'cleanstop', 'readdquiescent', 'maintenancedir', 'smtp'];
-const VIRTUAL_KEYS = ['real', 'checktype', 'service', 'request', 'receive', 'httpmethod', 'virtualhost', 'fallback', 'quiescent', 'scheduler', 'persistent', 'netmask', 'protocol', 'checktimeout', 'negotiatetimeout', 'connecttimeout', 'checkinterval', 'checkport', 'failurecount', 'login', 'passwd', 'database', 'secret', 'checkcommand', 'emailalert', 'monitorfile', 'cleanstop', 'ops', 'real6'];
+/** ldirectord settings ulvs refuses whatever their value, with the reason each report gives. */
+export const LDIRECTORD_REFUSED: Readonly<Record<string, string>> = {
+  logfile: 'ulvs logs to stderr (journald); set dataplane.log_level',
+  callback: 'ulvs reloads by itself: dataplane.autoreload',
+  fork: 'ulvs is one process',
+  supervised: 'ulvs is one process',
+  emailalert: EMAIL_HINT,
+  emailalertfreq: EMAIL_HINT,
+  emailalertstatus: EMAIL_HINT,
+  emailalertfrom: EMAIL_HINT,
+  smtp: EMAIL_HINT,
+  failurecount: "use the checker's retry (consecutive failures before down)",
+  cleanstop: 'no ulvs equivalent',
+  monitorfile: 'no ulvs equivalent',
+  readdquiescent: 'no ulvs equivalent',
+  maintenancedir: 'no ulvs equivalent',
+  login: 'ulvs has no negotiate check that logs in',
+  passwd: 'ulvs has no negotiate check that logs in',
+  database: 'ulvs has no negotiate check that logs in',
+  secret: 'ulvs has no negotiate check that logs in',
+  virtual6: `${WHY_IPV6}: this service is not migrated`,
+  real6: `${WHY_IPV6}: this service is not migrated`,
+};
+
+export const GLOBAL_ONLY = ['autoreload', 'logfile', 'callback', 'emailalertfreq', 'emailalertstatus', 'emailalertfrom', 'fork', 'supervised', 'cleanstop', 'readdquiescent', 'maintenancedir', 'smtp'];
+export const VIRTUAL_KEYS = ['real', 'checktype', 'service', 'request', 'receive', 'httpmethod', 'virtualhost', 'fallback', 'quiescent', 'scheduler', 'persistent', 'netmask', 'protocol', 'checktimeout', 'negotiatetimeout', 'connecttimeout', 'checkinterval', 'checkport', 'failurecount', 'login', 'passwd', 'database', 'secret', 'checkcommand', 'emailalert', 'monitorfile', 'cleanstop', 'ops', 'real6'];
 /** Settings ldirectord takes globally and per virtual (virtual wins). */
-const INHERITED = ['checktimeout', 'negotiatetimeout', 'connecttimeout', 'checkinterval', 'quiescent', 'fallback', 'emailalert', 'failurecount', 'cleanstop'];
+export const INHERITED = ['checktimeout', 'negotiatetimeout', 'connecttimeout', 'checkinterval', 'quiescent', 'fallback', 'emailalert', 'failurecount', 'cleanstop'];
 
 export function translateLdirectord(text: string, file: string, opts: LdirectordOptions = {}): Translation {
   const { globals, virtuals } = parseLdirectord(text, file);
@@ -171,9 +195,9 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
     if (g.key === 'autoreload') {
       const b = yes(g);
       if (b !== undefined) dataplane.set('autoreload', b, g);
-    } else if (g.key === 'logfile') unsupported(g, 'ulvs logs to stderr (journald); set dataplane.log_level');
+    } else if (g.key === 'logfile') unsupported(g, LDIRECTORD_REFUSED.logfile);
     else if (INHERITED.includes(g.key)) globalByKey.set(g.key, g);
-    else if (GLOBAL_ONLY.includes(g.key)) unsupported(g, g.key === 'callback' ? 'ulvs reloads by itself: dataplane.autoreload' : g.key === 'fork' || g.key === 'supervised' ? 'ulvs is one process' : g.key.startsWith('email') || g.key === 'smtp' ? EMAIL_HINT : 'no ulvs equivalent');
+    else if (GLOBAL_ONLY.includes(g.key)) unsupported(g, LDIRECTORD_REFUSED[g.key] ?? 'no ulvs equivalent');
     else {
       const near = closestMatch(g.key, [...GLOBAL_ONLY, ...INHERITED]);
       report(g, `${g.key}: unknown ldirectord setting, not translated${near ? ` (did you mean ${near}?)` : ''}`);
@@ -184,7 +208,7 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
   for (const v of virtuals) {
     const vs = map();
     if (v.head.key === 'virtual6') {
-      for (const s of [v.head, ...v.settings.filter((x) => x.key === 'real6' || x.key === 'real')]) unsupported(s, `${WHY_IPV6}: this service is not migrated`);
+      for (const s of [v.head, ...v.settings.filter((x) => x.key === 'real6' || x.key === 'real')]) unsupported(s, LDIRECTORD_REFUSED[s.key === 'real' ? 'real6' : s.key]);
       continue;
     }
     const vip = ipPort(v.head, v.head.values[0] ?? '');
@@ -266,7 +290,7 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
     }
     for (const key of ['failurecount', 'emailalert', 'cleanstop', 'monitorfile']) {
       const s = get(key);
-      if (s) unsupported(s, key === 'failurecount' ? 'use the checker\'s retry (consecutive failures before down)' : key === 'emailalert' ? EMAIL_HINT : 'no ulvs equivalent');
+      if (s) unsupported(s, LDIRECTORD_REFUSED[key]);
     }
 
     // The check every real server of this virtual gets (ldirectord checks all of them alike).
@@ -285,7 +309,7 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
     if (method && (method.values[0] ?? '').toUpperCase() !== 'GET') unsupported(method, 'ulvs checks with GET, as keepalived');
     for (const key of ['login', 'passwd', 'database', 'secret']) {
       const s = get(key);
-      if (s) unsupported(s, `ulvs has no ${service} negotiate check that logs in`);
+      if (s) unsupported(s, LDIRECTORD_REFUSED[key]);
     }
     const checkCommand = get('checkcommand');
 
