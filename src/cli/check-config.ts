@@ -3,16 +3,12 @@
  * FILE:LINE:COL: message (hint), warnings too; exit 2 on errors, 0 otherwise; never a stack trace.
  */
 import { Command } from 'commander';
-import { ConfigError, formatDiagnostic, loadConfig, type Diagnostic, type UlvsConfig } from '../config/index.js';
+import { ConfigError, formatDiagnostic, formatWarning, loadConfig, type UlvsConfig } from '../config/index.js';
 
 export const EXIT_CONFIG_ERROR = 2;
 
 interface Writer {
   write(text: string): unknown;
-}
-
-function formatWarning(d: Diagnostic): string {
-  return `${d.file}:${d.line}:${d.col}: warning: ${d.message}${d.hint ? ` (${d.hint})` : ''}`;
 }
 
 function summary(config: UlvsConfig): string {

@@ -1,12 +1,14 @@
 /**
  * `ulvs migrate FILE`: keepalived.conf or ldirectord.cf -> ulvs YAML on stdout; on stderr,
  * `FILE:LINE: KEYWORD not supported by ulvs (why)` for everything not translated. Exit 0 when
- * the YAML validates (even with reports), 1 when it does not (its check-config errors follow),
- * 2 when the input cannot be parsed (FILE:LINE:COL errors). Never a stack trace.
+ * the YAML validates and holds every virtual server, real server, VRRP instance and checker of
+ * the input; 3 when it validates but some were dropped (a summary line says what; 0 with
+ * --allow-partial); 1 when it does not validate (its check-config errors follow); 2 when the
+ * input cannot be parsed (FILE:LINE:COL errors). Never a stack trace.
  */
 import { Command, Option } from 'commander';
 import { formatDiagnostic } from '../config/index.js';
-import { MigrateError, formatMigrateDiagnostic, formatReport, migrateFile, type MigrateOptions } from '../migrate/index.js';
+import { MigrateError, formatLosses, formatMigrateDiagnostic, formatReport, migrateFile, type MigrateOptions } from '../migrate/index.js';
 
 interface Writer {
   write(text: string): unknown;
@@ -15,8 +17,14 @@ interface Writer {
 export const EXIT_MIGRATED = 0;
 export const EXIT_INVALID_OUTPUT = 1;
 export const EXIT_UNPARSEABLE = 2;
+export const EXIT_PARTIAL = 3;
 
-export function runMigrate(file: string, opts: MigrateOptions, out: Writer = process.stdout, err: Writer = process.stderr): number {
+export interface RunMigrateOptions extends MigrateOptions {
+  /** exit 0 even when services, instances or checkers were dropped */
+  allowPartial?: boolean;
+}
+
+export function runMigrate(file: string, opts: RunMigrateOptions, out: Writer = process.stdout, err: Writer = process.stderr): number {
   try {
     const result = migrateFile(file, opts);
     out.write(result.yaml);
@@ -26,6 +34,10 @@ export function runMigrate(file: string, opts: MigrateOptions, out: Writer = pro
       for (const e of result.errors) err.write(`${formatDiagnostic(e)}\n`);
       err.write(`the migrated YAML does not pass check-config (${result.errors.length} error${result.errors.length === 1 ? '' : 's'}): fix the lines above\n`);
       return EXIT_INVALID_OUTPUT;
+    }
+    if (result.lost.length > 0) {
+      err.write(`${formatLosses(result.lost)}: see the reports above${opts.allowPartial ? ' (--allow-partial: the rest is migrated)' : '; --allow-partial to take the rest anyway'}\n`);
+      return opts.allowPartial ? EXIT_MIGRATED : EXIT_PARTIAL;
     }
     return EXIT_MIGRATED;
   } catch (e) {
@@ -48,8 +60,10 @@ export function migrateCommand(): Command {
     .option('--inside <if>', 'dataplane.inside: the interface toward NAT real servers')
     .option('--router-id <id>', 'keepalived config id (-i): which @id lines are kept (default: host name)')
     .option('--iptables <file>', 'iptables-save output whose MARK rules give fwmark services their VIP:ports')
-    .action((file: string, o: { from?: 'keepalived' | 'ldirectord'; interface?: string; inside?: string; routerId?: string; iptables?: string }) => {
+    .option('--allow-partial', 'exit 0 even when virtual servers, real servers, instances or checkers were dropped (exit 3 otherwise)')
+    .action((file: string, o: { from?: 'keepalived' | 'ldirectord'; interface?: string; inside?: string; routerId?: string; iptables?: string; allowPartial?: boolean }) => {
       process.exitCode = runMigrate(file, {
+        ...(o.allowPartial ? { allowPartial: true } : {}),
         ...(o.from ? { from: o.from } : {}),
         ...(o.interface ? { interface: o.interface } : {}),
         ...(o.inside ? { inside: o.inside } : {}),

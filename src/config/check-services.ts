@@ -29,9 +29,7 @@ function checkAddressing(vs: Obj, base: Path, names: Names, r: Findings): void {
   } else if (addressing.length > 1) {
     r.error([...base, addressing[1]], `a virtual server takes one of vip, group or fwmark, not ${addressing.join(' and ')}`, undefined, true);
   }
-  if (has(vs, 'fwmark')) {
-    r.error([...base, 'fwmark'], 'fwmark services are not supported: ulvs bypasses netfilter, so there are no firewall marks', 'list the VIP:ports the iptables rule matched in a virtual_server_groups entry and use "group:"', true);
-  }
+  // fwmark itself is refused with its reason by refused-keys.ts.
   if (has(vs, 'group')) {
     const g = str(vs.group);
     const groupNames = [...names.serverGroups.keys()];
@@ -83,8 +81,10 @@ export function checkCheckers(rs: Obj, rsBase: Path, names: Names, r: Findings, 
       if (path) {
         const program = commandPath(path);
         const state = scriptState(program, env.dirOf([...cBase, 'misc_path']));
-        if (state === 'missing') r.error([...cBase, 'misc_path'], `misc_path script "${program}" does not exist`);
-        else if (state === 'not-executable') r.error([...cBase, 'misc_path'], `misc_path script "${program}" is not executable`, `chmod +x ${program}`);
+        // keepalived warns and disables the checker; this machine is often not the director.
+        const disabled = 'a director that cannot run it disables the checker and leaves the real server unchecked, as keepalived does';
+        if (state === 'missing') r.warn([...cBase, 'misc_path'], `misc_path script "${program}" does not exist on this machine`, disabled);
+        else if (state === 'not-executable') r.warn([...cBase, 'misc_path'], `misc_path script "${program}" is not executable`, `chmod +x ${program}; ${disabled}`);
       }
     }
     if (kindName === 'file_check') {

@@ -100,7 +100,9 @@ export function checkInstances(cfg: Obj, names: Names, r: Findings, env: CrossCh
         const ip = addressIp(a);
         if (!ip) return;
         const owner = vipOwner.get(ip);
-        if (owner) {
+        if (owner && owner[0] === 'vrrp_instances' && owner[1] === i) {
+          r.warn([...base, key, j], `${ip} is listed twice in this instance: the repeat is dropped, as keepalived drops it`, `first at ${env.where(owner)}`);
+        } else if (owner) {
           const what = owner[0] === 'static_ipaddress' ? 'static_ipaddress' : `vrrp instance "${str(obj(instances[owner[1] as number])?.name) ?? owner[1]}"`;
           r.error([...base, key, j], `${ip} is already held by ${what}`, `first at ${env.where(owner)}`);
         } else vipOwner.set(ip, [...base, key, j]);

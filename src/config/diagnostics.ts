@@ -15,6 +15,11 @@ export function formatDiagnostic(d: Diagnostic): string {
   return d.hint ? `${where}: ${d.message} (${d.hint})` : `${where}: ${d.message}`;
 }
 
+/** A warning as keepalived words its own: `FILE:LINE:COL: warning: message (hint)`; never fatal. */
+export function formatWarning(d: Diagnostic): string {
+  return `${d.file}:${d.line}:${d.col}: warning: ${d.message}${d.hint ? ` (${d.hint})` : ''}`;
+}
+
 /** Orders diagnostics by file, then position, so output reads top to bottom. */
 export function sortDiagnostics(list: Diagnostic[]): Diagnostic[] {
   return [...list].sort((a, b) =>

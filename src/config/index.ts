@@ -1,6 +1,6 @@
 /** The config room's public face. */
 export { loadConfig, loadConfigText, validateSource, type LoadedConfig } from './load.js';
-export { ConfigError, formatDiagnostic, type Diagnostic } from './diagnostics.js';
+export { ConfigError, formatDiagnostic, formatWarning, type Diagnostic } from './diagnostics.js';
 export { loadSource, MAX_CONFIG_BYTES } from './source.js';
 export { ulvsConfigSchema, configJsonSchema } from './schema.js';
 export type * from './schema.js';

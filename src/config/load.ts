@@ -5,6 +5,7 @@
  */
 import { dirname } from 'node:path';
 import { crossCheck, type Finding } from './cross-checks.js';
+import { findRefusedKeys } from './refused-keys.js';
 import { ConfigError, sortDiagnostics, type Diagnostic } from './diagnostics.js';
 import { ulvsConfigSchema, type UlvsConfig } from './schema.js';
 import { at, formatPos, loadSource, locate, type LoadedSource } from './source.js';
@@ -43,6 +44,9 @@ export function validateSource(source: LoadedSource): LoadedConfig {
     where: (path) => formatPos(locate(root, source.locations, path).value),
   });
   for (const f of findings) (f.severity === 'error' ? errors : warnings).push(findingToDiagnostic(f, source));
+  for (const r of findRefusedKeys(root)) {
+    errors.push(findingToDiagnostic({ severity: 'error', path: r.path, atKey: true, message: `${r.key} not supported by ulvs`, hint: r.reason }, source));
+  }
   const unique = dedupe(errors);
   if (unique.length === 0 && !parsed.success) {
     unique.push(at(locate(root, source.locations, []).value, `invalid configuration: ${parsed.error.issues[0]?.message ?? 'unknown problem'}`));

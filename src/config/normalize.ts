@@ -48,6 +48,16 @@ function normalizeAddress(entry: RawIpAddress, defaultDev: string): IpAddress {
   return { ...raw, address: `${cidr.ip}/${cidr.prefix}`, ip: cidr.ip, prefix: cidr.prefix, dev: raw.dev ?? defaultDev };
 }
 
+/**
+ * An address listed twice in one instance is kept once, at its first place (keepalived warns
+ * and drops the repeat; the cross-check says so as a warning).
+ */
+function firstOfEachAddress(vips: IpAddress[], excluded: IpAddress[]): { virtual_ipaddress: IpAddress[]; virtual_ipaddress_excluded: IpAddress[] } {
+  const seen = new Set<string>();
+  const keep = (a: IpAddress): boolean => !seen.has(a.ip) && (seen.add(a.ip), true);
+  return { virtual_ipaddress: vips.filter(keep), virtual_ipaddress_excluded: excluded.filter(keep) };
+}
+
 export interface Tracked {
   name: string;
   /** undefined: use the tracked object's own weight (keepalived's rule for track_script/track_file) */
@@ -189,8 +199,10 @@ function normalizeInstance(raw: RawVrrpInstance, g: RawConfig['global_defs']) {
     version: vi.version ?? g.vrrp_version,
     unicast_src_ip: vi.unicast_src_ip ?? undefined,
     mcast_dst_ip: vi.mcast_dst_ip ?? g.vrrp_mcast_group4,
-    virtual_ipaddress: vi.virtual_ipaddress.map((a) => normalizeAddress(a, vi.interface)),
-    virtual_ipaddress_excluded: vi.virtual_ipaddress_excluded.map((a) => normalizeAddress(a, vi.interface)),
+    ...firstOfEachAddress(
+      vi.virtual_ipaddress.map((a) => normalizeAddress(a, vi.interface)),
+      vi.virtual_ipaddress_excluded.map((a) => normalizeAddress(a, vi.interface)),
+    ),
     track_interface: normalizeTracked(vi.track_interface),
     track_script: normalizeTracked(vi.track_script),
     track_file: normalizeTracked(vi.track_file),

@@ -9,8 +9,9 @@ import { existsSync, type FSWatcher } from 'node:fs';
 import type net from 'node:net';
 import type pino from 'pino';
 import { DirectorAlerts } from '../alerts/index.js';
-import { ConfigError, formatDiagnostic, loadConfig, type UlvsConfig } from '../config/index.js';
+import { ConfigError, formatDiagnostic, formatWarning, loadConfig, type UlvsConfig } from '../config/index.js';
 import { DEFAULT_TIMEOUTS, type Timeouts } from '../conntrack/tcp-states.js';
+import { effectiveLogLevel } from '../log.js';
 import type { Snapshot } from '../dataplane/snapshot.js';
 import { recoverLeftovers } from './recovery.js';
 import { SyncDaemon } from '../sync/daemon.js';
@@ -87,6 +88,12 @@ export class Director {
 
   get log(): pino.Logger { return this.opts.log; }
 
+  /** dataplane.log_level, unless ULVS_LOG_LEVEL (the operator's override for one run) is set. */
+  private applyLogLevel(): void {
+    const level = effectiveLogLevel(this.config.dataplane.log_level, process.env.ULVS_LOG_LEVEL);
+    if (this.log.level !== level) this.log.level = level;
+  }
+
   /** Every start-up step, in order; a failing step undoes the ones before it. */
   async start(): Promise<void> {
     if (process.getuid?.() !== 0) {
@@ -95,6 +102,8 @@ export class Director {
     const loaded = loadConfig(this.opts.configPath);
     this.config = loaded.config;
     this.alerts = new DirectorAlerts(this.config, this.log);
+    this.applyLogLevel();
+    for (const w of loaded.warnings) this.log.warn({ warning: formatWarning(w) }, 'configuration warning');
     const dp = this.config.dataplane;
     for (const ifname of [dp.interface, insideIsAuto(dp.inside) ? undefined : dp.inside].filter((x): x is string => !!x)) {
       if (!existsSync(`/sys/class/net/${ifname}`)) {
@@ -171,6 +180,7 @@ export class Director {
       return this.rejectReload(err instanceof ConfigError ? err.diagnostics.map(formatDiagnostic) : [(err as Error).message]);
     }
     const next = loaded.config;
+    for (const w of loaded.warnings) this.log.warn({ warning: formatWarning(w) }, 'configuration warning');
     const plan = planReload(this.config, next, this.insideOpen);
     if (plan.rejections.length) return this.rejectReload(plan.rejections);
     if (insideIsAuto(next.dataplane.inside)) {
@@ -185,6 +195,7 @@ export class Director {
     for (const a of plan.hold) await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label, brd: a.brd, scope: a.scope, peer: a.peer });
     this.config = next;
     this.alerts?.apply(next);
+    this.applyLogLevel();
     // VIPs a vrrp_instance now manages are not forwarded until the speaker says MASTER; the
     // speaker's onOwnership republishes once VIPs added to a MASTER are on the interface.
     this.vrrpVips = vrrpManagedVips(next);

@@ -10,6 +10,7 @@ import { HealthManager, type HealthEvent, type QuorumEvent } from '../health/man
 import { healthPlan } from '../health/plan.js';
 import { numberToIp } from '../packet/addr.js';
 import { serviceAddresses, type HealthState } from './compile.js';
+import { withoutMissingMiscScripts } from './misc-scripts.js';
 
 /**
  * Hears verdict moves (the alerts): `moved` lists the services where the real server went up or
@@ -44,7 +45,7 @@ export class HealthVerdicts {
 
   /** Runs the config's checks: the first ones may come with a reload, later ones are diffed in. */
   apply(config: UlvsConfig): void {
-    const plan = healthPlan(config);
+    const plan = healthPlan(withoutMissingMiscScripts(config, this.log));
     // ha_suspend watches every address of the service: a group's VIPs too.
     config.virtual_servers.forEach((vs, i) => {
       if (vs.group) plan.services[i].vips = serviceAddresses(config, vs).map((a) => numberToIp(a.vip));

@@ -8,6 +8,7 @@ import {
   type KeywordTable, type Rules,
 } from './translator.js';
 import { WHY } from './unsupported-keywords.js';
+import { REFUSED_KEYS } from '../config/refused-keys.js';
 
 const timingKeys: Rules = {
   connect_timeout: timer(),
@@ -24,7 +25,7 @@ const connectionKeys: Rules = {
   connect_port: int(undefined, 1, 65535),
   bindto: text(),
   bind_port: int(undefined, 1, 65535),
-  bind_if: text(),
+  bind_if: no(REFUSED_KEYS['virtual_servers[].real_servers[].*.bind_if']),
   fwmark: no('checks leave from ulvs\'s own sockets; no firewall marks'),
 };
 

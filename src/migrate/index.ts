@@ -11,11 +11,13 @@ import { readKeepalivedLines } from './keepalived-reader.js';
 import { translateKeepalived, type Translation } from './keepalived-translate.js';
 import { buildTreeLenient } from './keepalived-tree.js';
 import { looksLikeLdirectord, readLdirectordFile } from './ldirectord.js';
+import { keepalivedParts, losses, yamlParts, type Loss, type PartCounts } from './losses.js';
 
 export { MigrateError, formatMigrateDiagnostic, formatReport, type MigrateDiagnostic } from './errors.js';
 export { readKeepalivedConfig, tokenize, type LogicalLine, type ReadResult, type Token } from './keepalived-reader.js';
 export { buildTree, type Statement } from './keepalived-tree.js';
 export { parseMarkRule, collectMarkRules } from './iptables-marks.js';
+export { formatLosses, type Loss } from './losses.js';
 
 export type SourceFormat = 'keepalived' | 'ldirectord';
 
@@ -41,6 +43,8 @@ export interface MigrateResult {
   /** problems check-config finds in the YAML (empty when it validates) */
   errors: Diagnostic[];
   warnings: Diagnostic[];
+  /** virtual servers, real servers, instances and checkers of the input the YAML lacks */
+  lost: Loss[];
 }
 
 /** Name the migrated YAML's own diagnostics carry (it is not a file yet). */
@@ -64,6 +68,7 @@ function detect(path: string, opts: MigrateOptions): SourceFormat {
 export function migrateFile(path: string, opts: MigrateOptions = {}): MigrateResult {
   const from = detect(path, opts);
   let translation: Translation;
+  let asked: PartCounts | undefined;
   try {
     if (from === 'ldirectord') {
       translation = readLdirectordFile(path, { interface: opts.interface, inside: opts.inside, readText: opts.readText });
@@ -87,7 +92,9 @@ export function migrateFile(path: string, opts: MigrateOptions = {}): MigrateRes
         interface: opts.interface, inside: opts.inside, marks: collectMarkRules(markLines), mainFile: path,
       });
       translation.reports.unshift(...read.notes);
+      asked = keepalivedParts(built.tree);
     }
+    asked ??= translation.asked;
   } catch (err) {
     if (err instanceof MigrateError) throw err;
     throw new MigrateError([{ file: path, line: 1, col: 1, message: `internal error while migrating: ${(err as Error)?.message ?? String(err)}` }]);
@@ -106,7 +113,8 @@ export function migrateFile(path: string, opts: MigrateOptions = {}): MigrateRes
     errors = err.diagnostics;
     warnings = err.warnings;
   }
-  return { from, yaml, reports: sortPositions(reports), errors, warnings };
+  const lost = asked ? losses(asked, yamlParts(yaml)) : [];
+  return { from, yaml, reports: sortPositions(reports), errors, warnings, lost };
 }
 
 /** File by file in the order first seen, then by line and column (include order is kept). */

@@ -8,6 +8,7 @@
  * vrrp-keywords.ts, lvs-keywords.ts, checker-keywords.ts and unsupported-keywords.ts, run by
  * translator.ts. keyword-tables.ts lists them all.
  */
+import type { PartCounts } from './losses.js';
 import type { MigrateDiagnostic } from './errors.js';
 import type { Statement } from './keepalived-tree.js';
 import { translateServerGroup, translateService } from './lvs-keywords.js';
@@ -22,6 +23,8 @@ export interface Translation {
   builder: YamlBuilder;
   root: OutMap;
   reports: MigrateDiagnostic[];
+  /** what the input asks for (losses.ts), when the reader counts it itself */
+  asked?: PartCounts;
 }
 
 /** A top-level block fills the sections; it has no map of its own to write to. */

@@ -6,13 +6,13 @@
  * src/health's negotiateAsHttpGet runs it.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { negotiateAsHttpGet } from '../health/http.js';
 import { closestMatch } from '../config/did-you-mean.js';
 import { LB_ALGOS } from '../config/raw-schema.js';
 import { MAX_INPUT_BYTES, MigrateError, type MigrateDiagnostic, type SourcePos } from './errors.js';
 import { YAMLMap, YAMLSeq } from 'yaml';
 import { OutMap, YamlBuilder } from './yaml-out.js';
 import type { Translation } from './keepalived-translate.js';
+import { ldirectordChecker, parseRealLine } from './ldirectord-checks.js';
 
 export interface LdirectordOptions {
   interface?: string;
@@ -89,8 +89,8 @@ export function parseLdirectord(text: string, file: string): { globals: Setting[
       commentsBefore: pending, ...(comment !== undefined ? { comment } : {}),
     };
     pending = [];
-    if (setting.key === 'virtual') {
-      if (indent > 0) errors.push({ file, line, col: 1, message: 'virtual= starts a service and must not be indented' });
+    if (setting.key === 'virtual' || setting.key === 'virtual6') {
+      if (indent > 0) errors.push({ file, line, col: 1, message: `${setting.key}= starts a service and must not be indented` });
       virtuals.push({ head: setting, settings: [] });
     } else if (indent > 0) {
       const current = virtuals[virtuals.length - 1];
@@ -105,16 +105,48 @@ export function parseLdirectord(text: string, file: string): { globals: Setting[
 /** ldirectord's service guess from the port when service= is not given. */
 const SERVICE_BY_PORT: Record<number, string> = { 80: 'http', 8080: 'http', 443: 'https', 25: 'smtp', 53: 'dns', 21: 'ftp', 110: 'pop', 143: 'imap', 389: 'ldap', 3306: 'mysql', 5432: 'pgsql' };
 const METHODS: Record<string, string> = { gate: 'DR', masq: 'NAT', ipip: 'TUN' };
+/** What works instead of ldirectord's emailalert: keepalived's mail keys, which ulvs sends. */
+const EMAIL_HINT = 'write global_defs notification_email: [ADDRESS], smtp_server: HOST and smtp_alert: true; ulvs then mails on real server up/down as keepalived does';
+const WHY_IPV6 = 'ulvs is IPv4-only for now (IPv6 services are an open issue)';
 
-const GLOBAL_ONLY = ['autoreload', 'logfile', 'callback', 'emailalertfreq', 'emailalertstatus', 'emailalertfrom', 'fork', 'supervised', 'cleanstop', 'readdquiescent', 'maintenancedir', 'smtp'];
-const VIRTUAL_KEYS = ['real', 'checktype', 'service', 'request', 'receive', 'httpmethod', 'virtualhost', 'fallback', 'quiescent', 'scheduler', 'persistent', 'netmask', 'protocol', 'checktimeout', 'negotiatetimeout', 'connecttimeout', 'checkinterval', 'checkport', 'failurecount', 'login', 'passwd', 'database', 'secret', 'checkcommand', 'emailalert', 'monitorfile', 'cleanstop'];
+/** ldirectord settings ulvs refuses whatever their value, with the reason each report gives. */
+export const LDIRECTORD_REFUSED: Readonly<Record<string, string>> = {
+  logfile: 'ulvs logs to stderr (journald); set dataplane.log_level',
+  callback: 'ulvs reloads by itself: dataplane.autoreload',
+  fork: 'ulvs is one process',
+  supervised: 'ulvs is one process',
+  emailalert: EMAIL_HINT,
+  emailalertfreq: EMAIL_HINT,
+  emailalertstatus: EMAIL_HINT,
+  emailalertfrom: EMAIL_HINT,
+  smtp: EMAIL_HINT,
+  failurecount: "use the checker's retry (consecutive failures before down)",
+  cleanstop: 'no ulvs equivalent',
+  monitorfile: 'no ulvs equivalent',
+  readdquiescent: 'no ulvs equivalent',
+  maintenancedir: 'no ulvs equivalent',
+  login: 'ulvs has no negotiate check that logs in',
+  passwd: 'ulvs has no negotiate check that logs in',
+  database: 'ulvs has no negotiate check that logs in',
+  secret: 'ulvs has no negotiate check that logs in',
+  virtual6: `${WHY_IPV6}: this service is not migrated`,
+  real6: `${WHY_IPV6}: this service is not migrated`,
+};
+
+export const GLOBAL_ONLY = ['autoreload', 'logfile', 'callback', 'emailalertfreq', 'emailalertstatus', 'emailalertfrom', 'fork', 'supervised', 'cleanstop', 'readdquiescent', 'maintenancedir', 'smtp'];
+export const VIRTUAL_KEYS = ['real', 'checktype', 'service', 'request', 'receive', 'httpmethod', 'virtualhost', 'fallback', 'quiescent', 'scheduler', 'persistent', 'netmask', 'protocol', 'checktimeout', 'negotiatetimeout', 'connecttimeout', 'checkinterval', 'checkport', 'failurecount', 'login', 'passwd', 'database', 'secret', 'checkcommand', 'emailalert', 'monitorfile', 'cleanstop', 'ops', 'real6'];
 /** Settings ldirectord takes globally and per virtual (virtual wins). */
-const INHERITED = ['checktimeout', 'negotiatetimeout', 'connecttimeout', 'checkinterval', 'quiescent', 'fallback', 'emailalert', 'failurecount', 'cleanstop'];
+export const INHERITED = ['checktimeout', 'negotiatetimeout', 'connecttimeout', 'checkinterval', 'quiescent', 'fallback', 'emailalert', 'failurecount', 'cleanstop'];
 
 export function translateLdirectord(text: string, file: string, opts: LdirectordOptions = {}): Translation {
   const { globals, virtuals } = parseLdirectord(text, file);
   const reports: MigrateDiagnostic[] = [];
+  const reported = new Set<string>();
   const report = (at: SourcePos, message: string): void => {
+    // A global setting every virtual inherits is reported once, at its own line.
+    const key = `${at.file}:${at.line}:${message}`;
+    if (reported.has(key)) return;
+    reported.add(key);
     reports.push({ file: at.file, line: at.line, col: at.col, message });
   };
   const unsupported = (s: Setting, why: string): void => report(s, `${s.key} not supported by ulvs (${why})`);
@@ -164,17 +196,22 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
     if (g.key === 'autoreload') {
       const b = yes(g);
       if (b !== undefined) dataplane.set('autoreload', b, g);
-    } else if (g.key === 'logfile') unsupported(g, 'ulvs logs to stderr (journald); set dataplane.log_level');
+    } else if (g.key === 'logfile') unsupported(g, LDIRECTORD_REFUSED.logfile);
     else if (INHERITED.includes(g.key)) globalByKey.set(g.key, g);
-    else if (GLOBAL_ONLY.includes(g.key)) unsupported(g, g.key === 'callback' ? 'ulvs reloads by itself: dataplane.autoreload' : g.key === 'fork' || g.key === 'supervised' ? 'ulvs is one process' : g.key.startsWith('email') || g.key === 'smtp' ? 'use global_defs notification_email and smtp_server' : 'no ulvs equivalent');
+    else if (GLOBAL_ONLY.includes(g.key)) unsupported(g, LDIRECTORD_REFUSED[g.key] ?? 'no ulvs equivalent');
     else {
       const near = closestMatch(g.key, [...GLOBAL_ONLY, ...INHERITED]);
       report(g, `${g.key}: unknown ldirectord setting, not translated${near ? ` (did you mean ${near}?)` : ''}`);
     }
   }
 
+  const asked = { 'virtual servers': virtuals.length, 'real servers': 0, 'vrrp instances': 0, checkers: 0 };
   for (const v of virtuals) {
     const vs = map();
+    if (v.head.key === 'virtual6') {
+      for (const s of [v.head, ...v.settings.filter((x) => x.key === 'real6' || x.key === 'real')]) unsupported(s, LDIRECTORD_REFUSED[s.key === 'real' ? 'real6' : s.key]);
+      continue;
+    }
     const vip = ipPort(v.head, v.head.values[0] ?? '');
     if (!vip) continue;
     if (vip.port === undefined) {
@@ -213,6 +250,11 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
     const kind = [...kinds][0] ?? 'DR';
     vs.set('lb_kind', kind, { comment: `from the real= lines' ${Object.keys(METHODS).find((k) => METHODS[k] === kind)}` });
     if (kind === 'NAT') anyNat = true;
+    const ops = get('ops');
+    if (ops) {
+      const b = yes(ops);
+      if (b !== undefined) vs.set('ops', b, ops);
+    }
     const persistent = get('persistent');
     if (persistent) {
       const n = num(persistent);
@@ -249,7 +291,7 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
     }
     for (const key of ['failurecount', 'emailalert', 'cleanstop', 'monitorfile']) {
       const s = get(key);
-      if (s) unsupported(s, key === 'failurecount' ? 'use the checker\'s retry (consecutive failures before down)' : key === 'emailalert' ? 'use global_defs notification_email' : 'no ulvs equivalent');
+      if (s) unsupported(s, LDIRECTORD_REFUSED[key]);
     }
 
     // The check every real server of this virtual gets (ldirectord checks all of them alike).
@@ -268,70 +310,73 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
     if (method && (method.values[0] ?? '').toUpperCase() !== 'GET') unsupported(method, 'ulvs checks with GET, as keepalived');
     for (const key of ['login', 'passwd', 'database', 'secret']) {
       const s = get(key);
-      if (s) unsupported(s, `ulvs has no ${service} negotiate check that logs in`);
+      if (s) unsupported(s, LDIRECTORD_REFUSED[key]);
     }
     const checkCommand = get('checkcommand');
 
-    const checkerFor = (req?: string, rcv?: string): [string, Record<string, unknown>] | undefined => {
-      const conn: Record<string, unknown> = {};
-      if (port !== undefined) conn.connect_port = port;
-      const t = type === 'negotiate' ? negotiateTimeout : connectTimeout;
-      if (t) {
-        const n = num(t, false);
-        if (n !== undefined) conn.connect_timeout = n;
-      }
-      if (type === 'off' || type === 'on') return undefined;
-      if (type === 'connect') return ['tcp_check', conn];
-      if (type === 'ping') return ['ping_check', {}];
-      if (type === 'external' || type === 'external-perl') {
-        if (!checkCommand) return undefined;
-        return ['misc_check', { misc_path: checkCommand.values.join(' ') }];
-      }
-      // negotiate, or N (N connect checks then one negotiate): the negotiate part.
-      if (service === 'http' || service === 'https') {
-        const p = negotiateAsHttpGet({ ...conn, request: req ?? '/', receive: rcv ?? '', ...(vhost ? { virtualhost: vhost.values[0] } : {}) });
-        const url = p.url.map((u) => (u.regex === '' ? { path: u.path } : { path: u.path, regex: u.regex }));
-        return [service === 'https' ? 'ssl_get' : 'http_get', { ...conn, ...(p.virtualhost ? { virtualhost: p.virtualhost } : {}), url }];
-      }
-      if (service === 'smtp') return ['smtp_check', conn];
-      if (service === 'dns') return ['dns_check', { ...conn, ...(req ? { name: req } : {}) }];
-      return ['tcp_check', conn];
-    };
+    const conn: Record<string, unknown> = {};
+    if (port !== undefined) conn.connect_port = port;
+    const checkTimeout = type === 'negotiate' ? negotiateTimeout : connectTimeout;
+    if (checkTimeout) {
+      const n = num(checkTimeout, false);
+      if (n !== undefined) conn.connect_timeout = n;
+    }
+    const protocolName = vs.get('protocol')?.toJSON() === 'UDP' ? 'UDP' : 'TCP';
+    const checkInputs = { type, service, protocol: protocolName, connect: conn, virtualhost: vhost?.values[0], checkCommand: checkCommand?.values.join(' ') } as const;
     if (checktype && !['negotiate', 'connect', 'ping', 'off', 'on', 'external', 'external-perl'].includes(type) && !/^\d+$/.test(type)) {
       report(checktype, `checktype "${checktype.raw}" is not negotiate, connect, ping, external, on, off or a number, not translated`);
     } else if (/^\d+$/.test(type)) {
       report(checktype!, `checktype=${type} (${type} connect checks, then one negotiate) not supported by ulvs (ulvs runs one checker: the negotiate check is kept)`);
     }
     if ((type === 'negotiate' || /^\d+$/.test(type)) && !['http', 'https', 'smtp', 'dns'].includes(service)) {
-      report(serviceSetting ?? checktype ?? v.head, `negotiate check for service ${service} not supported by ulvs (checked with tcp_check: connect only)`);
+      report(serviceSetting ?? checktype ?? v.head, `negotiate check for service ${service} not supported by ulvs (checked with ${protocolName === 'UDP' ? 'udp_check' : 'tcp_check: connect only'})`);
     }
+    if ((type === 'negotiate' || /^\d+$/.test(type)) && service === 'dns' && (receive || reals.some((r) => r.values.length > 4))) {
+      report(receive ?? checktype ?? v.head, 'receive= of a dns negotiate check not supported by ulvs (dns_check queries request= and is up on any answer; it does not match the answer): the check is kept without it');
+    }
+    if (type === 'connect' && protocolName === 'UDP') report(checktype!, 'checktype=connect on a UDP service: translated as udp_check (a datagram, down on ICMP port unreachable), not a TCP probe');
     if ((type === 'external' || type === 'external-perl') && !checkCommand) report(checktype!, 'checktype=external needs checkcommand=, not translated');
     if (type === 'on') report(checktype!, 'checktype=on: no checker, real servers are always up');
+    if (type === 'off') {
+      report(checktype!, 'checktype=off: ldirectord activates no real or fallback server, so every real server is kept with weight 0 and the fallback is left out');
+      vs.delete('sorry_server');
+    }
 
     const rsList = yaml.doc.createNode([]) as YAMLSeq;
     for (const r of reals) {
-      const target = ipPort(r, r.values[0] ?? '');
-      if (!target) continue;
-      if ((r.values[0] ?? '').includes('->')) {
-        report(r, 'real= ranges (IP->IP) not supported by ulvs (write one real= per server)');
+      const line = parseRealLine(r.values);
+      if (typeof line === 'string') {
+        report(r, `${r.key}: ${line}, not translated`);
+        asked['real servers']++;
         continue;
       }
-      const rs = map();
-      rs.set('ip', target.ip, r);
-      rs.set('port', target.port ?? vip.port);
-      const m = r.values[1]?.toLowerCase();
+      asked['real servers'] += line.ips.length;
+      if (line.ips.length > 1) report(r, `real= range ${r.values[0]}: ${line.ips.length} real servers, ${line.ips[0]} to ${line.ips[line.ips.length - 1]}`);
+      const [methodWord, weightWord, req, rcv, ...extra] = line.rest;
+      const m = methodWord?.toLowerCase();
       const rk = m ? METHODS[m] : 'DR';
-      if (m && !rk) report(r, `real=: "${r.values[1]}" is not gate, masq or ipip, not translated`);
+      if (m && !rk) report(r, `real=: "${methodWord}" is not gate, masq or ipip, not translated`);
       else if (rk !== kind) report(r, `real= ${m} not supported by ulvs (every real server of a service is forwarded the same way: ${kind}); make it a separate virtual`);
-      if (r.values[2] !== undefined) {
-        const w = /^\d+$/.test(r.values[2]) ? Number(r.values[2]) : NaN;
-        if (Number.isInteger(w) && w <= 65535) rs.set('weight', w);
-        else report(r, `real=: weight "${r.values[2]}" is not a whole number 0..65535, not translated`);
-      } else rs.set('weight', 1);
-      const check = checkerFor(r.values[3] ?? request?.values[0], r.values[4] ?? receive?.values[0]);
-      if (check) rs.set(check[0], compactOf(yaml, check[1]));
-      if (r.values.length > 5) report(r, `real=: extra words "${r.values.slice(5).join(' ')}" not translated`);
-      rsList.items.push(rs.node);
+      let weight = 1;
+      if (weightWord !== undefined) {
+        const w = /^\d+$/.test(weightWord) ? Number(weightWord) : NaN;
+        if (Number.isInteger(w) && w <= 65535) weight = w;
+        else report(r, `real=: weight "${weightWord}" is not a whole number 0..65535, not translated`);
+      }
+      const check = ldirectordChecker(checkInputs, req ?? request?.values[0], rcv ?? receive?.values[0]);
+      if (check || type === 'on' || type === 'off') asked.checkers += check ? 1 : 0;
+      else asked.checkers++;
+      if (extra.length > 0) report(r, `real=: extra words "${extra.join(' ')}" not translated`);
+      for (const [i, ip] of line.ips.entries()) {
+        const rs = map();
+        rs.set('ip', ip, i === 0 ? r : undefined);
+        rs.set('port', line.port ?? vip.port);
+        rs.set('weight', type === 'off' ? 0 : weight);
+        if (line.lthreshold !== undefined) rs.set('lthreshold', line.lthreshold);
+        if (line.uthreshold !== undefined) rs.set('uthreshold', line.uthreshold);
+        if (check) rs.set(check[0], compactOf(yaml, check[1]));
+        rsList.items.push(rs.node);
+      }
     }
     vs.set('real_servers', rsList);
     services.items.push(vs.node);
@@ -346,7 +391,7 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
     for (const item of statics.items) (item as YAMLMap).flow = true;
   }
   root.set('virtual_servers', services);
-  return { builder: yaml, root, reports };
+  return { builder: yaml, root, reports, asked };
 }
 
 function compactOf(yaml: YamlBuilder, value: Record<string, unknown>): OutMap {

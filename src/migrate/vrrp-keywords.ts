@@ -5,6 +5,7 @@
  * translation's sections by the functions at the end.
  */
 import { closestMatch } from '../config/did-you-mean.js';
+import { REFUSED_KEYS } from '../config/refused-keys.js';
 import type { Statement } from './keepalived-tree.js';
 import {
   flag, int, keywordTable, line, nameList, no, text, timer, translated, user, weightReverse, command,
@@ -40,7 +41,7 @@ const globalRules: Rules = {
   vrrp_garp_master_refresh_repeat: int(undefined, 0),
   vrrp_garp_interval: timer(),
   vrrp_min_garp: flag(),
-  vrrp_skip_check_adv_addr: flag(),
+  vrrp_skip_check_adv_addr: no(REFUSED_KEYS['global_defs.vrrp_skip_check_adv_addr']),
   vrrp_strict: flag(),
   script_user: user('script_user'),
   enable_script_security: flag(),
@@ -170,14 +171,7 @@ export const vrrpScript = keywordTable('vrrp_script', {
 const trackFileRules: Rules = {
   file: text(),
   weight: weightReverse(Number.MAX_SAFE_INTEGER),
-  init_file: translated((st, out, { t }) => {
-    if (st.args[0] !== undefined && st.args[0].text !== 'overwrite') {
-      const n = t.number(st, 0, { int: true });
-      if (n !== undefined) out.set('init_file', n, st);
-    } else out.set('init_file', 0, st);
-    const ow = st.args.find((a) => a.text === 'overwrite');
-    if (ow) t.unsupported(ow, 'ulvs never writes the tracked file', 'init_file overwrite');
-  }),
+  init_file: no(REFUSED_KEYS['track_files.*.init_file']),
 };
 export const trackFile = keywordTable('track_file', trackFileRules);
 export const vrrpTrackFile = keywordTable('vrrp_track_file', trackFileRules);
@@ -367,6 +361,17 @@ export function translateSyncGroup(st: Statement, cx: Context): void {
   if (name === undefined) return;
   const m = cx.t.map();
   m.set('name', name, st);
-  cx.t.walk(cx.t.needBlock(st), syncGroup, m, cx);
+  const block = cx.t.needBlock(st) ?? [];
+  // Instance names written straight in the block, without `group { }`: keepalived reads each
+  // as an unknown keyword and then removes the group as empty ("has no virtual router(s)").
+  // The intent is plain, so ulvs takes them as the group's members and says so.
+  const bare = block.some((e) => e.keyword.text === 'group') ? [] : block.filter((e) => !Object.hasOwn(syncGroup.rules, e.keyword.text) && e.args.length === 0 && e.block === undefined);
+  if (bare.length > 0) {
+    const list = cx.t.seq();
+    for (const e of bare) list.push(e.keyword.text, e);
+    m.set('group', list, bare[0]);
+    cx.t.report(bare[0].keyword, `warning: vrrp_sync_group ${name} lists ${bare.map((e) => e.keyword.text).join(', ')} without "group { }": taken as its members (keepalived would report unknown keywords and remove the empty group)`);
+  }
+  cx.t.walk(block.filter((e) => !bare.includes(e)), syncGroup, m, cx);
   cx.sections.syncGroups.push(m);
 }

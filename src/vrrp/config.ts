@@ -19,6 +19,10 @@ export interface VrrpScriptConfig {
   fall?: number;
   /** Who runs it: its `user`, script_user, enable_script_security (os/script-user.ts). */
   run_as?: RunAs;
+  /** keepalived's `weight W reverse`: the weight moves the priority the other way. */
+  reverse?: boolean;
+  /** keepalived's init_fail: the script starts failed until it succeeds `rise` times. */
+  init_fail?: boolean;
 }
 
 /** `reverse` (keepalived): the weight moves the priority the other way. */

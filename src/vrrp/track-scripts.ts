@@ -29,12 +29,14 @@ export class TrackScripts {
   /** A script's weight and damped verdict, for tracking; undefined when there is none. */
   verdict(name: string): ScriptVerdict | undefined {
     const runner = this.runners.get(name);
-    return runner ? { weight: runner.cfg.weight, up: runner.damping.up } : undefined;
+    if (!runner) return undefined;
+    const weight = runner.cfg.weight === undefined ? undefined : runner.cfg.reverse ? -runner.cfg.weight : runner.cfg.weight;
+    return { weight, up: runner.damping.up };
   }
 
   /** Knows the script; it runs from startAll() on. */
   define(name: string, cfg: VrrpScriptConfig): void {
-    this.runners.set(name, { name, cfg, timer: null, running: false, damping: new RiseFall(cfg.rise ?? 1, cfg.fall ?? 1) });
+    this.runners.set(name, { name, cfg, timer: null, running: false, damping: new RiseFall(cfg.rise ?? 1, cfg.fall ?? 1, cfg.init_fail !== true) });
   }
 
   startAll(): void {

@@ -46,7 +46,6 @@ const EXPECTED: [string, string[]][] = [
     "16:13: real server 198.18.0.10:80 is listed twice in this service (first at {dir}/cross-lvs.yaml:12:13)",
     "19:9: one checker per real server: tcp_check and http_get both set (keep one)",
     "19:47: digest \"c5f42eddf777ef2d2b0f7263c094c20\" must be 32 hex characters (an MD5 from ulvs genhash)",
-    "21:34: misc_path script \"/nonexistent/ulvs-check.sh\" does not exist",
     "22:10: service TCP 198.18.0.100:80 is defined twice (first at {dir}/cross-lvs.yaml:6:10)",
     "25:12: group \"wbe\" names no virtual_server_groups entry (did you mean \"web\"?)",
   ]],
@@ -67,7 +66,7 @@ const EXPECTED: [string, string[]][] = [
     "1:1: config file is empty (expected a mapping such as \"virtual_servers:\")",
   ]],
   ["fwmark.yaml", [
-    "2:5: fwmark services are not supported: ulvs bypasses netfilter, so there are no firewall marks (list the VIP:ports the iptables rule matched in a virtual_server_groups entry and use \"group:\")",
+    "2:5: fwmark not supported by ulvs (ulvs bypasses netfilter, so there are no firewall marks: list the VIP:ports the iptables rule matched in a virtual_server_groups entry and use \"group:\")",
   ]],
   ["include-duplicates.yaml", [
     "inc-dup.d/more.yaml:1:1: \"dataplane\" is already set in {dir}/include-duplicates.yaml:1:1 (each section may be set in one file only)",

@@ -86,7 +86,7 @@ t.test('reportConfigErrorAndExit: ConfigError -> diagnostics and 2; other errors
     try { ${what} } catch (e) { reportConfigErrorAndExit(e); }`;
   const cfg = spawnSync(process.execPath, [...process.execArgv, '--input-type=module', '-e', script(`loadConfig('${BAD}/fwmark.yaml')`)], { encoding: 'utf8' });
   t.equal(cfg.status, 2);
-  t.match(cfg.stderr, /fwmark\.yaml:2:5: fwmark services are not supported/);
+  t.match(cfg.stderr, /fwmark\.yaml:2:5: fwmark not supported by ulvs \(ulvs bypasses netfilter/);
   t.notMatch(cfg.stderr, STACK_LINE);
   const other = spawnSync(process.execPath, [...process.execArgv, '--input-type=module', '-e', script(`throw new Error('boom')`)], { encoding: 'utf8' });
   t.equal(other.status, 1);
