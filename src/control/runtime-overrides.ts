@@ -115,7 +115,8 @@ function refuseUnsupported(config: UlvsConfig, ref: ServiceRef): void {
 /** One ipvsadm change applied to the overrides; throws RuntimeRefusal as IPVS (or check-config) would refuse it. */
 export function applyEdit(config: UlvsConfig, ov: RuntimeOverrides, edit: RuntimeEdit): RuntimeOverrides {
   if (edit.op === 'flush') {
-    const all = mergeOverrides(config, ov).virtual_servers.filter((vs) => !vs.group && vs.vip !== undefined);
+    // Every service of the file is marked deleted (runtime-added ones simply go): the table is empty.
+    const all = config.virtual_servers.filter((vs) => !vs.group && vs.vip !== undefined);
     return normalize(config, { services: all.map((vs) => ({ protocol: vs.protocol, vip: vs.vip!, port: vs.port ?? 0, deleted: true, fields: {}, servers: [] })) });
   }
   refuseUnsupported(config, edit.service);
