@@ -144,6 +144,7 @@ export class Director {
    * as a new snapshot like a reload's (real servers that stay keep their ids and connections).
    */
   applyRuntime(edits: NumberedEdit[]): Promise<RuntimeReply> {
+    const started = process.hrtime.bigint();
     return this.queued(async (): Promise<RuntimeReply> => {
       const planned = planRuntime(this.fileConfig, this.overrides, edits);
       if (!planned.ok) return planned;
@@ -154,7 +155,9 @@ export class Director {
       await this.resolveNeighbours(false);
       this.health.apply(this.config);
       await this.publish();
-      this.log.info({ version: this.version, edits: edits.length, overrides: this.overrides.services.length }, 'runtime change applied');
+      // From the request to every worker forwarding by the new snapshot (the drain figure).
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      this.log.info({ version: this.version, edits: edits.length, overrides: this.overrides.services.length, ms }, 'runtime change applied');
       return { ok: true, version: this.version };
     });
   }

@@ -1,0 +1,124 @@
+// `ulvs ipvsadm` against a running director in its own lab (prefix ia-): the listing after
+// real traffic, a runtime drain (-e -w 0) that holds through `ulvs reload`, -a/-d under traffic
+// with zero failed requests, -S / -C / -R back to the same table, a bad restore line that
+// changes nothing, and the same binary invoked under the name `ipvsadm`.
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { createLab, destroyLab, labExec, waitFor } from '../../src/lab/index.js';
+import { httpFrom, labDrConfig, startDirector, tally, ULVS, ulvsIn, writeConfig, type RunningDirector } from './director.js';
+
+const prefix = 'ia-';
+const VIP = '198.18.0.100:80';
+
+t.test('ulvs ipvsadm on a live director', async (t) => {
+  let director: RunningDirector | null = null;
+  t.teardown(async () => { await director?.stop(); await destroyLab({ prefix }); });
+  const lab = await createLab({ prefix });
+  const dir1 = lab.nodes.dir1.name;
+  const client = lab.nodes.client.name;
+  const url = `http://${lab.vip}/`;
+  const file = writeConfig(labDrConfig({ lbAlgo: 'rr', weights: [[10, 1], [20, 1]] }));
+  director = await startDirector(dir1, file);
+  const ipvsadm = (args: string[], input?: string) => input === undefined
+    ? ulvsIn(dir1, ['ipvsadm', ...args])
+    : labExec(dir1, [process.execPath, ULVS, 'ipvsadm', ...args], { timeoutMs: 30_000, input });
+  /** ActiveConn + InActConn of one real server in an -Ln listing (-1 when it is not listed). */
+  const inact = (listing: string, ip: string): number => {
+    const m = new RegExp(`-> ${ip.replace(/\./g, '\\.')}:80 +Route +\\d+ +(\\d+) +(\\d+)`).exec(listing);
+    return m ? Number(m[1]) + Number(m[2]) : -1;
+  };
+
+  // 30 new connections: rr shares them 15/15, and -Ln counts them per server.
+  const first = await httpFrom(client, url, 30, 'new');
+  t.same(tally(first.bodies), { rs1: 15, rs2: 15 }, 'rr split 15/15');
+  const listed = (await ipvsadm(['-Ln'])).stdout;
+  t.match(listed, /^IP Virtual Server version 1\.2\.1 \(size=\d+\)\nProt LocalAddress:Port Scheduler Flags\n {2}-> RemoteAddress:Port {11}Forward Weight ActiveConn InActConn\nTCP {2}198\.18\.0\.100:80 rr\n/, 'ipvsadm\'s header and service line');
+  t.equal(inact(listed, '198.18.0.10'), 15, 'rs1 holds 15 connections in the table');
+  t.equal(inact(listed, '198.18.0.20'), 15, 'rs2 holds 15');
+  t.match(listed, / {2}-> 198\.18\.0\.10:80 {15}Route {3}1 {6}\d+ +\d+ +\n/, 'InActConn padded to 10 columns, as %-10u');
+
+  // The symlink: the same entry under the name ipvsadm.
+  const linkDir = mkdtempSync(join(tmpdir(), 'ia-ipvsadm-'));
+  symlinkSync(ULVS, join(linkDir, 'ipvsadm'));
+  const viaLink = await labExec(dir1, [process.execPath, join(linkDir, 'ipvsadm'), '-Ln'], { timeoutMs: 30_000 });
+  t.equal(viaLink.code, 0);
+  t.equal(viaLink.stdout.split('\n').slice(0, 4).join('\n'), listed.split('\n').slice(0, 4).join('\n'), 'ipvsadm -Ln through the symlink');
+  const usage = await labExec(dir1, [process.execPath, join(linkDir, 'ipvsadm'), '-L', '--bogus'], { timeoutMs: 30_000 });
+  t.same([usage.code, usage.stderr], [255, '--bogus: unknown option\n'], 'popt\'s message and status');
+
+  // Drain: an open keep-alive connection on rs1 continues, no new connection reaches rs1.
+  const long = httpFrom(client, url, 60, 'keepalive', 100);
+  type Conn = { destination: string; state: string };
+  let longOn = '';
+  await waitFor(async () => {
+    const conns = JSON.parse((await ulvsIn(dir1, ['conns', '--json'])).stdout) as Conn[];
+    longOn = conns.find((c) => c.state === 'ESTABLISHED')?.destination ?? '';
+    return longOn !== '';
+  }, 15_000, 20);
+  t.not(longOn, '', `the keep-alive connection is on ${longOn}`);
+  const drained = longOn.split(':')[0];
+  const other = drained === '198.18.0.10' ? 'rs2' : 'rs1';
+  const drainedName = other === 'rs2' ? 'rs1' : 'rs2';
+  const t0 = process.hrtime.bigint();
+  const drain = await ipvsadm(['-e', '-t', VIP, '-r', `${drained}:80`, '-w', '0']);
+  const drainMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  t.same([drain.code, drain.stderr], [0, ''], '-e ... -w 0 accepted');
+  const applied = /"ms":([\d.]+)[^\n]*runtime change applied/.exec(director.log());
+  t.ok(applied, 'the director logs the change with its duration');
+  t.comment(`figure: -e -w 0: ${Number(applied?.[1]).toFixed(1)} ms in the director from the request to every worker on the new snapshot; `
+    + `${drainMs.toFixed(0)} ms for the whole command (mostly node start-up), loaded machine`);
+  const after = await httpFrom(client, url, 30, 'new');
+  t.same(tally(after.bodies), { [other]: 30 }, `no new connection reaches the drained ${drainedName} once the command returned`);
+  const longResult = await long;
+  t.equal(longResult.bodies.length, 60, 'the open connection kept going');
+  t.same(new Set(longResult.bodies), new Set([drainedName]), `all its requests answered by ${drainedName}`);
+  t.equal(longResult.sockets, 1, 'on one TCP connection');
+
+  const reload = await ulvsIn(dir1, ['reload']);
+  t.equal(reload.code, 0, 'ulvs reload');
+  t.match((await ipvsadm(['-Ln'])).stdout, new RegExp(`-> ${drained.replace(/\./g, '\\.')}:80 +Route +0 `), 'the drain survives the reload');
+  t.match((await ulvsIn(dir1, ['list'])).stdout, /Runtime overrides[^\n]*\n {2}-e -t 198\.18\.0\.100:80 -r 198\.18\.0\.\d+:80 {2}\(weight=0\)/, 'ulvs list shows the override');
+  t.same(tally((await httpFrom(client, url, 10, 'new')).bodies), { [other]: 10 }, 'still drained after the reload');
+  const reset = await ulvsIn(dir1, ['reload', '--reset-runtime']);
+  t.equal(reset.code, 0, 'ulvs reload --reset-runtime');
+  t.match((await ipvsadm(['-Ln'])).stdout, new RegExp(`-> ${drained.replace(/\./g, '\\.')}:80 +Route +1 `), '--reset-runtime brings the config weight back');
+
+  // -a / -d with traffic flowing: no request fails.
+  // Long enough that both commands (each a node start-up on a busy machine) land inside it.
+  const stream = httpFrom(client, url, 45_000, 'duration');
+  let streamDone = false;
+  void stream.then(() => { streamDone = true; }, () => { streamDone = true; });
+  const add = await ipvsadm(['-a', '-t', VIP, '-r', '198.18.0.30:80', '-g', '-w', '1']);
+  t.same([add.code, add.stderr], [0, ''], '-a rs3 (not in the config)');
+  t.ok(inact((await ipvsadm(['-Ln'])).stdout, '198.18.0.30') >= 0, 'rs3 is listed');
+  const del = await ipvsadm(['-d', '-t', VIP, '-r', '198.18.0.30:80']);
+  t.same([del.code, del.stderr], [0, ''], '-d rs3');
+  t.notOk(streamDone, 'both changes happened while the client kept connecting');
+  const flowing = await stream;
+  t.same(flowing.bodies.filter((b) => !/^rs[123]$/.test(b)), [], `no failed request among ${flowing.bodies.length}`);
+  t.ok((tally(flowing.bodies).rs3 ?? 0) > 0, `rs3 took traffic while it was in (${JSON.stringify(tally(flowing.bodies))})`);
+  t.notMatch((await ipvsadm(['-Ln'])).stdout, /198\.18\.0\.30/, 'rs3 is gone');
+
+  // A refusal in check-config's words, and ipvsadm's for what IPVS refuses.
+  const twice = await ipvsadm(['-a', '-t', VIP, '-r', '198.18.0.10:80']);
+  t.same([twice.code, twice.stderr], [2, 'real server 198.18.0.10:80 is listed twice in this service\n']);
+  const none = await ipvsadm(['-d', '-t', VIP, '-r', '198.18.0.99:80']);
+  t.same([none.code, none.stderr], [255, 'No such destination\n']);
+
+  // -S, -C, -R: the same table.
+  await ipvsadm(['-e', '-t', VIP, '-r', '198.18.0.20:80', '-w', '5']);
+  const saved = (await ipvsadm(['-Sn'])).stdout;
+  t.equal(saved, '-A -t 198.18.0.100:80 -s rr\n-a -t 198.18.0.100:80 -r 198.18.0.10:80 -g -w 1\n-a -t 198.18.0.100:80 -r 198.18.0.20:80 -g -w 5\n', 'ipvsadm -Sn');
+  t.equal((await ipvsadm(['-C'])).code, 0, '-C');
+  t.equal((await ipvsadm(['-Ln'])).stdout.split('\n').length, 4, 'the table is empty');
+  const bad = await ipvsadm(['-R'], `${saved}-a -t 198.18.0.100:80 -r 198.18.0.40:80 -w 70000\n`);
+  t.equal(bad.code, 2, 'a restore with a bad line is refused');
+  t.match(bad.stderr, /^line 4: illegal weight specified\n/, 'naming the line');
+  t.equal((await ipvsadm(['-Ln'])).stdout.split('\n').length, 4, 'and changes nothing');
+  const restored = await ipvsadm(['-R'], saved);
+  t.same([restored.code, restored.stderr], [0, ''], '-R');
+  t.equal((await ipvsadm(['-Sn'])).stdout, saved, 'the same table back');
+  t.same(tally((await httpFrom(client, url, 12, 'new')).bodies), { rs1: 6, rs2: 6 }, 'and it forwards by it (rr: any weight above 0 takes turns)');
+});
