@@ -5,20 +5,6 @@ import { genhashCommand } from './genhash.js';
 import { labCommand } from './lab.js';
 import { migrateCommand } from './migrate.js';
 import { runStatus } from './status.js';
-import { basename } from 'node:path';
-import { defaultIo, runIpvsadm } from './ipvsadm.js';
-
-// `ipvsadm ...` (bin/ulvs.js under that name) and `ulvs ipvsadm ...` take ipvsadm's own command
-// line, which commander cannot parse (-Ln, -p with an optional value, the command first).
-const invokedAs = basename(process.argv[1] ?? '');
-if (invokedAs === 'ipvsadm' || process.argv[2] === 'ipvsadm') {
-  const args = invokedAs === 'ipvsadm' ? process.argv.slice(2) : process.argv.slice(3);
-  const result = await runIpvsadm(args, defaultIo(), 'ipvsadm');
-  process.stdout.write(result.stdout);
-  process.stderr.write(result.stderr);
-  process.exit(result.status);
-}
-
 function statusCommand(): Command {
   return new Command('status')
     .description('VRRP instances: state, priority, master, last transition')

@@ -34,6 +34,10 @@ export interface CommandContext {
   readonly workers: WorkerPool;
   readonly timeouts: Timeouts;
   vrrpStatus(): unknown[];
+  /** Checkers, real-server verdicts and quorum (ulvs status --json). */
+  healthStatus(): unknown;
+  /** Addresses ulvs holds on interfaces now (static and VRRP). */
+  heldAddresses(): unknown[];
   /** Connection sync's role, peer and counters; null without lvs_sync_daemon. */
   syncStatus(): SyncStatus | null;
   /** `resetRuntime`: drop the runtime overrides (ulvs reload --reset-runtime). */
@@ -116,7 +120,10 @@ export async function handleControl(ctx: CommandContext, req: ControlRequest): P
       return { connections: all, text: formatConnections(all) };
     }
     case 'status':
-      return { vrrp: ctx.vrrpStatus(), sync: ctx.syncStatus() };
+      return {
+        vrrp: ctx.vrrpStatus(), sync: ctx.syncStatus(), health: ctx.healthStatus(),
+        runtime: runtimeReport(ctx.fileConfig, ctx.overrides), addresses: ctx.heldAddresses(),
+      };
     case 'reload':
       return ctx.reload(req.args?.resetRuntime === true);
     case 'ipvsadm':

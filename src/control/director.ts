@@ -320,6 +320,8 @@ export class Director {
       ids: this.ids,
       workers: this.workers,
       vrrpStatus: () => this.vrrp?.status() ?? [],
+      healthStatus: () => this.health.status(),
+      heldAddresses: () => this.addresses.held(),
       syncStatus: () => this.sync?.status() ?? null,
       get fileConfig() { return director.fileConfig; },
       get overrides() { return director.overrides; },

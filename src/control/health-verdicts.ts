@@ -6,7 +6,7 @@
  */
 import type pino from 'pino';
 import type { UlvsConfig } from '../config/index.js';
-import { HealthManager, type HealthEvent, type QuorumEvent } from '../health/manager.js';
+import { HealthManager, type CheckerStatus, type HealthEvent, type MemberStatus, type QuorumEvent } from '../health/manager.js';
 import { healthPlan } from '../health/plan.js';
 import type { HealthState } from './compile.js';
 
@@ -50,6 +50,11 @@ export class HealthVerdicts {
       this.onChange();
     });
     this.manager.start();
+  }
+
+  /** Checkers, real-server verdicts and quorum, for `ulvs status --json` (empty without checks). */
+  status(): { checkers: CheckerStatus[]; realServers: MemberStatus[]; quorum: QuorumEvent[] } {
+    return { checkers: this.manager?.checkerStatus() ?? [], realServers: this.manager?.status() ?? [], quorum: this.manager?.quorumStatus() ?? [] };
   }
 
   async stop(): Promise<void> {

@@ -3,6 +3,7 @@ import { numberToIp } from '../packet/addr.js';
 import type { DropReason } from './codec.js';
 import type { VrrpInstanceConfig } from './config.js';
 import type { InstanceParams, InstanceRuntime, VrrpState } from './state.js';
+import { effectivePriority, type TrackedState } from './tracking.js';
 
 /** Counters per instance: every dropped advert by reason, and failed sends. */
 export type VrrpCounter = DropReason | 'unknown_peer' | 'send_failed';
@@ -21,6 +22,9 @@ export interface InstanceStatus {
   drops: Partial<Record<VrrpCounter, number>>;
   advertsSent: number;
   advertsReceived: number;
+  /** Tracked scripts, interfaces and files with their state, and those that force FAULT. */
+  tracked: TrackedState[];
+  faultBy: string[];
 }
 
 /** The parts of a running instance its status is made of. */
@@ -33,6 +37,7 @@ export interface StatusSource {
   drops: Partial<Record<VrrpCounter, number>>;
   advertsSent: number;
   advertsReceived: number;
+  tracked?: readonly TrackedState[];
 }
 
 export function instanceStatus(inst: StatusSource): InstanceStatus {
@@ -55,5 +60,7 @@ export function instanceStatus(inst: StatusSource): InstanceStatus {
     drops: { ...inst.drops },
     advertsSent: inst.advertsSent,
     advertsReceived: inst.advertsReceived,
+    tracked: (inst.tracked ?? []).map((x) => ({ ...x })),
+    faultBy: effectivePriority(inst.params.basePriority, inst.tracked ?? []).faultBy,
   };
 }
