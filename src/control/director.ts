@@ -152,7 +152,9 @@ export class Director {
       if (plan.rejections.length) return { ok: false, error: plan.rejections.join('\n'), status: 2 };
       this.overrides = planned.overrides;
       this.config = planned.effective;
-      await this.resolveNeighbours(false);
+      // Only servers never seen need a next hop now (a drain needs none); the timer refreshes the rest.
+      const unresolved = [...nextHopAddresses(this.config)].filter((ip) => this.nextHops.macOf(ip) === null);
+      if (unresolved.length) await this.nextHops.refresh(unresolved, NEIGHBOUR_LOAD_TIMEOUT_MS);
       this.health.apply(this.config);
       await this.publish();
       // From the request to every worker forwarding by the new snapshot (the drain figure).
