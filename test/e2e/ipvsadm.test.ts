@@ -21,7 +21,7 @@ t.test('ulvs ipvsadm -Ln after traffic, and a drain that survives a reload', { t
   const client = lab.nodes.client.name;
   const url = `http://${lab.vip}/`;
   const file = writeConfig(labDrConfig({ lbAlgo: 'rr', weights: [[10, 1], [20, 1]] }));
-  director = await startDirector(dir1, file);
+  director = await startDirector(dir1, file, 120_000); // a loaded machine starts it slowly
   const ipvsadm = (args: string[], input?: string) => input === undefined
     ? ulvsIn(dir1, ['ipvsadm', ...args])
     : labExec(dir1, [process.execPath, ULVS, 'ipvsadm', ...args], { timeoutMs: 30_000, input });
