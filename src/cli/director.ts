@@ -5,6 +5,21 @@ import { Director, DirectorError } from '../control/director.js';
 import { controlSocketPath, requestControl } from '../control/socket.js';
 import { createLogger } from '../log.js';
 import { reportConfigErrorAndExit } from './check-config.js';
+import { describeOverrides } from '../control/ipvsadm-commands.js';
+import type { RuntimeOverrides } from '../control/runtime-overrides.js';
+import { defaultIo, runIpvsadm } from './ipvsadm.js';
+
+/** The short forms run ipvsadm's own code (`ulvs list` is `ipvsadm -Ln`), on the --socket given. */
+async function asIpvsadm(opts: { socket?: string }, args: string[]): Promise<string> {
+  const io = defaultIo();
+  const path = controlSocketPath('default', opts.socket);
+  const result = await runIpvsadm(args, { ...io, ask: (c, a) => requestControl(path, c, a) });
+  if (result.status !== 0) {
+    process.stderr.write(result.stderr.replace(/^ipvsadm: /, 'ulvs: '));
+    process.exit(result.status);
+  }
+  return result.stdout;
+}
 
 const socketOption = () => new Option('--socket <path>', 'control socket (default: @ulvs/default in this network namespace)');
 
@@ -57,8 +72,20 @@ export function listCommand(): Command {
     .option('--json', 'JSON output')
     .addOption(socketOption())
     .action(async (opts: { json?: boolean; connections?: boolean; socket?: string }) => {
-      const reply = await ask(opts, opts.connections ? 'conns' : 'list') as { text: string; services?: unknown; connections?: unknown };
-      process.stdout.write(opts.json ? JSON.stringify(reply.services ?? reply.connections, null, 2) + '\n' : reply.text);
+      if (opts.json) {
+        const reply = await ask(opts, opts.connections ? 'conns' : 'list') as { services?: unknown; connections?: unknown };
+        process.stdout.write(JSON.stringify(reply.services ?? reply.connections, null, 2) + '\n');
+        return;
+      }
+      process.stdout.write(await asIpvsadm(opts, opts.connections ? ['-Lnc'] : ['-Ln']));
+      if (opts.connections) return;
+      // Runtime overrides below the table (ipvsadm -Ln itself stays byte-identical).
+      const runtime = await ask(opts, 'runtime') as { overrides: RuntimeOverrides; dormant: string[] };
+      const lines = describeOverrides(runtime.overrides);
+      if (lines.length) {
+        process.stdout.write(`\nRuntime overrides (ulvs ipvsadm; kept across reload, dropped by \`ulvs reload --reset-runtime\`):\n${lines.map((l) => `  ${l}\n`).join('')}`);
+      }
+      for (const d of runtime.dormant) process.stdout.write(`  (dormant: ${d} is no longer in the config)\n`);
     });
 }
 
@@ -68,8 +95,12 @@ export function connsCommand(): Command {
     .option('--json', 'JSON output')
     .addOption(socketOption())
     .action(async (opts: { json?: boolean; socket?: string }) => {
-      const reply = await ask(opts, 'conns') as { text: string; connections: unknown };
-      process.stdout.write(opts.json ? JSON.stringify(reply.connections, null, 2) + '\n' : reply.text);
+      if (opts.json) {
+        const reply = await ask(opts, 'conns') as { connections: unknown };
+        process.stdout.write(JSON.stringify(reply.connections, null, 2) + '\n');
+        return;
+      }
+      process.stdout.write(await asIpvsadm(opts, ['-Lnc']));
     });
 }
 
@@ -78,8 +109,7 @@ export function timeoutCommand(): Command {
     .description('print the connection timeouts as `ipvsadm -L --timeout` does')
     .addOption(socketOption())
     .action(async (opts: { socket?: string }) => {
-      const reply = await ask(opts, 'timeout') as { text: string };
-      process.stdout.write(reply.text);
+      process.stdout.write(await asIpvsadm(opts, ['-L', '--timeout']));
     });
   cmd.command('set')
     .description('set tcp, tcpfin and udp timeouts in seconds (ipvsadm --set; 0 keeps a value)')
@@ -103,10 +133,11 @@ export function timeoutCommand(): Command {
 
 export function reloadCommand(): Command {
   return new Command('reload')
-    .description('apply the changed config file without dropping connections (like SIGHUP)')
+    .description('apply the changed config file without dropping connections (like SIGHUP); runtime overrides stay')
+    .option('--reset-runtime', 'drop the runtime overrides (ulvs ipvsadm changes) as well')
     .addOption(socketOption())
-    .action(async (opts: { socket?: string }) => {
-      const reply = await ask(opts, 'reload') as { ok: boolean; errors: string[]; version?: number };
+    .action(async (opts: { socket?: string; resetRuntime?: boolean }) => {
+      const reply = await ask(opts, 'reload', opts.resetRuntime ? { resetRuntime: true } : undefined) as { ok: boolean; errors: string[]; version?: number };
       if (reply.ok) {
         process.stdout.write(`reloaded (configuration version ${reply.version})\n`);
         return;

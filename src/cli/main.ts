@@ -5,7 +5,6 @@ import { genhashCommand } from './genhash.js';
 import { labCommand } from './lab.js';
 import { migrateCommand } from './migrate.js';
 import { runStatus } from './status.js';
-
 function statusCommand(): Command {
   return new Command('status')
     .description('VRRP instances: state, priority, master, last transition')
@@ -30,6 +29,7 @@ const program = new Command('ulvs')
   .addCommand(connsCommand())
   .addCommand(timeoutCommand())
   .addCommand(statsCommand())
+  .addCommand(new Command('ipvsadm').description('ipvsadm 1.31\'s command line: list, change, save and restore the running table').argument('[args...]'))
   .addCommand(statusCommand())
   .addCommand(checkConfigCommand())
   .addCommand(migrateCommand())

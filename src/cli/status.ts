@@ -1,12 +1,20 @@
 // `ulvs status`: each VRRP instance's state, priority (effective/configured), master,
-// and last transition with its reason. The director answers the control command
-// `status` with `{ vrrp: InstanceStatus[] }` (VrrpSpeaker.status()).
+// and last transition with its reason; `--json` is the whole document the director answers
+// the control command `status` with: VRRP instances (with tracked objects), checkers, sync,
+// runtime overrides and the addresses held.
 
 import { controlSocketPath, requestControl } from '../control/socket.js';
 import type { InstanceStatus } from '../vrrp/speaker.js';
 import type { SyncStatus } from '../sync/daemon.js';
+import { describeOverrides } from '../control/ipvsadm-commands.js';
+import type { RuntimeOverrides } from '../control/runtime-overrides.js';
 
-export interface StatusReply { vrrp: InstanceStatus[]; sync?: SyncStatus | null }
+export interface StatusReply {
+  vrrp: InstanceStatus[]; sync?: SyncStatus | null;
+  health?: { checkers: unknown[]; realServers: unknown[]; quorum: unknown[] };
+  runtime?: { overrides: RuntimeOverrides; dormant: string[] };
+  addresses?: { address: string; dev: string }[];
+}
 
 /** Human form: one block per instance, aligned like `ip -br`. */
 export function formatStatus(instances: readonly InstanceStatus[], now: Date = new Date()): string {
@@ -61,6 +69,8 @@ export async function runStatus(options: { instance?: string; socket?: string; j
   const reply = await requestControl(controlSocketPath(options.instance, options.socket), 'status') as Partial<StatusReply>;
   const instances = reply.vrrp ?? [];
   const sync = reply.sync ?? null;
-  if (options.json) return formatStatusJson(instances, sync);
-  return formatStatus(instances) + (sync ? formatSyncStatus(sync) : '');
+  if (options.json) return JSON.stringify({ ...reply, vrrp: instances, sync }, null, 2) + '\n';
+  const overrides = reply.runtime ? describeOverrides(reply.runtime.overrides) : [];
+  return formatStatus(instances) + (sync ? formatSyncStatus(sync) : '')
+    + (overrides.length ? `runtime overrides (ulvs ipvsadm)\n${overrides.map((l) => `  ${l}\n`).join('')}` : '');
 }

@@ -17,6 +17,11 @@ export class AddressHolder {
     return this.ledger.add(addr);
   }
 
+  /** Everything ulvs holds now, static and VRRP. */
+  held(): HeldAddress[] {
+    return this.ledger.held();
+  }
+
   /** Removes one address ulvs added (reload); leaves addresses it did not add alone. */
   release(addr: HeldAddress): void {
     this.ledger.removeSync(addr);

@@ -13,6 +13,8 @@ import { IPPROTO_TCP } from '../packet/parse.js';
 import { serviceKey, type IdRegistry } from './compile.js';
 import { formatConnections, formatIpvsList, type ConnectionEntry, type ServiceStatus } from './format.js';
 import type { ControlRequest } from './socket.js';
+import { runtimeReport, type NumberedEdit, type RuntimeReply } from './ipvsadm-commands.js';
+import type { RuntimeOverrides } from './runtime-overrides.js';
 import type { WorkerPool } from './worker-pool.js';
 
 export interface ReloadResult { ok: boolean; errors: string[]; version?: number }
@@ -32,9 +34,19 @@ export interface CommandContext {
   readonly workers: WorkerPool;
   readonly timeouts: Timeouts;
   vrrpStatus(): unknown[];
+  /** Checkers, real-server verdicts and quorum (ulvs status --json). */
+  healthStatus(): unknown;
+  /** Addresses ulvs holds on interfaces now (static and VRRP). */
+  heldAddresses(): unknown[];
   /** Connection sync's role, peer and counters; null without lvs_sync_daemon. */
   syncStatus(): SyncStatus | null;
-  reload(): Promise<ReloadResult>;
+  /** `resetRuntime`: drop the runtime overrides (ulvs reload --reset-runtime). */
+  reload(resetRuntime?: boolean): Promise<ReloadResult>;
+  /** The config file as loaded (the effective table is `config`: file + runtime overrides). */
+  readonly fileConfig: UlvsConfig;
+  readonly overrides: RuntimeOverrides;
+  /** ulvs ipvsadm's changes, all or nothing, published as a new snapshot (no reload). */
+  applyRuntime(edits: NumberedEdit[]): Promise<RuntimeReply>;
   /** Changes the running connection timeouts (until the next restart or config change). */
   setTimeouts(set: Partial<Timeouts>): void;
   /** Email alerts' counters (mail_sent, mail_failed, mail_queued). */
@@ -85,6 +97,7 @@ export function serviceStatuses(snapshot: Snapshot, config: UlvsConfig, ids: IdR
     // As ipvsadm shows it: a server a check took out (without inhibit_on_failure) is not in the table.
     realServers: s.realServers.filter((rs) => rs.available).map((rs) => ({
       ip: numberToIp(rs.ip), port: rs.port, forward: rs.local ? 'Local' : FORWARD_NAMES[s.forward], weight: rs.weight,
+      uthreshold: rs.uthreshold, lthreshold: rs.lthreshold,
       activeConns: conns.get(rs.rsId)?.[0] ?? 0, inactiveConns: conns.get(rs.rsId)?.[1] ?? 0, up: rs.available,
     })),
   }));
@@ -100,7 +113,8 @@ export async function handleControl(ctx: CommandContext, req: ControlRequest): P
   switch (req.command) {
     case 'list': {
       const services = await listServices(ctx);
-      return { services, text: formatIpvsList(services, ctx.config.dataplane.conn_table_size) };
+      const tableSize = ctx.config.dataplane.conn_table_size;
+      return { services, tableSize, text: formatIpvsList(services, tableSize) };
     }
     case 'conns': {
       const all: ConnectionEntry[] = [];
@@ -108,9 +122,16 @@ export async function handleControl(ctx: CommandContext, req: ControlRequest): P
       return { connections: all, text: formatConnections(all) };
     }
     case 'status':
-      return { vrrp: ctx.vrrpStatus(), sync: ctx.syncStatus() };
+      return {
+        vrrp: ctx.vrrpStatus(), sync: ctx.syncStatus(), health: ctx.healthStatus(),
+        runtime: runtimeReport(ctx.fileConfig, ctx.overrides), addresses: ctx.heldAddresses(),
+      };
     case 'reload':
-      return ctx.reload();
+      return ctx.reload(req.args?.resetRuntime === true);
+    case 'ipvsadm':
+      return ctx.applyRuntime((req.args?.edits ?? []) as NumberedEdit[]);
+    case 'runtime':
+      return runtimeReport(ctx.fileConfig, ctx.overrides);
     case 'stats': {
       const stats = summarizeCounters(ctx.workers.counters);
       for (const f of await ctx.workers.askAll({ type: 'flowstats' }) as FlowStats[]) {

@@ -30,6 +30,8 @@ import { NextHopCache, nextHopAddresses, primaryAddress } from './neighbours.js'
 import { insideIsAuto, resolveInside } from './inside.js';
 import { configuredTimeouts, insideToOpen, planReload, vrrpManagedVips } from './reload-plan.js';
 import { controlSocketPath, serveControl } from './socket.js';
+import { planRuntime, type NumberedEdit, type RuntimeReply } from './ipvsadm-commands.js';
+import { mergeOverrides, normalize, NO_OVERRIDES, type RuntimeOverrides } from './runtime-overrides.js';
 import { DirectorError, WorkerPool } from './worker-pool.js';
 
 export { DirectorError } from './worker-pool.js';
@@ -46,7 +48,10 @@ export interface DirectorOptions {
 }
 
 export class Director {
+  /** The effective table: the config file with the runtime overrides (ulvs ipvsadm) applied. */
   private config!: UlvsConfig;
+  private fileConfig!: UlvsConfig;
+  private overrides: RuntimeOverrides = NO_OVERRIDES;
   private readonly ids = new IdRegistry();
   private readonly addresses = new AddressHolder();
   private readonly nextHops: NextHopCache;
@@ -73,7 +78,7 @@ export class Director {
   private sync: SyncDaemon | null = null;
   /** Every service whatever VRRP owns (connection sync places records with it); rebuilt lazily. */
   private syncIndex: { index: SyncIndex; forward: Map<number, number> } | null = null;
-  private reloading: Promise<ReloadResult> | null = null;
+  private reloading: Promise<void> | null = null;
   /** keepalived's email alerts; null until the config is loaded. */
   private alerts: DirectorAlerts | null = null;
 
@@ -104,6 +109,7 @@ export class Director {
     this.alerts = new DirectorAlerts(this.config, this.log);
     this.applyLogLevel();
     for (const w of loaded.warnings) this.log.warn({ warning: formatWarning(w) }, 'configuration warning');
+    this.fileConfig = loaded.config;
     const dp = this.config.dataplane;
     for (const ifname of [dp.interface, insideIsAuto(dp.inside) ? undefined : dp.inside].filter((x): x is string => !!x)) {
       if (!existsSync(`/sys/class/net/${ifname}`)) {
@@ -160,10 +166,41 @@ export class Director {
    * their ids, so their established connections keep flowing. A config that fails validation
    * is rejected whole and the running one stays.
    */
-  reload(): Promise<ReloadResult> {
-    // Reloads queue behind each other: two at once would race on the address diff.
-    const next = (this.reloading ?? Promise.resolve(null as unknown as ReloadResult)).then(() => this.doReload());
-    this.reloading = next.finally(() => { if (this.reloading === next) this.reloading = null; });
+  reload(resetRuntime = false): Promise<ReloadResult> {
+    return this.queued(() => this.doReload(resetRuntime));
+  }
+
+  /**
+   * ulvs ipvsadm's changes: applied all or nothing to the runtime overrides, then published
+   * as a new snapshot like a reload's (real servers that stay keep their ids and connections).
+   */
+  applyRuntime(edits: NumberedEdit[]): Promise<RuntimeReply> {
+    const started = process.hrtime.bigint();
+    return this.queued(async (): Promise<RuntimeReply> => {
+      const planned = planRuntime(this.fileConfig, this.overrides, edits);
+      if (!planned.ok) return planned;
+      const plan = planReload(this.config, planned.effective, this.insideOpen);
+      if (plan.rejections.length) return { ok: false, error: plan.rejections.join('\n'), status: 2 };
+      this.overrides = planned.overrides;
+      this.config = planned.effective;
+      // Only servers never seen need a next hop now (a drain needs none); the timer refreshes the rest.
+      const unresolved = [...nextHopAddresses(this.config)].filter((ip) => this.nextHops.macOf(ip) === null);
+      if (unresolved.length) await this.nextHops.refresh(unresolved, NEIGHBOUR_LOAD_TIMEOUT_MS);
+      this.health.apply(this.config);
+      await this.publish();
+      // From the request to every worker forwarding by the new snapshot (the drain figure).
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      this.log.info({ version: this.version, edits: edits.length, overrides: this.overrides.services.length, ms }, 'runtime change applied');
+      return { ok: true, version: this.version };
+    });
+  }
+
+  /** Reloads and runtime changes queue behind each other: two at once would race on the diff. */
+  private queued<T>(step: () => Promise<T>): Promise<T> {
+    const next = (this.reloading ?? Promise.resolve()).then(step);
+    const settled: Promise<void> = next.then(() => undefined, () => undefined);
+    this.reloading = settled;
+    void settled.then(() => { if (this.reloading === settled) this.reloading = null; });
     return next;
   }
 
@@ -172,14 +209,16 @@ export class Director {
     return { ok: false, errors };
   }
 
-  private async doReload(): Promise<ReloadResult> {
+  private async doReload(resetRuntime: boolean): Promise<ReloadResult> {
     let loaded: ReturnType<typeof loadConfig>;
     try {
       loaded = loadConfig(this.opts.configPath);
     } catch (err) {
       return this.rejectReload(err instanceof ConfigError ? err.diagnostics.map(formatDiagnostic) : [(err as Error).message]);
     }
-    const next = loaded.config;
+    // Runtime overrides survive a reload (a drain outlives a routine config push) unless reset.
+    const overrides = resetRuntime ? NO_OVERRIDES : normalize(loaded.config, this.overrides);
+    const next = mergeOverrides(loaded.config, overrides);
     for (const w of loaded.warnings) this.log.warn({ warning: formatWarning(w) }, 'configuration warning');
     const plan = planReload(this.config, next, this.insideOpen);
     if (plan.rejections.length) return this.rejectReload(plan.rejections);
@@ -196,6 +235,9 @@ export class Director {
     this.config = next;
     this.alerts?.apply(next);
     this.applyLogLevel();
+    this.fileConfig = loaded.config;
+    if (resetRuntime && this.overrides.services.length) this.log.info({ dropped: this.overrides.services.length }, 'reload: runtime overrides dropped (--reset-runtime)');
+    this.overrides = overrides;
     // VIPs a vrrp_instance now manages are not forwarded until the speaker says MASTER; the
     // speaker's onOwnership republishes once VIPs added to a MASTER are on the interface.
     this.vrrpVips = vrrpManagedVips(next);
@@ -370,9 +412,14 @@ export class Director {
       ids: this.ids,
       workers: this.workers,
       vrrpStatus: () => this.vrrp?.status() ?? [],
+      healthStatus: () => this.health.status(),
+      heldAddresses: () => this.addresses.held(),
       syncStatus: () => this.sync?.status() ?? null,
-      reload: () => this.reload(),
+      get fileConfig() { return director.fileConfig; },
+      get overrides() { return director.overrides; },
+      reload: (resetRuntime) => this.reload(resetRuntime),
       mailStats: () => ({ ...(this.alerts?.counters() ?? { mail_sent: 0, mail_failed: 0, mail_queued: 0 }) }),
+      applyRuntime: (edits) => this.applyRuntime(edits),
       setTimeouts: (set) => {
         this.timeouts = { ...this.timeouts, ...set };
         this.workers.postTimeouts(set);

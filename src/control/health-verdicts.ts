@@ -6,7 +6,7 @@
  */
 import type pino from 'pino';
 import type { UlvsConfig } from '../config/index.js';
-import { HealthManager, type HealthEvent, type QuorumEvent } from '../health/manager.js';
+import { HealthManager, type CheckerStatus, type HealthEvent, type MemberStatus, type QuorumEvent } from '../health/manager.js';
 import { healthPlan } from '../health/plan.js';
 import { numberToIp } from '../packet/addr.js';
 import { serviceAddresses, type HealthState } from './compile.js';
@@ -81,6 +81,11 @@ export class HealthVerdicts {
   /** ha_suspend: which VIPs this director holds now (VRRP MASTER, or not VRRP-managed). */
   setVipPresence(present: (vip: string) => boolean): void {
     this.manager?.setVipPresence(present);
+  }
+
+  /** Checkers, real-server verdicts and quorum, for `ulvs status --json` (empty without checks). */
+  status(): { checkers: CheckerStatus[]; realServers: MemberStatus[]; quorum: QuorumEvent[] } {
+    return { checkers: this.manager?.checkerStatus() ?? [], realServers: this.manager?.status() ?? [], quorum: this.manager?.quorumStatus() ?? [] };
   }
 
   /** The director stops: omega services run their down notifiers. */

@@ -88,6 +88,13 @@ export interface MemberStatus {
   reason: string;
 }
 
+export interface CheckerStatus {
+  key: string; type: string; target: string; realServers: string[]; up: boolean; runs: number;
+  lastResult: { ok: boolean; reason: string; at: string } | null;
+  lastChange: string | null;
+  rise: number; fall: number; okStreak: number; failStreak: number;
+}
+
 export interface HealthManagerOptions {
   services?: ServiceDefinition[];
   /** Injected for tests; default runs the real checkers. */
@@ -113,6 +120,10 @@ interface Probe {
   timer: TimerHandle | null;
   members: Member[];
   runs: number;
+  /** Wall clock (ms) of the last result and of the last up/down change (`ulvs status --json`). */
+  lastRunAt?: number;
+  lastChangeAt?: number;
+  lastOk?: boolean;
   /** Dropped by a reload: a result still in flight is ignored. */
   removed: boolean;
 }
@@ -271,6 +282,16 @@ export class HealthManager extends EventEmitter {
     }));
   }
 
+  /** Every checker: state, last result, last change, rise/fall progress (`ulvs status --json`). */
+  checkerStatus(): CheckerStatus[] {
+    return [...this.probes.values()].map((p) => ({
+      key: p.key, type: p.type, target: `${p.target.ip}:${p.target.port}`, realServers: p.members.map((m) => m.rsKey),
+      up: p.state.up, runs: p.runs, lastResult: p.lastOk === undefined ? null : { ok: p.lastOk, reason: p.state.reason, at: new Date(p.lastRunAt!).toISOString() },
+      lastChange: p.lastChangeAt === undefined ? null : new Date(p.lastChangeAt).toISOString(),
+      rise: p.cfg.rise, fall: p.cfg.fall, okStreak: p.state.okStreak, failStreak: p.state.failStreak,
+    }));
+  }
+
   quorumStatus(): QuorumEvent[] {
     return [...this.services.values()].map((s) => this.quorumEvent(s, s.def.quorum ?? 1));
   }
@@ -353,6 +374,9 @@ export class HealthManager extends EventEmitter {
         `${p.type} of ${p.target.ip}:${p.target.port} failed (log_all_failures): ${result.reason}`);
     }
     const step = applyProbeResult(p.cfg, p.state, result, now);
+    p.lastRunAt = Date.now();
+    p.lastOk = result.ok;
+    if (step.state.up !== p.state.up) p.lastChangeAt = p.lastRunAt;
     p.state = step.state;
     if (step.cycleDone || step.changed) {
       const touched: Member[] = [];

@@ -60,6 +60,11 @@ export class AddressLedger {
     this.notOurs.add(addressKey(a));
   }
 
+  /** Every address ulvs added and holds now (static and VRRP), for `ulvs status --json`. */
+  held(): InterfaceAddress[] {
+    return [...this.ours.values()];
+  }
+
   isOurs(a: InterfaceAddress): boolean {
     return this.ours.has(addressKey(a));
   }

@@ -3,6 +3,7 @@ import { numberToIp } from '../packet/addr.js';
 import type { DropReason } from './codec.js';
 import type { VrrpInstanceConfig } from './config.js';
 import type { InstanceParams, InstanceRuntime, VrrpState } from './state.js';
+import { effectivePriority, type TrackedState } from './tracking.js';
 
 /** Counters per instance: every dropped advert by reason, and failed sends. */
 /** `addr_list_mismatch`: taken, but its VIP list is not ours (keepalived's addr_list_err). */
@@ -22,6 +23,9 @@ export interface InstanceStatus {
   drops: Partial<Record<VrrpCounter, number>>;
   advertsSent: number;
   advertsReceived: number;
+  /** Tracked scripts, interfaces and files with their state, and those that force FAULT. */
+  tracked: TrackedState[];
+  faultBy: string[];
 }
 
 /** The parts of a running instance its status is made of. */
@@ -34,6 +38,7 @@ export interface StatusSource {
   drops: Partial<Record<VrrpCounter, number>>;
   advertsSent: number;
   advertsReceived: number;
+  tracked?: readonly TrackedState[];
 }
 
 export function instanceStatus(inst: StatusSource): InstanceStatus {
@@ -56,5 +61,7 @@ export function instanceStatus(inst: StatusSource): InstanceStatus {
     drops: { ...inst.drops },
     advertsSent: inst.advertsSent,
     advertsReceived: inst.advertsReceived,
+    tracked: (inst.tracked ?? []).map((x) => ({ ...x })),
+    faultBy: effectivePriority(inst.params.basePriority, inst.tracked ?? []).faultBy,
   };
 }

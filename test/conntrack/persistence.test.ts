@@ -175,7 +175,7 @@ t.test('ipvsadm -Lnc text for connections and templates', async (t) => {
     'TCP 02:00  TIME_WAIT   192.168.123.248:35672 10.254.66.97:8080  172.20.135.6:8080\n' +
     'TCP 04:54  NONE        192.168.123.248:0  10.254.66.97:8080  172.20.135.6:8080\n');
   t.equal(formatConnections([listed({ ...templates.snapshot(now)[0], proto: 0, expiresIn: 10803 })]).split('\n')[2].slice(0, 17),
-    'IP  180:03  NONE ');
+    'IP  180:03 NONE  '); // print_conn: %-3s %-6s %-11s
   t.equal(templates.snapshot(310)[0].expiresIn, 290, 'kept past its time by the connection: countdown restarts');
 });
 

@@ -36,5 +36,5 @@ t.test('one line per service address; servers a check took out are not listed', 
   const [s] = serviceStatuses(snap, config, ids, new Map([[rsId, [4, 1]]]));
   t.match(s, { protocol: 'TCP', vip: '198.18.0.100', port: 80, scheduler: 'sh', schedulerFlags: ['sh-port'],
     persistenceTimeout: 60, persistenceNetmask: '255.255.255.0', onePacket: false });
-  t.same(s.realServers, [{ ip: '198.18.0.10', port: 80, forward: 'Tunnel', weight: 1, activeConns: 4, inactiveConns: 1, up: true }]);
+  t.same(s.realServers, [{ ip: '198.18.0.10', port: 80, forward: 'Tunnel', weight: 1, uthreshold: 0, lthreshold: 0, activeConns: 4, inactiveConns: 1, up: true }]);
 });

@@ -1,0 +1,90 @@
+// `ulvs ipvsadm` against a running director in its own lab (prefix ia-): the listing after
+// real traffic, the same binary invoked under the name `ipvsadm`, and a runtime drain
+// (-e -w 0) that holds through `ulvs reload` until `--reset-runtime`.
+// test/e2e/ipvsadm-table.test.ts has -a/-d under traffic and -S / -C / -R.
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { createLab, destroyLab, labExec, waitFor } from '../../src/lab/index.js';
+import { httpFrom, labDrConfig, startDirector, tally, ULVS, ulvsIn, writeConfig, type RunningDirector } from './director.js';
+
+const prefix = 'ia-';
+t.setTimeout(900_000); // every command is a node start-up inside a namespace: ~10 s on the shared machine
+const VIP = '198.18.0.100:80';
+
+t.test('ulvs ipvsadm -Ln after traffic, and a drain that survives a reload', { timeout: 600_000 }, async (t) => {
+  let director: RunningDirector | null = null;
+  t.teardown(async () => { await director?.stop(); await destroyLab({ prefix }); });
+  const lab = await createLab({ prefix });
+  const dir1 = lab.nodes.dir1.name;
+  const client = lab.nodes.client.name;
+  const url = `http://${lab.vip}/`;
+  const file = writeConfig(labDrConfig({ lbAlgo: 'rr', weights: [[10, 1], [20, 1]] }));
+  director = await startDirector(dir1, file, 120_000); // a loaded machine starts it slowly
+  const ipvsadm = (args: string[], input?: string) => input === undefined
+    ? ulvsIn(dir1, ['ipvsadm', ...args])
+    : labExec(dir1, [process.execPath, ULVS, 'ipvsadm', ...args], { timeoutMs: 30_000, input });
+  /** ActiveConn + InActConn of one real server in an -Ln listing (-1 when it is not listed). */
+  const inact = (listing: string, ip: string): number => {
+    const m = new RegExp(`-> ${ip.replace(/\./g, '\\.')}:80 +Route +\\d+ +(\\d+) +(\\d+)`).exec(listing);
+    return m ? Number(m[1]) + Number(m[2]) : -1;
+  };
+
+  // 30 new connections: rr shares them 15/15, and -Ln counts them per server.
+  const first = await httpFrom(client, url, 30, 'new');
+  t.same(tally(first.bodies), { rs1: 15, rs2: 15 }, 'rr split 15/15');
+  const listed = (await ipvsadm(['-Ln'])).stdout;
+  t.match(listed, /^IP Virtual Server version 1\.2\.1 \(size=\d+\)\nProt LocalAddress:Port Scheduler Flags\n {2}-> RemoteAddress:Port {11}Forward Weight ActiveConn InActConn\nTCP {2}198\.18\.0\.100:80 rr\n/, 'ipvsadm\'s header and service line');
+  t.equal(inact(listed, '198.18.0.10'), 15, 'rs1 holds 15 connections in the table');
+  t.equal(inact(listed, '198.18.0.20'), 15, 'rs2 holds 15');
+  t.match(listed, / {2}-> 198\.18\.0\.10:80 {15}Route {3}1 {6}\d+ +\d+ +\n/, 'InActConn padded to 10 columns, as %-10u');
+
+  // The symlink: the same entry under the name ipvsadm.
+  const linkDir = mkdtempSync(join(tmpdir(), 'ia-ipvsadm-'));
+  symlinkSync(ULVS, join(linkDir, 'ipvsadm'));
+  const viaLink = await labExec(dir1, [process.execPath, join(linkDir, 'ipvsadm'), '-Ln'], { timeoutMs: 30_000 });
+  t.equal(viaLink.code, 0);
+  t.equal(viaLink.stdout.split('\n').slice(0, 4).join('\n'), listed.split('\n').slice(0, 4).join('\n'), 'ipvsadm -Ln through the symlink');
+  const usage = await labExec(dir1, [process.execPath, join(linkDir, 'ipvsadm'), '-L', '--bogus'], { timeoutMs: 30_000 });
+  t.same([usage.code, usage.stderr], [255, '--bogus: unknown option\n'], 'popt\'s message and status');
+
+  // Drain: an open keep-alive connection on rs1 continues, no new connection reaches rs1.
+  // Long enough to outlast the commands below on a busy machine (each is a node start-up).
+  const long = httpFrom(client, url, 300, 'keepalive', 100);
+  type Conn = { destination: string; state: string };
+  let longOn = '';
+  await waitFor(async () => {
+    const conns = JSON.parse((await ulvsIn(dir1, ['conns', '--json'])).stdout) as Conn[];
+    longOn = conns.find((c) => c.state === 'ESTABLISHED')?.destination ?? '';
+    return longOn !== '';
+  }, 30_000, 20);
+  t.not(longOn, '', `the keep-alive connection is on ${longOn}`);
+  const drained = longOn.split(':')[0];
+  const other = drained === '198.18.0.10' ? 'rs2' : 'rs1';
+  const drainedName = other === 'rs2' ? 'rs1' : 'rs2';
+  const t0 = process.hrtime.bigint();
+  const drain = await ipvsadm(['-e', '-t', VIP, '-r', `${drained}:80`, '-w', '0']);
+  const drainMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  t.same([drain.code, drain.stderr], [0, ''], '-e ... -w 0 accepted');
+  const applied = /"ms":([\d.]+)[^\n]*runtime change applied/.exec(director.log());
+  t.ok(applied, 'the director logs the change with its duration');
+  t.comment(`figure: -e -w 0: ${Number(applied?.[1]).toFixed(1)} ms in the director from the request to every worker on the new snapshot; `
+    + `${drainMs.toFixed(0)} ms for the whole command (mostly node start-up), loaded machine`);
+  const after = await httpFrom(client, url, 30, 'new');
+  t.same(tally(after.bodies), { [other]: 30 }, `no new connection reaches the drained ${drainedName} once the command returned`);
+  const longResult = await long;
+  t.equal(longResult.bodies.length, 300, 'the open connection kept going');
+  t.same(new Set(longResult.bodies), new Set([drainedName]), `all its requests answered by ${drainedName}`);
+  t.equal(longResult.sockets, 1, 'on one TCP connection');
+
+  const reload = await ulvsIn(dir1, ['reload']);
+  t.equal(reload.code, 0, 'ulvs reload');
+  t.match((await ipvsadm(['-Ln'])).stdout, new RegExp(`-> ${drained.replace(/\./g, '\\.')}:80 +Route +0 `), 'the drain survives the reload');
+  t.match((await ulvsIn(dir1, ['list'])).stdout, /Runtime overrides[^\n]*\n {2}-e -t 198\.18\.0\.100:80 -r 198\.18\.0\.\d+:80 {2}\(weight=0\)/, 'ulvs list shows the override');
+  t.same(tally((await httpFrom(client, url, 10, 'new')).bodies), { [other]: 10 }, 'still drained after the reload');
+  const reset = await ulvsIn(dir1, ['reload', '--reset-runtime']);
+  t.equal(reset.code, 0, 'ulvs reload --reset-runtime');
+  t.match((await ipvsadm(['-Ln'])).stdout, new RegExp(`-> ${drained.replace(/\./g, '\\.')}:80 +Route +1 `), '--reset-runtime brings the config weight back');
+
+});
