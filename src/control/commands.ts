@@ -8,12 +8,13 @@ import type { UlvsConfig } from '../config/index.js';
 import { formatTimeouts, type Timeouts } from '../conntrack/tcp-states.js';
 import { summarizeCounters } from '../dataplane/counters.js';
 import { FORWARD_NAMES, type Snapshot } from '../dataplane/snapshot.js';
-import { numberToIp } from '../packet/addr.js';
 import { IPPROTO_TCP } from '../packet/parse.js';
 import { serviceKey, type IdRegistry } from './compile.js';
 import { formatConnections, formatIpvsList, type ConnectionEntry, type ServiceStatus } from './format.js';
 import type { ControlRequest } from './socket.js';
 import type { WorkerPool } from './worker-pool.js';
+import type { IpvsCounters } from '../metrics/ipvs-counters.js';
+import { ipToNumber, isIpv4, numberToIp } from '../packet/addr.js';
 
 export interface ReloadResult { ok: boolean; errors: string[]; version?: number }
 
@@ -30,6 +31,8 @@ export interface CommandContext {
   readonly snapshot: Snapshot;
   readonly ids: IdRegistry;
   readonly workers: WorkerPool;
+  /** Per-service and per-real-server counters and rates (summed over the workers). */
+  readonly ipvs: IpvsCounters;
   readonly timeouts: Timeouts;
   vrrpStatus(): unknown[];
   /** Connection sync's role, peer and counters; null without lvs_sync_daemon. */
@@ -69,7 +72,9 @@ export function sumConnections(answers: readonly Pick<FlowStats, 'conns'>[]): Ma
 
 /** The published services as ipvsadm lists them, with connection counts by rsId. */
 export function serviceStatuses(snapshot: Snapshot, config: UlvsConfig, ids: IdRegistry,
-  conns: ReadonlyMap<number, [number, number]>): ServiceStatus[] {
+  conns: ReadonlyMap<number, [number, number]>, counters?: Pick<IpvsCounters, 'stats' | 'rates'>): ServiceStatus[] {
+  // A virtual_server_group's members share their service's counters (one id per service).
+  const measured = (id: number) => (counters ? { stats: counters.stats(id), rates: counters.rates(id) } : {});
   const granularity = new Map(config.virtual_servers.map((vs) => [ids.idOf(serviceKey(vs)), vs.persistence_granularity]));
   // One line per VIP:port, as IPVS holds a service per address (a group lists each member).
   return snapshot.services.flatMap((s) => s.addresses.map((a) => ({ s, a }))).map(({ s, a }) => ({
@@ -80,17 +85,39 @@ export function serviceStatuses(snapshot: Snapshot, config: UlvsConfig, ids: IdR
     persistenceTimeout: s.persistenceTimeout,
     persistenceNetmask: granularity.get(s.id) ?? '255.255.255.255',
     onePacket: s.onePacket,
+    ...measured(s.id),
     // As ipvsadm shows it: a server a check took out (without inhibit_on_failure) is not in the table.
     realServers: s.realServers.filter((rs) => rs.available).map((rs) => ({
       ip: numberToIp(rs.ip), port: rs.port, forward: FORWARD_NAMES[s.forward], weight: rs.weight,
       activeConns: conns.get(rs.rsId)?.[0] ?? 0, inactiveConns: conns.get(rs.rsId)?.[1] ?? 0, up: rs.available,
+      ...measured(rs.rsId),
     })),
   }));
 }
 
 export async function listServices(ctx: CommandContext): Promise<ServiceStatus[]> {
   const answers = await ctx.workers.askAll({ type: 'flowstats' }) as FlowStats[];
-  return serviceStatuses(ctx.snapshot, ctx.config, ctx.ids, sumConnections(answers));
+  return serviceStatuses(ctx.snapshot, ctx.config, ctx.ids, sumConnections(answers), ctx.ipvs);
+}
+
+export interface ServiceAddressArg { protocol: string; vip: string; port: number }
+
+/**
+ * `ipvsadm -Z [-t|-u VIP:PORT]`: the ids to zero, a service with its real servers or every one
+ * in the table. A service the table does not hold is refused as ipvsadm does.
+ */
+export function idsToZero(snapshot: Snapshot, service?: ServiceAddressArg): number[] {
+  const ids = (s: Snapshot['services'][number]): number[] => [s.id, ...s.realServers.map((rs) => rs.rsId)];
+  if (!service) return snapshot.services.flatMap(ids);
+  const proto = String(service.protocol).toUpperCase();
+  if (!isIpv4(String(service.vip)) || !Number.isInteger(service.port)) {
+    throw new Error('zero: service must be { protocol: TCP|UDP, vip: a.b.c.d, port: N }');
+  }
+  const vip = ipToNumber(String(service.vip));
+  const found = snapshot.services.find((s) => (s.protocol === IPPROTO_TCP ? 'TCP' : 'UDP') === proto &&
+    s.addresses.some((a) => a.vip === vip && a.vport === service.port));
+  if (!found) throw new Error('No such service');
+  return ids(found);
 }
 
 /** Answers one control request; an unknown command throws (the socket replies with the error). */
@@ -120,6 +147,11 @@ export async function handleControl(ctx: CommandContext, req: ControlRequest): P
       const sync = ctx.syncStatus();
       if (sync) Object.assign(stats, syncStats(sync));
       return stats;
+    }
+    case 'zero': {
+      const ids = idsToZero(ctx.snapshot, req.args?.service as ServiceAddressArg | undefined);
+      ctx.ipvs.zero(ids);
+      return { zeroed: ids.length };
     }
     case 'timeout': {
       const set = req.args?.set as Partial<Timeouts> | undefined;

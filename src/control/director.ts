@@ -27,6 +27,7 @@ import { NextHopCache, nextHopAddresses, primaryAddress } from './neighbours.js'
 import { configuredTimeouts, insideToOpen, planReload, vrrpManagedVips } from './reload-plan.js';
 import { controlSocketPath, serveControl } from './socket.js';
 import { DirectorError, WorkerPool } from './worker-pool.js';
+import { IpvsCounters } from '../metrics/ipvs-counters.js';
 
 export { DirectorError } from './worker-pool.js';
 export type { ReloadResult } from './commands.js';
@@ -47,6 +48,7 @@ export class Director {
   private readonly addresses = new AddressHolder();
   private readonly nextHops: NextHopCache;
   private readonly workers: WorkerPool;
+  private readonly ipvs: IpvsCounters;
   private server: net.Server | null = null;
   private snapshot!: Snapshot;
   private version = 0;
@@ -69,6 +71,7 @@ export class Director {
   constructor(private readonly opts: DirectorOptions) {
     this.nextHops = new NextHopCache(opts.log);
     this.workers = new WorkerPool(opts.log, () => this.stopping !== null);
+    this.ipvs = new IpvsCounters(() => this.workers.ipvsCounters);
     this.health = new HealthVerdicts(opts.log, () => { if (this.workers.size) void this.publish(); });
   }
 
@@ -102,6 +105,7 @@ export class Director {
       // VRRP-managed VIPs are not forwarded until the speaker says this director is MASTER.
       this.vrrpVips = vrrpManagedVips(this.config);
       this.snapshot = this.compile();
+      this.followCounters();
       const inside = insideToOpen(dp, this.snapshot);
       this.insideOpen = inside !== null;
       for (let queue = 0; queue < dp.queues; queue++) {
@@ -110,6 +114,7 @@ export class Director {
           timeouts: this.timeouts, expireNodestConn: dp.expire_nodest_conn,
         });
       }
+      this.ipvs.start();
       this.health.apply(this.config);
       // Before VRRP: a restarted director asks the master for its table while still BACKUP.
       await this.startSync();
@@ -215,12 +220,17 @@ export class Director {
 
   private fullIndex(): { index: SyncIndex; forward: Map<number, number> } {
     if (!this.syncIndex) {
-      const all = compileSnapshot(this.config, this.ids, {
-        macOf: () => null, healthOf: () => undefined, sorryActive: () => false, ownsVip: () => true, tunnelSource: this.tunnelSource,
-      }, this.version);
+      const all = this.everyService();
       this.syncIndex = { index: new SyncIndex(all), forward: new Map(all.services.map((svc) => [svc.id, svc.forward])) };
     }
     return this.syncIndex;
+  }
+
+  /** Every service of the config, whoever owns its VIP and whatever the checks say. */
+  private everyService(): Snapshot {
+    return compileSnapshot(this.config, this.ids, {
+      macOf: () => null, healthOf: () => undefined, sorryActive: () => false, ownsVip: () => true, tunnelSource: this.tunnelSource,
+    }, this.version);
   }
 
   private watch(files: string[]): void {
@@ -235,6 +245,7 @@ export class Director {
 
   private async doStop(): Promise<void> {
     if (this.neighbourTimer) clearInterval(this.neighbourTimer);
+    this.ipvs.stop();
     for (const w of this.watchers.splice(0)) w.close();
     // Priority 0 first, so the backup takes over before this dataplane stops (RFC 3768 6.4.3).
     await this.vrrp?.stop();
@@ -259,8 +270,23 @@ export class Director {
   /** Resolves when every worker forwards by the new snapshot. */
   private publish(): Promise<void> {
     this.snapshot = this.compile();
+    this.followCounters();
     this.syncIndex = null;
     return this.workers.postSnapshot(this.snapshot);
+  }
+
+  /**
+   * The counters follow the config's services and servers, not only those forwarded now, so a
+   * VRRP BACKUP that becomes MASTER keeps its counts (keepalived keeps IPVS's table on both):
+   * ids new in it count from zero, gone ones are forgotten.
+   */
+  private followCounters(): void {
+    const ids = new Set<number>();
+    for (const s of [...this.snapshot.services, ...this.everyService().services]) {
+      ids.add(s.id);
+      for (const rs of s.realServers) ids.add(rs.rsId);
+    }
+    this.ipvs.follow(ids);
   }
 
   /** Real servers' next-hop MACs from the kernel (resolving missing ones); republishes on change. */
@@ -279,6 +305,7 @@ export class Director {
       get timeouts() { return director.timeouts; },
       ids: this.ids,
       workers: this.workers,
+      ipvs: this.ipvs,
       vrrpStatus: () => this.vrrp?.status() ?? [],
       syncStatus: () => this.sync?.status() ?? null,
       reload: () => this.reload(),
