@@ -5,6 +5,7 @@
  * reported at once. One check per block: check-vrrp.ts, check-services.ts, check-overlaps.ts.
  */
 import { checkOverlaps } from './check-overlaps.js';
+import { checkOperations } from './check-operations.js';
 import { checkServerGroups, checkServices } from './check-services.js';
 import { checkInstances, checkScripts, checkSyncDaemon, checkSyncGroups } from './check-vrrp.js';
 import { Findings, gatherNames, has, obj, str, type CrossCheckEnv, type Finding, type Obj } from './cross-check-kit.js';
@@ -36,5 +37,6 @@ export function crossCheck(root: unknown, env: CrossCheckEnv): Finding[] {
   checkServerGroups(cfg, names, r, env);
   checkServices(cfg, names, r, env);
   checkOverlaps(cfg, r, env);
+  checkOperations(cfg, r);
   return r.list;
 }

@@ -28,6 +28,8 @@ import { configuredTimeouts, insideToOpen, planReload, vrrpManagedVips } from '.
 import { controlSocketPath, serveControl } from './socket.js';
 import { DirectorError, WorkerPool } from './worker-pool.js';
 import { IpvsCounters } from '../metrics/ipvs-counters.js';
+import { groupId } from '../os/groups.js';
+import { controlGuard } from './permissions.js';
 
 export { DirectorError } from './worker-pool.js';
 export type { ReloadResult } from './commands.js';
@@ -67,6 +69,11 @@ export class Director {
   /** Every service whatever VRRP owns (connection sync places records with it); rebuilt lazily. */
   private syncIndex: { index: SyncIndex; forward: Map<number, number> } | null = null;
   private reloading: Promise<ReloadResult> | null = null;
+  /** gid of control.read_group (it must exist at load; looked up per request, so a recreated group is followed). */
+  private get readGid(): number | undefined {
+    const group = this.config?.control.read_group;
+    return group === undefined ? undefined : groupId(group);
+  }
 
   constructor(private readonly opts: DirectorOptions) {
     this.nextHops = new NextHopCache(opts.log);
@@ -91,7 +98,8 @@ export class Director {
       }
     }
     this.timeouts = configuredTimeouts(this.config);
-    this.server = await serveControl(controlSocketPath('default', dp.control_socket), (req) => handleControl(this.commandContext(), req));
+    this.server = await serveControl(controlSocketPath('default', dp.control_socket), (req) => handleControl(this.commandContext(), req),
+      controlGuard(this.log, () => this.readGid));
     try {
       // The control socket is ours, so no live director of this instance runs here: whatever a
       // killed one left is adopted or removed now (src/control/leftovers.ts).
