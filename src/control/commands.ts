@@ -6,7 +6,9 @@
 import type { SyncStatus } from '../sync/daemon.js';
 import type { UlvsConfig } from '../config/index.js';
 import { formatTimeouts, type Timeouts } from '../conntrack/tcp-states.js';
-import { summarizeCounters } from '../dataplane/counters.js';
+import { C_BATCHES, C_RX, C_TX, summarizeCounters } from '../dataplane/counters.js';
+import type { CheckerVerdict, MetricsData } from '../metrics/render.js';
+import type { InstanceStatus } from '../vrrp/status.js';
 import { FORWARD_NAMES, type Snapshot } from '../dataplane/snapshot.js';
 import { IPPROTO_TCP } from '../packet/parse.js';
 import { serviceKey, type IdRegistry } from './compile.js';
@@ -35,6 +37,8 @@ export interface CommandContext {
   readonly ipvs: IpvsCounters;
   readonly timeouts: Timeouts;
   vrrpStatus(): unknown[];
+  /** What the health checks last said of each checked real server. */
+  checkers(): CheckerVerdict[];
   /** Connection sync's role, peer and counters; null without lvs_sync_daemon. */
   syncStatus(): SyncStatus | null;
   reload(): Promise<ReloadResult>;
@@ -120,6 +124,31 @@ export function idsToZero(snapshot: Snapshot, service?: ServiceAddressArg): numb
   return ids(found);
 }
 
+/** `ulvs stats`: the workers' packet counters summed, the flow tables, connection sync. */
+export async function collectStats(ctx: CommandContext): Promise<Record<string, number>> {
+  const stats = summarizeCounters(ctx.workers.counters);
+  for (const f of await ctx.workers.askAll({ type: 'flowstats' }) as FlowStats[]) {
+    stats.conn_table_size = (stats.conn_table_size ?? 0) + f.size;
+    stats.conn_table_capacity = (stats.conn_table_capacity ?? 0) + f.capacity;
+    stats.conn_evictions = (stats.conn_evictions ?? 0) + f.evictions;
+    stats.conn_expired = (stats.conn_expired ?? 0) + f.expired;
+  }
+  const sync = ctx.syncStatus();
+  if (sync) Object.assign(stats, syncStats(sync));
+  return stats;
+}
+
+/** Everything /metrics shows, gathered once per scrape from what the commands answer with. */
+export async function metricsData(ctx: CommandContext): Promise<MetricsData> {
+  return {
+    services: await listServices(ctx),
+    stats: await collectStats(ctx),
+    workers: ctx.workers.counters.map((c, queue) => ({ queue, rx: c[C_RX], tx: c[C_TX], batches: c[C_BATCHES] })),
+    vrrp: ctx.vrrpStatus() as InstanceStatus[],
+    checkers: ctx.checkers(),
+  };
+}
+
 /** Answers one control request; an unknown command throws (the socket replies with the error). */
 export async function handleControl(ctx: CommandContext, req: ControlRequest): Promise<unknown> {
   switch (req.command) {
@@ -136,18 +165,8 @@ export async function handleControl(ctx: CommandContext, req: ControlRequest): P
       return { vrrp: ctx.vrrpStatus(), sync: ctx.syncStatus() };
     case 'reload':
       return ctx.reload();
-    case 'stats': {
-      const stats = summarizeCounters(ctx.workers.counters);
-      for (const f of await ctx.workers.askAll({ type: 'flowstats' }) as FlowStats[]) {
-        stats.conn_table_size = (stats.conn_table_size ?? 0) + f.size;
-        stats.conn_table_capacity = (stats.conn_table_capacity ?? 0) + f.capacity;
-        stats.conn_evictions = (stats.conn_evictions ?? 0) + f.evictions;
-        stats.conn_expired = (stats.conn_expired ?? 0) + f.expired;
-      }
-      const sync = ctx.syncStatus();
-      if (sync) Object.assign(stats, syncStats(sync));
-      return stats;
-    }
+    case 'stats':
+      return collectStats(ctx);
     case 'zero': {
       const ids = idsToZero(ctx.snapshot, req.args?.service as ServiceAddressArg | undefined);
       ctx.ipvs.zero(ids);

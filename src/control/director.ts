@@ -18,7 +18,8 @@ import type { OutboxRecord } from '../dataplane/sync-outbox.js';
 import { vrrpConfigFrom } from '../vrrp/from-config.js';
 import { VrrpSpeaker } from '../vrrp/speaker.js';
 import { AddressHolder } from './addresses.js';
-import { handleControl, listServices, type CommandContext, type ReloadResult } from './commands.js';
+import { handleControl, listServices, metricsData, type CommandContext, type ReloadResult } from './commands.js';
+import { serveMetrics, type MetricsServer } from '../metrics/server.js';
 import { compileSnapshot, IdRegistry } from './compile.js';
 import { watchConfigFiles } from './config-watch.js';
 import type { ServiceStatus } from './format.js';
@@ -52,6 +53,7 @@ export class Director {
   private readonly workers: WorkerPool;
   private readonly ipvs: IpvsCounters;
   private server: net.Server | null = null;
+  private metrics: MetricsServer | null = null;
   private snapshot!: Snapshot;
   private version = 0;
   private timeouts: Timeouts = { ...DEFAULT_TIMEOUTS };
@@ -127,6 +129,7 @@ export class Director {
       // Before VRRP: a restarted director asks the master for its table while still BACKUP.
       await this.startSync();
       await this.startVrrp();
+      await this.applyMetrics();
     } catch (err) {
       await this.stop();
       throw err;
@@ -186,6 +189,13 @@ export class Director {
       this.log.error({ error: errors[0] }, 'reload: VRRP changes not fully applied');
       return { ok: false, errors, version: this.version };
     }
+    try {
+      await this.applyMetrics();
+    } catch (err) {
+      const errors = [(err as Error).message];
+      this.log.error({ error: errors[0] }, 'reload: the metrics endpoint is not served');
+      return { ok: false, errors, version: this.version };
+    }
     this.log.info({ version: this.version, services: this.snapshot.services.length }, 'configuration reloaded');
     if (next.dataplane.autoreload && this.watchers.length === 0) this.watch(loaded.files);
     return { ok: true, errors: [], version: this.version };
@@ -234,6 +244,15 @@ export class Director {
     return this.syncIndex;
   }
 
+  /** Serves /metrics as the config's metrics block says (started, moved or stopped). */
+  private async applyMetrics(): Promise<void> {
+    const listen = this.config.metrics?.listen;
+    if (this.metrics?.listen === listen) return;
+    await this.metrics?.close();
+    this.metrics = null;
+    if (listen) this.metrics = await serveMetrics(listen, () => metricsData(this.commandContext()), this.log);
+  }
+
   /** Every service of the config, whoever owns its VIP and whatever the checks say. */
   private everyService(): Snapshot {
     return compileSnapshot(this.config, this.ids, {
@@ -254,6 +273,8 @@ export class Director {
   private async doStop(): Promise<void> {
     if (this.neighbourTimer) clearInterval(this.neighbourTimer);
     this.ipvs.stop();
+    await this.metrics?.close();
+    this.metrics = null;
     for (const w of this.watchers.splice(0)) w.close();
     // Priority 0 first, so the backup takes over before this dataplane stops (RFC 3768 6.4.3).
     await this.vrrp?.stop();
@@ -315,6 +336,7 @@ export class Director {
       workers: this.workers,
       ipvs: this.ipvs,
       vrrpStatus: () => this.vrrp?.status() ?? [],
+      checkers: () => this.health.verdicts(),
       syncStatus: () => this.sync?.status() ?? null,
       reload: () => this.reload(),
       setTimeouts: (set) => {
