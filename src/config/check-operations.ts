@@ -22,8 +22,8 @@ export function checkOperations(cfg: Obj, r: Findings): void {
   const listen = str(metrics?.listen);
   if (metrics && listen !== undefined && /:\d+$/.test(listen)) {
     const host = listenHost(listen);
-    if (isIP(host) === 0) r.error(['metrics', 'listen'], `metrics.listen: ${host} is not an IP address`);
-    else if (!isLoopback(host) && metrics.allow_remote !== true) {
+    // A host that is no IP address is the schema's to report.
+    if (isIP(host) !== 0 && !isLoopback(host) && metrics.allow_remote !== true) {
       r.error(['metrics', 'listen'], `metrics.listen ${listen} is not a loopback address`,
         'the metrics name every VIP and real server: set allow_remote: true to serve them beyond this host');
     }
