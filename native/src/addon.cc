@@ -16,6 +16,7 @@
 
 #include "backend.h"
 #include "errno_error.h"
+#include "peer_credentials.h"
 #include "raw_socket.h"
 #include "tap_backend.h"
 #include "xdp_attach.h"
@@ -230,6 +231,7 @@ UlvsAddon::UlvsAddon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&UlvsAddon::InterfaceInfo>("interfaceInfo"),
                        });
   InitRawSocket(env, exports);
+  InitPeerCredentials(env, exports);
 }
 
 // waitReadable(fds: Int32Array, count: number, timeoutMs: number): bitmask of

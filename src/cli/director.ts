@@ -2,7 +2,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError } from '../config/index.js';
 import { Director, DirectorError } from '../control/director.js';
-import { controlSocketPath, requestControl } from '../control/socket.js';
+import { REFUSED, controlSocketPath, requestControl } from '../control/socket.js';
 import { createLogger } from '../log.js';
 import { reportConfigErrorAndExit } from './check-config.js';
 import { describeOverrides } from '../control/ipvsadm-commands.js';
@@ -59,7 +59,8 @@ async function ask(opts: { socket?: string }, command: string, args?: Record<str
     return await requestControl(controlSocketPath('default', opts.socket), command, args);
   } catch (err) {
     process.stderr.write(`ulvs: ${(err as Error).message}\n`);
-    process.exit(1);
+    // A refusal by the control socket's permissions exits 4 (scripts tell it from a failure).
+    process.exit((err as NodeJS.ErrnoException).code === REFUSED ? 4 : 1);
   }
 }
 

@@ -5,6 +5,8 @@ import { genhashCommand } from './genhash.js';
 import { labCommand } from './lab.js';
 import { migrateCommand } from './migrate.js';
 import { runStatus } from './status.js';
+import { REFUSED } from '../control/socket.js';
+
 function statusCommand(): Command {
   return new Command('status')
     .description('VRRP instances: state, priority, master, last transition')
@@ -15,7 +17,7 @@ function statusCommand(): Command {
         process.stdout.write(await runStatus(opts));
       } catch (err) {
         process.stderr.write(`ulvs: ${(err as Error).message}\n`);
-        process.exit(1);
+        process.exit((err as NodeJS.ErrnoException).code === REFUSED ? 4 : 1);
       }
     });
 }

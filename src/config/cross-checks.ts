@@ -7,6 +7,7 @@
 import { checkAlerts } from './check-alerts.js';
 import { checkOverlaps } from './check-overlaps.js';
 import { checkScriptUsers } from './check-script-users.js';
+import { checkOperations } from './check-operations.js';
 import { checkServerGroups, checkServices } from './check-services.js';
 import { checkInstances, checkScripts, checkSyncDaemon, checkSyncGroups } from './check-vrrp.js';
 import { Findings, gatherNames, has, obj, str, type CrossCheckEnv, type Finding, type Obj } from './cross-check-kit.js';
@@ -40,5 +41,6 @@ export function crossCheck(root: unknown, env: CrossCheckEnv): Finding[] {
   checkOverlaps(cfg, r, env);
   checkScriptUsers(cfg, r, env);
   checkAlerts(cfg, r);
+  checkOperations(cfg, r);
   return r.list;
 }

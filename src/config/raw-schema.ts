@@ -92,6 +92,22 @@ export const dataplaneSchema = z.strictObject({
   control_socket: z.string().min(1).optional().describe('default: abstract socket @ulvs/default'),
   log_level: z.enum(LOG_LEVELS).default('info'),
 });
+// ---- operations: metrics endpoint and control socket (ulvs) --------------------------------
+
+/** `HOST:PORT` or `[V6]:PORT`; whether HOST is loopback is a cross-check (check-operations.ts). */
+export const listenSchema = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[0-9.]+):\d{1,5}$/, {
+  message: 'is not an address to listen on (IP:PORT, [IPv6]:PORT)',
+}).refine((s) => { const p = Number(s.slice(s.lastIndexOf(':') + 1)); return p >= 1 && p <= 65535; }, { message: 'has a port outside 1..65535' });
+
+export const metricsSchema = z.strictObject({
+  listen: listenSchema.default('127.0.0.1:9650').describe('Prometheus /metrics; loopback unless allow_remote'),
+  allow_remote: z.boolean().default(false).describe('allow a listen address that is not loopback (metrics reveal the table)'),
+});
+
+export const controlSchema = z.strictObject({
+  read_group: name.optional().describe('group (in /etc/group) whose members may list, conns, stats, status; changes need root or CAP_NET_ADMIN'),
+});
+
 // ---- the whole file ------------------------------------------------------------------------
 
 export const rawConfigSchema = z.strictObject({
@@ -104,6 +120,8 @@ export const rawConfigSchema = z.strictObject({
   vrrp_sync_groups: z.array(vrrpSyncGroupSchema).default([]),
   virtual_server_groups: z.array(virtualServerGroupSchema).default([]),
   virtual_servers: z.array(virtualServerSchema).default([]),
+  metrics: metricsSchema.optional().describe('ulvs: Prometheus metrics endpoint; off when absent'),
+  control: controlSchema.prefault({}),
   include: z.array(z.string().min(1)).optional().describe('globs of more files, relative to this one'),
 });
 

@@ -6,9 +6,10 @@
 import type { SyncStatus } from '../sync/daemon.js';
 import type { UlvsConfig } from '../config/index.js';
 import { formatTimeouts, type Timeouts } from '../conntrack/tcp-states.js';
-import { summarizeCounters } from '../dataplane/counters.js';
+import { C_BATCHES, C_RX, C_TX, summarizeCounters } from '../dataplane/counters.js';
+import type { CheckerVerdict, MetricsData } from '../metrics/render.js';
+import type { InstanceStatus } from '../vrrp/status.js';
 import { FORWARD_NAMES, type Snapshot } from '../dataplane/snapshot.js';
-import { numberToIp } from '../packet/addr.js';
 import { IPPROTO_TCP } from '../packet/parse.js';
 import { serviceKey, type IdRegistry } from './compile.js';
 import { formatConnections, formatIpvsList, type ConnectionEntry, type ServiceStatus } from './format.js';
@@ -16,6 +17,8 @@ import type { ControlRequest } from './socket.js';
 import { runtimeReport, type NumberedEdit, type RuntimeReply } from './ipvsadm-commands.js';
 import type { RuntimeOverrides } from './runtime-overrides.js';
 import type { WorkerPool } from './worker-pool.js';
+import type { IpvsCounters } from '../metrics/ipvs-counters.js';
+import { ipToNumber, isIpv4, numberToIp } from '../packet/addr.js';
 
 export interface ReloadResult { ok: boolean; errors: string[]; version?: number }
 
@@ -32,12 +35,16 @@ export interface CommandContext {
   readonly snapshot: Snapshot;
   readonly ids: IdRegistry;
   readonly workers: WorkerPool;
+  /** Per-service and per-real-server counters and rates (summed over the workers). */
+  readonly ipvs: IpvsCounters;
   readonly timeouts: Timeouts;
   vrrpStatus(): unknown[];
   /** Checkers, real-server verdicts and quorum (ulvs status --json). */
   healthStatus(): unknown;
   /** Addresses ulvs holds on interfaces now (static and VRRP). */
   heldAddresses(): unknown[];
+  /** What the health checks last said of each checked real server. */
+  checkers(): CheckerVerdict[];
   /** Connection sync's role, peer and counters; null without lvs_sync_daemon. */
   syncStatus(): SyncStatus | null;
   /** `resetRuntime`: drop the runtime overrides (ulvs reload --reset-runtime). */
@@ -83,7 +90,9 @@ export function sumConnections(answers: readonly Pick<FlowStats, 'conns'>[]): Ma
 
 /** The published services as ipvsadm lists them, with connection counts by rsId. */
 export function serviceStatuses(snapshot: Snapshot, config: UlvsConfig, ids: IdRegistry,
-  conns: ReadonlyMap<number, [number, number]>): ServiceStatus[] {
+  conns: ReadonlyMap<number, [number, number]>, counters?: Pick<IpvsCounters, 'stats' | 'rates'>): ServiceStatus[] {
+  // A virtual_server_group's members share their service's counters (one id per service).
+  const measured = (id: number) => (counters ? { stats: counters.stats(id), rates: counters.rates(id) } : {});
   const granularity = new Map(config.virtual_servers.map((vs) => [ids.idOf(serviceKey(vs)), vs.persistence_granularity]));
   // One line per VIP:port, as IPVS holds a service per address (a group lists each member).
   return snapshot.services.flatMap((s) => s.addresses.map((a) => ({ s, a }))).map(({ s, a }) => ({
@@ -94,18 +103,66 @@ export function serviceStatuses(snapshot: Snapshot, config: UlvsConfig, ids: IdR
     persistenceTimeout: s.persistenceTimeout,
     persistenceNetmask: granularity.get(s.id) ?? '255.255.255.255',
     onePacket: s.onePacket,
+    ...measured(s.id),
     // As ipvsadm shows it: a server a check took out (without inhibit_on_failure) is not in the table.
     realServers: s.realServers.filter((rs) => rs.available).map((rs) => ({
       ip: numberToIp(rs.ip), port: rs.port, forward: rs.local ? 'Local' : FORWARD_NAMES[s.forward], weight: rs.weight,
       uthreshold: rs.uthreshold, lthreshold: rs.lthreshold,
       activeConns: conns.get(rs.rsId)?.[0] ?? 0, inactiveConns: conns.get(rs.rsId)?.[1] ?? 0, up: rs.available,
+      ...measured(rs.rsId),
     })),
   }));
 }
 
 export async function listServices(ctx: CommandContext): Promise<ServiceStatus[]> {
   const answers = await ctx.workers.askAll({ type: 'flowstats' }) as FlowStats[];
-  return serviceStatuses(ctx.snapshot, ctx.config, ctx.ids, sumConnections(answers));
+  return serviceStatuses(ctx.snapshot, ctx.config, ctx.ids, sumConnections(answers), ctx.ipvs);
+}
+
+export interface ServiceAddressArg { protocol: string; vip: string; port: number }
+
+/**
+ * `ipvsadm -Z [-t|-u VIP:PORT]`: the ids to zero, a service with its real servers or every one
+ * in the table. A service the table does not hold is refused as ipvsadm does.
+ */
+export function idsToZero(snapshot: Snapshot, service?: ServiceAddressArg): number[] {
+  const ids = (s: Snapshot['services'][number]): number[] => [s.id, ...s.realServers.map((rs) => rs.rsId)];
+  if (!service) return snapshot.services.flatMap(ids);
+  const proto = String(service.protocol).toUpperCase();
+  if (!isIpv4(String(service.vip)) || !Number.isInteger(service.port)) {
+    throw new Error('zero: service must be { protocol: TCP|UDP, vip: a.b.c.d, port: N }');
+  }
+  const vip = ipToNumber(String(service.vip));
+  const found = snapshot.services.find((s) => (s.protocol === IPPROTO_TCP ? 'TCP' : 'UDP') === proto &&
+    s.addresses.some((a) => a.vip === vip && a.vport === service.port));
+  if (!found) throw new Error('No such service');
+  return ids(found);
+}
+
+/** `ulvs stats`: the workers' packet counters summed, the flow tables, connection sync. */
+export async function collectStats(ctx: CommandContext): Promise<Record<string, number>> {
+  const stats = summarizeCounters(ctx.workers.counters);
+  for (const f of await ctx.workers.askAll({ type: 'flowstats' }) as FlowStats[]) {
+    stats.conn_table_size = (stats.conn_table_size ?? 0) + f.size;
+    stats.conn_table_capacity = (stats.conn_table_capacity ?? 0) + f.capacity;
+    stats.conn_evictions = (stats.conn_evictions ?? 0) + f.evictions;
+    stats.conn_expired = (stats.conn_expired ?? 0) + f.expired;
+  }
+  const sync = ctx.syncStatus();
+  if (sync) Object.assign(stats, syncStats(sync));
+  if (ctx.mailStats) Object.assign(stats, ctx.mailStats());
+  return stats;
+}
+
+/** Everything /metrics shows, gathered once per scrape from what the commands answer with. */
+export async function metricsData(ctx: CommandContext): Promise<MetricsData> {
+  return {
+    services: await listServices(ctx),
+    stats: await collectStats(ctx),
+    workers: ctx.workers.counters.map((c, queue) => ({ queue, rx: c[C_RX], tx: c[C_TX], batches: c[C_BATCHES] })),
+    vrrp: ctx.vrrpStatus() as InstanceStatus[],
+    checkers: ctx.checkers(),
+  };
 }
 
 /** Answers one control request; an unknown command throws (the socket replies with the error). */
@@ -132,18 +189,12 @@ export async function handleControl(ctx: CommandContext, req: ControlRequest): P
       return ctx.applyRuntime((req.args?.edits ?? []) as NumberedEdit[]);
     case 'runtime':
       return runtimeReport(ctx.fileConfig, ctx.overrides);
-    case 'stats': {
-      const stats = summarizeCounters(ctx.workers.counters);
-      for (const f of await ctx.workers.askAll({ type: 'flowstats' }) as FlowStats[]) {
-        stats.conn_table_size = (stats.conn_table_size ?? 0) + f.size;
-        stats.conn_table_capacity = (stats.conn_table_capacity ?? 0) + f.capacity;
-        stats.conn_evictions = (stats.conn_evictions ?? 0) + f.evictions;
-        stats.conn_expired = (stats.conn_expired ?? 0) + f.expired;
-      }
-      const sync = ctx.syncStatus();
-      if (sync) Object.assign(stats, syncStats(sync));
-      if (ctx.mailStats) Object.assign(stats, ctx.mailStats());
-      return stats;
+    case 'stats':
+      return collectStats(ctx);
+    case 'zero': {
+      const ids = idsToZero(ctx.snapshot, req.args?.service as ServiceAddressArg | undefined);
+      ctx.ipvs.zero(ids);
+      return { zeroed: ids.length };
     }
     case 'timeout': {
       const set = req.args?.set as Partial<Timeouts> | undefined;

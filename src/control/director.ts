@@ -20,7 +20,8 @@ import type { OutboxRecord } from '../dataplane/sync-outbox.js';
 import { vrrpConfigFrom } from '../vrrp/from-config.js';
 import { VrrpSpeaker } from '../vrrp/speaker.js';
 import { AddressHolder } from './addresses.js';
-import { handleControl, listServices, type CommandContext, type ReloadResult } from './commands.js';
+import { handleControl, listServices, metricsData, type CommandContext, type ReloadResult } from './commands.js';
+import { serveMetrics, type MetricsServer } from '../metrics/server.js';
 import { compileSnapshot, IdRegistry } from './compile.js';
 import { numberToIp } from '../packet/addr.js';
 import { watchConfigFiles } from './config-watch.js';
@@ -33,6 +34,9 @@ import { controlSocketPath, serveControl } from './socket.js';
 import { planRuntime, type NumberedEdit, type RuntimeReply } from './ipvsadm-commands.js';
 import { mergeOverrides, normalize, NO_OVERRIDES, type RuntimeOverrides } from './runtime-overrides.js';
 import { DirectorError, WorkerPool } from './worker-pool.js';
+import { IpvsCounters } from '../metrics/ipvs-counters.js';
+import { groupId } from '../os/groups.js';
+import { controlGuard } from './permissions.js';
 
 export { DirectorError } from './worker-pool.js';
 export type { ReloadResult } from './commands.js';
@@ -56,7 +60,9 @@ export class Director {
   private readonly addresses = new AddressHolder();
   private readonly nextHops: NextHopCache;
   private readonly workers: WorkerPool;
+  private readonly ipvs: IpvsCounters;
   private server: net.Server | null = null;
+  private metrics: MetricsServer | null = null;
   private snapshot!: Snapshot;
   private version = 0;
   private timeouts: Timeouts = { ...DEFAULT_TIMEOUTS };
@@ -81,10 +87,16 @@ export class Director {
   private reloading: Promise<void> | null = null;
   /** keepalived's email alerts; null until the config is loaded. */
   private alerts: DirectorAlerts | null = null;
+  /** gid of control.read_group (it must exist at load; looked up per request, so a recreated group is followed). */
+  private get readGid(): number | undefined {
+    const group = this.config?.control.read_group;
+    return group === undefined ? undefined : groupId(group);
+  }
 
   constructor(private readonly opts: DirectorOptions) {
     this.nextHops = new NextHopCache(opts.log);
     this.workers = new WorkerPool(opts.log, () => this.stopping !== null);
+    this.ipvs = new IpvsCounters(() => this.workers.ipvsCounters);
     this.health = new HealthVerdicts(opts.log, () => { if (this.workers.size) void this.publish(); }, {
       realServer: (e, moved) => this.alerts?.realServerChanged({ ...e, serviceIds: moved }),
       quorum: (e, initial) => this.alerts?.quorumChanged(e, initial),
@@ -120,7 +132,8 @@ export class Director {
     // counts comes once the static addresses (maybe the inside one's) are held.
     this.insideIf = (await resolveInside(this.config).catch(() => ({ dev: null }))).dev ?? undefined;
     this.timeouts = configuredTimeouts(this.config);
-    this.server = await serveControl(controlSocketPath('default', dp.control_socket), (req) => handleControl(this.commandContext(), req));
+    this.server = await serveControl(controlSocketPath('default', dp.control_socket), (req) => handleControl(this.commandContext(), req),
+      controlGuard(this.log, () => this.readGid));
     try {
       // The control socket is ours, so no live director of this instance runs here: whatever a
       // killed one left is adopted or removed now (src/control/leftovers.ts).
@@ -138,6 +151,7 @@ export class Director {
       // VRRP-managed VIPs are not forwarded until the speaker says this director is MASTER.
       this.vrrpVips = vrrpManagedVips(this.config);
       this.snapshot = this.compile();
+      this.followCounters();
       const insideOpened = insideToOpen(this.withInside(this.config).dataplane, this.snapshot);
       this.insideOpen = insideOpened !== null;
       for (let queue = 0; queue < dp.queues; queue++) {
@@ -146,11 +160,13 @@ export class Director {
           timeouts: this.timeouts, expireNodestConn: dp.expire_nodest_conn,
         });
       }
+      this.ipvs.start();
       this.health.apply(this.config);
       this.health.setVipPresence((vip) => this.holdsVip(vip));
       // Before VRRP: a restarted director asks the master for its table while still BACKUP.
       await this.startSync();
       await this.startVrrp();
+      await this.applyMetrics();
     } catch (err) {
       await this.stop();
       throw err;
@@ -258,6 +274,13 @@ export class Director {
       this.log.error({ error: errors[0] }, 'reload: VRRP changes not fully applied');
       return { ok: false, errors, version: this.version };
     }
+    try {
+      await this.applyMetrics();
+    } catch (err) {
+      const errors = [(err as Error).message];
+      this.log.error({ error: errors[0] }, 'reload: the metrics endpoint is not served');
+      return { ok: false, errors, version: this.version };
+    }
     this.log.info({ version: this.version, services: this.snapshot.services.length }, 'configuration reloaded');
     if (next.dataplane.autoreload && this.watchers.length === 0) this.watch(loaded.files);
     return { ok: true, errors: [], version: this.version };
@@ -309,12 +332,26 @@ export class Director {
 
   private fullIndex(): { index: SyncIndex; forward: Map<number, number> } {
     if (!this.syncIndex) {
-      const all = compileSnapshot(this.config, this.ids, {
-        macOf: () => null, healthOf: () => undefined, sorryActive: () => false, ownsVip: () => true, tunnelSource: this.tunnelSource,
-      }, this.version);
+      const all = this.everyService();
       this.syncIndex = { index: new SyncIndex(all), forward: new Map(all.services.map((svc) => [svc.id, svc.forward])) };
     }
     return this.syncIndex;
+  }
+
+  /** Serves /metrics as the config's metrics block says (started, moved or stopped). */
+  private async applyMetrics(): Promise<void> {
+    const listen = this.config.metrics?.listen;
+    if (this.metrics?.listen === listen) return;
+    await this.metrics?.close();
+    this.metrics = null;
+    if (listen) this.metrics = await serveMetrics(listen, () => metricsData(this.commandContext()), this.log);
+  }
+
+  /** Every service of the config, whoever owns its VIP and whatever the checks say. */
+  private everyService(): Snapshot {
+    return compileSnapshot(this.config, this.ids, {
+      macOf: () => null, healthOf: () => undefined, sorryActive: () => false, ownsVip: () => true, tunnelSource: this.tunnelSource,
+    }, this.version);
   }
 
   private watch(files: string[]): void {
@@ -329,6 +366,9 @@ export class Director {
 
   private async doStop(): Promise<void> {
     if (this.neighbourTimer) clearInterval(this.neighbourTimer);
+    this.ipvs.stop();
+    await this.metrics?.close();
+    this.metrics = null;
     for (const w of this.watchers.splice(0)) w.close();
     // Priority 0 first, so the backup takes over before this dataplane stops (RFC 3768 6.4.3).
     await this.vrrp?.stop();
@@ -391,8 +431,23 @@ export class Director {
   /** Resolves when every worker forwards by the new snapshot. */
   private publish(): Promise<void> {
     this.snapshot = this.compile();
+    this.followCounters();
     this.syncIndex = null;
     return this.workers.postSnapshot(this.snapshot);
+  }
+
+  /**
+   * The counters follow the config's services and servers, not only those forwarded now, so a
+   * VRRP BACKUP that becomes MASTER keeps its counts (keepalived keeps IPVS's table on both):
+   * ids new in it count from zero, gone ones are forgotten.
+   */
+  private followCounters(): void {
+    const ids = new Set<number>();
+    for (const s of [...this.snapshot.services, ...this.everyService().services]) {
+      ids.add(s.id);
+      for (const rs of s.realServers) ids.add(rs.rsId);
+    }
+    this.ipvs.follow(ids);
   }
 
   /** Real servers' next-hop MACs from the kernel (resolving missing ones); republishes on change. */
@@ -411,9 +466,11 @@ export class Director {
       get timeouts() { return director.timeouts; },
       ids: this.ids,
       workers: this.workers,
+      ipvs: this.ipvs,
       vrrpStatus: () => this.vrrp?.status() ?? [],
       healthStatus: () => this.health.status(),
       heldAddresses: () => this.addresses.held(),
+      checkers: () => this.health.verdicts(),
       syncStatus: () => this.sync?.status() ?? null,
       get fileConfig() { return director.fileConfig; },
       get overrides() { return director.overrides; },

@@ -39,6 +39,14 @@ export class HealthVerdicts {
     return this.state.get(`${serviceId}|${rsKey}`);
   }
 
+  /** Every verdict the checks gave (the metrics' ulvs_checker_up). */
+  verdicts(): { service: string; realServer: string; up: boolean }[] {
+    return [...this.state].map(([key, h]) => {
+      const bar = key.lastIndexOf('|');
+      return { service: key.slice(0, bar), realServer: key.slice(bar + 1), up: h.up };
+    });
+  }
+
   sorryActive(serviceId: string): boolean {
     return this.sorry.get(serviceId) ?? false;
   }

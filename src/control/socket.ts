@@ -10,9 +10,24 @@ export function controlSocketPath(instance = 'default', explicit?: string): stri
 
 export type ControlHandler = (request: ControlRequest) => Promise<unknown>;
 export interface ControlRequest { command: string; args?: Record<string, unknown> }
+/** Decides on the connection's peer before the handler runs: null = go on, else the refusal. */
+export type ControlGuard = (conn: net.Socket, request: ControlRequest) => string | null;
+
+/** The code of a refusal in the reply; the CLI exits 4 on it. */
+export const REFUSED = 'EPERM';
+
+/**
+ * The file descriptor of a connected net.Socket. `_handle.fd` is libuv's Pipe handle field,
+ * internal to Node (no public API gives it; test/control/socket-peer.test.ts checks it still
+ * exists): -1 or absent means it is gone, and the guard then refuses everything.
+ */
+export function socketFd(conn: net.Socket): number {
+  const fd = (conn as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  return typeof fd === 'number' ? fd : -1;
+}
 
 /** One JSON request line in, one JSON reply line out. */
-export function serveControl(path: string, handle: ControlHandler): Promise<net.Server> {
+export function serveControl(path: string, handle: ControlHandler, guard?: ControlGuard): Promise<net.Server> {
   const server = net.createServer((conn) => {
     let buffered = '';
     conn.setEncoding('utf8');
@@ -29,6 +44,18 @@ export function serveControl(path: string, handle: ControlHandler): Promise<net.
       let request: ControlRequest;
       try { request = JSON.parse(line) as ControlRequest; } catch {
         conn.end(JSON.stringify({ ok: false, error: 'request is not JSON' }) + '\n');
+        return;
+      }
+      if (typeof request?.command !== 'string') {
+        conn.end(JSON.stringify({ ok: false, error: 'request has no command' }) + '\n');
+        return;
+      }
+      let refusal: string | null;
+      try { refusal = guard ? guard(conn, request) : null; } catch (err) {
+        refusal = `permission denied: the peer's credentials cannot be read (${(err as Error).message})`;
+      }
+      if (refusal !== null) {
+        conn.end(JSON.stringify({ ok: false, error: refusal, code: REFUSED }) + '\n');
         return;
       }
       handle(request).then(
@@ -64,8 +91,9 @@ export function requestControl(path: string, command: string, args?: Record<stri
     conn.on('end', () => {
       clearTimeout(timer);
       try {
-        const reply = JSON.parse(buffered) as { ok: boolean; result?: unknown; error?: string };
-        if (reply.ok) resolve(reply.result); else reject(new Error(reply.error));
+        const reply = JSON.parse(buffered) as { ok: boolean; result?: unknown; error?: string; code?: string };
+        if (reply.ok) resolve(reply.result);
+        else reject(Object.assign(new Error(reply.error), reply.code ? { code: reply.code } : {}));
       } catch { reject(new Error('the director sent a reply that is not JSON')); }
     });
   });

@@ -5,7 +5,7 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
 import type { Timeouts } from '../conntrack/tcp-states.js';
-import { allocateCounters } from '../dataplane/counters.js';
+import { allocateCounters, allocateIpvsCounters } from '../dataplane/counters.js';
 import type { Snapshot } from '../dataplane/snapshot.js';
 import type { WorkerInit, WorkerRequest } from '../dataplane/worker.js';
 import { SyncOutbox } from '../dataplane/sync-outbox.js';
@@ -21,12 +21,13 @@ const WORKER_STOP_TIMEOUT_MS = 3000;
 export class DirectorError extends Error {}
 
 /** What every worker is started with; the pool adds the queue, counters and channels. */
-export type WorkerSettings = Omit<WorkerInit, 'queue' | 'counters' | 'control' | 'port' | 'syncOutbox' | 'syncClaims'>;
+export type WorkerSettings = Omit<WorkerInit, 'queue' | 'counters' | 'ipvsCounters' | 'control' | 'port' | 'syncOutbox' | 'syncClaims'>;
 
 interface WorkerHandle {
   worker: Worker;
   port: MessagePort;
   counters: Float64Array;
+  ipvsCounters: Float64Array;
   /** [0] = stop flag, read by the worker between batches. */
   control: Int32Array;
   pending: Map<number, (result: unknown) => void>;
@@ -50,16 +51,20 @@ export class WorkerPool {
   /** Each worker's shared counters (summed by the stats command). */
   get counters(): Float64Array[] { return this.workers.map((w) => w.counters); }
 
+  /** Each worker's per-service and per-real-server counters (summed by IpvsCounters). */
+  get ipvsCounters(): Float64Array[] { return this.workers.map((w) => w.ipvsCounters); }
+
   /** Starts the worker of one queue and waits until its ports are open. */
   async start(queue: number, settings: WorkerSettings): Promise<void> {
     const { port1, port2 } = new MessageChannel();
     const counters = allocateCounters();
+    const ipvsCounters = allocateIpvsCounters();
     const control = new Int32Array(new SharedArrayBuffer(4));
     const outbox = new SyncOutbox();
     const claims = new SyncOutbox();
-    const init: WorkerInit = { ...settings, queue, counters, control, port: port2, syncOutbox: outbox.buffer, syncClaims: claims.buffer };
+    const init: WorkerInit = { ...settings, queue, counters, ipvsCounters, control, port: port2, syncOutbox: outbox.buffer, syncClaims: claims.buffer };
     const worker = new Worker(new URL('../dataplane/worker.js', import.meta.url), { workerData: init, transferList: [port2] });
-    const handle: WorkerHandle = { worker, port: port1, counters, control, pending: new Map(), outbox, claims };
+    const handle: WorkerHandle = { worker, port: port1, counters, ipvsCounters, control, pending: new Map(), outbox, claims };
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new DirectorError(`dataplane worker for queue ${queue} did not start in time`)), WORKER_START_TIMEOUT_MS);
       port1.on('message', (msg: { type: string; [k: string]: unknown }) => {

@@ -41,3 +41,30 @@ export function summarizeCounters(all: Float64Array[]): Record<string, number> {
   DATAPLANE_DROP_NAMES.forEach((name, i) => { out[`drop_${name.toLowerCase()}`] = sum[C_DROP_BASE + i]; });
   return out;
 }
+
+/**
+ * IPVS's per-service and per-real-server counters (ip_vs_stats): one row per id of the
+ * compiler's IdRegistry (services and real servers share its id space), in a SharedArrayBuffer
+ * per worker. The worker is the only writer; the control plane sums the rows across workers
+ * and never writes them (zeroing keeps a baseline instead, as IPVS's kstats0).
+ */
+export const S_CONNS = 0;
+export const S_IN_PKTS = 1;
+export const S_OUT_PKTS = 2;
+export const S_IN_BYTES = 3;
+export const S_OUT_BYTES = 4;
+export const STAT_FIELDS = 5;
+/** Ids are below 65536 (IdRegistry; MAX_REAL_SERVER_IDS). */
+export const STAT_IDS = 1 << 16;
+
+export function allocateIpvsCounters(): Float64Array {
+  return new Float64Array(new SharedArrayBuffer(STAT_IDS * STAT_FIELDS * 8));
+}
+
+/** Adds one id's row of every worker into `out` (STAT_FIELDS numbers, overwritten). */
+export function sumIpvsRow(all: readonly Float64Array[], id: number, out: Float64Array): Float64Array {
+  out.fill(0);
+  const base = id * STAT_FIELDS;
+  for (const c of all) for (let f = 0; f < STAT_FIELDS; f++) out[f] += c[base + f];
+  return out;
+}

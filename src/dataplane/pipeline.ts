@@ -12,6 +12,7 @@ import {
 } from '../packet/rewrite.js';
 import {
   C_BATCHES, C_DROP_BASE, C_NEW_FLOWS, C_PARSE_BASE, C_RX, C_SLOPPY_PICKUPS, C_TX, DataplaneDrop,
+  S_CONNS, S_IN_BYTES, S_IN_PKTS, S_OUT_BYTES, S_OUT_PKTS, STAT_FIELDS, allocateIpvsCounters,
 } from './counters.js';
 import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
@@ -65,6 +66,8 @@ export class Dataplane {
     readonly counters: Float64Array,
     outside: PacketPort,
     inside: PacketPort | null,
+    /** Per-service and per-real-server rows (counters.ts S_*), indexed by id. */
+    readonly ipvs: Float64Array = allocateIpvsCounters(),
   ) {
     this.tables = new RuntimeTables(snapshot);
     this.macs.learn(snapshot);
@@ -230,6 +233,8 @@ export class Dataplane {
       // Port 0: the client's destination port (multi-port group services).
       rsPort = set.port[chosen] === 0 ? p.dstPort : set.port[chosen];
       this.counters[C_NEW_FLOWS]++;
+      this.ipvs[spec.id * STAT_FIELDS + S_CONNS]++;
+      this.ipvs[rsId * STAT_FIELDS + S_CONNS]++;
       if (!spec.onePacket) {
         tuple[0] = proto; tuple[1] = p.srcIp; tuple[2] = p.srcPort; tuple[3] = p.dstIp; tuple[4] = p.dstPort;
         tuple[5] = rsIp; tuple[6] = rsPort;
@@ -251,6 +256,14 @@ export class Dataplane {
         if (this.sync.outbox !== null) this.sync.afterUdp(flow, created, now);
       }
     }
+    // IPVS's ip_vs_in_stats: counted once the packet has its connection, before the xmit.
+    const st = this.ipvs;
+    const svcRow = spec.id * STAT_FIELDS;
+    const rsRow = rsId * STAT_FIELDS;
+    st[svcRow + S_IN_PKTS]++;
+    st[svcRow + S_IN_BYTES] += p.totalLength;
+    st[rsRow + S_IN_PKTS]++;
+    st[rsRow + S_IN_BYTES] += p.totalLength;
     if (this.macs.has[rsId] === 0) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     const rsMac = this.macs.views[rsId];
     // IPVS decrements the TTL in every forwarding method (__ip_vs_get_out_rt -> decrement_ttl).
@@ -340,6 +353,14 @@ export class Dataplane {
     tuple[0] = proto; tuple[1] = p.dstIp; tuple[2] = p.dstPort; tuple[5] = p.srcIp; tuple[6] = p.srcPort;
     const flow = flows.lookupReplyTuple(now);
     if (flow < 0) return this.drop(DataplaneDrop.REPLY_NO_FLOW);
+    // IPVS's ip_vs_out_stats: NAT replies are the only "out" packets a director sees.
+    const st = this.ipvs;
+    const svcRow = flows.service(flow) * STAT_FIELDS;
+    const rsRow = flows.rsId(flow) * STAT_FIELDS;
+    st[svcRow + S_OUT_PKTS]++;
+    st[svcRow + S_OUT_BYTES] += p.totalLength;
+    st[rsRow + S_OUT_PKTS]++;
+    st[rsRow + S_OUT_BYTES] += p.totalLength;
     if (proto === IPPROTO_TCP) {
       const before = flows.state(flow);
       flows.onTcpPacket(flow, false, p.tcpFlags, now);

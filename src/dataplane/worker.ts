@@ -27,6 +27,8 @@ export interface WorkerInit {
   timeouts: Partial<Timeouts>;
   expireNodestConn: boolean;
   counters: Float64Array;
+  /** Per-service and per-real-server counters (counters.ts allocateIpvsCounters). */
+  ipvsCounters: Float64Array;
   /** [0] = stop flag. */
   control: Int32Array;
   port: MessagePort;
@@ -91,7 +93,7 @@ function main(init: WorkerInit): void {
   // Templates are IPVS connection entries too; a quarter of the table bounds them.
   const templates = new PersistenceTable({ capacity: Math.max(1024, init.connTableSize >>> 2) });
   const flows = new FlowTable({ capacity: init.connTableSize, timeouts: init.timeouts, expireNodestConn: init.expireNodestConn, templates });
-  const dataplane = new Dataplane(init.snapshot, flows, templates, init.counters, outside, inside);
+  const dataplane = new Dataplane(init.snapshot, flows, templates, init.counters, outside, inside, init.ipvsCounters);
   const syncOutbox = init.syncOutbox ? new SyncOutbox(init.syncOutbox) : null;
   dataplane.claims = init.syncClaims ? new SyncOutbox(init.syncClaims) : null;
   try {

@@ -52,6 +52,8 @@ export interface NativeAddon {
   waitReadable(fds: Int32Array, count: number, timeoutMs: number): number;
   detachXdp(ifname: string): boolean;
   interfaceInfo(ifname: string): { ifindex: number; mac: Uint8Array };
+  /** SO_PEERCRED of a connected unix socket: who connected (as of connect()). */
+  peerCredentials(fd: number): { pid: number; uid: number; gid: number };
 }
 
 /** The directory holding package.json, from src/io/ (tap) or dist/src/io/ (compiled). */

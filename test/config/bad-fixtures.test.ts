@@ -138,6 +138,13 @@ const EXPECTED: [string, string[]][] = [
   ["latin1.yaml", [
     "2:17: not a text file (invalid UTF-8) (is this the right file?)",
   ]],
+  ["bad-operations.yaml", [
+    "1:20: metrics.listen 198.18.0.1:9650 is not a loopback address (the metrics name every VIP and real server: set allow_remote: true to serve them beyond this host)",
+    "2:24: control.read_group: no group \"mt-no-such-group\" in /etc/group (create it first: groupadd mt-no-such-group)",
+  ]],
+  ["bad-metrics-listen.yaml", [
+    "1:20: listen \"localhost:9650\" is not an address to listen on (IP:PORT, [IPv6]:PORT)",
+  ]],
   ["bad-sync-daemon.yaml", [
     "2:49: lvs_sync_daemon instance \"VI_2\" names no vrrp_instances entry (did you mean \"VI_1\"?)",
     "2:59: id must be at most 255, not 300",

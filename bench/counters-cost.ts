@@ -1,0 +1,45 @@
+/**
+ * What the per-service and per-real-server counters cost the dataplane: the same measurements
+ * (measureDataplaneStep over established flows, measurePipelineCases) from two builds, this one
+ * and a checkout without the counters (its dist/ built), both loaded into this one process
+ * (two module graphs, each JIT-compiled on its own) and run in alternation, trial after trial,
+ * so both see the same machine load. Prints median, min and max ns/packet per case and the
+ * ratios of the medians and of the minima (the minimum is the least disturbed by load).
+ *   node dist/bench/counters-cost.js BASE_DIR [trials] [packets]
+ */
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+interface Row { description: string; nsPerPacket: number }
+type StepModule = typeof import('./dataplane-step.js');
+
+function runOnce(step: StepModule, packets: number): Row[] {
+  const est = step.measureDataplaneStep(100_000, packets * 4, 1 << 18);
+  return [{ description: 'established flows (100k flows)', nsPerPacket: est.nsPerPacket }, ...step.measurePipelineCases(packets)];
+}
+
+const stat = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { median: s[Math.floor(s.length / 2)], min: s[0], max: s[s.length - 1] };
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const base = process.argv[2];
+  if (!base) { process.stderr.write('usage: counters-cost.js BASE_DIR [trials] [packets]\n'); process.exit(2); }
+  const trials = Number(process.argv[3] ?? 5);
+  const packets = Number(process.argv[4] ?? 200_000);
+  const without = await import(pathToFileURL(join(base, 'dist', 'bench', 'dataplane-step.js')).href) as StepModule;
+  const withCounters = await import('./dataplane-step.js');
+  const runs: Record<'without' | 'with', Row[][]> = { without: [], with: [] };
+  for (let i = 0; i < trials; i++) {
+    // Alternate which goes first, so neither always meets the other's garbage.
+    if (i % 2 === 0) { runs.without.push(runOnce(without, packets)); runs.with.push(runOnce(withCounters, packets)); }
+    else { runs.with.push(runOnce(withCounters, packets)); runs.without.push(runOnce(without, packets)); }
+  }
+  const names = runs.with[0].map((r) => r.description);
+  for (const [k, name] of names.entries()) {
+    const w = stat(runs.with.map((r) => r[k].nsPerPacket));
+    const wo = stat(runs.without.map((r) => r[k].nsPerPacket));
+    console.log(JSON.stringify({ case: name, without: wo, with: w, medianRatio: +(w.median / wo.median).toFixed(3), minRatio: +(w.min / wo.min).toFixed(3) }));
+  }
+}

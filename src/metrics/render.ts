@@ -1,0 +1,123 @@
+/**
+ * The /metrics document from one gathering of the director's state (the same data `ulvs list`,
+ * `stats` and `status` answer with: no second bookkeeping). Pure over MetricsData, so fixture
+ * data checks it; prom-client writes the exposition format. Names follow what users already
+ * scrape, with the ulvs_ prefix: node_exporter's IPVS collector (ulvs_ipvs_*) and the
+ * keepalived exporters' VRRP metrics; ulvs's own below them.
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { ServiceStatus } from '../control/format.js';
+import type { InstanceStatus } from '../vrrp/status.js';
+
+export interface WorkerCounters { queue: number; rx: number; tx: number; batches: number }
+export interface CheckerVerdict { service: string; realServer: string; up: boolean }
+
+export interface MetricsData {
+  services: ServiceStatus[];
+  /** `ulvs stats` as flat keys: drop_*, conn_table_*, conn_evictions, sync_*. */
+  stats: Record<string, number>;
+  workers: WorkerCounters[];
+  vrrp: InstanceStatus[];
+  checkers: CheckerVerdict[];
+}
+
+/** keepalived-exporter's numbering of ulvs_vrrp_state. */
+export const VRRP_STATE_VALUES: Record<string, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 4 };
+
+/** node_exporter's backend labels (local_mark is empty: ulvs has no fwmark services). */
+const BACKEND_LABELS = ['local_address', 'local_port', 'remote_address', 'remote_port', 'proto', 'local_mark'] as const;
+const SERVICE_LABELS = ['local_address', 'local_port', 'proto'] as const;
+const STAT_NAMES = [
+  ['connections', 'conns', 'connections'], ['incoming_packets', 'inPkts', 'incoming packets'],
+  ['outgoing_packets', 'outPkts', 'outgoing packets (NAT replies; 0 for DR and TUN, as IPVS)'],
+  ['incoming_bytes', 'inBytes', 'incoming bytes (IP lengths)'], ['outgoing_bytes', 'outBytes', 'outgoing bytes (IP lengths)'],
+] as const;
+
+export async function renderMetrics(data: MetricsData): Promise<{ contentType: string; text: string }> {
+  const registers = [new Registry()];
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames: [...labelNames], registers });
+  const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Gauge<L>({ name, help, labelNames: [...labelNames], registers });
+
+  // node_exporter's totals (its /proc/net/ip_vs_stats): every service summed; a group's members share one service.
+  const seen = new Set<ServiceStatus['stats']>();
+  for (const [metric, key, help] of STAT_NAMES) {
+    const total = counter(`ulvs_ipvs_${metric}_total`, `The total number of ${help}.`);
+    const perService = counter(`ulvs_ipvs_service_${metric}_total`, `${help} of one virtual service`, SERVICE_LABELS);
+    const perBackend = counter(`ulvs_ipvs_backend_${metric}_total`, `${help} of one real server of a service`, BACKEND_LABELS);
+    let sum = 0;
+    seen.clear();
+    for (const s of data.services) {
+      const svc = { local_address: s.vip, local_port: String(s.port), proto: s.protocol };
+      if (s.stats) {
+        perService.inc(svc, s.stats[key]);
+        if (!seen.has(s.stats)) sum += s.stats[key];
+        seen.add(s.stats);
+      }
+      for (const r of s.realServers) if (r.stats) perBackend.inc(backend(s, r), r.stats[key]);
+    }
+    total.inc(sum);
+  }
+  const active = gauge('ulvs_ipvs_backend_connections_active', 'The current active connections by local and remote address.', BACKEND_LABELS);
+  const inactive = gauge('ulvs_ipvs_backend_connections_inactive', 'The current inactive connections by local and remote address.', BACKEND_LABELS);
+  const weight = gauge('ulvs_ipvs_backend_weight', 'The current backend weight by local and remote address.', BACKEND_LABELS);
+  for (const s of data.services) {
+    for (const r of s.realServers) {
+      active.set(backend(s, r), r.activeConns);
+      inactive.set(backend(s, r), r.inactiveConns);
+      weight.set(backend(s, r), r.weight);
+    }
+  }
+
+  renderVrrp(data.vrrp, counter, gauge);
+  const checker = gauge('ulvs_checker_up', 'What the health checks last said of a real server (1 up, 0 down).', ['service', 'real_server']);
+  for (const c of data.checkers) checker.set({ service: c.service, real_server: c.realServer }, c.up ? 1 : 0);
+
+  const drops = counter('ulvs_dropped_packets_total', 'Packets the dataplane dropped, by reason.', ['reason']);
+  for (const [k, v] of Object.entries(data.stats)) if (k.startsWith('drop_')) drops.inc({ reason: k.slice(5) }, v);
+  gauge('ulvs_flow_table_entries', 'Connections in the flow tables.').set(data.stats.conn_table_size ?? 0);
+  gauge('ulvs_flow_table_capacity', 'Connections the flow tables can hold.').set(data.stats.conn_table_capacity ?? 0);
+  counter('ulvs_flow_table_evictions_total', 'Connections evicted to make room.').inc(data.stats.conn_evictions ?? 0);
+  counter('ulvs_flow_table_expired_total', 'Connections that timed out.').inc(data.stats.conn_expired ?? 0);
+  for (const [k, v] of Object.entries(data.stats)) {
+    if (!k.startsWith('sync_')) continue;
+    if (k === 'sync_master') gauge('ulvs_sync_master', 'Connection sync: 1 while this director sends (MASTER).').set(v);
+    else counter(`ulvs_${k}_total`, `Connection sync: ${k.slice(5).replace(/_/g, ' ')}.`).inc(v);
+  }
+  const rx = counter('ulvs_worker_received_packets_total', 'Packets a dataplane worker received.', ['queue']);
+  const tx = counter('ulvs_worker_sent_packets_total', 'Packets a dataplane worker sent.', ['queue']);
+  const batches = counter('ulvs_worker_batches_total', 'Batches a dataplane worker processed (received/batches = mean batch size).', ['queue']);
+  const mean = gauge('ulvs_worker_batch_size_mean', 'Mean packets per batch since start.', ['queue']);
+  for (const w of data.workers) {
+    const q = { queue: String(w.queue) };
+    rx.inc(q, w.rx); tx.inc(q, w.tx); batches.inc(q, w.batches);
+    mean.set(q, w.batches > 0 ? w.rx / w.batches : 0);
+  }
+  return { contentType: registers[0].contentType, text: await registers[0].metrics() };
+}
+
+function backend(s: ServiceStatus, r: ServiceStatus['realServers'][number]) {
+  return { local_address: s.vip, local_port: String(s.port), remote_address: r.ip, remote_port: String(r.port), proto: s.protocol, local_mark: '' };
+}
+
+type MakeCounter = <L extends string>(name: string, help: string, labelNames?: readonly L[]) => Counter<L>;
+type MakeGauge = <L extends string>(name: string, help: string, labelNames?: readonly L[]) => Gauge<L>;
+
+/** keepalived-exporter's VRRP metrics, from `ulvs status`. */
+function renderVrrp(instances: InstanceStatus[], counter: MakeCounter, gauge: MakeGauge): void {
+  const labels = ['iname', 'intf', 'vrid'] as const;
+  const state = gauge('ulvs_vrrp_state', 'VRRP state: 0 INIT, 1 BACKUP, 2 MASTER, 3 FAULT, 4 STOP.', labels);
+  const priority = gauge('ulvs_vrrp_priority', 'Effective VRRP priority.', labels);
+  const sent = counter('ulvs_vrrp_advertisements_sent_total', 'Advertisements sent.', labels);
+  const received = counter('ulvs_vrrp_advertisements_received_total', 'Advertisements received.', labels);
+  const errors = counter('ulvs_vrrp_errors_total', 'Advertisements dropped or not sent, by reason.', [...labels, 'reason']);
+  for (const i of instances) {
+    const l = { iname: i.name, intf: i.interface, vrid: String(i.vrid) };
+    state.set(l, VRRP_STATE_VALUES[i.state] ?? -1);
+    priority.set(l, i.priority);
+    sent.inc(l, i.advertsSent);
+    received.inc(l, i.advertsReceived);
+    for (const [reason, n] of Object.entries(i.drops)) errors.inc({ ...l, reason }, n ?? 0);
+  }
+}
