@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "errno_error.h"
 #include "raw_socket.h"
+#include "sd_notify.h"
 #include "tap_backend.h"
 #include "xdp_attach.h"
 #include "xsk_backend.h"
@@ -230,6 +231,7 @@ UlvsAddon::UlvsAddon(Napi::Env env, Napi::Object exports) {
                            InstanceMethod<&UlvsAddon::InterfaceInfo>("interfaceInfo"),
                        });
   InitRawSocket(env, exports);
+  InitSdNotify(env, exports);
 }
 
 // waitReadable(fds: Int32Array, count: number, timeoutMs: number): bitmask of
