@@ -5,6 +5,7 @@ import { connsCommand, listCommand, reloadCommand, runCommand, statsCommand, tim
 import { genhashCommand } from './genhash.js';
 import { labCommand } from './lab.js';
 import { migrateCommand } from './migrate.js';
+import { realserverCommand } from './realserver.js';
 import { runStatus } from './status.js';
 
 function statusCommand(): Command {
@@ -35,7 +36,8 @@ const program = new Command('ulvs')
   .addCommand(checkConfigCommand())
   .addCommand(migrateCommand())
   .addCommand(genhashCommand())
-  .addCommand(labCommand());
+  .addCommand(labCommand())
+  .addCommand(realserverCommand());
 
 // Usage mistakes exit 2 like a config mistake; --help/--version exit 0. addCommand() hands no
 // settings down, so every command in the tree gets the rule (a subcommand's own usage error,

@@ -4,16 +4,24 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { selfCommand } from '../appliance/embedded.js';
+import { checkoutRoot, isEmbedded } from '../appliance/embedded.js';
 import { DEFAULT_PREFIX, resolveNode } from './topology.js';
 
 export const LAB_RUN_DIR = '/run/ulvs-lab';
 export const LAB_SERVER_PORT = 80;
-const START_TIMEOUT_MS = 5_000;
+// Generous: a loaded machine starts three Node processes at once on `lab up`.
+const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 2_000;
 const POLL_MS = 20;
-/** `ulvs lab serve`: how the server is started, and how a live one is recognised. */
+/** `ulvs lab serve`: how the single executable starts the server, and how a live one is recognised. */
 const SERVE_SUBCOMMAND = ['lab', 'serve'] as const;
+/** The same server for a checkout, without loading the whole CLI (three start at once on `lab up`). */
+const SERVE_SCRIPT = 'lab-server.mjs';
+
+function serverCommand(): string[] {
+  if (isEmbedded()) return [process.execPath, ...SERVE_SUBCOMMAND];
+  return [process.execPath, join(checkoutRoot(import.meta.url), 'scripts', SERVE_SCRIPT)];
+}
 
 export function pidfilePath(namespace: string): string {
   return join(LAB_RUN_DIR, `${namespace}.pid`);
@@ -46,7 +54,8 @@ function isLabServerFor(pid: number, pidfile: string): boolean {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     const serve = argv.indexOf(SERVE_SUBCOMMAND[1]);
-    return serve > 0 && argv[serve - 1] === SERVE_SUBCOMMAND[0] && argv[argv.indexOf('--pidfile') + 1] === pidfile;
+    const isServer = (serve > 0 && argv[serve - 1] === SERVE_SUBCOMMAND[0]) || argv.some((a) => a.endsWith(SERVE_SCRIPT));
+    return isServer && argv[argv.indexOf('--pidfile') + 1] === pidfile;
   } catch {
     return false;
   }
@@ -91,8 +100,7 @@ export async function startServer(node: string, options: ServerOptions = {}): Pr
   const pidfile = pidfilePath(namespace);
   rmSync(pidfile, { force: true });
   const log = openSync(logfilePath(namespace), 'w');
-  const self = selfCommand();
-  const args = ['netns', 'exec', namespace, self.file, ...self.args, ...SERVE_SUBCOMMAND];
+  const args = ['netns', 'exec', namespace, ...serverCommand()];
   args.push('--name', short, '--port', String(options.port ?? LAB_SERVER_PORT), '--pidfile', pidfile);
   // `ip netns exec` execs ulvs, so the child's pid is the server's pid.
   const child = spawn('ip', args, { detached: true, stdio: ['ignore', log, log] });
