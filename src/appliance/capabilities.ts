@@ -23,8 +23,13 @@ export const CAPABILITY_BITS = {
 
 export type CapabilityName = keyof typeof CAPABILITY_BITS;
 
-/** The set `ulvs run` needs (measured on kernel 6.18: docs/ARCHITECTURE.md, "The appliance"). */
-export const DIRECTOR_CAPABILITIES: readonly CapabilityName[] = ['CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_BPF', 'CAP_IPC_LOCK'];
+/**
+ * The set `ulvs run` needs, found by dropping one at a time on kernel 6.18 (docs/ARCHITECTURE.md,
+ * "The appliance"): NET_ADMIN (XDP attach, addresses, tc), NET_RAW (AF_XDP and VRRP sockets),
+ * BPF + PERFMON (loading the XDP program: without PERFMON the verifier refuses it with EPERM),
+ * IPC_LOCK (the UMEM is larger than the default RLIMIT_MEMLOCK).
+ */
+export const DIRECTOR_CAPABILITIES: readonly CapabilityName[] = ['CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_BPF', 'CAP_PERFMON', 'CAP_IPC_LOCK'];
 
 /** Parses the hex mask of a /proc/<pid>/status Cap* line. */
 export function parseCapabilityMask(status: string, field: 'CapEff' | 'CapPrm' | 'CapBnd' | 'CapAmb' = 'CapEff'): bigint {
@@ -44,5 +49,5 @@ export function missingCapabilities(needed: readonly CapabilityName[]): Capabili
 
 /** The one line a command prints when capabilities are missing. */
 export function capabilityMessage(what: string, missing: readonly CapabilityName[]): string {
-  return `${what} needs ${missing.join(', ')}: run as root or grant ${missing.length === 1 ? 'it' : 'them'} (e.g. AmbientCapabilities= in a systemd unit)`;
+  return `${what} needs ${missing.join(', ')}: run as root or grant ${missing.length === 1 ? 'it' : 'them'}`;
 }
