@@ -45,8 +45,8 @@ fi
 const PRERM = `#!/bin/sh
 # Stop the director before its executable goes (on removal; an upgrade leaves it running).
 set -e
-if [ -d /run/systemd/system ] && [ "$1" = remove ]; then
-  systemctl stop ulvs.service >/dev/null 2>&1 || true
+if [ -d /run/systemd/system ] && [ "$1" = remove ] && command -v deb-systemd-invoke >/dev/null; then
+  deb-systemd-invoke stop ulvs.service >/dev/null 2>&1 || true
 fi
 `;
 const POSTRM = `#!/bin/sh
@@ -83,7 +83,7 @@ export async function buildDebianPackage(repo, out, exe) {
 Upstream-Name: ulvs
 
 Files: *
-Copyright: ulvs authors
+Copyright: 2026 ulvs authors
 License: ${pkg.license}
  Permission is hereby granted, free of charge, to any person obtaining a copy of this software
  and associated documentation files, to deal in the Software without restriction. See
@@ -91,7 +91,7 @@ License: ${pkg.license}
  .
  The executable embeds Node.js (MIT) and its bundled libraries (see https://github.com/nodejs/node/blob/main/LICENSE).
 `);
-  put(root, 'usr/share/doc/ulvs/changelog.Debian.gz', gzipSync(`ulvs (${version}) unstable; urgency=medium
+  put(root, 'usr/share/doc/ulvs/changelog.gz', gzipSync(`ulvs (${version}) unstable; urgency=medium
 
   * Built from the ulvs checkout (npm run package).
 
@@ -110,7 +110,7 @@ Section: net
 Priority: optional
 Homepage: https://github.com/ulvs/ulvs
 Description: userspace layer-4 load balancer (LVS/IPVS + keepalived in one process)
- ulvs takes a director's virtual services' packets with AF_XDP (TAP as fallback),
+ ulvs takes a director's virtual services' packets with AF_XDP (TAP fallback),
  schedules and forwards them (DR, NAT, TUN), speaks VRRP and runs keepalived's
  health checks, configured in YAML with keepalived's vocabulary. One executable
  (Node.js embedded), a hardened systemd unit running as the user ulvs with five
