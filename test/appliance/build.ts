@@ -13,6 +13,7 @@ const VERSION = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as
 export const DEB = join(OUT, `ulvs_${VERSION}_amd64.deb`);
 const INPUTS = ['src', 'native/src', 'native/bpf', 'packaging', 'configs/schema.json', 'build/native/Release/ulvs_native.node'];
 const LOCK = join(REPO, 'build', '.package-lock');
+const STALE_LOCK_MS = 20 * 60_000;
 
 function newest(path: string): number {
   const st = statSync(path);
@@ -35,6 +36,8 @@ export async function ensurePackage(): Promise<number> {
       mkdirSync(LOCK);
       return true;
     } catch {
+      // A build killed half-way leaves its lock: one older than any build is stale.
+      if (Date.now() - (statSync(LOCK, { throwIfNoEntry: false })?.mtimeMs ?? Date.now()) > STALE_LOCK_MS) rmSync(LOCK, { recursive: true, force: true });
       return false;
     }
   }, 900_000, 500);

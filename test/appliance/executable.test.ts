@@ -12,6 +12,7 @@ import { EXECUTABLE, REPO, ensurePackage } from './build.js';
 t.setTimeout(1_200_000);
 const PREFIX_HIDDEN = 'apx-';
 const PREFIX_CAPS = 'apc-';
+const PREFIX_NAT = 'apn-';
 const NOBODY = 65534;
 
 // World-readable copies (the checkout may sit under a private directory, and it is hidden below).
@@ -31,6 +32,7 @@ t.before(async () => {
 t.teardown(async () => {
   await destroyLab({ prefix: PREFIX_HIDDEN });
   await destroyLab({ prefix: PREFIX_CAPS });
+  await destroyLab({ prefix: PREFIX_NAT });
   rmSync(work, { recursive: true, force: true });
 });
 
@@ -120,4 +122,43 @@ kill -TERM $dpid; wait $dpid; echo "director exit $?"`;
   t.equal(r2.status, 1);
   t.equal(r2.stderr, 'ulvs: ulvs run needs CAP_PERFMON: run as root or grant it\n');
   writeFileSync(join(work, 'done'), '');
+});
+
+t.test('unprivileged with the capabilities: NAT forwards, VRRP speaks and takes the VIP', async (t) => {
+  const lab = spawnSync(exe, ['lab', 'up', '--nat', '-p', PREFIX_NAT], { encoding: 'utf8' });
+  t.equal(lab.status, 0, lab.stderr);
+  // lab-nat.yaml with the VIP held by a VRRP instance instead of statically.
+  const nat = readFileSync(join(REPO, 'configs/lab-nat.yaml'), 'utf8')
+    .replace('  - { address: 198.18.0.100/32, dev: eth0 }\n', '')
+    .replace('virtual_servers:', `vrrp_instances:
+  - name: VI_1
+    state: MASTER
+    interface: eth0
+    virtual_router_id: 80
+    priority: 100
+    advert_int: 1
+    virtual_ipaddress: [198.18.0.100/32]
+
+virtual_servers:`);
+  const natConfig = join(work, 'nat-vrrp.yaml');
+  writeFileSync(natConfig, nat);
+  chmodSync(natConfig, 0o644);
+  const state = join(work, 'state-nat');
+  const runtime = join(work, 'runtime-nat');
+  for (const d of [state, runtime]) { mkdirSync(d); chownSync(d, NOBODY, NOBODY); }
+  const caps = DIRECTOR_CAPABILITIES.map((c) => `+${c.slice(4).toLowerCase()}`).join(',');
+  const log = join(work, 'unpriv-nat.log');
+  const script = `ip netns exec ${PREFIX_NAT}dir1 env ULVS_STATE_DIR=${state} ULVS_RUNTIME_DIR=${runtime} \\
+  setpriv --reuid ${NOBODY} --regid ${NOBODY} --clear-groups --inh-caps ${caps} --ambient-caps ${caps} --bounding-set -all,${caps} \\
+  ${exe} run -c ${natConfig} 2>${log} & dpid=$!
+for i in $(seq 1 900); do ip netns exec ${PREFIX_NAT}dir1 ip -o addr show dev eth0 | grep -q 198.18.0.100 && break; kill -0 $dpid 2>/dev/null || break; sleep 0.1; done
+ip netns exec ${PREFIX_NAT}client timeout 20 tshark -l -n -i eth0 -c 2 -f 'ip proto 112' -T fields -e ip.src -e vrrp.virt_rtr_id -e vrrp.prio 2>/dev/null
+for i in 1 2 3; do ip netns exec ${PREFIX_NAT}client curl -s -m 3 http://198.18.0.100/client; done
+kill -TERM $dpid; wait $dpid; echo "director exit $?"`;
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 300_000 });
+  const detail = `${r.stdout} ${readFileSync(log, 'utf8').slice(-1500)}`;
+  t.match(r.stdout, /^198\.18\.0\.2\t80\t100$/m, `VRRP adverts from dir1 (vrid 80, priority 100) decoded by tshark: ${detail}`);
+  const answers = r.stdout.split('\n').filter((l) => /^198\.18\.0\.1:\d+$/.test(l));
+  t.equal(answers.length, 3, `NAT: three answers, the real servers see the client's address: ${detail}`);
+  t.match(r.stdout, /director exit 0/);
 });
