@@ -116,6 +116,12 @@ Description: userspace layer-4 load balancer (LVS/IPVS + keepalived in one proce
  (Node.js embedded), a hardened systemd unit running as the user ulvs with five
  capabilities, and ulvs-realserver@.service for DR real servers.
 `);
+  // The two tags left are Node's, not ours: its official binary embeds zlib and is not PIE.
+  put(root, 'usr/share/lintian/overrides/ulvs', `# Node.js (embedded: a single executable application) carries its own zlib.
+ulvs: embedded-library zlib [usr/sbin/ulvs]
+# Node.js's release binary is linked without -pie; ulvs injects into it, it does not relink it.
+ulvs: hardening-no-pie [usr/sbin/ulvs]
+`);
   put(root, 'DEBIAN/conffiles', '/etc/ulvs/ulvs.yaml\n');
   put(root, 'DEBIAN/postinst', POSTINST, 0o755);
   put(root, 'DEBIAN/prerm', PRERM, 0o755);

@@ -3,7 +3,7 @@
  * (packaging/build.mjs). Everything that finds a file next to the code asks here:
  * the addon and the XDP object (assets extracted to a private directory, then dlopen'd),
  * the dataplane worker (embedded source, started with eval), and the command that starts
- * ulvs again (the lab's real servers, the SIGHUP-less `reload` and so on).
+ * ulvs again as a child (the lab's real servers).
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';

@@ -40,7 +40,7 @@ t.teardown(async () => {
 function hiddenScript(notifySocket: string, notifyLog: string): string {
   return `set -u
 mount --make-rprivate /
-empty=$(mktemp -d /tmp/ap-empty-XXXX); : > "$empty.file"
+empty=${work}/empty; mkdir -p "$empty"; : > "$empty.file"
 mount --bind "$empty.file" ${process.execPath}
 mount --bind "$empty" ${REPO}
 trap '${exe} lab down -p ${PREFIX_HIDDEN} >/dev/null 2>&1; [ -n "\${dpid:-}" ] && kill \$dpid 2>/dev/null' EXIT
