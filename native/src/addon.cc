@@ -18,6 +18,7 @@
 #include "errno_error.h"
 #include "peer_credentials.h"
 #include "raw_socket.h"
+#include "sd_notify.h"
 #include "tap_backend.h"
 #include "xdp_attach.h"
 #include "xsk_backend.h"
@@ -232,6 +233,7 @@ UlvsAddon::UlvsAddon(Napi::Env env, Napi::Object exports) {
                        });
   InitRawSocket(env, exports);
   InitPeerCredentials(env, exports);
+  InitSdNotify(env, exports);
 }
 
 // waitReadable(fds: Int32Array, count: number, timeoutMs: number): bitmask of

@@ -3,6 +3,8 @@ import { Command, Option } from 'commander';
 import { ConfigError } from '../config/index.js';
 import { Director, DirectorError } from '../control/director.js';
 import { REFUSED, controlSocketPath, requestControl } from '../control/socket.js';
+import { ServiceNotifier } from '../appliance/sd-notify.js';
+import { loadNative } from '../io/native.js';
 import { createLogger } from '../log.js';
 import { reportConfigErrorAndExit } from './check-config.js';
 import { describeOverrides } from '../control/ipvsadm-commands.js';
@@ -30,20 +32,28 @@ export function runCommand(): Command {
     .action(async (opts: { config: string }) => {
       const log = createLogger();
       const director = new Director({ configPath: opts.config, log });
+      // systemd Type=notify (packaging/ulvs.service); a no-op outside a unit.
+      const systemd = new ServiceNotifier((socket, message) => loadNative().sdNotify(socket, message), (message) => log.warn(message));
       let signalled = false;
       const onSignal = (sig: NodeJS.Signals): void => {
         if (signalled) return;
         signalled = true;
         log.info({ signal: sig }, 'stopping');
+        systemd.stopping();
         void director.stop().then(() => process.exit(0));
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
       // SIGHUP reloads, as it does for keepalived; a rejected config is logged and changes nothing.
-      process.on('SIGHUP', () => { void director.reload(); });
+      process.on('SIGHUP', () => {
+        systemd.reloading();
+        void director.reload().finally(() => systemd.ready('forwarding (reloaded)'));
+      });
       try {
         await director.start();
         log.info({ config: opts.config }, 'director running');
+        systemd.ready('forwarding');
+        if (systemd.watchdogIntervalMs !== undefined) log.info({ intervalMs: systemd.watchdogIntervalMs }, 'pinging the systemd watchdog');
       } catch (err) {
         if (err instanceof ConfigError) reportConfigErrorAndExit(err);
         const known = err instanceof DirectorError || (err as NodeJS.ErrnoException).code !== undefined;

@@ -17,6 +17,7 @@ import {
   type LabStatus,
   type LabTopology,
 } from '../lab/index.js';
+import { parseLabRealServerOptions, serveLabRealServer } from '../lab/real-server.js';
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -163,6 +164,20 @@ export function labCommand(): Command {
         }),
       );
   }
+
+  // What `lab up` and `lab server start` run inside a real server's namespace (foreground).
+  lab
+    .command('serve')
+    .description('run the lab real-server HTTP/UDP service in the foreground (the lab starts it in each rs)')
+    .requiredOption('--name <name>', 'name the server answers with, e.g. rs1')
+    .option('--port <port>', 'TCP and UDP port', '80')
+    .option('--host <address>', 'address to listen on', '0.0.0.0')
+    .option('--pidfile <file>', 'written once both sockets listen, removed on SIGTERM')
+    .action((opts: { name: string; port: string; host: string; pidfile?: string }) => {
+      const options = parseLabRealServerOptions(opts);
+      if (typeof options === 'string') return fail(options, EXIT_USAGE);
+      serveLabRealServer(options);
+    });
   return lab;
 }
 

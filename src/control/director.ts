@@ -5,6 +5,7 @@
  * This file is the wiring; the parts live in worker-pool.ts, reload-plan.ts, neighbours.ts,
  * health-verdicts.ts, config-watch.ts, commands.ts and compile.ts.
  */
+import { DIRECTOR_CAPABILITIES, capabilityMessage, missingCapabilities } from '../appliance/capabilities.js';
 import { existsSync, type FSWatcher } from 'node:fs';
 import type net from 'node:net';
 import type pino from 'pino';
@@ -113,9 +114,8 @@ export class Director {
 
   /** Every start-up step, in order; a failing step undoes the ones before it. */
   async start(): Promise<void> {
-    if (process.getuid?.() !== 0) {
-      throw new DirectorError('ulvs needs root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF) to take packets from the kernel: run it as root');
-    }
+    const missing = missingCapabilities(DIRECTOR_CAPABILITIES);
+    if (missing.length) throw new DirectorError(capabilityMessage('ulvs run', missing));
     const loaded = loadConfig(this.opts.configPath);
     this.config = loaded.config;
     this.alerts = new DirectorAlerts(this.config, this.log);

@@ -12,7 +12,8 @@ import { run } from '../os/run.js';
 import { planLeftovers, stateFileName, type Address, type LeftoverFacts, type LeftoverPlan } from './leftovers.js';
 
 /** tmpfs: cleared at boot, when the addresses it describes are gone too. */
-export const STATE_DIR = '/run/ulvs';
+/** Where leftovers are recorded; ULVS_STATE_DIR for a director that is not root (the unit's RuntimeDirectory is /run/ulvs). */
+export const STATE_DIR = process.env.ULVS_STATE_DIR ?? '/run/ulvs';
 /** The name ulvs's XDP program has in the kernel (native/bpf/ulvs_xdp.c, xdp_attach.cc). */
 export const ULVS_XDP_PROGRAM = 'ulvs_xdp';
 

@@ -2,6 +2,7 @@
  * The dataplane workers, one per queue: started one after another (each must report ready),
  * watched for failures, fed snapshots and timeouts, asked for flow data, stopped.
  */
+import { dataplaneWorkerSource } from '../appliance/embedded.js';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
 import type { Timeouts } from '../conntrack/tcp-states.js';
@@ -63,7 +64,8 @@ export class WorkerPool {
     const outbox = new SyncOutbox();
     const claims = new SyncOutbox();
     const init: WorkerInit = { ...settings, queue, counters, ipvsCounters, control, port: port2, syncOutbox: outbox.buffer, syncClaims: claims.buffer };
-    const worker = new Worker(new URL('../dataplane/worker.js', import.meta.url), { workerData: init, transferList: [port2] });
+    const code = dataplaneWorkerSource(new URL('../dataplane/worker.js', import.meta.url));
+    const worker = new Worker(code.source, { eval: code.eval, workerData: init, transferList: [port2] });
     const handle: WorkerHandle = { worker, port: port1, counters, ipvsCounters, control, pending: new Map(), outbox, claims };
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new DirectorError(`dataplane worker for queue ${queue} did not start in time`)), WORKER_START_TIMEOUT_MS);

@@ -1,4 +1,5 @@
 // Turns packet I/O errors into one line a user can act on.
+import { DIRECTOR_CAPABILITIES, capabilityMessage } from '../appliance/capabilities.js';
 interface CodedError {
   code?: unknown;
   syscall?: unknown;
@@ -16,7 +17,7 @@ export function describeIoError(err: unknown, ifname: string): string {
     return `interface ${ifname} does not exist: check dataplane.interface`;
   }
   if (code === 'EPERM' || code === 'EACCES') {
-    return 'ulvs needs root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF)';
+    return capabilityMessage(`taking packets from ${ifname} with AF_XDP (${syscall || code})`, DIRECTOR_CAPABILITIES);
   }
   if (code === 'EBUSY' && /another XDP program/.test(message)) {
     return `another XDP program is attached to ${ifname} (${message}): detach it (ip link set dev ${ifname} xdp off) or try dataplane.io: tap`;

@@ -2,9 +2,8 @@
 // ULVS_NATIVE_PATH overrides where the .node lives (another checkout's build);
 // ULVS_XDP_OBJECT overrides the XDP program, else it sits next to the .node.
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { checkoutRoot, extractedAssets, isEmbedded, missingSharedLibrary } from '../appliance/embedded.js';
 
 export type XdpModeRequest = 'auto' | 'native' | 'generic';
 
@@ -54,26 +53,33 @@ export interface NativeAddon {
   interfaceInfo(ifname: string): { ifindex: number; mac: Uint8Array };
   /** SO_PEERCRED of a connected unix socket: who connected (as of connect()). */
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
+  /** One datagram to the service manager's $NOTIFY_SOCKET (sd_notify(3)). */
+  sdNotify(socketPath: string, message: string): void;
 }
 
 /** The directory holding package.json, from src/io/ (tap) or dist/src/io/ (compiled). */
 export function repoRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  throw new Error(`ulvs: no package.json above ${fileURLToPath(import.meta.url)}`);
+  return checkoutRoot(import.meta.url);
 }
 
+// In the single executable the addon and the XDP object are assets, written out on first use.
 export function nativeAddonPath(): string {
-  return process.env.ULVS_NATIVE_PATH ?? join(repoRoot(), 'build', 'native', 'Release', 'ulvs_native.node');
+  if (process.env.ULVS_NATIVE_PATH) return process.env.ULVS_NATIVE_PATH;
+  if (isEmbedded()) return extractedAssets(dlopenOnce).addon;
+  return join(repoRoot(), 'build', 'native', 'Release', 'ulvs_native.node');
 }
 
 export function xdpObjectPath(): string {
-  return process.env.ULVS_XDP_OBJECT ?? join(dirname(nativeAddonPath()), 'ulvs_xdp.o');
+  if (process.env.ULVS_XDP_OBJECT) return process.env.ULVS_XDP_OBJECT;
+  if (isEmbedded() && !process.env.ULVS_NATIVE_PATH) return extractedAssets(dlopenOnce).xdpObject;
+  return join(dirname(nativeAddonPath()), 'ulvs_xdp.o');
+}
+
+function dlopenOnce(path: string): void {
+  // process.dlopen, not require: the single executable's require knows built-in modules only.
+  const module = { exports: {} as NativeAddon };
+  process.dlopen(module, path);
+  addon ??= module.exports;
 }
 
 let addon: NativeAddon | undefined;
@@ -82,10 +88,14 @@ let addon: NativeAddon | undefined;
 export function loadNative(): NativeAddon {
   if (!addon) {
     const path = nativeAddonPath();
-    if (!existsSync(path)) {
+    if (!addon && !existsSync(path)) {
       throw new Error(`ulvs native addon not found at ${path}: run \`npm run build:native\``);
     }
-    addon = createRequire(import.meta.url)(path) as NativeAddon;
+    try {
+      if (!addon) dlopenOnce(path);
+    } catch (err) {
+      throw new Error(missingSharedLibrary(err as Error) ?? (err as Error).message);
+    }
   }
-  return addon;
+  return addon as NativeAddon;
 }

@@ -1,18 +1,27 @@
-// The real servers' HTTP service: scripts/lab-server.mjs started detached inside a node's
-// namespace, tracked by a pidfile (written by the server once it listens, so the pidfile's
+// The real servers' HTTP service: `ulvs lab serve` (src/lab/real-server.ts) started detached
+// inside a node's namespace with the same ulvs (executable or checkout) that runs the lab, tracked by a pidfile (written by the server once it listens, so the pidfile's
 // existence means "ready").
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, closeSync, readFileSync, rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { checkoutRoot, isEmbedded } from '../appliance/embedded.js';
 import { DEFAULT_PREFIX, resolveNode } from './topology.js';
 
 export const LAB_RUN_DIR = '/run/ulvs-lab';
 export const LAB_SERVER_PORT = 80;
-const START_TIMEOUT_MS = 5_000;
+// Generous: a loaded machine starts three Node processes at once on `lab up`.
+const START_TIMEOUT_MS = 15_000;
 const STOP_TIMEOUT_MS = 2_000;
 const POLL_MS = 20;
-const SERVER_SCRIPT_NAME = 'lab-server.mjs';
+/** `ulvs lab serve`: how the single executable starts the server, and how a live one is recognised. */
+const SERVE_SUBCOMMAND = ['lab', 'serve'] as const;
+/** The same server for a checkout, without loading the whole CLI (three start at once on `lab up`). */
+const SERVE_SCRIPT = 'lab-server.mjs';
+
+function serverCommand(): string[] {
+  if (isEmbedded()) return [process.execPath, ...SERVE_SUBCOMMAND];
+  return [process.execPath, join(checkoutRoot(import.meta.url), 'scripts', SERVE_SCRIPT)];
+}
 
 export function pidfilePath(namespace: string): string {
   return join(LAB_RUN_DIR, `${namespace}.pid`);
@@ -20,20 +29,6 @@ export function pidfilePath(namespace: string): string {
 
 export function logfilePath(namespace: string): string {
   return join(LAB_RUN_DIR, `${namespace}.log`);
-}
-
-let cachedScript: string | undefined;
-
-/** scripts/lab-server.mjs, found by walking up (this module runs from src/ under tap, from dist/src/ when built). */
-export function serverScriptPath(): string {
-  if (cachedScript !== undefined) return cachedScript;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const candidate = join(dir, 'scripts', SERVER_SCRIPT_NAME);
-    if (existsSync(candidate)) return (cachedScript = candidate);
-    dir = dirname(dir);
-  }
-  throw new Error(`lab: cannot find scripts/${SERVER_SCRIPT_NAME} above ${fileURLToPath(import.meta.url)}`);
 }
 
 export function namespaceExists(namespace: string): boolean {
@@ -58,7 +53,9 @@ export function runningServerPid(namespace: string): number | undefined {
 function isLabServerFor(pid: number, pidfile: string): boolean {
   try {
     const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    return argv.some((a) => a.endsWith(SERVER_SCRIPT_NAME)) && argv[argv.indexOf('--pidfile') + 1] === pidfile;
+    const serve = argv.indexOf(SERVE_SUBCOMMAND[1]);
+    const isServer = (serve > 0 && argv[serve - 1] === SERVE_SUBCOMMAND[0]) || argv.some((a) => a.endsWith(SERVE_SCRIPT));
+    return isServer && argv[argv.indexOf('--pidfile') + 1] === pidfile;
   } catch {
     return false;
   }
@@ -103,9 +100,9 @@ export async function startServer(node: string, options: ServerOptions = {}): Pr
   const pidfile = pidfilePath(namespace);
   rmSync(pidfile, { force: true });
   const log = openSync(logfilePath(namespace), 'w');
-  const args = ['netns', 'exec', namespace, process.execPath, serverScriptPath()];
+  const args = ['netns', 'exec', namespace, ...serverCommand()];
   args.push('--name', short, '--port', String(options.port ?? LAB_SERVER_PORT), '--pidfile', pidfile);
-  // `ip netns exec` execs node, so the child's pid is the server's pid.
+  // `ip netns exec` execs ulvs, so the child's pid is the server's pid.
   const child = spawn('ip', args, { detached: true, stdio: ['ignore', log, log] });
   closeSync(log);
   let exited: string | undefined;

@@ -33,7 +33,7 @@ t.test('environment problems give one clear line', async (t) => {
   const r2 = spawnSync('env', ['-u', 'NODE_OPTIONS', 'runuser', '-u', 'nobody', '--', process.execPath, join(readable, 'bin/ulvs.js'), 'run', '-c', cfg],
     { encoding: 'utf8', cwd: readable });
   t.equal(r2.status, 1, 'not root: exit 1');
-  t.match(r2.stderr, /^ulvs: ulvs needs root \(CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF\) to take packets from the kernel: run it as root\n$/, `not root: one line that says what to do (${r2.stderr})`);
+  t.match(r2.stderr, /^ulvs: ulvs run needs CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF, CAP_PERFMON, CAP_IPC_LOCK: run as root or grant them\n$/, `not root: one line that says what to do (${r2.stderr})`);
 });
 
 t.test('garbage frames are dropped and counted; the dataplane keeps forwarding', async (t) => {

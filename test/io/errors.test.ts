@@ -11,7 +11,7 @@ const coded = (message: string, code: string, syscall: string): Error => Object.
 t.test('describeIoError', async (t) => {
   const table: Array<[string, Error, string]> = [
     ['missing interface', coded('if_nametoindex: No such device (eth9)', 'ENODEV', 'if_nametoindex'), 'interface eth9 does not exist: check dataplane.interface'],
-    ['not root', coded('bpf_object__load: Operation not permitted', 'EPERM', 'bpf_object__load'), 'ulvs needs root (CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF)'],
+    ['not root', coded('bpf_object__load: Operation not permitted', 'EPERM', 'bpf_object__load'), 'taking packets from eth9 with AF_XDP (bpf_object__load) needs CAP_NET_ADMIN, CAP_NET_RAW, CAP_BPF, CAP_PERFMON, CAP_IPC_LOCK: run as root or grant them'],
     ['attach failed', coded('bpf_xdp_attach: Operation not supported', 'EOPNOTSUPP', 'bpf_xdp_attach'), 'XDP attach failed on eth9 (bpf_xdp_attach: Operation not supported): try dataplane.io: tap'],
     ['socket failed', coded('xsk_socket__create: Invalid argument (queue 3)', 'EINVAL', 'xsk_socket__create'), 'XDP attach failed on eth9 (xsk_socket__create: Invalid argument (queue 3)): try dataplane.io: tap'],
   ];
