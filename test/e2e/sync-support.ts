@@ -90,7 +90,8 @@ export async function syncFailover(t: Test, prefix: string, o: SyncPairOptions &
   await client.ready;
   let syncedAfterMs: number | undefined;
   if (o.sync) {
-    await waitForOrFail('dir2 to hold every connection', async () => (await statsOf(lab.nodes.dir2.name)).sync_applied >= CONNECTIONS, 15_000, 100);
+    // 60 s: a `ulvs stats` call alone takes seconds on the loaded machine (one that times out counts as "not yet").
+    await waitForOrFail('dir2 to hold every connection', async () => ((await statsOf(lab.nodes.dir2.name).catch(() => null))?.sync_applied ?? 0) >= CONNECTIONS, 60_000, 200);
     syncedAfterMs = Date.now() - streamingAt;
   } else {
     await sleep(1500);
