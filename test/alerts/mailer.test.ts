@@ -43,6 +43,8 @@ t.test('delivers in order, with the HELO name and envelope of the settings', asy
   t.equal(got[0].from, 'ulvs@al.test');
   t.equal(got[0].helo, 'al.helo');
   t.match(got[0].data, /=> body 1 <=/);
+  // The server has the data before the client reads its 250: the count follows a moment later.
+  t.ok(await waitFor(() => mailer.counters().mail_sent === 3, 10_000), 'counted as sent');
   t.same(mailer.counters(), { mail_sent: 3, mail_failed: 0, mail_queued: 0 });
   t.same(log.warned, []);
   await mailer.close(1000);
