@@ -83,8 +83,11 @@ const FULL = `${BASE}
 vrrp_instances:
   - { name: VI_1, interface: eth0, virtual_router_id: 51, virtual_ipaddress: [198.18.0.100] }
   - { name: VI_2, interface: eth0, virtual_router_id: 52, smtp_alert: false, virtual_ipaddress: [198.18.0.101] }
+  - { name: VI_3, interface: eth0, virtual_router_id: 53, virtual_ipaddress: [198.18.0.102] }
+  - { name: VI_4, interface: eth0, virtual_router_id: 54, virtual_ipaddress: [198.18.0.103] }
 vrrp_sync_groups:
   - { name: VG_1, group: [VI_1, VI_2] }
+  - { name: VG_2, group: [VI_3, VI_4], smtp_alert: false }
 virtual_servers:
   - vip: 198.18.0.100
     port: 80
@@ -117,6 +120,8 @@ t.test('VRRP instance and sync group mails: keepalived subjects and bodies', asy
   t.same(groupMails(index, 'VG_1', 'MASTER'), [{
     subject: '[LVS_A] VRRP Group VG_1 - Entering MASTER state', body: '=> All VRRP group instances are now in MASTER state <=',
   }]);
+  t.same(groupMails(index, 'VG_2', 'MASTER'), [], 'the sync group turned it off');
+  t.same(groupMails(index, 'VG_1', 'STOP')[0].body, '=> All VRRP group instances are now stopping <=');
 });
 
 t.test('real server mails: one per service, the checker\'s own body', async (t) => {
