@@ -232,6 +232,7 @@ export class VrrpSpeaker {
   /** Same virtual router, new settings: state, master and timers stay. */
   private updateInstance(inst: Instance, cfg: VrrpInstanceConfig, update: InstanceUpdate): void {
     reconfigureInstance(inst, cfg, this.instanceContext);
+    this.startReceiving(inst.io); // a switch to auth_type AH opened the AH socket
     if (update.vipsAdded.length > 0 || update.vipsRemoved.length > 0) inst.vips.reconcile();
     const priorityBefore = inst.params.priority;
     this.applyTracking(inst);

@@ -36,7 +36,7 @@ function ulvsConfig(pass: string): object {
 }
 
 async function started(r: Runner): Promise<void> {
-  await waitForOrFail('ulvs to start', () => events(r).some((e) => e.event === 'started' || e.event === 'error'), 30000);
+  await waitForOrFail('ulvs to start', () => events(r).some((e) => e.event === 'started' || e.event === 'error'), 90000);
   const failed = events(r).find((e) => e.event === 'error');
   if (failed) throw new Error(`ulvs did not start: ${String(failed.message)}`);
 }
@@ -98,7 +98,7 @@ t.test('auth_type AH interoperates with keepalived', async (t) => {
   ulvs.kill('SIGTERM');
   await waitForOrFail('keepalived to take the VIP', () => hasVip(kaNs, VIP), 5000, 20);
   t.comment(`measured: keepalived took over ${Date.now() - stopAt} ms after ulvs's priority-0 AH advert`);
-  t.ok(Date.now() - stopAt < 3000, 'handover well inside keepalived\'s master-down interval');
+  t.ok(Date.now() - stopAt < 3500, 'handover inside keepalived\'s master-down interval (3.8 s)');
 });
 
 t.test('a wrong auth_pass fails the AH ICV', async (t) => {

@@ -59,7 +59,7 @@ t.test('GARPs, excluded VIPs, address options, dont_track_primary, sync group no
   });
   t.teardown(() => ulvs.kill('SIGKILL'));
   t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output.slice(-40)].join('\n')); });
-  await waitForOrFail('VI_1 to become MASTER', () => transitions(ulvs, 'VI_1').includes('MASTER'), 30000, 50);
+  await waitForOrFail('VI_1 to become MASTER', () => transitions(ulvs, 'VI_1').includes('MASTER'), 90000, 50);
   await waitForOrFail('the VIPs on eth0', () => hasVip(ulvsNs, VIP) && hasVip(ulvsNs, EXCLUDED), 5000);
 
   // ip addr: what keepalived's address options become.

@@ -109,9 +109,9 @@ t.test('sync group: a fault in one member moves both; preempt_delay holds', asyn
   const groupLog = readFileSync(join(lab.dir, 'group.log'), 'utf8');
   // Notify scripts run concurrently (as keepalived's without notify_fifo), so lines written
   // within a millisecond may land in either order: compare counts.
-  const count = (state: string): number => groupLog.split('\n').filter((l) => l === `GROUP VG_1 ${state}`).length;
+  const count = (state: string): number => groupLog.split('\n').filter((l) => l === `GROUP VG_1 ${state} 0`).length;
   t.same([count('BACKUP'), count('MASTER'), count('FAULT')], [2, 2, 1],
-    'group notify: GROUP NAME STATE once per group move (startup BACKUP, MASTER, FAULT, then BACKUP -> MASTER on recovery)');
+    'group notify: GROUP NAME STATE 0 (keepalived: priority 0 for a group) once per group move (startup BACKUP, MASTER, FAULT, then BACKUP -> MASTER on recovery)');
 });
 
 t.test('preempt_delay and a wrong password', async (t) => {
