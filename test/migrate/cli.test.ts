@@ -89,5 +89,5 @@ t.test('unparseable input: FILE:LINE:COL on stderr, nothing on stdout, exit 2, n
 t.test('migrateCommand() is a commander command named migrate with the documented options', async (t) => {
   const cmd = migrateCommand();
   t.equal(cmd.name(), 'migrate');
-  t.same(cmd.options.map((o) => o.long).sort(), ['--from', '--inside', '--interface', '--iptables', '--router-id']);
+  t.same(cmd.options.map((o) => o.long).sort(), ['--allow-partial', '--from', '--inside', '--interface', '--iptables', '--router-id']);
 });
