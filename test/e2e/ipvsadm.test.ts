@@ -2,7 +2,7 @@
 // real traffic, the same binary invoked under the name `ipvsadm`, and a runtime drain
 // (-e -w 0) that holds through `ulvs reload` until `--reset-runtime`.
 // test/e2e/ipvsadm-table.test.ts has -a/-d under traffic and -S / -C / -R.
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
@@ -43,6 +43,7 @@ t.test('ulvs ipvsadm -Ln after traffic, and a drain that survives a reload', { t
 
   // The symlink: the same entry under the name ipvsadm.
   const linkDir = mkdtempSync(join(tmpdir(), 'ia-ipvsadm-'));
+  t.teardown(() => rmSync(linkDir, { recursive: true, force: true }));
   symlinkSync(ULVS, join(linkDir, 'ipvsadm'));
   const viaLink = await labExec(dir1, [process.execPath, join(linkDir, 'ipvsadm'), '-Ln'], { timeoutMs: 120_000 });
   t.equal(viaLink.code, 0);
