@@ -5,7 +5,8 @@
  * (two module graphs, each JIT-compiled on its own) and run in alternation, trial after trial,
  * so both see the same machine load. Prints median, min and max ns/packet per case and the
  * ratios of the medians and of the minima (the minimum is the least disturbed by load).
- *   node dist/bench/counters-cost.js BASE_DIR [trials] [packets]
+ *   node dist/bench/counters-cost.js BASE_DIR [trials] [packets] [established]
+ * (`established`: only the established-flow path, the one most packets take.)
  */
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -13,9 +14,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 interface Row { description: string; nsPerPacket: number }
 type StepModule = typeof import('./dataplane-step.js');
 
+let establishedOnly = false;
+
 function runOnce(step: StepModule, packets: number): Row[] {
   const est = step.measureDataplaneStep(100_000, packets * 4, 1 << 18);
-  return [{ description: 'established flows (100k flows)', nsPerPacket: est.nsPerPacket }, ...step.measurePipelineCases(packets)];
+  const row = { description: 'established flows (100k flows)', nsPerPacket: est.nsPerPacket };
+  return establishedOnly ? [row] : [row, ...step.measurePipelineCases(packets)];
 }
 
 const stat = (xs: number[]) => {
@@ -28,6 +32,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   if (!base) { process.stderr.write('usage: counters-cost.js BASE_DIR [trials] [packets]\n'); process.exit(2); }
   const trials = Number(process.argv[3] ?? 5);
   const packets = Number(process.argv[4] ?? 200_000);
+  establishedOnly = process.argv[5] === 'established';
   const without = await import(pathToFileURL(join(base, 'dist', 'bench', 'dataplane-step.js')).href) as StepModule;
   const withCounters = await import('./dataplane-step.js');
   const runs: Record<'without' | 'with', Row[][]> = { without: [], with: [] };
