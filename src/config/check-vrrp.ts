@@ -71,9 +71,6 @@ export function checkInstances(cfg: Obj, names: Names, r: Findings, env: CrossCh
   const globals = obj(cfg.global_defs) ?? {};
   const globalVersion = num(globals.vrrp_version) ?? 2;
   checkStrictGlobals(globals, r);
-  if (has(globals, 'vrrp_gna_interval')) {
-    r.error(['global_defs', 'vrrp_gna_interval'], 'vrrp_gna_interval not supported by ulvs (ulvs is IPv4-only: it sends no IPv6 neighbour advertisements; vrrp_garp_interval paces its gratuitous ARPs)', undefined, true);
-  }
   const instances = list(cfg.vrrp_instances);
   const instanceFirst = new Map<string, number>();
   const vipOwner = new Map<string, Path>();

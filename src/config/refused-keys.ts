@@ -8,14 +8,14 @@
 import type { Path } from './cross-check-kit.js';
 
 export const REFUSED_KEYS: Readonly<Record<string, string>> = {
+  'global_defs.vrrp_gna_interval':
+    'ulvs is IPv4-only: it sends no IPv6 neighbour advertisements; vrrp_garp_interval paces its gratuitous ARPs',
   'virtual_servers[].fwmark':
     'ulvs bypasses netfilter, so there are no firewall marks: list the VIP:ports the iptables rule matched in a virtual_server_groups entry and use "group:"',
   'virtual_servers[].real_servers[].*.bind_if':
     'checks leave from sockets that cannot be bound to a device (no SO_BINDTODEVICE): use bindto with an address of that interface',
   'track_files.*.init_file':
     'ulvs reads track files but never creates or writes them: create the file before ulvs starts (systemd ExecStartPre)',
-  'global_defs.vrrp_skip_check_adv_addr':
-    'ulvs never compares the address list of received adverts (keepalived only logs a mismatch), so it always behaves as if this were set: remove the key',
 };
 
 export interface RefusedKey {

@@ -7,7 +7,7 @@ import t from 'tap';
 import { ConfigError, loadConfigText } from '../../src/config/index.js';
 import { keyName, schemaKeyPaths } from '../../src/config/key-paths.js';
 import { REFUSED_KEYS, findRefusedKeys, keyPathMatches } from '../../src/config/refused-keys.js';
-import { COVERED, PENDING_OTHER_BRANCHES, READ_BUT_UNTESTED } from './key-coverage-table.js';
+import { COVERED, READ_BUT_UNTESTED } from './key-coverage-table.js';
 
 const paths = schemaKeyPaths();
 /** Keys that hold other keys are blocks: their keys are checked one by one. */
@@ -30,16 +30,15 @@ t.test('the schema walk finds the keys, blocks, lists and records', async (t) =>
 });
 
 t.test('every key is refused with a reason, or covered by a named test that mentions it', async (t) => {
-  const counts = { supported: 0, untested: 0, pending: 0, refused: 0, ignored: [] as string[] };
+  const counts = { supported: 0, untested: 0, refused: 0, ignored: [] as string[] };
   for (const path of leaves) {
     const key = keyName(path);
     const refused = matching(REFUSED_KEYS, path);
     const covered = matching(COVERED, path);
-    const pending = matching(PENDING_OTHER_BRANCHES, path);
     const untested = matching(READ_BUT_UNTESTED, path);
     if (refused.length > 0) {
       counts.refused++;
-      t.equal(covered.length + pending.length, 0, `${path} is refused, so no test may claim the runtime reads it`);
+      t.equal(covered.length, 0, `${path} is refused, so no test may claim the runtime reads it`);
       continue;
     }
     if (covered.length > 0) {
@@ -50,23 +49,16 @@ t.test('every key is refused with a reason, or covered by a named test that ment
       counts.untested++;
       const source = READ_BUT_UNTESTED[untested[0]];
       t.equal(fileMentions(source, key), true, `${path}: read by ${source} (no test sets it yet)`);
-    } else if (pending.length > 0) {
-      counts.pending++;
-      for (const file of PENDING_OTHER_BRANCHES[pending[0]]) {
-        const seen = fileMentions(file, key);
-        if (seen === 'missing') t.comment(`${path}: ${file} comes with another branch (PENDING_OTHER_BRANCHES)`);
-        else t.equal(seen, true, `${path}: ${file} mentions ${key}`);
-      }
     } else {
       counts.ignored.push(path);
     }
   }
   t.same(counts.ignored, [], 'no key is accepted and ignored: add its test to COVERED or refuse it in src/config/refused-keys.ts');
-  t.comment(`keys: ${counts.supported} supported with a test, ${counts.untested} read but untested, ${counts.pending} pending (other branches), ${counts.refused} refused, ${counts.ignored.length} accepted and ignored`);
+  t.comment(`keys: ${counts.supported} supported with a test, ${counts.untested} read but untested, ${counts.refused} refused, ${counts.ignored.length} accepted and ignored`);
 });
 
 t.test('every table entry names a key the schema has (no stale entries)', async (t) => {
-  for (const table of [COVERED, READ_BUT_UNTESTED, PENDING_OTHER_BRANCHES, REFUSED_KEYS] as Readonly<Record<string, unknown>>[]) {
+  for (const table of [COVERED, READ_BUT_UNTESTED, REFUSED_KEYS] as Readonly<Record<string, unknown>>[]) {
     for (const pattern of Object.keys(table)) t.ok(leaves.some((p) => keyPathMatches(pattern, p)), `${pattern} matches a schema key`);
   }
 });
@@ -74,7 +66,7 @@ t.test('every table entry names a key the schema has (no stale entries)', async 
 t.test('a refused key is an error at its line and column, with the reason, and nothing else is lost', async (t) => {
   const yaml = [
     'global_defs:',
-    '  vrrp_skip_check_adv_addr: true',
+    '  vrrp_gna_interval: 1',
     'track_files:',
     '  tf: { file: /run/ch-tf, init_file: 0 }',
     'virtual_servers:',
@@ -95,7 +87,7 @@ t.test('a refused key is an error at its line and column, with the reason, and n
     t.ok(e instanceof ConfigError);
     const lines = (e as ConfigError).format().split('\n');
     t.match(lines, [
-      /^refused\.yaml:2:3: vrrp_skip_check_adv_addr not supported by ulvs \(ulvs never compares/,
+      /^refused\.yaml:2:3: vrrp_gna_interval not supported by ulvs \(ulvs is IPv4-only/,
       /^refused\.yaml:4:27: init_file not supported by ulvs \(ulvs reads track files but never creates/,
       /^refused\.yaml:11:22: bind_if not supported by ulvs \(.*use bindto/,
       /^refused\.yaml:13:17: /,
