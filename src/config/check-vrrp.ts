@@ -159,7 +159,9 @@ export function checkSyncDaemon(cfg: Obj, names: Names, r: Findings): void {
   const iface = str(sync.interface);
   const viIface = str(vi.interface);
   if (iface !== undefined && viIface !== undefined && iface !== viIface) {
-    r.error([...base, 'interface'], `lvs_sync_daemon interface ${iface} is not the interface of vrrp_instance ${instance} (${viIface})`,
-      `the directors that sync are the ones that speak VRRP with each other: set interface: ${viIface}`);
+    // keepalived takes a dedicated sync link (lvs_sync_daemon eth1 VI_1 with VI_1 on eth0), and so
+    // does ulvs: the role follows the instance, the messages use the sync interface.
+    r.warn([...base, 'interface'], `lvs_sync_daemon interface ${iface} is not the interface of vrrp_instance ${instance} (${viIface})`,
+      `sync messages go out of and come in on ${iface} while the role follows ${instance} on ${viIface}: the other directors must be reachable on ${iface}`);
   }
 }

@@ -150,9 +150,6 @@ const EXPECTED: [string, string[]][] = [
     "2:59: id must be at most 255, not 300",
     "2:74: auth_key must be at least 8 characters",
   ]],
-  ["bad-sync-interface.yaml", [
-    "2:33: lvs_sync_daemon interface eth1 is not the interface of vrrp_instance VI_1 (eth0) (the directors that sync are the ones that speak VRRP with each other: set interface: eth0)",
-  ]],
   ["bad-sloppy-tcp.yaml", [
     "1:43: sloppy_tcp must be \"auto\" or true or false, not \"yes\"",
   ]],

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import t from 'tap';
 import { runCheckConfig } from '../../src/cli/check-config.js';
-import { loadConfigText } from '../../src/config/index.js';
+import { formatWarning, loadConfigText } from '../../src/config/index.js';
 import { withoutMissingMiscScripts } from '../../src/control/misc-scripts.js';
 
 class Sink { text = ''; write(s: string): boolean { this.text += s; return true; } }
@@ -69,4 +69,20 @@ t.test('a VIP listed twice in one instance: a warning, and the instance holds it
   // Across instances it stays an error: two instances cannot both hold an address.
   const twoInstances = `${yaml}  - { name: VI_2, interface: eth0, virtual_router_id: 52, virtual_ipaddress: [198.18.0.101/32] }\n`;
   t.throws(() => loadConfigText(twoInstances, 'dup.yaml'), /198\.18\.0\.101 is already held by vrrp instance "VI_1"/);
+});
+
+t.test('a dedicated sync link (lvs_sync_daemon on another interface than its instance) is a warning, as keepalived takes it', async (t) => {
+  const yaml = `global_defs:
+  lvs_sync_daemon: { interface: eth1, instance: VI_1 }
+vrrp_instances:
+  - name: VI_1
+    interface: eth0
+    virtual_router_id: 51
+    virtual_ipaddress: [ 198.18.0.100 ]
+`;
+  const { config, warnings } = loadConfigText(yaml, 'sync.yaml');
+  t.equal(config.global_defs.lvs_sync_daemon?.interface, 'eth1', 'the sync interface is kept');
+  t.same(warnings.map(formatWarning), [
+    'sync.yaml:2:33: warning: lvs_sync_daemon interface eth1 is not the interface of vrrp_instance VI_1 (eth0) (sync messages go out of and come in on eth1 while the role follows VI_1 on eth0: the other directors must be reachable on eth1)',
+  ]);
 });
