@@ -41,6 +41,26 @@ t.test('ulvs ipvsadm -Ln after traffic, and a drain that survives a reload', { t
   t.ok(held.every((n) => n >= 10 && n <= 15), `-Ln counts the connections per server (${held.join(' / ')} of 15 / 15)`);
   t.match(listed, / {2}-> 198\.18\.0\.10:80 {15}Route {3}1 {6}\d+ +\d+ +\n/, 'InActConn padded to 10 columns, as %-10u');
 
+  // --stats --exact: the dataplane's per-service and per-server counters, as ipvsadm prints them.
+  type Stats = { conns: number; inPkts: number; outPkts: number; inBytes: number; outBytes: number };
+  const statsOf = (listing: string, what: string): Stats | null => {
+    const m = new RegExp(`^${what.replace(/[.[\]]/g, '\\$&')} +(\\d+) +(\\d+) +(\\d+) +(\\d+) +(\\d+)$`, 'm').exec(listing);
+    return m ? { conns: +m[1], inPkts: +m[2], outPkts: +m[3], inBytes: +m[4], outBytes: +m[5] } : null;
+  };
+  const stats1 = (await ipvsadm(['-Ln', '--stats', '--exact'])).stdout;
+  const svc1 = statsOf(stats1, 'TCP  198.18.0.100:80');
+  t.equal(svc1?.conns, 30, '--stats: Conns 30 on the service');
+  t.same([statsOf(stats1, '  -> 198.18.0.10:80')?.conns, statsOf(stats1, '  -> 198.18.0.20:80')?.conns], [15, 15], '--stats: 15 / 15 on the servers');
+  t.ok((svc1?.inPkts ?? 0) >= 30 * 4, `--stats: InPkts counts every client packet (${svc1?.inPkts} for 30 connections)`);
+  t.equal(svc1?.outPkts, 0, 'DR: nothing counted out, as IPVS');
+  await httpFrom(client, url, 10, 'new');
+  const svc2 = statsOf((await ipvsadm(['-Ln', '--stats', '--exact'])).stdout, 'TCP  198.18.0.100:80');
+  t.ok((svc2?.inPkts ?? 0) > (svc1?.inPkts ?? 0) && svc2?.conns === 40, `InPkts grows with traffic (${svc1?.inPkts} -> ${svc2?.inPkts}), Conns 40`);
+  const zero = await ipvsadm(['-Z']);
+  t.same([zero.code, zero.stderr], [0, ''], '-Z accepted');
+  t.same(statsOf((await ipvsadm(['-Ln', '--stats', '--exact'])).stdout, 'TCP  198.18.0.100:80'),
+    { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0 }, '-Z zeroes the service\'s counters');
+
   // The symlink: the same entry under the name ipvsadm.
   const linkDir = mkdtempSync(join(tmpdir(), 'ia-ipvsadm-'));
   t.teardown(() => rmSync(linkDir, { recursive: true, force: true }));
