@@ -81,6 +81,9 @@ t.test('global_defs lvs_timeouts are the connection timeouts (dataplane.lvs_time
 t.test('vrrp_scripts timeout: a script still running after it counts as failed', async (t) => {
   const config = load('vrrp_scripts:\n  chk_slow: { script: "sleep 30", interval: 1, timeout: 0.2 }\n');
   const started = Date.now();
+  // TrackScripts' timers are unref'd (they never keep a director alive): hold the loop meanwhile.
+  const keepAlive = setInterval(() => {}, 1000);
+  t.teardown(() => clearInterval(keepAlive));
   const down = new Promise<number>((resolve) => {
     const scripts = new TrackScripts((_name, up) => { if (!up) { scripts.stop(); resolve(Date.now() - started); } });
     scripts.define('chk_slow', vrrpConfigFrom(config).vrrp_scripts!.chk_slow);
