@@ -70,19 +70,22 @@ async function runBoth(t: Test, yaml: string): Promise<{ events: HealthEvent[]; 
 t.test('MISC_CHECK and vrrp_script run as their user and group; script_user is the default', async (t) => {
   const miscOut = join(out, 'misc.ids');
   const vrrpOut = join(out, 'vrrp.ids');
-  const misc = script('misc.sh', `{ id -u; id -g; id -G; } > ${miscOut}; exit 0`);
-  const vrrp = script('vrrp.sh', `{ id -u; id -g; } > ${vrrpOut}; exit 0`);
+  const misc = script('misc.sh', `{ id -u; id -g; id -G; } > ${miscOut}.tmp; mv ${miscOut}.tmp ${miscOut}; exit 0`);
+  const vrrp = script('vrrp.sh', `{ id -u; id -g; } > ${vrrpOut}.tmp; mv ${vrrpOut}.tmp ${vrrpOut}; exit 0`);
   await runBoth(t, config('', misc, 'nobody nogroup', vrrp, 'nobody'));
   t.ok(await waitFor(() => existsSync(miscOut) && ids(miscOut).length === 3, 20_000), 'MISC_CHECK ran');
   t.same(ids(miscOut), ['65534', '65534', '65534'], 'MISC_CHECK as nobody:nogroup, no supplementary group of root');
   t.ok(await waitFor(() => existsSync(vrrpOut) && ids(vrrpOut).length === 2, 20_000), 'vrrp_script ran');
   t.same(ids(vrrpOut), ['65534', '65534'], 'vrrp_script as nobody (the user\'s own group)');
 
-  const defOut = join(out, 'default.ids');
-  const def = script('default.sh', `{ id -u; id -g; } > ${defOut}; exit 0`);
-  await runBoth(t, config('script_user: "nobody nogroup"', def, '', def, ''));
-  t.ok(await waitFor(() => existsSync(defOut) && ids(defOut).length === 2, 20_000), 'scripts without a user ran');
-  t.same(ids(defOut), ['65534', '65534'], 'global_defs.script_user is their user');
+  // One output file per script: both run every second, and a shared file could be caught truncated.
+  const defMiscOut = join(out, 'default-misc.ids');
+  const defVrrpOut = join(out, 'default-vrrp.ids');
+  const defMisc = script('default-misc.sh', `{ id -u; id -g; } > ${defMiscOut}.tmp; mv ${defMiscOut}.tmp ${defMiscOut}; exit 0`);
+  const defVrrp = script('default-vrrp.sh', `{ id -u; id -g; } > ${defVrrpOut}.tmp; mv ${defVrrpOut}.tmp ${defVrrpOut}; exit 0`);
+  await runBoth(t, config('script_user: "nobody nogroup"', defMisc, '', defVrrp, ''));
+  t.ok(await waitFor(() => existsSync(defMiscOut) && existsSync(defVrrpOut), 20_000), 'scripts without a user ran');
+  t.same([ids(defMiscOut), ids(defVrrpOut)], [['65534', '65534'], ['65534', '65534']], 'global_defs.script_user is their user (MISC_CHECK and vrrp_script)');
 });
 
 t.test('enable_script_security refuses a script a non-root user can change, as keepalived does', async (t) => {
