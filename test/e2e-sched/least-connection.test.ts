@@ -68,7 +68,7 @@ async function scenario(t: Test, algo: 'lc' | 'wlc', weights: number[]): Promise
   for (let i = 0; i < 9; i++) await connect(true);
   await checkList('9 open');
   t.match((await ulvsIn(dir1, ['list', '-n'])).stdout,
-    new RegExp(`-> 198\\.18\\.0\\.10:80 +Route +${weights[0]} +${model.active[0]} +0\\n`), 'the text listing shows rs1\'s open connections as ActiveConn');
+    new RegExp(`-> 198\\.18\\.0\\.10:80 +Route +${weights[0]} +${model.active[0]} +0 *\\n`), 'the text listing shows rs1\'s open connections as ActiveConn');
   // Close some: they turn inactive (FIN_WAIT) and their servers become the least loaded.
   for (const c of open.splice(0, 4)) {
     await client.close(c.id);
