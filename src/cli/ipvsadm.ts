@@ -10,7 +10,7 @@ import {
 } from '../control/format.js';
 import type { NumberedEdit, RuntimeReply } from '../control/ipvsadm-commands.js';
 import type { RuntimeEdit } from '../control/runtime-overrides.js';
-import { controlSocketPath, requestControl } from '../control/socket.js';
+import { REFUSED, controlSocketPath, requestControl } from '../control/socket.js';
 import type { SyncStatus } from '../sync/daemon.js';
 import { IpvsadmExit, parseIpvsadm, type IpvsCommand } from './ipvsadm-args.js';
 import { systemNames, type NameTables } from './ipvsadm-names.js';
@@ -141,6 +141,7 @@ export async function runIpvsadm(args: readonly string[], io: IpvsadmIo, program
       }
     }
   } catch (e) {
-    return err(`${program}: ${(e as Error).message}`, 1);
+    // Refused by the control socket's permissions: exit 4, as every ulvs command (scripts tell it from a failure).
+    return err(`${program}: ${(e as Error).message}`, (e as NodeJS.ErrnoException).code === REFUSED ? 4 : 1);
   }
 }

@@ -10,8 +10,8 @@ import type pino from 'pino';
 import { loadNative } from '../io/native.js';
 import { socketFd, type ControlGuard, type ControlRequest } from './socket.js';
 
-/** Commands that only read, and `timeout` without `set`; everything else is a change. */
-export const READ_COMMANDS: ReadonlySet<string> = new Set(['list', 'conns', 'stats', 'status', 'timeout']);
+/** Commands that only read (`runtime`: the overrides `ulvs list` prints), and `timeout` without `set`; everything else is a change. */
+export const READ_COMMANDS: ReadonlySet<string> = new Set(['list', 'conns', 'stats', 'status', 'timeout', 'runtime']);
 export const CAP_NET_ADMIN = 12;
 
 export type Access = 'read' | 'change';

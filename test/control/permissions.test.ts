@@ -10,7 +10,7 @@ const nobody: Peer = { pid: 10, uid: 65534, gid: 65534, groups: [], capEff: 0n }
 const READ_GID = 990;
 
 t.test('what needs what: the read list, timeout with and without set, anything else is a change', async (t) => {
-  for (const command of ['list', 'conns', 'stats', 'status', 'timeout']) t.equal(accessNeeded({ command }), 'read', command);
+  for (const command of ['list', 'conns', 'stats', 'status', 'timeout', 'runtime']) t.equal(accessNeeded({ command }), 'read', command);
   t.equal(accessNeeded({ command: 'timeout', args: { set: { tcp: 1 } } }), 'change');
   for (const command of ['reload', 'zero', 'ipvsadm', 'anything-new']) t.equal(accessNeeded({ command }), 'change', command);
 });
