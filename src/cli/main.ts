@@ -1,4 +1,3 @@
-import { basename } from 'node:path';
 import { Command } from 'commander';
 import { checkConfigCommand } from './check-config.js';
 import { connsCommand, listCommand, reloadCommand, runCommand, statsCommand, timeoutCommand } from './director.js';
@@ -56,30 +55,10 @@ export function cliProgram(): Command {
 }
 
 /**
- * The one router for every way ulvs is started: `node bin/ulvs.js ARGS`, the single executable
- * (build/package/ulvs ARGS) and a link named after a subcommand (`ipvsadm -> ulvs`, as
- * /usr/lib/ulvs/ipvsadm in the .deb) which runs that subcommand with the arguments given.
+ * Parses a ulvs command line. Every start goes through src/cli/entry.ts first (bin/ulvs.js,
+ * the single executable), which sends `ipvsadm ...` (a link of that name) and `ulvs ipvsadm ...`
+ * to ipvsadm's own parser and everything else here.
  */
 export async function runCli(argv: string[] = process.argv): Promise<void> {
-  const invokedAs = linkedSubcommand(argv);
-  if (invokedAs !== undefined) {
-    if (!program.commands.some((c) => c.name() === invokedAs)) {
-      process.stderr.write(`ulvs: this build has no \`${invokedAs}\` subcommand (started through a link named ${invokedAs})\n`);
-      process.exit(2);
-    }
-    argv = [argv[0], argv[1], invokedAs, ...argv.slice(2)];
-  }
   await program.parseAsync(argv);
-}
-
-/** Names a link may carry to run a subcommand directly. */
-const LINK_NAMES = new Set(['ipvsadm']);
-
-function linkedSubcommand(argv: string[]): string | undefined {
-  // process.argv0 is the name as typed (the executable's link); argv[1] the script's (checkout).
-  for (const name of [process.argv0, argv[1]]) {
-    const base = basename(name ?? '').replace(/\.(c|m)?js$/, '');
-    if (LINK_NAMES.has(base)) return base;
-  }
-  return undefined;
 }
