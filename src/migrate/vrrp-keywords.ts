@@ -41,7 +41,7 @@ const globalRules: Rules = {
   vrrp_garp_master_refresh_repeat: int(undefined, 0),
   vrrp_garp_interval: timer(),
   vrrp_min_garp: flag(),
-  vrrp_skip_check_adv_addr: no(REFUSED_KEYS['global_defs.vrrp_skip_check_adv_addr']),
+  vrrp_skip_check_adv_addr: flag(),
   vrrp_strict: flag(),
   script_user: user('script_user'),
   enable_script_security: flag(),
