@@ -5,7 +5,7 @@
 // template the backup's rr would spread them over the three servers.
 import { existsSync, statSync } from 'node:fs';
 import t from 'tap';
-import { createLab, destroyLab, waitForOrFail } from '../../src/lab/index.js';
+import { createLab, destroyLab, waitFor, waitForOrFail } from '../../src/lab/index.js';
 import { httpFrom, startDirector, tally, ulvsIn, writeConfig, type RunningDirector } from './director.js';
 import { stateOf, statsOf } from './failover-harness.js';
 import { START_MS, syncPairConfig } from './sync-support.js';
@@ -30,8 +30,14 @@ t.test('persistence_timeout, rr, DR, sync: after kill -9 of the MASTER a new con
   t.equal(servers.length, 1, `persistence on the MASTER: every connection on one server (${JSON.stringify(tally(before.bodies))})`);
   // A CLI call can time out on the loaded machine: that poll counts as "not yet".
   await waitForOrFail('dir2 to hold the template', async () => ((await statsOf(lab.nodes.dir2.name).catch(() => null))?.sync_applied_templates ?? 0) >= 1, 60_000, 200);
-  const listed = JSON.parse((await ulvsIn(lab.nodes.dir2.name, ['list', '-c', '--json'])).stdout) as Array<{ state: string; destination: string }>;
-  t.ok(listed.some((c) => c.state === 'NONE'), 'the backup lists the template (state NONE, as ipvsadm -Lnc)');
+  // The counter moves when the main thread hands the records to the workers, the listing once a
+  // worker has taken them: poll (a CLI call that fails on the loaded machine is "not yet").
+  const templateListed = async (): Promise<boolean> => {
+    const r = await ulvsIn(lab.nodes.dir2.name, ['list', '-c', '--json']).catch(() => null);
+    if (!r || r.code !== 0) return false;
+    return (JSON.parse(r.stdout) as Array<{ state: string }>).some((c) => c.state === 'NONE');
+  };
+  t.ok(await waitFor(templateListed, 30_000, 200), 'the backup lists the template (state NONE, as ipvsadm -Lnc)');
 
   const dir1State = `/run/ulvs/netns-${statSync(`/run/netns/${lab.nodes.dir1.name}`).ino}-default.json`;
   dir1.process.kill('SIGKILL');
