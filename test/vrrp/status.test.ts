@@ -19,6 +19,7 @@ t.test('status: configuration, state, master, last transition and counters', asy
     masterIp: '198.18.0.3', vips: ['198.18.0.10/24'],
     lastTransition: { at: '2026-01-01T00:00:00.000Z', from: 'INIT', to: 'BACKUP', reason: 'startup' },
     drops: { bad_ttl: 2 }, advertsSent: 5, advertsReceived: 7,
+    tracked: [], faultBy: [], // nothing tracked, nothing forcing FAULT
   });
   t.not(s.drops, drops, 'a copy: the counters keep counting');
 });
