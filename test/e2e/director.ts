@@ -69,7 +69,7 @@ export function startDirector(namespace: string, configFile: string, timeoutMs =
 export interface ClientResult { bodies: string[]; sockets: number }
 
 /** HTTP requests from inside a namespace (see scripts/lab-http-client.mjs for the modes). */
-export async function httpFrom(namespace: string, url: string, count: number, mode: 'new' | 'keepalive' = 'new', pauseMs = 0): Promise<ClientResult> {
+export async function httpFrom(namespace: string, url: string, count: number, mode: 'new' | 'keepalive' | 'duration' = 'new', pauseMs = 0): Promise<ClientResult> {
   const r = await labExec(namespace, [process.execPath, HTTP_CLIENT, url, String(count), mode, String(pauseMs)], { timeoutMs: 120_000 });
   if (r.code !== 0) throw new Error(`http client failed (${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout) as ClientResult;

@@ -6,30 +6,15 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { createLab, destroyLab, labExec, waitFor } from '../../src/lab/index.js';
-import { httpFrom, labDrConfig, startDirector, tally, ULVS, writeConfig, type RunningDirector } from './director.js';
+import { labExec, waitFor } from '../../src/lab/index.js';
+import { httpFrom, tally, ULVS } from './director.js';
+import { startIpvsadmLab, VIP } from './ipvsadm-lab.js';
 
 const prefix = 'ia-';
 t.setTimeout(900_000); // every command is a node start-up inside a namespace: ~10 s on the shared machine
-const VIP = '198.18.0.100:80';
 
 t.test('ulvs ipvsadm -Ln after traffic, and a drain that survives a reload', { timeout: 600_000 }, async (t) => {
-  let director: RunningDirector | null = null;
-  t.teardown(async () => { await director?.stop(); await destroyLab({ prefix }); });
-  const lab = await createLab({ prefix });
-  const dir1 = lab.nodes.dir1.name;
-  const client = lab.nodes.client.name;
-  const url = `http://${lab.vip}/`;
-  const file = writeConfig(labDrConfig({ lbAlgo: 'rr', weights: [[10, 1], [20, 1]] }));
-  director = await startDirector(dir1, file, 120_000); // a loaded machine starts it slowly
-  // ulvs in the director's namespace, with room for a node start-up on the shared machine.
-  const ulvs = (args: string[], input?: string) => labExec(dir1, [process.execPath, ULVS, ...args], { timeoutMs: 120_000, input });
-  const ipvsadm = (args: string[], input?: string) => ulvs(['ipvsadm', ...args], input);
-  /** ActiveConn + InActConn of one real server in an -Ln listing (-1 when it is not listed). */
-  const inact = (listing: string, ip: string): number => {
-    const m = new RegExp(`-> ${ip.replace(/\./g, '\\.')}:80 +Route +\\d+ +(\\d+) +(\\d+)`).exec(listing);
-    return m ? Number(m[1]) + Number(m[2]) : -1;
-  };
+  const { dir1, client, url, director, ulvs, ipvsadm, inact } = await startIpvsadmLab(t, prefix);
 
   // 30 new connections: rr shares them 15/15, and -Ln counts them per server.
   const first = await httpFrom(client, url, 30, 'new');
