@@ -33,7 +33,7 @@ const TOOK_TAP = /packets taken with tap/;
  * Starts `ulvs run` in the namespace and resolves once it says "director running"; with
  * `io: auto`, rejects if it took packets with TAP instead of AF_XDP.
  */
-export function startDirector(namespace: string, configFile: string, timeoutMs = 30_000): Promise<RunningDirector> {
+export function startDirector(namespace: string, configFile: string, timeoutMs = 90_000): Promise<RunningDirector> {
   const ioAuto = IO_AUTO.test(readFileSync(configFile, 'utf8'));
   const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ULVS, 'run', '-c', configFile], {
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -83,7 +83,7 @@ export function tally(bodies: string[]): Record<string, number> {
 
 /** `ulvs <args>` inside the namespace (talks to that namespace's director). */
 export async function ulvsIn(namespace: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return labExec(namespace, [process.execPath, ULVS, ...args], { timeoutMs: 30_000 });
+  return labExec(namespace, [process.execPath, ULVS, ...args], { timeoutMs: 90_000 }); // a node start-up: seconds on a loaded machine
 }
 
 /**
