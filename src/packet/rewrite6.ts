@@ -40,17 +40,11 @@ function translate6(
   // UDP over IPv6 never carries 0: a computed 0 goes out as 0xFFFF (RFC 8200 8.1).
   if (protocol === IPPROTO_UDP && checksum === 0) checksum = 0xffff;
   dv.setUint16(field, checksum);
-  for (let i = 0; i < 16; i++) u8[addressOffset + i] = newAddress[newAddressOffset + i];
+  // A whole 16-byte array copies with one set() (no allocation); an offset into a table byte by byte.
+  if (newAddressOffset === 0 && newAddress.length === 16) u8.set(newAddress, addressOffset);
+  else for (let i = 0; i < 16; i++) u8[addressOffset + i] = newAddress[newAddressOffset + i];
   dv.setUint16(l4 + portField, newPort);
   return RewriteResult.OK;
-}
-
-function rereadWords(dv: DataView, parsed: ParsedIpv6): void {
-  const l3 = parsed.l3Offset;
-  parsed.src0 = dv.getUint32(l3 + 8); parsed.src1 = dv.getUint32(l3 + 12);
-  parsed.src2 = dv.getUint32(l3 + 16); parsed.src3 = dv.getUint32(l3 + 20);
-  parsed.dst0 = dv.getUint32(l3 + 24); parsed.dst1 = dv.getUint32(l3 + 28);
-  parsed.dst2 = dv.getUint32(l3 + 32); parsed.dst3 = dv.getUint32(l3 + 36);
 }
 
 /** NAT66 towards the real server: destination -> the 16 bytes at newDst[newDstOffset], port newDstPort. */
@@ -58,7 +52,11 @@ export function rewriteForNat66(
   u8: Uint8Array, dv: DataView, parsed: ParsedIpv6, newDst: Uint8Array, newDstOffset: number, newDstPort: number,
 ): RewriteResult {
   const result = translate6(u8, dv, parsed, parsed.dstOffset, 2, newDst, newDstOffset, newDstPort);
-  if (result === RewriteResult.OK) { rereadWords(dv, parsed); parsed.dstPort = newDstPort; }
+  if (result === RewriteResult.OK) {
+    const a = parsed.dstOffset;
+    parsed.dst0 = dv.getUint32(a); parsed.dst1 = dv.getUint32(a + 4); parsed.dst2 = dv.getUint32(a + 8); parsed.dst3 = dv.getUint32(a + 12);
+    parsed.dstPort = newDstPort;
+  }
   return result;
 }
 
@@ -67,7 +65,11 @@ export function rewriteNat66Reply(
   u8: Uint8Array, dv: DataView, parsed: ParsedIpv6, newSrc: Uint8Array, newSrcOffset: number, newSrcPort: number,
 ): RewriteResult {
   const result = translate6(u8, dv, parsed, parsed.srcOffset, 0, newSrc, newSrcOffset, newSrcPort);
-  if (result === RewriteResult.OK) { rereadWords(dv, parsed); parsed.srcPort = newSrcPort; }
+  if (result === RewriteResult.OK) {
+    const a = parsed.srcOffset;
+    parsed.src0 = dv.getUint32(a); parsed.src1 = dv.getUint32(a + 4); parsed.src2 = dv.getUint32(a + 8); parsed.src3 = dv.getUint32(a + 12);
+    parsed.srcPort = newSrcPort;
+  }
   return result;
 }
 
