@@ -1,12 +1,15 @@
 // Building blocks the raw-schema*.ts blocks share: keepalived's scalar types and IP addresses.
 import { z } from 'zod';
 import { isIpv4, isNetmask, parseCidr } from './ipv4.js';
+import { IPV6_REFUSED, familyOf } from './ipv6.js';
 
 export const SCOPES = ['site', 'link', 'host', 'nowhere', 'global'] as const;
 
 // ---- scalars -------------------------------------------------------------------------------
 
-export const ipv4 = z.string().refine(isIpv4, { message: 'is not an IPv4 address (a.b.c.d)' });
+/** An IPv6 address is well-formed but refused with its reason (IPV6_REFUSED), not called malformed. */
+const ipv6Aware = (plain: string) => (value: string): string => (familyOf(value) === 6 ? IPV6_REFUSED : plain);
+export const ipv4 = z.string().refine(isIpv4, { error: (issue) => ipv6Aware('is not an IPv4 address (a.b.c.d)')(String(issue.input)) });
 export const netmask = z.string().refine(isNetmask, { message: 'is not a netmask (like 255.255.255.0)' });
 export const port = z.number().int().min(1).max(65535);
 /** 0 is allowed where IPVS means "the client's destination port" (group/fwmark services). */
@@ -20,7 +23,7 @@ export const command = z.string().min(1);
 /** YAML turns `auth_pass: 1111` into a number; keepalived reads every word as text. */
 export const text = z.union([z.string(), z.number()]).transform(String);
 export const cidrText = z.string().refine((s) => parseCidr(s) !== null, {
-  message: 'is not an IPv4 address with optional prefix (a.b.c.d/nn)',
+  error: (issue) => ipv6Aware('is not an IPv4 address with optional prefix (a.b.c.d/nn)')(String(issue.input)),
 });
 export const trackWeight = z.number().int().min(-253).max(253);
 

@@ -1,6 +1,7 @@
 // The raw (as written) LVS blocks: virtual_server_groups, virtual_servers and their real servers.
 import { z } from 'zod';
 import { isIpv4 } from './ipv4.js';
+import { IPV6_REFUSED, parseIpv6Range } from './ipv6.js';
 import { checkerSchemas } from './raw-schema-checkers.js';
 import { command, count, ipv4, name, netmask, portOrZero, seconds } from './raw-schema-scalars.js';
 
@@ -33,6 +34,12 @@ export function parseGroupMember(member: string): GroupMember | string {
   const trimmed = member.trim().replace(/\s+/g, ' ');
   if (/^fwmark\b/.test(trimmed)) {
     return 'fwmark members are not supported: ulvs bypasses netfilter, list the VIP and ports instead';
+  }
+  const v6 = /^([0-9a-fA-F.]*:[0-9a-fA-F.]*:[0-9a-fA-F:./-]*)(?:\s+(\d+))?$/.exec(trimmed);
+  if (v6) {
+    // keepalived's IPv6 forms (ae00::2-9, ae00::/120): well-formed ones are refused with the reason.
+    const range = parseIpv6Range(v6[1]);
+    return typeof range === 'string' ? range : IPV6_REFUSED;
   }
   const m = GROUP_MEMBER.exec(trimmed);
   if (!m) return 'is not "IP [PORT]", "IP-LAST [PORT]" or "IP/PREFIX [PORT]"';

@@ -4,6 +4,7 @@
  * eyes trained on ipvsadm keep working. Pure: names come in through `names`.
  */
 import type { IpvsRates, IpvsStats } from './ipvs-stats.js';
+import { ipv6Words, parseIpv6OrNull } from '../packet/addr6.js';
 
 export type ForwardName = 'Route' | 'Masq' | 'Tunnel' | 'Local';
 
@@ -23,6 +24,7 @@ export interface ServiceStatus {
   /** Scheduler flags as ipvsadm prints them after the name (e.g. "sh-port"). */
   schedulerFlags: string[];
   persistenceTimeout: number;
+  /** IPv4: a netmask (255.255.255.255 = none); IPv6: a prefix length as text (128 = none). */
   persistenceNetmask: string;
   onePacket: boolean;
   realServers: RealServerStatus[];
@@ -47,15 +49,26 @@ const PROTO_NUMBER = { TCP: 6, UDP: 17, SCTP: 132 } as const;
 const ipValue = (ip: string): number => ip.split('.').reduce((n, o) => n * 256 + Number(o), 0);
 /** C's `int r = ntohl(a) - ntohl(b)`: the unsigned difference read as a signed 32-bit int. */
 const cDiff = (a: number, b: number): number => ((a - b) | 0);
+const isV6 = (ip: string): boolean => ip.includes(':');
+/** AF_INET (2) sorts before AF_INET6 (10). */
+const afDiff = (a: string, b: string): number => Number(isV6(a)) - Number(isV6(b));
+/** IPv4: one cDiff; IPv6: cDiff word by word until one differs (libipvs). Same family assumed. */
+function addressDiff(a: string, b: string): number {
+  if (!isV6(a)) return cDiff(ipValue(a), ipValue(b));
+  const wa = ipv6Words(parseIpv6OrNull(a) ?? new Uint8Array(16));
+  const wb = ipv6Words(parseIpv6OrNull(b) ?? new Uint8Array(16));
+  for (let i = 0; i < 4; i++) { const r = cDiff(wa[i], wb[i]); if (r !== 0) return r; }
+  return 0;
+}
 
-/** ipvs_cmp_services: protocol, then address, then port (fwmark and af are equal for ulvs). */
+/** ipvs_cmp_services: af, protocol, address, port (fwmark is equal for ulvs). */
 export function compareServices(a: ServiceStatus, b: ServiceStatus): number {
-  return (PROTO_NUMBER[a.protocol] - PROTO_NUMBER[b.protocol]) || cDiff(ipValue(a.vip), ipValue(b.vip)) || a.port - b.port;
+  return afDiff(a.vip, b.vip) || (PROTO_NUMBER[a.protocol] - PROTO_NUMBER[b.protocol]) || addressDiff(a.vip, b.vip) || a.port - b.port;
 }
 
 /** ipvs_cmp_dests: address, then port. */
 export function compareServers(a: RealServerStatus, b: RealServerStatus): number {
-  return cDiff(ipValue(a.ip), ipValue(b.ip)) || a.port - b.port;
+  return addressDiff(a.ip, b.ip) || a.port - b.port;
 }
 
 /** The table in ipvsadm's order: sorted unless --nosort (then in the order they were added). */
@@ -66,9 +79,11 @@ export function ordered(services: readonly ServiceStatus[], format: Pick<ListFor
 
 /** addrport_to_anyname(). */
 export function addrPort(ip: string, port: number, proto: ServiceStatus['protocol'], numeric: boolean, names: ReverseNames): string {
-  if (numeric) return `${ip}:${port}`;
+  // IPv6 in brackets, as ipvsadm: [2001:2::100]:80.
+  const [open, close] = isV6(ip) ? ['[', ']'] : ['', ''];
+  if (numeric) return `${open}${ip}${close}:${port}`;
   const p = proto.toLowerCase() as 'tcp' | 'udp' | 'sctp';
-  return `${names.hostOf(ip) ?? ip}:${proto === 'SCTP' ? port : names.serviceOf(port, p) ?? port}`;
+  return `${open}${names.hostOf(ip) ?? ip}${close}:${proto === 'SCTP' ? port : names.serviceOf(port, p) ?? port}`;
 }
 
 const left = (s: string | number, w: number): string => String(s).padEnd(w);
@@ -83,6 +98,11 @@ export function largeNum(n: number, exact: boolean): string {
   if (i < 1e11) return `${right(Math.floor(i / 1e6), 8)}M`;
   if (i < 1e14) return `${right(Math.floor(i / 1e9), 8)}G`;
   return `${right(Math.floor(i / 1e12), 8)}T`;
+}
+
+/** IPv4 prints a netmask other than /32; IPv6 a prefix length other than 128 (ipvsadm -M). */
+function persistenceMasked(s: ServiceStatus): boolean {
+  return s.persistenceNetmask !== (isV6(s.vip) ? '128' : '255.255.255.255');
 }
 
 /** print_sched_flags(): sh and mh name their flags; the other schedulers have none ulvs sets. */
@@ -106,7 +126,8 @@ const ZERO = { conns: 0, inPkts: 0, outPkts: 0, inBytes: 0, outBytes: 0, cps: 0,
 /** print_service_entry() for the listing formats. */
 export function formatServiceEntry(s: ServiceStatus, format: ListFormat, names: ReverseNames = NO_NAMES): string {
   const vname = addrPort(s.vip, s.port, s.protocol, format.numeric, names);
-  const svcName = `${s.protocol}  ${vname}`.slice(0, 33);
+  // ipvsadm cuts IPv4 names at 33 (28 for real servers), never IPv6 ones.
+  const svcName = isV6(s.vip) ? `${s.protocol}  ${vname}` : `${s.protocol}  ${vname}`.slice(0, 33);
   const ex = format.exact;
   let line: string;
   if (format.stats) {
@@ -121,13 +142,14 @@ export function formatServiceEntry(s: ServiceStatus, format: ListFormat, names: 
     if (flags) line += ` (${flags})`;
     if (s.persistenceTimeout > 0) {
       line += ` persistent ${s.persistenceTimeout}`;
-      if (s.persistenceNetmask !== '255.255.255.255') line += ` mask ${s.persistenceNetmask}`;
+      if (persistenceMasked(s)) line += ` mask ${s.persistenceNetmask}`;
     }
     if (s.onePacket) line += ' ops';
   }
   const lines = [line];
   for (const r of s.realServers) {
-    const dname = addrPort(r.ip, r.port, s.protocol, format.numeric, names).slice(0, 28);
+    const fullName = addrPort(r.ip, r.port, s.protocol, format.numeric, names);
+    const dname = isV6(s.vip) ? fullName : fullName.slice(0, 28);
     if (format.stats) {
       const st = r.stats ?? ZERO;
       lines.push(`  -> ${left(dname, 28)}` + [st.conns, st.inPkts, st.outPkts, st.inBytes, st.outBytes].map((n) => largeNum(n, ex)).join(''));
@@ -168,7 +190,7 @@ export function formatRules(services: readonly ServiceStatus[], numeric: boolean
     let line = `-A ${svc} -s ${s.scheduler}`;
     if (s.persistenceTimeout > 0) {
       line += ` -p ${s.persistenceTimeout}`;
-      if (s.persistenceNetmask !== '255.255.255.255') line += ` -M ${s.persistenceNetmask}`;
+      if (persistenceMasked(s)) line += ` -M ${s.persistenceNetmask}`;
     }
     if (s.onePacket) line += ' -o';
     const flags = schedFlags(s);
@@ -190,7 +212,9 @@ function renameEndpoint(endpoint: string, proto: string, numeric: boolean, names
   if (numeric) return endpoint;
   const colon = endpoint.lastIndexOf(':');
   const p = proto === 'TCP' || proto === 'UDP' ? proto : 'SCTP';
-  return addrPort(endpoint.slice(0, colon), Number(endpoint.slice(colon + 1)), p, false, names);
+  // IPv6 endpoints come as [addr]:port already; addrPort adds the brackets back.
+  const host = endpoint.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return addrPort(host, Number(endpoint.slice(colon + 1)), p, false, names);
 }
 
 /** `ipvsadm -Lc[n] [--persistent-conn]`: list_conn()/print_conn(); ulvs has no persistence engine, so no pe columns per line. */

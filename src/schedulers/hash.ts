@@ -72,3 +72,12 @@ export const MH_KEY2 = 2654446892;
 export function maglevHash(addr: number, port: number, key: number, offset: number): number {
   return hsiphash32((offset + port + addr) >>> 0, 0, key, 0, key);
 }
+
+/**
+ * How every IPVS hashing scheduler (sh, dh, lblc, lblcr, mh) and its service/real-server tables
+ * see an IPv6 address: the four 32-bit words XORed into one (`addr->ip6[0]^...^ip6[3]`, then
+ * ntohl), which then goes through the IPv4 hash unchanged. Words are big-endian as on the wire.
+ */
+export function foldIpv6(w0: number, w1: number, w2: number, w3: number): number {
+  return (w0 ^ w1 ^ w2 ^ w3) >>> 0;
+}
