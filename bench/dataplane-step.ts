@@ -9,7 +9,7 @@ import { PersistenceTable } from '../src/conntrack/persistence.js';
 import { allocateCounters, C_DROP_BASE, C_TX } from '../src/dataplane/counters.js';
 import { PIPELINE_CASES, RIG_SLOTS, rigFor, type PipelineCase } from '../src/dataplane/fixtures/pipeline-cases.js';
 import { Dataplane } from '../src/dataplane/pipeline.js';
-import { FORWARD_DR, type Snapshot } from '../src/dataplane/snapshot.js';
+import { FORWARD_DR, FORWARD_NAT, type ForwardMethod, type Snapshot } from '../src/dataplane/snapshot.js';
 import { DESC_WORDS, DROP, type PacketPort } from '../src/io/port.js';
 import { buildFrame } from '../src/packet/build.js';
 import { ipToNumber, parseMac } from '../src/packet/addr.js';
@@ -29,18 +29,23 @@ export interface StepResult {
   nsPerPacket: number;
   /** Time spent preparing frames (subtracted from nsPerPacket). */
   prepNsPerPacket: number;
+  /**
+   * The same from the process's CPU time (user + system) instead of the wall clock: time this
+   * process was not running (a busy machine) is not in it, so A/B comparisons spread less.
+   */
+  cpuNsPerPacket: number;
   bytesPerFlow: number;
   tableCapacity: number;
 }
 
-function benchSnapshot(): Snapshot {
+function benchSnapshot(forward: ForwardMethod): Snapshot {
   const macs = ['02:18:00:00:00:0a', '02:18:00:00:00:14', '02:18:00:00:00:1e'];
   return {
     version: 1,
     tunnelSource: ipToNumber('198.18.0.2'),
     mtu: 1500,
     services: [{
-      id: 1, addresses: [{ vip: ipToNumber(VIP), vport: PORT }], protocol: 17, forward: FORWARD_DR, scheduler: 'rr', schedulerFlags: {},
+      id: 1, addresses: [{ vip: ipToNumber(VIP), vport: PORT }], protocol: 17, forward, scheduler: 'rr', schedulerFlags: {},
       persistenceTimeout: 0, persistenceMask: 0xffffffff, onePacket: false,
       realServers: macs.map((mac, i) => ({
         rsId: i + 2, ip: ipToNumber(`198.18.0.${10 * (i + 1)}`), port: PORT, weight: 1, available: true, mac, uthreshold: 0, lthreshold: 0,
@@ -56,17 +61,24 @@ function memoryPort(frameCount: number): PacketPort {
   } as unknown as PacketPort;
 }
 
+/** The Dataplane class to time: this build's, or another build's (bench/counters-cost.ts). */
+export type DataplaneClass = new (snapshot: Snapshot, flows: FlowTable, templates: PersistenceTable,
+  counters: Float64Array, outside: PacketPort, inside: PacketPort | null) => Pick<Dataplane, 'processOutside'>;
+
 /**
  * Measures ns per packet of Dataplane.processOutside with `flows` flows in a table of
- * `capacity` entries (the director's default conn_table_size when not given).
+ * `capacity` entries (the director's default conn_table_size when not given), forwarded by
+ * `forward` (snapshot.ts FORWARD_*: DR by default; NAT sends out through a second port).
  */
-export function measureDataplaneStep(flows: number, packets: number, capacity = 1 << 20): StepResult {
+export function measureDataplaneStep(flows: number, packets: number, capacity = 1 << 20,
+  forward: ForwardMethod = FORWARD_DR, DataplaneImpl: DataplaneClass = Dataplane): StepResult {
   const port = memoryPort(BATCH);
   // As the director's worker builds them: templates bounded by a quarter of the table.
   const templates = new PersistenceTable({ capacity: Math.max(1024, capacity >>> 2) });
   const table = new FlowTable({ capacity, templates });
   const counters = allocateCounters();
-  const dataplane = new Dataplane(benchSnapshot(), table, templates, counters, port, null);
+  const inside = forward === FORWARD_NAT ? memoryPort(1) : null;
+  const dataplane = new DataplaneImpl(benchSnapshot(forward), table, templates, counters, port, inside);
   const template = buildFrame({ dstMac: '02:18:00:00:00:02', srcMac: '02:18:00:00:00:01',
     ip: { src: '198.18.0.1', dst: VIP, ttl: 64 }, udp: { srcPort: 1024, dstPort: PORT, checksum: 'none' }, payload: 'ulvs-bench-payload' });
   const frames = port.frames;
@@ -111,11 +123,15 @@ export function measureDataplaneStep(flows: number, packets: number, capacity = 
   const batches = Math.max(1, Math.floor(packets / BATCH));
   runBatches(Math.min(batches, 2000), 0, true); // warm up the JIT on the lookup path
   const txBefore = counters[C_TX];
+  const cpu = (): number => { const u = process.cpuUsage(); return (u.user + u.system) * 1000; };
+  const c0 = cpu();
   const t0 = process.hrtime.bigint();
   runBatches(batches, 7, true);
   const t1 = process.hrtime.bigint();
+  const c1 = cpu();
   runBatches(batches, 7, false);
   const t2 = process.hrtime.bigint();
+  const c2 = cpu();
   const forwarded = counters[C_TX] - txBefore;
   if (forwarded !== batches * BATCH) throw new Error(`forwarded ${forwarded} of ${batches * BATCH} packets`);
   const total = batches * BATCH;
@@ -123,6 +139,7 @@ export function measureDataplaneStep(flows: number, packets: number, capacity = 
   return {
     flows, packets: total, prepNsPerPacket: prepNs,
     nsPerPacket: Math.max(0, Number(t1 - t0) / total - prepNs),
+    cpuNsPerPacket: Math.max(0, (c1 - c0 - (c2 - c1)) / total),
     bytesPerFlow: table.memory().bytesPerFlow, tableCapacity: table.capacity,
   };
 }

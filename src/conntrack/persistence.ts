@@ -296,6 +296,21 @@ export class PersistenceTable {
     return out;
   }
 
+  /**
+   * Live templates per real server id (control path): IPVS's dest->persistconns, which
+   * `ipvsadm -Ln --persistent-conn` shows as PersistConn (the templates bound to that dest).
+   * Counted as snapshot() lists them: a template past its time that still holds connections counts.
+   */
+  countsByRealServer(now: number): Map<number, number> {
+    const counts = new Map<number, number>();
+    for (let t = 0; t < this.highWater; t++) {
+      if ((this.flags[t] & T_HASHED) === 0) continue;
+      if (this.controlledCount[t] === 0 && this.expires[t] <= now) continue;
+      counts.set(this.rsIdOf[t], (counts.get(this.rsIdOf[t]) ?? 0) + 1);
+    }
+    return counts;
+  }
+
   memory(): { totalBytes: number; bytesPerTemplate: number } {
     const arrays = [this.clientKey, this.serviceOf, this.rsIdOf, this.expires, this.timeoutOf, this.controlledCount,
       this.flags, this.protoOf, this.vipOf, this.vportOf, this.rsIpOf, this.rsPortOf, this.prev, this.next, this.index];

@@ -24,8 +24,8 @@ export interface ReloadResult { ok: boolean; errors: string[]; version?: number 
 
 /** A worker's answer to 'flowstats'. */
 interface FlowStats {
-  /** rsId -> [active, inactive] connections. */
-  conns: Record<string, [number, number]>;
+  /** rsId -> [active, inactive] connections and persistence templates (PersistConn). */
+  conns: Record<string, ConnCounts>;
   size: number; capacity: number; evictions: number; inserts: number; expired: number;
 }
 
@@ -76,13 +76,16 @@ export function syncStats(sync: SyncStatus): Record<string, number> {
   return out;
 }
 
-/** rsId -> [active, inactive] connections summed over the workers' answers. */
-export function sumConnections(answers: readonly Pick<FlowStats, 'conns'>[]): Map<number, [number, number]> {
-  const conns = new Map<number, [number, number]>();
+/** A real server's [ActiveConn, InActConn, PersistConn] (templates; absent: 0). */
+export type ConnCounts = [number, number, number?];
+
+/** rsId -> [active, inactive, templates] summed over the workers' answers. */
+export function sumConnections(answers: readonly Pick<FlowStats, 'conns'>[]): Map<number, [number, number, number]> {
+  const conns = new Map<number, [number, number, number]>();
   for (const stats of answers) {
-    for (const [id, [a, i]] of Object.entries(stats.conns)) {
-      const prev = conns.get(Number(id)) ?? [0, 0];
-      conns.set(Number(id), [prev[0] + a, prev[1] + i]);
+    for (const [id, [a, i, p]] of Object.entries(stats.conns)) {
+      const prev = conns.get(Number(id)) ?? [0, 0, 0];
+      conns.set(Number(id), [prev[0] + a, prev[1] + i, prev[2] + (p ?? 0)]);
     }
   }
   return conns;
@@ -90,7 +93,7 @@ export function sumConnections(answers: readonly Pick<FlowStats, 'conns'>[]): Ma
 
 /** The published services as ipvsadm lists them, with connection counts by rsId. */
 export function serviceStatuses(snapshot: Snapshot, config: UlvsConfig, ids: IdRegistry,
-  conns: ReadonlyMap<number, [number, number]>, counters?: Pick<IpvsCounters, 'stats' | 'rates'>): ServiceStatus[] {
+  conns: ReadonlyMap<number, ConnCounts>, counters?: Pick<IpvsCounters, 'stats' | 'rates'>): ServiceStatus[] {
   // A virtual_server_group's members share their service's counters (one id per service).
   const measured = (id: number) => (counters ? { stats: counters.stats(id), rates: counters.rates(id) } : {});
   const granularity = new Map(config.virtual_servers.map((vs) => [ids.idOf(serviceKey(vs)), vs.persistence_granularity]));
@@ -109,6 +112,7 @@ export function serviceStatuses(snapshot: Snapshot, config: UlvsConfig, ids: IdR
       ip: numberToIp(rs.ip), port: rs.port, forward: rs.local ? 'Local' : FORWARD_NAMES[s.forward], weight: rs.weight,
       uthreshold: rs.uthreshold, lthreshold: rs.lthreshold,
       activeConns: conns.get(rs.rsId)?.[0] ?? 0, inactiveConns: conns.get(rs.rsId)?.[1] ?? 0, up: rs.available,
+      persistConns: conns.get(rs.rsId)?.[2] ?? 0,
       ...measured(rs.rsId),
     })),
   }));

@@ -206,10 +206,11 @@ function main(init: WorkerInit): void {
         break;
       }
       case 'flowstats': {
-        // ActiveConn/InActConn of the real servers in the running config, keyed by rsId.
-        const conns: Record<number, [number, number]> = {};
+        // ActiveConn/InActConn and PersistConn (templates) of the real servers in the running config, keyed by rsId.
+        const conns: Record<number, [number, number, number]> = {};
+        const persist = templates.countsByRealServer(nowSeconds());
         for (const s of dataplane.tables.snapshot.services) {
-          for (const rs of s.realServers) conns[rs.rsId] = [flows.activeConns[rs.rsId], flows.inactiveConns[rs.rsId]];
+          for (const rs of s.realServers) conns[rs.rsId] = [flows.activeConns[rs.rsId], flows.inactiveConns[rs.rsId], persist.get(rs.rsId) ?? 0];
         }
         mp.postMessage({ type: 'reply', id: req.id, result: { ...flows.stats, capacity: flows.capacity, conns } });
         break;

@@ -8,6 +8,7 @@
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ServiceStatus } from '../control/format.js';
 import type { InstanceStatus } from '../vrrp/status.js';
+import { LabelCache, ValuesFamily, type Labels } from './families.js';
 
 export interface WorkerCounters { queue: number; rx: number; tx: number; batches: number }
 export interface CheckerVerdict { service: string; realServer: string; up: boolean }
@@ -24,17 +25,19 @@ export interface MetricsData {
 /** keepalived-exporter's numbering of ulvs_vrrp_state. */
 export const VRRP_STATE_VALUES: Record<string, number> = { INIT: 0, BACKUP: 1, MASTER: 2, FAULT: 3, STOP: 4 };
 
-/** node_exporter's backend labels (local_mark is empty: ulvs has no fwmark services). */
-const BACKEND_LABELS = ['local_address', 'local_port', 'remote_address', 'remote_port', 'proto', 'local_mark'] as const;
-const SERVICE_LABELS = ['local_address', 'local_port', 'proto'] as const;
 const STAT_NAMES = [
   ['connections', 'conns', 'connections'], ['incoming_packets', 'inPkts', 'incoming packets'],
   ['outgoing_packets', 'outPkts', 'outgoing packets (NAT replies; 0 for DR and TUN, as IPVS)'],
   ['incoming_bytes', 'inBytes', 'incoming bytes (IP lengths)'], ['outgoing_bytes', 'outBytes', 'outgoing bytes (IP lengths)'],
 ] as const;
 
-export async function renderMetrics(data: MetricsData): Promise<{ contentType: string; text: string }> {
-  const registers = [new Registry()];
+/**
+ * `labels`: keep one LabelCache across scrapes (the server does) so the per-server label sets
+ * are made and formatted once, not on every scrape; a fresh one is correct, only slower.
+ */
+export async function renderMetrics(data: MetricsData, labels = new LabelCache()): Promise<{ contentType: string; text: string }> {
+  const registry = new Registry();
+  const registers = [registry];
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Counter<L>({ name, help, labelNames: [...labelNames], registers });
   const gauge = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
@@ -42,37 +45,41 @@ export async function renderMetrics(data: MetricsData): Promise<{ contentType: s
 
   // node_exporter's totals (its /proc/net/ip_vs_stats): every service summed; a group's members share one service.
   const seen = new Set<ServiceStatus['stats']>();
+  const serviceSeries = data.services.map((s) => serviceLabels(labels, s));
+  const backendSeries = data.services.map((s) => s.realServers.map((r) => backend(labels, s, r)));
   for (const [metric, key, help] of STAT_NAMES) {
     const total = counter(`ulvs_ipvs_${metric}_total`, `The total number of ${help}.`);
-    const perService = counter(`ulvs_ipvs_service_${metric}_total`, `${help} of one virtual service`, SERVICE_LABELS);
-    const perBackend = counter(`ulvs_ipvs_backend_${metric}_total`, `${help} of one real server of a service`, BACKEND_LABELS);
+    const perService = new ValuesFamily(`ulvs_ipvs_service_${metric}_total`, `${help} of one virtual service`, 'counter', registry);
+    const perBackend = new ValuesFamily(`ulvs_ipvs_backend_${metric}_total`, `${help} of one real server of a service`, 'counter', registry);
     let sum = 0;
     seen.clear();
-    for (const s of data.services) {
-      const svc = { local_address: s.vip, local_port: String(s.port), proto: s.protocol };
+    data.services.forEach((s, i) => {
       if (s.stats) {
-        perService.inc(svc, s.stats[key]);
+        perService.add(serviceSeries[i], s.stats[key]);
         if (!seen.has(s.stats)) sum += s.stats[key];
         seen.add(s.stats);
       }
-      for (const r of s.realServers) if (r.stats) perBackend.inc(backend(s, r), r.stats[key]);
-    }
+      s.realServers.forEach((r, j) => { if (r.stats) perBackend.add(backendSeries[i][j], r.stats[key]); });
+    });
     total.inc(sum);
   }
-  const active = gauge('ulvs_ipvs_backend_connections_active', 'The current active connections by local and remote address.', BACKEND_LABELS);
-  const inactive = gauge('ulvs_ipvs_backend_connections_inactive', 'The current inactive connections by local and remote address.', BACKEND_LABELS);
-  const weight = gauge('ulvs_ipvs_backend_weight', 'The current backend weight by local and remote address.', BACKEND_LABELS);
-  for (const s of data.services) {
-    for (const r of s.realServers) {
-      active.set(backend(s, r), r.activeConns);
-      inactive.set(backend(s, r), r.inactiveConns);
-      weight.set(backend(s, r), r.weight);
+  const active = new ValuesFamily('ulvs_ipvs_backend_connections_active', 'The current active connections by local and remote address.', 'gauge', registry);
+  const inactive = new ValuesFamily('ulvs_ipvs_backend_connections_inactive', 'The current inactive connections by local and remote address.', 'gauge', registry);
+  const weight = new ValuesFamily('ulvs_ipvs_backend_weight', 'The current backend weight by local and remote address.', 'gauge', registry);
+  for (const [i, s] of data.services.entries()) {
+    for (const [j, r] of s.realServers.entries()) {
+      const l = backendSeries[i][j];
+      active.add(l, r.activeConns);
+      inactive.add(l, r.inactiveConns);
+      weight.add(l, r.weight);
     }
   }
 
   renderVrrp(data.vrrp, counter, gauge);
-  const checker = gauge('ulvs_checker_up', 'What the health checks last said of a real server (1 up, 0 down).', ['service', 'real_server']);
-  for (const c of data.checkers) checker.set({ service: c.service, real_server: c.realServer }, c.up ? 1 : 0);
+  const checker = new ValuesFamily('ulvs_checker_up', 'What the health checks last said of a real server (1 up, 0 down).', 'gauge', registry);
+  for (const c of data.checkers) {
+    checker.add(labels.get(`c ${c.service} ${c.realServer}`, () => ({ service: c.service, real_server: c.realServer })), c.up ? 1 : 0);
+  }
 
   const drops = counter('ulvs_dropped_packets_total', 'Packets the dataplane dropped, by reason.', ['reason']);
   for (const [k, v] of Object.entries(data.stats)) if (k.startsWith('drop_')) drops.inc({ reason: k.slice(5) }, v);
@@ -94,11 +101,20 @@ export async function renderMetrics(data: MetricsData): Promise<{ contentType: s
     rx.inc(q, w.rx); tx.inc(q, w.tx); batches.inc(q, w.batches);
     mean.set(q, w.batches > 0 ? w.rx / w.batches : 0);
   }
-  return { contentType: registers[0].contentType, text: await registers[0].metrics() };
+  const text = await registry.metrics();
+  labels.sweep();
+  return { contentType: registry.contentType, text };
 }
 
-function backend(s: ServiceStatus, r: ServiceStatus['realServers'][number]) {
-  return { local_address: s.vip, local_port: String(s.port), remote_address: r.ip, remote_port: String(r.port), proto: s.protocol, local_mark: '' };
+function serviceLabels(cache: LabelCache, s: ServiceStatus): Labels {
+  return cache.get(`s ${s.protocol} ${s.vip} ${s.port}`, () => ({ local_address: s.vip, local_port: String(s.port), proto: s.protocol }));
+}
+
+/** node_exporter's backend labels (local_mark is empty: ulvs has no fwmark services). */
+function backend(cache: LabelCache, s: ServiceStatus, r: ServiceStatus['realServers'][number]): Labels {
+  return cache.get(`b ${s.protocol} ${s.vip} ${s.port} ${r.ip} ${r.port}`, () => ({
+    local_address: s.vip, local_port: String(s.port), remote_address: r.ip, remote_port: String(r.port), proto: s.protocol, local_mark: '',
+  }));
 }
 
 type MakeCounter = <L extends string>(name: string, help: string, labelNames?: readonly L[]) => Counter<L>;

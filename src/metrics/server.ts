@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import type pino from 'pino';
+import { LabelCache } from './families.js';
 import { renderMetrics, type MetricsData } from './render.js';
 
 export interface MetricsServer { listen: string; close(): Promise<void> }
@@ -17,12 +18,14 @@ export function parseListen(listen: string): { host: string; port: number } {
 }
 
 export function serveMetrics(listen: string, gather: () => Promise<MetricsData>, log: pino.Logger): Promise<MetricsServer> {
+  // Kept across scrapes: each series' labels are made and formatted once (families.ts).
+  const labels = new LabelCache();
   const server = http.createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('ulvs serves /metrics only\n');
       return;
     }
-    gather().then(renderMetrics).then(
+    gather().then((data) => renderMetrics(data, labels)).then(
       ({ contentType, text }) => res.writeHead(200, { 'content-type': contentType }).end(text),
       (err: Error) => {
         log.warn({ err: err.message }, 'metrics scrape failed');

@@ -222,3 +222,29 @@ t.test('property: a template\'s controlled count is the number of held flows att
     }), { numRuns: 400 });
   t.pass();
 });
+
+t.test('PersistConn: live templates per real server, as IPVS counts dest->persistconns', async (t) => {
+  const templates = new PersistenceTable({ capacity: 16, seed: 5 });
+  templates.insert(1, 0xc6120100, 7, 30, 0, TCP, VIP, 80, 0xc612000a, 80);
+  templates.insert(1, 0xc6120200, 7, 30, 0, TCP, VIP, 80, 0xc612000a, 80);
+  templates.insert(1, 0xc6120300, 8, 60, 0, TCP, VIP, 80, 0xc6120014, 80);
+  t.same([...templates.countsByRealServer(10)].sort(), [[7, 2], [8, 1]]);
+  t.same([...templates.countsByRealServer(40)], [[8, 1]], 'expired templates no longer count');
+});
+
+t.test('property: countsByRealServer counts what snapshot lists, per rsId', async () => {
+  fc.assert(fc.property(
+    fc.array(fc.record({ client: fc.integer({ min: 0, max: 40 }), rsId: fc.integer({ min: 1, max: 4 }), timeout: fc.integer({ min: 1, max: 50 }), at: fc.integer({ min: 0, max: 50 }) }), { maxLength: 40 }),
+    fc.integer({ min: 0, max: 120 }),
+    (inserts, now) => {
+      const templates = new PersistenceTable({ capacity: 16, seed: 3 });
+      for (const i of [...inserts].sort((a, b) => a.at - b.at)) {
+        if (templates.lookup(1, i.client << 8, i.at) < 0) templates.insert(1, i.client << 8, i.rsId, i.timeout, i.at, TCP, VIP, 80, 0xc6120000 + i.rsId, 80);
+      }
+      const expected = new Map<number, number>();
+      for (const e of templates.snapshot(now)) expected.set(e.rsId, (expected.get(e.rsId) ?? 0) + 1);
+      const got = templates.countsByRealServer(now);
+      return [...expected].every(([id, n]) => got.get(id) === n) && [...got.keys()].every((id) => expected.has(id));
+    },
+  ), { numRuns: 200 });
+});

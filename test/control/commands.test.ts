@@ -23,7 +23,8 @@ virtual_servers:
 `, 'commands.yaml');
 
 t.test('connections per real server are summed over the workers', async (t) => {
-  t.same([...sumConnections([{ conns: { 1: [2, 3] } }, { conns: { 1: [1, 0], 4: [0, 9] } }])], [[1, [3, 3]], [4, [0, 9]]]);
+  t.same([...sumConnections([{ conns: { 1: [2, 3] } }, { conns: { 1: [1, 0], 4: [0, 9] } }])], [[1, [3, 3, 0]], [4, [0, 9, 0]]]);
+  t.same([...sumConnections([{ conns: { 1: [2, 3, 4] } }, { conns: { 1: [1, 0, 2] } }])], [[1, [3, 3, 6]]], 'templates (PersistConn) summed too');
 });
 
 t.test('one line per service address; servers a check took out are not listed', async (t) => {
@@ -33,8 +34,8 @@ t.test('one line per service address; servers a check took out are not listed', 
     healthOf: (_, rs) => (rs === '198.18.0.20:80' ? { up: false } : undefined),
   }, 1);
   const rsId = snap.services[0].realServers[0].rsId;
-  const [s] = serviceStatuses(snap, config, ids, new Map([[rsId, [4, 1]]]));
+  const [s] = serviceStatuses(snap, config, ids, new Map([[rsId, [4, 1, 3]]]));
   t.match(s, { protocol: 'TCP', vip: '198.18.0.100', port: 80, scheduler: 'sh', schedulerFlags: ['sh-port'],
     persistenceTimeout: 60, persistenceNetmask: '255.255.255.0', onePacket: false });
-  t.same(s.realServers, [{ ip: '198.18.0.10', port: 80, forward: 'Tunnel', weight: 1, uthreshold: 0, lthreshold: 0, activeConns: 4, inactiveConns: 1, up: true }]);
+  t.same(s.realServers, [{ ip: '198.18.0.10', port: 80, forward: 'Tunnel', weight: 1, uthreshold: 0, lthreshold: 0, activeConns: 4, inactiveConns: 1, up: true, persistConns: 3 }]);
 });

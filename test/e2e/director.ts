@@ -66,7 +66,8 @@ export function startDirector(namespace: string, configFile: string, timeoutMs =
   });
 }
 
-export interface ClientResult { bodies: string[]; sockets: number }
+/** `starts[i]`: when request i started (Date.now() in the client; the same clock as the test's). */
+export interface ClientResult { bodies: string[]; sockets: number; starts: number[] }
 
 /** HTTP requests from inside a namespace (see scripts/lab-http-client.mjs for the modes). */
 export async function httpFrom(namespace: string, url: string, count: number, mode: 'new' | 'keepalive' | 'duration' = 'new', pauseMs = 0): Promise<ClientResult> {

@@ -58,21 +58,25 @@ t.test('ulvs ipvsadm -Ln after traffic, and a drain that survives a reload', { t
 
   // Drain: an open keep-alive connection on rs1 continues, no new connection reaches rs1.
   // Long enough to outlast the commands below on a busy machine (each is a node start-up).
+  // Beside it a stream of new connections, back to back for 60 s, timed by the client: the
+  // last one the drained server got, against when the command started and returned.
+  const stream = httpFrom(client, url, 60_000, 'duration');
   const long = httpFrom(client, url, 300, 'keepalive', 100);
   type Conn = { destination: string; state: string };
   let longOn = '';
   await waitFor(async () => {
     const conns = JSON.parse((await ulvs(['conns', '--json'])).stdout) as Conn[];
     longOn = conns.find((c) => c.state === 'ESTABLISHED')?.destination ?? '';
-    return longOn !== '';
+    return longOn !== '' && conns.length > 5; // the stream's connections are in the table too
   }, 30_000, 20);
   t.not(longOn, '', `the keep-alive connection is on ${longOn}`);
   const drained = longOn.split(':')[0];
   const other = drained === '198.18.0.10' ? 'rs2' : 'rs1';
   const drainedName = other === 'rs2' ? 'rs1' : 'rs2';
-  const t0 = process.hrtime.bigint();
+  const t0 = Date.now();
   const drain = await ipvsadm(['-e', '-t', VIP, '-r', `${drained}:80`, '-w', '0']);
-  const drainMs = Number(process.hrtime.bigint() - t0) / 1e6;
+  const t1 = Date.now();
+  const drainMs = t1 - t0;
   t.same([drain.code, drain.stderr], [0, ''], '-e ... -w 0 accepted');
   const applied = /"ms":([\d.]+)[^\n]*runtime change applied/.exec(director.log());
   t.ok(applied, 'the director logs the change with its duration');
@@ -84,6 +88,24 @@ t.test('ulvs ipvsadm -Ln after traffic, and a drain that survives a reload', { t
   t.equal(longResult.bodies.length, 300, 'the open connection kept going');
   t.same(new Set(longResult.bodies), new Set([drainedName]), `all its requests answered by ${drainedName}`);
   t.equal(longResult.sockets, 1, 'on one TCP connection');
+  const streamed = await stream;
+  t.same(streamed.bodies.filter((b) => b.startsWith('ERR')), [], `no failed request among the stream's ${streamed.bodies.length}`);
+  const startsOn = (name: string) => streamed.starts.filter((_, i) => streamed.bodies[i] === name);
+  const lastOnDrained = Math.max(...startsOn(drainedName));
+  t.ok(Math.min(...streamed.starts) < t0 && lastOnDrained > Number.NEGATIVE_INFINITY, 'the stream was running (and reaching the drained server) before the command');
+  t.ok(Math.max(...streamed.starts) > t1, 'and still after it returned');
+  t.ok(lastOnDrained < t1, 'no connection started after the command returned reached the drained server');
+  const firstAfter = Math.min(...streamed.starts.filter((s) => s > lastOnDrained));
+  // pino's line carries when the director had every worker on the new table (time) and how long that took (ms).
+  const appliedLine = director.log().split('\n').find((l) => l.includes('"runtime change applied"'));
+  const appliedAt = appliedLine ? (JSON.parse(appliedLine) as { time: number }).time : Number.NaN;
+  t.ok(lastOnDrained <= appliedAt, 'the drained server\'s last new connection started before the director had applied the change');
+  const receivedAt = appliedAt - Number(applied?.[1]);
+  t.comment(`figure: the drained server's last new connection started ${(lastOnDrained - receivedAt).toFixed(0)} ms after the director received `
+    + `the change and ${(appliedAt - lastOnDrained).toFixed(0)} ms before every worker forwarded by the new table (applying took ${Number(applied?.[1]).toFixed(1)} ms)`);
+  t.comment(`figure: -e -w 0 under a stream of new connections (${streamed.bodies.length} in 60 s): the last new connection on the drained server `
+    + `started ${lastOnDrained - t0} ms after the command was started, ${t1 - lastOnDrained} ms before it returned (command ${drainMs} ms, `
+    + `director ${Number(applied?.[1]).toFixed(1)} ms); the next connection started ${firstAfter - lastOnDrained} ms later`);
 
   const reload = await ulvs(['reload']);
   t.equal(reload.code, 0, 'ulvs reload');
