@@ -76,6 +76,25 @@ export class NextHopCache {
     return this.locals.has(ip);
   }
 
+  /**
+   * Asks the kernel to resolve `ip` afresh (its neighbour entry deleted, then ARP provoked):
+   * a real server replaced by a box with a new MAC and no gratuitous ARP stays REACHABLE at the
+   * old MAC for up to 1.5 x base_reachable_time (45 s) otherwise. Called when a health check
+   * says the server went down. A failed resolution keeps the last known MAC; true on a change.
+   */
+  async revalidate(ip: string, timeoutMs: number): Promise<boolean> {
+    if (this.locals.has(ip)) return false;
+    try {
+      const routes = JSON.parse(await run('ip', ['-j', 'route', 'get', ip])) as RouteJson[];
+      const dev = routes[0]?.dev;
+      if (dev) await run('ip', ['neigh', 'del', routes[0].gateway ?? ip, 'dev', dev]).catch(() => undefined);
+    } catch (err) {
+      this.log.warn({ ip, err: (err as Error).message }, 'cannot route to real server');
+      return false;
+    }
+    return this.refresh([ip], timeoutMs);
+  }
+
   /** Resolves every address (missing neighbours too); true when a MAC changed. */
   async refresh(ips: Iterable<string>, timeoutMs: number): Promise<boolean> {
     let changed = false;
