@@ -22,9 +22,10 @@ export async function resolveNextHop(ip: string, timeoutMs = 2000): Promise<Next
   const via = route.gateway ?? ip;
   const hop: NextHop = { dev: route.dev, via, mac: null, src: route.prefsrc ?? null };
   if (route.type === 'local') return { ...hop, local: true };
-  const deadline = Date.now() + timeoutMs;
+  // Monotonic: a wall clock set back an hour must not keep this loop going for an hour.
+  const deadline = performance.now() + timeoutMs;
   let provoked = false;
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     hop.mac = await lookupNeighbour(via, route.dev);
     if (hop.mac) return hop;
     if (!provoked) { await provokeArp(via); provoked = true; }

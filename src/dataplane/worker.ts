@@ -3,7 +3,6 @@
  * poll() when idle (an idle director uses no CPU) and reads control messages synchronously
  * between batches, so a snapshot swap never lands in the middle of one.
  */
-import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { FlowTable } from '../conntrack/flow-table.js';
 import { PersistenceTable } from '../conntrack/persistence.js';
@@ -16,6 +15,7 @@ import { OUTBOX_CONNECTION, OUTBOX_TEMPLATE, SyncOutbox, type OutboxRecord } fro
 import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { FORWARD_NAT, type Snapshot } from './snapshot.js';
 import { steeringFor } from './steering.js';
+import { nowSeconds } from './clock.js';
 
 export interface WorkerInit {
   outside: string;
@@ -72,11 +72,6 @@ const MAX_BATCHES_PER_WAKE = 64;
  */
 const IDLE_POLL_MS = 10;
 const EXPIRE_VISITS_PER_LOOP = 256;
-
-
-function nowSeconds(): number {
-  return Math.floor(performance.now() / 1000);
-}
 
 function main(init: WorkerInit): void {
   const mp = init.port;
