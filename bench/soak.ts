@@ -20,7 +20,7 @@ const RELOAD_EVERY_MS = 30_000;
 const FAILOVER_EVERY_MS = 120_000;
 const FLAP_EVERY_MS = 60_000;
 const FLAP_DOWN_MS = 3000;
-/** A failure is put down to the last event at most this long before it. */
+/** A failure is put down to the last event that started before it and ended at most this long before it. */
 const CAUSE_WINDOW_MS = 10_000;
 
 function directorYaml(name: string, priority: number): string {
@@ -54,7 +54,7 @@ function figures(pid: number): ProcessFigures {
 }
 
 interface Segment { startMs: number; ok: number; failed: number; errors: Record<string, number>; failTimes: number[] }
-interface SoakEvent { atMs: number; kind: 'reload' | 'failover' | 'realserver-flap'; detail: string }
+interface SoakEvent { atMs: number; endMs?: number; kind: 'reload' | 'failover' | 'realserver-flap'; detail: string }
 
 async function main(): Promise<void> {
   const opts = new Command().option('--minutes <n>', 'how long', '20').option('--prefix <p>', 'lab prefix', 'soak-')
@@ -122,18 +122,21 @@ async function main(): Promise<void> {
         writeConfigs();
         events.push({ atMs: now, kind: 'failover', detail: `dir${high + 1} gets the higher priority` });
         await reloadBoth();
+        events[events.length - 1].endMs = Date.now() - t0;
         nextFailover += FAILOVER_EVERY_MS;
         nextReload = now + RELOAD_EVERY_MS;
         log(`${Math.round(now / 1000)} s: failover to dir${high + 1}`);
       } else if (now >= nextReload) {
         events.push({ atMs: now, kind: 'reload', detail: 'both directors' });
         await reloadBoth();
+        events[events.length - 1].endMs = Date.now() - t0;
         nextReload += RELOAD_EVERY_MS;
       } else if (now >= nextFlap) {
         events.push({ atMs: now, kind: 'realserver-flap', detail: `rs3 eth0 down ${FLAP_DOWN_MS} ms` });
         await labExec(lab.nodes.rs3.name, ['ip', 'link', 'set', 'eth0', 'down']);
         await sleep(FLAP_DOWN_MS);
         await labExec(lab.nodes.rs3.name, ['ip', 'link', 'set', 'eth0', 'up']);
+        events[events.length - 1].endMs = Date.now() - t0;
         nextFlap += FLAP_EVERY_MS;
       }
       await sleep(200);
@@ -146,7 +149,8 @@ async function main(): Promise<void> {
     const failuresByCause: Record<string, number> = {};
     const failureTimes = segments.flatMap((s) => s.failTimes);
     for (const at of failureTimes) {
-      const ev = [...events].reverse().find((e) => e.atMs <= at && at - e.atMs <= CAUSE_WINDOW_MS + (e.kind === 'realserver-flap' ? FLAP_DOWN_MS : 0));
+      // From the event's start until CAUSE_WINDOW_MS after it ended (a reload can take seconds).
+      const ev = [...events].reverse().find((e) => e.atMs <= at && at - (e.endMs ?? e.atMs) <= CAUSE_WINDOW_MS);
       const cause = ev?.kind ?? 'unexplained';
       failuresByCause[cause] = (failuresByCause[cause] ?? 0) + 1;
     }
