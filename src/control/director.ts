@@ -99,7 +99,10 @@ export class Director {
     this.workers = new WorkerPool(opts.log, () => this.stopping !== null);
     this.ipvs = new IpvsCounters(() => this.workers.ipvsCounters);
     this.health = new HealthVerdicts(opts.log, () => { if (this.workers.size) void this.publish(); }, {
-      realServer: (e, moved) => this.alerts?.realServerChanged({ ...e, serviceIds: moved }),
+      realServer: (e, moved) => {
+        this.alerts?.realServerChanged({ ...e, serviceIds: moved });
+        if (!e.up) void this.revalidateNextHop(e.rsKey);
+      },
       quorum: (e, initial) => this.alerts?.quorumChanged(e, initial),
     });
   }
@@ -455,6 +458,11 @@ export class Director {
     const timeoutMs = republish ? NEIGHBOUR_REFRESH_TIMEOUT_MS : NEIGHBOUR_LOAD_TIMEOUT_MS;
     const changed = await this.nextHops.refresh(nextHopAddresses(this.config), timeoutMs);
     if (changed && republish) void this.publish();
+  }
+
+  /** A real server that went down may be a new box with a new MAC: resolve it afresh. */
+  private async revalidateNextHop(rsKey: string): Promise<void> {
+    if (await this.nextHops.revalidate(rsKey.slice(0, rsKey.lastIndexOf(':')), NEIGHBOUR_LOAD_TIMEOUT_MS)) void this.publish();
   }
 
   /** The control commands' view of this director (live: read when a command runs). */

@@ -22,9 +22,10 @@ export async function resolveNextHop(ip: string, timeoutMs = 2000): Promise<Next
   const via = route.gateway ?? ip;
   const hop: NextHop = { dev: route.dev, via, mac: null, src: route.prefsrc ?? null };
   if (route.type === 'local') return { ...hop, local: true };
-  const deadline = Date.now() + timeoutMs;
+  // Monotonic: a wall clock set back an hour must not keep this loop going for an hour.
+  const deadline = performance.now() + timeoutMs;
   let provoked = false;
-  while (Date.now() < deadline) {
+  while (performance.now() < deadline) {
     hop.mac = await lookupNeighbour(via, route.dev);
     if (hop.mac) return hop;
     if (!provoked) { await provokeArp(via); provoked = true; }
@@ -74,6 +75,25 @@ export class NextHopCache {
   /** `ip` is this director itself, as the kernel's routes said at the last refresh. */
   isLocal(ip: string): boolean {
     return this.locals.has(ip);
+  }
+
+  /**
+   * Asks the kernel to resolve `ip` afresh (its neighbour entry deleted, then ARP provoked):
+   * a real server replaced by a box with a new MAC and no gratuitous ARP stays REACHABLE at the
+   * old MAC for up to 1.5 x base_reachable_time (45 s) otherwise. Called when a health check
+   * says the server went down. A failed resolution keeps the last known MAC; true on a change.
+   */
+  async revalidate(ip: string, timeoutMs: number): Promise<boolean> {
+    if (this.locals.has(ip)) return false;
+    try {
+      const routes = JSON.parse(await run('ip', ['-j', 'route', 'get', ip])) as RouteJson[];
+      const dev = routes[0]?.dev;
+      if (dev) await run('ip', ['neigh', 'del', routes[0].gateway ?? ip, 'dev', dev]).catch(() => undefined);
+    } catch (err) {
+      this.log.warn({ ip, err: (err as Error).message }, 'cannot route to real server');
+      return false;
+    }
+    return this.refresh([ip], timeoutMs);
   }
 
   /** Resolves every address (missing neighbours too); true when a MAC changed. */

@@ -3,6 +3,7 @@
  * watched for failures, fed snapshots and timeouts, asked for flow data, stopped.
  */
 import { dataplaneWorkerSource } from '../appliance/embedded.js';
+import { performance } from 'node:perf_hooks';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import type pino from 'pino';
 import type { Timeouts } from '../conntrack/tcp-states.js';
@@ -17,6 +18,18 @@ const WORKER_START_TIMEOUT_MS = 60_000;
 /** How long a worker may take to answer a request, and to exit once told to stop. */
 const WORKER_ANSWER_TIMEOUT_MS = 3000;
 const WORKER_STOP_TIMEOUT_MS = 3000;
+/**
+ * A worker that dies is started again (RESTART_DELAYS_MS, then it gives up). Its flow
+ * table lived in its heap and is gone: the log line says how many connections were lost.
+ */
+const RESTART_DELAYS_MS = [0, 100, 250, 500, 1000, 2000];
+/**
+ * Fault injection for the tests (test/e2e-faults/): with ULVS_TEST_FAULTS=1 in the director's
+ * environment, SIGUSR2 makes the worker of queue 0 throw from its batch loop. Only an operator
+ * who can already signal the director (root, or its own user) can set it off, and only in a
+ * director started with the variable set; without it SIGUSR2 keeps Node's default.
+ */
+export const FAULT_ENV = 'ULVS_TEST_FAULTS';
 
 /** A failure the user can fix, reported as one line (no stack). */
 export class DirectorError extends Error {}
@@ -25,11 +38,13 @@ export class DirectorError extends Error {}
 export type WorkerSettings = Omit<WorkerInit, 'queue' | 'counters' | 'ipvsCounters' | 'control' | 'port' | 'syncOutbox' | 'syncClaims'>;
 
 interface WorkerHandle {
+  queue: number;
+  settings: WorkerSettings;
   worker: Worker;
   port: MessagePort;
   counters: Float64Array;
   ipvsCounters: Float64Array;
-  /** [0] = stop flag, read by the worker between batches. */
+  /** [0] = stop flag, read by the worker between batches; [1] = its live flows. */
   control: Int32Array;
   pending: Map<number, (result: unknown) => void>;
   /** Where the worker puts flows for connection sync (drained by the SyncDaemon). */
@@ -43,9 +58,21 @@ interface ReadyPort { ifname: string; backend: string; xdpMode?: string; fallbac
 export class WorkerPool {
   private readonly workers: WorkerHandle[] = [];
   private requestId = 0;
+  /** What a restarted worker must be told to forward like the others. */
+  private latestSnapshot: Snapshot | null = null;
+  private latestTimeouts: Partial<Timeouts> = {};
+  private syncSending: WorkerRequest | null = null;
+  private readonly faultInjection = process.env[FAULT_ENV] === '1';
+  /** Restarts so far (ulvs stats could show it; the tests read the log). */
+  restarts = 0;
 
   /** `isStopping`: the director is shutting down, so a worker's exit is expected. */
-  constructor(private readonly log: pino.Logger, private readonly isStopping: () => boolean) {}
+  constructor(private readonly log: pino.Logger, private readonly isStopping: () => boolean) {
+    if (this.faultInjection) {
+      log.warn(`${FAULT_ENV}=1: SIGUSR2 crashes dataplane worker 0 (test mode)`);
+      process.on('SIGUSR2', () => this.workers[0]?.port.postMessage({ type: 'fault', what: 'crash' } satisfies WorkerRequest));
+    }
+  }
 
   get size(): number { return this.workers.length; }
 
@@ -57,16 +84,28 @@ export class WorkerPool {
 
   /** Starts the worker of one queue and waits until its ports are open. */
   async start(queue: number, settings: WorkerSettings): Promise<void> {
+    this.latestSnapshot ??= settings.snapshot;
+    const shared = {
+      counters: allocateCounters(), ipvsCounters: allocateIpvsCounters(),
+      control: new Int32Array(new SharedArrayBuffer(8)), outbox: new SyncOutbox(), claims: new SyncOutbox(),
+    };
+    this.workers.push(await this.launch(queue, settings, shared));
+  }
+
+  /**
+   * One worker thread; a restarted one gets its predecessor's shared memory (counters, sync
+   * rings): the dead worker was their only writer, so the totals carry on.
+   */
+  private async launch(queue: number, settings: WorkerSettings, shared: Pick<WorkerHandle, 'counters' | 'ipvsCounters' | 'control' | 'outbox' | 'claims'>): Promise<WorkerHandle> {
     const { port1, port2 } = new MessageChannel();
-    const counters = allocateCounters();
-    const ipvsCounters = allocateIpvsCounters();
-    const control = new Int32Array(new SharedArrayBuffer(4));
-    const outbox = new SyncOutbox();
-    const claims = new SyncOutbox();
-    const init: WorkerInit = { ...settings, queue, counters, ipvsCounters, control, port: port2, syncOutbox: outbox.buffer, syncClaims: claims.buffer };
+    const { counters, ipvsCounters, control, outbox, claims } = shared;
+    Atomics.store(control, 0, 0);
+    Atomics.store(control, 1, 0);
+    const init: WorkerInit = { ...settings, queue, counters, ipvsCounters, control, port: port2, syncOutbox: outbox.buffer, syncClaims: claims.buffer,
+      faultInjection: this.faultInjection };
     const code = dataplaneWorkerSource(new URL('../dataplane/worker.js', import.meta.url));
     const worker = new Worker(code.source, { eval: code.eval, workerData: init, transferList: [port2] });
-    const handle: WorkerHandle = { worker, port: port1, counters, ipvsCounters, control, pending: new Map(), outbox, claims };
+    const handle: WorkerHandle = { queue, settings, worker, port: port1, counters, ipvsCounters, control, pending: new Map(), outbox, claims };
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new DirectorError(`dataplane worker for queue ${queue} did not start in time`)), WORKER_START_TIMEOUT_MS);
       port1.on('message', (msg: { type: string; [k: string]: unknown }) => {
@@ -94,9 +133,37 @@ export class WorkerPool {
     });
     worker.on('error', (err) => this.log.error({ queue, err: err.message, stack: err.stack }, 'dataplane worker failed'));
     worker.on('exit', (code) => {
-      if (!this.isStopping()) this.log.error({ queue, code }, 'dataplane worker exited');
+      if (this.isStopping()) return;
+      const lost = Atomics.load(control, 1);
+      this.log.error({ queue, code, lostConnections: lost }, `dataplane worker ${queue} exited (${code}): ${lost} tracked connections lost, restarting it`);
+      void this.restart(handle);
     });
-    this.workers.push(handle);
+    return handle;
+  }
+
+  /** Starts a dead worker's replacement with the latest snapshot, timeouts and sync role. */
+  private async restart(dead: WorkerHandle): Promise<void> {
+    for (const done of dead.pending.values()) done(undefined);
+    dead.pending.clear();
+    dead.port.close();
+    const started = performance.now();
+    for (const delay of RESTART_DELAYS_MS) {
+      if (delay) await new Promise((r) => setTimeout(r, delay));
+      if (this.isStopping()) return;
+      try {
+        const settings = { ...dead.settings, snapshot: this.latestSnapshot ?? dead.settings.snapshot, timeouts: { ...dead.settings.timeouts, ...this.latestTimeouts } };
+        const next = await this.launch(dead.queue, settings, dead);
+        if (this.isStopping()) { await this.stopWorker(next); return; }
+        if (this.syncSending) next.port.postMessage(this.syncSending);
+        this.workers[this.workers.indexOf(dead)] = next;
+        this.restarts++;
+        this.log.info({ queue: dead.queue, ms: Math.round(performance.now() - started) }, `dataplane worker ${dead.queue} restarted`);
+        return;
+      } catch (err) {
+        this.log.warn({ queue: dead.queue, err: (err as Error).message }, `dataplane worker ${dead.queue} did not restart`);
+      }
+    }
+    this.log.error({ queue: dead.queue }, `dataplane worker ${dead.queue} gave up restarting: queue ${dead.queue} does not forward`);
   }
 
   /** Each worker's connection-sync outbox. */
@@ -115,11 +182,13 @@ export class WorkerPool {
 
   /** A message every worker reads between batches (sync role, imported flows). */
   postAll(message: WorkerRequest): void {
+    if (message.type === 'sync-sending') this.syncSending = message;
     for (const w of this.workers) w.port.postMessage(message);
   }
 
   /** Workers swap to it between batches; resolves when every worker has (never rejects). */
   postSnapshot(snapshot: Snapshot): Promise<void> {
+    this.latestSnapshot = snapshot;
     return Promise.all(this.workers.map((w) => this.ask(w, { type: 'snapshot', snapshot }))).then(
       () => undefined,
       (err: Error) => { this.log.warn({ version: snapshot.version, err: err.message }, 'a dataplane worker did not confirm a snapshot'); },
@@ -127,6 +196,7 @@ export class WorkerPool {
   }
 
   postTimeouts(timeouts: Partial<Timeouts>): void {
+    this.latestTimeouts = { ...this.latestTimeouts, ...timeouts };
     for (const w of this.workers) w.port.postMessage({ type: 'timeouts', timeouts });
   }
 

@@ -3,7 +3,6 @@
  * poll() when idle (an idle director uses no CPU) and reads control messages synchronously
  * between batches, so a snapshot swap never lands in the middle of one.
  */
-import { performance } from 'node:perf_hooks';
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { FlowTable } from '../conntrack/flow-table.js';
 import { PersistenceTable } from '../conntrack/persistence.js';
@@ -16,6 +15,7 @@ import { OUTBOX_CONNECTION, OUTBOX_TEMPLATE, SyncOutbox, type OutboxRecord } fro
 import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { FORWARD_NAT, type Snapshot } from './snapshot.js';
 import { steeringFor } from './steering.js';
+import { nowSeconds } from './clock.js';
 
 export interface WorkerInit {
   outside: string;
@@ -29,8 +29,13 @@ export interface WorkerInit {
   counters: Float64Array;
   /** Per-service and per-real-server counters (counters.ts allocateIpvsCounters). */
   ipvsCounters: Float64Array;
-  /** [0] = stop flag. */
+  /** [0] = stop flag; [1] = live flows, written by the worker (what a crash loses). */
   control: Int32Array;
+  /**
+   * Test mode only (ULVS_TEST_FAULTS=1 in the director's environment, see worker-pool.ts):
+   * the 'fault' request is honoured. Off, a 'fault' request is ignored.
+   */
+  faultInjection?: boolean;
   port: MessagePort;
   /** The connection-sync outbox this worker fills while its director is the sync MASTER. */
   syncOutbox: SharedArrayBuffer | null;
@@ -53,7 +58,9 @@ export type WorkerRequest =
   /** Connection sync: another worker counts these flows now (they carried traffic there). */
   | { type: 'sync-disown'; flows: OutboxRecord[] }
   /** Connection sync: every flow worth a backup's table, for a resync. */
-  | { type: 'sync-dump'; id: number };
+  | { type: 'sync-dump'; id: number }
+  /** Test mode only: throw an uncaught error from the batch loop (the worker dies). */
+  | { type: 'fault'; what: 'crash' };
 
 const BATCH = 64;
 /** Batches drained per wake-up before looking at control messages again. */
@@ -65,11 +72,6 @@ const MAX_BATCHES_PER_WAKE = 64;
  */
 const IDLE_POLL_MS = 10;
 const EXPIRE_VISITS_PER_LOOP = 256;
-
-
-function nowSeconds(): number {
-  return Math.floor(performance.now() / 1000);
-}
 
 function main(init: WorkerInit): void {
   const mp = init.port;
@@ -85,6 +87,8 @@ function main(init: WorkerInit): void {
     return;
   }
   const ports = inside ? [outside, inside] : [outside];
+  const out: PacketPort = outside;
+  const ins: PacketPort | null = inside;
   const applySteering = (snapshot: Snapshot): void => {
     const rules = steeringFor(snapshot);
     outside!.setSteering(rules.outside);
@@ -109,36 +113,46 @@ function main(init: WorkerInit): void {
   });
 
   const descs = new Uint32Array(BATCH * DESC_WORDS);
-  while (Atomics.load(init.control, 0) === 0) {
-    for (let msg = receiveMessageOnPort(mp); msg; msg = receiveMessageOnPort(mp)) {
-      const req = msg.message as WorkerRequest;
-      handleRequest(req);
-    }
-    const ready = waitReadable(ports, IDLE_POLL_MS);
-    const now = nowSeconds();
-    if (ready & 1) {
-      for (let b = 0; b < MAX_BATCHES_PER_WAKE; b++) {
-        const n = outside.receive(descs, BATCH);
-        if (n === 0) break;
-        dataplane.processOutside(descs, n, now);
-        outside.transmit(descs, n, inside ?? undefined);
-        if (n < BATCH) break;
-      }
-    }
-    if (inside && ready & 2) {
-      for (let b = 0; b < MAX_BATCHES_PER_WAKE; b++) {
-        const n = inside.receive(descs, BATCH);
-        if (n === 0) break;
-        dataplane.processInside(descs, n, now);
-        inside.transmit(descs, n, outside);
-        if (n < BATCH) break;
-      }
-    }
-    flows.expireSome(now, EXPIRE_VISITS_PER_LOOP);
-    templates.expireSome(now, EXPIRE_VISITS_PER_LOOP);
+  // An error thrown from the loop kills this thread: close the ports first, so the worker the
+  // pool starts in its place can bind the same queue (worker-pool.ts restarts it).
+  try {
+    loop();
+  } finally {
+    for (const p of ports) p.close();
   }
-  for (const p of ports) p.close();
   mp.postMessage({ type: 'stopped' });
+
+  function loop(): void {
+    while (Atomics.load(init.control, 0) === 0) {
+      for (let msg = receiveMessageOnPort(mp); msg; msg = receiveMessageOnPort(mp)) {
+        const req = msg.message as WorkerRequest;
+        handleRequest(req);
+      }
+      const ready = waitReadable(ports, IDLE_POLL_MS);
+      const now = nowSeconds();
+      if (ready & 1) {
+        for (let b = 0; b < MAX_BATCHES_PER_WAKE; b++) {
+          const n = out.receive(descs, BATCH);
+          if (n === 0) break;
+          dataplane.processOutside(descs, n, now);
+          out.transmit(descs, n, ins ?? undefined);
+          if (n < BATCH) break;
+        }
+      }
+      if (ins && ready & 2) {
+        for (let b = 0; b < MAX_BATCHES_PER_WAKE; b++) {
+          const n = ins.receive(descs, BATCH);
+          if (n === 0) break;
+          dataplane.processInside(descs, n, now);
+          ins.transmit(descs, n, out);
+          if (n < BATCH) break;
+        }
+      }
+      flows.expireSome(now, EXPIRE_VISITS_PER_LOOP);
+      templates.expireSome(now, EXPIRE_VISITS_PER_LOOP);
+      Atomics.store(init.control, 1, flows.stats.size);
+    }
+  }
 
   function handleRequest(req: WorkerRequest): void {
     switch (req.type) {
@@ -205,6 +219,9 @@ function main(init: WorkerInit): void {
         mp.postMessage({ type: 'reply', id: req.id, result: out });
         break;
       }
+      case 'fault':
+        if (init.faultInjection && req.what === 'crash') throw new Error('injected fault: dataplane worker crash (ULVS_TEST_FAULTS)');
+        break;
       case 'flowstats': {
         // ActiveConn/InActConn and PersistConn (templates) of the real servers in the running config, keyed by rsId.
         const conns: Record<number, [number, number, number]> = {};

@@ -5,6 +5,7 @@
  * 0 up, 1 down; with misc_dynamic, 2-255 up with weight status - 2, else any non-zero down.
  */
 import { spawn } from 'node:child_process';
+import { scriptSlots } from './script-slots.js';
 import type { CheckResult, CheckTarget, RunOptions } from './types.js';
 import { errorReason } from './types.js';
 import { runProbe } from './probe.js';
@@ -47,20 +48,29 @@ export function runMiscCheck(_target: CheckTarget, params: MiscCheckParams, opts
     if (argv.length === 0) { ctx.finish({ ok: false, reason: 'empty misc_path' }); return; }
     const prepared = prepareScript(argv, params.run_as ?? {});
     if ('refused' in prepared) { ctx.finish({ ok: false, reason: `script refused: ${prepared.refused}` }); return; }
-    const child = spawn(prepared.file, prepared.args, { detached: true, stdio: 'ignore', uid: prepared.uid, gid: prepared.gid });
-    let exited = false;
-    child.once('error', (err) => ctx.finish({ ok: false, reason: `script: ${errorReason(err)}` }));
-    child.once('exit', (code, signal) => {
-      exited = true;
-      ctx.finish(judgeMiscExit(code, signal, params.misc_dynamic === true));
+    void scriptSlots.acquire().then((release) => {
+      // Timed out (or aborted) while waiting for a slot: never started.
+      if (ctx.settled) { release(); return; }
+      spawnScript(release);
     });
-    ctx.onSettle(() => {
-      if (exited) return;
-      // The script (and anything it forked) outlived the probe: end the whole group.
-      killGroup(child.pid, 'SIGTERM');
-      const t = setTimeout(() => { if (!exited) killGroup(child.pid, 'SIGKILL'); }, KILL_GRACE_MS);
-      t.unref();
-      child.once('exit', () => clearTimeout(t));
-    });
+    const spawnScript = (release: () => void): void => {
+      const child = spawn(prepared.file, prepared.args, { detached: true, stdio: 'ignore', uid: prepared.uid, gid: prepared.gid });
+      child.once('exit', release);
+      child.once('error', release);
+      let exited = false;
+      child.once('error', (err) => ctx.finish({ ok: false, reason: `script: ${errorReason(err)}` }));
+      child.once('exit', (code, signal) => {
+        exited = true;
+        ctx.finish(judgeMiscExit(code, signal, params.misc_dynamic === true));
+      });
+      ctx.onSettle(() => {
+        if (exited) return;
+        // The script (and anything it forked) outlived the probe: end the whole group.
+        killGroup(child.pid, 'SIGTERM');
+        const t = setTimeout(() => { if (!exited) killGroup(child.pid, 'SIGKILL'); }, KILL_GRACE_MS);
+        t.unref();
+        child.once('exit', () => clearTimeout(t));
+      });
+    };
   });
 }

@@ -120,7 +120,7 @@ export class SyncDaemon {
     return {
       role: this.role, instance: this.config.instance, interface: this.config.interface, syncId: this.config.id,
       signed: this.config.auth_key !== undefined,
-      peer: this.peer ? { address: this.peer.address, agoMs: Date.now() - this.peer.at } : null,
+      peer: this.peer ? { address: this.peer.address, agoMs: Math.round(performance.now() - this.peer.at) } : null,
       counters: { ...this.counters, dropped: { ...this.counters.dropped }, skipped: { ...this.counters.skipped },
         applied: this.applied, appliedTemplates: this.appliedTemplates, claims: this.claims, ignored: { ...this.ignored }, resyncRequests: this.resyncRequests, resyncsSent: this.resyncsSent,
         outboxOverflows: overflows },
@@ -159,12 +159,13 @@ export class SyncDaemon {
 
   /** An empty IPVS v1 message: a kernel backup processes zero records; a ulvs master resyncs. */
   private requestResync(): void {
-    this.resyncUntil = Date.now() + RESYNC_WINDOW_MS;
+    // Monotonic: a wall-clock jump must not stretch or cut the window.
+    this.resyncUntil = performance.now() + RESYNC_WINDOW_MS;
     this.sender?.sendRaw(encodeEmptySyncMessage({ syncId: this.config.id, key: this.config.auth_key }));
   }
 
   private onRecords(records: SyncRecord[], from: string): void {
-    this.peer = { address: from, at: Date.now() };
+    this.peer = { address: from, at: performance.now() };
     if (records.length === 0) {
       this.resyncRequests++;
       if (this.role === 'master') {
@@ -173,7 +174,7 @@ export class SyncDaemon {
       }
       return;
     }
-    if (this.role !== 'backup' && Date.now() > this.resyncUntil) {
+    if (this.role !== 'backup' && performance.now() > this.resyncUntil) {
       this.ignored['not-backup'] += records.length;
       return;
     }

@@ -1,0 +1,182 @@
+// The soak run (issue 15): HTTP load through the VIP for N minutes while the directors reload
+// every 30 s, a real server's link flaps every 60 s, and VRRP fails over between two ulvs
+// directors every 2 minutes (priorities swapped by a reload; lvs_sync_daemon on both, so
+// connections follow). Reports failed requests by cause (the event in the 10 s before each
+// failure), each director's RSS and open fds at start and end, and writes JSON to
+// bench/results/soak.json.
+//
+//   npm run soak -- [--minutes 20] [--prefix soak-] [--out bench/results/soak.json]
+// Root only; bounded (--minutes at most 240); the lab is torn down at the end and on failure.
+import { readFileSync, readdirSync, writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Command } from 'commander';
+import { createLab, destroyLab, labExec } from '../src/lab/index.js';
+import { REPO, ULVS, killAll, sleep, startIn, waitFor, type Proc } from './sys.js';
+
+const LOAD_CLIENT = join(REPO, 'test/e2e-faults/load-client.mjs');
+const SEGMENT_MS = 10_000;
+const RELOAD_EVERY_MS = 30_000;
+const FAILOVER_EVERY_MS = 120_000;
+const FLAP_EVERY_MS = 60_000;
+const FLAP_DOWN_MS = 3000;
+/** A failure is put down to the last event that started before it and ended at most this long before it. */
+const CAUSE_WINDOW_MS = 10_000;
+
+function directorYaml(name: string, priority: number): string {
+  const check = 'tcp_check: { connect_timeout: 1, retry: 1, delay_before_retry: 1 }';
+  return `global_defs:
+  router_id: ${name}
+  lvs_sync_daemon: { interface: eth0, instance: VI_1, id: 15 }
+dataplane: { interface: eth0, io: auto }
+vrrp_instances:
+  - { name: VI_1, state: BACKUP, interface: eth0, virtual_router_id: 15, version: 3, priority: ${priority}, advert_int: 0.2,
+      garp_master_refresh: 1, virtual_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ] }
+virtual_servers:
+  - vip: 198.18.0.100
+    port: 80
+    protocol: TCP
+    lb_algo: rr
+    lb_kind: DR
+    delay_loop: 1
+    real_servers:
+      - { ip: 198.18.0.10, port: 80, ${check} }
+      - { ip: 198.18.0.20, port: 80, ${check} }
+      - { ip: 198.18.0.30, port: 80, ${check} }
+`;
+}
+
+interface ProcessFigures { rssKb: number; fds: number }
+
+function figures(pid: number): ProcessFigures {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0), fds: readdirSync(`/proc/${pid}/fd`).length };
+}
+
+interface Segment { startMs: number; ok: number; failed: number; errors: Record<string, number>; failTimes: number[] }
+interface SoakEvent { atMs: number; endMs?: number; kind: 'reload' | 'failover' | 'realserver-flap'; detail: string }
+
+async function main(): Promise<void> {
+  const opts = new Command().option('--minutes <n>', 'how long', '20').option('--prefix <p>', 'lab prefix', 'soak-')
+    .option('--out <file>', 'JSON report', join(REPO, 'bench/results/soak.json')).parse().opts<{ minutes: string; prefix: string; out: string }>();
+  const minutes = Number(opts.minutes);
+  if (!(minutes > 0 && minutes <= 240)) throw new Error('--minutes must be in (0, 240]');
+  const prefix = opts.prefix;
+  const durationMs = minutes * 60_000;
+  const dirs: Proc[] = [];
+  const log = (line: string): void => { process.stderr.write(`[soak] ${line}\n`); };
+  const cleanup = async (): Promise<void> => {
+    for (const d of dirs) await d.stop();
+    killAll();
+    await destroyLab({ prefix });
+  };
+  process.once('SIGINT', () => { void cleanup().then(() => process.exit(130)); });
+  try {
+    const lab = await createLab({ prefix });
+    const confDir = mkdtempSync(join(tmpdir(), 'ulvs-soak-'));
+    const files = ['dir1', 'dir2'].map((n) => join(confDir, `${n}.yaml`));
+    // dir1 starts as the master (higher priority); a failover swaps the two priorities.
+    let high = 0;
+    const writeConfigs = (): void => files.forEach((f, i) => writeFileSync(f, directorYaml(`soak-dir${i + 1}`, i === high ? 150 : 100)));
+    writeConfigs();
+    for (const [i, node] of [lab.nodes.dir1, lab.nodes.dir2].entries()) {
+      const d = startIn(node.name, [process.execPath, ULVS, 'run', '-c', files[i]]);
+      dirs.push(d);
+      await waitFor(d, 'director running', 60_000);
+    }
+    // A reload of a director with VRRP, sync and checks takes seconds (measured: ~4-5 s idle);
+    // under load the lab's default 20 s command bound is too tight.
+    const ulvs = (i: number, args: string[]): Promise<{ code: number; stdout: string }> =>
+      labExec([lab.nodes.dir1, lab.nodes.dir2][i].name, [process.execPath, ULVS, ...args], { timeoutMs: 90_000 });
+    const reloadMs: number[] = [];
+    const reloadBoth = async (): Promise<void> => {
+      const began = Date.now();
+      const r = await Promise.all([0, 1].map((i) => ulvs(i, ['reload'])));
+      reloadMs.push(Date.now() - began);
+      if (r.some((x) => x.code !== 0)) log(`reload failed: ${JSON.stringify(r)}`);
+    };
+    await sleep(3000);
+    const start = { dir1: figures(dirs[0].pid), dir2: figures(dirs[1].pid) };
+    log(`directors up; start ${JSON.stringify(start)}; soaking ${minutes} min`);
+
+    const t0 = Date.now();
+    const events: SoakEvent[] = [];
+    const segments: Segment[] = [];
+    let running = true;
+    const loadLoop = (async () => {
+      while (running && Date.now() - t0 < durationMs) {
+        const startMs = Date.now() - t0;
+        const r = await labExec(lab.nodes.client.name, [process.execPath, LOAD_CLIENT, `http://${lab.vip}/`, String(SEGMENT_MS), '2'], { timeoutMs: SEGMENT_MS + 60_000 });
+        if (r.code !== 0) throw new Error(`load client failed: ${r.stderr}`);
+        const s = JSON.parse(r.stdout) as Segment;
+        segments.push({ startMs, ok: s.ok, failed: s.failed, errors: s.errors, failTimes: s.failTimes.map((t) => t + startMs) });
+      }
+    })();
+    let nextReload = RELOAD_EVERY_MS;
+    let nextFailover = FAILOVER_EVERY_MS;
+    let nextFlap = FLAP_EVERY_MS / 2;
+    while (Date.now() - t0 < durationMs) {
+      const now = Date.now() - t0;
+      if (now >= nextFailover) {
+        high = 1 - high;
+        writeConfigs();
+        events.push({ atMs: now, kind: 'failover', detail: `dir${high + 1} gets the higher priority` });
+        await reloadBoth();
+        events[events.length - 1].endMs = Date.now() - t0;
+        nextFailover += FAILOVER_EVERY_MS;
+        nextReload = now + RELOAD_EVERY_MS;
+        log(`${Math.round(now / 1000)} s: failover to dir${high + 1}`);
+      } else if (now >= nextReload) {
+        events.push({ atMs: now, kind: 'reload', detail: 'both directors' });
+        await reloadBoth();
+        events[events.length - 1].endMs = Date.now() - t0;
+        nextReload += RELOAD_EVERY_MS;
+      } else if (now >= nextFlap) {
+        events.push({ atMs: now, kind: 'realserver-flap', detail: `rs3 eth0 down ${FLAP_DOWN_MS} ms` });
+        await labExec(lab.nodes.rs3.name, ['ip', 'link', 'set', 'eth0', 'down']);
+        await sleep(FLAP_DOWN_MS);
+        await labExec(lab.nodes.rs3.name, ['ip', 'link', 'set', 'eth0', 'up']);
+        events[events.length - 1].endMs = Date.now() - t0;
+        nextFlap += FLAP_EVERY_MS;
+      }
+      await sleep(200);
+    }
+    running = false;
+    await loadLoop;
+    const end = { dir1: figures(dirs[0].pid), dir2: figures(dirs[1].pid) };
+    const masters = await Promise.all([0, 1].map(async (i) => /"state":\s*"MASTER"/.test((await ulvs(i, ['status', '--json'])).stdout)));
+
+    const failuresByCause: Record<string, number> = {};
+    const failureTimes = segments.flatMap((s) => s.failTimes);
+    for (const at of failureTimes) {
+      // From the event's start until CAUSE_WINDOW_MS after it ended (a reload can take seconds).
+      const ev = [...events].reverse().find((e) => e.atMs <= at && at - (e.endMs ?? e.atMs) <= CAUSE_WINDOW_MS);
+      const cause = ev?.kind ?? 'unexplained';
+      failuresByCause[cause] = (failuresByCause[cause] ?? 0) + 1;
+    }
+    const failedTotal = segments.reduce((a, s) => a + s.failed, 0);
+    // failTimes are capped per segment (load-client.mjs): the rest of a segment's failures are
+    // put down to the same causes as the ones listed.
+    const listed = failureTimes.length;
+    const report = {
+      minutes, requests: segments.reduce((a, s) => a + s.ok + s.failed, 0), failed: failedTotal,
+      failuresByCause, failuresUnlisted: failedTotal - listed,
+      errors: segments.reduce<Record<string, number>>((acc, s) => { for (const [k, v] of Object.entries(s.errors)) acc[k] = (acc[k] ?? 0) + v; return acc; }, {}),
+      events: { reloads: events.filter((e) => e.kind === 'reload').length, failovers: events.filter((e) => e.kind === 'failover').length,
+        realServerFlaps: events.filter((e) => e.kind === 'realserver-flap').length },
+      directors: { start, end, rssGrowthPct: {
+        dir1: Math.round((end.dir1.rssKb / start.dir1.rssKb - 1) * 1000) / 10, dir2: Math.round((end.dir2.rssKb / start.dir2.rssKb - 1) * 1000) / 10 } },
+      reloadMs: { count: reloadMs.length, max: Math.max(0, ...reloadMs), mean: Math.round(reloadMs.reduce((a, b) => a + b, 0) / Math.max(1, reloadMs.length)) },
+      masterAtEnd: masters.map((m, i) => (m ? `dir${i + 1}` : null)).filter(Boolean),
+      expectedMaster: `dir${high + 1}`,
+      when: new Date().toISOString(),
+    };
+    mkdirSync(dirname(opts.out), { recursive: true });
+    writeFileSync(opts.out, JSON.stringify(report, null, 2) + '\n');
+    process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  } finally {
+    await cleanup();
+  }
+}
+
+main().catch((err: Error) => { process.stderr.write(`soak: ${err.message}\n`); killAll(); void destroyLab({ prefix: process.argv.includes('--prefix') ? process.argv[process.argv.indexOf('--prefix') + 1] : 'soak-' }).finally(() => process.exit(1)); });
