@@ -1,22 +1,22 @@
 #!/usr/bin/env bash
 # CLI start-up, interleaved: per trial and per ulvs given, `--version`, `check-config
 # configs/lab-dr.yaml`, and `run` until the first HTTP answer through the VIP (the lab, prefix
-# clb-). Prints median (min-max) ms of each. As root. Compare builds by naming each, e.g.
+# k4b-). Prints median (min-max) ms of each. As root. Compare builds by naming each, e.g.
 #   bash bench/cli-startup.sh 5 "node=node bin/ulvs.js" "exe=build/package/ulvs" "old=node /tmp/old/bin/ulvs.js"
 # (default: the checkout and the single executable).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 trials=${1:-5}; shift || true
 [ $# -gt 0 ] || set -- "node=node bin/ulvs.js" "exe=build/package/ulvs"
-node bin/ulvs.js lab up -p clb- >/dev/null
-trap 'node bin/ulvs.js lab down -p clb- >/dev/null' EXIT
+node bin/ulvs.js lab up -p k4b- >/dev/null
+trap 'node bin/ulvs.js lab down -p k4b- >/dev/null' EXIT
 results=$(mktemp)
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 to_forwarding() {
   local start pid n=0
   start=$(date +%s%N)
-  ip netns exec clb-dir1 $1 run -c configs/lab-dr.yaml 2>/dev/null & pid=$!
-  until ip netns exec clb-client curl -s -m 0.5 -o /dev/null http://198.18.0.100/; do
+  ip netns exec k4b-dir1 $1 run -c configs/lab-dr.yaml 2>/dev/null & pid=$!
+  until ip netns exec k4b-client curl -s -m 0.5 -o /dev/null http://198.18.0.100/; do
     sleep 0.02; n=$((n + 1)); [ $n -lt 1500 ] || { echo "no forwarding" >&2; break; }
   done
   ms "$start"
