@@ -28,7 +28,7 @@ function put(root, path, content, mode = 0o644) {
 function manPage(repo, version, date) {
   const script = `import { cliProgram } from './dist/src/cli/main.js';
 import { renderManPage } from './dist/src/appliance/man-page.js';
-process.stdout.write(renderManPage(cliProgram(), ${JSON.stringify(version)}, ${JSON.stringify(date)}));`;
+process.stdout.write(renderManPage(await cliProgram(), ${JSON.stringify(version)}, ${JSON.stringify(date)}));`;
   return execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: repo, encoding: 'utf8' });
 }
 

@@ -2,7 +2,7 @@
 // the bundled CLI, the bundled dataplane worker, the addon and the XDP object.
 //   https://nodejs.org/docs/latest-v20.x/api/single-executable-applications.html
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -20,7 +20,8 @@ export async function buildSingleExecutable(root, out) {
   mkdirSync(out, { recursive: true });
   const common = {
     bundle: true, platform: 'node', format: 'cjs', target: 'node20', logLevel: 'warning',
-    define: { 'import.meta.url': '__ulvs_import_meta_url' }, banner: { js: META_URL_SHIM },
+    // No package.json beside the executable: src/cli/version.ts reads this instead.
+    define: { 'import.meta.url': '__ulvs_import_meta_url', __ULVS_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version) }, banner: { js: META_URL_SHIM },
     // The checkout-only helpers (tsc/tap tooling) never run inside the executable.
     external: ['typescript'],
   };

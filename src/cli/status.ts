@@ -3,7 +3,8 @@
 // the control command `status` with: VRRP instances (with tracked objects), checkers, sync,
 // runtime overrides and the addresses held.
 
-import { controlSocketPath, requestControl } from '../control/socket.js';
+import { Command } from 'commander';
+import { REFUSED, controlSocketPath, requestControl } from '../control/socket.js';
 import type { InstanceStatus } from '../vrrp/speaker.js';
 import type { SyncStatus } from '../sync/daemon.js';
 import { describeOverrides } from '../control/ipvsadm-commands.js';
@@ -73,4 +74,20 @@ export async function runStatus(options: { instance?: string; socket?: string; j
   const overrides = reply.runtime ? describeOverrides(reply.runtime.overrides) : [];
   return formatStatus(instances) + (sync ? formatSyncStatus(sync) : '')
     + (overrides.length ? `runtime overrides (ulvs ipvsadm)\n${overrides.map((l) => `  ${l}\n`).join('')}` : '');
+}
+
+/** `ulvs status`. */
+export function statusCommand(): Command {
+  return new Command('status')
+    .description('VRRP instances: state, priority, master, last transition')
+    .option('--json', 'JSON output')
+    .option('--socket <path>', 'control socket')
+    .action(async (opts: { json?: boolean; socket?: string }) => {
+      try {
+        process.stdout.write(await runStatus(opts));
+      } catch (err) {
+        process.stderr.write(`ulvs: ${(err as Error).message}\n`);
+        process.exit((err as NodeJS.ErrnoException).code === REFUSED ? 4 : 1);
+      }
+    });
 }
