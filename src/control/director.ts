@@ -250,7 +250,7 @@ export class Director {
     for (const a of plan.release) this.addresses.release({ address: a.address, dev: a.dev });
     for (const a of plan.hold) await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label, brd: a.brd, scope: a.scope, peer: a.peer });
     this.config = next;
-    this.alerts?.apply(next);
+    this.alerts?.apply(next, (id, rsKey) => this.health.healthOf(id, rsKey)?.up ?? true);
     this.applyLogLevel();
     this.fileConfig = loaded.config;
     if (resetRuntime && this.overrides.services.length) this.log.info({ dropped: this.overrides.services.length }, 'reload: runtime overrides dropped (--reset-runtime)');
@@ -374,6 +374,7 @@ export class Director {
     // Priority 0 first, so the backup takes over before this dataplane stops (RFC 3768 6.4.3).
     await this.vrrp?.stop();
     this.sync?.close();
+    this.alerts?.shuttingDown((id, rsKey) => this.health.healthOf(id, rsKey)?.up ?? true);
     await this.health.stop();
     await this.workers.stop();
     this.addresses.releaseAll();

@@ -31,6 +31,7 @@ const globalRules: Rules = {
   smtp_alert: flag(),
   smtp_alert_vrrp: flag(),
   smtp_alert_checker: flag(),
+  no_email_faults: flag(),
   checker_log_all_failures: flag(),
   default_interface: text(),
   vrrp_mcast_group4: text(),

@@ -20,6 +20,7 @@ export const COVERED: Readonly<Record<string, string>> = {
   'dataplane.queues': 'test/control/reload-plan.test.ts',
   'dataplane.sloppy_tcp': 'test/e2e/midflow-pickup.test.ts',
   // global_defs
+  'global_defs.no_email_faults': 'test/alerts/removed-and-faults.test.ts',
   'global_defs.default_interface': 'test/config/runtime-reach.test.ts',
   'global_defs.lvs_sync_daemon.auth_key': 'test/sync/transport-netns.test.ts',
   'global_defs.lvs_sync_daemon.id': 'test/e2e/sync-keepalived-peer.test.ts',
