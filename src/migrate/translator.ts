@@ -59,6 +59,8 @@ export interface Sections {
   services: OutSeq;
   /** virtual_server_groups names given so far (fwmark groups are added once) */
   groupNames: Set<string>;
+  /** vrrp_scripts keepalived removes (no `script` line, e.g. only under another `@id`) */
+  removedScripts?: Set<string>;
   firstInterface?: string;
   firstNat?: Statement;
   globalFrom?: Statement;

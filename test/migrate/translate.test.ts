@@ -173,3 +173,17 @@ t.test('lvs_sync_daemon is translated, and so is the old lvs_sync_daemon_interfa
   const bad = migrateText(`global_defs {\n  lvs_sync_daemon eth0 VI_1 id 300 colour blue\n}\n${instance}}\n`);
   t.ok(bad.reportLines.some((l) => /in\.conf:2: .*colour/.test(l)), bad.reportLines.join(' | '));
 });
+
+t.test('a vrrp_script without a script is removed with a warning and its track_script ignored, as keepalived', async (t) => {
+  // keepalived's doc/samples/keepalived.conf.conditional_conf run without -i: every script line is under @high/@low.
+  const r = migrateText('vrrp_script chk {\n@high script /bin/true\n interval 1\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n priority 100\n virtual_ipaddress {\n 198.18.0.100/32\n }\n track_script {\n chk\n }\n}\n');
+  t.same(r.errors, [], 'passes check-config');
+  t.same(r.reportLines, [
+    'in.conf:1: vrrp_script chk has no script: removed, as keepalived removes it (its track_script entries are ignored)',
+    'in.conf:13: track_script chk: its vrrp_script was removed (no script), ignored as keepalived ignores it',
+  ]);
+  t.equal(r.doc.vrrp_scripts, undefined);
+  t.same(r.doc.vrrp_instances[0].track_script ?? [], [], 'no track_script entry left');
+  const high = migrateText('vrrp_script chk {\n@high script /bin/true\n interval 1\n}\n', { routerId: 'high' });
+  t.equal(high.doc.vrrp_scripts.chk.script, '/bin/true', 'with the config id (--router-id high) the script is kept');
+});
