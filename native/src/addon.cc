@@ -202,6 +202,8 @@ class NativePort : public Napi::ObjectWrap<NativePort> {
     o.Set("txDropped", Napi::Number::New(env, double(s.txDropped)));
     o.Set("badDescriptors", Napi::Number::New(env, double(s.badDescriptors)));
     o.Set("otherMissing", Napi::Number::New(env, double(s.otherMissing)));
+    o.Set("localDelivered", Napi::Number::New(env, double(s.localDelivered)));
+    o.Set("localDropped", Napi::Number::New(env, double(s.localDropped)));
     return o;
   }
 
@@ -223,6 +225,7 @@ UlvsAddon::UlvsAddon(Napi::Env env, Napi::Object exports) {
   constants.Set("DROP", Napi::Number::New(env, kActionDrop));
   constants.Set("TX", Napi::Number::New(env, kActionTx));
   constants.Set("TX_OTHER", Napi::Number::New(env, kActionTxOther));
+  constants.Set("LOCAL", Napi::Number::New(env, kActionLocal));
   constants.Set("HEADROOM", Napi::Number::New(env, kHeadroom));
   constants.Freeze();
   exports.Set("constants", constants);

@@ -11,6 +11,9 @@ constexpr uint32_t kDescWords = 3;
 constexpr uint32_t kActionDrop = 0;
 constexpr uint32_t kActionTx = 1;
 constexpr uint32_t kActionTxOther = 2;
+// Hand the frame's IPv4 packet, unchanged, to this host's own stack (IPVS's Local forwarding
+// for one connection of a service whose other servers are remote): local_delivery.h.
+constexpr uint32_t kActionLocal = 3;
 // Bytes before each received packet in its frame slot, so the dataplane can
 // prepend an IPIP header (20 bytes) in place. AF_XDP gives XDP_PACKET_HEADROOM
 // (256) on its own; TAP uses the same figure so offsets look alike.
@@ -23,6 +26,8 @@ struct PortStats {
   uint64_t txDropped = 0;      // tx ring full / write failed / no free frame
   uint64_t badDescriptors = 0; // offset/length outside frame memory
   uint64_t otherMissing = 0;   // TX_OTHER without another port
+  uint64_t localDelivered = 0; // LOCAL frames the own stack took
+  uint64_t localDropped = 0;   // LOCAL frames it did not (no raw socket, not IPv4, send failed)
 };
 
 class Backend {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "backend.h"
+#include "local_delivery.h"
 
 namespace ulvs {
 
@@ -16,6 +17,8 @@ namespace ulvs {
 //    frame now belongs to the send path (AF_XDP's TX ring hands it back through completion), so
 //    the slot is not freed here;
 //  - TX_OTHER of a frame that fits is copied into `other` (counted otherMissing without one);
+//  - LOCAL of a frame that fits goes to this host's own stack (DeliverLocally), then its slot
+//    is freed;
 //  - an unknown action, or TX/TX_OTHER of an empty or overlong frame, is counted
 //    (badDescriptors);
 //  - every slot not kept by sendOwn goes back through freeSlot(slotBase).
@@ -46,6 +49,8 @@ inline bool DispatchDescriptors(Backend& port, const uint32_t* descs, uint32_t c
       } else {
         port.stats.otherMissing++;
       }
+    } else if (action == kActionLocal && fits) {
+      DeliverLocally(port.frames + offset, length, port.stats);
     } else if (action != kActionDrop) {
       port.stats.badDescriptors++;
     }

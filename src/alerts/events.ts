@@ -5,7 +5,7 @@
 import { defaultServiceId, realServerKey } from '../health/plan.js';
 import {
   checkerBody, formatEndpoint, formatService, groupMail, instanceMail, mailSettings, quorumMail, realServerAlerts,
-  realServerMail, virtualServerAlerts, vrrpAlerts, type AlertGlobals, type Mail, type MailSettings, type VrrpMailState,
+  realServerMail, realServerShutMail, virtualServerAlerts, vrrpAlerts, type AlertGlobals, type Mail, type MailSettings, type VrrpMailState,
 } from './plan.js';
 
 /** The config's shape the alerts read (structural, like health/plan.ts). */
@@ -15,7 +15,7 @@ export interface AlertConfig {
   vrrp_sync_groups: Array<{ name: string; smtp_alert?: boolean }>;
   virtual_servers: Array<{
     vip?: string; port?: number; group?: string; protocol?: string; smtp_alert?: boolean;
-    quorum?: number; hysteresis?: number;
+    quorum?: number; hysteresis?: number; omega?: boolean;
     real_servers: Array<{ ip: string; port: number; smtp_alert?: boolean }>;
   }>;
 }
@@ -25,11 +25,14 @@ interface ServiceAlerts {
   alerts: boolean;
   quorum: number;
   hysteresis: number;
+  omega: boolean;
   realServers: Map<string, { label: string; alerts: boolean }>;
 }
 
 export interface AlertIndex {
   settings: MailSettings | null;
+  /** no_email_faults: FAULT moves are not mailed. */
+  noEmailFaults: boolean;
   instances: Map<string, boolean>;
   groups: Map<string, boolean>;
   services: Map<string, ServiceAlerts>;
@@ -45,11 +48,12 @@ export function alertIndex(config: AlertConfig, settings: MailSettings | null = 
     }
     services.set(defaultServiceId(vs, i), {
       label: formatService(vs), alerts: virtualServerAlerts(vs.smtp_alert, g),
-      quorum: vs.quorum ?? 1, hysteresis: vs.hysteresis ?? 0, realServers,
+      quorum: vs.quorum ?? 1, hysteresis: vs.hysteresis ?? 0, omega: vs.omega ?? false, realServers,
     });
   });
   return {
     settings,
+    noEmailFaults: g.no_email_faults ?? false,
     instances: new Map(config.vrrp_instances.map((vi) => [vi.name, vrrpAlerts(vi.smtp_alert, g)])),
     groups: new Map(config.vrrp_sync_groups.map((sg) => [sg.name, vrrpAlerts(sg.smtp_alert, g)])),
     services,
@@ -63,13 +67,13 @@ export function mailState(state: string): VrrpMailState | null {
 
 export function instanceMails(index: AlertIndex, instance: string, state: string): Mail[] {
   const s = mailState(state);
-  if (!index.settings || s === null || index.instances.get(instance) !== true) return [];
+  if (!index.settings || s === null || index.instances.get(instance) !== true || (s === 'FAULT' && index.noEmailFaults)) return [];
   return [instanceMail(index.settings.routerId, instance, s)];
 }
 
 export function groupMails(index: AlertIndex, group: string, state: string): Mail[] {
   const s = mailState(state);
-  if (!index.settings || s === null || index.groups.get(group) !== true) return [];
+  if (!index.settings || s === null || index.groups.get(group) !== true || (s === 'FAULT' && index.noEmailFaults)) return [];
   return [groupMail(index.settings.routerId, group, s)];
 }
 
@@ -111,4 +115,40 @@ export function quorumMails(
   return [quorumMail(index.settings.routerId, svc.label, {
     up: e.quorumUp, quorum: svc.quorum, hysteresis: svc.hysteresis, threshold: e.threshold, liveWeight: e.liveWeight, initial,
   })];
+}
+
+/** Is the real server `rsKey` of service `serviceId` alive now (its checker's last verdict)? */
+export type AliveOf = (serviceId: string, rsKey: string) => boolean;
+
+/**
+ * A reload: every live real server of the old config that the new one no longer has in that
+ * service (or whose service is gone) mails "=> Removing <=", with the new config's settings
+ * and the old server's own smtp_alert, as keepalived's clear_diff_rs / clear_diff_services.
+ */
+export function removedServerMails(before: AlertIndex, after: AlertIndex, alive: AliveOf): Mail[] {
+  const settings = after.settings;
+  if (!settings) return [];
+  const out: Mail[] = [];
+  for (const [id, svc] of before.services) {
+    const kept = after.services.get(id)?.realServers;
+    for (const [key, rs] of svc.realServers) {
+      if (kept?.has(key) || !rs.alerts || !alive(id, key)) continue;
+      out.push(realServerShutMail(settings.routerId, rs.label, svc.label, false));
+    }
+  }
+  return out;
+}
+
+/** Shutdown: omega services mail "=> Shutting down <=" for each live real server. */
+export function shutdownServerMails(index: AlertIndex, alive: AliveOf): Mail[] {
+  const settings = index.settings;
+  if (!settings) return [];
+  const out: Mail[] = [];
+  for (const [id, svc] of index.services) {
+    if (!svc.omega) continue;
+    for (const [key, rs] of svc.realServers) {
+      if (rs.alerts && alive(id, key)) out.push(realServerShutMail(settings.routerId, rs.label, svc.label, true));
+    }
+  }
+  return out;
 }

@@ -3,7 +3,10 @@
  * keepalived would. Holds the only state keepalived keeps for mail (the last state mailed per
  * instance and sync group, so a repeated state is not mailed twice).
  */
-import { alertIndex, groupMails, instanceMails, mailState, quorumMails, realServerMails, type AlertConfig, type AlertIndex } from './events.js';
+import {
+  alertIndex, groupMails, instanceMails, mailState, quorumMails, realServerMails, removedServerMails, shutdownServerMails,
+  type AlertConfig, type AlertIndex, type AliveOf,
+} from './events.js';
 import { AlertMailer, type MailCounters, type MailerLogger, type MailerOptions } from './mailer.js';
 import type { Mail } from './plan.js';
 
@@ -24,13 +27,23 @@ export class DirectorAlerts {
     this.apply(config);
   }
 
-  /** A (re)loaded config: new recipients, server and per-block switches. */
-  apply(config: AlertConfig): void {
+  /**
+   * A (re)loaded config: new recipients, server and per-block switches. With `alive` (a
+   * reload), live real servers the new config drops mail "=> Removing <=".
+   */
+  apply(config: AlertConfig, alive?: AliveOf): void {
+    const before = this.index;
     this.index = alertIndex(config);
     const s = this.index.settings;
     if (s && this.mailer) this.mailer.update(s);
     else if (s) this.mailer = new AlertMailer(s, this.log, this.opts);
     else if (this.mailer) { this.retire(this.mailer); this.mailer = null; }
+    if (alive) this.send(removedServerMails(before, this.index, alive));
+  }
+
+  /** Before the checks stop: omega services mail "=> Shutting down <=" per live real server. */
+  shuttingDown(alive: AliveOf): void {
+    this.send(shutdownServerMails(this.index, alive));
   }
 
   instanceMoved(instance: string, to: string): void {

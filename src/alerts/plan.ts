@@ -32,6 +32,8 @@ export interface AlertGlobals {
   smtp_alert?: boolean;
   smtp_alert_vrrp?: boolean;
   smtp_alert_checker?: boolean;
+  /** keepalived's no_email_faults: FAULT transitions of instances and groups are not mailed. */
+  no_email_faults?: boolean;
 }
 
 export const SMTP_PORT = 25;
@@ -173,4 +175,13 @@ export function quorumMail(
     subject: `[${routerId}] Virtualserver ${service} - ${q.up ? 'UP' : 'DOWN'}`,
     body: `=> ${what} ${q.quorum}+${q.hysteresis}=${q.threshold} <= ${q.liveWeight} <=`,
   };
+}
+
+/**
+ * ipwrapper.c clear_service_rs: a live real server taken out of a service by a reload (or the
+ * whole service removed) mails "DOWN" with "=> Removing <="; at shutdown, only in omega
+ * services, "=> Shutting down <=".
+ */
+export function realServerShutMail(routerId: string, rs: string, service: string, stopping: boolean): Mail {
+  return realServerMail(routerId, rs, service, false, stopping ? '=> Shutting down <=' : '=> Removing <=');
 }

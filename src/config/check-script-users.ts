@@ -10,7 +10,16 @@ import { commandPath, list, obj, str, type CrossCheckEnv, type Findings, type Ob
 
 interface ScriptUse { path: Path; command: string; user?: string; userPath?: Path }
 
-/** Every script the config runs, with its own `user` where the block has one. */
+/** A notify script, written as a line or as `{ script, user }` (its own user). */
+function notifyUse(value: unknown, path: Path): ScriptUse | undefined {
+  const line = str(value);
+  if (line) return { path, command: line };
+  const o = obj(value);
+  const command = str(o?.script);
+  return command ? { path: [...path, 'script'], command, user: str(o?.user), userPath: [...path, 'user'] } : undefined;
+}
+
+/** Every script the config runs, with its own `user` where the block or the script has one. */
 function scriptUses(cfg: Obj): ScriptUse[] {
   const out: ScriptUse[] = [];
   const notifyKeys = ['notify', 'notify_master', 'notify_backup', 'notify_fault', 'notify_stop'];
@@ -23,22 +32,22 @@ function scriptUses(cfg: Obj): ScriptUse[] {
   for (const block of ['vrrp_instances', 'vrrp_sync_groups'] as const) {
     list(cfg[block]).forEach((raw, i) => {
       for (const key of notifyKeys) {
-        const command = str(obj(raw)?.[key]);
-        if (command) out.push({ path: [block, i, key], command });
+        const use = notifyUse(obj(raw)?.[key], [block, i, key]);
+        if (use) out.push(use);
       }
     });
   }
   list(cfg.virtual_servers).forEach((rawVs, i) => {
     const vs = obj(rawVs);
     for (const key of ['quorum_up', 'quorum_down']) {
-      const command = str(vs?.[key]);
-      if (command) out.push({ path: ['virtual_servers', i, key], command });
+      const use = notifyUse(vs?.[key], ['virtual_servers', i, key]);
+      if (use) out.push(use);
     }
     list(vs?.real_servers).forEach((rawRs, j) => {
       const rs = obj(rawRs);
       for (const key of ['notify_up', 'notify_down']) {
-        const command = str(rs?.[key]);
-        if (command) out.push({ path: ['virtual_servers', i, 'real_servers', j, key], command });
+        const use = notifyUse(rs?.[key], ['virtual_servers', i, 'real_servers', j, key]);
+        if (use) out.push(use);
       }
       const misc = obj(rs?.misc_check);
       const command = str(misc?.misc_path);

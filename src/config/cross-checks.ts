@@ -6,6 +6,7 @@
  */
 import { checkAlerts } from './check-alerts.js';
 import { checkFamilies } from './check-families.js';
+import { checkLocalServers } from './check-local-servers.js';
 import { checkOverlaps } from './check-overlaps.js';
 import { checkScriptUsers } from './check-script-users.js';
 import { checkOperations } from './check-operations.js';
@@ -40,6 +41,7 @@ export function crossCheck(root: unknown, env: CrossCheckEnv): Finding[] {
   checkServerGroups(cfg, names, r, env);
   checkServices(cfg, names, r, env);
   checkOverlaps(cfg, r, env);
+  checkLocalServers(cfg, r);
   checkScriptUsers(cfg, r, env);
   checkAlerts(cfg, r);
   checkOperations(cfg, r);

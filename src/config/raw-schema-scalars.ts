@@ -20,6 +20,11 @@ export const count = z.number().int().min(0);
 export const name = z.string().min(1);
 /** A command line run by ulvs (script path plus arguments, as keepalived's quoted strings). */
 export const command = z.string().min(1);
+/**
+ * A notify script: its command line, or `{ script, user }` where it runs as its own user
+ * (keepalived's `notify_master "/path/script" USER [GROUP]`); user is "USER [GROUP]".
+ */
+export const notifyScript = z.union([command, z.strictObject({ script: command, user: z.string().min(1) })]);
 /** YAML turns `auth_pass: 1111` into a number; keepalived reads every word as text. */
 export const text = z.union([z.string(), z.number()]).transform(String);
 export const cidrText = z.string().refine((s) => parseCidr(s) !== null, {

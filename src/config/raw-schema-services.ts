@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isIpv4 } from './ipv4.js';
 import { IPV6_REFUSED, parseIpv6Range } from './ipv6.js';
 import { checkerSchemas } from './raw-schema-checkers.js';
-import { command, count, ipv4, name, netmask, portOrZero, seconds } from './raw-schema-scalars.js';
+import { command, notifyScript, count, ipv4, name, netmask, portOrZero, seconds } from './raw-schema-scalars.js';
 
 export const LB_ALGOS = [
   'rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos',
@@ -113,8 +113,8 @@ export const realServerSchema = z.strictObject({
   ...inheritedKeys,
   uthreshold: count.default(0).describe('0 = no upper connection limit'),
   lthreshold: count.default(0),
-  notify_up: command.optional(),
-  notify_down: command.optional(),
+  notify_up: notifyScript.optional(),
+  notify_down: notifyScript.optional(),
   rise: z.number().int().min(1).optional(),
   fall: z.number().int().min(1).optional(),
   tcp_check: checkerSchemas.tcp_check.optional(),
@@ -155,8 +155,8 @@ export const virtualServerSchema = z.strictObject({
   sorry_server_inhibit: z.boolean().default(false),
   quorum: count.default(1),
   hysteresis: count.default(0),
-  quorum_up: command.optional(),
-  quorum_down: command.optional(),
+  quorum_up: notifyScript.optional(),
+  quorum_down: notifyScript.optional(),
   omega: z.boolean().default(false),
   ha_suspend: z.boolean().default(false),
   real_servers: z.array(realServerSchema).default([]),

@@ -1,6 +1,6 @@
 // The raw (as written) VRRP blocks: vrrp_scripts, track_files, vrrp_instances, vrrp_sync_groups.
 import { z } from 'zod';
-import { command, ipAddressSchema, ipv4, count, name, seconds, text, trackWeight } from './raw-schema-scalars.js';
+import { command, notifyScript, ipAddressSchema, ipv4, count, name, seconds, text, trackWeight } from './raw-schema-scalars.js';
 
 export const vrrpScriptSchema = z.strictObject({
   script: command,
@@ -60,11 +60,11 @@ export const vrrpInstanceSchema = z.strictObject({
   garp_master_repeat: count.optional(),
   garp_master_refresh: count.optional(),
   garp_master_refresh_repeat: count.optional(),
-  notify_master: command.optional(),
-  notify_backup: command.optional(),
-  notify_fault: command.optional(),
-  notify_stop: command.optional(),
-  notify: command.optional(),
+  notify_master: notifyScript.optional(),
+  notify_backup: notifyScript.optional(),
+  notify_fault: notifyScript.optional(),
+  notify_stop: notifyScript.optional(),
+  notify: notifyScript.optional(),
   smtp_alert: z.boolean().optional(),
 });
 
@@ -74,10 +74,10 @@ export const vrrpSyncGroupSchema = z.strictObject({
   track_interface: z.array(trackInterface).default([]),
   track_script: z.array(trackScript).default([]),
   track_file: z.array(trackFileRef).default([]),
-  notify_master: command.optional(),
-  notify_backup: command.optional(),
-  notify_fault: command.optional(),
-  notify_stop: command.optional(),
-  notify: command.optional(),
+  notify_master: notifyScript.optional(),
+  notify_backup: notifyScript.optional(),
+  notify_fault: notifyScript.optional(),
+  notify_stop: notifyScript.optional(),
+  notify: notifyScript.optional(),
   smtp_alert: z.boolean().optional(),
 });

@@ -59,6 +59,7 @@ export const globalDefsSchema = z.strictObject({
   smtp_alert: z.boolean().optional(),
   smtp_alert_vrrp: z.boolean().optional(),
   smtp_alert_checker: z.boolean().optional(),
+  no_email_faults: z.boolean().default(false).describe('no mail for FAULT transitions of instances and sync groups'),
   checker_log_all_failures: z.boolean().default(false),
   default_interface: name.optional(),
   vrrp_mcast_group4: ipv4.default('224.0.0.18'),

@@ -73,15 +73,29 @@ export function isLocalDestination(ip: string, vips: ReadonlySet<string>, ctx: P
 }
 
 /**
- * Local forwarding: when every live destination is local the service is left to the kernel
- * (Snapshot `kernel`). The dataplane cannot hand one connection to the kernel and the next to
- * a remote server, so while remote servers are live the local ones take no new connections.
+ * Local forwarding. When every live destination is local the service is left to the kernel
+ * (Snapshot `kernel`: not steered, so it costs nothing per packet). When some are local and
+ * some remote (mixed), the service stays steered and the dataplane hands each connection bound
+ * to a local server to the director's own stack, unchanged (LOCAL verdict). Unchanged means
+ * to VIP:port: a local server on another port cannot be reached (ulvs does not rewrite packets
+ * it gives its own kernel, whose reply would then leave from the wrong port), so it takes no
+ * connections; check-config refuses it where it can tell (127/8, the VIP) and the director
+ * logs it for its own addresses.
  */
-export function applyLocalForwarding<R extends { weight: number; available: boolean; local?: boolean }>(servers: R[]): { kernel: boolean; servers: R[] } {
-  const live = servers.filter((r) => r.available && r.weight > 0);
+export function applyLocalForwarding<R extends { weight: number; available: boolean; local?: boolean; port?: number }>(
+  servers: R[], vports: readonly number[] = [],
+): { kernel: boolean; servers: R[]; unreachable: R[] } {
+  const unreachable = servers.filter((r) => r.local && !samePort(r.port, vports));
+  const usable = unreachable.length === 0 ? servers
+    : servers.map((r) => (unreachable.includes(r) ? { ...r, weight: 0, available: false } : r));
+  const live = usable.filter((r) => r.available && r.weight > 0);
   const kernel = live.length > 0 && live.every((r) => r.local);
-  if (kernel || !servers.some((r) => r.local)) return { kernel, servers };
-  return { kernel, servers: servers.map((r) => (r.local ? { ...r, weight: 0, available: false } : r)) };
+  return { kernel, servers: usable, unreachable };
+}
+
+/** Port 0 (the client's port) or every VIP port the same as the server's. */
+function samePort(port: number | undefined, vports: readonly number[]): boolean {
+  return port === undefined || port === 0 || vports.every((v) => v === 0 || v === port);
 }
 
 /** Config (+ runtime facts) -> the plain snapshot the dataplane workers read. */
@@ -127,7 +141,7 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
       // stays with weight 0, so the connections it holds carry on instead of being cut.
       realServers = [...realServers, sorryEntry(0)!];
     }
-    const localForwarding = applyLocalForwarding(realServers);
+    const localForwarding = applyLocalForwarding(realServers, addresses.map((a) => a.vport));
     realServers = localForwarding.servers;
     services.push({
       id: ids.idOf(serviceKey(vs)),

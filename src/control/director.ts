@@ -69,9 +69,10 @@ export class Director {
   private timeouts: Timeouts = { ...DEFAULT_TIMEOUTS };
   private tunnelSource = 0;
   private insideOpen = false;
-  /** Services handed to the kernel (Local forwarding), and those warned about mixing. */
+  /** Services handed to the kernel (Local forwarding), and those logged as mixed. */
   private kernelServices = new Set<number>();
   private readonly warnedMixedLocal = new Set<number>();
+  private readonly warnedLocalPort = new Set<number>();
   /** The inside interface in use: dataplane.inside, or found from the routes (auto). */
   private insideIf: string | undefined;
   private neighbourTimer: NodeJS.Timeout | null = null;
@@ -252,7 +253,7 @@ export class Director {
     for (const a of plan.release) this.addresses.release({ address: a.address, dev: a.dev });
     for (const a of plan.hold) await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label, brd: a.brd, scope: a.scope, peer: a.peer });
     this.config = next;
-    this.alerts?.apply(next);
+    this.alerts?.apply(next, (id, rsKey) => this.health.healthOf(id, rsKey)?.up ?? true);
     this.applyLogLevel();
     this.fileConfig = loaded.config;
     if (resetRuntime && this.overrides.services.length) this.log.info({ dropped: this.overrides.services.length }, 'reload: runtime overrides dropped (--reset-runtime)');
@@ -376,6 +377,7 @@ export class Director {
     // Priority 0 first, so the backup takes over before this dataplane stops (RFC 3768 6.4.3).
     await this.vrrp?.stop();
     this.sync?.close();
+    this.alerts?.shuttingDown((id, rsKey) => this.health.healthOf(id, rsKey)?.up ?? true);
     await this.health.stop();
     await this.workers.stop();
     this.addresses.releaseAll();
@@ -405,17 +407,18 @@ export class Director {
       const vip = s.addresses[0] ? `${numberToIp(s.addresses[0].vip)}:${s.addresses[0].vport}` : `service ${s.id}`;
       if (now.has(s.id) && !this.kernelServices.has(s.id)) {
         this.log.info({ service: vip }, `${vip}: every live destination is this director: packets go to its own stack unchanged (Local forwarding)`);
-        const otherPort = s.realServers.find((r) => r.available && r.port !== 0 && s.addresses.some((a) => a.vport !== r.port));
-        if (otherPort) {
-          this.log.warn({ service: vip }, `${vip}: local server ${numberToIp(otherPort.ip)}:${otherPort.port} is not on the VIP's port: the director's stack gets the packets on VIP:port unchanged (IPVS would rewrite the port), so something must listen there`);
-        }
       } else if (!now.has(s.id) && this.kernelServices.has(s.id)) {
         this.log.info({ service: vip }, `${vip}: forwarded to remote real servers again (Local forwarding off)`);
       }
-      const idle = s.realServers.filter((r) => r.local && !r.available && !s.kernel);
-      if (idle.length && !this.warnedMixedLocal.has(s.id)) {
-        this.log.warn({ service: vip }, `${vip}: its local real servers take no connections while remote ones are live (ulvs hands a whole service to the director's stack, not single connections)`);
+      const local = s.realServers.filter((r) => r.local && r.available && r.weight > 0);
+      if (local.length && !s.kernel && !this.warnedMixedLocal.has(s.id)) {
+        this.log.info({ service: vip }, `${vip}: mixed: connections to ${local.map((r) => numberToIp(r.ip)).join(', ')} go to this director's own stack, the others to remote real servers (Local forwarding per connection)`);
         this.warnedMixedLocal.add(s.id);
+      }
+      const otherPort = s.realServers.find((r) => r.local && r.port !== 0 && s.addresses.some((a) => a.vport !== 0 && a.vport !== r.port));
+      if (otherPort && !this.warnedLocalPort.has(s.id)) {
+        this.log.error({ service: vip }, `${vip}: real server ${numberToIp(otherPort.ip)}:${otherPort.port} is this director on another port than the VIP's: it takes no connections (ulvs hands its own stack packets unchanged, to VIP:port; listen there instead)`);
+        this.warnedLocalPort.add(s.id);
       }
     }
     this.kernelServices = now;

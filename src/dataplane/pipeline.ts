@@ -2,7 +2,7 @@ import { FlowTable } from '../conntrack/flow-table.js';
 import { PersistenceTable } from '../conntrack/persistence.js';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_TIME_WAIT } from '../conntrack/tcp-states.js';
 import { clearOverloadOnUnbind, markOverloadOnBind } from '../schedulers/overload.js';
-import { DROP, DESC_WORDS, TX, TX_OTHER, type PacketPort } from '../io/port.js';
+import { DROP, DESC_WORDS, LOCAL, TX, TX_OTHER, type PacketPort } from '../io/port.js';
 import {
   IPPROTO_TCP, IPPROTO_UDP, ParsedFrame, ParseResult, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, parseFrame,
 } from '../packet/parse.js';
@@ -264,6 +264,9 @@ export class Dataplane {
     st[svcRow + S_IN_BYTES] += p.totalLength;
     st[rsRow + S_IN_PKTS]++;
     st[rsRow + S_IN_BYTES] += p.totalLength;
+    // IPVS's Local forwarding for one connection (the service's other servers are remote): the
+    // packet goes, unchanged, to the director's own stack (compile keeps only same-port ones).
+    if (tables.rsLocal[rsId] === 1) return LOCAL;
     if (this.macs.has[rsId] === 0) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     const rsMac = this.macs.views[rsId];
     // IPVS decrements the TTL in every forwarding method (__ip_vs_get_out_rt -> decrement_ttl).

@@ -101,6 +101,8 @@ export class RuntimeTables {
   readonly rsPresent = new Uint8Array(MAX_REAL_SERVER_IDS);
   /** 1 while the rsId may take new connections (in the config, up, weight > 0). */
   readonly rsSchedulable = new Uint8Array(MAX_REAL_SERVER_IDS);
+  /** 1 while the rsId is the director itself: its packets go to the own stack (LOCAL). */
+  readonly rsLocal = new Uint8Array(MAX_REAL_SERVER_IDS);
 
   constructor(readonly snapshot: Snapshot) {
     this.services = snapshot.services.map((spec) => {
@@ -116,6 +118,7 @@ export class RuntimeTables {
         rsIds[i] = rs.rsId;
         this.rsPresent[rs.rsId] = 1;
         if (rs.available && rs.weight > 0) this.rsSchedulable[rs.rsId] = 1;
+        if (rs.local) this.rsLocal[rs.rsId] = 1;
       });
       return {
         spec, set, rsIds,

@@ -7,6 +7,7 @@
  *   service run (without omega keepalived runs no notifier when it stops).
  */
 
+import type { NotifyScript } from '../os/notify.js';
 export interface SuspendableService {
   id: string;
   ha_suspend?: boolean;
@@ -29,13 +30,13 @@ export function probePaused(memberServiceIds: readonly string[], suspended: Read
   return memberServiceIds.length > 0 && memberServiceIds.every((id) => suspended.has(id));
 }
 
-export interface OmegaMember { up: boolean; notifyDown?: string }
-export interface OmegaService { omega?: boolean; quorum_down?: string }
+export interface OmegaMember { up: boolean; notifyDown?: NotifyScript }
+export interface OmegaService { omega?: boolean; quorum_down?: NotifyScript }
 
 /** The scripts keepalived runs at shutdown for one service: only with omega. */
-export function shutdownScripts(svc: OmegaService, members: readonly OmegaMember[]): string[] {
+export function shutdownScripts(svc: OmegaService, members: readonly OmegaMember[]): NotifyScript[] {
   if (svc.omega !== true) return [];
-  const scripts: string[] = [];
+  const scripts: NotifyScript[] = [];
   for (const m of members) if (m.up && m.notifyDown) scripts.push(m.notifyDown);
   // ipwrapper.c update_vs_notifies: stopping always takes the quorum down.
   if (svc.quorum_down) scripts.push(svc.quorum_down);

@@ -21,7 +21,7 @@ import {
 import { probeKey, runCheck, type CheckParams, type CheckRunner } from './checkers.js';
 import { initialQuorumUp, liveWeight, nextQuorumState, sorryServerActive } from './quorum.js';
 import { systemClock, type HealthClock, type TimerHandle } from './clock.js';
-import { checkerNotifyCommand, runNotify } from '../os/notify.js';
+import { checkerNotifyCommand, runNotify, type NotifyScript } from '../os/notify.js';
 import type { RunAs } from '../os/script-user.js';
 import { probePaused, shutdownScripts, suspendedServices } from './lvs-flags.js';
 
@@ -38,16 +38,16 @@ export interface CheckDefinition {
   delay_loop?: number;
   /** Configured real-server weight (default 1): quorum sums and dynamic weights start from it. */
   weight?: number;
-  notify_up?: string;
-  notify_down?: string;
+  notify_up?: NotifyScript;
+  notify_down?: NotifyScript;
 }
 
 export interface ServiceDefinition {
   id: string;
   quorum?: number;
   hysteresis?: number;
-  quorum_up?: string;
-  quorum_down?: string;
+  quorum_up?: NotifyScript;
+  quorum_down?: NotifyScript;
   sorry_server?: { ip: string; port: number };
   /** Real servers without any check (always alive, as keepalived) still count for quorum. */
   uncheckedRealServers?: Array<{ rsKey: string; weight?: number }>;
@@ -100,7 +100,7 @@ export interface HealthManagerOptions {
   /** Injected for tests; default runs the real checkers. */
   runner?: CheckRunner;
   /** Injected for tests; default runs the script detached and does not wait. */
-  runScript?: (command: string) => void;
+  runScript?: (command: NotifyScript) => void;
   /** Who runs notify_up/down and quorum_up/down (script_user, enable_script_security). */
   runAs?: RunAs;
   random?: () => number;
@@ -133,8 +133,8 @@ interface Member {
   rsKey: string;
   configuredWeight: number;
   probes: Probe[];
-  notifyUp?: string;
-  notifyDown?: string;
+  notifyUp?: NotifyScript;
+  notifyDown?: NotifyScript;
   up: boolean;
   weight?: number;
   reason: string;
@@ -155,7 +155,7 @@ export class HealthManager extends EventEmitter {
   private readonly members = new Map<string, Member>();
   private readonly services = new Map<string, ServiceState>();
   private readonly runner: CheckRunner;
-  private readonly runScript: (command: string) => void;
+  private readonly runScript: (command: NotifyScript) => void;
   /** Changed by a reload (setRunAs). */
   private runAs: RunAs;
   private readonly random: () => number;

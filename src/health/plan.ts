@@ -5,13 +5,14 @@
 import type { CheckerType } from './types.js';
 import type { CheckDefinition, ServiceDefinition } from './manager.js';
 import type { RunAs } from '../os/script-user.js';
+import type { NotifyScript } from '../os/notify.js';
 
 export interface PlanRealServer {
   ip: string;
   port: number;
   weight?: number;
-  notify_up?: string;
-  notify_down?: string;
+  notify_up?: NotifyScript;
+  notify_down?: NotifyScript;
   /** The normalized checker block (`type` + keepalived keys with timing resolved), or null. */
   check: { checker: CheckerType } | null;
 }
@@ -24,8 +25,8 @@ export interface PlanVirtualServer {
   delay_loop?: number;
   quorum?: number;
   hysteresis?: number;
-  quorum_up?: string;
-  quorum_down?: string;
+  quorum_up?: NotifyScript;
+  quorum_down?: NotifyScript;
   sorry_server?: { ip: string; port: number };
   ha_suspend?: boolean;
   omega?: boolean;

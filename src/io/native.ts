@@ -13,6 +13,9 @@ export interface NativePortStats {
   txDropped: number;
   badDescriptors: number;
   otherMissing: number;
+  /** LOCAL frames the director's own stack took / did not (native/src/local_delivery.h). */
+  localDelivered: number;
+  localDropped: number;
 }
 
 export interface NativePort {
@@ -36,6 +39,7 @@ export interface NativeConstants {
   readonly DROP: number;
   readonly TX: number;
   readonly TX_OTHER: number;
+  readonly LOCAL: number;
   readonly HEADROOM: number;
 }
 

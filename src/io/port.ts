@@ -7,6 +7,8 @@ export type Backend = 'afxdp' | 'tap';
 export const DROP = 0;
 export const TX = 1;
 export const TX_OTHER = 2;
+/** To the director's own stack, unchanged (a local real server of a mixed service). */
+export const LOCAL = 3;
 /** uint32 words per descriptor. */
 export const DESC_WORDS = 3;
 /** Bytes of headroom before each received packet (IPIP fits in place). */
@@ -25,6 +27,9 @@ export interface PacketPortStats {
   txDropped: number;
   badDescriptors: number;
   otherMissing: number;
+  /** LOCAL frames the director's own stack took / did not (absent in fakes). */
+  localDelivered?: number;
+  localDropped?: number;
 }
 
 export interface PacketPort {

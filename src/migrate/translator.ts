@@ -59,6 +59,8 @@ export interface Sections {
   services: OutSeq;
   /** virtual_server_groups names given so far (fwmark groups are added once) */
   groupNames: Set<string>;
+  /** vrrp_scripts keepalived removes (no `script` line, e.g. only under another `@id`) */
+  removedScripts?: Set<string>;
   firstInterface?: string;
   firstNat?: Statement;
   globalFrom?: Statement;
@@ -227,12 +229,19 @@ export const flag = (key?: string): KeywordRule => translated((st, out, { t }) =
   if (b !== undefined) out.set(key ?? st.keyword.text, b, st);
   t.extra(st, 1);
 });
-/** `notify_x SCRIPT [username [groupname]]`: ulvs runs scripts as its own user. */
+/**
+ * `notify_x SCRIPT [username [groupname]]`: the script alone, or with its own user
+ * `{ script, user: "USER [GROUP]" }` (run as that user, checked at load as keepalived does).
+ */
 export const command = (key?: string): KeywordRule => translated((st, out, { t }) => {
   const a = t.arg(st);
   if (a === undefined) return;
-  out.set(key ?? st.keyword.text, a.text, st);
-  if (st.args.length > 1) t.unsupported(st.args[1], 'scripts run as the ulvs user; put sudo/runuser in the script', `${st.keyword.text}'s user "${words({ ...st, args: st.args.slice(1) })}"`);
+  if (st.args.length === 1) { out.set(key ?? st.keyword.text, a.text, st); return; }
+  const m = t.map();
+  m.set('script', a.text);
+  m.set('user', st.args.slice(1, 3).map((w) => w.text).join(' '));
+  out.set(key ?? st.keyword.text, m.compact(), st);
+  t.extra(st, 3);
 });
 /** `user USERNAME [GROUPNAME]`: kept as one "USER [GROUP]" string, as ulvs.yaml spells it. */
 export const user = (key = 'user'): KeywordRule => translated((st, out, { t }) => {

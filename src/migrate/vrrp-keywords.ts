@@ -31,6 +31,7 @@ const globalRules: Rules = {
   smtp_alert: flag(),
   smtp_alert_vrrp: flag(),
   smtp_alert_checker: flag(),
+  no_email_faults: flag(),
   checker_log_all_failures: flag(),
   default_interface: text(),
   vrrp_mcast_group4: text(),
@@ -134,9 +135,14 @@ function addressList(st: Statement, out: OutMap, t: Translator, key: string): vo
 
 /** `NAME [weight N] [reverse|noreverse]` in track_interface/track_script/track_file blocks. */
 function trackList(key: string, range: number): KeywordRule {
-  return translated((st, out, { t }) => {
+  return translated((st, out, { t, sections }) => {
     const list = t.seq();
     for (const e of t.needBlock(st) ?? []) {
+      if (key === 'track_script' && sections.removedScripts?.has(e.keyword.text)) {
+        // keepalived: "track_script NAME not found, ignoring..."
+        t.report(e.keyword, `track_script ${e.keyword.text}: its vrrp_script was removed (no script), ignored as keepalived ignores it`);
+        continue;
+      }
       const item = t.map();
       item.set('name', e.keyword.text);
       for (let i = 0; i < e.args.length; i++) {
@@ -328,6 +334,12 @@ export function translateScript(st: Statement, cx: Context): void {
   if (name === undefined) return;
   const m = cx.t.map();
   cx.t.walk(cx.t.needBlock(st), vrrpScript, m, cx);
+  if (!m.has('script')) {
+    // keepalived: "No script set for vrrp_script NAME - removing" (a warning; it runs on).
+    cx.t.report(st.keyword, `vrrp_script ${name} has no script: removed, as keepalived removes it (its track_script entries are ignored)`);
+    (cx.sections.removedScripts ??= new Set()).add(name);
+    return;
+  }
   cx.sections.scripts.set(name, m.compact(), st);
 }
 

@@ -23,11 +23,23 @@ export interface NotifyOptions {
   runAs?: RunAs;
 }
 
+/**
+ * A configured notify script: its line, or `{ script, user }` when it runs as its own user
+ * (keepalived's `notify_master "/path/script" USER [GROUP]`; user is "USER [GROUP]").
+ */
+export type NotifyScript = string | { script: string; user: string };
+
 /** What to execute and how to name it in logs. */
 export interface NotifyCommand {
   argv: readonly string[];
   /** The configured line, as the operator wrote it. */
   line: string;
+  /** The script's own "USER [GROUP]": wins over the runner's (script_user, keepalived_script). */
+  user?: string;
+}
+
+function parts(script: NotifyScript): { line: string; user?: string } {
+  return typeof script === 'string' ? { line: script } : { line: script.script, user: script.user };
 }
 
 export interface NotifyOutcome {
@@ -40,13 +52,15 @@ export interface NotifyOutcome {
  * VRRP notify: keepalived appends its arguments (TYPE NAME STATE [PRIORITY]) to the configured
  * line. The line runs through /bin/sh, so redirections in it work as they always have in ulvs.
  */
-export function vrrpNotifyCommand(line: string, args: readonly string[]): NotifyCommand {
-  return { line, argv: ['/bin/sh', '-c', `${line} "$@"`, 'sh', ...args] };
+export function vrrpNotifyCommand(script: NotifyScript, args: readonly string[]): NotifyCommand {
+  const { line, user } = parts(script);
+  return { line, argv: ['/bin/sh', '-c', `${line} "$@"`, 'sh', ...args], ...(user ? { user } : {}) };
 }
 
 /** Checker notify: run as given, split into words like keepalived's quoted strings, no shell. */
-export function checkerNotifyCommand(line: string): NotifyCommand {
-  return { line, argv: splitCommandLine(line) };
+export function checkerNotifyCommand(script: NotifyScript): NotifyCommand {
+  const { line, user } = parts(script);
+  return { line, argv: splitCommandLine(line), ...(user ? { user } : {}) };
 }
 
 export function runNotify(command: NotifyCommand, options: NotifyOptions = {}): Promise<NotifyOutcome> {
@@ -56,7 +70,8 @@ export function runNotify(command: NotifyCommand, options: NotifyOptions = {}): 
     return { code: null, signal: null, error };
   };
   return new Promise((resolve) => {
-    const prepared = prepareScript(command.argv, options.runAs ?? {});
+    const runAs = command.user ? { ...options.runAs, user: command.user } : options.runAs ?? {};
+    const prepared = prepareScript(command.argv, runAs);
     if ('refused' in prepared) { resolve(failed(prepared.refused)); return; }
     const { file, args, uid, gid } = prepared;
     let child;

@@ -1,4 +1,5 @@
 import type { RunAs } from '../os/script-user.js';
+import type { NotifyScript } from '../os/notify.js';
 
 // The vrrp part of ulvs.yaml (CONFIG.md: keepalived's keywords, snake_case). Mirrors the
 // zod schema in src/config; the speaker takes this shape so it can be built and tested apart.
@@ -58,11 +59,11 @@ export interface VrrpInstanceConfig {
   /** Names of vrrp_scripts, or `{ name, weight }` overriding the script's weight. */
   track_script?: (string | { name: string; weight?: number; reverse?: boolean })[];
   track_file?: TrackFileConfig[];
-  notify_master?: string;
-  notify_backup?: string;
-  notify_fault?: string;
-  notify_stop?: string;
-  notify?: string;
+  notify_master?: NotifyScript;
+  notify_backup?: NotifyScript;
+  notify_fault?: NotifyScript;
+  notify_stop?: NotifyScript;
+  notify?: NotifyScript;
   /** Seconds after becoming MASTER before the second burst of GARPs (keepalived default 5). */
   garp_master_delay?: number;
   /** GARPs per burst (default 5). */
@@ -76,11 +77,11 @@ export interface VrrpInstanceConfig {
 export interface VrrpSyncGroupConfig {
   name: string;
   group: string[];
-  notify_master?: string;
-  notify_backup?: string;
-  notify_fault?: string;
-  notify_stop?: string;
-  notify?: string;
+  notify_master?: NotifyScript;
+  notify_backup?: NotifyScript;
+  notify_fault?: NotifyScript;
+  notify_stop?: NotifyScript;
+  notify?: NotifyScript;
 }
 
 export interface VrrpConfig {

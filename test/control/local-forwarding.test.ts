@@ -48,7 +48,13 @@ t.test('a service goes to the kernel iff every live destination is local', async
   t.equal(applyLocalForwarding([]).kernel, false, 'no destination: nothing to hand over');
   const mixed = applyLocalForwarding([r(true), r(false)]);
   t.equal(mixed.kernel, false);
-  t.same(mixed.servers.map((s) => [s.weight, s.available]), [[0, false], [1, true]], 'mixed: the local one takes no connections');
+  t.same(mixed.servers.map((s) => [s.weight, s.available]), [[1, true], [1, true]], 'mixed: the local one takes connections too (LOCAL verdict per connection)');
+  const p = (local: boolean, port: number) => ({ local, weight: 1, available: true, port });
+  const otherPort = applyLocalForwarding([p(true, 8080), p(false, 8080)], [80]);
+  t.same(otherPort.servers.map((s) => s.available), [false, true], 'a local server on another port than the VIP\'s takes no connections');
+  t.equal(otherPort.unreachable.length, 1);
+  t.equal(applyLocalForwarding([p(true, 8080)], [80]).kernel, false, 'nor does the service go to the kernel for it');
+  t.equal(applyLocalForwarding([p(true, 80), p(true, 0)], [80]).kernel, true, 'same port, or port 0 (the client\'s): to the kernel');
 });
 
 t.test('the sorry server on 127.0.0.1: steered while real servers live, left to the kernel when it serves', async (t) => {
@@ -72,7 +78,36 @@ t.test('a real server at the VIP or at the director\'s own address is Local', as
   t.same(snap.services[1].realServers.map((s) => s.local), [true, true]);
   t.equal(snap.services[1].kernel, true, 'every destination is the director: the kernel gets the service');
   const mixed = compileSnapshot(config, new IdRegistry(), ctx({ isLocal: () => false }), 1);
-  t.same(mixed.services[1].realServers.map((s) => [s.local, s.available]), [[false, true], [true, false]],
-    'mixed with a remote server: the local one (the VIP) takes no connections, the service stays steered');
+  t.same(mixed.services[1].realServers.map((s) => [s.local, s.available]), [[false, true], [true, true]],
+    'mixed with a remote server: both take connections (the VIP one per connection to the own stack), the service stays steered');
   t.equal(mixed.services[1].kernel, false);
+});
+
+t.test('a local server on another port than the VIP\'s is refused at load, FILE:LINE:COL', async (t) => {
+  const text = `
+dataplane: { interface: eth0 }
+virtual_servers:
+  - vip: 198.18.0.100
+    port: 80
+    lb_kind: DR
+    sorry_server: { ip: 127.0.0.1, port: 8080 }
+    real_servers:
+      - { ip: 198.18.0.10, port: 80 }
+      - { ip: 198.18.0.100, port: 81 }
+      - { ip: 127.0.0.2, port: 80 }
+`;
+  let message = '';
+  try { loadConfigText(text, 'l.yaml'); } catch (e) { message = (e as Error).message; }
+  t.match(message, /^l\.yaml:10:35: real server 198\.18\.0\.100:81 is this director, on another port than the VIP's 80: ulvs hands such packets to its own stack unchanged, to 198\.18\.0\.100:80, and cannot rewrite the port/m);
+  t.match(message, /^l\.yaml:7:42: sorry server 127\.0\.0\.1:8080 is this director/m);
+  t.notMatch(message, /127\.0\.0\.2/, 'a local server on the VIP\'s port is fine');
+  t.notMatch(message, /198\.18\.0\.10:/, 'a remote server on any port is fine');
+});
+
+t.test('at run time a local server on another port (the director\'s own address) takes no connections', async (t) => {
+  const text = YAML.replace('- { ip: 198.18.0.2, port: 80 }', '- { ip: 198.18.0.2, port: 8080 }');
+  const config = loadConfigText(text, 'l.yaml').config;
+  const snap = compileSnapshot(config, new IdRegistry(), ctx(), 1);
+  t.same(snap.services[1].realServers.map((s) => [s.port, s.local, s.available, s.weight]), [[8080, true, false, 0], [80, true, true, 1]]);
+  t.equal(snap.services[1].kernel, true, 'the one on the VIP\'s port takes the service');
 });

@@ -27,7 +27,7 @@ t.test('features.conf: every checker, groups, sync groups, tracking, static addr
     name: 'VI_WEB', state: 'BACKUP', nopreempt: true, unicast_src_ip: '198.18.0.2', unicast_peer: ['198.18.0.3'],
     virtual_ipaddress: [{ address: '198.18.0.100/32', dev: 'eth0', label: 'eth0:0' }, { address: '198.18.0.101/32', brd: '198.18.0.255', dev: 'eth0' }],
     track_interface: ['eth0', { name: 'eth1', weight: -10 }], track_script: [{ name: 'chk_web', weight: -30 }],
-    track_file: [{ name: 'maint', weight: 5 }], notify: '/usr/local/bin/notify.sh',
+    track_file: [{ name: 'maint', weight: 5 }], notify: { script: '/usr/local/bin/notify.sh', user: 'root' },
   });
   t.same(doc.vrrp_sync_groups, [{ name: 'VG_1', group: ['VI_WEB', 'VI_DNS'], notify_master: '/usr/local/bin/notify.sh group master' }]);
   t.same(doc.virtual_server_groups, [{ name: 'web_group', members: ['198.18.0.100 443', '198.18.0.110-112 443'] }]);
@@ -48,7 +48,6 @@ t.test('features.conf: every checker, groups, sync groups, tracking, static addr
   t.same(r.reports.map(formatReport), [
     `${path}:7: enable_snmp_vrrp not supported by ulvs (ulvs has no SNMP agent; use \`ulvs stats\` and \`ulvs list\`)`,
     `${path}:52: use_vmac not supported by ulvs (ulvs sends VRRP from the interface itself; no macvlan/ipvlan VMACs)`,
-    `${path}:53: notify's user "root" not supported by ulvs (scripts run as the ulvs user; put sudo/runuser in the script)`,
     `${path}:82: SSL_GET_UNUSED_FLAG: unknown keyword in virtual_server, not translated`,
     `${path}:119: a second checker (TCP_CHECK) not supported by ulvs (ulvs runs one checker per real server; http_get is kept)`,
     `${path}:172: BFD_CHECK not supported by ulvs (ulvs has no BFD; track a vrrp_script instead)`,
@@ -75,7 +74,6 @@ const UNSUPPORTED: { block: string; line: string; report: RegExp }[] = [
   { block: 'virtual_server 198.18.0.100 80', line: 'real_server 198.18.0.10 80 {\n lvs_method NAT\n }', report: /lvs_method NAT on a real server not supported by ulvs/ },
   { block: 'virtual_server 198.18.0.100 80', line: 'real_server 198.18.0.10 80 {\n HTTP_GET {\n url {\n path /\n regex_options caseless\n }\n }\n }', report: /regex_options not supported by ulvs/ },
   { block: 'virtual_server 198.18.0.100 80', line: 'real_server 198.18.0.10 80 {\n TCP_CHECK {\n fwmark 5\n }\n }', report: /fwmark not supported by ulvs \(checks leave from ulvs's own sockets/ },
-  { block: 'virtual_server 198.18.0.100 80', line: 'real_server 198.18.0.10 80 {\n notify_up /bin/true nobody\n }', report: /notify_up's user "nobody" not supported by ulvs/ },
   { block: 'virtual_server 198.18.0.100 80', line: 'flag-1', report: /flag-1 not supported by ulvs \(flag-1 means something only to the sh and mh schedulers/ },
 ];
 
@@ -174,4 +172,18 @@ t.test('lvs_sync_daemon is translated, and so is the old lvs_sync_daemon_interfa
   t.match(old.yaml, /lvs_sync_daemon: \{ interface: eth0, instance: VI_1 \}/);
   const bad = migrateText(`global_defs {\n  lvs_sync_daemon eth0 VI_1 id 300 colour blue\n}\n${instance}}\n`);
   t.ok(bad.reportLines.some((l) => /in\.conf:2: .*colour/.test(l)), bad.reportLines.join(' | '));
+});
+
+t.test('a vrrp_script without a script is removed with a warning and its track_script ignored, as keepalived', async (t) => {
+  // keepalived's doc/samples/keepalived.conf.conditional_conf run without -i: every script line is under @high/@low.
+  const r = migrateText('vrrp_script chk {\n@high script /bin/true\n interval 1\n}\nvrrp_instance VI_1 {\n interface eth0\n virtual_router_id 1\n priority 100\n virtual_ipaddress {\n 198.18.0.100/32\n }\n track_script {\n chk\n }\n}\n');
+  t.same(r.errors, [], 'passes check-config');
+  t.same(r.reportLines, [
+    'in.conf:1: vrrp_script chk has no script: removed, as keepalived removes it (its track_script entries are ignored)',
+    'in.conf:13: track_script chk: its vrrp_script was removed (no script), ignored as keepalived ignores it',
+  ]);
+  t.equal(r.doc.vrrp_scripts, undefined);
+  t.same(r.doc.vrrp_instances[0].track_script ?? [], [], 'no track_script entry left');
+  const high = migrateText('vrrp_script chk {\n@high script /bin/true\n interval 1\n}\n', { routerId: 'high' });
+  t.equal(high.doc.vrrp_scripts.chk.script, '/bin/true', 'with the config id (--router-id high) the script is kept');
 });
