@@ -15,7 +15,7 @@ import { isSyncWorthy } from './sync-offers.js';
 import { OUTBOX_CONNECTION, OUTBOX_TEMPLATE, SyncOutbox, type OutboxRecord } from './sync-outbox.js';
 import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { FORWARD_NAT, type Snapshot } from './snapshot.js';
-import { steeringFor } from './steering.js';
+import { fragmentSteeringFor, steeringFor } from './steering.js';
 
 export interface WorkerInit {
   outside: string;
@@ -87,8 +87,9 @@ function main(init: WorkerInit): void {
   const ports = inside ? [outside, inside] : [outside];
   const applySteering = (snapshot: Snapshot): void => {
     const rules = steeringFor(snapshot);
-    outside!.setSteering(rules.outside);
-    inside?.setSteering(rules.inside);
+    const whole = outside!.backend === 'afxdp' ? fragmentSteeringFor(snapshot) : { outside: [], inside: [] };
+    outside!.setSteering([...rules.outside, ...whole.outside]);
+    inside?.setSteering([...rules.inside, ...whole.inside]);
   };
   // Templates are IPVS connection entries too; a quarter of the table bounds them.
   const templates = new PersistenceTable({ capacity: Math.max(1024, init.connTableSize >>> 2) });
