@@ -16,11 +16,18 @@ import { ICMP_HEADER_LENGTH, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPV4_MIN_HE
 const SRC = 12;
 const DST = 16;
 
+/**
+ * The new address travels through this array: passed as an argument to a function V8 does not
+ * inline, an address above 2^30 would be boxed (allocated) on every call.
+ */
+const NEW_ADDRESS = new Uint32Array(1);
+
 /** Where the quoted packet's fields sit; the caller checked p.icmpInnerL3Offset >= 0. */
 function rewriteQuoted(
   u8: Uint8Array, dv: DataView, p: ParsedFrame,
-  outerField: number, innerIpField: number, innerPortField: number, newIp: number, newPort: number,
+  outerField: number, innerIpField: number, innerPortField: number, newPort: number,
 ): void {
+  const newIp = NEW_ADDRESS[0];
   const l3 = p.l3Offset;
   const oldOuter = dv.getUint32(l3 + outerField);
   dv.setUint16(l3 + 10, updateChecksum32(dv.getUint16(l3 + 10), oldOuter, newIp));
@@ -51,8 +58,9 @@ function rewriteQuoted(
  * client. Outer destination VIP -> rsIp; quoted source VIP:vport -> rsIp:rsPort.
  */
 export function rewriteIcmpErrorForNat(u8: Uint8Array, dv: DataView, p: ParsedFrame, rsIp: number, rsPort: number): void {
-  rewriteQuoted(u8, dv, p, DST, SRC, 0, rsIp, rsPort);
-  p.dstIp = rsIp;
+  NEW_ADDRESS[0] = rsIp;
+  rewriteQuoted(u8, dv, p, DST, SRC, 0, rsPort);
+  p.dstIp = NEW_ADDRESS[0];
 }
 
 /**
@@ -60,8 +68,9 @@ export function rewriteIcmpErrorForNat(u8: Uint8Array, dv: DataView, p: ParsedFr
  * rsIp:rsPort. Outer source rsIp -> VIP; quoted destination rsIp:rsPort -> VIP:vport.
  */
 export function rewriteIcmpErrorFromNat(u8: Uint8Array, dv: DataView, p: ParsedFrame, vip: number, vport: number): void {
-  rewriteQuoted(u8, dv, p, SRC, DST, 2, vip, vport);
-  p.srcIp = vip;
+  NEW_ADDRESS[0] = vip;
+  rewriteQuoted(u8, dv, p, SRC, DST, 2, vport);
+  p.srcIp = NEW_ADDRESS[0];
 }
 
 export const ICMP_TIME_EXCEEDED_TYPE = 11;
