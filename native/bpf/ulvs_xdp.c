@@ -2,10 +2,16 @@
 // everything else goes on to the kernel (XDP_PASS). Steered packets with no socket are dropped.
 //  - services: packets whose (dst ip, dst port, proto) is a virtual service
 //  - replies:  packets whose (src ip, src port, proto) is a NAT real server
-// IPv4 fragments (MF set or offset != 0) are always passed: a non-first
-// fragment has no ports to match, and steering only the first one would split
-// the datagram between ulvs and the kernel. ulvs does not balance fragmented
-// datagrams (IPVS reassembles them in netfilter first; we cannot here).
+//  - ICMP errors (unreachable, source quench, time exceeded, parameter
+//    problem) whose quoted packet came from a service (quoted src ip/port in
+//    `services`) or went to a NAT real server (quoted dst ip/port in
+//    `replies`): ulvs sends them to the connection's real server. Echo
+//    requests and every other ICMP message go on to the kernel.
+//  - IPv4 fragments whose (dst ip, port 0, proto) or (src ip, port 0, proto)
+//    is in the maps: steering.ts adds that "whole address" key for every VIP
+//    and NAT real server, so every fragment of a datagram (a non-first one has
+//    no ports) reaches ulvs, which follows the first fragment's choice.
+//    Fragments of other addresses still go to the kernel.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
@@ -38,6 +44,62 @@ struct {
 
 #define IP_FRAGMENT_BITS 0x3fff  // MF flag + 13-bit fragment offset
 
+// linux/icmp.h drags in libc headers that the bpf target lacks: the few ICMP words we read.
+#define ICMP_DEST_UNREACH 3
+#define ICMP_SOURCE_QUENCH 4
+#define ICMP_TIME_EXCEEDED 11
+#define ICMP_PARAMETERPROB 12
+struct icmphdr {
+  __u8 type;
+  __u8 code;
+  __u16 checksum;
+  __u32 rest;
+};
+
+static __always_inline int to_ulvs(struct xdp_md *ctx) {
+  // No socket on this queue (the director died, or has no worker for it): drop, do not pass.
+  // The kernel holds the VIP and would answer a mid-flow segment with a RST, breaking a
+  // connection the other director is about to pick up; a dropped one is retransmitted.
+  return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_DROP);
+}
+
+// A fragment of a datagram to a VIP or from a NAT real server (port 0 = "any port" key).
+static __always_inline int steer_fragment(struct xdp_md *ctx, struct iphdr *ip) {
+  if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP) return XDP_PASS;
+  struct ulvs_steer_key key = {};
+  key.proto = ip->protocol;
+  key.ip = ip->daddr;
+  if (bpf_map_lookup_elem(&services, &key)) return to_ulvs(ctx);
+  key.ip = ip->saddr;
+  if (bpf_map_lookup_elem(&replies, &key)) return to_ulvs(ctx);
+  return XDP_PASS;
+}
+
+// An ICMP error about a packet of ulvs's connections: the quoted header names them.
+static __always_inline int steer_icmp_error(struct xdp_md *ctx, struct iphdr *ip, void *data_end) {
+  struct icmphdr *icmp = (void *)ip + ip->ihl * 4;
+  if ((void *)(icmp + 1) > data_end) return XDP_PASS;
+  if (icmp->type != ICMP_DEST_UNREACH && icmp->type != ICMP_SOURCE_QUENCH &&
+      icmp->type != ICMP_TIME_EXCEEDED && icmp->type != ICMP_PARAMETERPROB) return XDP_PASS;
+  struct iphdr *inner = (void *)(icmp + 1);
+  if ((void *)(inner + 1) > data_end) return XDP_PASS;
+  if (inner->version != 4 || inner->ihl < 5) return XDP_PASS;
+  if (inner->protocol != IPPROTO_TCP && inner->protocol != IPPROTO_UDP) return XDP_PASS;
+  __u16 *ports = (void *)inner + inner->ihl * 4;
+  if ((void *)(ports + 2) > data_end) return XDP_PASS;
+  struct ulvs_steer_key key = {};
+  key.proto = inner->protocol;
+  // Quoted packet sent from VIP:vport (a reply the client's path refused).
+  key.ip = inner->saddr;
+  key.port = ports[0];
+  if (bpf_map_lookup_elem(&services, &key)) return to_ulvs(ctx);
+  // Quoted packet sent to a NAT real server (the real server refuses a client's packet).
+  key.ip = inner->daddr;
+  key.port = ports[1];
+  if (bpf_map_lookup_elem(&replies, &key)) return to_ulvs(ctx);
+  return XDP_PASS;
+}
+
 SEC("xdp")
 int ulvs_xdp(struct xdp_md *ctx) {
   void *data = (void *)(long)ctx->data;
@@ -50,7 +112,8 @@ int ulvs_xdp(struct xdp_md *ctx) {
   struct iphdr *ip = (void *)(eth + 1);
   if ((void *)(ip + 1) > data_end) return XDP_PASS;
   if (ip->version != 4 || ip->ihl < 5) return XDP_PASS;
-  if (ip->frag_off & bpf_htons(IP_FRAGMENT_BITS)) return XDP_PASS;
+  if (ip->frag_off & bpf_htons(IP_FRAGMENT_BITS)) return steer_fragment(ctx, ip);
+  if (ip->protocol == IPPROTO_ICMP) return steer_icmp_error(ctx, ip, data_end);
   if (ip->protocol != IPPROTO_TCP && ip->protocol != IPPROTO_UDP) return XDP_PASS;
 
   // Ports sit at the same place in TCP and UDP: source then destination.
@@ -66,10 +129,7 @@ int ulvs_xdp(struct xdp_md *ctx) {
     key.port = ports[0];
     if (!bpf_map_lookup_elem(&replies, &key)) return XDP_PASS;
   }
-  // No socket on this queue (the director died, or has no worker for it): drop, do not pass.
-  // The kernel holds the VIP and would answer a mid-flow segment with a RST, breaking a
-  // connection the other director is about to pick up; a dropped one is retransmitted.
-  return bpf_redirect_map(&xsks, ctx->rx_queue_index, XDP_DROP);
+  return to_ulvs(ctx);
 }
 
 char LICENSE[] SEC("license") = "GPL";

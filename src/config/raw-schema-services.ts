@@ -12,6 +12,8 @@ export const LB_KINDS = ['DR', 'NAT', 'TUN'] as const;
 export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
 /** keepalived accepts SCTP; ulvs refuses it at load rather than accept and skip the service. */
 export const SCTP_REFUSED = 'SCTP is not supported by ulvs (it forwards TCP and UDP only; this kernel has no SCTP sockets to check an SCTP service either)';
+/** DPVS's Full NAT: not implemented (issue 17); refused where it is written, with the way out. */
+export const FNAT_REFUSED = 'lb_kind FNAT (DPVS\'s Full NAT) is not supported by ulvs yet: use NAT (real servers route their replies through the director) or DR/TUN';
 /** IPVS weights are 32-bit signed but ipvsadm and keepalived cap them at 65535. */
 export const MAX_WEIGHT = 65535;
 
@@ -115,6 +117,9 @@ export const realServerSchema = z.strictObject({
   lthreshold: count.default(0),
   notify_up: notifyScript.optional(),
   notify_down: notifyScript.optional(),
+  tun_type: z.enum(['ipip', 'gue', 'gre']).optional().describe('refused: ulvs tunnels are IPIP (see refused-keys.ts)'),
+  tun_port: portOrZero.optional().describe('refused with tun_type'),
+  tun_flags: z.enum(['nocsum', 'csum', 'remcsum']).optional().describe('refused with tun_type'),
   rise: z.number().int().min(1).optional(),
   fall: z.number().int().min(1).optional(),
   tcp_check: checkerSchemas.tcp_check.optional(),
@@ -127,6 +132,10 @@ export const realServerSchema = z.strictObject({
   misc_check: checkerSchemas.misc_check.optional(),
   file_check: checkerSchemas.file_check.optional(),
 });
+
+function refuseFnat(issue: { input?: unknown }): string | undefined {
+  return issue.input === 'FNAT' ? FNAT_REFUSED : undefined;
+}
 
 export const sorryServerSchema = z.strictObject({
   ip: ipv4,
@@ -141,8 +150,9 @@ export const virtualServerSchema = z.strictObject({
   protocol: z.enum(PROTOCOLS).refine((p) => p !== 'SCTP', { message: SCTP_REFUSED }).default('TCP'),
   lb_algo: z.enum(LB_ALGOS).optional().describe('scheduler; default wlc'),
   lvs_sched: z.enum(LB_ALGOS).optional().describe('keepalived synonym of lb_algo'),
-  lb_kind: z.enum(LB_KINDS).optional().describe('forwarding; default NAT as keepalived'),
-  lvs_method: z.enum(LB_KINDS).optional().describe('keepalived synonym of lb_kind'),
+  lb_kind: z.enum(LB_KINDS, { error: refuseFnat }).optional().describe('forwarding; default NAT as keepalived'),
+  lvs_method: z.enum(LB_KINDS, { error: refuseFnat }).optional().describe('keepalived synonym of lb_kind'),
+  laddr_group_name: name.optional().describe('refused: DPVS Full NAT (see refused-keys.ts)'),
   sh_port: z.boolean().default(false),
   sh_fallback: z.boolean().default(false),
   mh_port: z.boolean().default(false),

@@ -124,6 +124,7 @@ export const rawConfigSchema = z.strictObject({
   metrics: metricsSchema.optional().describe('ulvs: Prometheus metrics endpoint; off when absent'),
   control: controlSchema.prefault({}),
   include: z.array(z.string().min(1)).optional().describe('globs of more files, relative to this one'),
+  local_address_groups: z.unknown().optional().describe('refused: DPVS Full NAT (see refused-keys.ts)'),
 });
 
 export type RawConfig = z.output<typeof rawConfigSchema>;

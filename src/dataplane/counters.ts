@@ -12,6 +12,12 @@ export const DataplaneDrop = {
   REPLY_NO_FLOW: 7,      // NAT reply that matches no connection
   NO_INSIDE_PORT: 8,     // NAT service but no inside interface open
   TTL_EXPIRED: 9,        // TTL would reach 0 (IPVS decrements it in every mode)
+  // issue 17 (src/dataplane/icmp.ts, fragments.ts)
+  ICMP_NO_FLOW: 10,      // ICMP error quoting a service's packet of no connection (or a truncated quote)
+  ICMP_RATE_LIMITED: 11, // ICMP error to forward or to send over the token bucket (rate-limit.ts)
+  FRAGMENT_NO_FIRST: 12, // later fragment whose first fragment was not seen (reordered, lost, timed out, forged)
+  FRAGMENT_TABLE_FULL: 13, // first fragment forwarded, but no room to remember its datagram
+  FRAGMENT_FORGED: 14,   // overlapping, too many or too large fragments (fragments.ts verdicts)
 } as const;
 export const DATAPLANE_DROP_NAMES = Object.keys(DataplaneDrop);
 
@@ -24,7 +30,13 @@ export const C_PARSE_BASE = 4;
 export const C_DROP_BASE = C_PARSE_BASE + PARSE_RESULT_COUNT;
 /** Mid-flow TCP segments of unknown connections scheduled as new ones (sloppy_tcp). */
 export const C_SLOPPY_PICKUPS = C_DROP_BASE + DATAPLANE_DROP_NAMES.length;
-export const COUNTER_COUNT = C_SLOPPY_PICKUPS + 1;
+/** ICMP errors forwarded to a connection's real server or (NAT) client. */
+export const C_ICMP_FORWARDED = C_SLOPPY_PICKUPS + 1;
+/** ICMP errors ulvs sent itself (time exceeded, fragmentation needed), as IPVS does. */
+export const C_ICMP_SENT = C_SLOPPY_PICKUPS + 2;
+/** Fragments forwarded (first and later ones). */
+export const C_FRAGMENTS = C_SLOPPY_PICKUPS + 3;
+export const COUNTER_COUNT = C_SLOPPY_PICKUPS + 4;
 
 export function allocateCounters(): Float64Array {
   return new Float64Array(new SharedArrayBuffer(COUNTER_COUNT * 8));
@@ -35,7 +47,8 @@ export function summarizeCounters(all: Float64Array[]): Record<string, number> {
   const sum = new Float64Array(COUNTER_COUNT);
   for (const c of all) for (let i = 0; i < COUNTER_COUNT; i++) sum[i] += c[i];
   const out: Record<string, number> = { rx: sum[C_RX], tx: sum[C_TX], new_flows: sum[C_NEW_FLOWS], batches: sum[C_BATCHES],
-    sloppy_pickups: sum[C_SLOPPY_PICKUPS] };
+    sloppy_pickups: sum[C_SLOPPY_PICKUPS], icmp_forwarded: sum[C_ICMP_FORWARDED], icmp_sent: sum[C_ICMP_SENT],
+    fragments: sum[C_FRAGMENTS] };
   // OK and ARP are not drops; everything from FIRST_DROP_RESULT on is.
   for (let r = FIRST_DROP_RESULT; r < PARSE_RESULT_COUNT; r++) out[`drop_${PARSE_RESULT_NAMES[r].toLowerCase()}`] = sum[C_PARSE_BASE + r];
   DATAPLANE_DROP_NAMES.forEach((name, i) => { out[`drop_${name.toLowerCase()}`] = sum[C_DROP_BASE + i]; });

@@ -4,10 +4,14 @@ import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_TIME_WAIT } 
 import { clearOverloadOnUnbind, markOverloadOnBind } from '../schedulers/overload.js';
 import { DROP, DESC_WORDS, LOCAL, TX, TX_OTHER, type PacketPort } from '../io/port.js';
 import {
-  IPPROTO_TCP, IPPROTO_UDP, ParsedFrame, ParseResult, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, parseFrame,
+  IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, ParsedFrame, ParseResult, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, parseFrame,
 } from '../packet/parse.js';
+import { ICMP_DEST_UNREACH_TYPE, ICMP_FRAG_NEEDED, ICMP_TIME_EXCEEDED_TYPE } from '../packet/icmp-error.js';
+import { FragmentTable } from '../conntrack/fragments.js';
+import { IcmpErrors } from './icmp.js';
+import { FragmentSteps } from './fragments.js';
 import {
-  FrameSpan, RewriteResult, encapsulateIpip, rewriteForDirectRouting, rewriteForNat, rewriteNatReply,
+  FrameSpan, IPIP_OVERHEAD, RewriteResult, encapsulateIpip, rewriteForDirectRouting, rewriteForNat, rewriteNatReply,
   writeEthernetAddresses, decrementTtl,
 } from '../packet/rewrite.js';
 import {
@@ -58,6 +62,10 @@ export class Dataplane {
    * synced flow (its shadow copy got traffic here), so the main thread tells the other workers.
    */
   claims: SyncOutbox | null = null;
+  /** ICMP errors about tracked connections, and those ulvs sends (issue 17). */
+  readonly icmp: IcmpErrors;
+  /** Later fragments follow their first fragment's connection (issue 17). */
+  readonly fragments: FragmentSteps;
 
   constructor(
     snapshot: Snapshot,
@@ -75,6 +83,8 @@ export class Dataplane {
     this.sync = new SyncOffers(flows, templates);
     this.outside = viewOf(outside);
     this.inside = inside ? viewOf(inside) : null;
+    this.icmp = new IcmpErrors(flows, counters, this.macs, this.hops, this.flowHop, this.span);
+    this.fragments = new FragmentSteps(new FragmentTable(), flows, counters, this.macs, this.hops, this.flowHop, this.span);
   }
 
   /**
@@ -178,11 +188,17 @@ export class Dataplane {
     const { u8, dv, port } = this.outside;
     const p = this.parsed;
     const result = parseFrame(u8, dv, descs[d], descs[d + 1], p);
-    if (result !== ParseResult.OK) {
+    const firstFragment = result === ParseResult.FRAGMENT && p.fragmentOffset === 0 && p.dstPort !== 0;
+    if (result === ParseResult.FRAGMENT && p.fragmentOffset !== 0) {
+      return this.fragments.laterRequest(this.tables, this.outside, this.inside, descs, d, p, now);
+    }
+    if (result !== ParseResult.OK && !firstFragment) {
       this.counters[C_PARSE_BASE + result]++;
       return DROP;
     }
+    if (firstFragment) this.fragments.keyOf(p, false);
     const proto = p.protocol;
+    if (proto === IPPROTO_ICMP) return this.icmp.toRealServer(this.tables, this.outside, this.inside, descs, d, p, now);
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     const tables = this.tables;
     const svcIndex = tables.index.find(p.dstIp, p.dstPort, proto);
@@ -247,6 +263,7 @@ export class Dataplane {
       }
     }
     if (flow >= 0) {
+      if (firstFragment) this.fragments.rememberFirst(flow, p, now);
       if (proto === IPPROTO_TCP) {
         const before = flows.state(flow);
         flows.onTcpPacket(flow, true, p.tcpFlags, now);
@@ -269,8 +286,11 @@ export class Dataplane {
     if (tables.rsLocal[rsId] === 1) return LOCAL;
     if (this.macs.has[rsId] === 0) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     const rsMac = this.macs.views[rsId];
-    // IPVS decrements the TTL in every forwarding method (__ip_vs_get_out_rt -> decrement_ttl).
-    if (decrementTtl(u8, dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
+    // IPVS decrements the TTL in every forwarding method (__ip_vs_get_out_rt -> decrement_ttl)
+    // and answers an expired one with ICMP time exceeded (rate-limited).
+    if (decrementTtl(u8, dv, p) !== RewriteResult.OK) {
+      return this.icmp.answer(this.outside, descs, d, p, ICMP_TIME_EXCEEDED_TYPE, 0, 0, DataplaneDrop.TTL_EXPIRED);
+    }
 
     switch (svc.spec.forward) {
       case FORWARD_DR:
@@ -301,6 +321,13 @@ export class Dataplane {
     // The outer header carries the (decremented) inner TTL, as IPVS's ipip_xmit does.
     const r = encapsulateIpip(u8, dv, this.parsed, port.frameSize, snapshot.tunnelSource, rsIp,
       this.parsed.ttl, this.ipId, rsMac, port.mac, snapshot.mtu, this.span);
+    if (r === RewriteResult.MTU_EXCEEDED && this.parsed.dontFragment) {
+      // IPVS's ensure_mtu_is_adequate: frag needed with the MTU left inside the tunnel, so
+      // the client's TCP lowers its segment size. Without DF IPVS fragments the outer
+      // packet; ulvs sends one frame per descriptor, so it drops (counted) instead.
+      return this.icmp.answer(this.outside, descs, d, this.parsed, ICMP_DEST_UNREACH_TYPE, ICMP_FRAG_NEEDED,
+        (snapshot.mtu - IPIP_OVERHEAD) & 0xffff, DataplaneDrop.MTU_EXCEEDED);
+    }
     if (r !== RewriteResult.OK) {
       return this.drop(r === RewriteResult.MTU_EXCEEDED ? DataplaneDrop.MTU_EXCEEDED : DataplaneDrop.NO_ROOM);
     }
@@ -356,11 +383,17 @@ export class Dataplane {
     const inside = this.inside!;
     const p = this.parsed;
     const result = parseFrame(inside.u8, inside.dv, descs[d], descs[d + 1], p);
-    if (result !== ParseResult.OK) {
+    const firstFragment = result === ParseResult.FRAGMENT && p.fragmentOffset === 0 && p.srcPort !== 0;
+    if (result === ParseResult.FRAGMENT && p.fragmentOffset !== 0) {
+      return this.fragments.laterReply(inside, this.outside, descs, d, p, now);
+    }
+    if (result !== ParseResult.OK && !firstFragment) {
       this.counters[C_PARSE_BASE + result]++;
       return DROP;
     }
+    if (firstFragment) this.fragments.keyOf(p, true);
     const proto = p.protocol;
+    if (proto === IPPROTO_ICMP) return this.icmp.toClient(inside, this.outside, descs, d, p, now);
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     const flows = this.flows;
     const tuple = flows.tuple;
@@ -375,6 +408,7 @@ export class Dataplane {
     st[svcRow + S_OUT_BYTES] += p.totalLength;
     st[rsRow + S_OUT_PKTS]++;
     st[rsRow + S_OUT_BYTES] += p.totalLength;
+    if (firstFragment) this.fragments.rememberFirst(flow, p, now);
     if (proto === IPPROTO_TCP) {
       const before = flows.state(flow);
       flows.onTcpPacket(flow, false, p.tcpFlags, now);

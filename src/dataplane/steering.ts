@@ -17,3 +17,24 @@ export function steeringFor(snapshot: Snapshot): { outside: SteeringRule[]; insi
   }
   return { outside, inside };
 }
+
+/**
+ * AF_XDP only: "whole address" keys (port 0) for the XDP program's fragment steering, one per
+ * VIP and per NAT real server and protocol, so every fragment of their datagrams reaches ulvs
+ * (a later fragment has no ports to match; see native/bpf/ulvs_xdp.c). A service on port 0
+ * has the same key already; duplicates are harmless in a hash map. TAP's u32 filters keep
+ * passing fragments to the kernel.
+ */
+export function fragmentSteeringFor(snapshot: Snapshot): { outside: SteeringRule[]; inside: SteeringRule[] } {
+  const outside = new Map<string, SteeringRule>();
+  const inside = new Map<string, SteeringRule>();
+  for (const s of snapshot.services) {
+    if (s.kernel) continue;
+    const protocol = s.protocol === 6 ? 'tcp' : 'udp';
+    for (const a of s.addresses) outside.set(`${protocol} ${a.vip}`, { kind: 'service', ip: a.vip, port: 0, protocol });
+    if (s.forward === FORWARD_NAT) {
+      for (const rs of s.realServers) inside.set(`${protocol} ${rs.ip}`, { kind: 'reply', ip: rs.ip, port: 0, protocol });
+    }
+  }
+  return { outside: [...outside.values()], inside: [...inside.values()] };
+}

@@ -14,7 +14,7 @@ import { isSyncWorthy } from './sync-offers.js';
 import { OUTBOX_CONNECTION, OUTBOX_TEMPLATE, SyncOutbox, type OutboxRecord } from './sync-outbox.js';
 import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { FORWARD_NAT, type Snapshot } from './snapshot.js';
-import { steeringFor } from './steering.js';
+import { fragmentSteeringFor, steeringFor } from './steering.js';
 import { nowSeconds } from './clock.js';
 
 export interface WorkerInit {
@@ -91,8 +91,9 @@ function main(init: WorkerInit): void {
   const ins: PacketPort | null = inside;
   const applySteering = (snapshot: Snapshot): void => {
     const rules = steeringFor(snapshot);
-    outside!.setSteering(rules.outside);
-    inside?.setSteering(rules.inside);
+    const whole = outside!.backend === 'afxdp' ? fragmentSteeringFor(snapshot) : { outside: [], inside: [] };
+    outside!.setSteering([...rules.outside, ...whole.outside]);
+    inside?.setSteering([...rules.inside, ...whole.inside]);
   };
   // Templates are IPVS connection entries too; a quarter of the table bounds them.
   const templates = new PersistenceTable({ capacity: Math.max(1024, init.connTableSize >>> 2) });

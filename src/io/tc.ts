@@ -2,7 +2,7 @@
 //   interface ingress: u32 per SteeringRule -> mirred egress redirect dev <tap>
 //   tap ingress:       match-all u32        -> mirred egress redirect dev <interface>
 // u32 matches fixed offsets, so rules match IPv4 without options (IHL 5) and
-// unfragmented packets only; the rest goes to the kernel, as with XDP fragments.
+// unfragmented packets only; the rest (fragments, ICMP errors: AF_XDP steers those) goes to the kernel.
 import { execFileSync } from 'node:child_process';
 import { protocolNumber, type SteeringRule } from './port.js';
 

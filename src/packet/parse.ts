@@ -203,12 +203,25 @@ function parseIpv4(u8: Uint8Array, dv: DataView, l3: number, end: number, out: P
   out.dstIp = dv.getUint32(l3 + 16);
   // The kernel drops bad header checksums in ip_rcv before IPVS ever sees them.
   if (!ipv4HeaderChecksumValid(u8, l3, headerLength)) return ParseResult.BAD_IP_CHECKSUM;
-  // IPVS reassembles first (ip_vs_gather_frags); ulvs does not, so fragments are counted drops.
-  if ((flagsFragment & 0x3fff) !== 0) return ParseResult.FRAGMENT;
   const l4 = l3 + headerLength;
   const l4Length = totalLength - headerLength;
   out.l4Offset = l4;
   out.l4Length = l4Length;
+  // IPVS reassembles first (ip_vs_gather_frags); ulvs follows the first fragment's choice
+  // (src/dataplane/fragments.ts). A first fragment's ports (and TCP flags) are read here; the
+  // transport length and checksum cover the whole datagram, so they are not checked.
+  if ((flagsFragment & 0x3fff) !== 0) {
+    out.srcPort = 0;
+    out.dstPort = 0;
+    out.tcpFlags = 0;
+    if (out.fragmentOffset === 0 && (protocol === IPPROTO_UDP || protocol === IPPROTO_TCP) &&
+        l4Length >= (protocol === IPPROTO_TCP ? TCP_MIN_HEADER_LENGTH : UDP_HEADER_LENGTH)) {
+      out.srcPort = dv.getUint16(l4);
+      out.dstPort = dv.getUint16(l4 + 2);
+      if (protocol === IPPROTO_TCP) out.tcpFlags = u8[l4 + 13];
+    }
+    return ParseResult.FRAGMENT;
+  }
   if (protocol === IPPROTO_TCP) return parseTcp(u8, dv, l4, l4Length, out);
   if (protocol === IPPROTO_UDP) return parseUdp(dv, l4, l4Length, out);
   if (protocol === IPPROTO_ICMP) return parseIcmp(u8, dv, l4, l4Length, out);

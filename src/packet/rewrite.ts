@@ -16,7 +16,8 @@
 //   (already decremented) inner header, DF copied from the inner header (pmtu_disc, the default),
 //   a fresh IP id -> encapsulateIpip.
 // Where IPVS answers with an ICMP error (TTL expired: time exceeded; too big with DF: frag
-// needed) ulvs drops the packet and counts it; it sends no ICMP errors yet (issue 17).
+// needed) the dataplane answers too (src/packet/icmp-error.ts turnIntoIcmpError, rate-limited
+// in src/dataplane/icmp.ts) and counts the packet as dropped.
 
 import {
   TCP_CHECKSUM_OFFSET, UDP_CHECKSUM_OFFSET,
@@ -138,8 +139,8 @@ export class FrameSpan {
  * - headroom (frameOffset % frameSize >= 20): the Ethernet header moves 20 bytes back;
  *   otherwise the inner packet moves 20 bytes forward within its slot (NO_ROOM if it won't fit).
  * - the result is refused with MTU_EXCEEDED when inner total length + 20 > mtu. IPVS then sends
- *   ICMP frag needed reporting mtu - 20 when DF is set and would fragment otherwise; ulvs
- *   neither sends ICMP errors yet nor fragments, so the caller drops (counted) either way.
+ *   ICMP frag needed reporting mtu - 20 when DF is set and would fragment otherwise; the
+ *   dataplane sends that frag needed (DF set) or drops, counted (no DF: ulvs does not fragment).
  * Ethernet padding after the inner packet is not carried over. On OK, `out` holds the new
  * offset and length; `parsed` still describes the inner packet's fields but not its offsets.
  */

@@ -30,6 +30,14 @@ const EXPECTED: [string, string[]][] = [
     "13:14: lb_kind must be one of DR, NAT, TUN, not \"dr\" (did you mean \"DR\"?)",
     "16:28: type must be one of A, NS, CNAME, SOA, MX, TXT, AAAA, not \"PTR\"",
   ]],
+  ["bad-fnat-tunnels.yaml", [
+    "2:1: local_address_groups not supported by ulvs (DPVS's Full NAT (local_address_group) is not supported by ulvs yet: use lb_kind NAT with the director as the real servers' gateway, or DR/TUN)",
+    "6:14: lb_kind FNAT (DPVS's Full NAT) is not supported by ulvs yet: use NAT (real servers route their replies through the director) or DR/TUN",
+    "7:5: laddr_group_name not supported by ulvs (DPVS's Full NAT (laddr_group_name) is not supported by ulvs yet: use lb_kind NAT with the director as the real servers' gateway, or DR/TUN)",
+    "9:38: tun_type not supported by ulvs (ulvs encapsulates TUN traffic in IPIP only (keepalived's default, tun_type ipip): leave tun_type out; GUE and GRE are not supported yet)",
+    "9:53: tun_port not supported by ulvs (ulvs encapsulates TUN traffic in IPIP only: tun_port (GUE's UDP port) has no meaning there)",
+    "9:69: tun_flags not supported by ulvs (ulvs encapsulates TUN traffic in IPIP only: tun_flags (GUE/GRE checksum options) have no meaning there)",
+  ]],
   ["binary.yaml", [
     "3:1: not a text file (control byte 0x00) (is this the right file?)",
   ]],

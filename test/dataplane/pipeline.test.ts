@@ -153,8 +153,8 @@ t.test('pipeline cases: verdict and output frame, byte for byte', async (t) => {
       const rig = rigFor(c);
       const { verdict, out } = rig.send(c.input);
       t.equal(verdict, c.verdict, 'verdict');
-      if (c.output) {
-        t.same([...out], [...c.output], 'output frame');
+      if (c.output) t.same([...out], [...c.output], 'output frame');
+      if (c.output && !c.answered) {
         t.equal(out[IPV4_TTL_AT], c.input.frame[IPV4_TTL_AT] - 1, 'the (outer) TTL is the client\'s minus one');
       }
       if (c.drop !== undefined) t.equal(rig.counters[C_DROP_BASE + c.drop], 1, 'counted as its drop reason');
