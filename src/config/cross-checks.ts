@@ -5,6 +5,7 @@
  * reported at once. One check per block: check-vrrp.ts, check-services.ts, check-overlaps.ts.
  */
 import { checkAlerts } from './check-alerts.js';
+import { checkBgp } from './check-bgp.js';
 import { checkOverlaps } from './check-overlaps.js';
 import { checkScriptUsers } from './check-script-users.js';
 import { checkOperations } from './check-operations.js';
@@ -42,5 +43,6 @@ export function crossCheck(root: unknown, env: CrossCheckEnv): Finding[] {
   checkScriptUsers(cfg, r, env);
   checkAlerts(cfg, r);
   checkOperations(cfg, r);
+  checkBgp(cfg, r);
   return r.list;
 }
