@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { bgpCommand } from './bgp.js';
 import { checkConfigCommand } from './check-config.js';
 import { connsCommand, listCommand, reloadCommand, runCommand, statsCommand, timeoutCommand } from './director.js';
 import { genhashCommand } from './genhash.js';
@@ -34,6 +35,7 @@ const program = new Command('ulvs')
   .addCommand(statsCommand())
   .addCommand(new Command('ipvsadm').description('ipvsadm 1.31\'s command line: list, change, save and restore the running table').argument('[args...]'))
   .addCommand(statusCommand())
+  .addCommand(bgpCommand())
   .addCommand(checkConfigCommand())
   .addCommand(migrateCommand())
   .addCommand(genhashCommand())
