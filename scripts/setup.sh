@@ -9,7 +9,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # addon), the lab (iproute2, ethtool, procps, curl) and the reference peers (keepalived, nginx,
 # haproxy, wrk, tshark, openssl), and for the appliance tests systemd (systemd-analyze) and python3.
 PACKAGES=(libxdp-dev libbpf-dev clang llvm cmake build-essential pkg-config
-          iproute2 ethtool procps curl tshark keepalived nginx haproxy wrk openssl nftables
+          iproute2 ethtool procps curl tshark keepalived bird2 nginx haproxy wrk openssl nftables
           systemd python3)
 NATIVE_OUTPUT=build/native/Release/ulvs_native.node
 TS_STAMP=dist/.setup-build-stamp
