@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import type pino from 'pino';
 import type { RawBgpAnnounce } from '../config/raw-schema-bgp.js';
 import { CommandError, runCommand } from '../os/run.js';
+import type { Liveness } from './liveness.js';
 import { configureOutcome, isOurInclude, parseProtocols, renderInclude, type BgpSession } from './bird.js';
 import {
   announcementFor, announcementReason, INITIAL_DAMPING, observe, type Announcement, type DecisionSettings, type VipDamping,
@@ -26,7 +27,7 @@ export interface BgpVipStatus {
 }
 
 export interface BgpStatus {
-  daemon: { name: 'bird2'; state: DaemonState; error?: string; includeFile: string; lastApplied: string | null };
+  daemon: { name: 'bird2'; state: DaemonState; error?: string; includeFile: string; lastApplied: string | null; liveness: string | null };
   sessions: BgpSession[];
   disabled: boolean;
   stopping: boolean;
@@ -37,6 +38,8 @@ export interface AnnouncerDeps {
   log: pino.Logger;
   /** usable real servers per VIP now */
   usable(): ReadonlyMap<string, number>;
+  /** Open the liveness interface the routes go through (liveness.ts); absent: `unreachable` routes. */
+  openLiveness?(): Liveness;
 }
 
 export class BgpAnnouncer {
@@ -52,6 +55,7 @@ export class BgpAnnouncer {
   private disabled = false;
   private stopping = false;
   private busy: Promise<void> | null = null;
+  private liveness: Liveness | null = null;
 
   constructor(private cfg: RawBgpAnnounce, private readonly deps: AnnouncerDeps) {
     for (const vip of cfg.vips) this.damping.set(vip, INITIAL_DAMPING);
@@ -64,6 +68,13 @@ export class BgpAnnouncer {
   /** Writes the include with nothing announced (a killed run may have left routes), then looks every interval. */
   async start(): Promise<void> {
     this.disabled = existsSync(this.cfg.disable_file);
+    if (this.deps.openLiveness) {
+      try {
+        this.liveness = this.deps.openLiveness();
+      } catch (err) {
+        this.deps.log.warn({ error: (err as Error).message }, 'bgp: no liveness interface: routes are unreachable ones and outlive a killed ulvs');
+      }
+    }
     if (this.disabled) this.deps.log.warn({ file: this.cfg.disable_file }, 'bgp: director disabled (disable file present): VIPs not announced as healthy');
     await this.tick();
     this.schedule();
@@ -106,6 +117,8 @@ export class BgpAnnouncer {
     this.stopping = true;
     await this.busy;
     await this.apply();
+    this.liveness?.close();
+    this.liveness = null;
     this.deps.log.info({ state: this.daemonState }, 'bgp: routes withdrawn for the stop');
   }
 
@@ -139,7 +152,7 @@ export class BgpAnnouncer {
 
   /** Writes and configures only when the text changed since bird last accepted it (or it failed). */
   private async apply(): Promise<void> {
-    const text = renderInclude(this.cfg.protocol, this.announcements());
+    const text = renderInclude(this.cfg.protocol, this.announcements(), this.liveness?.name);
     if (text === this.applied) return;
     const file = this.cfg.include_file;
     try {
@@ -209,7 +222,7 @@ export class BgpAnnouncer {
     const accepted = this.applied !== null;
     return {
       daemon: {
-        name: 'bird2', state: this.daemonState, includeFile: this.cfg.include_file, lastApplied: this.appliedAt,
+        name: 'bird2', state: this.daemonState, includeFile: this.cfg.include_file, lastApplied: this.appliedAt, liveness: this.liveness?.name ?? null,
         ...(this.daemonError ? { error: this.daemonError } : {}),
       },
       sessions: this.sessions,

@@ -1,8 +1,9 @@
 /**
  * bird2, pure: the include file ulvs writes (one static protocol per address family, a host
- * route per announced VIP with its bgp_med) and the readers of birdc's answers. The routes are
- * `unreachable`: they exist only to be exported over BGP; the user's bird.conf exports
- * `where proto = "ulvs_vips"` to its BGP peers and should not export them to the kernel.
+ * route per announced VIP with its bgp_med) and the readers of birdc's answers. The routes go
+ * through ulvs's liveness interface (or are `unreachable`): they exist only to be exported over
+ * BGP; the user's bird.conf exports `where proto = "ulvs_vips"` to its BGP peers and should not
+ * export them to the kernel.
  */
 import { isIP } from 'node:net';
 import type { Announcement } from './decision.js';
@@ -10,11 +11,16 @@ import type { Announcement } from './decision.js';
 /** The first line of every file ulvs writes: a file without it is not ours and is never overwritten. */
 export const INCLUDE_HEADER = '# Written by ulvs (bgp_announce): do not edit, ulvs rewrites this file.';
 
-export function renderInclude(protocol: string, announcements: ReadonlyMap<string, Announcement>): string {
+/**
+ * `via`: the interface the routes go through (src/bgp/liveness.ts): bird drops them when it goes
+ * away with the ulvs process. Without one they are `unreachable` (they outlive a killed ulvs).
+ */
+export function renderInclude(protocol: string, announcements: ReadonlyMap<string, Announcement>, via?: string): string {
+  const target = via ? `via "${via}"` : 'unreachable';
   const routes = (family: 4 | 6): string[] => [...announcements]
     .filter(([vip, a]) => a.announce && isIP(vip) === family)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([vip, a]) => `  route ${vip}/${family === 4 ? 32 : 128} unreachable { bgp_med = ${(a as { med: number }).med}; };`);
+    .map(([vip, a]) => `  route ${vip}/${family === 4 ? 32 : 128} ${target} { bgp_med = ${(a as { med: number }).med}; };`);
   const block = (name: string, channel: string, lines: string[]): string => [`protocol static ${name} {`, `  ${channel};`, ...lines, '}'].join('\n');
   const parts = [INCLUDE_HEADER, block(protocol, 'ipv4', routes(4))];
   // The IPv6 protocol only when some VIP is IPv6: a bird.conf without IPv6 stays valid.

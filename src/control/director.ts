@@ -40,6 +40,7 @@ import { groupId } from '../os/groups.js';
 import { controlGuard } from './permissions.js';
 import { BgpAnnouncer } from '../bgp/announcer.js';
 import { usableFromSnapshot } from '../bgp/usable.js';
+import { openLiveness } from '../bgp/liveness.js';
 
 export { DirectorError } from './worker-pool.js';
 export type { ReloadResult } from './commands.js';
@@ -362,7 +363,7 @@ export class Director {
       return;
     }
     if (this.bgp) return this.bgp.reconfigure(cfg);
-    this.bgp = new BgpAnnouncer(cfg, { log: this.log, usable: () => usableFromSnapshot(this.snapshot, this.config, this.ids) });
+    this.bgp = new BgpAnnouncer(cfg, { log: this.log, usable: () => usableFromSnapshot(this.snapshot, this.config, this.ids), openLiveness });
     await this.bgp.start();
   }
 

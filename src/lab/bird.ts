@@ -48,12 +48,24 @@ export function birdPaths(runDir: string, namespace: string): BirdPaths {
   return { dir, conf: join(dir, 'bird.conf'), socket: join(dir, 'bird.ctl'), pid: join(dir, 'bird.pid'), include: join(dir, 'ulvs-vips.conf') };
 }
 
-/** Writes the config (and an empty include for a director) and starts bird in the namespace. */
-export async function startBird(namespace: string, paths: BirdPaths, conf: string): Promise<void> {
+/**
+ * /etc/netns/NS/bird: `ip netns exec NS` binds it over /etc/bird, so every director (and
+ * ulvs in it) sees its own /etc/bird/bird.conf, bird.ctl and ulvs-vips.conf under the same names.
+ */
+export function netnsBirdPaths(namespace: string): { host: BirdPaths; inside: BirdPaths } {
+  const at = (dir: string): BirdPaths => ({ dir, conf: join(dir, 'bird.conf'), socket: join(dir, 'bird.ctl'), pid: join(dir, 'bird.pid'), include: join(dir, 'ulvs-vips.conf') });
+  return { host: at(`/etc/netns/${namespace}/bird`), inside: at('/etc/bird') };
+}
+
+/**
+ * Writes the config (and an empty include for a director) and starts bird in the namespace;
+ * `inside` is how the namespace's processes see the same files (netnsBirdPaths).
+ */
+export async function startBird(namespace: string, paths: BirdPaths, conf: string, inside: BirdPaths = paths): Promise<void> {
   mkdirSync(paths.dir, { recursive: true });
   writeFileSync(paths.conf, conf);
   if (!existsSync(paths.include)) writeFileSync(paths.include, '');
-  await run('ip', ['netns', 'exec', namespace, 'bird', '-c', paths.conf, '-s', paths.socket, '-P', paths.pid]);
+  await run('ip', ['netns', 'exec', namespace, 'bird', '-c', inside.conf, '-s', inside.socket, '-P', inside.pid]);
   if (!await waitFor(() => existsSync(paths.socket), 5000)) throw new Error(`lab: bird in ${namespace} made no control socket ${paths.socket}`);
 }
 

@@ -42,3 +42,13 @@ t.test("birdc's answers: configure's verdict and the BGP sessions", async (t) =>
     'router     BGP        ---        up     04:15:23.101  Established   ', 'backup     BGP        ---        start  04:15:22.306  Active        Socket: Connection refused'].join('\n'));
   t.same(sessions, [{ name: 'router', state: 'up', info: 'Established' }, { name: 'backup', state: 'start', info: 'Active Socket: Connection refused' }]);
 });
+
+t.test('routes through the liveness interface parse too (bird -p)', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'k9-bird-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const text = renderInclude('ulvs_vips', new Map<string, Announcement>([['198.18.0.100', { announce: true, med: 0 }]]), 'ulvs-bgp');
+  t.match(text, /route 198\.18\.0\.100\/32 via "ulvs-bgp" \{ bgp_med = 0; \};/);
+  writeFileSync(join(dir, 'inc.conf'), text);
+  writeFileSync(join(dir, 'bird.conf'), `router id 198.18.0.1;\nprotocol device {}\ninclude "${join(dir, 'inc.conf')}";\n`);
+  t.doesNotThrow(() => execFileSync('bird', ['-p', '-c', join(dir, 'bird.conf')], { stdio: 'pipe' }));
+});
