@@ -15,6 +15,8 @@ import {
   announcementFor, announcementReason, INITIAL_DAMPING, observe, type Announcement, type DecisionSettings, type VipDamping,
 } from './decision.js';
 
+const SESSIONS_EVERY_MS = 5000;
+
 export type DaemonState = 'unknown' | 'ok' | 'not installed' | 'not running' | 'refused' | 'include file not ours';
 
 export interface BgpVipStatus {
@@ -56,6 +58,7 @@ export class BgpAnnouncer {
   private stopping = false;
   private busy: Promise<void> | null = null;
   private liveness: Liveness | null = null;
+  private sessionsReadAt = 0;
 
   constructor(private cfg: RawBgpAnnounce, private readonly deps: AnnouncerDeps) {
     for (const vip of cfg.vips) this.damping.set(vip, INITIAL_DAMPING);
@@ -180,8 +183,10 @@ export class BgpAnnouncer {
     }
   }
 
+  /** Session states are for `ulvs status`: read every SESSIONS_EVERY_MS, not on each look (birdc is a process). */
   private async readSessions(): Promise<void> {
-    if (this.daemonState !== 'ok') return;
+    if (this.daemonState !== 'ok' || Date.now() - this.sessionsReadAt < SESSIONS_EVERY_MS) return;
+    this.sessionsReadAt = Date.now();
     try {
       this.sessions = parseProtocols(await this.birdc(['show', 'protocols']));
     } catch (err) {

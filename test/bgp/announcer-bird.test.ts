@@ -56,6 +56,8 @@ t.test('health, disable, MED and stop move the router\'s ECMP route', async (t) 
 
   await waitForOrFail('both directors as next hops', hopsAre(both), 30_000);
   t.pass(`router: ${VIP} via ${both.join(' and ')}`);
+  // Sessions are read every 5 s (for ulvs status), so the first look may predate Established.
+  await waitForOrFail('dir1 shows its session Established', () => bgp[0].status().sessions[0]?.info === 'Established', 15_000);
   t.match(bgp[0].status(), { daemon: { state: 'ok' }, sessions: [{ name: 'uplink', info: 'Established' }], vips: [{ vip: VIP, health: 'up', announced: true, med: 0 }] });
 
   usable[0].set(VIP, 0);
