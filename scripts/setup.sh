@@ -7,9 +7,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Debian packages: dataplane build (libxdp/libbpf/clang/llvm, cmake + a C++ toolchain for the
 # addon), the lab (iproute2, ethtool, procps, curl) and the reference peers (keepalived, nginx,
-# haproxy, wrk, tshark, openssl), for the appliance tests systemd (systemd-analyze) and python3, and stress-ng (the busy-machine runs).
+# haproxy, wrk, tshark, openssl, bird2 for the BGP lab), for the appliance tests systemd (systemd-analyze) and
+# python3, and stress-ng (the busy-machine runs).
 PACKAGES=(libxdp-dev libbpf-dev clang llvm cmake build-essential pkg-config
-          iproute2 ethtool procps curl tshark keepalived nginx haproxy wrk openssl nftables
+          iproute2 ethtool procps curl tshark keepalived bird2 nginx haproxy wrk openssl nftables
           systemd python3 stress-ng)
 NATIVE_OUTPUT=build/native/Release/ulvs_native.node
 TS_STAMP=dist/.setup-build-stamp

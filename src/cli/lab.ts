@@ -6,7 +6,6 @@ import {
   DEFAULT_PREFIX,
   NODE_SHORT_NAMES,
   createLab,
-  destroyLab,
   labNodes,
   labStatus,
   listLabPrefixes,
@@ -18,6 +17,7 @@ import {
   type LabTopology,
 } from '../lab/index.js';
 import { parseLabRealServerOptions, serveLabRealServer } from '../lab/real-server.js';
+import { createEcmpLab, destroyEcmpLab, type EcmpLab } from '../lab/ecmp.js';
 
 const EXIT_FAILURE = 1;
 const EXIT_USAGE = 2;
@@ -69,6 +69,16 @@ export function describeTopology(topology: LabTopology): string {
   return lines.join('\n');
 }
 
+export function describeEcmpLab(lab: EcmpLab): string {
+  const lines = [`lab ${lab.topology.prefix} up (ECMP${lab.bfd ? ', BFD' : ''}); VIP ${lab.topology.vip} announced by each director's ulvs through bird2`];
+  lines.push(`  ${lab.router.namespace}  router   eth0 ${lab.router.ip}/24, eth1 ${lab.router.clientSideIp}/24  bird2 AS 65000, ECMP (fib_multipath_hash_policy=1)`);
+  lines.push(`  ${lab.client.namespace}  client   eth0 ${lab.client.ip}/24 via ${lab.client.gateway}`);
+  for (const d of lab.directors) lines.push(`  ${d.namespace}  director eth0 ${d.ip}/24  bird2 AS 65001 (/etc/netns/${d.namespace}/bird)`);
+  for (const rs of ['rs1', 'rs2', 'rs3'] as const) lines.push(`  ${lab.topology.nodes[rs].name}  real     eth0 ${lab.topology.nodes[rs].ip}/24`);
+  lines.push('  run on each director: ip netns exec <dir> ulvs run -c configs/lab-ecmp.yaml');
+  return lines.join('\n');
+}
+
 export function describeStatus(status: LabStatus): string {
   const state = status.up ? 'up' : status.partial ? 'partial (run `ulvs lab down` then `up`)' : 'down';
   const lines = [`lab ${status.prefix}: ${state}${status.up && status.nat ? ' (NAT)' : ''}`];
@@ -91,9 +101,16 @@ export function labCommand(): Command {
     .command('up')
     .description('create the lab (rebuilds it if it exists) and start the real servers')
     .option('--nat', 'add the inside segment 198.18.1.0/24 and move the real servers there', false)
+    .option('--ecmp', 'add a router (bird2, ECMP over the directors by BGP), a third director, and move the client behind the router', false)
+    .option('--bfd', 'with --ecmp: BFD on every BGP session (sub-second failure detection)', false)
     .addOption(prefixOption())
     .action(
-      action(async (opts: { nat: boolean; prefix: string }) => {
+      action(async (opts: { nat: boolean; ecmp: boolean; bfd: boolean; prefix: string }) => {
+        if (opts.ecmp) {
+          if (opts.nat) throw new Error('--ecmp builds on the DR lab: drop --nat');
+          process.stdout.write(describeEcmpLab(await createEcmpLab({ prefix: opts.prefix, bfd: opts.bfd })) + '\n');
+          return;
+        }
         const topology = await createLab({ prefix: opts.prefix, nat: opts.nat });
         process.stdout.write(describeTopology(topology) + '\n');
       }),
@@ -105,7 +122,8 @@ export function labCommand(): Command {
     .addOption(prefixOption())
     .action(
       action(async (opts: { prefix: string }) => {
-        await destroyLab({ prefix: opts.prefix });
+        // The ECMP additions (router, dir3, their birds) go too when present.
+        await destroyEcmpLab({ prefix: opts.prefix });
         process.stdout.write(`lab ${opts.prefix} down\n`);
       }),
     );

@@ -17,6 +17,7 @@ const SUBCOMMANDS: Subcommand[] = [
   // Parsed by src/cli/entry.ts before commander; listed for the help and the man page.
   { names: ['ipvsadm'], load: async () => new Command('ipvsadm').description('ipvsadm 1.31\'s command line: list, change, save and restore the running table').argument('[args...]') },
   { names: ['status'], load: async () => (await import('./status.js')).statusCommand() },
+  { names: ['bgp'], load: async () => (await import('./bgp.js')).bgpCommand() },
   { names: ['check-config'], load: async () => (await import('./check-config.js')).checkConfigCommand() },
   { names: ['migrate'], load: async () => (await import('./migrate.js')).migrateCommand() },
   { names: ['genhash'], load: async () => (await import('./genhash.js')).genhashCommand() },

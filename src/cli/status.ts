@@ -7,11 +7,13 @@ import { Command } from 'commander';
 import { REFUSED, controlSocketPath, requestControl } from '../control/socket.js';
 import type { InstanceStatus } from '../vrrp/speaker.js';
 import type { SyncStatus } from '../sync/daemon.js';
+import type { BgpStatus } from '../bgp/announcer.js';
+import { formatBgpStatus } from './bgp.js';
 import { describeOverrides } from '../control/ipvsadm-commands.js';
 import type { RuntimeOverrides } from '../control/runtime-overrides.js';
 
 export interface StatusReply {
-  vrrp: InstanceStatus[]; sync?: SyncStatus | null;
+  vrrp: InstanceStatus[]; sync?: SyncStatus | null; bgp?: BgpStatus | null;
   health?: { checkers: unknown[]; realServers: unknown[]; quorum: unknown[] };
   runtime?: { overrides: RuntimeOverrides; dormant: string[] };
   addresses?: { address: string; dev: string }[];
@@ -72,7 +74,7 @@ export async function runStatus(options: { instance?: string; socket?: string; j
   const sync = reply.sync ?? null;
   if (options.json) return JSON.stringify({ ...reply, vrrp: instances, sync }, null, 2) + '\n';
   const overrides = reply.runtime ? describeOverrides(reply.runtime.overrides) : [];
-  return formatStatus(instances) + (sync ? formatSyncStatus(sync) : '')
+  return formatStatus(instances) + (sync ? formatSyncStatus(sync) : '') + (reply.bgp ? formatBgpStatus(reply.bgp) : '')
     + (overrides.length ? `runtime overrides (ulvs ipvsadm)\n${overrides.map((l) => `  ${l}\n`).join('')}` : '');
 }
 

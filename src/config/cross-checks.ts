@@ -7,6 +7,7 @@
 import { checkAlerts } from './check-alerts.js';
 import { checkFamilies } from './check-families.js';
 import { checkLocalServers } from './check-local-servers.js';
+import { checkBgp } from './check-bgp.js';
 import { checkOverlaps } from './check-overlaps.js';
 import { checkScriptUsers } from './check-script-users.js';
 import { checkOperations } from './check-operations.js';
@@ -46,5 +47,6 @@ export function crossCheck(root: unknown, env: CrossCheckEnv): Finding[] {
   checkAlerts(cfg, r);
   checkOperations(cfg, r);
   checkFamilies(cfg, r);
+  checkBgp(cfg, r);
   return r.list;
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { ipAddressSchema, ipv4, count, name, port, seconds, text } from './raw-schema-scalars.js';
 import { trackFileSchema, vrrpInstanceSchema, vrrpScriptSchema, vrrpSyncGroupSchema } from './raw-schema-vrrp.js';
 import { realServerSchema, virtualServerGroupSchema, virtualServerSchema } from './raw-schema-services.js';
+import { bgpAnnounceSchema } from './raw-schema-bgp.js';
 
 // Every block's exports, so importers need only this module.
 export { SCOPES, ipAddressSchema, type RawIpAddress } from './raw-schema-scalars.js';
@@ -123,6 +124,7 @@ export const rawConfigSchema = z.strictObject({
   virtual_servers: z.array(virtualServerSchema).default([]),
   metrics: metricsSchema.optional().describe('ulvs: Prometheus metrics endpoint; off when absent'),
   control: controlSchema.prefault({}),
+  bgp_announce: bgpAnnounceSchema.optional().describe('ulvs: health-gated VIP announcements through a BGP daemon (bird2); off when absent'),
   include: z.array(z.string().min(1)).optional().describe('globs of more files, relative to this one'),
   local_address_groups: z.unknown().optional().describe('refused: DPVS Full NAT (see refused-keys.ts)'),
 });

@@ -4,6 +4,7 @@
  * data plus the text ipvsadm would print.
  */
 import type { SyncStatus } from '../sync/daemon.js';
+import type { BgpStatus } from '../bgp/announcer.js';
 import type { UlvsConfig } from '../config/index.js';
 import { formatTimeouts, type Timeouts } from '../conntrack/tcp-states.js';
 import { C_BATCHES, C_RX, C_TX, summarizeCounters } from '../dataplane/counters.js';
@@ -47,6 +48,10 @@ export interface CommandContext {
   checkers(): CheckerVerdict[];
   /** Connection sync's role, peer and counters; null without lvs_sync_daemon. */
   syncStatus(): SyncStatus | null;
+  /** bgp_announce's VIPs, the daemon and its sessions; null without the block. */
+  bgpStatus?(): BgpStatus | null;
+  /** `ulvs bgp disable|enable` (the disable file). */
+  setBgpDisabled?(on: boolean): Promise<BgpStatus>;
   /** `resetRuntime`: drop the runtime overrides (ulvs reload --reset-runtime). */
   reload(resetRuntime?: boolean): Promise<ReloadResult>;
   /** The config file as loaded (the effective table is `config`: file + runtime overrides). */
@@ -184,9 +189,19 @@ export async function handleControl(ctx: CommandContext, req: ControlRequest): P
     }
     case 'status':
       return {
-        vrrp: ctx.vrrpStatus(), sync: ctx.syncStatus(), health: ctx.healthStatus(),
+        vrrp: ctx.vrrpStatus(), sync: ctx.syncStatus(), bgp: ctx.bgpStatus?.() ?? null, health: ctx.healthStatus(),
         runtime: runtimeReport(ctx.fileConfig, ctx.overrides), addresses: ctx.heldAddresses(),
       };
+    case 'bgp': {
+      const action = req.args?.action;
+      if (action === 'disable' || action === 'enable') {
+        if (!ctx.setBgpDisabled) throw new Error('bgp: not supported by this director');
+        return ctx.setBgpDisabled(action === 'disable');
+      }
+      const status = ctx.bgpStatus?.() ?? null;
+      if (!status) throw new Error('bgp: no bgp_announce block in the config');
+      return status;
+    }
     case 'reload':
       return ctx.reload(req.args?.resetRuntime === true);
     case 'ipvsadm':

@@ -38,6 +38,9 @@ import { DirectorError, WorkerPool } from './worker-pool.js';
 import { IpvsCounters } from '../metrics/ipvs-counters.js';
 import { groupId } from '../os/groups.js';
 import { controlGuard } from './permissions.js';
+import { BgpAnnouncer } from '../bgp/announcer.js';
+import { usableFromSnapshot } from '../bgp/usable.js';
+import { openLiveness } from '../bgp/liveness.js';
 
 export { DirectorError } from './worker-pool.js';
 export type { ReloadResult } from './commands.js';
@@ -89,6 +92,8 @@ export class Director {
   private reloading: Promise<void> | null = null;
   /** keepalived's email alerts; null until the config is loaded. */
   private alerts: DirectorAlerts | null = null;
+  /** bgp_announce: health-gated VIP routes through bird2; null when absent. */
+  private bgp: BgpAnnouncer | null = null;
   /** gid of control.read_group (it must exist at load; looked up per request, so a recreated group is followed). */
   private get readGid(): number | undefined {
     const group = this.config?.control.read_group;
@@ -171,6 +176,7 @@ export class Director {
       await this.startSync();
       await this.startVrrp();
       await this.applyMetrics();
+      await this.applyBgp();
     } catch (err) {
       await this.stop();
       throw err;
@@ -285,6 +291,7 @@ export class Director {
       this.log.error({ error: errors[0] }, 'reload: the metrics endpoint is not served');
       return { ok: false, errors, version: this.version };
     }
+    await this.applyBgp();
     this.log.info({ version: this.version, services: this.snapshot.services.length }, 'configuration reloaded');
     if (next.dataplane.autoreload && this.watchers.length === 0) this.watch(loaded.files);
     return { ok: true, errors: [], version: this.version };
@@ -351,6 +358,19 @@ export class Director {
     if (listen) this.metrics = await serveMetrics(listen, () => metricsData(this.commandContext()), this.log);
   }
 
+  /** Starts, reconfigures or stops (withdrawing its routes) the BGP announcer as bgp_announce says. */
+  private async applyBgp(): Promise<void> {
+    const cfg = this.config.bgp_announce;
+    if (!cfg) {
+      await this.bgp?.stop();
+      this.bgp = null;
+      return;
+    }
+    if (this.bgp) return this.bgp.reconfigure(cfg);
+    this.bgp = new BgpAnnouncer(cfg, { log: this.log, usable: () => usableFromSnapshot(this.snapshot, this.config, this.ids), openLiveness });
+    await this.bgp.start();
+  }
+
   /** Every service of the config, whoever owns its VIP and whatever the checks say. */
   private everyService(): Snapshot {
     return compileSnapshot(this.config, this.ids, {
@@ -374,6 +394,8 @@ export class Director {
     await this.metrics?.close();
     this.metrics = null;
     for (const w of this.watchers.splice(0)) w.close();
+    // Routes withdrawn first (bird confirms), so the router sends new packets elsewhere while this dataplane still forwards.
+    await this.bgp?.stop();
     // Priority 0 first, so the backup takes over before this dataplane stops (RFC 3768 6.4.3).
     await this.vrrp?.stop();
     this.sync?.close();
@@ -483,6 +505,11 @@ export class Director {
       heldAddresses: () => this.addresses.held(),
       checkers: () => this.health.verdicts(),
       syncStatus: () => this.sync?.status() ?? null,
+      bgpStatus: () => this.bgp?.status() ?? null,
+      setBgpDisabled: async (on) => {
+        if (!this.bgp) throw new Error('bgp: no bgp_announce block in the config');
+        return this.bgp.setDisabled(on);
+      },
       get fileConfig() { return director.fileConfig; },
       get overrides() { return director.overrides; },
       reload: (resetRuntime) => this.reload(resetRuntime),

@@ -11,7 +11,7 @@ import { loadNative } from '../io/native.js';
 import { socketFd, type ControlGuard, type ControlRequest } from './socket.js';
 
 /** Commands that only read (`runtime`: the overrides `ulvs list` prints), and `timeout` without `set`; everything else is a change. */
-export const READ_COMMANDS: ReadonlySet<string> = new Set(['list', 'conns', 'stats', 'status', 'timeout', 'runtime']);
+export const READ_COMMANDS: ReadonlySet<string> = new Set(['list', 'conns', 'stats', 'status', 'timeout', 'runtime', 'bgp']);
 export const CAP_NET_ADMIN = 12;
 
 export type Access = 'read' | 'change';
@@ -19,6 +19,7 @@ export type Access = 'read' | 'change';
 export function accessNeeded(req: ControlRequest): Access {
   if (!READ_COMMANDS.has(req.command)) return 'change';
   if (req.command === 'timeout' && req.args?.set !== undefined) return 'change';
+  if (req.command === 'bgp' && req.args?.action !== undefined && req.args.action !== 'status') return 'change';
   return 'read';
 }
 
