@@ -7,10 +7,11 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Debian packages: dataplane build (libxdp/libbpf/clang/llvm, cmake + a C++ toolchain for the
 # addon), the lab (iproute2, ethtool, procps, curl) and the reference peers (keepalived, nginx,
-# haproxy, wrk, tshark, openssl), and for the appliance tests systemd (systemd-analyze) and python3.
+# haproxy, wrk, tshark, openssl), and for the appliance tests systemd (systemd-analyze) and python3;
+# patchelf lets Jazzer.js's prebuilt fuzzer load here (scripts/jazzer-prebuilt.sh).
 PACKAGES=(libxdp-dev libbpf-dev clang llvm cmake build-essential pkg-config
           iproute2 ethtool procps curl tshark keepalived nginx haproxy wrk openssl nftables
-          systemd python3)
+          systemd python3 patchelf)
 NATIVE_OUTPUT=build/native/Release/ulvs_native.node
 TS_STAMP=dist/.setup-build-stamp
 
@@ -51,6 +52,7 @@ if [ ! -d node_modules ] || [ package.json -nt node_modules ] || { [ -f package-
   # npm may change nothing (or, with no dependencies, create nothing): mark it up to date.
   mkdir -p node_modules && touch node_modules
 fi
+bash scripts/jazzer-prebuilt.sh || die "could not make Jazzer.js's fuzzer addon load (output above)"
 
 # Rebuild the addon when its output is missing or older than anything under native/.
 [ -f native/CMakeLists.txt ] || die "native/CMakeLists.txt is missing: cannot build the addon"
@@ -66,7 +68,7 @@ fi
 
 # Rebuild TypeScript when any source or the config changed since the last successful build.
 if [ ! -f "$TS_STAMP" ] || [ tsconfig.json -nt "$TS_STAMP" ] || \
-   [ -n "$(find src bench -name '*.ts' -newer "$TS_STAMP" -print -quit 2>/dev/null)" ]; then
+   [ -n "$(find src bench fuzz -name '*.ts' -newer "$TS_STAMP" -print -quit 2>/dev/null)" ]; then
   step "building TypeScript"
   log=$(mktemp)
   if ! npm run --silent build:ts >"$log" 2>&1; then
