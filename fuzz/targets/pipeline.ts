@@ -11,6 +11,8 @@ import { C_PARSE_BASE, C_RX, C_TX, COUNTER_COUNT, C_SLOPPY_PICKUPS } from '../..
 import { FIRST_DROP_RESULT } from '../../src/packet/parse.js';
 import { DIRECTOR_MAC, INSIDE_MAC, RIG_FRAME_SIZE, RIG_HEADROOM, caseSnapshot } from '../../src/dataplane/fixtures/pipeline-cases.js';
 import { Dataplane } from '../../src/dataplane/pipeline.js';
+import { HopTable, RuntimeTables } from '../../src/dataplane/tables.js';
+import { SyncOffers } from '../../src/dataplane/sync-offers.js';
 import { STAT_FIELDS } from '../../src/dataplane/counters.js';
 import { FlowTable } from '../../src/conntrack/flow-table.js';
 import { PersistenceTable } from '../../src/conntrack/persistence.js';
@@ -44,14 +46,37 @@ const outside = memoryPort(DIRECTOR_MAC);
 const inside = memoryPort(INSIDE_MAC);
 const descs = new Uint32Array(SLOTS * DESC_WORDS);
 
-/** A fresh dataplane per input (state must not leak between inputs: libFuzzer replays them alone). */
-function freshDataplane(shape: number): { dataplane: Dataplane; flows: FlowTable; counters: Float64Array; nat: boolean } {
+/**
+ * A dataplane in its initial state for each input (libFuzzer replays inputs alone, so no state
+ * may leak between them). Building one costs ~100 ms (RealServerMacs makes 65,536 views), so
+ * one per shape is kept and every field that holds state is replaced before each input; a
+ * field Dataplane gains later fails the harness until it is reset here too.
+ */
+const STATE_FIELDS = ['flows', 'templates', 'counters', 'ipvs', 'hops', 'flowHop', 'sync', 'ipId', 'chosenTemplate', 'claims', 'tables'];
+const STATELESS_FIELDS = ['macs', 'parsed', 'span', 'outside', 'inside'];
+const kept = new Map<number, Dataplane>();
+
+function freshDataplane(byte: number): { dataplane: Dataplane; flows: FlowTable; counters: Float64Array; nat: boolean } {
+  const shape = byte % SHAPES.length;
+  const snapshot = SHAPES[shape];
+  const nat = snapshot.services.some((s) => s.forward === FORWARD_NAT);
   const templates = new PersistenceTable({ capacity: 16 });
   const flows = new FlowTable({ capacity: FLOW_CAPACITY, templates });
   const counters = new Float64Array(COUNTER_COUNT);
-  const snapshot = SHAPES[shape % SHAPES.length];
-  const nat = snapshot.services.some((s) => s.forward === FORWARD_NAT);
-  const dataplane = new Dataplane(snapshot, flows, templates, counters, outside, nat ? inside : null, new Float64Array(STAT_FIELDS * 8));
+  const ipvs = new Float64Array(STAT_FIELDS * 8);
+  let dataplane = kept.get(shape);
+  if (dataplane === undefined) {
+    dataplane = new Dataplane(snapshot, flows, templates, counters, outside, nat ? inside : null, ipvs);
+    const fields = Object.keys(dataplane).sort();
+    const known = [...STATE_FIELDS, ...STATELESS_FIELDS].sort();
+    check(fields.join() === known.join(), `Dataplane fields changed (${fields.join()}): reset the new ones in fuzz/targets/pipeline.ts`);
+    kept.set(shape, dataplane);
+  } else {
+    Object.assign(dataplane, {
+      flows, templates, counters, ipvs, hops: new HopTable(), flowHop: new Uint16Array(flows.slotCount),
+      sync: new SyncOffers(flows, templates), ipId: 0, chosenTemplate: -1, claims: null, tables: new RuntimeTables(snapshot),
+    });
+  }
   return { dataplane, flows, counters, nat };
 }
 

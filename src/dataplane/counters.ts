@@ -12,6 +12,9 @@ export const DataplaneDrop = {
   REPLY_NO_FLOW: 7,      // NAT reply that matches no connection
   NO_INSIDE_PORT: 8,     // NAT service but no inside interface open
   TTL_EXPIRED: 9,        // TTL would reach 0 (IPVS decrements it in every mode)
+  VLAN_TAGGED: 10,       // 802.1Q-tagged frame: ulvs serves the untagged segment (screen.ts)
+  MARTIAN_SOURCE: 11,    // source 0/8, 127/8, multicast, class E or broadcast (screen.ts)
+  SOURCE_ROUTE: 12,      // IPv4 loose/strict source route option, or malformed options (screen.ts)
 } as const;
 export const DATAPLANE_DROP_NAMES = Object.keys(DataplaneDrop);
 

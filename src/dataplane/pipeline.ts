@@ -18,6 +18,7 @@ import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
 import { HopTable, RealServerMacs, RuntimeTables, type RuntimeService } from './tables.js';
 import { SyncOffers } from './sync-offers.js';
+import { screenFrame } from './screen.js';
 import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { writeFlowRecord, type SyncOutbox } from './sync-outbox.js';
 
@@ -182,6 +183,8 @@ export class Dataplane {
       this.counters[C_PARSE_BASE + result]++;
       return DROP;
     }
+    const hostile = screenFrame(u8, p);
+    if (hostile >= 0) return this.drop(hostile);
     const proto = p.protocol;
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     const tables = this.tables;
@@ -346,6 +349,8 @@ export class Dataplane {
       this.counters[C_PARSE_BASE + result]++;
       return DROP;
     }
+    const hostile = screenFrame(inside.u8, p);
+    if (hostile >= 0) return this.drop(hostile);
     const proto = p.protocol;
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     const flows = this.flows;
