@@ -7,11 +7,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # Debian packages: dataplane build (libxdp/libbpf/clang/llvm, cmake + a C++ toolchain for the
 # addon), the lab (iproute2, ethtool, procps, curl) and the reference peers (keepalived, nginx,
-# haproxy, wrk, tshark, openssl, bird2 for the BGP lab), for the appliance tests systemd (systemd-analyze) and
-# python3, and stress-ng (the busy-machine runs).
+# haproxy, wrk, tshark, openssl, bird2 for the BGP lab), for the appliance tests systemd
+# (systemd-analyze) and python3, stress-ng (the busy-machine runs), and patchelf, which lets
+# Jazzer.js's prebuilt fuzzer load here (scripts/jazzer-prebuilt.sh).
 PACKAGES=(libxdp-dev libbpf-dev clang llvm cmake build-essential pkg-config
           iproute2 ethtool procps curl tshark keepalived bird2 nginx haproxy wrk openssl nftables
-          systemd python3 stress-ng)
+          systemd python3 stress-ng patchelf)
 NATIVE_OUTPUT=build/native/Release/ulvs_native.node
 TS_STAMP=dist/.setup-build-stamp
 
@@ -52,6 +53,7 @@ if [ ! -d node_modules ] || [ package.json -nt node_modules ] || { [ -f package-
   # npm may change nothing (or, with no dependencies, create nothing): mark it up to date.
   mkdir -p node_modules && touch node_modules
 fi
+bash scripts/jazzer-prebuilt.sh || die "could not make Jazzer.js's fuzzer addon load (output above)"
 
 # Rebuild the addon when its output is missing or older than anything under native/.
 [ -f native/CMakeLists.txt ] || die "native/CMakeLists.txt is missing: cannot build the addon"
@@ -67,7 +69,7 @@ fi
 
 # Rebuild TypeScript when any source or the config changed since the last successful build.
 if [ ! -f "$TS_STAMP" ] || [ tsconfig.json -nt "$TS_STAMP" ] || \
-   [ -n "$(find src bench -name '*.ts' -newer "$TS_STAMP" -print -quit 2>/dev/null)" ]; then
+   [ -n "$(find src bench fuzz -name '*.ts' -newer "$TS_STAMP" -print -quit 2>/dev/null)" ]; then
   step "building TypeScript"
   log=$(mktemp)
   if ! npm run --silent build:ts >"$log" 2>&1; then

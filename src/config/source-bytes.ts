@@ -2,7 +2,7 @@
  * Reads one config file's bytes and decides whether they are usable text: size limit, control
  * bytes, UTF-8 validity, byte-order mark. Problems are pushed as diagnostics, never thrown.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { Diagnostic } from './diagnostics.js';
 import { at, type Position } from './source-positions.js';
 
@@ -17,6 +17,28 @@ function firstBinaryByte(bytes: Buffer): number {
     if (b === 0x7f) return i;
   }
   return -1;
+}
+
+/**
+ * Reads at most limit + 1 bytes: a device or pipe given as the config (/dev/zero, /dev/urandom)
+ * has no size to check first and would otherwise be read until memory runs out.
+ */
+function readBounded(abs: string, limit: number): Buffer {
+  const fd = openSync(abs, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    while (total <= limit) {
+      const chunk = Buffer.allocUnsafe(Math.min(1 << 16, limit + 1 - total));
+      const n = readSync(fd, chunk, 0, chunk.length, null);
+      if (n === 0) break;
+      chunks.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      total += n;
+    }
+    return Buffer.concat(chunks, total);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** Line and column (in characters) of a byte offset, for errors found before decoding. */
@@ -49,7 +71,7 @@ export function readSource(abs: string, display: string, from: Position | null, 
   }
   let bytes: Buffer;
   try {
-    bytes = readFileSync(abs);
+    bytes = readBounded(abs, MAX_CONFIG_BYTES);
   } catch (err) {
     errors.push(at(where, `${display}: cannot read (${(err as NodeJS.ErrnoException).code ?? String(err)})`));
     return null;

@@ -26,6 +26,21 @@ export function socketFd(conn: net.Socket): number {
   return typeof fd === 'number' ? fd : -1;
 }
 
+/**
+ * One request line as the socket reads it: a JSON object with a string `command` (and, if
+ * any, an `args` object), or why not. Pure (fuzzed by fuzz/targets/control.ts).
+ */
+export function parseControlLine(line: string): { request: ControlRequest } | { error: string } {
+  let value: unknown;
+  try { value = JSON.parse(line); } catch { return { error: 'request is not JSON' }; }
+  const request = value as ControlRequest | null;
+  if (typeof request !== 'object' || request === null || typeof request.command !== 'string') return { error: 'request has no command' };
+  if (request.args !== undefined && (typeof request.args !== 'object' || request.args === null || Array.isArray(request.args))) {
+    return { error: 'request args must be an object' };
+  }
+  return { request };
+}
+
 /** One JSON request line in, one JSON reply line out. */
 export function serveControl(path: string, handle: ControlHandler, guard?: ControlGuard): Promise<net.Server> {
   const server = net.createServer((conn) => {
@@ -41,15 +56,12 @@ export function serveControl(path: string, handle: ControlHandler, guard?: Contr
       }
       const line = buffered.slice(0, nl);
       buffered = '';
-      let request: ControlRequest;
-      try { request = JSON.parse(line) as ControlRequest; } catch {
-        conn.end(JSON.stringify({ ok: false, error: 'request is not JSON' }) + '\n');
+      const parsed = parseControlLine(line);
+      if ('error' in parsed) {
+        conn.end(JSON.stringify({ ok: false, error: parsed.error }) + '\n');
         return;
       }
-      if (typeof request?.command !== 'string') {
-        conn.end(JSON.stringify({ ok: false, error: 'request has no command' }) + '\n');
-        return;
-      }
+      const request = parsed.request;
       let refusal: string | null;
       try { refusal = guard ? guard(conn, request) : null; } catch (err) {
         refusal = `permission denied: the peer's credentials cannot be read (${(err as Error).message})`;

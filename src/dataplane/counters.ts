@@ -18,6 +18,9 @@ export const DataplaneDrop = {
   FRAGMENT_NO_FIRST: 12, // later fragment whose first fragment was not seen (reordered, lost, timed out, forged)
   FRAGMENT_TABLE_FULL: 13, // first fragment forwarded, but no room to remember its datagram
   FRAGMENT_FORGED: 14,   // overlapping, too many or too large fragments (fragments.ts verdicts)
+  VLAN_TAGGED: 15,       // 802.1Q-tagged frame: ulvs serves the untagged segment (screen.ts)
+  MARTIAN_SOURCE: 16,    // source 0/8, 127/8, multicast, class E or broadcast (screen.ts)
+  SOURCE_ROUTE: 17,      // IPv4 loose/strict source route option, or malformed options (screen.ts)
 } as const;
 export const DATAPLANE_DROP_NAMES = Object.keys(DataplaneDrop);
 

@@ -22,6 +22,7 @@ import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
 import { HopTable, RealServerMacs, RuntimeTables, type RuntimeService } from './tables.js';
 import { SyncOffers } from './sync-offers.js';
+import { screenFrame } from './screen.js';
 import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { writeFlowRecord, type SyncOutbox } from './sync-outbox.js';
 
@@ -196,6 +197,8 @@ export class Dataplane {
       this.counters[C_PARSE_BASE + result]++;
       return DROP;
     }
+    const hostile = screenFrame(u8, p);
+    if (hostile >= 0) return this.drop(hostile);
     if (firstFragment) this.fragments.keyOf(p, false);
     const proto = p.protocol;
     if (proto === IPPROTO_ICMP) return this.icmp.toRealServer(this.tables, this.outside, this.inside, descs, d, p, now);
@@ -391,6 +394,8 @@ export class Dataplane {
       this.counters[C_PARSE_BASE + result]++;
       return DROP;
     }
+    const hostile = screenFrame(inside.u8, p);
+    if (hostile >= 0) return this.drop(hostile);
     if (firstFragment) this.fragments.keyOf(p, true);
     const proto = p.protocol;
     if (proto === IPPROTO_ICMP) return this.icmp.toClient(inside, this.outside, descs, d, p, now);

@@ -56,16 +56,33 @@ export function addressListMatches(advertised: readonly number[], ours: readonly
   return advertised.length === ours.length && ours.every((a) => advertised.includes(a));
 }
 
-/** A drop is logged once per key (instance, peer, reason) per interval, counted always. */
+/**
+ * A drop is logged once per key (instance, peer, reason) per interval, counted always. Keys are
+ * bounded: a flood from spoofed sources (a new peer per packet) would otherwise log every packet
+ * and grow the map without end. When `maxKeys` are within their interval, new keys share one
+ * "others" line per interval.
+ */
 export class DropLogLimiter {
   private readonly loggedAt = new Map<string, number>();
-  constructor(private readonly intervalMs: number) {}
+  private overflowLoggedAt = -Infinity;
+  constructor(private readonly intervalMs: number, private readonly maxKeys = 1024) {}
 
   /** True when a drop under `key` at `now` (ms) is to be logged. */
   shouldLog(key: string, now: number): boolean {
     const last = this.loggedAt.get(key);
     if (last !== undefined && now - last < this.intervalMs) return false;
+    if (last === undefined && this.loggedAt.size >= this.maxKeys) {
+      for (const [k, at] of this.loggedAt) if (now - at >= this.intervalMs) this.loggedAt.delete(k);
+      if (this.loggedAt.size >= this.maxKeys) {
+        if (now - this.overflowLoggedAt < this.intervalMs) return false;
+        this.overflowLoggedAt = now;
+        return true;
+      }
+    }
     this.loggedAt.set(key, now);
     return true;
   }
+
+  /** Keys held (bounded by maxKeys). */
+  get size(): number { return this.loggedAt.size; }
 }

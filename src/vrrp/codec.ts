@@ -206,7 +206,10 @@ export function checkAdvert(advert: ReceivedAdvert, expect: AdvertExpectation): 
     // v2: a Backup MUST drop adverts whose interval differs from its own (RFC 3768 7.1).
     if (advert.intervalCs !== Math.max(100, Math.round(expect.intervalCs / 100) * 100)) return 'interval_mismatch';
   }
-  // v3: a Backup adopts the Master's interval (RFC 5798 6.4.2), so no interval check.
+  // v3: a Backup adopts the Master's interval (RFC 5798 6.4.2), so no interval check, except
+  // that 0 is none at all: adopted, it would make the Master_Down_Interval 0 and the Backup
+  // take over right after every advert (found by fuzz/targets/vrrp.ts).
+  if (advert.intervalCs === 0) return 'interval_mismatch';
   return null;
 }
 

@@ -1,0 +1,6 @@
+/** Fuzz target: the ldirectord.cf reader and translator (ulvs migrate). */
+import { migrateText } from './migrate-common.js';
+
+export function fuzz(data: Buffer): void {
+  migrateText(data.toString('utf8'), '/nonexistent/ulvs-fuzz/ldirectord.cf', 'ldirectord');
+}
