@@ -39,6 +39,12 @@ function forwardingKind(st: Statement, t: Translator): string | undefined {
   const a = t.arg(st);
   if (a === undefined) return undefined;
   const v = a.text.toUpperCase();
+  if (v === 'FNAT') {
+    // DPVS's Full NAT: kept, so that the translation is refused at load with the reason rather
+    // than run as NAT with its replies expected through the director (issue 17).
+    t.report(a, `${st.keyword.text}: FNAT (DPVS's Full NAT) is not supported by ulvs yet: kept, so ulvs refuses the translation until you pick NAT, DR or TUN`);
+    return v;
+  }
   if (v !== 'NAT' && v !== 'DR' && v !== 'TUN') {
     t.report(a, `${st.keyword.text}: "${a.text}" is not NAT, DR or TUN, not translated`);
     return undefined;
