@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const SECONDS = 3;
+const SECONDS = 2;
 
 t.test('every fuzz target runs its corpus and mutations without a finding', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'ulvs-fuzz-test-'));
