@@ -46,4 +46,7 @@ async function loop() {
 }
 
 await Promise.all(Array.from({ length: concurrency }, loop));
+// No answer until the end is an outage too (a run with no answer at all is one long outage).
+const endAt = Date.now() - start;
+if (endAt - lastAnswer > result.maxGapMs) { result.maxGapMs = endAt - lastAnswer; result.gapEndsAtMs = endAt; }
 process.stdout.write(JSON.stringify(result) + '\n');

@@ -33,6 +33,8 @@ const TOOK_TAP = /packets taken with tap/;
  * Starts `ulvs run` in the namespace and resolves once it says "director running"; with
  * `io: auto`, rejects if it took packets with TAP instead of AF_XDP.
  */
+// 90 s: on a busy machine (stress-ng on both cores) a start took over 30 s; the worker pool
+// itself allows a worker 60 s to attach.
 export function startDirector(namespace: string, configFile: string, timeoutMs = 90_000): Promise<RunningDirector> {
   const ioAuto = IO_AUTO.test(readFileSync(configFile, 'utf8'));
   const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ULVS, 'run', '-c', configFile], {
