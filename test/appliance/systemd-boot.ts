@@ -89,7 +89,8 @@ export async function bootSystemd(work: string, root: string, dropIns: Record<st
     spawnSync('nsenter', ['-t', String(pid), '-m', '-p', '--', 'systemctl', 'stop', '--all', '*.service'], { timeout: 60_000 });
     try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
     await waitForOrFail('the booted systemd gone', () => !existsSync(`/proc/${pid}`), 30_000, 100).catch(() => undefined);
-    removeCgroupTree(cgroup);
+    // The namespace's last processes are reaped a moment after PID 1: retry until the tree goes.
+    await waitForOrFail('the cgroup removed', () => { removeCgroupTree(cgroup); return !existsSync(cgroup); }, 30_000, 200).catch(() => undefined);
   };
   return { pid, work, inside, systemctl, show, journal: (unit) => inside(['journalctl', '--no-pager', '-o', 'cat', '-u', unit]).stdout, stop };
 }
