@@ -14,7 +14,8 @@ import { ConfigError, formatDiagnostic, formatWarning, loadConfig, type UlvsConf
 import { DEFAULT_TIMEOUTS, type Timeouts } from '../conntrack/tcp-states.js';
 import { effectiveLogLevel } from '../log.js';
 import type { Snapshot } from '../dataplane/snapshot.js';
-import { recoverLeftovers } from './recovery.js';
+import { attachedXdpIds, recoverLeftovers } from './recovery.js';
+import { addressLedger } from '../os/address-ledger.js';
 import { SyncDaemon } from '../sync/daemon.js';
 import { SyncIndex, countingWorker } from '../sync/records.js';
 import type { OutboxRecord } from '../dataplane/sync-outbox.js';
@@ -169,6 +170,10 @@ export class Director {
           timeouts: this.timeouts, expireNodestConn: dp.expire_nodest_conn,
         });
       }
+      // Recorded by id: a successor without CAP_SYS_ADMIN (the packaged unit) cannot read the
+      // program's name, and would otherwise call ulvs's own program foreign and fail to attach.
+      // Only where a worker attached with AF_XDP: after a TAP fallback the program there is foreign.
+      addressLedger.recordXdp(await attachedXdpIds([...this.workers.afxdpInterfaces]));
       this.ipvs.start();
       this.health.apply(this.config);
       this.health.setVipPresence((vip) => this.holdsVip(vip));

@@ -23,8 +23,11 @@ export interface LeftoverFacts {
   /** Configured: static_ipaddress (held all the time) and VRRP virtual_ipaddress (held as MASTER). */
   staticAddresses: Address[];
   vrrpAddresses: Address[];
-  /** Per configured interface: the name of the attached XDP program (null: none). */
-  xdp: { ifname: string; program: string | null }[];
+  /** Per configured interface: the attached XDP program's name (null: none; `id N` when its
+   * name cannot be read, which needs CAP_SYS_ADMIN) and kernel id. */
+  xdp: { ifname: string; program: string | null; id?: number | null }[];
+  /** The XDP program ids the dead ulvs recorded in its state file. */
+  recordedXdpIds?: number[];
   /** Per configured interface: ulvs's tc filter preferences found on its ingress. */
   tcFilters: { ifname: string; prefs: number[] }[];
   /** ulvs TAP devices of the configured interfaces that still exist. */
@@ -89,7 +92,8 @@ export function planLeftovers(facts: LeftoverFacts): LeftoverPlan {
 
   for (const x of facts.xdp) {
     if (x.program === null) continue;
-    if (x.program === facts.ulvsProgram) {
+    const recorded = x.id != null && (facts.recordedXdpIds ?? []).includes(x.id);
+    if (x.program === facts.ulvsProgram || recorded) {
       actions.push({ kind: 'detach-xdp', ifname: x.ifname });
       messages.push(`XDP program ${x.program} on ${x.ifname} was left by an earlier ulvs: detached (this director attaches its own)`);
     } else {

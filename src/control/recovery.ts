@@ -85,7 +85,7 @@ async function gatherFacts(config: UlvsConfig, state: AddressStateFile | null): 
   // Concurrently: this runs on every start, and each command is a process spawn.
   const [present, xdp, tcFilters] = await Promise.all([
     Promise.all(interfaces.map(addressesOn)).then((lists) => lists.flat()),
-    Promise.all(dataplane.map(async (ifname) => ({ ifname, program: await xdpProgramOn(ifname) }))),
+    Promise.all(dataplane.map(async (ifname) => ({ ifname, ...await xdpProgramOn(ifname) }))),
     Promise.all(dataplane.map(async (ifname) => ({ ifname, prefs: await ulvsTcPrefsOn(ifname) }))),
   ]);
   const taps = dataplane.map((n) => `ulvst${readFileSync(`/sys/class/net/${n}/ifindex`, 'utf8').trim()}`)
@@ -94,6 +94,7 @@ async function gatherFacts(config: UlvsConfig, state: AddressStateFile | null): 
     present,
     recordedOurs: (state?.addresses ?? []).map((a) => ({ address: withPrefix(a.address), dev: a.dev })),
     recordedPid: state?.pid ?? null,
+    recordedXdpIds: (state?.xdp ?? []).map((x) => x.id),
     staticAddresses: config.static_ipaddress.map((a) => ({ address: withPrefix(a.address), dev: a.dev })),
     vrrpAddresses: config.vrrp_instances.flatMap((vi) => [...vi.virtual_ipaddress, ...vi.virtual_ipaddress_excluded].map((a) => ({ address: withPrefix(a.address), dev: a.dev ?? vi.interface }))),
     xdp,
@@ -112,13 +113,20 @@ async function addressesOn(dev: string): Promise<Address[]> {
 interface XdpProgInfo { prog?: { name?: string; id?: number } }
 interface LinkJson { xdp?: XdpProgInfo & { attached?: XdpProgInfo[] } }
 
-/** The attached XDP program's name from `ip -j link` (one program, or the `attached` list). */
-async function xdpProgramOn(ifname: string): Promise<string | null> {
+/** The attached XDP program's name and id from `ip -j link` (one program, or the `attached` list). */
+async function xdpProgramOn(ifname: string): Promise<{ program: string | null; id: number | null }> {
   const [link] = JSON.parse(await run('ip', ['-j', '-d', 'link', 'show', 'dev', ifname])) as LinkJson[];
   const progs = [link?.xdp?.prog, ...(link?.xdp?.attached ?? []).map((a) => a.prog)].filter((p) => p !== undefined);
-  if (progs.length === 0) return null;
+  if (progs.length === 0) return { program: null, id: null };
   const named = progs.find((p) => p!.name !== ULVS_XDP_PROGRAM);
-  return named ? (named.name ?? `id ${named.id}`) : ULVS_XDP_PROGRAM;
+  const id = (named ?? progs[0])!.id ?? null;
+  return { program: named ? (named.name ?? `id ${named.id}`) : ULVS_XDP_PROGRAM, id };
+}
+
+/** The ids of the XDP programs now attached to `ifnames` (for this director's state file). */
+export async function attachedXdpIds(ifnames: string[]): Promise<{ ifname: string; id: number }[]> {
+  const found = await Promise.all(ifnames.map(async (ifname) => ({ ifname, id: (await xdpProgramOn(ifname).catch(() => ({ id: null }))).id })));
+  return found.filter((x): x is { ifname: string; id: number } => x.id !== null);
 }
 
 async function ulvsTcPrefsOn(ifname: string): Promise<number[]> {

@@ -65,6 +65,8 @@ export class WorkerPool {
   private readonly faultInjection = process.env[FAULT_ENV] === '1';
   /** Restarts so far (ulvs stats could show it; the tests read the log). */
   restarts = 0;
+  /** Interfaces some worker took packets from with AF_XDP (so the XDP program on them is ulvs's). */
+  readonly afxdpInterfaces = new Set<string>();
 
   /** `isStopping`: the director is shutting down, so a worker's exit is expected. */
   constructor(private readonly log: pino.Logger, private readonly isStopping: () => boolean) {
@@ -114,6 +116,7 @@ export class WorkerPool {
           for (const p of msg.ports as ReadyPort[]) {
             this.log.info({ queue, ifname: p.ifname, backend: p.backend, xdpMode: p.xdpMode }, `packets taken with ${p.backend}${p.xdpMode ? ` (XDP ${p.xdpMode} mode)` : ''}`);
             if (p.fallbackReason) this.log.warn({ ifname: p.ifname, reason: p.fallbackReason }, 'fell back');
+            if (p.backend === 'afxdp') this.afxdpInterfaces.add(p.ifname);
           }
           resolve();
         } else if (msg.type === 'error') {

@@ -11,8 +11,11 @@ import { run, runSync } from './run.js';
 /** `brd`, `scope`, `peer`: keepalived's ip address options, given to `ip addr add` as they are. */
 export interface InterfaceAddress { address: string; dev: string; label?: string; brd?: string; scope?: string; peer?: string }
 
-/** What the state file holds: who wrote it and which addresses it had added. */
-export interface AddressStateFile { version: 1; pid: number; instance: string; addresses: InterfaceAddress[] }
+/** An XDP program ulvs attached, by kernel id: without CAP_SYS_ADMIN a successor cannot read its name. */
+export interface AttachedXdp { ifname: string; id: number }
+
+/** What the state file holds: who wrote it, which addresses it had added, which XDP programs it attached. */
+export interface AddressStateFile { version: 1; pid: number; instance: string; addresses: InterfaceAddress[]; xdp?: AttachedXdp[] }
 
 /** `198.18.0.100` -> `198.18.0.100/32` (ip and the kernel print addresses with their prefix). */
 export function withPrefix(address: string): string {
@@ -38,6 +41,7 @@ export type AddOutcome = 'added' | 'already-ours' | 'not-ours';
 
 export class AddressLedger {
   private readonly ours = new Map<string, InterfaceAddress>();
+  private xdp: AttachedXdp[] = [];
   private readonly notOurs = new Set<string>();
   private stateFile: string | null = null;
   private instance = 'default';
@@ -129,9 +133,15 @@ export class AddressLedger {
     this.stateFile = null;
   }
 
+  /** Writes down the XDP programs this director attached (the successor detaches those ids). */
+  recordXdp(programs: AttachedXdp[]): void {
+    this.xdp = programs;
+    this.save();
+  }
+
   private save(): void {
     if (!this.stateFile) return;
-    const state: AddressStateFile = { version: 1, pid: process.pid, instance: this.instance, addresses: [...this.ours.values()] };
+    const state: AddressStateFile = { version: 1, pid: process.pid, instance: this.instance, addresses: [...this.ours.values()], xdp: this.xdp };
     try {
       mkdirSync(dirname(this.stateFile), { recursive: true, mode: 0o755 });
       const tmp = `${this.stateFile}.${process.pid}.tmp`;

@@ -155,6 +155,12 @@ async function crashAndRestart(t: Test, lab: LabTopology, io: 'afxdp' | 'tap'): 
   t.match(addrs, new RegExp(`${STATIC_VIP}/32`), `${io}: kill -9 left the static VIP`);
   t.match(addrs, new RegExp(`${VRRP_VIP}/32`), `${io}: kill -9 left the VRRP VIP`);
   if (io === 'afxdp') t.match(await inDir1(lab, ['ip', '-d', 'link', 'show', 'dev', 'eth0']), /prog\/xdp/, 'kill -9 left the XDP program attached');
+  if (io === 'afxdp') {
+    // The id is what a successor without CAP_SYS_ADMIN (the packaged unit) recognises it by.
+    const [link] = JSON.parse(await inDir1(lab, ['ip', '-j', '-d', 'link', 'show', 'dev', 'eth0'])) as { xdp?: { prog?: { id?: number } } }[];
+    const state = JSON.parse(await inDir1(lab, ['cat', await stateFile(lab)])) as { xdp?: { ifname: string; id: number }[] };
+    t.same(state.xdp, [{ ifname: 'eth0', id: link.xdp?.prog?.id }], `the state file records the XDP program's id (${link.xdp?.prog?.id})`);
+  }
   else t.match(await inDir1(lab, ['tc', 'filter', 'show', 'dev', 'eth0', 'ingress']), /pref 424[23]/, 'kill -9 left the tc filters');
 
   const restarted = await startAndTime(lab, file);
