@@ -1,6 +1,6 @@
 // openPort: pick and open a backend; waitReadable: sleep until ports have packets.
 import { AfxdpPort } from './afxdp.js';
-import { describeIoError } from './errors.js';
+import { FallbackFailed, describeIoError } from './errors.js';
 import { loadNative, type XdpModeRequest } from './native.js';
 import type { PacketPort } from './port.js';
 import { TapPort } from './tap.js';
@@ -25,7 +25,13 @@ export function openPort(options: OpenPortOptions): PacketPort {
   } catch (err) {
     // A missing interface is not fixed by another backend.
     if ((err as { code?: string }).code === 'ENODEV') throw err;
-    const port = new TapPort(options);
+    let port: TapPort;
+    try {
+      port = new TapPort(options);
+    } catch (tapError) {
+      // Both failed: the user needs to hear about both, not only the fallback's error.
+      throw new FallbackFailed(err, tapError);
+    }
     port.fallbackReason = describeIoError(err, options.ifname);
     return port;
   }

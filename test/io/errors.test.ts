@@ -1,7 +1,7 @@
 // describeIoError: one actionable line per common failure; steering rule checks.
 import fc from 'fast-check';
 import t from 'tap';
-import { describeIoError } from '../../src/io/errors.js';
+import { FallbackFailed, describeIoError } from '../../src/io/errors.js';
 import { validateSteeringRules, type SteeringRule } from '../../src/io/port.js';
 import { steeringFilterLine } from '../../src/io/tc.js';
 import { loadNative } from '../../src/io/native.js';
@@ -19,6 +19,10 @@ t.test('describeIoError', async (t) => {
   t.match(describeIoError(coded('bpf_xdp_query: Device or resource busy (another XDP program is attached: foo)', 'EBUSY', 'bpf_xdp_query'), 'eth9'),
     /^another XDP program is attached to eth9 .*ip link set dev eth9 xdp off.*dataplane.io: tap$/);
   t.match(describeIoError(new Error('strange'), 'eth9'), /eth9.*strange/);
+  const both = describeIoError(new FallbackFailed(coded('socket: Operation not permitted', 'EPERM', 'xsk_socket__create'),
+    coded('open /dev/net/tun: Operation not permitted', 'EPERM', 'open')), 'eth9');
+  t.match(both, /^taking packets from eth9 with AF_XDP \(xsk_socket__create\).*; the TAP fallback failed too: opening \/dev\/net\/tun for TAP on eth9 was refused \(EPERM\)/,
+    'io: auto names both failures when the TAP fallback fails too');
   t.match(describeIoError(undefined, 'eth9'), /eth9/);
 });
 
