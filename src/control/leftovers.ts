@@ -43,7 +43,8 @@ export type LeftoverAction =
   | { kind: 'remove-address'; address: Address }
   /** Configured here but not added by ulvs: used as it is, never removed. */
   | { kind: 'not-ours-address'; address: Address }
-  | { kind: 'detach-xdp'; ifname: string }
+  /** `recordedId`: known only by the id in the state file (its name was unreadable). */
+  | { kind: 'detach-xdp'; ifname: string; recordedId?: number }
   | { kind: 'remove-tc-filters'; ifname: string; prefs: number[] }
   | { kind: 'remove-tap'; name: string };
 
@@ -94,7 +95,7 @@ export function planLeftovers(facts: LeftoverFacts): LeftoverPlan {
     if (x.program === null) continue;
     const recorded = x.id != null && (facts.recordedXdpIds ?? []).includes(x.id);
     if (x.program === facts.ulvsProgram || recorded) {
-      actions.push({ kind: 'detach-xdp', ifname: x.ifname });
+      actions.push(x.program === facts.ulvsProgram ? { kind: 'detach-xdp', ifname: x.ifname } : { kind: 'detach-xdp', ifname: x.ifname, recordedId: x.id! });
       messages.push(`XDP program ${x.program} on ${x.ifname} was left by an earlier ulvs: detached (this director attaches its own)`);
     } else {
       foreignXdp.push({ ifname: x.ifname, program: x.program });

@@ -39,7 +39,8 @@ export async function recoverLeftovers(o: RecoveryOptions): Promise<LeftoverPlan
       case 'not-ours-address': ledger.markNotOurs(action.address); break;
       case 'remove-address': await bestEffort('ip', ['addr', 'del', action.address.address, 'dev', action.address.dev]); break;
       case 'detach-xdp':
-        try { detachXdp(action.ifname); } catch (err) { o.log.warn(`cannot detach XDP from ${action.ifname}: ${(err as Error).message}`); }
+        if (action.recordedId !== undefined) await detachRecordedXdp(action.ifname, action.recordedId, o.log);
+        else try { detachXdp(action.ifname); } catch (err) { o.log.warn(`cannot detach XDP from ${action.ifname}: ${(err as Error).message}`); }
         break;
       case 'remove-tc-filters': await removeTcFilters(action.ifname, action.prefs); break;
       case 'remove-tap': await bestEffort('ip', ['link', 'del', action.name]); break;
@@ -47,6 +48,18 @@ export async function recoverLeftovers(o: RecoveryOptions): Promise<LeftoverPlan
   }));
   ledger.useStateFile(file, o.instance);
   return plan;
+}
+
+/**
+ * The addon's detach checks the program's name, which needs CAP_SYS_ADMIN; a program known by
+ * its recorded id is detached with `ip` instead (CAP_NET_ADMIN), after checking the id again.
+ */
+async function detachRecordedXdp(ifname: string, id: number, log: pino.Logger): Promise<void> {
+  for (const mode of ['xdp', 'xdpgeneric']) {
+    if ((await xdpProgramOn(ifname)).id !== id) return;
+    await bestEffort('ip', ['link', 'set', 'dev', ifname, mode, 'off']);
+  }
+  if ((await xdpProgramOn(ifname)).id === id) log.warn(`cannot detach XDP program id ${id} from ${ifname}`);
 }
 
 /** Runs a cleanup command whose failure means there was nothing to clean. */

@@ -49,7 +49,7 @@ t.test('check-config loads the config, not the director', async (t) => {
 
 t.test('every command of the full tree answers --help through its lazy route', async (t) => {
   const names = (await cliProgram()).commands.map((c) => c.name());
-  t.same(names, ['run', 'reload', 'list', 'conns', 'timeout', 'stats', 'ipvsadm', 'status', 'check-config', 'migrate', 'genhash', 'lab', 'realserver']);
+  t.same(names, ['run', 'reload', 'list', 'conns', 'timeout', 'stats', 'ipvsadm', 'status', 'bgp', 'check-config', 'migrate', 'genhash', 'lab', 'realserver']);
   for (const name of names.filter((n) => n !== 'ipvsadm')) { // ipvsadm takes its own command line
     const r = ulvs([name, '--help']);
     t.equal(r.status, 0, `${name} --help: ${r.stderr}`);

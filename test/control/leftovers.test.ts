@@ -83,7 +83,7 @@ t.test('the state file is per network namespace and instance, with a safe name',
 
 t.test('an XDP program whose name cannot be read (no CAP_SYS_ADMIN) is ulvs\'s when the state file recorded its id', async (t) => {
   const recorded = planLeftovers(facts({ xdp: [{ ifname: 'eth0', program: 'id 42', id: 42 }], recordedXdpIds: [42] }));
-  t.same(recorded.actions, [{ kind: 'detach-xdp', ifname: 'eth0' }]);
+  t.same(recorded.actions, [{ kind: 'detach-xdp', ifname: 'eth0', recordedId: 42 }]);
   t.same(recorded.foreignXdp, []);
   t.match(recorded.messages[0], /id 42 on eth0 was left by an earlier ulvs: detached/);
   const other = planLeftovers(facts({ xdp: [{ ifname: 'eth0', program: 'id 43', id: 43 }], recordedXdpIds: [42] }));
