@@ -3,10 +3,11 @@
 // checks blocked by nftables in its own namespace) withdraws its route; `ulvs bgp disable`
 // drains one; a clean stop withdraws before the director exits. Prints the times and the spread
 // of new connections over the three directors.
+import { basename } from 'node:path';
 import t from 'tap';
 import { labExec } from '../../src/lab/index.js';
-import { httpFrom, ULVS } from './director.js';
-import { ecmpRig, type EcmpRig } from './ecmp-support.js';
+import { httpFrom, ULVS } from '../e2e/director.js';
+import { ECMP_CONFIG, ecmpRig, type EcmpRig } from '../e2e/ecmp-support.js';
 
 let rig: EcmpRig | undefined;
 // Three directors, a router and four birds: minutes on a loaded 2-core machine.
@@ -28,6 +29,7 @@ async function tracked(ns: string): Promise<number> {
 t.teardown(async () => { await rig?.teardown(); });
 
 t.test('ECMP over three directors, withdrawn by health, disable and stop', async (t) => {
+  t.equal(basename(ECMP_CONFIG), 'lab-ecmp.yaml', 'every director runs the sample configs/lab-ecmp.yaml unchanged');
   rig = await ecmpRig('k9a-');
   const r = rig;
   const ns = (short: string) => r.lab.directors.find((d) => d.short === short)!.namespace;
