@@ -32,7 +32,7 @@ export function describeIoError(err: unknown, ifname: string): string {
   }
   if ((code === 'EPERM' || code === 'EACCES') && syscall === 'open') {
     // TAP's /dev/net/tun: a device cgroup (systemd's DevicePolicy=/DeviceAllow=) or file mode.
-    return `opening /dev/net/tun for TAP on ${ifname} was refused (${code}): it needs CAP_NET_ADMIN and access to the device (a systemd unit's DevicePolicy= must allow /dev/net/tun)`;
+    return `opening /dev/net/tun for TAP on ${ifname} was refused (${code}): this user needs read-write access to it (udev normally makes it 0666) and, in a systemd unit, DevicePolicy= must allow it`;
   }
   if (code === 'EPERM' || code === 'EACCES') {
     return capabilityMessage(`taking packets from ${ifname} with AF_XDP (${syscall || code})`, DIRECTOR_CAPABILITIES);

@@ -30,6 +30,9 @@ export interface BootedSystemd {
   stop(): Promise<void>;
 }
 
+// /dev/net/tun: this machine has no udev and leaves it 0600 root, where Debian's udev rule
+// (50-udev-default.rules, KERNEL=="tun", MODE="0666") lets any user open it; inside the box a
+// 0666 node is bound over it, as on the systems the .deb is for (user ulvs opens it for TAP).
 export function bootScript(work: string, root: string, cgroup: string): string {
   return `set -eu
 echo $$ > ${cgroup}/cgroup.procs
@@ -40,6 +43,7 @@ mount -t overlay overlay -o lowerdir=${root}/usr:/usr /usr
 mount -t overlay overlay -o lowerdir=/etc,upperdir=${work}/etc-up,workdir=${work}/etc-work /etc
 cp -a ${root}/etc/ulvs /etc/ulvs
 for d in /run /var/cache /var/lib; do mount -t tmpfs -o mode=755 tmpfs $d; done
+mkdir -p /run/k4-dev && mknod -m 0666 /run/k4-dev/tun c 10 200 && mount --bind /run/k4-dev/tun /dev/net/tun
 mkdir -p /run/netns && mount --rbind ${work}/host-run/netns /run/netns
 umount -R /sys/fs/cgroup && mount -t cgroup2 cgroup2 /sys/fs/cgroup
 mount -t proc proc /proc

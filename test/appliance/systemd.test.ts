@@ -123,22 +123,21 @@ t.test('ulvs.service as shipped, under systemd: notify, hardening, reload, watch
     t.match(log(), /Failed with result 'watchdog'/);
     // As user ulvs (no CAP_SYS_ADMIN) `ip -j link` cannot read the leftover program's name
     // (BPF_PROG_GET_FD_BY_ID needs CAP_SYS_ADMIN), so recovery now goes by the program id the dead
-    // director wrote in its state file; not yet confirmed here under systemd, hence still todo.
+    // director wrote in its state file, and detaches it with ip (CAP_NET_ADMIN).
     await t.test('the restarted director forwards', async (t) => {
       await waitForOrFail('active again', () => box.show('ulvs.service', 'ActiveState', 'SubState').SubState === 'running' && box.show('ulvs.service', 'MainPID').MainPID !== hung, 20_000, 250).catch(() => undefined);
       const got = answers(3);
       t.equal(got.filter((a) => /^rs[12]$/.test(a)).length, 3, `forwards after the restart: ${got.join(',')}${detail()}`);
     });
     t.equal(box.systemctl('stop', 'ulvs.service').status, 0);
-    // What the SIGKILLed director left (see the todo above), taken off as root for the next part.
+    // The next part needs a bare eth0 even if the restarted director did not stop cleanly.
     sh('ip', ['-n', DIRECTOR_NS, 'link', 'set', 'dev', 'eth0', 'xdp', 'off']);
   });
 
-  // Found here, not fixed yet: io: auto does fall back after socket(AF_XDP) is refused, but then
-  // open("/dev/net/tun") fails with EPERM under the unit's DevicePolicy=closed +
-  // DeviceAllow=/dev/net/tun rw in this nested systemd (the error now names both failures).
-  // Whether that is this box's cgroup setup or the unit's is not known yet.
-  await t.test('without AF_XDP (RestrictAddressFamilies=): TAP fallback, one log line, forwards', { todo: 'the TAP fallback cannot open /dev/net/tun under the unit\'s device policy here (EPERM)' }, async (t) => {
+  // io: auto falls back once socket(AF_XDP) is refused; user ulvs then opens /dev/net/tun, which
+  // the unit's DevicePolicy=closed + DeviceAllow=/dev/net/tun rw lets through (the box gives the
+  // node udev's 0666: see systemd-boot.ts).
+  await t.test('without AF_XDP (RestrictAddressFamilies=): TAP fallback, one log line, forwards', async (t) => {
     t.notMatch(sh('ip', ['-n', DIRECTOR_NS, 'link', 'show', 'eth0']).stdout, /prog\/xdp/, 'no XDP program on eth0');
     // An empty assignment resets the list; the second is the shipped one minus AF_XDP.
     writeFileSync(join(box.work, 'units', 'ulvs.service.d', 'k4-no-afxdp.conf'),
