@@ -53,7 +53,10 @@ if [ ! -d node_modules ] || [ package.json -nt node_modules ] || { [ -f package-
   # npm may change nothing (or, with no dependencies, create nothing): mark it up to date.
   mkdir -p node_modules && touch node_modules
 fi
-bash scripts/jazzer-prebuilt.sh || die "could not make Jazzer.js's fuzzer addon load (output above)"
+# Only where the fuzzer is installed (a devDependency: `npm run fuzz` and its tests need it).
+if [ -d node_modules/@jazzer.js/fuzzer ]; then
+  bash scripts/jazzer-prebuilt.sh || die "could not make Jazzer.js's fuzzer addon load (output above)"
+fi
 
 # Rebuild the addon when its output is missing or older than anything under native/.
 [ -f native/CMakeLists.txt ] || die "native/CMakeLists.txt is missing: cannot build the addon"

@@ -141,7 +141,7 @@ export class AddressLedger {
 
   private save(): void {
     if (!this.stateFile) return;
-    const state: AddressStateFile = { version: 1, pid: process.pid, instance: this.instance, addresses: [...this.ours.values()], xdp: this.xdp };
+    const state: AddressStateFile = { version: 1, pid: process.pid, instance: this.instance, addresses: [...this.ours.values()], ...(this.xdp.length > 0 ? { xdp: this.xdp } : {}) };
     try {
       mkdirSync(dirname(this.stateFile), { recursive: true, mode: 0o755 });
       const tmp = `${this.stateFile}.${process.pid}.tmp`;

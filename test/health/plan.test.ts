@@ -1,4 +1,6 @@
-// From a real ulvs.yaml (through src/config's loader) to running health checks.
+// From a real ulvs.yaml (through src/config's loader) to running health checks. The real servers
+// are lab addresses checked through connect_ip/connect_port on local listeners: a real server at
+// 127.0.0.1 on another port than the VIP's is refused (Local forwarding cannot rewrite ports).
 import t from 'tap';
 import net from 'node:net';
 import { loadConfigText } from '../../src/config/load.js';
@@ -26,16 +28,18 @@ virtual_servers:
     sorry_server: { ip: 198.18.0.2, port: 8080 }
     quorum: 1
     real_servers:
-      - ip: 127.0.0.1
-        port: ${port}
+      - ip: 198.18.0.201
+        port: 80
         weight: 2
         notify_up: "/bin/true up"
-        tcp_check: { connect_timeout: 1, retry: 0, warmup: 0 }
-      - ip: 127.0.0.1
-        port: ${port2}
+        tcp_check: { connect_ip: 127.0.0.1, connect_port: ${port}, connect_timeout: 1, retry: 0, warmup: 0 }
+      - ip: 198.18.0.202
+        port: 80
         weight: 1
         http_get:
           url: [ { path: /, status_code: "200-299 404", regex: "ok" } ]
+          connect_ip: 127.0.0.1
+          connect_port: ${port2}
           connect_timeout: 1
           retry: 0
           warmup: 0
@@ -44,9 +48,9 @@ virtual_servers:
     lb_kind: DR
     delay_loop: 0.2
     real_servers:
-      - ip: 127.0.0.1
-        port: ${port}
-        tcp_check: { connect_timeout: 1, retry: 0, warmup: 0 }
+      - ip: 198.18.0.201
+        port: 80
+        tcp_check: { connect_ip: 127.0.0.1, connect_port: ${port}, connect_timeout: 1, retry: 0, warmup: 0 }
       - ip: 198.18.0.99
         port: 80
 `;
