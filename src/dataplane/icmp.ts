@@ -140,8 +140,10 @@ export class IcmpErrors {
    */
   answer(mem: FrameMemory, descs: Uint32Array, d: number, p: ParsedFrame,
     type: number, code: number, rest: number, dropReason: number): number {
+    // The packet itself is dropped under its reason; an answer sent in its frame is counted as
+    // icmp_sent, one held back by the limit is just not sent (not a second drop of one frame).
     this.counters[C_DROP_BASE + dropReason]++;
-    if (!this.sendLimit.allow(this.clock())) return this.drop(DataplaneDrop.ICMP_RATE_LIMITED);
+    if (!this.sendLimit.allow(this.clock())) return DROP;
     this.ipId = (this.ipId + 1) & 0xffff;
     const length = turnIntoIcmpError(mem.u8, mem.dv, p, mem.port.frameSize, type, code, rest, p.dstIp, this.ipId);
     if (length < 0) return DROP;
