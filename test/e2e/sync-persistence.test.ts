@@ -37,7 +37,8 @@ t.test('persistence_timeout, rr, DR, sync: after kill -9 of the MASTER a new con
     if (!r || r.code !== 0) return false;
     return (JSON.parse(r.stdout) as Array<{ state: string }>).some((c) => c.state === 'NONE');
   };
-  t.ok(await waitFor(templateListed, 30_000, 200), 'the backup lists the template (state NONE, as ipvsadm -Lnc)');
+  // 90 s: each poll is a node start in the namespace, seconds apiece when CI runs files in parallel.
+  t.ok(await waitFor(templateListed, 90_000, 200), 'the backup lists the template (state NONE, as ipvsadm -Lnc)');
 
   const dir1State = `/run/ulvs/netns-${statSync(`/run/netns/${lab.nodes.dir1.name}`).ino}-default.json`;
   dir1.process.kill('SIGKILL');
