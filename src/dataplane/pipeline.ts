@@ -117,19 +117,22 @@ export class Dataplane {
     const flow = this.flows.importTuple(f.service, f.rsId, f.state, f.timeout, now, f.nat, counted);
     this.flowHop[flow] = HOP_UNKNOWN;
     this.sync.imported(flow, now);
-    const spec = this.tables.services.find((s) => s.spec.id === f.service)?.spec;
-    if (spec === undefined || spec.persistenceTimeout === 0) return;
-    const t = this.templates.lookup(spec.id, PersistenceTable.maskClient(f.clientIp, spec.persistenceMask), now);
+    // Not this.tables: a BACKUP forwards no service (it holds no VIP), yet it holds the flows.
+    if (f.persistenceTimeout === 0) return;
+    const t = this.templates.lookup(f.service, PersistenceTable.maskClient(f.clientIp, f.persistenceMask), now);
     if (t >= 0 && this.templates.rsId(t) === f.rsId) this.flows.attachTemplate(flow, t, now);
   }
 
   /**
    * A persistence template the sync MASTER had: the same client goes to the same real server
    * here. One this worker holds for the same server is refreshed, not replaced (it may hold
-   * imported flows). Its lifetime is this director's persistence_timeout for the service.
+   * imported flows). Its lifetime is this director's persistence_timeout for the service, which
+   * the main thread resolved (tpl.persistenceTimeout): a BACKUP's snapshot has no services.
    * Returns false when the table is full of templates that all hold connections.
    */
-  importTemplate(tpl: ImportedTemplate, persistenceTimeout: number, now: number): boolean {
+  importTemplate(tpl: ImportedTemplate, now: number): boolean {
+    const persistenceTimeout = tpl.persistenceTimeout;
+    if (persistenceTimeout === 0) return false;
     const templates = this.templates;
     let t = templates.lookup(tpl.service, tpl.clientIp, now);
     if (t >= 0 && templates.rsId(t) === tpl.rsId) {

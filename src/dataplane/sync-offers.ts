@@ -19,17 +19,30 @@ import {
 import { writeFlowRecord, writeTemplateRecord, type OutboxRecord, type SyncOutbox } from './sync-outbox.js';
 
 /**
+ * The persistence of a synced record's service on THIS director, resolved by the main thread
+ * from the whole config. A BACKUP's workers forward no service (it holds no VIP: their snapshot
+ * is empty), so they cannot look it up themselves; they install what they are given.
+ */
+export interface ImportedPersistence {
+  /** persistence_timeout here (0: the service is not persistent). */
+  persistenceTimeout: number;
+  /** persistence_granularity here, as a host-order mask. */
+  persistenceMask: number;
+}
+
+/**
  * A flow the dataplane should install, as the master had it: an outbox record's fields (state,
  * addresses, service, rsId, seconds left; 0 = this table's timeout) plus whether it is NAT (the
- * reply tuple must be tracked too).
+ * reply tuple must be tracked too) and its service's persistence (to hold its template).
  */
-export type ImportedFlow = Omit<OutboxRecord, 'kind'> & { nat: boolean };
+export type ImportedFlow = Omit<OutboxRecord, 'kind'> & ImportedPersistence & { nat: boolean };
 
 /**
  * A persistence template to install, as the master had it: the masked client (clientIp),
- * service, chosen real server, seconds left, and the listing fields (proto, vip, vport, rsIp, rsPort).
+ * service, chosen real server, seconds left, and the listing fields (proto, vip, vport, rsIp,
+ * rsPort), with this director's persistence_timeout for the service (its lifetime here).
  */
-export type ImportedTemplate = Omit<OutboxRecord, 'kind' | 'state' | 'clientPort'>;
+export type ImportedTemplate = Omit<OutboxRecord, 'kind' | 'state' | 'clientPort'> & Pick<ImportedPersistence, 'persistenceTimeout'>;
 
 /** Seconds between two offers of one ESTABLISHED (or UDP) flow that keeps carrying traffic. */
 export const SYNC_REFRESH_S = 30;

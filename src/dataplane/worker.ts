@@ -185,11 +185,10 @@ function main(init: WorkerInit): void {
         break;
       case 'sync-import': {
         const now = nowSeconds();
-        // Templates first: the flows of a persistent service hold theirs.
-        for (const tpl of req.templates) {
-          const spec = dataplane.tables.snapshot.services.find((svc) => svc.id === tpl.service);
-          if (spec && spec.persistenceTimeout > 0) dataplane.importTemplate(tpl, spec.persistenceTimeout, now);
-        }
+        // Templates first: the flows of a persistent service hold theirs. Not looked up in this
+        // worker's snapshot: on a BACKUP it forwards no service (it holds no VIP), and a template
+        // dropped here was the one `list -c` never showed (the main thread had matched it).
+        for (const tpl of req.templates) dataplane.importTemplate(tpl, now);
         req.flows.forEach((f, i) => dataplane.importFlow(f, now, req.owners === null || req.owners[i] === init.queue));
         break;
       }

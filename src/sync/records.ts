@@ -84,6 +84,7 @@ export function fromSyncRecord(r: SyncRecord, index: SyncIndex):
     kind: 'flow', proto: r.proto, state,
     clientIp: r.clientIp, clientPort: r.clientPort, vip: r.vip, vport: r.vport, rsIp: r.rsIp, rsPort: r.rsPort,
     service: svc.id, rsId, timeout: r.timeout, nat: svc.forward === FORWARD_NAT,
+    persistenceTimeout: svc.persistenceTimeout, persistenceMask: svc.persistenceMask,
   };
 }
 
@@ -102,7 +103,7 @@ function fromTemplateRecord(r: SyncRecordV4, index: SyncIndex, method: Forwardin
   if (rsId < 0) return { ignored: 'unknown-real-server' };
   return {
     kind: 'template', proto: r.proto, clientIp: r.clientIp, vip: r.vip, vport: r.vport, rsIp: r.rsIp, rsPort: r.rsPort,
-    service: svc.id, rsId, timeout: r.timeout,
+    service: svc.id, rsId, timeout: r.timeout, persistenceTimeout: svc.persistenceTimeout,
   };
 }
 

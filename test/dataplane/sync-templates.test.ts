@@ -41,11 +41,16 @@ function snapshot(persistenceTimeout: number): Snapshot {
   };
 }
 
-function director(persistenceTimeout = 300) {
+/** What a VRRP BACKUP's workers forward: nothing (it holds no VIP; compileSnapshot leaves the service out). */
+function backupSnapshot(): Snapshot {
+  return { ...snapshot(300), services: [] };
+}
+
+function director(persistenceTimeout = 300, forwarding: Snapshot = snapshot(persistenceTimeout)) {
   const outside = fakePort(DIRECTOR_MAC);
   const templates = new PersistenceTable({ capacity: 1024 });
   const flows = new FlowTable({ capacity: 4096, templates });
-  const dp = new Dataplane(snapshot(persistenceTimeout), flows, templates, allocateCounters(), outside, null);
+  const dp = new Dataplane(forwarding, flows, templates, allocateCounters(), outside, null);
   const descs = new Uint32Array(64 * DESC_WORDS);
   /** One client segment through the dataplane at second `now`; the real server's MAC it went to. */
   const send = (client: string, srcPort: number, flags: number, now = 10): string => {
@@ -65,13 +70,12 @@ function drainAll(box: SyncOutbox): OutboxRecord[] {
 }
 
 /** The master's outbox records through the IPVS wire and back, installed on `backup` as the daemon does. */
-function deliver(records: OutboxRecord[], backup: ReturnType<typeof director>, now = 20): void {
-  const index = new SyncIndex(backup.dp.tables.snapshot);
+function deliver(records: OutboxRecord[], backup: ReturnType<typeof director>, now = 20, index = new SyncIndex(backup.dp.tables.snapshot)): void {
   for (const msg of encodeSyncMessages(records.map((r) => toSyncRecord(r, FORWARD_DR)), { syncId: 1 })) {
     const decoded = decodeSyncMessage(msg, { syncId: 1 });
     if ('drop' in decoded) throw new Error(decoded.drop);
     const imported = decoded.records.map((r) => fromSyncRecord(r, index));
-    for (const x of imported) if ('kind' in x && x.kind === 'template') backup.dp.importTemplate(x, 300, now);
+    for (const x of imported) if ('kind' in x && x.kind === 'template') backup.dp.importTemplate(x, now);
     for (const x of imported) if ('kind' in x && x.kind === 'flow') backup.dp.importFlow(x, now);
   }
 }
@@ -115,6 +119,28 @@ t.test('on the backup a NEW connection of a synced client goes to the master\'s 
   t.equal(backup.templates.stats.inserts, before, 'refreshed, not re-inserted');
 });
 
+t.test('a VRRP BACKUP, which forwards no service, still installs and lists the template; after the takeover it steers', async (t) => {
+  // The defect behind sync-persistence's "the backup lists the template": the main thread matched
+  // the record against the whole config (sync_applied_templates 1), then the worker looked the
+  // service up in its own snapshot, which on a BACKUP is empty, and dropped the template.
+  const master = director();
+  const box = new SyncOutbox(64);
+  master.dp.sync.outbox = box;
+  master.send('198.18.0.9', 30000, TCP_SYN);
+  master.send('198.18.0.1', 40000, TCP_SYN);
+  t.equal(master.send('198.18.0.1', 40000, TCP_ACK), RS_MAC(2), 'on the master the synced client is on server 2');
+  const backup = director(300, backupSnapshot());
+  t.equal(backup.dp.tables.snapshot.services.length, 0, 'the backup forwards no service');
+  // The director's import index is compiled with every VIP (Director.fullIndex).
+  deliver(drainAll(box), backup, 20, new SyncIndex(snapshot(300)));
+  const listed = backup.templates.snapshot(20);
+  t.match(listed, [{ state: 'NONE', clientIp: ipToNumber('198.18.0.1'), rsIp: ipToNumber('198.18.0.20'), expiresIn: 300 }], 'the backup lists the template');
+  t.ok(backup.flows.template(0) >= 0, 'the imported connection holds its template');
+  backup.dp.setSnapshot(snapshot(300), 21);   // VRRP takeover: the service is forwarded now
+  t.equal(backup.send('198.18.0.1', 50000, TCP_SYN, 22), RS_MAC(2), 'a new connection of the client goes to the master\'s server');
+  t.equal(backup.send('198.18.0.7', 50000, TCP_SYN, 22), RS_MAC(1), 'another client: rr from the start (server 1), so the check above can fail');
+});
+
 t.test('a template for a service without persistence here is not installed (counted by the daemon)', async (t) => {
   const backup = director(0);
   const index = new SyncIndex(backup.dp.tables.snapshot);
@@ -125,7 +151,7 @@ t.test('a template for a service without persistence here is not installed (coun
 
 t.test('queues > 1: a synced flow is counted once; the worker that carries it takes the count', async (t) => {
   const flow = { proto: 6, state: 1, clientIp: ipToNumber('198.18.0.1'), clientPort: 40000, vip: ipToNumber('198.18.0.100'), vport: 80,
-    rsIp: ipToNumber('198.18.0.20'), rsPort: 80, rsId: 2, service: 1, timeout: 900, nat: false };
+    rsIp: ipToNumber('198.18.0.20'), rsPort: 80, rsId: 2, service: 1, timeout: 900, nat: false, persistenceTimeout: 0, persistenceMask: 0 };
   const workers = [director(0), director(0)];
   workers[0].dp.importFlow(flow, 10, true);
   workers[1].dp.importFlow(flow, 10, false);

@@ -44,7 +44,7 @@ t.test('a DR connection goes out with the flags a kernel backup expects and come
   if ('drop' in decoded) throw new Error(decoded.drop);
   const flow = fromSyncRecord(decoded.records[0], new SyncIndex(snapshot()));
   t.same(flow, { kind: 'flow', proto: 6, state: 1, clientIp: CLIENT, clientPort: 40000, vip: VIP, vport: 80, rsIp: RS2, rsPort: 80,
-    service: 1, rsId: 12, timeout: 899, nat: false });
+    service: 1, rsId: 12, timeout: 899, nat: false, persistenceTimeout: 0, persistenceMask: 0xffffffff });
 });
 
 t.test('a NAT connection in FIN_WAIT is inactive masq (IPVS counts SYN states active), and imports as NAT', async (t) => {
@@ -92,7 +92,8 @@ t.test('a persistence template goes out as IPVS sends one and comes back as the 
   if ('drop' in decoded) throw new Error(decoded.drop);
   t.same(fromSyncRecord(decoded.records[0], new SyncIndex(persistentSnapshot())), {
     kind: 'template', proto: 6, clientIp: masked, vip: VIP, vport: 443, rsIp: RS1, rsPort: 443, service: 3, rsId: 31, timeout: 300,
-  });
+    persistenceTimeout: 300,
+  }, 'the template carries this director\'s persistence_timeout (a BACKUP\'s workers have no service to look it up in)');
 });
 
 t.test('a group service\'s template (protocol 0, port 0) finds its service by VIP; bad templates are ignored with a reason', async (t) => {
