@@ -1,8 +1,9 @@
 // The soak run (issue 15): HTTP load through the VIP for N minutes while the directors reload
-// every 30 s, a real server's link flaps every 60 s, and VRRP fails over between two ulvs
+// every 30 s, a real server's link flaps every 60 s (half-way between two reloads), and VRRP fails over between two ulvs
 // directors every 2 minutes (priorities swapped by a reload; lvs_sync_daemon on both, so
 // connections follow). Reports failed requests by cause (the event in the 10 s before each
-// failure), each director's RSS and open fds at start and end, and writes JSON to
+// failure), each director's RSS and open fds at start and end (and every 10 s, and RSS growth
+// after the first minute's warm-up), the directors' own reload times by step, and writes JSON to
 // bench/results/soak.json.
 //
 //   npm run soak -- [--minutes 20] [--prefix sk-] [--out bench/results/soak.json]
@@ -21,6 +22,7 @@ const FAILOVER_EVERY_MS = 120_000;
 const FLAP_EVERY_MS = 60_000;
 const FLAP_DOWN_MS = 3000;
 const SAMPLE_EVERY_MS = 10_000;
+const WARMUP_MS = 60_000;
 /** A failure is put down to the last event that started before it and ended at most this long before it. */
 const CAUSE_WINDOW_MS = 10_000;
 
@@ -72,6 +74,32 @@ interface ProcessFigures { rssKb: number; fds: number }
 function figures(pid: number): ProcessFigures {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0), fds: readdirSync(`/proc/${pid}/fd`).length };
+}
+
+/**
+ * The fds a director keeps: the fewest of a few reads 100 ms apart. A single read also counts
+ * what is in flight (an `ip` exec's three pipes, a check's socket), which is not a leak.
+ */
+async function steadyFigures(pid: number): Promise<ProcessFigures> {
+  const reads: ProcessFigures[] = [];
+  for (let i = 0; i < 5; i++) {
+    reads.push(figures(pid));
+    await sleep(100);
+  }
+  return { rssKb: reads[reads.length - 1].rssKb, fds: Math.min(...reads.map((r) => r.fds)) };
+}
+
+/**
+ * RSS from the first sample after WARMUP_MS to the end, per director. The first minute under
+ * load grows the V8 heap and touches the flow table's pages (sized by conn_table_size, reserved
+ * at start, paged in as connections arrive): growth after it is what would be a leak.
+ */
+function afterWarmup(samples: Sample[]): { fromMs: number; dir1Pct: number; dir2Pct: number } | null {
+  const from = samples.find((x) => x.atMs >= WARMUP_MS);
+  const last = samples[samples.length - 1];
+  if (!from || from === last) return null;
+  const pct = (a: number, b: number): number => Math.round((b / a - 1) * 1000) / 10;
+  return { fromMs: from.atMs, dir1Pct: pct(from.dir1.rssKb, last.dir1.rssKb), dir2Pct: pct(from.dir2.rssKb, last.dir2.rssKb) };
 }
 
 /** Open fds by kind (socket, pipe, anon_inode:[eventfd], a path): which kind grows, if one does. */
@@ -131,7 +159,7 @@ async function main(): Promise<void> {
       if (r.some((x) => x.code !== 0)) log(`reload failed: ${JSON.stringify(r)}`);
     };
     await sleep(3000);
-    const start = { dir1: figures(dirs[0].pid), dir2: figures(dirs[1].pid) };
+    const start = { dir1: await steadyFigures(dirs[0].pid), dir2: await steadyFigures(dirs[1].pid) };
     const startFdKinds = { dir1: fdKinds(dirs[0].pid), dir2: fdKinds(dirs[1].pid) };
     const flowsAt = async (): Promise<(number | null)[]> => Promise.all([0, 1].map(async (i) => {
       const r = await ulvs(i, ['stats', '--json']);
@@ -154,7 +182,8 @@ async function main(): Promise<void> {
     })();
     let nextReload = RELOAD_EVERY_MS;
     let nextFailover = FAILOVER_EVERY_MS;
-    let nextFlap = FLAP_EVERY_MS / 2;
+    // Flaps fall half-way between reloads (45 s, 105 s, ...), so a failure is put down to one of them, not both.
+    let nextFlap = FLAP_EVERY_MS * 0.75;
     // RSS and fds every SAMPLE_EVERY_MS: growth that levels off (the flow table's pages being
     // touched, bounded by conn_table_size) tells from growth that goes on (a leak).
     const samples: Sample[] = [];
@@ -191,7 +220,7 @@ async function main(): Promise<void> {
     }
     running = false;
     await loadLoop;
-    const end = { dir1: figures(dirs[0].pid), dir2: figures(dirs[1].pid) };
+    const end = { dir1: await steadyFigures(dirs[0].pid), dir2: await steadyFigures(dirs[1].pid) };
     const endFdKinds = { dir1: fdKinds(dirs[0].pid), dir2: fdKinds(dirs[1].pid) };
     samples.push({ atMs: Date.now() - t0, ...end });
     const flowsAtEnd = await flowsAt();
@@ -204,11 +233,13 @@ async function main(): Promise<void> {
 
     const failuresByCause: Record<string, number> = {};
     const failureTimes = segments.flatMap((s) => s.failTimes);
+    const failures: { atMs: number; cause: string }[] = [];
     for (const at of failureTimes) {
       // From the event's start until CAUSE_WINDOW_MS after it ended (a reload can take seconds).
       const ev = [...events].reverse().find((e) => e.atMs <= at && at - (e.endMs ?? e.atMs) <= CAUSE_WINDOW_MS);
       const cause = ev?.kind ?? 'unexplained';
       failuresByCause[cause] = (failuresByCause[cause] ?? 0) + 1;
+      failures.push({ atMs: at, cause });
     }
     const failedTotal = segments.reduce((a, s) => a + s.failed, 0);
     // failTimes are capped per segment (load-client.mjs): the rest of a segment's failures are
@@ -228,6 +259,8 @@ async function main(): Promise<void> {
       directorReloadMs: Object.fromEntries(directorReloads.map((r, i) => [`dir${i + 1}`, summarize(r)])),
       masterAtEnd: masters.map((m, i) => (m ? `dir${i + 1}` : null)).filter(Boolean),
       expectedMaster: `dir${high + 1}`,
+      rssAfterWarmup: afterWarmup(samples),
+      failures, eventLog: events,
       samples,
       when: new Date().toISOString(),
     };
