@@ -1,13 +1,14 @@
 // The soak run (issue 15): HTTP load through the VIP for N minutes while the directors reload
-// every 30 s, a real server's link flaps every 60 s, and VRRP fails over between two ulvs
+// every 30 s, a real server's link flaps every 60 s (half-way between two reloads), and VRRP fails over between two ulvs
 // directors every 2 minutes (priorities swapped by a reload; lvs_sync_daemon on both, so
 // connections follow). Reports failed requests by cause (the event in the 10 s before each
-// failure), each director's RSS and open fds at start and end, and writes JSON to
+// failure), each director's RSS and open fds at start and end (and every 10 s, and RSS growth
+// after the first minute's warm-up), the directors' own reload times by step, and writes JSON to
 // bench/results/soak.json.
 //
-//   npm run soak -- [--minutes 20] [--prefix soak-] [--out bench/results/soak.json]
+//   npm run soak -- [--minutes 20] [--prefix sk-] [--out bench/results/soak.json]
 // Root only; bounded (--minutes at most 240); the lab is torn down at the end and on failure.
-import { readFileSync, readdirSync, writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, readlinkSync, writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Command } from 'commander';
@@ -20,6 +21,8 @@ const RELOAD_EVERY_MS = 30_000;
 const FAILOVER_EVERY_MS = 120_000;
 const FLAP_EVERY_MS = 60_000;
 const FLAP_DOWN_MS = 3000;
+const SAMPLE_EVERY_MS = 10_000;
+const WARMUP_MS = 60_000;
 /** A failure is put down to the last event that started before it and ended at most this long before it. */
 const CAUSE_WINDOW_MS = 10_000;
 
@@ -46,6 +49,26 @@ virtual_servers:
 `;
 }
 
+interface ReloadLine { ms: number; steps: Record<string, number> }
+
+/** The "configuration reloaded" lines of a director's JSON log. */
+function reloadLines(output: string): ReloadLine[] {
+  return output.split('\n').filter((l) => l.includes('"configuration reloaded"')).flatMap((l) => {
+    try {
+      const j = JSON.parse(l) as Partial<ReloadLine>;
+      return typeof j.ms === 'number' ? [{ ms: j.ms, steps: j.steps ?? {} }] : [];
+    } catch { return []; }
+  });
+}
+
+/** Median and max of the reloads' total, and the max of each step (where a slow one went). */
+function summarize(lines: ReloadLine[]): { count: number; medianMs: number; maxMs: number; stepMaxMs: Record<string, number> } {
+  const ms = lines.map((l) => l.ms).sort((a, b) => a - b);
+  const stepMaxMs: Record<string, number> = {};
+  for (const l of lines) for (const [k, v] of Object.entries(l.steps)) stepMaxMs[k] = Math.max(stepMaxMs[k] ?? 0, v);
+  return { count: ms.length, medianMs: ms[Math.floor(ms.length / 2)] ?? 0, maxMs: ms[ms.length - 1] ?? 0, stepMaxMs };
+}
+
 interface ProcessFigures { rssKb: number; fds: number }
 
 function figures(pid: number): ProcessFigures {
@@ -53,11 +76,51 @@ function figures(pid: number): ProcessFigures {
   return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0), fds: readdirSync(`/proc/${pid}/fd`).length };
 }
 
+/**
+ * The fds a director keeps: the fewest of a few reads 100 ms apart. A single read also counts
+ * what is in flight (an `ip` exec's three pipes, a check's socket), which is not a leak.
+ */
+async function steadyFigures(pid: number): Promise<ProcessFigures> {
+  const reads: ProcessFigures[] = [];
+  for (let i = 0; i < 5; i++) {
+    reads.push(figures(pid));
+    await sleep(100);
+  }
+  return { rssKb: reads[reads.length - 1].rssKb, fds: Math.min(...reads.map((r) => r.fds)) };
+}
+
+/**
+ * RSS from the first sample after WARMUP_MS to the end, per director. The first minute under
+ * load grows the V8 heap and touches the flow table's pages (sized by conn_table_size, reserved
+ * at start, paged in as connections arrive): growth after it is what would be a leak.
+ */
+function afterWarmup(samples: Sample[]): { fromMs: number; dir1Pct: number; dir2Pct: number } | null {
+  const from = samples.find((x) => x.atMs >= WARMUP_MS);
+  const last = samples[samples.length - 1];
+  if (!from || from === last) return null;
+  const pct = (a: number, b: number): number => Math.round((b / a - 1) * 1000) / 10;
+  return { fromMs: from.atMs, dir1Pct: pct(from.dir1.rssKb, last.dir1.rssKb), dir2Pct: pct(from.dir2.rssKb, last.dir2.rssKb) };
+}
+
+/** Open fds by kind (socket, pipe, anon_inode:[eventfd], a path): which kind grows, if one does. */
+function fdKinds(pid: number): Record<string, number> {
+  const kinds: Record<string, number> = {};
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    let target: string;
+    try { target = readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; } // closed meanwhile
+    const kind = target.replace(/:\[\d+\]$/, '');
+    kinds[kind] = (kinds[kind] ?? 0) + 1;
+  }
+  return kinds;
+}
+
+interface Sample { atMs: number; dir1: ProcessFigures; dir2: ProcessFigures }
+
 interface Segment { startMs: number; ok: number; failed: number; errors: Record<string, number>; failTimes: number[] }
 interface SoakEvent { atMs: number; endMs?: number; kind: 'reload' | 'failover' | 'realserver-flap'; detail: string }
 
 async function main(): Promise<void> {
-  const opts = new Command().option('--minutes <n>', 'how long', '20').option('--prefix <p>', 'lab prefix', 'soak-')
+  const opts = new Command().option('--minutes <n>', 'how long', '20').option('--prefix <p>', 'lab prefix', 'sk-')
     .option('--out <file>', 'JSON report', join(REPO, 'bench/results/soak.json')).parse().opts<{ minutes: string; prefix: string; out: string }>();
   const minutes = Number(opts.minutes);
   if (!(minutes > 0 && minutes <= 240)) throw new Error('--minutes must be in (0, 240]');
@@ -96,7 +159,12 @@ async function main(): Promise<void> {
       if (r.some((x) => x.code !== 0)) log(`reload failed: ${JSON.stringify(r)}`);
     };
     await sleep(3000);
-    const start = { dir1: figures(dirs[0].pid), dir2: figures(dirs[1].pid) };
+    const start = { dir1: await steadyFigures(dirs[0].pid), dir2: await steadyFigures(dirs[1].pid) };
+    const startFdKinds = { dir1: fdKinds(dirs[0].pid), dir2: fdKinds(dirs[1].pid) };
+    const flowsAt = async (): Promise<(number | null)[]> => Promise.all([0, 1].map(async (i) => {
+      const r = await ulvs(i, ['stats', '--json']);
+      return r.code === 0 ? (JSON.parse(r.stdout) as Record<string, number>).conn_table_size ?? null : null;
+    }));
     log(`directors up; start ${JSON.stringify(start)}; soaking ${minutes} min`);
 
     const t0 = Date.now();
@@ -114,9 +182,18 @@ async function main(): Promise<void> {
     })();
     let nextReload = RELOAD_EVERY_MS;
     let nextFailover = FAILOVER_EVERY_MS;
-    let nextFlap = FLAP_EVERY_MS / 2;
+    // Flaps fall half-way between reloads (45 s, 105 s, ...), so a failure is put down to one of them, not both.
+    let nextFlap = FLAP_EVERY_MS * 0.75;
+    // RSS and fds every SAMPLE_EVERY_MS: growth that levels off (the flow table's pages being
+    // touched, bounded by conn_table_size) tells from growth that goes on (a leak).
+    const samples: Sample[] = [];
+    let nextSample = 0;
     while (Date.now() - t0 < durationMs) {
       const now = Date.now() - t0;
+      if (now >= nextSample) {
+        samples.push({ atMs: now, dir1: figures(dirs[0].pid), dir2: figures(dirs[1].pid) });
+        nextSample += SAMPLE_EVERY_MS;
+      }
       if (now >= nextFailover) {
         high = 1 - high;
         writeConfigs();
@@ -143,16 +220,26 @@ async function main(): Promise<void> {
     }
     running = false;
     await loadLoop;
-    const end = { dir1: figures(dirs[0].pid), dir2: figures(dirs[1].pid) };
+    const end = { dir1: await steadyFigures(dirs[0].pid), dir2: await steadyFigures(dirs[1].pid) };
+    const endFdKinds = { dir1: fdKinds(dirs[0].pid), dir2: fdKinds(dirs[1].pid) };
+    samples.push({ atMs: Date.now() - t0, ...end });
+    const flowsAtEnd = await flowsAt();
+    // The directors' own account of each reload ("configuration reloaded", ms and steps), beside
+    // the CLI's round trip (which adds a node start per call).
+    const directorReloads = dirs.map((d) => reloadLines(d.output()));
+    dirs.forEach((d, i) => writeFileSync(join(confDir, `dir${i + 1}.log`), d.output()));
+    log(`director logs in ${confDir}`);
     const masters = await Promise.all([0, 1].map(async (i) => /"state":\s*"MASTER"/.test((await ulvs(i, ['status', '--json'])).stdout)));
 
     const failuresByCause: Record<string, number> = {};
     const failureTimes = segments.flatMap((s) => s.failTimes);
+    const failures: { atMs: number; cause: string }[] = [];
     for (const at of failureTimes) {
       // From the event's start until CAUSE_WINDOW_MS after it ended (a reload can take seconds).
       const ev = [...events].reverse().find((e) => e.atMs <= at && at - (e.endMs ?? e.atMs) <= CAUSE_WINDOW_MS);
       const cause = ev?.kind ?? 'unexplained';
       failuresByCause[cause] = (failuresByCause[cause] ?? 0) + 1;
+      failures.push({ atMs: at, cause });
     }
     const failedTotal = segments.reduce((a, s) => a + s.failed, 0);
     // failTimes are capped per segment (load-client.mjs): the rest of a segment's failures are
@@ -164,11 +251,17 @@ async function main(): Promise<void> {
       errors: segments.reduce<Record<string, number>>((acc, s) => { for (const [k, v] of Object.entries(s.errors)) acc[k] = (acc[k] ?? 0) + v; return acc; }, {}),
       events: { reloads: events.filter((e) => e.kind === 'reload').length, failovers: events.filter((e) => e.kind === 'failover').length,
         realServerFlaps: events.filter((e) => e.kind === 'realserver-flap').length },
-      directors: { start, end, rssGrowthPct: {
+      directors: { start, end, fdKinds: { start: startFdKinds, end: endFdKinds }, flowsAtEnd: { dir1: flowsAtEnd[0], dir2: flowsAtEnd[1] },
+        peakRssKb: { dir1: Math.max(...samples.map((x) => x.dir1.rssKb)), dir2: Math.max(...samples.map((x) => x.dir2.rssKb)) },
+        rssGrowthPct: {
         dir1: Math.round((end.dir1.rssKb / start.dir1.rssKb - 1) * 1000) / 10, dir2: Math.round((end.dir2.rssKb / start.dir2.rssKb - 1) * 1000) / 10 } },
       reloadMs: { count: reloadMs.length, max: Math.max(0, ...reloadMs), mean: Math.round(reloadMs.reduce((a, b) => a + b, 0) / Math.max(1, reloadMs.length)) },
+      directorReloadMs: Object.fromEntries(directorReloads.map((r, i) => [`dir${i + 1}`, summarize(r)])),
       masterAtEnd: masters.map((m, i) => (m ? `dir${i + 1}` : null)).filter(Boolean),
       expectedMaster: `dir${high + 1}`,
+      rssAfterWarmup: afterWarmup(samples),
+      failures, eventLog: events,
+      samples,
       when: new Date().toISOString(),
     };
     mkdirSync(dirname(opts.out), { recursive: true });
@@ -179,4 +272,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((err: Error) => { process.stderr.write(`soak: ${err.message}\n`); killAll(); void destroyLab({ prefix: process.argv.includes('--prefix') ? process.argv[process.argv.indexOf('--prefix') + 1] : 'soak-' }).finally(() => process.exit(1)); });
+main().catch((err: Error) => { process.stderr.write(`soak: ${err.message}\n`); killAll(); void destroyLab({ prefix: process.argv.includes('--prefix') ? process.argv[process.argv.indexOf('--prefix') + 1] : 'sk-' }).finally(() => process.exit(1)); });

@@ -27,6 +27,7 @@ import { serveMetrics, type MetricsServer } from '../metrics/server.js';
 import { compileSnapshot, IdRegistry } from './compile.js';
 import { numberToIp } from '../packet/addr.js';
 import { watchConfigFiles } from './config-watch.js';
+import { StepTimer } from './step-timer.js';
 import type { ServiceStatus } from './format.js';
 import { HealthVerdicts } from './health-verdicts.js';
 import { NextHopCache, nextHopAddresses, primaryAddress } from './neighbours.js';
@@ -241,9 +242,11 @@ export class Director {
   }
 
   private async doReload(resetRuntime: boolean): Promise<ReloadResult> {
+    const timer = new StepTimer();
     let loaded: ReturnType<typeof loadConfig>;
     try {
       loaded = loadConfig(this.opts.configPath);
+      timer.mark('parse');
     } catch (err) {
       return this.rejectReload(err instanceof ConfigError ? err.diagnostics.map(formatDiagnostic) : [(err as Error).message]);
     }
@@ -253,6 +256,7 @@ export class Director {
     for (const w of loaded.warnings) this.log.warn({ warning: formatWarning(w) }, 'configuration warning');
     const plan = planReload(this.config, next, this.insideOpen);
     if (plan.rejections.length) return this.rejectReload(plan.rejections);
+    timer.mark('plan');
     if (insideIsAuto(next.dataplane.inside)) {
       // auto: the routes to the new NAT real servers must still lead to the interface opened.
       const found = await resolveInside(next).catch((err: Error) => ({ dev: null, why: '', error: err.message }));
@@ -261,8 +265,15 @@ export class Director {
         return this.rejectReload([`dataplane.inside: the NAT real servers are now routed through ${found.dev}, the director opened ${this.insideIf}: restart to change it`]);
       }
     }
+    timer.mark('inside');
     for (const a of plan.release) this.addresses.release({ address: a.address, dev: a.dev });
-    for (const a of plan.hold) await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label, brd: a.brd, scope: a.scope, peer: a.peer });
+    // A static address added or removed may make a real server this director itself (Local
+    // forwarding), or no longer: then every next hop is looked up again below.
+    let addressesMoved = plan.release.length > 0;
+    for (const a of plan.hold) {
+      const outcome = await this.addresses.hold({ address: a.address, dev: a.dev, label: a.label, brd: a.brd, scope: a.scope, peer: a.peer });
+      if (outcome === 'added') addressesMoved = true;
+    }
     this.config = next;
     this.alerts?.apply(next, (id, rsKey) => this.health.healthOf(id, rsKey)?.up ?? true);
     this.applyLogLevel();
@@ -276,14 +287,22 @@ export class Director {
       this.timeouts = plan.timeouts;
       this.workers.postTimeouts(plan.timeouts);
     }
-    await this.resolveNeighbours(false);
+    timer.mark('addresses');
+    // Only next hops never looked up (new real servers) are resolved now: the others are the
+    // 5 s timer's (an `ip` exec or two per server, and up to 2 s of ARP for one that is down,
+    // made reloads take seconds under load).
+    await this.nextHops.refresh(addressesMoved ? nextHopAddresses(next) : this.nextHops.unseen(nextHopAddresses(next)), NEIGHBOUR_LOAD_TIMEOUT_MS);
+    timer.mark('neighbours');
     this.health.apply(next);
     this.health.setVipPresence((vip) => this.holdsVip(vip));
+    timer.mark('health');
     await this.publish();
+    timer.mark('snapshot');
     // VRRP is diffed in place (no restart, no flap); see VrrpSpeaker.reload.
     try {
       if (this.vrrp) await this.vrrp.reload(vrrpConfigFrom(next));
       else await this.startVrrp();
+      timer.mark('vrrp');
     } catch (err) {
       const errors = [`vrrp: ${(err as Error).message}`];
       this.log.error({ error: errors[0] }, 'reload: VRRP changes not fully applied');
@@ -296,8 +315,10 @@ export class Director {
       this.log.error({ error: errors[0] }, 'reload: the metrics endpoint is not served');
       return { ok: false, errors, version: this.version };
     }
+    timer.mark('metrics');
     await this.applyBgp();
-    this.log.info({ version: this.version, services: this.snapshot.services.length }, 'configuration reloaded');
+    timer.mark('bgp');
+    this.log.info({ version: this.version, services: this.snapshot.services.length, ms: timer.totalMs, steps: timer.steps }, 'configuration reloaded');
     if (next.dataplane.autoreload && this.watchers.length === 0) this.watch(loaded.files);
     return { ok: true, errors: [], version: this.version };
   }

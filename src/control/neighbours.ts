@@ -67,6 +67,11 @@ export class NextHopCache {
 
   constructor(private readonly log: pino.Logger) {}
 
+  /** Addresses never looked up (a reload's new real servers): the timer refreshes the others. */
+  unseen(ips: Iterable<string>): string[] {
+    return [...ips].filter((ip) => !this.macs.has(ip) && !this.locals.has(ip));
+  }
+
   /** The last known MAC of `ip`'s next hop; null while unresolved. */
   macOf(ip: string): string | null {
     return this.macs.get(ip) ?? null;
