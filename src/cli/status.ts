@@ -49,10 +49,12 @@ export function formatStatusJson(instances: readonly InstanceStatus[], sync: Syn
 /** The connection-sync block of `ulvs status`; says so when no master was ever heard. */
 export function formatSyncStatus(sync: SyncStatus): string {
   const c = sync.counters;
-  const lines = [`sync  ${sync.role.toUpperCase()}  (lvs_sync_daemon ${sync.interface} ${sync.instance} id ${sync.syncId}${sync.signed ? ', signed' : ''})`];
-  lines.push(sync.peer
-    ? `  peer ${sync.peer.address}  last message ${formatAgo(sync.peer.agoMs)} ago`
-    : '  peer -  no sync message from another director yet (a keepalived peer sends none without kernel IPVS)');
+  const bound = sync.instance === null ? 'mode all' : sync.instance;
+  const lines = [`sync  ${sync.role.toUpperCase()}  (lvs_sync_daemon ${sync.interface} ${bound} id ${sync.syncId}${sync.signed ? ', signed' : ''})`];
+  // mode all hears from several directors: one line each.
+  const peers = sync.instance === null ? (sync.peers ?? []) : (sync.peer ? [sync.peer] : []);
+  for (const p of peers) lines.push(`  peer ${p.address}  last message ${formatAgo(p.agoMs)} ago`);
+  if (peers.length === 0) lines.push('  peer -  no sync message from another director yet (a keepalived peer sends none without kernel IPVS)');
   const dropped = Object.entries(c.dropped).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
   const ignored = Object.entries(c.ignored).filter(([, n]) => n > 0).map(([k, n]) => `${k}=${n}`);
   lines.push(`  sent ${c.sent} (${c.sentRecords} connections)  received ${c.received} (${c.receivedRecords})  applied ${c.applied}` +

@@ -147,9 +147,24 @@ export function checkSyncGroups(cfg: Obj, names: Names, r: Findings, env: CrossC
 /** lvs_sync_daemon follows one vrrp_instance, which must exist and speak on the sync interface. */
 export function checkSyncDaemon(cfg: Obj, names: Names, r: Findings): void {
   const sync = obj(obj(cfg.global_defs)?.lvs_sync_daemon);
-  const instance = str(sync?.instance);
-  if (!sync || instance === undefined) return;
+  if (!sync) return;
+  const instance = str(sync.instance);
   const base: Path = ['global_defs', 'lvs_sync_daemon'];
+  // mode all (ulvs): every director sends and receives, so no VRRP role decides anything.
+  if (sync.mode === 'all') {
+    if (instance !== undefined) {
+      r.error([...base, 'instance'], 'lvs_sync_daemon mode all has no instance: every director sends and receives whatever VRRP says',
+        'drop instance, or drop mode for keepalived\'s master-to-backup sync');
+    }
+    return;
+  }
+  // Another mode is the schema's error alone.
+  if (sync.mode !== undefined && sync.mode !== 'vrrp') return;
+  if (instance === undefined) {
+    r.error(base, 'lvs_sync_daemon needs instance (the vrrp_instance whose MASTER sends)',
+      'or mode: all for sync among all active directors (behind ECMP)');
+    return;
+  }
   const vi = list(cfg.vrrp_instances).map(obj).find((v) => str(v?.name) === instance);
   if (!vi) {
     r.error([...base, 'instance'], `lvs_sync_daemon instance "${instance}" names no vrrp_instances entry`,

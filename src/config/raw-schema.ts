@@ -37,10 +37,12 @@ export const lvsTimeoutsSchema = z.strictObject({
   udp: z.number().int().min(1).optional(),
 });
 
-/** keepalived's `lvs_sync_daemon IF INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]`, plus auth_key (ulvs). */
+/** keepalived's `lvs_sync_daemon IF INSTANCE [id N] [maxlen N] [port N] [ttl N] [group IP]`, plus auth_key and mode (ulvs). */
 export const lvsSyncDaemonSchema = z.strictObject({
   interface: name.describe('interface the sync messages go out of and come in on'),
-  instance: name.describe('vrrp_instance whose MASTER sends; the others receive'),
+  instance: name.optional().describe('vrrp_instance whose MASTER sends; the others receive (mode vrrp)'),
+  mode: z.enum(['vrrp', 'all']).default('vrrp')
+    .describe('ulvs: vrrp = IPVS/keepalived master-to-backup, following instance; all = every director sends and receives (active-active behind ECMP), no instance'),
   id: z.number().int().min(0).max(255).default(0).describe('syncid; a receiver with 0 accepts any'),
   port: port.default(8848),
   ttl: z.number().int().min(1).max(255).default(1),

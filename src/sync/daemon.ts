@@ -5,6 +5,13 @@
  * what the master sends. Beyond IPVS: a backup that starts (or restarts after a crash) asks the
  * master for its whole table with an empty message, so a failback to a restarted director loses
  * nothing; the master answers with every connection it holds.
+ *
+ * Beyond IPVS too, `mode: all` (role ALL, active-active behind ECMP): every director sends what
+ * its own workers carry and installs what every other director sends, and each answers a
+ * starting director's table request, so a director that joins knows the flows before the
+ * router sends it any. Its own datagrams are ignored (multicast loopback is off; a datagram from
+ * its own address is counted and dropped all the same). An imported flow is not offered again
+ * until its own traffic changes its state (sync-offers.ts): no echo between directors.
  */
 import type pino from 'pino';
 import { encodeEmptySyncMessage, type SyncRecord } from './codec.js';
@@ -24,7 +31,9 @@ const DRAIN_MAX = 4096;
 
 export interface SyncDaemonConfig {
   interface: string;
-  instance: string;
+  /** The VRRP instance whose role decides (mode vrrp); absent with mode all. */
+  instance?: string;
+  mode?: 'vrrp' | 'all';
   id: number;
   port: number;
   ttl: number;
@@ -33,7 +42,7 @@ export interface SyncDaemonConfig {
   auth_key?: string;
 }
 
-export type SyncRole = 'master' | 'backup';
+export type SyncRole = 'master' | 'backup' | 'all';
 
 export interface SyncDaemonHooks {
   log: pino.Logger;
@@ -57,14 +66,20 @@ export interface SyncDaemonHooks {
 
 export interface SyncStatus {
   role: SyncRole;
-  instance: string;
+  /** null with mode all. */
+  instance: string | null;
   interface: string;
   syncId: number;
   signed: boolean;
   /** Last director heard from, and how long ago (ms). */
   peer: { address: string; agoMs: number } | null;
-  counters: SyncCounters & { applied: number; appliedTemplates: number; claims: number; ignored: Record<ImportIgnoreReason | 'not-backup', number>; resyncRequests: number; resyncsSent: number; outboxOverflows: number };
+  /** Every director heard from (mode all has several), most recent first. */
+  peers: { address: string; agoMs: number }[];
+  counters: SyncCounters & { applied: number; appliedTemplates: number; claims: number; ignored: Record<IgnoreReason, number>; resyncRequests: number; resyncsSent: number; outboxOverflows: number };
 }
+
+/** Why received records were not applied: the import's reasons, not the backup, or our own datagram. */
+export type IgnoreReason = ImportIgnoreReason | 'not-backup' | 'own-message';
 
 export class SyncDaemon {
   private role: SyncRole = 'backup';
@@ -77,10 +92,11 @@ export class SyncDaemon {
   private claims = 0;
   private resyncRequests = 0;
   private resyncsSent = 0;
-  private readonly ignored: Record<ImportIgnoreReason | 'not-backup', number> = {
-    'not-ipv4': 0, 'template-not-persistent': 0, 'unknown-service': 0, 'unknown-real-server': 0, 'wrong-method': 0, 'bad-state': 0, 'not-backup': 0,
+  private readonly ignored: Record<IgnoreReason, number> = {
+    'not-ipv4': 0, 'template-not-persistent': 0, 'unknown-service': 0, 'unknown-real-server': 0, 'wrong-method': 0, 'bad-state': 0, 'not-backup': 0, 'own-message': 0,
   };
   private peer: { address: string; at: number } | null = null;
+  private readonly peers = new Map<string, number>();
   private resyncUntil = 0;
 
   constructor(private readonly config: SyncDaemonConfig, private readonly hooks: SyncDaemonHooks) {}
@@ -97,18 +113,22 @@ export class SyncDaemon {
       this.sender.close();
       throw err;
     }
-    this.hooks.setSending(false);
+    const all = this.config.mode === 'all';
+    this.role = all ? 'all' : 'backup';
+    this.hooks.setSending(all);
     this.timer = setInterval(() => this.drain(), DRAIN_MS);
     this.timer.unref();
-    this.hooks.log.info({ interface: this.config.interface, instance: this.config.instance, syncid: this.config.id,
-      group: `${this.config.group}:${this.config.port}`, signed: this.config.auth_key !== undefined },
-      'connection sync: BACKUP until VRRP instance %s is MASTER; asking a master for its table', this.config.instance);
+    const fields = { interface: this.config.interface, instance: this.config.instance, mode: this.config.mode ?? 'vrrp', syncid: this.config.id,
+      group: `${this.config.group}:${this.config.port}`, signed: this.config.auth_key !== undefined };
+    if (all) this.hooks.log.info(fields, 'connection sync: ALL (every director sends and receives); asking the others for their tables');
+    else this.hooks.log.info(fields, 'connection sync: BACKUP until VRRP instance %s is MASTER; asking a master for its table', this.config.instance);
     this.requestResync();
   }
 
   /** VRRP said the bound instance is (or is no longer) MASTER. */
   setRole(role: SyncRole): void {
-    if (role === this.role) return;
+    // mode all: VRRP decides nothing here.
+    if (role === this.role || this.role === 'all') return;
     this.role = role;
     this.hooks.setSending(role === 'master');
     this.hooks.log.info({ instance: this.config.instance }, `connection sync: now ${role.toUpperCase()} (${role === 'master' ? 'sending' : 'receiving'})`);
@@ -118,9 +138,10 @@ export class SyncDaemon {
   status(): SyncStatus {
     const overflows = this.hooks.outboxes().reduce((sum, o) => sum + o.overflows, 0);
     return {
-      role: this.role, instance: this.config.instance, interface: this.config.interface, syncId: this.config.id,
+      role: this.role, instance: this.config.instance ?? null, interface: this.config.interface, syncId: this.config.id,
       signed: this.config.auth_key !== undefined,
       peer: this.peer ? { address: this.peer.address, agoMs: Math.round(performance.now() - this.peer.at) } : null,
+      peers: [...this.peers].sort((a, b) => b[1] - a[1]).map(([address, at]) => ({ address, agoMs: Math.round(performance.now() - at) })),
       counters: { ...this.counters, dropped: { ...this.counters.dropped }, skipped: { ...this.counters.skipped },
         applied: this.applied, appliedTemplates: this.appliedTemplates, claims: this.claims, ignored: { ...this.ignored }, resyncRequests: this.resyncRequests, resyncsSent: this.resyncsSent,
         outboxOverflows: overflows },
@@ -146,7 +167,7 @@ export class SyncDaemon {
     });
     const out: SyncRecord[] = [];
     for (const box of this.hooks.outboxes()) {
-      box.drain((r) => { if (this.role === 'master') this.addWireRecord(r, out); }, DRAIN_MAX);
+      box.drain((r) => { if (this.role !== 'backup') this.addWireRecord(r, out); }, DRAIN_MAX);
     }
     if (out.length > 0) this.sender?.send(out);
   }
@@ -165,16 +186,22 @@ export class SyncDaemon {
   }
 
   private onRecords(records: SyncRecord[], from: string): void {
-    this.peer = { address: from, at: performance.now() };
+    if (from === this.sender?.localAddress) {
+      this.ignored['own-message'] += Math.max(1, records.length);
+      return;
+    }
+    const now = performance.now();
+    this.peer = { address: from, at: now };
+    this.peers.set(from, now);
     if (records.length === 0) {
       this.resyncRequests++;
-      if (this.role === 'master') {
+      if (this.role !== 'backup') {
         // A worker that does not answer must not become an unhandled rejection: say it once.
         this.resync(from).catch((err: Error) => this.hooks.log.warn({ peer: from, err: err.message }, 'connection sync: resync not sent'));
       }
       return;
     }
-    if (this.role !== 'backup' && performance.now() > this.resyncUntil) {
+    if (this.role === 'master' && now > this.resyncUntil) {
       this.ignored['not-backup'] += records.length;
       return;
     }
@@ -199,6 +226,6 @@ export class SyncDaemon {
     for (const r of await this.hooks.dumpFlows()) this.addWireRecord(r, out);
     this.sender?.send(out);
     this.resyncsSent++;
-    this.hooks.log.info({ peer: to, connections: out.length }, 'connection sync: sent the whole table to a starting backup');
+    this.hooks.log.info({ peer: to, connections: out.length }, `connection sync: sent the whole table to a starting ${this.role === 'all' ? 'director' : 'backup'}`);
   }
 }

@@ -26,6 +26,7 @@ export const COVERED: Readonly<Record<string, string>> = {
   'global_defs.lvs_sync_daemon.id': 'test/e2e/sync-keepalived-peer.test.ts',
   'global_defs.lvs_sync_daemon.instance': 'test/e2e/sync-keepalived-peer.test.ts',
   'global_defs.lvs_sync_daemon.interface': 'test/sync/transport-netns.test.ts',
+  'global_defs.lvs_sync_daemon.mode': 'test/sync/mode-all-config.test.ts',
   'global_defs.lvs_sync_daemon.maxlen': 'test/sync/codec-fixtures.test.ts',
   'global_defs.lvs_sync_daemon.port': 'test/sync/transport-netns.test.ts',
   'global_defs.lvs_sync_daemon.ttl': 'test/sync/transport-netns.test.ts',

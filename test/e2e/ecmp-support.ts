@@ -20,15 +20,17 @@ export interface EcmpRig {
   teardown(): Promise<void>;
 }
 
-export async function ecmpRig(prefix: string): Promise<EcmpRig> {
-  const lab = await createEcmpLab({ prefix });
+/** The lab with `prefix`; every director runs `config` (default configs/lab-ecmp.yaml); `bfd` on every session. */
+export async function ecmpRig(prefix: string, options: { config?: string; bfd?: boolean } = {}): Promise<EcmpRig> {
+  const config = options.config ?? ECMP_CONFIG;
+  const lab = await createEcmpLab({ prefix, bfd: options.bfd ?? false });
   const directors = new Map<string, RunningDirector>();
   const ip = (short: string): string => lab.directors.find((d) => d.short === short)!.ip;
   const hops = () => kernelNextHops(lab.router.namespace, VIP);
   return {
     lab, directors, ip, hops,
     async start(short) {
-      const d = await startDirector(lab.directors.find((x) => x.short === short)!.namespace, ECMP_CONFIG, 60_000);
+      const d = await startDirector(lab.directors.find((x) => x.short === short)!.namespace, config, 90_000);
       directors.set(short, d);
       return d;
     },
