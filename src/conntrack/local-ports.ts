@@ -21,27 +21,32 @@
 export const DEFAULT_PORT_MIN = 1024;
 export const DEFAULT_PORT_MAX = 65535;
 
-export interface LocalPortsOptions {
-  /** Host-order IPv4 of each local address (index = address index). */
-  addresses: readonly number[];
-  /** Each group's address indices. */
-  groups: readonly (readonly number[])[];
-  /** Inclusive port range of every address's pool. */
+export interface LocalAddressSpec {
+  /** Host-order IPv4. */
+  ip: number;
+  /** Inclusive port range of this address's pool (default 1024-65535). */
   portMin?: number;
   portMax?: number;
+}
+
+export interface LocalPortsOptions {
+  /** The local addresses (index = address index). */
+  addresses: readonly LocalAddressSpec[];
+  /** Each group's address indices. */
+  groups: readonly (readonly number[])[];
   /** Flow indices are 0 .. slotCount - 1 (FlowTable.slotCount). */
   slotCount: number;
 }
 
 export class LocalPorts {
   readonly addresses: Uint32Array;
-  readonly portMin: number;
-  /** Ports in each address's pool. */
-  readonly poolSize: number;
-  private readonly ring: Uint16Array;     // address a's ring at a * poolSize: port - portMin
+  private readonly portMin: Int32Array;
+  private readonly poolSize: Int32Array;
+  private readonly base: Int32Array;       // where address a's ring and owner rows start
+  private readonly ring: Uint16Array;      // free ports of address a at base[a]..: port - portMin[a]
   private readonly head: Int32Array;
   private readonly free: Int32Array;       // free ports per address
-  private readonly owner: Int32Array;      // a * poolSize + (port - portMin) -> flow + 1
+  private readonly owner: Int32Array;      // base[a] + (port - portMin[a]) -> flow + 1
   private readonly flowAddress: Uint16Array; // address index + 1, 0 = none
   private readonly flowPort: Uint16Array;
   private readonly groupMembers: Int32Array[];
@@ -50,20 +55,29 @@ export class LocalPorts {
   exhausted = 0;
 
   constructor(opts: LocalPortsOptions) {
-    const min = opts.portMin ?? DEFAULT_PORT_MIN, max = opts.portMax ?? DEFAULT_PORT_MAX;
-    if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min > max) {
-      throw new RangeError(`local port range must be 1..65535 with min <= max, got ${min}-${max}`);
-    }
-    if (opts.addresses.length > 0xfffe) throw new RangeError('at most 65534 local addresses');
-    this.addresses = Uint32Array.from(opts.addresses);
-    this.portMin = min;
-    this.poolSize = max - min + 1;
-    const n = this.addresses.length, size = this.poolSize;
-    this.ring = new Uint16Array(n * size);
+    const n = opts.addresses.length;
+    if (n > 0xfffe) throw new RangeError('at most 65534 local addresses');
+    this.addresses = new Uint32Array(n);
+    this.portMin = new Int32Array(n);
+    this.poolSize = new Int32Array(n);
+    this.base = new Int32Array(n);
+    let total = 0;
+    opts.addresses.forEach((a, i) => {
+      const min = a.portMin ?? DEFAULT_PORT_MIN, max = a.portMax ?? DEFAULT_PORT_MAX;
+      if (!Number.isInteger(min) || !Number.isInteger(max) || min < 1 || max > 65535 || min > max) {
+        throw new RangeError(`local port range must be 1..65535 with min <= max, got ${min}-${max}`);
+      }
+      this.addresses[i] = a.ip >>> 0;
+      this.portMin[i] = min;
+      this.poolSize[i] = max - min + 1;
+      this.base[i] = total;
+      total += max - min + 1;
+    });
+    this.ring = new Uint16Array(total);
     this.head = new Int32Array(n);
-    this.free = new Int32Array(n).fill(size);
-    this.owner = new Int32Array(n * size);
-    for (let a = 0; a < n; a++) for (let i = 0; i < size; i++) this.ring[a * size + i] = i;
+    this.free = Int32Array.from(this.poolSize);
+    this.owner = new Int32Array(total);
+    for (let a = 0; a < n; a++) for (let i = 0; i < this.poolSize[a]; i++) this.ring[this.base[a] + i] = i;
     this.flowAddress = new Uint16Array(opts.slotCount);
     this.flowPort = new Uint16Array(opts.slotCount);
     this.groupMembers = opts.groups.map((g) => {
@@ -71,6 +85,13 @@ export class LocalPorts {
       return Int32Array.from(g);
     });
     this.groupCursor = new Int32Array(this.groupMembers.length);
+  }
+
+  /** Whether one of the group's addresses has a free port (a new connection would get one). */
+  hasFree(group: number): boolean {
+    const members = this.groupMembers[group];
+    for (let i = 0; i < members.length; i++) if (this.free[members[i]] !== 0) return true;
+    return false;
   }
 
   /**
@@ -86,14 +107,14 @@ export class LocalPorts {
       const a = members[cursor];
       cursor = cursor + 1 === count ? 0 : cursor + 1;
       if (this.free[a] === 0) continue;
-      const size = this.poolSize;
+      const size = this.poolSize[a], base = this.base[a];
       const h = this.head[a];
-      const offset = this.ring[a * size + h];
+      const offset = this.ring[base + h];
       this.head[a] = h + 1 === size ? 0 : h + 1;
       this.free[a]--;
-      this.owner[a * size + offset] = flow + 1;
+      this.owner[base + offset] = flow + 1;
       this.flowAddress[flow] = a + 1;
-      this.flowPort[flow] = this.portMin + offset;
+      this.flowPort[flow] = this.portMin[a] + offset;
       this.groupCursor[group] = cursor;
       return a;
     }
@@ -106,14 +127,14 @@ export class LocalPorts {
   release(flow: number): void {
     const a1 = this.flowAddress[flow];
     if (a1 === 0) return;
-    const a = a1 - 1, size = this.poolSize;
-    const offset = this.flowPort[flow] - this.portMin;
+    const a = a1 - 1, size = this.poolSize[a], base = this.base[a];
+    const offset = this.flowPort[flow] - this.portMin[a];
     this.flowAddress[flow] = 0;
-    if (this.owner[a * size + offset] !== flow + 1) return;
-    this.owner[a * size + offset] = 0;
+    if (this.owner[base + offset] !== flow + 1) return;
+    this.owner[base + offset] = 0;
     let tail = this.head[a] + this.free[a];
     if (tail >= size) tail -= size;
-    this.ring[a * size + tail] = offset;
+    this.ring[base + tail] = offset;
     this.free[a]++;
   }
 
@@ -126,9 +147,9 @@ export class LocalPorts {
 
   /** The flow holding (address index, port), or -1 (port outside the pool, or free). */
   flowAt(address: number, port: number): number {
-    const offset = port - this.portMin;
-    if (offset < 0 || offset >= this.poolSize) return -1;
-    return this.owner[address * this.poolSize + offset] - 1;
+    const offset = port - this.portMin[address];
+    if (offset < 0 || offset >= this.poolSize[address]) return -1;
+    return this.owner[this.base[address] + offset] - 1;
   }
 
   /** Address index of a flow's port, or -1. */
@@ -137,7 +158,7 @@ export class LocalPorts {
   ipOf(flow: number): number { return this.addresses[this.flowAddress[flow] - 1]; }
 
   /** Ports in use on an address (control path: listings, benches). */
-  inUse(address: number): number { return this.poolSize - this.free[address]; }
+  inUse(address: number): number { return this.poolSize[address] - this.free[address]; }
   totalInUse(): number {
     let n = 0;
     for (let a = 0; a < this.addresses.length; a++) n += this.inUse(a);
@@ -147,6 +168,6 @@ export class LocalPorts {
   /** Bytes of every typed array held. */
   memoryBytes(): number {
     return this.ring.byteLength + this.head.byteLength + this.free.byteLength + this.owner.byteLength +
-      this.flowAddress.byteLength + this.flowPort.byteLength;
+      this.flowAddress.byteLength + this.flowPort.byteLength + this.base.byteLength * 3;
   }
 }

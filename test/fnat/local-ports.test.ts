@@ -7,6 +7,7 @@ import { LocalPorts } from '../../src/conntrack/local-ports.js';
 import { FlowTable } from '../../src/conntrack/flow-table.js';
 
 const ADDRS = [0xc6120164, 0xc6120165, 0xc6120166];
+const specs = (min: number, max: number) => ADDRS.map((ip) => ({ ip, portMin: min, portMax: max }));
 
 t.test('property: allocate/release against a Set oracle', async () => {
   const op = fc.oneof(
@@ -15,7 +16,7 @@ t.test('property: allocate/release against a Set oracle', async () => {
   );
   fc.assert(fc.property(fc.integer({ min: 1, max: 6 }), fc.array(op, { maxLength: 400 }), (poolSize, ops) => {
     const groups = [[0, 1], [2]];
-    const ports = new LocalPorts({ addresses: ADDRS, groups, portMin: 2000, portMax: 2000 + poolSize - 1, slotCount: 64 });
+    const ports = new LocalPorts({ addresses: specs(2000, 2000 + poolSize - 1), groups, slotCount: 64 });
     const used = new Set<string>();
     const byFlow = new Map<number, string>();
     const freeFlows = Array.from({ length: 64 }, (_, i) => 63 - i);
@@ -26,6 +27,7 @@ t.test('property: allocate/release against a Set oracle', async () => {
         const flow = freeFlows.pop()!;
         const capacity = groups[o.group].length * poolSize;
         const inGroup = [...used].filter((k) => groups[o.group].includes(Number(k.split(':')[0]))).length;
+        if (ports.hasFree(o.group) !== (inGroup < capacity)) return false;
         const a = ports.allocate(flow, o.group);
         if (inGroup === capacity) {
           exhausted++;
@@ -60,7 +62,7 @@ t.test('property: allocate/release against a Set oracle', async () => {
 });
 
 t.test('spread across the group round robin; a freed port is reused last (FIFO)', async (t) => {
-  const ports = new LocalPorts({ addresses: ADDRS, groups: [[0, 1, 2]], portMin: 1024, portMax: 1027, slotCount: 16 });
+  const ports = new LocalPorts({ addresses: specs(1024, 1027), groups: [[0, 1, 2]], slotCount: 16 });
   const got = [0, 1, 2, 3, 4, 5].map((f) => ports.allocate(f, 0));
   t.same(got, [0, 1, 2, 0, 1, 2], 'addresses in turn');
   t.same([0, 3].map((f) => ports.portOf(f)), [1024, 1025], 'ports in order on one address');
@@ -72,7 +74,7 @@ t.test('spread across the group round robin; a freed port is reused last (FIFO)'
 
 t.test('the flow table gives a Full NAT flow\'s port back on expiry, eviction and replacement', async (t) => {
   const flows = new FlowTable({ capacity: 4, seed: 1 });
-  const ports = new LocalPorts({ addresses: ADDRS, groups: [[0]], portMin: 3000, portMax: 3009, slotCount: flows.slotCount });
+  const ports = new LocalPorts({ addresses: specs(3000, 3009), groups: [[0]], slotCount: flows.slotCount });
   flows.localPorts = ports;
   const open = (clientPort: number, now: number): number => {
     const tu = flows.tuple;
@@ -95,7 +97,7 @@ t.test('the flow table gives a Full NAT flow\'s port back on expiry, eviction an
 });
 
 t.test('bad ranges are refused', async (t) => {
-  t.throws(() => new LocalPorts({ addresses: ADDRS, groups: [[0]], portMin: 0, portMax: 10, slotCount: 1 }));
-  t.throws(() => new LocalPorts({ addresses: ADDRS, groups: [[0]], portMin: 10, portMax: 9, slotCount: 1 }));
-  t.throws(() => new LocalPorts({ addresses: ADDRS, groups: [[5]], slotCount: 1 }));
+  t.throws(() => new LocalPorts({ addresses: specs(0, 10), groups: [[0]], slotCount: 1 }));
+  t.throws(() => new LocalPorts({ addresses: specs(10, 9), groups: [[0]], slotCount: 1 }));
+  t.throws(() => new LocalPorts({ addresses: specs(1024, 65535), groups: [[5]], slotCount: 1 }));
 });
