@@ -14,6 +14,7 @@ import { Dataplane } from '../../src/dataplane/pipeline.js';
 import { HopTable, RealServerMacs, RuntimeTables } from '../../src/dataplane/tables.js';
 import { IcmpErrors } from '../../src/dataplane/icmp.js';
 import { FragmentSteps } from '../../src/dataplane/fragments.js';
+import { FullNatSteps } from '../../src/dataplane/fnat.js';
 import { FragmentTable } from '../../src/conntrack/fragments.js';
 import type { FrameSpan } from '../../src/packet/rewrite.js';
 import { SyncOffers } from '../../src/dataplane/sync-offers.js';
@@ -56,7 +57,7 @@ const descs = new Uint32Array(SLOTS * DESC_WORDS);
  * one per shape is kept and every field that holds state is replaced before each input; a
  * field Dataplane gains later fails the harness until it is reset here too.
  */
-const STATE_FIELDS = ['flows', 'templates', 'counters', 'ipvs', 'hops', 'flowHop', 'sync', 'ipId', 'chosenTemplate', 'claims', 'tables', 'icmp', 'fragments'];
+const STATE_FIELDS = ['flows', 'templates', 'counters', 'ipvs', 'hops', 'flowHop', 'sync', 'ipId', 'chosenTemplate', 'claims', 'tables', 'icmp', 'fragments', 'fnat'];
 const STATELESS_FIELDS = ['macs', 'parsed', 'span', 'outside', 'inside'];
 const kept = new Map<number, Dataplane>();
 
@@ -81,11 +82,13 @@ function freshDataplane(byte: number): { dataplane: Dataplane; flows: FlowTable;
     // The ICMP and fragment steps hold state (rate-limit buckets, the fragment table) and share
     // the dataplane's tables: rebuilt over the new ones, with its stateless macs and span.
     const { macs, span } = dataplane as unknown as { macs: RealServerMacs; span: FrameSpan };
+    const sync = new SyncOffers(flows, templates);
     Object.assign(dataplane, {
       flows, templates, counters, ipvs, hops, flowHop,
-      sync: new SyncOffers(flows, templates), ipId: 0, chosenTemplate: -1, claims: null, tables: new RuntimeTables(snapshot),
+      sync, ipId: 0, chosenTemplate: -1, claims: null, tables: new RuntimeTables(snapshot),
       icmp: new IcmpErrors(flows, counters, macs, hops, flowHop, span),
       fragments: new FragmentSteps(new FragmentTable(), flows, counters, macs, hops, flowHop, span),
+      fnat: new FullNatSteps(snapshot, flows, counters, ipvs, hops, flowHop, sync),
     });
   }
   return { dataplane, flows, counters, nat };

@@ -6,6 +6,7 @@
  */
 import { checkAlerts } from './check-alerts.js';
 import { checkFamilies } from './check-families.js';
+import { checkFullNat } from './check-fnat.js';
 import { checkLocalServers } from './check-local-servers.js';
 import { checkBgp } from './check-bgp.js';
 import { checkOverlaps } from './check-overlaps.js';
@@ -48,5 +49,6 @@ export function crossCheck(root: unknown, env: CrossCheckEnv): Finding[] {
   checkOperations(cfg, r);
   checkFamilies(cfg, r);
   checkBgp(cfg, r);
+  checkFullNat(cfg, r);
   return r.list;
 }

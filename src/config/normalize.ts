@@ -213,6 +213,22 @@ function normalizeInstance(raw: RawVrrpInstance, g: RawConfig['global_defs']) {
   };
 }
 
+/**
+ * Full NAT's local addresses are ulvs's to hold, as DPVS adds them to its device: each one not
+ * already a static address becomes a /32 static_ipaddress on its dev (added at start, removed at
+ * stop), so the kernel answers ARP for it and the real servers' replies reach the dataplane.
+ */
+function withLocalAddresses(statics: IpAddress[], groups: RawConfig['local_address_groups']): IpAddress[] {
+  const out = [...statics];
+  for (const g of groups) {
+    for (const a of g.addresses) {
+      if (out.some((s) => s.ip === a.ip && s.dev === a.dev)) continue;
+      out.push(normalizeAddress(`${a.ip}/32`, a.dev));
+    }
+  }
+  return out;
+}
+
 export function normalizeConfig(raw: RawConfig) {
   const g = raw.global_defs;
   const staticDev = g.default_interface ?? raw.dataplane.interface;
@@ -224,7 +240,7 @@ export function normalizeConfig(raw: RawConfig) {
   return {
     ...rest,
     dataplane: { ...raw.dataplane, lvs_timeouts: lvsTimeouts },
-    static_ipaddress: raw.static_ipaddress.map((a) => normalizeAddress(a, staticDev)),
+    static_ipaddress: withLocalAddresses(raw.static_ipaddress.map((a) => normalizeAddress(a, staticDev)), raw.local_address_groups),
     vrrp_scripts: vrrpScripts,
     vrrp_instances: raw.vrrp_instances.map((vi) => normalizeInstance(vi, g)),
     vrrp_sync_groups: raw.vrrp_sync_groups.map((sg) => ({

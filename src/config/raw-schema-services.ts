@@ -8,12 +8,10 @@ import { command, notifyScript, count, ipv4, name, netmask, portOrZero, seconds 
 export const LB_ALGOS = [
   'rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos',
 ] as const;
-export const LB_KINDS = ['DR', 'NAT', 'TUN'] as const;
+export const LB_KINDS = ['DR', 'NAT', 'TUN', 'FNAT'] as const;
 export const PROTOCOLS = ['TCP', 'UDP', 'SCTP'] as const;
 /** keepalived accepts SCTP; ulvs refuses it at load rather than accept and skip the service. */
 export const SCTP_REFUSED = 'SCTP is not supported by ulvs (it forwards TCP and UDP only; this kernel has no SCTP sockets to check an SCTP service either)';
-/** DPVS's Full NAT: not implemented (issue 17); refused where it is written, with the way out. */
-export const FNAT_REFUSED = 'lb_kind FNAT (DPVS\'s Full NAT) is not supported by ulvs yet: use NAT (real servers route their replies through the director) or DR/TUN';
 /** IPVS weights are 32-bit signed but ipvsadm and keepalived cap them at 65535. */
 export const MAX_WEIGHT = 65535;
 
@@ -133,10 +131,6 @@ export const realServerSchema = z.strictObject({
   file_check: checkerSchemas.file_check.optional(),
 });
 
-function refuseFnat(issue: { input?: unknown }): string | undefined {
-  return issue.input === 'FNAT' ? FNAT_REFUSED : undefined;
-}
-
 export const sorryServerSchema = z.strictObject({
   ip: ipv4,
   port: portOrZero.optional().describe('default: the virtual server port'),
@@ -150,9 +144,9 @@ export const virtualServerSchema = z.strictObject({
   protocol: z.enum(PROTOCOLS).refine((p) => p !== 'SCTP', { message: SCTP_REFUSED }).default('TCP'),
   lb_algo: z.enum(LB_ALGOS).optional().describe('scheduler; default wlc'),
   lvs_sched: z.enum(LB_ALGOS).optional().describe('keepalived synonym of lb_algo'),
-  lb_kind: z.enum(LB_KINDS, { error: refuseFnat }).optional().describe('forwarding; default NAT as keepalived'),
-  lvs_method: z.enum(LB_KINDS, { error: refuseFnat }).optional().describe('keepalived synonym of lb_kind'),
-  laddr_group_name: name.optional().describe('refused: DPVS Full NAT (see refused-keys.ts)'),
+  lb_kind: z.enum(LB_KINDS).optional().describe('forwarding; default NAT as keepalived; FNAT = DPVS\'s Full NAT (needs laddr_group_name)'),
+  lvs_method: z.enum(LB_KINDS).optional().describe('keepalived synonym of lb_kind'),
+  laddr_group_name: name.optional().describe('lb_kind FNAT: the local_address_groups entry whose addresses are the source toward the real servers'),
   sh_port: z.boolean().default(false),
   sh_fallback: z.boolean().default(false),
   mh_port: z.boolean().default(false),

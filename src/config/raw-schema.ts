@@ -5,6 +5,7 @@
  * filled by normalize.ts; schema.ts joins the two.
  */
 import { z } from 'zod';
+import { localAddressGroupSchema } from './raw-schema-fnat.js';
 import { ipAddressSchema, ipv4, count, name, port, seconds, text } from './raw-schema-scalars.js';
 import { trackFileSchema, vrrpInstanceSchema, vrrpScriptSchema, vrrpSyncGroupSchema } from './raw-schema-vrrp.js';
 import { realServerSchema, virtualServerGroupSchema, virtualServerSchema } from './raw-schema-services.js';
@@ -128,7 +129,7 @@ export const rawConfigSchema = z.strictObject({
   control: controlSchema.prefault({}),
   bgp_announce: bgpAnnounceSchema.optional().describe('ulvs: health-gated VIP announcements through a BGP daemon (bird2); off when absent'),
   include: z.array(z.string().min(1)).optional().describe('globs of more files, relative to this one'),
-  local_address_groups: z.unknown().optional().describe('refused: DPVS Full NAT (see refused-keys.ts)'),
+  local_address_groups: z.array(localAddressGroupSchema).default([]).describe('DPVS Full NAT: local addresses for lb_kind FNAT services (laddr_group_name)'),
 });
 
 export type RawConfig = z.output<typeof rawConfigSchema>;

@@ -14,11 +14,7 @@ export const REFUSED_KEYS: Readonly<Record<string, string>> = {
     'ulvs bypasses netfilter, so there are no firewall marks: list the VIP:ports the iptables rule matched in a virtual_server_groups entry and use "group:"',
   'virtual_servers[].real_servers[].*.bind_if':
     'checks leave from sockets that cannot be bound to a device (no SO_BINDTODEVICE): use bindto with an address of that interface',
-  // issue 17: DPVS's Full NAT and keepalived's tunnel types are not implemented yet.
-  'local_address_groups':
-    'DPVS\'s Full NAT (local_address_group) is not supported by ulvs yet: use lb_kind NAT with the director as the real servers\' gateway, or DR/TUN',
-  'virtual_servers[].laddr_group_name':
-    'DPVS\'s Full NAT (laddr_group_name) is not supported by ulvs yet: use lb_kind NAT with the director as the real servers\' gateway, or DR/TUN',
+  // issue 17: keepalived's tunnel types are not implemented yet.
   'virtual_servers[].real_servers[].tun_type':
     'ulvs encapsulates TUN traffic in IPIP only (keepalived\'s default, tun_type ipip): leave tun_type out; GUE and GRE are not supported yet',
   'virtual_servers[].real_servers[].tun_port':

@@ -6,7 +6,6 @@ import type { z } from 'zod';
 import type { Diagnostic } from './diagnostics.js';
 import { didYouMean } from './did-you-mean.js';
 import { at, locate, type LocationIndex } from './source.js';
-import { FNAT_REFUSED } from './raw-schema-services.js';
 
 type Issue = z.core.$ZodIssue;
 type Path = readonly PropertyKey[];
@@ -179,8 +178,6 @@ export function issueToDiagnostics(issue: Issue, ctx: Context): Diagnostic[] {
       }
       return [at(where.value, `${name} must be ${EXPECTED[issue.expected] ?? issue.expected}, not ${describeValue(value)}`)];
     case 'invalid_value': {
-      // Values refused with their reason where the schema says so (lb_kind FNAT).
-      if (issue.message === FNAT_REFUSED) return [at(where.value, FNAT_REFUSED)];
       const options = issue.values.map((v) => String(v));
       const hint = typeof value === 'string' ? didYouMean(value, options) : undefined;
       return [at(where.value, `${name} must be one of ${options.join(', ')}, not ${describeValue(value)}`, hint)];

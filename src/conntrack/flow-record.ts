@@ -38,6 +38,7 @@ export const enum Flag {
   SEEN = 8,         // UDP: one packet accounted
   ASSURED = 16,     // UDP: two or more packets, protected from eviction
   SHADOW = 32,      // a synced copy another worker counts: in no counter, in no listing (FlowTable.importTuple)
+  FULL_NAT = 64,    // holds a Full NAT local port: freeing it calls the table's localPorts.release (FlowTable.markFullNat)
 }
 
 /** Record storage and slots of a FlowTable, and everything that only reads them. */

@@ -60,6 +60,8 @@ export class FlowTable extends FlowRecords {
   private currentTimeouts: Timeouts;
   private readonly timeoutBySlot: Uint32Array;
   private readonly templates: PersistenceTable | null;
+  /** Full NAT: where a freed FULL_NAT flow gives its local port back (src/conntrack/local-ports.ts). */
+  localPorts: { release(flow: number): void } | null = null;
 
   constructor(opts: FlowTableOptions) {
     const capacity = opts.capacity;
@@ -276,6 +278,18 @@ export class FlowTable extends FlowRecords {
     }
   }
 
+  /**
+   * Full NAT (just after insertTuple): the flow holds a local port, given back through
+   * `localPorts` whenever it is freed (expiry, sweep, eviction, replacement); replies come to
+   * that port, looked up there rather than in this index, so both directions' state table
+   * applies from the first packet, as for NAT.
+   */
+  markFullNat(flow: number): void {
+    const r = this.records, b = flow * Layout.RECORD_WORDS;
+    const flags = ((r[b + Word.AUX] >>> 24) & ~Flag.NOOUTPUT) | Flag.FULL_NAT;
+    r[b + Word.AUX] = ((flags << 24) | (r[b + Word.AUX] & Layout.TEMPLATE_MASK)) >>> 0;
+  }
+
   /** UDP has one state; every packet restarts the udp timeout. */
   onUdpPacket(flow: number, now: number): void {
     const r = this.records, b = flow * Layout.RECORD_WORDS;
@@ -411,6 +425,7 @@ export class FlowTable extends FlowRecords {
     this.slots.unlink(flow, this.listOf(b));
     const template = (aux & Layout.TEMPLATE_MASK) - 1;
     if (template >= 0 && this.templates !== null) this.templates.release(template, now);
+    if ((flags & Flag.FULL_NAT) !== 0 && this.localPorts !== null) this.localPorts.release(flow);
     r[b + Word.META] = 0;
     r[b + Word.AUX] = 0;
     this.slots.release(flow);

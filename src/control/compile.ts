@@ -2,13 +2,13 @@ import type { UlvsConfig, VirtualServerConfig } from '../config/index.js';
 import { ipToNumber, numberToIp } from '../packet/addr.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../packet/parse.js';
 import {
-  FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type ForwardMethod, type ServiceAddress, type Snapshot, type SnapshotService,
+  FORWARD_DR, FORWARD_FNAT, FORWARD_NAT, FORWARD_TUN, type ForwardMethod, type ServiceAddress, type Snapshot, type SnapshotService,
 } from '../dataplane/snapshot.js';
 import type { SchedulerName } from '../schedulers/types.js';
 import { defaultServiceId } from '../health/plan.js';
 import { picksUpMidFlow } from '../dataplane/tcp-pickup.js';
 
-const FORWARD_OF: Record<string, ForwardMethod> = { DR: FORWARD_DR, NAT: FORWARD_NAT, TUN: FORWARD_TUN };
+const FORWARD_OF: Record<string, ForwardMethod> = { DR: FORWARD_DR, NAT: FORWARD_NAT, TUN: FORWARD_TUN, FNAT: FORWARD_FNAT };
 
 /**
  * Stable ids for services and real-server endpoints: flows and counters are keyed by them, so
@@ -98,6 +98,17 @@ function samePort(port: number | undefined, vports: readonly number[]): boolean 
   return port === undefined || port === 0 || vports.every((v) => v === 0 || v === port);
 }
 
+/** Full NAT's local addresses and groups (config order: a restart-only part of the config). */
+export function compileLocalAddresses(config: UlvsConfig): Pick<Snapshot, 'localAddresses' | 'localGroups'> {
+  if (config.local_address_groups.length === 0) return {};
+  const localAddresses: NonNullable<Snapshot['localAddresses']> = [];
+  const localGroups = config.local_address_groups.map((g) => g.addresses.map((a) => {
+    localAddresses.push({ ip: ipToNumber(a.ip), portMin: g.port_min, portMax: g.port_max, outside: a.dev === config.dataplane.interface });
+    return localAddresses.length - 1;
+  }));
+  return { localAddresses, localGroups };
+}
+
 /** Config (+ runtime facts) -> the plain snapshot the dataplane workers read. */
 export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: CompileContext, version: number): Snapshot {
   const services: SnapshotService[] = [];
@@ -156,7 +167,8 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
       onePacket: vs.ops,
       sloppyTcp: vs.protocol === 'TCP' && picksUpMidFlow(config.dataplane.sloppy_tcp, vs.lb_algo as SchedulerName),
       realServers,
+      ...(vs.lb_kind === 'FNAT' ? { localGroup: config.local_address_groups.findIndex((g) => g.name === vs.laddr_group_name) } : {}),
     });
   });
-  return { version, services, tunnelSource: ctx.tunnelSource, mtu: 1500 };
+  return { version, services, tunnelSource: ctx.tunnelSource, mtu: 1500, ...compileLocalAddresses(config) };
 }

@@ -6,7 +6,7 @@
 import type { IpvsRates, IpvsStats } from './ipvs-stats.js';
 import { ipv6Words, parseIpv6OrNull } from '../packet/addr6.js';
 
-export type ForwardName = 'Route' | 'Masq' | 'Tunnel' | 'Local';
+export type ForwardName = 'Route' | 'Masq' | 'Tunnel' | 'Local' | 'FullNat';
 
 export interface RealServerStatus {
   ip: string; port: number; forward: ForwardName; weight: number;
@@ -179,7 +179,8 @@ export function formatIpvsService(service: ServiceStatus, format: ListFormat, na
   return formatTitle(format) + formatServiceEntry(ordered([service], format)[0], format, names);
 }
 
-const SWITCH: Record<ForwardName, string> = { Masq: '-m', Tunnel: '-i', Route: '-g', Local: '-g' };
+// FullNat: DPVS's ipvsadm writes -b (--fullnat); this one cannot read it back (laddr_group_name is the config's).
+const SWITCH: Record<ForwardName, string> = { Masq: '-m', Tunnel: '-i', Route: '-g', Local: '-g', FullNat: '-b' };
 const PROTO_SWITCH = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' } as const;
 
 /** `ipvsadm -S [-n]`: the FMT_RULE lines -R reads back. */

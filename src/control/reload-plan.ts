@@ -42,6 +42,11 @@ export function planReload(old: UlvsConfig, next: UlvsConfig, insideOpen: boolea
     plan.rejections = restartOnly.map((k) => `dataplane.${k} changed: it takes effect only on restart`);
     return plan;
   }
+  if (JSON.stringify(old.local_address_groups) !== JSON.stringify(next.local_address_groups)) {
+    // The workers' port pools are sized from them at start (snapshot.ts localAddresses).
+    plan.rejections = ['local_address_groups changed: it takes effect only on restart'];
+    return plan;
+  }
   if (next.virtual_servers.some((vs) => vs.lb_kind === 'NAT') && !insideOpen) {
     plan.rejections = ['a NAT service needs the inside interface, which this director did not open: restart to add the first NAT service'];
     return plan;

@@ -21,6 +21,7 @@ export const DataplaneDrop = {
   VLAN_TAGGED: 15,       // 802.1Q-tagged frame: ulvs serves the untagged segment (screen.ts)
   MARTIAN_SOURCE: 16,    // source 0/8, 127/8, multicast, class E or broadcast (screen.ts)
   SOURCE_ROUTE: 17,      // IPv4 loose/strict source route option, or malformed options (screen.ts)
+  LOCAL_PORTS_EXHAUSTED: 18, // Full NAT: no free port on any local address of the service's group (fnat.ts)
 } as const;
 export const DATAPLANE_DROP_NAMES = Object.keys(DataplaneDrop);
 

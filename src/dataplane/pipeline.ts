@@ -19,7 +19,8 @@ import {
   S_CONNS, S_IN_BYTES, S_IN_PKTS, S_OUT_BYTES, S_OUT_PKTS, STAT_FIELDS, allocateIpvsCounters,
 } from './counters.js';
 import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
-import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
+import { FORWARD_DR, FORWARD_FNAT, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
+import { FullNatSteps } from './fnat.js';
 import { HopTable, RealServerMacs, RuntimeTables, type RuntimeService } from './tables.js';
 import { SyncOffers } from './sync-offers.js';
 import { screenFrame } from './screen.js';
@@ -67,6 +68,8 @@ export class Dataplane {
   readonly icmp: IcmpErrors;
   /** Later fragments follow their first fragment's connection (issue 17). */
   readonly fragments: FragmentSteps;
+  /** DPVS's Full NAT: local ports, requests and replies (issue 17). */
+  readonly fnat: FullNatSteps;
 
   constructor(
     snapshot: Snapshot,
@@ -86,6 +89,7 @@ export class Dataplane {
     this.inside = inside ? viewOf(inside) : null;
     this.icmp = new IcmpErrors(flows, counters, this.macs, this.hops, this.flowHop, this.span);
     this.fragments = new FragmentSteps(new FragmentTable(), flows, counters, this.macs, this.hops, this.flowHop, this.span);
+    this.fnat = new FullNatSteps(snapshot, flows, counters, this.ipvs, this.hops, this.flowHop, this.sync);
   }
 
   /**
@@ -206,6 +210,8 @@ export class Dataplane {
     const proto = p.protocol;
     if (proto === IPPROTO_ICMP) return this.icmp.toRealServer(this.tables, this.outside, this.inside, descs, d, p, now);
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
+    const local = this.fnat.localAddressOf(p.dstIp);
+    if (local >= 0) return this.fnat.toClient(this.outside, true, this.outside, descs, d, p, local, now);
     const tables = this.tables;
     const svcIndex = tables.index.find(p.dstIp, p.dstPort, proto);
     if (svcIndex < 0) return this.drop(DataplaneDrop.NO_SERVICE);
@@ -246,6 +252,7 @@ export class Dataplane {
       // NONE and the segment's own transition sets its state (an ACK: ESTABLISHED), as IPVS.
       const opens = proto === IPPROTO_TCP ? svc.tcpOpens[p.tcpFlags] : 0;
       if (proto === IPPROTO_TCP && opens === TCP_OPENS_NOTHING) return this.drop(DataplaneDrop.NO_FLOW);
+      if (spec.forward === FORWARD_FNAT && !this.fnat.canOpen(spec.localGroup ?? -1)) return this.drop(DataplaneDrop.LOCAL_PORTS_EXHAUSTED);
       const chosen = this.scheduleNewFlow(svc, p.srcIp, p.srcPort, p.dstIp, p.dstPort, now);
       if (chosen < 0) return this.drop(DataplaneDrop.NO_REAL_SERVER);
       if (opens === TCP_OPENS_PICKUP) this.counters[C_SLOPPY_PICKUPS]++;
@@ -261,6 +268,7 @@ export class Dataplane {
         tuple[0] = proto; tuple[1] = p.srcIp; tuple[2] = p.srcPort; tuple[3] = p.dstIp; tuple[4] = p.dstPort;
         tuple[5] = rsIp; tuple[6] = rsPort;
         flow = flows.insertTuple(spec.id, rsId, now, spec.forward === FORWARD_NAT);
+        if (spec.forward === FORWARD_FNAT) this.fnat.bind(flow, spec.localGroup!);
         created = true;
         if (this.chosenTemplate >= 0) flows.attachTemplate(flow, this.chosenTemplate, now);
         this.flowHop[flow] = this.hops.learn(u8, descs[d] + 6);
@@ -304,6 +312,8 @@ export class Dataplane {
         return TX;
       case FORWARD_TUN:
         return this.tunnel(descs, d, rsIp, rsMac);
+      case FORWARD_FNAT:
+        return this.fnat.toRealServer(this.outside, this.inside, descs, d, p, flow, rsIp, rsPort, rsMac);
       default: {
         const inside = this.inside;
         if (inside === null) return this.drop(DataplaneDrop.NO_INSIDE_PORT);
@@ -403,6 +413,8 @@ export class Dataplane {
     const proto = p.protocol;
     if (proto === IPPROTO_ICMP) return this.icmp.toClient(inside, this.outside, descs, d, p, now);
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
+    const local = this.fnat.localAddressOf(p.dstIp);
+    if (local >= 0) return this.fnat.toClient(inside, false, this.outside, descs, d, p, local, now);
     const flows = this.flows;
     const tuple = flows.tuple;
     tuple[0] = proto; tuple[1] = p.dstIp; tuple[2] = p.dstPort; tuple[5] = p.srcIp; tuple[6] = p.srcPort;

@@ -4,8 +4,9 @@ import type { SchedulerFlags, SchedulerName } from '../schedulers/types.js';
 export const FORWARD_DR = 0;   // gate, -g: "Route"
 export const FORWARD_NAT = 1;  // masq, -m: "Masq"
 export const FORWARD_TUN = 2;  // ipip, -i: "Tunnel"
-export type ForwardMethod = typeof FORWARD_DR | typeof FORWARD_NAT | typeof FORWARD_TUN;
-export const FORWARD_NAMES = ['Route', 'Masq', 'Tunnel'] as const;
+export const FORWARD_FNAT = 3; // DPVS's fullnat, -b: "FullNat" (src/dataplane/fnat.ts)
+export type ForwardMethod = typeof FORWARD_DR | typeof FORWARD_NAT | typeof FORWARD_TUN | typeof FORWARD_FNAT;
+export const FORWARD_NAMES = ['Route', 'Masq', 'Tunnel', 'FullNat'] as const;
 
 /**
  * What the control plane publishes to the dataplane workers: plain data (structured-clonable),
@@ -18,6 +19,21 @@ export interface Snapshot {
   /** Outer source address for IPIP (the director's own address on the interface). */
   tunnelSource: number;
   mtu: number;
+  /**
+   * Full NAT's local addresses (local_address_groups, every group's in order) and each group's
+   * indices into them. Fixed for the director's life (a reload that changes them is refused),
+   * so the workers' port pools never change shape. Absent: no local address groups.
+   */
+  localAddresses?: SnapshotLocalAddress[];
+  localGroups?: number[][];
+}
+
+export interface SnapshotLocalAddress {
+  ip: number;
+  portMin: number;
+  portMax: number;
+  /** On dataplane.interface (true) or dataplane.inside (false): where requests leave, replies come. */
+  outside: boolean;
 }
 
 export interface SnapshotService {
@@ -46,6 +62,8 @@ export interface SnapshotService {
    */
   kernel?: boolean;
   realServers: SnapshotRealServer[];
+  /** FORWARD_FNAT: index into Snapshot.localGroups (laddr_group_name). */
+  localGroup?: number;
 }
 
 export interface ServiceAddress { vip: number; vport: number }

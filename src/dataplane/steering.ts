@@ -1,7 +1,7 @@
 // Which packets the XDP program (AF_XDP) or the tc filter (TAP) hands to ulvs; everything
 // else goes on to the kernel. Pure, so its rules are tested without a worker.
 import type { SteeringRule } from '../io/index.js';
-import { FORWARD_NAT, type Snapshot } from './snapshot.js';
+import { FORWARD_FNAT, FORWARD_NAT, type Snapshot } from './snapshot.js';
 
 export function steeringFor(snapshot: Snapshot): { outside: SteeringRule[]; inside: SteeringRule[] } {
   const outside: SteeringRule[] = [];
@@ -13,6 +13,18 @@ export function steeringFor(snapshot: Snapshot): { outside: SteeringRule[]; insi
     for (const a of s.addresses) outside.push({ kind: 'service', ip: a.vip, port: a.vport, protocol });
     if (s.forward === FORWARD_NAT) {
       for (const rs of s.realServers) inside.push({ kind: 'reply', ip: rs.ip, port: rs.port, protocol });
+    }
+    if (s.forward === FORWARD_FNAT) {
+      // Full NAT replies come from the real server's ip:port to a local address, on the
+      // interface that address lives on: steered by their source as NAT's are. The dataplane
+      // hands those not to a local address:pool port on to the kernel (fnat.ts toClient).
+      const group = (snapshot.localGroups ?? [])[s.localGroup ?? -1] ?? [];
+      const where = group.map((a) => snapshot.localAddresses![a].outside);
+      for (const rs of s.realServers) {
+        const rule: SteeringRule = { kind: 'reply', ip: rs.ip, port: rs.port, protocol };
+        if (where.includes(true)) outside.push(rule);
+        if (where.includes(false)) inside.push(rule);
+      }
     }
   }
   return { outside, inside };

@@ -11,7 +11,7 @@
 import type { PartCounts } from './losses.js';
 import type { MigrateDiagnostic } from './errors.js';
 import type { Statement } from './keepalived-tree.js';
-import { translateServerGroup, translateService } from './lvs-keywords.js';
+import { translateLocalAddressGroup, translateServerGroup, translateService } from './lvs-keywords.js';
 import { keywordTable, no, translated, Translator, type Context, type Handler, type Sections, type TranslateOptions } from './translator.js';
 import { TOP_UNSUPPORTED } from './unsupported-keywords.js';
 import { globalDefs, translateInstance, translateScript, translateStaticAddresses, translateSyncGroup, translateTrackFile } from './vrrp-keywords.js';
@@ -44,6 +44,7 @@ const topLevelRules = {
   vrrp_sync_group: translated(block(translateSyncGroup)),
   virtual_server_group: translated(block(translateServerGroup)),
   virtual_server: translated(block(translateService)),
+  local_address_group: translated(block(translateLocalAddressGroup)),
   ...Object.fromEntries(Object.entries(TOP_UNSUPPORTED).map(([kw, why]) => [kw, no(why)])),
 };
 
@@ -80,6 +81,7 @@ export function translateKeepalived(tree: Statement[], opts: TranslateOptions): 
   if (instances.size > 0) root.set('vrrp_instances', instances);
   if (syncGroups.size > 0) root.set('vrrp_sync_groups', syncGroups);
   if (groups.size > 0) root.set('virtual_server_groups', groups);
+  if (sections.localGroups) root.set('local_address_groups', sections.localGroups);
   if (services.size > 0) root.set('virtual_servers', services);
   return { builder: t.yaml, root, reports: t.reports };
 }

@@ -39,12 +39,8 @@ function forwardingKind(st: Statement, t: Translator): string | undefined {
   const a = t.arg(st);
   if (a === undefined) return undefined;
   const v = a.text.toUpperCase();
-  if (v === 'FNAT') {
-    // DPVS's Full NAT: kept, so that the translation is refused at load with the reason rather
-    // than run as NAT with its replies expected through the director (issue 17).
-    t.report(a, `${st.keyword.text}: FNAT (DPVS's Full NAT) is not supported by ulvs yet: kept, so ulvs refuses the translation until you pick NAT, DR or TUN`);
-    return v;
-  }
+  // DPVS's Full NAT: lb_kind FNAT with laddr_group_name, as DPVS's keepalived writes it.
+  if (v === 'FNAT') return v;
   if (v !== 'NAT' && v !== 'DR' && v !== 'TUN') {
     t.report(a, `${st.keyword.text}: "${a.text}" is not NAT, DR or TUN, not translated`);
     return undefined;
@@ -80,6 +76,7 @@ export const virtualServer = keywordTable('virtual_server', {
   lvs_sched: translated(scheduler),
   lb_kind: translated(kindHandler),
   lvs_method: translated(kindHandler),
+  laddr_group_name: text(),
   protocol: translated((st, out, cx) => {
     const { t } = cx;
     const a = t.arg(st);
@@ -219,6 +216,33 @@ function addFwmarkMembers(e: Statement, members: OutSeq, { t, opts }: Context): 
   const rule = opts.marks?.get(n);
   if (rule) for (const member of rule.members) members.push(member, { comment: `fwmark ${n}: ${rule.where}` });
   else t.unsupported(e, fwmarkWhy(n), `fwmark ${e.args[0]?.text ?? ''} in a group`);
+}
+
+/**
+ * DPVS's `local_address_group NAME { IP IFACE ... }` -> local_address_groups. ulvs holds each
+ * address on its interface, which must be one of the dataplane's (checked at load).
+ */
+export function translateLocalAddressGroup(st: Statement, cx: Context): void {
+  const { t, sections } = cx;
+  const name = t.named(st);
+  if (name === undefined) return;
+  const addresses = t.seq();
+  for (const e of t.needBlock(st) ?? []) {
+    const ip = e.keyword.text;
+    const dev = e.args[0]?.text;
+    if (!/^\d+\.\d+\.\d+\.\d+$/.test(ip) || dev === undefined || e.args.length > 1) {
+      t.report(e.keyword, `local_address_group ${name}: "${[ip, ...e.args.map((a) => a.text)].join(' ')}" is not IP IFACE (one IPv4 address and its interface), not translated`);
+      continue;
+    }
+    const a = t.map();
+    a.set('ip', ip, e);
+    a.set('dev', dev, e);
+    addresses.push(a, e);
+  }
+  const g = t.map();
+  g.set('name', name, st);
+  g.set('addresses', addresses);
+  (sections.localGroups ??= t.seq()).push(g);
 }
 
 export function translateServerGroup(st: Statement, cx: Context): void {

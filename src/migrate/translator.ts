@@ -57,6 +57,8 @@ export interface Sections {
   syncGroups: OutSeq;
   groups: OutSeq;
   services: OutSeq;
+  /** DPVS's local_address_group blocks (Full NAT), when there are any */
+  localGroups?: OutSeq;
   /** virtual_server_groups names given so far (fwmark groups are added once) */
   groupNames: Set<string>;
   /** vrrp_scripts keepalived removes (no `script` line, e.g. only under another `@id`) */
