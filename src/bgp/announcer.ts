@@ -59,6 +59,8 @@ export class BgpAnnouncer {
   private busy: Promise<void> | null = null;
   private liveness: Liveness | null = null;
   private sessionsReadAt = 0;
+  /** Per BGP protocol, whether the last read saw it Established (logSessionChanges). */
+  private readonly sessionUp = new Map<string, boolean>();
 
   constructor(private cfg: RawBgpAnnounce, private readonly deps: AnnouncerDeps) {
     for (const vip of cfg.vips) this.damping.set(vip, INITIAL_DAMPING);
@@ -188,9 +190,27 @@ export class BgpAnnouncer {
     if (this.daemonState !== 'ok' || Date.now() - this.sessionsReadAt < SESSIONS_EVERY_MS) return;
     this.sessionsReadAt = Date.now();
     try {
-      this.sessions = parseProtocols(await this.birdc(['show', 'protocols']));
+      const next = parseProtocols(await this.birdc(['show', 'protocols']));
+      this.logSessionChanges(next);
+      this.sessions = next;
     } catch (err) {
       this.birdcFailed(err);
+    }
+  }
+
+  /**
+   * One line when a BGP session comes up, and one when it is (or goes) down, with bird's reason
+   * (a peer refusing the session: "Active Socket: Connection refused", "Idle Received: Bad peer AS"):
+   * not one per read while it stays so.
+   */
+  private logSessionChanges(next: readonly BgpSession[]): void {
+    for (const s of next) {
+      const up = s.info.startsWith('Established');
+      const before = this.sessionUp.get(s.name);
+      if (before === up) continue;
+      this.sessionUp.set(s.name, up);
+      if (up) this.deps.log.info({ session: s.name }, `bgp: session ${s.name} Established`);
+      else this.deps.log.warn({ session: s.name, state: s.state, info: s.info }, `bgp: session ${s.name} not established: ${s.info || s.state} (forwarding continues; nothing reaches the router through it)`);
     }
   }
 
