@@ -240,7 +240,7 @@ t.test('loadConfigText validates text that is not a file (migrate output)', asyn
     t.fail('should not load');
   } catch (err) {
     t.same((err as ConfigError).diagnostics.map(formatDiagnostic), [
-      'migrated.yaml:2:45: lb_kind must be one of DR, NAT, TUN, not "DRR" (did you mean "DR"?)',
+      'migrated.yaml:2:45: lb_kind must be one of DR, NAT, TUN, FNAT, not "DRR" (did you mean "DR"?)',
     ]);
   }
 });
