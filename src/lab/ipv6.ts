@@ -3,6 +3,9 @@
 // IPv6 disabled (NAMESPACE_SYSCTLS) so captures stay clean; enableQuietIpv6 turns it on for
 // one interface only, with no link-local address generated (addr_gen_mode=1: no MLD report
 // for a solicited-node group, no DAD), no router solicitations, no RA, and addresses nodad.
+// A global address still joins its solicited-node group, and this kernel (6.18) then sends an
+// MLDv2 report from :: whatever the sysctls say: an nftables output rule in the namespace
+// drops MLD reports (nothing in the lab needs them: its bridges do not snoop multicast).
 // `ulvs lab` does not call it yet: nothing in ulvs forwards IPv6 (see README "IPv6").
 import { runInNamespace } from './shell.js';
 
@@ -26,6 +29,17 @@ export function quietIpv6Sysctls(ifname: string): string[] {
   return [`${c}.addr_gen_mode=1`, `${c}.accept_ra=0`, `${c}.accept_dad=0`, `${c}.router_solicitations=0`, `${c}.disable_ipv6=0`];
 }
 
+/**
+ * Once per namespace, before any IPv6 address: drops outgoing MLD reports (listener reports
+ * v1 and v2). Idempotent (`add` of an existing table/chain is a no-op; the rule set is flushed).
+ */
+export const QUIET_MLD_SCRIPT = [
+  'nft add table ip6 ulvs_lab_quiet',
+  "nft add chain ip6 ulvs_lab_quiet out '{ type filter hook output priority 0; }'",
+  'nft flush chain ip6 ulvs_lab_quiet out',
+  'nft add rule ip6 ulvs_lab_quiet out icmpv6 type { mld-listener-report, mld2-listener-report } drop',
+].join('\n');
+
 /** The shell lines enableQuietIpv6 runs (pure, for tests and for anyone's own script). */
 export function quietIpv6Script(ifname: string, addresses: readonly string[]): string {
   return [
@@ -36,5 +50,5 @@ export function quietIpv6Script(ifname: string, addresses: readonly string[]): s
 
 /** Turns IPv6 on for one interface of a namespace, quietly, and adds `addresses`. */
 export async function enableQuietIpv6(namespace: string, ifname: string, addresses: readonly string[]): Promise<void> {
-  await runInNamespace(namespace, quietIpv6Script(ifname, addresses));
+  await runInNamespace(namespace, `${QUIET_MLD_SCRIPT}\n${quietIpv6Script(ifname, addresses)}`);
 }
