@@ -12,10 +12,11 @@
 import type { FlowTable } from '../conntrack/flow-table.js';
 import { LocalPorts } from '../conntrack/local-ports.js';
 import { DROP, LOCAL, TX, TX_OTHER } from '../io/port.js';
-import { IPPROTO_TCP, type ParsedFrame } from '../packet/parse.js';
+import type { ParsedFrame } from '../packet/parse.js';
 import { RewriteResult, decrementTtl, writeEthernetAddresses } from '../packet/rewrite.js';
 import { rewriteForFullNat, rewriteFullNatReply } from '../packet/rewrite-fnat.js';
-import { C_DROP_BASE, DataplaneDrop, S_OUT_BYTES, S_OUT_PKTS, STAT_FIELDS } from './counters.js';
+import { C_DROP_BASE, DataplaneDrop } from './counters.js';
+import { accountReply } from './replies.js';
 import type { FrameMemory } from './icmp.js';
 import type { Snapshot } from './snapshot.js';
 import type { HopTable } from './tables.js';
@@ -113,20 +114,7 @@ export class FullNatSteps {
         flows.expiresAt(flow) <= now) {
       return this.drop(DataplaneDrop.REPLY_NO_FLOW);
     }
-    const st = this.ipvs;
-    const svcRow = flows.service(flow) * STAT_FIELDS;
-    const rsRow = flows.rsId(flow) * STAT_FIELDS;
-    st[svcRow + S_OUT_PKTS]++;
-    st[svcRow + S_OUT_BYTES] += p.totalLength;
-    st[rsRow + S_OUT_PKTS]++;
-    st[rsRow + S_OUT_BYTES] += p.totalLength;
-    if (p.protocol === IPPROTO_TCP) {
-      const before = flows.state(flow);
-      flows.onTcpPacket(flow, false, p.tcpFlags, now);
-      if (this.sync.outbox !== null) this.sync.afterTcp(flow, before, now);
-    } else {
-      flows.onUdpPacket(flow, now);
-    }
+    accountReply(flows, this.ipvs, this.sync, flow, p, now);
     const hop = this.flowHop[flow];
     if (hop === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     const { u8, dv } = from;

@@ -16,13 +16,14 @@ import {
 } from '../packet/rewrite.js';
 import {
   C_BATCHES, C_DROP_BASE, C_NEW_FLOWS, C_PARSE_BASE, C_RX, C_SLOPPY_PICKUPS, C_TX, DataplaneDrop,
-  S_CONNS, S_IN_BYTES, S_IN_PKTS, S_OUT_BYTES, S_OUT_PKTS, STAT_FIELDS, allocateIpvsCounters,
+  S_CONNS, S_IN_BYTES, S_IN_PKTS, STAT_FIELDS, allocateIpvsCounters,
 } from './counters.js';
 import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
 import { FORWARD_DR, FORWARD_FNAT, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
 import { FullNatSteps } from './fnat.js';
 import { HopTable, RealServerMacs, RuntimeTables, type RuntimeService } from './tables.js';
 import { SyncOffers } from './sync-offers.js';
+import { accountReply } from './replies.js';
 import { screenFrame } from './screen.js';
 import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { writeFlowRecord, type SyncOutbox } from './sync-outbox.js';
@@ -420,23 +421,8 @@ export class Dataplane {
     tuple[0] = proto; tuple[1] = p.dstIp; tuple[2] = p.dstPort; tuple[5] = p.srcIp; tuple[6] = p.srcPort;
     const flow = flows.lookupReplyTuple(now);
     if (flow < 0) return this.drop(DataplaneDrop.REPLY_NO_FLOW);
-    // IPVS's ip_vs_out_stats: NAT replies are the only "out" packets a director sees.
-    const st = this.ipvs;
-    const svcRow = flows.service(flow) * STAT_FIELDS;
-    const rsRow = flows.rsId(flow) * STAT_FIELDS;
-    st[svcRow + S_OUT_PKTS]++;
-    st[svcRow + S_OUT_BYTES] += p.totalLength;
-    st[rsRow + S_OUT_PKTS]++;
-    st[rsRow + S_OUT_BYTES] += p.totalLength;
+    accountReply(flows, this.ipvs, this.sync, flow, p, now);
     if (firstFragment) this.fragments.rememberFirst(flow, p, now);
-    if (proto === IPPROTO_TCP) {
-      const before = flows.state(flow);
-      flows.onTcpPacket(flow, false, p.tcpFlags, now);
-      if (this.sync.outbox !== null) this.sync.afterTcp(flow, before, now);
-    } else {
-      flows.onUdpPacket(flow, now);
-      if (this.sync.outbox !== null) this.sync.afterUdp(flow, false, now);
-    }
     // A flow synced from the other director learns its client's hop from the first request.
     if (this.flowHop[flow] === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     // Replies cross the director as routed packets: the TTL goes down by one.
