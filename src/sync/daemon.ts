@@ -95,7 +95,7 @@ export class SyncDaemon {
   private readonly ignored: Record<IgnoreReason, number> = {
     'not-ipv4': 0, 'template-not-persistent': 0, 'unknown-service': 0, 'unknown-real-server': 0, 'wrong-method': 0, 'bad-state': 0, 'not-backup': 0, 'own-message': 0,
   };
-  private peer: { address: string; at: number } | null = null;
+  /** Every director heard from, and when (performance.now()): status's peer is the latest. */
   private readonly peers = new Map<string, number>();
   private resyncUntil = 0;
 
@@ -137,11 +137,12 @@ export class SyncDaemon {
 
   status(): SyncStatus {
     const overflows = this.hooks.outboxes().reduce((sum, o) => sum + o.overflows, 0);
+    const peers = [...this.peers].sort((a, b) => b[1] - a[1]).map(([address, at]) => ({ address, agoMs: Math.round(performance.now() - at) }));
     return {
       role: this.role, instance: this.config.instance ?? null, interface: this.config.interface, syncId: this.config.id,
       signed: this.config.auth_key !== undefined,
-      peer: this.peer ? { address: this.peer.address, agoMs: Math.round(performance.now() - this.peer.at) } : null,
-      peers: [...this.peers].sort((a, b) => b[1] - a[1]).map(([address, at]) => ({ address, agoMs: Math.round(performance.now() - at) })),
+      peer: peers[0] ?? null,
+      peers,
       counters: { ...this.counters, dropped: { ...this.counters.dropped }, skipped: { ...this.counters.skipped },
         applied: this.applied, appliedTemplates: this.appliedTemplates, claims: this.claims, ignored: { ...this.ignored }, resyncRequests: this.resyncRequests, resyncsSent: this.resyncsSent,
         outboxOverflows: overflows },
@@ -191,7 +192,6 @@ export class SyncDaemon {
       return;
     }
     const now = performance.now();
-    this.peer = { address: from, at: now };
     this.peers.set(from, now);
     if (records.length === 0) {
       this.resyncRequests++;
