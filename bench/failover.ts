@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import {
-  createLab, destroyLab, keepalivedConf, keepalivedLaunch, LAB_VIP, signalKeepalived, waitForOrFail, type LabTopology,
+  createLab, destroyLab, keepalivedConf, keepalivedLaunch, LAB_VIP, labDirectorConfig, signalKeepalived, waitForOrFail, type LabTopology,
 } from '../src/lab/index.js';
 import { masterDownIntervalMs } from '../src/vrrp/state.js';
 import { ULVS, killAll, sleep, startIn, waitFor, type Proc } from './sys.js';
@@ -269,29 +269,11 @@ async function startSpeaker(kind: 'ulvs' | 'keepalived', ns: string, dir: string
   };
 }
 
-function ulvsConfig(version: 2 | 3, advertInt: number, state: string, priority: number): string {
+function ulvsConfig(version: 2 | 3, advertInt: number, state: 'MASTER' | 'BACKUP', priority: number): string {
   // The control socket is abstract, so one per namespace: the default serves.
-  return `dataplane: { interface: eth0, io: auto }
-vrrp_instances:
-  - name: VI_1
-    state: ${state}
-    interface: eth0
-    virtual_router_id: 51
-    version: ${version}
-    priority: ${priority}
-    advert_int: ${advertInt}
-${version === 2 ? '    authentication: { auth_type: PASS, auth_pass: "1111" }\n' : ''}    virtual_ipaddress: [ { address: ${LAB_VIP}/32, dev: eth0 } ]
-virtual_servers:
-  - vip: ${LAB_VIP}
-    port: 80
-    protocol: TCP
-    lb_algo: rr
-    lb_kind: DR
-    real_servers:
-      - { ip: 198.18.0.10, port: 80 }
-      - { ip: 198.18.0.20, port: 80 }
-      - { ip: 198.18.0.30, port: 80 }
-`;
+  return labDirectorConfig({
+    vrrp: [{ state, virtualRouterId: 51, version, priority, advertInt, authPass: version === 2 ? '1111' : undefined, vip: LAB_VIP }],
+  });
 }
 
 function hasVip(ns: string): boolean {

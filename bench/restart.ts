@@ -14,24 +14,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { createLab, destroyLab, type LabTopology } from '../src/lab/index.js';
+import { createLab, destroyLab, labDirectorConfig, type LabTopology } from '../src/lab/index.js';
 import { ULVS, sleep, startIn, waitFor, type Proc } from './sys.js';
 
-const CONFIG = `dataplane: { interface: eth0, io: auto }
-vrrp_instances:
-  - { name: VI_1, state: MASTER, interface: eth0, virtual_router_id: 68, priority: 150, version: 3, advert_int: 0.1,
-      virtual_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ] }
-virtual_servers:
-  - vip: 198.18.0.100
-    port: 80
-    protocol: TCP
-    lb_algo: rr
-    lb_kind: DR
-    real_servers:
-      - { ip: 198.18.0.10, port: 80 }
-      - { ip: 198.18.0.20, port: 80 }
-      - { ip: 198.18.0.30, port: 80 }
-`;
+const CONFIG = labDirectorConfig({ vrrp: [{ state: 'MASTER', virtualRouterId: 68, priority: 150, version: 3, advertInt: 0.1 }] });
 
 const POLLER = `
 import http from 'node:http';

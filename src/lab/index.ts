@@ -4,6 +4,7 @@ export { createLab, destroyLab, labStatus, listLabPrefixes, type CreateLabOption
 export { startServer, stopServer, runningServerPid, namespaceExists, pidfilePath, LAB_RUN_DIR, LAB_SERVER_PORT, type ServerOptions } from './servers.js';
 export { LabCommandError, labExec, type ExecResult } from './shell.js';
 export { sleep, waitFor, waitForOrFail } from './wait.js';
+export { labDirectorConfig, labService, labRealServer, labVrrpInstance, LAB_REAL_SERVERS, type LabDirectorConfig, type LabService, type LabRealServer, type LabVrrpInstance } from './configs.js';
 export { keepalivedConf, keepalivedLaunch, signalKeepalived, type KeepalivedConfOptions, type KeepalivedLaunch } from './keepalived.js';
 export {
   createLinkedNamespaces,

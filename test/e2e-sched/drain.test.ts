@@ -9,28 +9,18 @@ import { LabClient, realServersIn, sleep } from './lab-client.js';
 
 const prefix = 'e2dr-';
 
-function config(rs1: string): string {
-  return `dataplane: { interface: eth0, io: auto }
-static_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ]
-virtual_servers:
-  - vip: 198.18.0.100
-    port: 80
-    protocol: TCP
-    lb_algo: rr
-    lb_kind: DR
-    real_servers:
-${rs1}      - { ip: 198.18.0.20, port: 80, weight: 1 }
-      - { ip: 198.18.0.30, port: 80, weight: 1 }
-`;
+/** The lab's rr service; rs1 at the given weight, or not listed at all (null). */
+function config(rs1Weight: number | null): string {
+  const rest = [{ ip: '198.18.0.20', weight: 1 }, { ip: '198.18.0.30', weight: 1 }];
+  return labDirectorConfig({ services: [{ realServers: rs1Weight === null ? rest : [{ ip: '198.18.0.10', weight: rs1Weight }, ...rest] }] });
 }
-const RS1 = (weight: number): string => `      - { ip: 198.18.0.10, port: 80, weight: ${weight} }\n`;
 
 t.test('weight 0 drains rs1: its open connection carries on, new ones go elsewhere', async (t) => {
   let director: RunningDirector | null = null;
   let client: LabClient | null = null;
   t.teardown(async () => { client?.stop(); await director?.stop(); await destroyLab({ prefix }); });
   const lab = await createLab({ prefix });
-  const file = writeConfig(config(RS1(1)));
+  const file = writeConfig(config(1));
   director = await startDirector(lab.nodes.dir1.name, file);
   const dir1 = lab.nodes.dir1.name;
   client = LabClient.start(lab.nodes.client.name);
@@ -42,7 +32,7 @@ t.test('weight 0 drains rs1: its open connection carries on, new ones go elsewhe
   const inFlight = client.get(long.id, '/slow?ms=1500');
   // Kept: the request has to be on the wire (and at rs1) before the reload; nothing signals that.
   await sleep(300);
-  writeFileSync(file, config(RS1(0)));
+  writeFileSync(file, config(0));
   const reload = await ulvsIn(dir1, ['reload']);
   t.equal(reload.code, 0, `reload to weight 0 applied (${reload.stdout.trim()}${reload.stderr.trim()})`);
   t.match((await ulvsIn(dir1, ['list', '-n'])).stdout, /-> 198\.18\.0\.10:80 +Route +0 +1 +0 *\n/, 'rs1 listed with weight 0 and its one ActiveConn');
@@ -60,7 +50,7 @@ t.test('weight 0 drains rs1: its open connection carries on, new ones go elsewhe
   t.same(tally(fresh), { rs2: 15, rs3: 15 }, 'the 30 new connections meanwhile go to rs2 and rs3 only, rr between them');
 
   // Removing rs1 altogether: its connection drains too (the director's hitless-reload contract).
-  writeFileSync(file, config(''));
+  writeFileSync(file, config(null));
   t.equal((await ulvsIn(dir1, ['reload'])).code, 0, 'reload that removes rs1 applied');
   const rs = await realServersIn(dir1);
   t.same(rs.map((r) => r.ip), ['198.18.0.20', '198.18.0.30'], 'rs1 is gone from the table');

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { labExec } from '../../src/lab/index.js';
+import { labDirectorConfig, labExec } from '../../src/lab/index.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const ULVS = join(REPO, 'bin/ulvs.js');
@@ -95,14 +95,8 @@ export async function ulvsIn(namespace: string, args: string[]): Promise<{ code:
  */
 export function labDrConfig(o: { lbAlgo: string; weights?: Array<[number, number]>; dataplane?: string }): string {
   const weights = o.weights ?? [[10, 1], [20, 1], [30, 1]];
-  return `dataplane: { interface: eth0, io: auto${o.dataplane ? `, ${o.dataplane}` : ''} }
-static_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ]
-virtual_servers:
-  - vip: 198.18.0.100
-    port: 80
-    protocol: TCP
-    lb_algo: ${o.lbAlgo}
-    lb_kind: DR
-    real_servers:
-${weights.map(([octet, w]) => `      - { ip: 198.18.0.${octet}, port: 80, weight: ${w} }\n`).join('')}`;
+  return labDirectorConfig({
+    dataplane: `io: auto${o.dataplane ? `, ${o.dataplane}` : ''}`,
+    services: [{ lbAlgo: o.lbAlgo, realServers: weights.map(([octet, weight]) => ({ ip: `198.18.0.${octet}`, weight })) }],
+  });
 }

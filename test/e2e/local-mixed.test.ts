@@ -4,23 +4,15 @@
 // stack (the addon's LOCAL verdict), whose reply leaves through its routes; rs1's are forwarded.
 // `ulvs list -n` lists the director as Local. The all-local case is local-forwarding.test.ts.
 import t from 'tap';
-import { createLab, destroyLab, labExec, startServer, waitFor } from '../../src/lab/index.js';
+import { createLab, destroyLab, labDirectorConfig, labExec, startServer, waitFor } from '../../src/lab/index.js';
 import { httpFrom, startDirector, tally, ulvsIn, writeConfig, type RunningDirector } from './director.js';
 
 const PREFIX = 'k2m-';
 
-const CONFIG = (io: string) => `dataplane: { interface: eth0, io: ${io} }
-static_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ]
-virtual_servers:
-  - vip: 198.18.0.100
-    port: 80
-    protocol: TCP
-    lb_algo: rr
-    lb_kind: DR
-    real_servers:
-      - { ip: 198.18.0.10, port: 80 }
-      - { ip: 127.0.0.1, port: 80 }
-`;
+const CONFIG = (io: string): string => labDirectorConfig({
+  dataplane: `io: ${io}`,
+  services: [{ realServers: [{ ip: '198.18.0.10' }, { ip: '127.0.0.1' }] }],
+});
 
 t.test('a service with a remote and a local real server: both answer through the VIP', async (t) => {
   let director: RunningDirector | null = null;

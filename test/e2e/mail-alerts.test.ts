@@ -7,7 +7,7 @@
 import t, { type Test } from 'tap';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLab, destroyLab, startServer, stopServer, waitFor, type LabTopology } from '../../src/lab/index.js';
+import { createLab, destroyLab, labDirectorConfig, startServer, stopServer, waitFor, type LabTopology } from '../../src/lab/index.js';
 import { httpFrom, startDirector, ulvsIn, writeConfig, type RunningDirector } from './director.js';
 import { spawnIn, type NsProcess } from '../e2e-health/support.js';
 
@@ -19,34 +19,26 @@ interface Received {
 }
 
 function config(smtpServer: string, routerId: string): string {
-  return `global_defs:
-  router_id: ${routerId}
-  notification_email: [ ops@example.org, noc@example.org ]
-  notification_email_from: ulvs@dir1.lab
-  smtp_server: ${smtpServer}
-  smtp_helo_name: dir1.lab
-  smtp_connect_timeout: 5
-  smtp_alert: true
-dataplane: { interface: eth0, io: auto }
-vrrp_instances:
-  - { name: VI_1, interface: eth0, virtual_router_id: 61, priority: 100, advert_int: 1,
-      virtual_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ] }
-  - { name: VI_2, interface: eth0, virtual_router_id: 62, priority: 100, advert_int: 1,
-      virtual_ipaddress: [ { address: 198.18.0.101/32, dev: eth0 } ] }
-vrrp_sync_groups:
-  - { name: VG_1, group: [ VI_1, VI_2 ] }
-virtual_servers:
-  - vip: 198.18.0.100
-    port: 80
-    protocol: TCP
-    lb_algo: rr
-    lb_kind: DR
-    delay_loop: 1
-    quorum: 2
-    real_servers:
-      - { ip: 198.18.0.10, port: 80, tcp_check: { connect_timeout: 1, retry: 0, warmup: 0 } }
-      - { ip: 198.18.0.20, port: 80, tcp_check: { connect_timeout: 1, retry: 0, warmup: 0 } }
-`;
+  return labDirectorConfig({
+    globalDefs: [
+      `router_id: ${routerId}`,
+      'notification_email: [ ops@example.org, noc@example.org ]',
+      'notification_email_from: ulvs@dir1.lab',
+      `smtp_server: ${smtpServer}`,
+      'smtp_helo_name: dir1.lab',
+      'smtp_connect_timeout: 5',
+      'smtp_alert: true',
+    ],
+    vrrp: [
+      { name: 'VI_1', virtualRouterId: 61, priority: 100, advertInt: 1 },
+      { name: 'VI_2', virtualRouterId: 62, priority: 100, advertInt: 1, vip: '198.18.0.101' },
+    ],
+    more: 'vrrp_sync_groups:\n  - { name: VG_1, group: [ VI_1, VI_2 ] }',
+    services: [{
+      keys: ['delay_loop: 1', 'quorum: 2'],
+      realServers: [10, 20].map((octet) => ({ ip: `198.18.0.${octet}`, extra: 'tcp_check: { connect_timeout: 1, retry: 0, warmup: 0 }' })),
+    }],
+  });
 }
 
 async function lab(t: Test, prefix: string): Promise<LabTopology> {

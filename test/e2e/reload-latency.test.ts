@@ -5,7 +5,7 @@
 // load in the soak). Timed against `ulvs status` in the same run: both are a CLI start and one
 // control request, so the difference is what the reload itself costs.
 import t from 'tap';
-import { createLab, destroyLab, waitFor } from '../../src/lab/index.js';
+import { createLab, destroyLab, labDirectorConfig, waitFor } from '../../src/lab/index.js';
 import { httpFrom, startDirector, ulvsIn, writeConfig, type RunningDirector } from './director.js';
 
 const prefix = 'ska-';
@@ -14,25 +14,11 @@ const ROUNDS = 7;
 const MARGIN_MS = 1000;
 
 const check = 'tcp_check: { connect_timeout: 1, retry: 1, delay_before_retry: 1 }';
-const yaml = `global_defs:
-  lvs_sync_daemon: { interface: eth0, instance: VI_1, id: 15 }
-dataplane: { interface: eth0, io: auto }
-vrrp_instances:
-  - { name: VI_1, state: BACKUP, interface: eth0, virtual_router_id: 15, version: 3, priority: 150, advert_int: 0.2,
-      virtual_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ] }
-virtual_servers:
-  - vip: 198.18.0.100
-    port: 80
-    protocol: TCP
-    lb_algo: rr
-    lb_kind: DR
-    delay_loop: 1
-    real_servers:
-      - { ip: 198.18.0.10, port: 80, ${check} }
-      - { ip: 198.18.0.20, port: 80, ${check} }
-      - { ip: 198.18.0.30, port: 80, ${check} }
-      - { ip: 198.18.0.77, port: 80, ${check} }
-`;
+const yaml = labDirectorConfig({
+  globalDefs: ['lvs_sync_daemon: { interface: eth0, instance: VI_1, id: 15 }'],
+  vrrp: [{ state: 'BACKUP', virtualRouterId: 15, version: 3, priority: 150, advertInt: 0.2 }],
+  services: [{ keys: ['delay_loop: 1'], realServers: [10, 20, 30, 77].map((octet) => ({ ip: `198.18.0.${octet}`, extra: check })) }],
+});
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
-import { createLab, destroyLab, labExec, type LabTopology } from '../../src/lab/index.js';
+import { createLab, destroyLab, labDirectorConfig, labExec, type LabTopology } from '../../src/lab/index.js';
 import { httpFrom, startDirector, writeConfig, type RunningDirector } from './director.js';
 
 const prefix = 'sy7-';
@@ -30,29 +30,12 @@ const RESTART_BOUND_MS = 2000;
 const RESTART_SLACK = 1.5;
 
 function config(io: 'afxdp' | 'tap'): string {
-  const service = (vip: string): string => `  - vip: ${vip}
-    port: 80
-    protocol: TCP
-    lb_algo: rr
-    lb_kind: DR
-    real_servers:
-      - { ip: 198.18.0.10, port: 80 }
-      - { ip: 198.18.0.20, port: 80 }
-      - { ip: 198.18.0.30, port: 80 }
-`;
-  return `dataplane: { interface: eth0, io: ${io} }
-static_ipaddress: [ { address: ${STATIC_VIP}/32, dev: eth0 } ]
-vrrp_instances:
-  - name: VI_1
-    state: MASTER
-    interface: eth0
-    virtual_router_id: 61
-    priority: 150
-    version: 3
-    advert_int: 0.1
-    virtual_ipaddress: [ { address: ${VRRP_VIP}/32, dev: eth0 } ]
-virtual_servers:
-${service(STATIC_VIP)}${service(VRRP_VIP)}`;
+  return labDirectorConfig({
+    dataplane: `io: ${io}`,
+    staticVips: [STATIC_VIP],
+    vrrp: [{ state: 'MASTER', virtualRouterId: 61, priority: 150, version: 3, advertInt: 0.1, vip: VRRP_VIP }],
+    services: [{ vip: STATIC_VIP }, { vip: VRRP_VIP }],
+  });
 }
 
 // Runs in the client namespace: polls both VIPs (new connection each time, 150 ms timeout)

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLab, destroyLab, keepalivedConf, keepalivedLaunch, signalKeepalived, sleep, waitForOrFail } from '../../src/lab/index.js';
+import { createLab, destroyLab, keepalivedConf, keepalivedLaunch, labDirectorConfig, signalKeepalived, sleep, waitForOrFail } from '../../src/lab/index.js';
 import { startDirector, ulvsIn, writeConfig, type RunningDirector } from './director.js';
 import { stateOf, statsOf } from './failover-harness.js';
 
@@ -31,27 +31,11 @@ t.test('behind a keepalived MASTER, ulvs is sync BACKUP and says that no master 
     await destroyLab({ prefix });
   });
   t.teardown(() => { if (!t.passing()) t.comment(`keepalived:\n${kaLog}\nulvs:\n${ulvs?.log() ?? ''}`); });
-  ulvs = await startDirector(lab.nodes.dir2.name, writeConfig(`global_defs:
-  lvs_sync_daemon: { interface: eth0, instance: VI_1 }
-dataplane: { interface: eth0, io: auto }
-vrrp_instances:
-  - name: VI_1
-    state: BACKUP
-    interface: eth0
-    virtual_router_id: 51
-    priority: 100
-    advert_int: 1
-    authentication: { auth_type: PASS, auth_pass: "1111" }
-    virtual_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ]
-virtual_servers:
-  - vip: 198.18.0.100
-    port: 80
-    protocol: TCP
-    lb_algo: rr
-    lb_kind: DR
-    real_servers:
-      - { ip: 198.18.0.10, port: 80 }
-`));
+  ulvs = await startDirector(lab.nodes.dir2.name, writeConfig(labDirectorConfig({
+    globalDefs: ['lvs_sync_daemon: { interface: eth0, instance: VI_1 }'],
+    vrrp: [{ state: 'BACKUP', virtualRouterId: 51, priority: 100, advertInt: 1, authPass: '1111' }],
+    services: [{ realServers: [{ ip: '198.18.0.10' }] }],
+  })));
   await waitForOrFail('keepalived to be heard as MASTER', async () =>
     stateOf(ulvs!) === 'BACKUP' && /master 198\.18\.0\.2/.test((await ulvsIn(lab.nodes.dir2.name, ['status'])).stdout), 30_000, 250);
   // The observation window is the point: several adverts' worth of time in which a master with

@@ -1,33 +1,13 @@
 // Two ulvs directors with VRRP in front of the lab's real servers: the backup does not forward,
 // and when the master is killed (-9) the backup takes the VIP and client traffic flows again.
 import t from 'tap';
-import { createLab, destroyLab, waitFor } from '../../src/lab/index.js';
+import { createLab, destroyLab, labDirectorConfig, waitFor } from '../../src/lab/index.js';
 import { httpFrom, startDirector, ulvsIn, writeConfig, type RunningDirector } from './director.js';
 
 const prefix = 'e2vr-';
 
 function config(state: 'MASTER' | 'BACKUP', priority: number): string {
-  return `dataplane: { interface: eth0, io: auto }
-vrrp_instances:
-  - name: VI_1
-    state: ${state}
-    interface: eth0
-    virtual_router_id: 51
-    priority: ${priority}
-    advert_int: 1
-    authentication: { auth_type: PASS, auth_pass: "1111" }
-    virtual_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ]
-virtual_servers:
-  - vip: 198.18.0.100
-    port: 80
-    protocol: TCP
-    lb_algo: rr
-    lb_kind: DR
-    real_servers:
-      - { ip: 198.18.0.10, port: 80 }
-      - { ip: 198.18.0.20, port: 80 }
-      - { ip: 198.18.0.30, port: 80 }
-`;
+  return labDirectorConfig({ vrrp: [{ state, virtualRouterId: 51, priority, advertInt: 1, authPass: '1111' }] });
 }
 
 t.test('VRRP failover between two ulvs directors carries client traffic', async (t) => {
