@@ -3,7 +3,7 @@
 // goes there. A later reload that removes the server lets the connection drain as well.
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
-import { createLab, destroyLab } from '../../src/lab/index.js';
+import { createLab, destroyLab, labDirectorConfig } from '../../src/lab/index.js';
 import { startDirector, tally, ulvsIn, writeConfig, type RunningDirector } from '../e2e/director.js';
 import { LabClient, realServersIn, sleep } from './lab-client.js';
 
