@@ -10,6 +10,8 @@ export const SCOPES = ['site', 'link', 'host', 'nowhere', 'global'] as const;
 /** An IPv6 address is well-formed but refused with its reason (IPV6_REFUSED), not called malformed. */
 const ipv6Aware = (plain: string) => (value: string): string => (familyOf(value) === 6 ? IPV6_REFUSED : plain);
 export const ipv4 = z.string().refine(isIpv4, { error: (issue) => ipv6Aware('is not an IPv4 address (a.b.c.d)')(String(issue.input)) });
+/** Either family, where the part acting on it handles both (health checks' connect_ip, bindto). */
+export const ipAddress = z.string().refine((s) => familyOf(s) !== null && !s.includes('/'), { message: 'is not an IPv4 (a.b.c.d) or IPv6 address' });
 export const netmask = z.string().refine(isNetmask, { message: 'is not a netmask (like 255.255.255.0)' });
 export const port = z.number().int().min(1).max(65535);
 /** 0 is allowed where IPVS means "the client's destination port" (group/fwmark services). */
