@@ -10,11 +10,12 @@ import { parseIpv4 } from './ipv4.js';
  * Why an IPv6 address is refused at load rather than accepted and skipped, wherever the schema
  * takes only IPv4 (src/config/raw-schema-scalars.ts `ipv4`): virtual services (VIPs, real and
  * sorry servers, groups) until IPv6 forwarding lands, and the VRRP fields until VRRPv3 over IPv6
- * does. Health checks' connect_ip/bindto take IPv6 already (scalar `ipAddress`). Lifting the
+ * does. Health checks' connect_ip/bindto (scalar `ipAddress`) and static_ipaddress
+ * (`staticAddressSchema`) take IPv6 already. Lifting the
  * refusal for one part means switching that part's fields to a scalar that takes IPv6.
  */
 export const IPV6_REFUSED = 'is an IPv6 address: ulvs does not forward IPv6 services or run VRRP over IPv6 yet '
-  + '(health checks do: connect_ip/bindto), so it refuses the address rather than accept and ignore it';
+  + '(health checks\' connect_ip/bindto and static_ipaddress take IPv6), so it refuses the address rather than accept and ignore it';
 
 export type Family = 4 | 6;
 

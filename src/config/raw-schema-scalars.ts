@@ -1,7 +1,7 @@
 // Building blocks the raw-schema*.ts blocks share: keepalived's scalar types and IP addresses.
 import { z } from 'zod';
 import { isIpv4, isNetmask, parseCidr } from './ipv4.js';
-import { IPV6_REFUSED, familyOf } from './ipv6.js';
+import { IPV6_REFUSED, familyOf, parseIpv6Cidr } from './ipv6.js';
 
 export const SCOPES = ['site', 'link', 'host', 'nowhere', 'global'] as const;
 
@@ -46,4 +46,16 @@ const ipAddressObject = z.strictObject({
 });
 /** `198.18.0.100/32` alone is shorthand for `{ address: 198.18.0.100/32 }`. */
 export const ipAddressSchema = z.union([cidrText, ipAddressObject]);
+
+/** Either family with an optional prefix, for addresses ulvs only holds (static_ipaddress). */
+const cidrAnyText = z.string().refine((s) => parseCidr(s) !== null || parseIpv6Cidr(s) !== null, {
+  message: 'is not an IPv4 (a.b.c.d[/nn]) or IPv6 (2001:2::1[/nnn]) address',
+});
+/**
+ * static_ipaddress: held on its dev whatever the dataplane forwards, so IPv6 is taken (added
+ * nodad, as a /128 when no prefix is given); brd and peer stay IPv4 (keepalived's too).
+ */
+export const staticAddressSchema = z.union([cidrAnyText, ipAddressObject.extend({
+  address: cidrAnyText.describe('a.b.c.d[/prefix] (/32 when omitted) or IPv6[/prefix] (/128)'),
+})]);
 export type RawIpAddress = z.output<typeof ipAddressSchema>;

@@ -4,6 +4,7 @@ export { createLab, destroyLab, labStatus, listLabPrefixes, type CreateLabOption
 export { startServer, stopServer, runningServerPid, namespaceExists, pidfilePath, LAB_RUN_DIR, LAB_SERVER_PORT, type ServerOptions } from './servers.js';
 export { LabCommandError, labExec, type ExecResult } from './shell.js';
 export { sleep, waitFor, waitForOrFail } from './wait.js';
+export { LAB_IPV6, enableQuietIpv6 } from './ipv6.js';
 export { keepalivedConf, keepalivedLaunch, signalKeepalived, type KeepalivedConfOptions, type KeepalivedLaunch } from './keepalived.js';
 export {
   createLinkedNamespaces,

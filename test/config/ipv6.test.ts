@@ -153,3 +153,11 @@ t.test('load: health checks take IPv6 connect_ip/bindto; bindto in another famil
   try { loadConfigText(CHECK_YAML('2001:2::zz', '2001:2::2'), 'c6.yaml'); } catch (e) { error = e; }
   t.match((error as ConfigError).diagnostics.map((d) => d.message).join('\n'), /is not an IPv4 \(a\.b\.c\.d\) or IPv6 address/);
 });
+
+t.test('load: static_ipaddress takes IPv6 (a /128 when no prefix); VRRP VIPs still refused', async (t) => {
+  const cfg = loadConfigText(`dataplane:\n  interface: eth0\nstatic_ipaddress:\n  - 2001:2::100\n  - { address: "2001:2::101/64", dev: eth0 }\n`, 's6.yaml');
+  t.same(cfg.config.static_ipaddress.map((a) => [a.ip, a.prefix, a.address]), [['2001:2::100', 128, '2001:2::100/128'], ['2001:2::101', 64, '2001:2::101/64']]);
+  let error: unknown;
+  try { loadConfigText(`dataplane:\n  interface: eth0\nstatic_ipaddress:\n  - 2001:2::zz\n`, 's6.yaml'); } catch (e) { error = e; }
+  t.match((error as ConfigError).diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`).join('\n'), /4:5 .*is not an IPv4 \(a\.b\.c\.d\[\/nn\]\) or IPv6/);
+});
