@@ -1,7 +1,11 @@
-// RawSocket: socket(AF_INET, SOCK_RAW, protocol) with multicast membership,
-// device binding and libuv readiness (uv_poll_t). Received packets include
-// the IPv4 header (raw IPv4 sockets always deliver it), so JS reads the TTL
-// and source address from it, as RFC 3768/5798 validation needs.
+// RawSocket: socket(AF_INET or AF_INET6, SOCK_RAW, protocol) with multicast
+// membership, device binding and libuv readiness (uv_poll_t). IPv4: received
+// packets include the IPv4 header (raw IPv4 sockets always deliver it), so JS
+// reads the TTL and source address from it, as RFC 3768/5798 validation needs.
+// IPv6: raw IPv6 sockets deliver the payload only, so the source comes from
+// recvmsg's address, and the destination, interface and hop limit from the
+// IPV6_PKTINFO and IPV6_HOPLIMIT control messages (RFC 3542), handed to JS
+// beside the data (VRRPv3 checks hop limit 255 and its multicast group).
 // PacketSocket: socket(AF_PACKET, SOCK_RAW) bound to one interface, to send
 // whole Ethernet frames (gratuitous ARP).
 #include "raw_socket.h"
@@ -39,6 +43,18 @@ bool ParseIpv4(const std::string& text, in_addr* out) {
   return inet_pton(AF_INET, text.c_str(), out) == 1;
 }
 
+bool ParseIpv6(const std::string& text, in6_addr* out) {
+  return inet_pton(AF_INET6, text.c_str(), out) == 1;
+}
+
+// Link-local and multicast destinations/sources need an interface (scope id).
+bool NeedsScope(const in6_addr& a) { return IN6_IS_ADDR_LINKLOCAL(&a) || IN6_IS_ADDR_MULTICAST(&a); }
+
+std::string Ipv6Text(const in6_addr& a) {
+  char text[INET6_ADDRSTRLEN];
+  return inet_ntop(AF_INET6, &a, text, sizeof(text)) != nullptr ? std::string(text) : std::string();
+}
+
 class RawSocket : public Napi::ObjectWrap<RawSocket> {
  public:
   static Napi::Function Define(Napi::Env env) {
@@ -61,22 +77,36 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
         });
   }
 
-  // new RawSocket(protocol: number)
+  // new RawSocket(protocol: number, family?: 4 | 6)
   explicit RawSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<RawSocket>(info) {
     Napi::Env env = info.Env();
     if (info.Length() < 1 || !info[0].IsNumber()) {
-      ThrowTypeError(env, "RawSocket(protocol): protocol must be a number (112 VRRP, 1 ICMP)");
+      ThrowTypeError(env, "RawSocket(protocol, family): protocol must be a number (112 VRRP, 1 ICMP, 58 ICMPv6)");
       return;
     }
     int protocol = info[0].As<Napi::Number>().Int32Value();
-    fd_ = socket(AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    if (info.Length() > 1 && !info[1].IsUndefined()) {
+      int family = info[1].IsNumber() ? info[1].As<Napi::Number>().Int32Value() : 0;
+      if (family != 4 && family != 6) {
+        ThrowTypeError(env, "RawSocket(protocol, family): family must be 4 or 6");
+        return;
+      }
+      v6_ = family == 6;
+    }
+    fd_ = socket(v6_ ? AF_INET6 : AF_INET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
     if (fd_ < 0) {
       ThrowSysError(env, {errno, "socket", ""});
       return;
     }
     int on = 1;
-    // Which interface a packet arrived on, for sockets not bound to a device.
-    setsockopt(fd_, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+    if (v6_) {
+      // Destination + interface, and hop limit, of every received packet.
+      setsockopt(fd_, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof(on));
+      setsockopt(fd_, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &on, sizeof(on));
+    } else {
+      // Which interface a packet arrived on, for sockets not bound to a device.
+      setsockopt(fd_, IPPROTO_IP, IP_PKTINFO, &on, sizeof(on));
+    }
     buffer_.resize(kMaxPacket);
   }
 
@@ -88,6 +118,10 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
 
  private:
   int fd_ = -1;
+  bool v6_ = false;
+  // IPv6: the interface that scopes link-local/multicast addresses (bindToDevice or
+  // setMulticastInterface), 0 until one is named.
+  unsigned scope_ = 0;
   uv_poll_t* poll_ = nullptr;  // heap: freed in the uv_close callback
   Napi::FunctionReference onPackets_;
   bool referenced_ = false;
@@ -110,6 +144,7 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     Napi::Env env = info.Env();
     if (!info[0].IsString()) return ThrowTypeError(env, "bindToDevice(ifname): ifname must be a string");
     std::string name = info[0].As<Napi::String>().Utf8Value();
+    if (v6_) scope_ = if_nametoindex(name.c_str());
     return SetOpt(env, SOL_SOCKET, SO_BINDTODEVICE, name.c_str(), name.size() + 1);
   }
 
@@ -117,6 +152,17 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
   // (unicast_src_ip) when the kernel builds the IP header.
   Napi::Value BindAddress(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    if (v6_) {
+      sockaddr_in6 sa6{};
+      if (!info[0].IsString() || !ParseIpv6(info[0].As<Napi::String>().Utf8Value(), &sa6.sin6_addr))
+        return ThrowTypeError(env, "bindAddress(ip): ip must be an IPv6 address");
+      if (!CheckOpen(env)) return env.Undefined();
+      sa6.sin6_family = AF_INET6;
+      if (NeedsScope(sa6.sin6_addr)) sa6.sin6_scope_id = scope_;
+      if (bind(fd_, reinterpret_cast<sockaddr*>(&sa6), sizeof(sa6)) < 0)
+        return ThrowSysError(env, {errno, "bind", ""});
+      return env.Undefined();
+    }
     in_addr addr;
     if (!info[0].IsString() || !ParseIpv4(info[0].As<Napi::String>().Utf8Value(), &addr))
       return ThrowTypeError(env, "bindAddress(ip): ip must be a dotted IPv4 address");
@@ -131,6 +177,17 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
 
   Napi::Value Membership(const Napi::CallbackInfo& info, int option) {
     Napi::Env env = info.Env();
+    if (v6_) {
+      ipv6_mreq mreq6{};
+      if (!info[0].IsString() || !ParseIpv6(info[0].As<Napi::String>().Utf8Value(), &mreq6.ipv6mr_multiaddr) ||
+          !info[1].IsString())
+        return ThrowTypeError(env, "joinGroup/leaveGroup(group, ifname): IPv6 group and interface name");
+      std::string ifname = info[1].As<Napi::String>().Utf8Value();
+      mreq6.ipv6mr_interface = if_nametoindex(ifname.c_str());
+      if (mreq6.ipv6mr_interface == 0) return ThrowSysError(env, {errno, "if_nametoindex", ""});
+      int opt6 = option == IP_ADD_MEMBERSHIP ? IPV6_JOIN_GROUP : IPV6_LEAVE_GROUP;
+      return SetOpt(env, IPPROTO_IPV6, opt6, &mreq6, sizeof(mreq6));
+    }
     in_addr group;
     if (!info[0].IsString() || !ParseIpv4(info[0].As<Napi::String>().Utf8Value(), &group) ||
         !info[1].IsString())
@@ -156,6 +213,11 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     std::string ifname = info[0].As<Napi::String>().Utf8Value();
     unsigned ifindex = if_nametoindex(ifname.c_str());
     if (ifindex == 0) return ThrowSysError(env, {errno, "if_nametoindex", ""});
+    if (v6_) {
+      scope_ = ifindex;
+      int index6 = static_cast<int>(ifindex);
+      return SetOpt(env, IPPROTO_IPV6, IPV6_MULTICAST_IF, &index6, sizeof(index6));
+    }
     ip_mreqn mreq{};
     mreq.imr_ifindex = static_cast<int>(ifindex);
     return SetOpt(env, IPPROTO_IP, IP_MULTICAST_IF, &mreq, sizeof(mreq));
@@ -166,6 +228,12 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     Napi::Env env = info.Env();
     if (!info[0].IsNumber()) return ThrowTypeError(env, "setTtl(ttl): number 1-255");
     int ttl = info[0].As<Napi::Number>().Int32Value();
+    if (v6_) {
+      // The hop limit (VRRPv3: 255, checked by receivers as the TTL is for IPv4).
+      SetOpt(env, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof(ttl));
+      if (env.IsExceptionPending()) return env.Undefined();
+      return SetOpt(env, IPPROTO_IPV6, IPV6_MULTICAST_HOPS, &ttl, sizeof(ttl));
+    }
     SetOpt(env, IPPROTO_IP, IP_TTL, &ttl, sizeof(ttl));
     if (env.IsExceptionPending()) return env.Undefined();
     return SetOpt(env, IPPROTO_IP, IP_MULTICAST_TTL, &ttl, sizeof(ttl));
@@ -174,6 +242,7 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
   // setMulticastLoop(on: boolean)
   Napi::Value SetMulticastLoop(const Napi::CallbackInfo& info) {
     int on = info[0].ToBoolean().Value() ? 1 : 0;
+    if (v6_) return SetOpt(info.Env(), IPPROTO_IPV6, IPV6_MULTICAST_LOOP, &on, sizeof(on));
     return SetOpt(info.Env(), IPPROTO_IP, IP_MULTICAST_LOOP, &on, sizeof(on));
   }
 
@@ -182,12 +251,14 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
   // checksum when they are zero.
   Napi::Value SetHeaderIncluded(const Napi::CallbackInfo& info) {
     int on = info[0].ToBoolean().Value() ? 1 : 0;
+    if (v6_) return ThrowTypeError(info.Env(), "setHeaderIncluded: IPv4 sockets only");
     return SetOpt(info.Env(), IPPROTO_IP, IP_HDRINCL, &on, sizeof(on));
   }
 
   // send(dst: string, data: Uint8Array): number of bytes sent.
   Napi::Value Send(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
+    if (v6_) return Send6(info);
     in_addr dst;
     if (!info[0].IsString() || !ParseIpv4(info[0].As<Napi::String>().Utf8Value(), &dst) ||
         !info[1].IsTypedArray())
@@ -203,7 +274,25 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     return Napi::Number::New(env, static_cast<double>(n));
   }
 
+  // IPv6 send: the kernel builds the header (source: the bound address, or its choice);
+  // link-local and multicast destinations go out on the scoping interface.
+  Napi::Value Send6(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    sockaddr_in6 sa6{};
+    if (!info[0].IsString() || !ParseIpv6(info[0].As<Napi::String>().Utf8Value(), &sa6.sin6_addr) ||
+        !info[1].IsTypedArray())
+      return ThrowTypeError(env, "send(dst, data): IPv6 destination and a Uint8Array");
+    if (!CheckOpen(env)) return env.Undefined();
+    sa6.sin6_family = AF_INET6;
+    if (NeedsScope(sa6.sin6_addr)) sa6.sin6_scope_id = scope_;
+    Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
+    ssize_t n = sendto(fd_, data.Data(), data.ByteLength(), 0, reinterpret_cast<sockaddr*>(&sa6), sizeof(sa6));
+    if (n < 0) return ThrowSysError(env, {errno, "sendto", ""});
+    return Napi::Number::New(env, static_cast<double>(n));
+  }
+
   // start(onPackets: (packets: {data: Buffer, ifindex: number}[]) => void)
+  // IPv6 packets also carry source, destination and hopLimit (-1 when unknown).
   // Calls onPackets with every packet readable at once (up to kMaxBatch).
   Napi::Value Start(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
@@ -284,9 +373,9 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     Napi::Array packets = Napi::Array::New(env);
     uint32_t count = 0;
     for (int i = 0; i < kMaxBatch && fd_ >= 0; i++) {
-      sockaddr_in from{};
+      sockaddr_in6 from{};  // large enough for either family
       iovec iov{buffer_.data(), buffer_.size()};
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in_pktinfo))];
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo)) + CMSG_SPACE(sizeof(int))];
       msghdr msg{};
       msg.msg_name = &from;
       msg.msg_namelen = sizeof(from);
@@ -297,14 +386,28 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
       ssize_t n = recvmsg(fd_, &msg, MSG_DONTWAIT);
       if (n < 0) break;  // EAGAIN: drained; other errors: retried next readiness
       int ifindex = 0;
+      int hopLimit = -1;
+      in6_addr dst6{};
       for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
         if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
           in_pktinfo pi;
           memcpy(&pi, CMSG_DATA(c), sizeof(pi));
           ifindex = pi.ipi_ifindex;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+          in6_pktinfo pi6;
+          memcpy(&pi6, CMSG_DATA(c), sizeof(pi6));
+          ifindex = static_cast<int>(pi6.ipi6_ifindex);
+          dst6 = pi6.ipi6_addr;
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT) {
+          memcpy(&hopLimit, CMSG_DATA(c), sizeof(hopLimit));
         }
       }
       Napi::Object packet = Napi::Object::New(env);
+      if (v6_) {
+        packet.Set("source", Napi::String::New(env, Ipv6Text(from.sin6_addr)));
+        packet.Set("destination", Napi::String::New(env, Ipv6Text(dst6)));
+        packet.Set("hopLimit", Napi::Number::New(env, hopLimit));
+      }
       packet.Set("data", Napi::Buffer<uint8_t>::Copy(env, buffer_.data(), static_cast<size_t>(n)));
       packet.Set("ifindex", Napi::Number::New(env, ifindex));
       packet.Set("truncated", Napi::Boolean::New(env, (msg.msg_flags & MSG_TRUNC) != 0));

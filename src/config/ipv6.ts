@@ -7,12 +7,15 @@ import { formatIpv6, isLinkLocalIpv6, parseIpv6OrNull } from '../packet/addr6.js
 import { parseIpv4 } from './ipv4.js';
 
 /**
- * Why an IPv6 address is refused at load rather than accepted and skipped. The packet room
- * already parses and rewrites IPv6 (src/packet/ipv6.ts, rewrite6.ts); steering, the connection
- * table, schedulers, health checks and VRRP do not handle it yet.
+ * Why an IPv6 address is refused at load rather than accepted and skipped, wherever the schema
+ * takes only IPv4 (src/config/raw-schema-scalars.ts `ipv4`): virtual services (VIPs, real and
+ * sorry servers, groups) until IPv6 forwarding lands, and the VRRP fields until VRRPv3 over IPv6
+ * does. Health checks' connect_ip/bindto (scalar `ipAddress`) and static_ipaddress
+ * (`staticAddressSchema`) take IPv6 already. Lifting the
+ * refusal for one part means switching that part's fields to a scalar that takes IPv6.
  */
-export const IPV6_REFUSED = 'is an IPv6 address: ulvs does not forward IPv6 yet (its XDP/TAP steering, connection table, '
-  + 'schedulers, health checks and VRRP are IPv4-only), so it refuses the address rather than accept and ignore it';
+export const IPV6_REFUSED = 'is an IPv6 address: ulvs does not forward IPv6 services or run VRRP over IPv6 yet '
+  + '(health checks\' connect_ip/bindto and static_ipaddress take IPv6), so it refuses the address rather than accept and ignore it';
 
 export type Family = 4 | 6;
 

@@ -7,6 +7,7 @@
  */
 import { strictChanges } from './check-vrrp-strict.js';
 import { parseCidr } from './ipv4.js';
+import { parseIpv6Cidr } from './ipv6.js';
 import {
   DEFAULT_LVS_TIMEOUTS,
   type CheckerKind,
@@ -43,8 +44,8 @@ export interface IpAddress {
 
 function normalizeAddress(entry: RawIpAddress, defaultDev: string): IpAddress {
   const raw = typeof entry === 'string' ? { address: entry } : entry;
-  // Validated by the schema already.
-  const cidr = parseCidr(raw.address)!;
+  // Validated by the schema already (IPv6 only where it takes IPv6: static_ipaddress).
+  const cidr = parseCidr(raw.address) ?? parseIpv6Cidr(raw.address)!;
   return { ...raw, address: `${cidr.ip}/${cidr.prefix}`, ip: cidr.ip, prefix: cidr.prefix, dev: raw.dev ?? defaultDev };
 }
 

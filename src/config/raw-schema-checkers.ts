@@ -1,6 +1,6 @@
 // The raw (as written) health checkers: tcp_check, http_get, ... as keepalived.conf(5).
 import { z } from 'zod';
-import { command, count, ipv4, name, port, seconds } from './raw-schema-scalars.js';
+import { command, count, ipAddress, name, port, seconds } from './raw-schema-scalars.js';
 
 export const DNS_TYPES = ['A', 'NS', 'CNAME', 'SOA', 'MX', 'TXT', 'AAAA'] as const;
 export const HTTP_PROTOCOLS = ['1.0', '1.0C', '1.1'] as const;
@@ -68,9 +68,9 @@ const timingKeys = {
   log_all_failures: z.boolean().optional(),
 };
 const connectionKeys = {
-  connect_ip: ipv4.optional(),
+  connect_ip: ipAddress.optional().describe('IPv4 or IPv6; default: the real server'),
   connect_port: port.optional(),
-  bindto: ipv4.optional(),
+  bindto: ipAddress.optional().describe('source address, in connect_ip\'s family'),
   bind_port: port.optional(),
   bind_if: name.optional(),
 };

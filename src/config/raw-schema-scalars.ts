@@ -1,7 +1,7 @@
 // Building blocks the raw-schema*.ts blocks share: keepalived's scalar types and IP addresses.
 import { z } from 'zod';
 import { isIpv4, isNetmask, parseCidr } from './ipv4.js';
-import { IPV6_REFUSED, familyOf } from './ipv6.js';
+import { IPV6_REFUSED, familyOf, parseIpv6Cidr } from './ipv6.js';
 
 export const SCOPES = ['site', 'link', 'host', 'nowhere', 'global'] as const;
 
@@ -10,6 +10,8 @@ export const SCOPES = ['site', 'link', 'host', 'nowhere', 'global'] as const;
 /** An IPv6 address is well-formed but refused with its reason (IPV6_REFUSED), not called malformed. */
 const ipv6Aware = (plain: string) => (value: string): string => (familyOf(value) === 6 ? IPV6_REFUSED : plain);
 export const ipv4 = z.string().refine(isIpv4, { error: (issue) => ipv6Aware('is not an IPv4 address (a.b.c.d)')(String(issue.input)) });
+/** Either family, where the part acting on it handles both (health checks' connect_ip, bindto). */
+export const ipAddress = z.string().refine((s) => familyOf(s) !== null && !s.includes('/'), { message: 'is not an IPv4 (a.b.c.d) or IPv6 address' });
 export const netmask = z.string().refine(isNetmask, { message: 'is not a netmask (like 255.255.255.0)' });
 export const port = z.number().int().min(1).max(65535);
 /** 0 is allowed where IPVS means "the client's destination port" (group/fwmark services). */
@@ -44,4 +46,16 @@ const ipAddressObject = z.strictObject({
 });
 /** `198.18.0.100/32` alone is shorthand for `{ address: 198.18.0.100/32 }`. */
 export const ipAddressSchema = z.union([cidrText, ipAddressObject]);
+
+/** Either family with an optional prefix, for addresses ulvs only holds (static_ipaddress). */
+const cidrAnyText = z.string().refine((s) => parseCidr(s) !== null || parseIpv6Cidr(s) !== null, {
+  message: 'is not an IPv4 (a.b.c.d[/nn]) or IPv6 (2001:2::1[/nnn]) address',
+});
+/**
+ * static_ipaddress: held on its dev whatever the dataplane forwards, so IPv6 is taken (added
+ * nodad, as a /128 when no prefix is given); brd and peer stay IPv4 (keepalived's too).
+ */
+export const staticAddressSchema = z.union([cidrAnyText, ipAddressObject.extend({
+  address: cidrAnyText.describe('a.b.c.d[/prefix] (/32 when omitted) or IPv6[/prefix] (/128)'),
+})]);
 export type RawIpAddress = z.output<typeof ipAddressSchema>;

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { localAddressGroupSchema } from './raw-schema-fnat.js';
-import { ipAddressSchema, ipv4, count, name, port, seconds, text } from './raw-schema-scalars.js';
+import { ipAddressSchema, ipv4, count, name, port, seconds, staticAddressSchema, text } from './raw-schema-scalars.js';
 import { trackFileSchema, vrrpInstanceSchema, vrrpScriptSchema, vrrpSyncGroupSchema } from './raw-schema-vrrp.js';
 import { realServerSchema, virtualServerGroupSchema, virtualServerSchema } from './raw-schema-services.js';
 import { bgpAnnounceSchema } from './raw-schema-bgp.js';
@@ -118,7 +118,7 @@ export const controlSchema = z.strictObject({
 export const rawConfigSchema = z.strictObject({
   global_defs: globalDefsSchema.prefault({}),
   dataplane: dataplaneSchema.prefault({}),
-  static_ipaddress: z.array(ipAddressSchema).default([]),
+  static_ipaddress: z.array(staticAddressSchema).default([]),
   vrrp_scripts: z.record(z.string(), vrrpScriptSchema).default({}),
   track_files: z.record(z.string(), trackFileSchema).default({}),
   vrrp_instances: z.array(vrrpInstanceSchema).default([]),

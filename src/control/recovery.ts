@@ -118,7 +118,8 @@ async function gatherFacts(config: UlvsConfig, state: AddressStateFile | null): 
 }
 
 async function addressesOn(dev: string): Promise<Address[]> {
-  const info = JSON.parse(await run('ip', ['-j', '-4', 'addr', 'show', 'dev', dev])) as
+  // Both families: ulvs holds IPv6 static addresses too.
+  const info = JSON.parse(await run('ip', ['-j', 'addr', 'show', 'dev', dev])) as
     { addr_info?: { local: string; prefixlen: number }[] }[];
   return (info[0]?.addr_info ?? []).map((a) => ({ address: `${a.local}/${a.prefixlen}`, dev }));
 }

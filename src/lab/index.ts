@@ -5,6 +5,7 @@ export { startServer, stopServer, runningServerPid, namespaceExists, pidfilePath
 export { LabCommandError, labExec, type ExecResult } from './shell.js';
 export { sleep, waitFor, waitForOrFail } from './wait.js';
 export { labDirectorConfig, labService, labRealServer, labVrrpInstance, LAB_REAL_SERVERS, type LabDirectorConfig, type LabService, type LabRealServer, type LabVrrpInstance } from './configs.js';
+export { LAB_IPV6, enableQuietIpv6 } from './ipv6.js';
 export { keepalivedConf, keepalivedLaunch, signalKeepalived, type KeepalivedConfOptions, type KeepalivedLaunch } from './keepalived.js';
 export {
   createLinkedNamespaces,

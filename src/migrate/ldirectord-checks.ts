@@ -3,6 +3,7 @@
  * `checktype` (negotiate, connect, ping, external, on, off) for the virtual's `service` and
  * protocol, and `real=IP[->IP][:PORT] METHOD [WEIGHT] [<l:N>] [<u:N>] ["REQUEST", "RECEIVE"]`.
  */
+import { isIPv6 } from 'node:net';
 import { negotiateAsHttpGet } from '../health/http.js';
 
 export interface CheckInputs {
@@ -57,7 +58,15 @@ const ipText = (v: number): string => [v >>> 24, (v >>> 16) & 255, (v >>> 8) & 2
 export const MAX_REAL_RANGE = 256;
 
 /** Reads one real= value; a string says what is wrong with it. */
+/** ldirectord's IPv6 form (virtual6=, real6=): `[2001:2::1]:80` or `[2001:2::1]`; [whole, address, port]. */
+export function bracketedIpv6(word: string): [string, string, string | undefined] | null {
+  const m = /^\[([0-9A-Fa-f:.]+)\](?::(\d+))?$/.exec(word);
+  return m && isIPv6(m[1]) ? [m[0], m[1], m[2]] : null;
+}
+
 export function parseRealLine(words: readonly string[]): RealLine | string {
+  const v6 = bracketedIpv6(words[0] ?? '');
+  if (v6) return withThresholds({ ips: [v6[1]], rest: [], ...(v6[2] !== undefined ? { port: Number(v6[2]) } : {}) }, words);
   const m = /^(\d+\.\d+\.\d+\.\d+)(?:->(\d+\.\d+\.\d+\.\d+))?(?::(\d+))?$/.exec(words[0] ?? '');
   if (!m) {
     return /^\d+$/.test(words[0] ?? '') ? `"${words[0]}" is a firewall mark: ulvs takes packets before netfilter, so there are no marks; write the IP:port`
@@ -70,7 +79,11 @@ export function parseRealLine(words: readonly string[]): RealLine | string {
   if (last - first >= MAX_REAL_RANGE) return `range ${words[0]} has ${last - first + 1} addresses, more than ${MAX_REAL_RANGE}`;
   const ips: string[] = [];
   for (let v = first; v <= last; v++) ips.push(ipText(v));
-  const line: RealLine = { ips, rest: [], ...(m[3] !== undefined ? { port: Number(m[3]) } : {}) };
+  return withThresholds({ ips, rest: [], ...(m[3] !== undefined ? { port: Number(m[3]) } : {}) }, words);
+}
+
+/** The words after the address: <l:N>/<u:N> thresholds, the rest kept in order. */
+function withThresholds(line: RealLine, words: readonly string[]): RealLine {
   for (const w of words.slice(1)) {
     const t = /^<([lu]):(\d+)>$/i.exec(w);
     if (t) line[t[1].toLowerCase() === 'l' ? 'lthreshold' : 'uthreshold'] = Number(t[2]);

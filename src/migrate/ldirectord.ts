@@ -14,7 +14,7 @@ import { OutMap, YamlBuilder } from './yaml-out.js';
 import type { Translation } from './keepalived-translate.js';
 import { parseLdirectord, type Setting } from './ldirectord-parse.js';
 export { parseLdirectord } from './ldirectord-parse.js';
-import { ldirectordChecker, parseRealLine } from './ldirectord-checks.js';
+import { bracketedIpv6, ldirectordChecker, parseRealLine } from './ldirectord-checks.js';
 
 export interface LdirectordOptions {
   interface?: string;
@@ -27,7 +27,6 @@ const SERVICE_BY_PORT: Record<number, string> = { 80: 'http', 8080: 'http', 443:
 const METHODS: Record<string, string> = { gate: 'DR', masq: 'NAT', ipip: 'TUN' };
 /** What works instead of ldirectord's emailalert: keepalived's mail keys, which ulvs sends. */
 const EMAIL_HINT = 'write global_defs notification_email: [ADDRESS], smtp_server: HOST and smtp_alert: true; ulvs then mails on real server up/down as keepalived does';
-const WHY_IPV6 = 'ulvs is IPv4-only for now (IPv6 services are an open issue)';
 
 /** ldirectord settings ulvs refuses whatever their value, with the reason each report gives. */
 export const LDIRECTORD_REFUSED: Readonly<Record<string, string>> = {
@@ -49,8 +48,6 @@ export const LDIRECTORD_REFUSED: Readonly<Record<string, string>> = {
   passwd: 'ulvs has no negotiate check that logs in',
   database: 'ulvs has no negotiate check that logs in',
   secret: 'ulvs has no negotiate check that logs in',
-  virtual6: `${WHY_IPV6}: this service is not migrated`,
-  real6: `${WHY_IPV6}: this service is not migrated`,
 };
 
 export const GLOBAL_ONLY = ['autoreload', 'logfile', 'callback', 'emailalertfreq', 'emailalertstatus', 'emailalertfrom', 'fork', 'supervised', 'cleanstop', 'readdquiescent', 'maintenancedir', 'smtp'];
@@ -98,7 +95,8 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
     return undefined;
   };
   const ipPort = (s: Setting, word: string): { ip: string; port?: number } | undefined => {
-    const m = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(word);
+    // virtual6=/fallback6-style IPv6 is written [ADDR]:PORT (ldirectord(8)).
+    const m = /^(\d+\.\d+\.\d+\.\d+)(?::(\d+))?$/.exec(word) ?? bracketedIpv6(word);
     if (!m) {
       report(s, `${s.key}: "${word}" is not IP:PORT${/^\d+$/.test(word) ? ' (a firewall mark: ulvs takes packets before netfilter, so there are no marks; write the VIP:port)' : ' (ulvs needs IPv4 addresses, not names)'}, not translated`);
       return undefined;
@@ -128,10 +126,6 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
   const asked = { 'virtual servers': virtuals.length, 'real servers': 0, 'vrrp instances': 0, checkers: 0 };
   for (const v of virtuals) {
     const vs = map();
-    if (v.head.key === 'virtual6') {
-      for (const s of [v.head, ...v.settings.filter((x) => x.key === 'real6' || x.key === 'real')]) unsupported(s, LDIRECTORD_REFUSED[s.key === 'real' ? 'real6' : s.key]);
-      continue;
-    }
     const vip = ipPort(v.head, v.head.values[0] ?? '');
     if (!vip) continue;
     if (vip.port === undefined) {
@@ -161,7 +155,8 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
     const algo = sched?.values[0] ?? 'wrr';
     if ((LB_ALGOS as readonly string[]).includes(algo)) vs.set('lb_algo', algo, sched ?? { commentsBefore: ["ldirectord's default scheduler"] });
     else if (sched) report(sched, `scheduler "${algo}" not supported by ulvs (schedulers: ${LB_ALGOS.join(' ')})`);
-    const reals = v.settings.filter((s) => s.key === 'real');
+    // virtual6= blocks list their servers as real6= (real= too, as ldirectord reads either).
+    const reals = v.settings.filter((s) => s.key === 'real' || s.key === 'real6');
     const kinds = new Set<string>();
     for (const r of reals) {
       const method = METHODS[(r.values[1] ?? 'gate').toLowerCase()];
@@ -300,7 +295,7 @@ export function translateLdirectord(text: string, file: string, opts: Ldirectord
     }
     vs.set('real_servers', rsList);
     services.items.push(vs.node);
-    statics.items.push(yaml.node({ address: `${vip.ip}/32`, dev: iface }));
+    statics.items.push(yaml.node({ address: `${vip.ip}/${vip.ip.includes(':') ? 128 : 32}`, dev: iface }));
   }
 
   if (opts.inside !== undefined) dataplane.set('inside', opts.inside);

@@ -17,9 +17,10 @@ export interface AttachedXdp { ifname: string; id: number }
 /** What the state file holds: who wrote it, which addresses it had added, which XDP programs it attached. */
 export interface AddressStateFile { version: 1; pid: number; instance: string; addresses: InterfaceAddress[]; xdp?: AttachedXdp[] }
 
-/** `198.18.0.100` -> `198.18.0.100/32` (ip and the kernel print addresses with their prefix). */
+/** `198.18.0.100` -> `198.18.0.100/32`, `2001:2::100` -> `2001:2::100/128` (ip and the kernel print addresses with their prefix). */
 export function withPrefix(address: string): string {
-  return address.includes('/') ? address : `${address}/32`;
+  if (address.includes('/')) return address;
+  return address.includes(':') ? `${address}/128` : `${address}/32`;
 }
 
 /** A point-to-point address is named with its peer (the kernel matches both, for del too). */
@@ -82,6 +83,8 @@ export class AddressLedger {
     if (a.brd) args.push('broadcast', a.brd);
     if (a.scope) args.push('scope', a.scope);
     if (a.label) args.push('label', a.label);
+    // IPv6: usable at once, and no DAD probe on the wire (a VIP moves between directors).
+    if (a.address.includes(':')) args.push('nodad');
     // Written before the change: a kill between the two leaves a record of an address that
     // may be missing (harmless), never an address without a record.
     this.ours.set(key, { address: withPrefix(a.address), dev: a.dev, ...(a.peer ? { peer: a.peer } : {}) });

@@ -4,11 +4,15 @@
 import { loadNative, nativeAddonPath } from '../io/native.js';
 
 export interface ReceivedPacket {
-  /** The whole IPv4 packet, header included. */
+  /** IPv4: the whole packet, header included. IPv6: the payload only (raw IPv6 sockets). */
   data: Buffer;
-  /** Interface the packet arrived on (IP_PKTINFO), 0 when unknown. */
+  /** Interface the packet arrived on (IP_PKTINFO / IPV6_PKTINFO), 0 when unknown. */
   ifindex: number;
   truncated: boolean;
+  /** IPv6 sockets only: what the header said (recvmsg's address, IPV6_PKTINFO, IPV6_HOPLIMIT; -1 unknown). */
+  source?: string;
+  destination?: string;
+  hopLimit?: number;
 }
 
 export interface RawSocket {
@@ -17,6 +21,7 @@ export interface RawSocket {
   joinGroup(group: string, ifname: string): void;
   leaveGroup(group: string, ifname: string): void;
   setMulticastInterface(ifname: string): void;
+  /** TTL, or for IPv6 the unicast and multicast hop limit. */
   setTtl(ttl: number): void;
   setMulticastLoop(on: boolean): void;
   setHeaderIncluded(on: boolean): void;
@@ -33,7 +38,7 @@ export interface PacketSocket {
 }
 
 interface RawSocketAddon {
-  RawSocket: new (protocol: number) => RawSocket;
+  RawSocket: new (protocol: number, family?: 4 | 6) => RawSocket;
   PacketSocket: new (ifname: string) => PacketSocket;
 }
 
@@ -46,12 +51,17 @@ function loadAddon(): RawSocketAddon {
   return loaded as RawSocketAddon;
 }
 
-/** A raw IPv4 socket for one IP protocol (112 VRRP, 1 ICMP). Needs CAP_NET_RAW. */
-export function openRawSocket(protocol: number): RawSocket {
+/**
+ * A raw socket for one IP protocol (112 VRRP, 1 ICMP; IPv6: 112 VRRPv3, 58 ICMPv6). Needs
+ * CAP_NET_RAW. IPv6 sockets scope link-local and multicast addresses (bind, send) to the
+ * interface named by bindToDevice or setMulticastInterface; the kernel builds the IPv6 header
+ * (and, for ICMPv6, computes and verifies the checksum).
+ */
+export function openRawSocket(protocol: number, family: 4 | 6 = 4): RawSocket {
   if (!Number.isInteger(protocol) || protocol < 0 || protocol > 255) {
     throw new RangeError(`IP protocol must be an integer 0..255, got ${protocol}`);
   }
-  return new (loadAddon().RawSocket)(protocol);
+  return family === 6 ? new (loadAddon().RawSocket)(protocol, 6) : new (loadAddon().RawSocket)(protocol);
 }
 
 /** An AF_PACKET socket that sends whole Ethernet frames on `ifname`. Needs CAP_NET_RAW. */

@@ -109,7 +109,7 @@ t.test('load: IPv6 refused with the reason at FILE:LINE:COL, mixed families besi
   try { loadConfigText(YAML, 'v6.yaml'); } catch (e) { error = e; }
   t.ok(error instanceof ConfigError, 'refused');
   const text = (error as ConfigError).diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`).join('\n');
-  t.match(text, /9:13 .*2001:2::20.*is an IPv6 address: ulvs does not forward IPv6 yet/, 'IPv6 real server refused with the reason');
+  t.match(text, /9:13 .*2001:2::20.*is an IPv6 address: ulvs does not forward IPv6 services/, 'IPv6 real server refused with the reason');
   t.match(text, /9:13 .*real server 2001:2::20 is IPv6 but the virtual server's VIP 198\.18\.0\.100 is IPv4/, 'mixed family');
   t.match(text, /10:10 .*2001:2::100.*is an IPv6 address/, 'IPv6 VIP refused');
   t.match(text, /21:9 .*IPv6 VIP 2001:2::100\/64 in an IPv4 vrrp_instance/, 'IPv6 VIP in an IPv4 instance');
@@ -126,4 +126,38 @@ t.test('check-config exits 2 with FILE:LINE:COL lines and no stack', async (t) =
   t.equal(r.status, 2);
   t.match(r.stderr, new RegExp(`${file.replace(/[.]/g, '\\.')}:9:13: `));
   t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
+const CHECK_YAML = (connectIp: string, bindto: string) => `dataplane:
+  interface: eth0
+virtual_servers:
+  - vip: 198.18.0.100
+    port: 80
+    lb_kind: DR
+    real_servers:
+      - ip: 198.18.0.10
+        tcp_check:
+          connect_ip: "${connectIp}"
+          bindto: "${bindto}"
+`;
+
+t.test('load: health checks take IPv6 connect_ip/bindto; bindto in another family is FILE:LINE:COL', async (t) => {
+  const cfg = loadConfigText(CHECK_YAML('2001:2::10', '2001:2::2'), 'c6.yaml');
+  t.match(JSON.stringify(cfg.config.virtual_servers[0].real_servers[0]), /"connect_ip":"2001:2::10"/, 'accepted and kept');
+  let error: unknown;
+  try { loadConfigText(CHECK_YAML('2001:2::10', '198.18.0.2'), 'c6.yaml'); } catch (e) { error = e; }
+  t.ok(error instanceof ConfigError, 'mixed families refused');
+  const text = (error as ConfigError).diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`).join('\n');
+  t.match(text, /11:\d+ .*bindto 198\.18\.0\.2 is IPv4 but the checker connects to IPv6 2001:2::10/);
+  error = undefined;
+  try { loadConfigText(CHECK_YAML('2001:2::zz', '2001:2::2'), 'c6.yaml'); } catch (e) { error = e; }
+  t.match((error as ConfigError).diagnostics.map((d) => d.message).join('\n'), /is not an IPv4 \(a\.b\.c\.d\) or IPv6 address/);
+});
+
+t.test('load: static_ipaddress takes IPv6 (a /128 when no prefix); VRRP VIPs still refused', async (t) => {
+  const cfg = loadConfigText(`dataplane:\n  interface: eth0\nstatic_ipaddress:\n  - 2001:2::100\n  - { address: "2001:2::101/64", dev: eth0 }\n`, 's6.yaml');
+  t.same(cfg.config.static_ipaddress.map((a) => [a.ip, a.prefix, a.address]), [['2001:2::100', 128, '2001:2::100/128'], ['2001:2::101', 64, '2001:2::101/64']]);
+  let error: unknown;
+  try { loadConfigText(`dataplane:\n  interface: eth0\nstatic_ipaddress:\n  - 2001:2::zz\n`, 's6.yaml'); } catch (e) { error = e; }
+  t.match((error as ConfigError).diagnostics.map((d) => `${d.line}:${d.col} ${d.message}`).join('\n'), /4:5 .*is not an IPv4 \(a\.b\.c\.d\[\/nn\]\) or IPv6/);
 });

@@ -17,7 +17,7 @@ t.test('the table lists every keyword of every block, and a refusal with its rea
   for (const e of keywordEntries()) t.ok(table.includes(`\`${e.keyword}\``), `${e.block} ${e.keyword}`);
   t.match(table, /\| [^|]*`bind_if`[^|]* \| refused: checks leave from sockets that cannot be bound to a device/);
   t.match(table, /\*\*ldirectord\.cf, virtual\*\*/);
-  t.match(table, /`virtual6`, `real6` \| refused: ulvs is IPv4-only/);
+  t.match(table, /`virtual6`.*`real6` \| supported/, "ldirectord IPv6 services translated (check-config refuses them until they forward)");
   t.match(table, /0 accepted without effect/);
   t.throws(() => withKeywordTable('no markers here'), /no keyword table markers/);
 });
