@@ -11,6 +11,7 @@
 // persistence (the connection still gets through). No allocation on lookup/insert/attach/release.
 
 import { PAIR_INPUT, hashPairInput, randomSeed } from './hash.js';
+import { DUMP_CLIENT, DUMP_EXPIRES_IN, DUMP_META, DUMP_PORTS, DUMP_RS_IP, DUMP_RS_PORT, DUMP_STATE_NONE, DUMP_VIP, DUMP_WORDS } from './dump-layout.js';
 
 export const MAX_TEMPLATE_CAPACITY = 1 << 24;
 const MAX_INDEX_LOAD = 0.75;
@@ -273,6 +274,28 @@ export class PersistenceTable {
       }
     }
     return dropped;
+  }
+
+  /** snapshot()'s templates from slot `from` into `out` (conn-dump.ts's layout; see FlowRecords.dumpInto). */
+  dumpInto(now: number, from: number, out: Uint32Array, maxVisits: number): { count: number; next: number } {
+    const max = Math.floor(out.length / DUMP_WORDS);
+    const end = Math.min(this.highWater, from + maxVisits);
+    let count = 0;
+    let t = from;
+    for (; t < end && count < max; t++) {
+      if ((this.flags[t] & T_HASHED) === 0) continue;
+      if (this.controlledCount[t] === 0 && this.expires[t] <= now) continue;
+      const timeout = Math.max(1, this.timeoutOf[t]);
+      const o = count++ * DUMP_WORDS;
+      out[o + DUMP_META] = (this.protoOf[t] << 8) | DUMP_STATE_NONE;
+      out[o + DUMP_EXPIRES_IN] = this.expires[t] > now ? this.expires[t] - now : timeout - ((now - this.expires[t]) % timeout);
+      out[o + DUMP_CLIENT] = this.clientKey[t];
+      out[o + DUMP_PORTS] = this.vportOf[t];
+      out[o + DUMP_VIP] = this.vipOf[t];
+      out[o + DUMP_RS_IP] = this.rsIpOf[t];
+      out[o + DUMP_RS_PORT] = this.rsPortOf[t];
+    }
+    return { count, next: t >= this.highWater ? -1 : t };
   }
 
   /** Live templates as `ipvsadm -Lnc` lists them (state NONE, client port 0). Allocates. */
