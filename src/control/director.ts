@@ -25,6 +25,7 @@ import { AddressHolder } from './addresses.js';
 import { handleControl, listServices, metricsData, type CommandContext, type ReloadResult } from './commands.js';
 import { serveMetrics, type MetricsServer } from '../metrics/server.js';
 import { compileSnapshot, IdRegistry } from './compile.js';
+import { SchedulerTablePublisher } from './scheduler-tables.js';
 import { numberToIp } from '../packet/addr.js';
 import { watchConfigFiles } from './config-watch.js';
 import { StepTimer } from './step-timer.js';
@@ -63,6 +64,8 @@ export class Director {
   private fileConfig!: UlvsConfig;
   private overrides: RuntimeOverrides = NO_OVERRIDES;
   private readonly ids = new IdRegistry();
+  /** The mh/sh/dh tables published with each snapshot (Maglev's last_weight kept per service). */
+  private readonly schedulerTables = new SchedulerTablePublisher();
   private readonly addresses = new AddressHolder();
   private readonly nextHops: NextHopCache;
   private readonly workers: WorkerPool;
@@ -445,7 +448,8 @@ export class Director {
       tunnelSource: this.tunnelSource,
     }, ++this.version);
     this.logLocalForwarding(snapshot);
-    return snapshot;
+    // mh/sh/dh tables built once here and shared with every worker (scheduler-tables.ts).
+    return this.schedulerTables.publish(snapshot);
   }
 
   /** One line each time a service starts or stops going to the director's own stack. */
