@@ -152,6 +152,8 @@ export function idsToZero(snapshot: Snapshot, service?: ServiceAddressArg): numb
 /** `ulvs stats`: the workers' packet counters summed, the flow tables, connection sync. */
 export async function collectStats(ctx: CommandContext): Promise<Record<string, number>> {
   const stats = summarizeCounters(ctx.workers.counters);
+  // Per queue, when there are several: how RSS spread the packets over the workers.
+  if (ctx.workers.counters.length > 1) ctx.workers.counters.forEach((c, queue) => { stats[`queue${queue}_rx`] = c[C_RX]; });
   for (const f of await ctx.workers.askAll({ type: 'flowstats' }) as FlowStats[]) {
     stats.conn_table_size = (stats.conn_table_size ?? 0) + f.size;
     stats.conn_table_capacity = (stats.conn_table_capacity ?? 0) + f.capacity;

@@ -26,6 +26,7 @@ import { handleControl, listServices, metricsData, type CommandContext, type Rel
 import { serveMetrics, type MetricsServer } from '../metrics/server.js';
 import { compileSnapshot, IdRegistry } from './compile.js';
 import { SchedulerTablePublisher } from './scheduler-tables.js';
+import { PersistenceTable, templateCapacityFor } from '../conntrack/persistence.js';
 import { numberToIp } from '../packet/addr.js';
 import { watchConfigFiles } from './config-watch.js';
 import { StepTimer } from './step-timer.js';
@@ -168,10 +169,13 @@ export class Director {
       this.followCounters();
       const insideOpened = insideToOpen(this.withInside(this.config).dataplane, this.snapshot);
       this.insideOpen = insideOpened !== null;
+      // queues > 1: one persistence table shared by the workers (RSS spreads a client's
+      // connections over the queues; per-worker templates broke persistence_timeout).
+      const templateMemory = dp.queues > 1 ? PersistenceTable.allocateShared(templateCapacityFor(dp.conn_table_size)) : null;
       for (let queue = 0; queue < dp.queues; queue++) {
         await this.workers.start(queue, {
           outside: dp.interface, inside: insideOpened, backend: dp.io, snapshot: this.snapshot, connTableSize: dp.conn_table_size,
-          timeouts: this.timeouts, expireNodestConn: dp.expire_nodest_conn,
+          timeouts: this.timeouts, expireNodestConn: dp.expire_nodest_conn, templateMemory,
         });
       }
       // Recorded by id: a successor without CAP_SYS_ADMIN (the packaged unit) cannot read the

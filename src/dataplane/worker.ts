@@ -5,7 +5,7 @@
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { FlowTable } from '../conntrack/flow-table.js';
-import { PersistenceTable } from '../conntrack/persistence.js';
+import { PersistenceTable, SharedPersistenceTable, templateCapacityFor } from '../conntrack/persistence.js';
 import { TCP_STATE_NAMES, type Timeouts } from '../conntrack/tcp-states.js';
 // Not io/index.js: open-core.ts opens ports without tc (no child process module in this thread).
 import { openPortWith, waitReadable } from '../io/open-core.js';
@@ -44,6 +44,11 @@ export interface WorkerInit {
   syncOutbox: SharedArrayBuffer | null;
   /** Where this worker says it now counts a synced flow (queues > 1; see Dataplane.claims). */
   syncClaims: SharedArrayBuffer | null;
+  /**
+   * queues > 1: the persistence templates every worker shares (PersistenceTable.allocateShared),
+   * so persistence holds whichever queue RSS puts a client's connection on. null: this worker's own.
+   */
+  templateMemory?: SharedArrayBuffer | null;
 }
 
 export type WorkerRequest =
@@ -102,8 +107,12 @@ function main(init: WorkerInit): void {
     outside!.setSteering([...rules.outside, ...whole.outside]);
     inside?.setSteering([...rules.inside, ...whole.inside]);
   };
-  // Templates are IPVS connection entries too; a quarter of the table bounds them.
-  const templates = new PersistenceTable({ capacity: Math.max(1024, init.connTableSize >>> 2) });
+  const capacity = templateCapacityFor(init.connTableSize);
+  const templates = init.templateMemory
+    ? new SharedPersistenceTable({ capacity, memory: init.templateMemory, owner: init.queue + 1 })
+    : new PersistenceTable({ capacity });
+  // Shared templates are listed and counted once, by the worker of queue 0.
+  const reportsTemplates = !init.templateMemory || init.queue === 0;
   const flows = new FlowTable({ capacity: init.connTableSize, timeouts: init.timeouts, expireNodestConn: init.expireNodestConn, templates });
   const dataplane = new Dataplane(init.snapshot, flows, templates, init.counters, outside, inside, init.ipvsCounters);
   const syncOutbox = init.syncOutbox ? new SyncOutbox(init.syncOutbox) : null;
@@ -178,7 +187,9 @@ function main(init: WorkerInit): void {
       case 'conns': {
         // One chunk per request, copied into a transferred typed array: the main thread formats
         // (conn-dump.ts), and this thread forwards between chunks.
-        const chunk = dumpChunk(req.table === DUMP_TEMPLATES ? templates : flows, nowSeconds(), req.from);
+        const chunk = req.table === DUMP_TEMPLATES && !reportsTemplates
+          ? { words: new Uint32Array(0), count: 0, next: -1 }
+          : dumpChunk(req.table === DUMP_TEMPLATES ? templates : flows, nowSeconds(), req.from);
         mp.postMessage({ type: 'reply', id: req.id, result: chunk }, [chunk.words.buffer as ArrayBuffer]);
         break;
       }
@@ -208,7 +219,7 @@ function main(init: WorkerInit): void {
         const now = nowSeconds();
         const out: OutboxRecord[] = [];
         // Templates first, as the master's drain sends them next to their flows.
-        for (const tpl of templates.snapshot(now)) {
+        for (const tpl of reportsTemplates ? templates.snapshot(now) : []) {
           out.push({ kind: OUTBOX_TEMPLATE, proto: tpl.proto, state: 0, clientIp: tpl.clientIp, clientPort: 0,
             vip: tpl.vip, vport: tpl.vport, rsIp: tpl.rsIp, rsPort: tpl.rsPort, rsId: tpl.rsId, service: tpl.service, timeout: tpl.expiresIn });
         }
@@ -227,7 +238,7 @@ function main(init: WorkerInit): void {
       case 'flowstats': {
         // ActiveConn/InActConn and PersistConn (templates) of the real servers in the running config, keyed by rsId.
         const conns: Record<number, [number, number, number]> = {};
-        const persist = templates.countsByRealServer(nowSeconds());
+        const persist = reportsTemplates ? templates.countsByRealServer(nowSeconds()) : new Map<number, number>();
         for (const s of dataplane.tables.snapshot.services) {
           for (const rs of s.realServers) conns[rs.rsId] = [flows.activeConns[rs.rsId], flows.inactiveConns[rs.rsId], persist.get(rs.rsId) ?? 0];
         }
