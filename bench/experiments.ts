@@ -10,8 +10,9 @@ import {
   BENCH_PREFIX, ECHO_PORT, HTTP_PORT, MANY_FLOWS_SOURCE, VIP, setUpLab, startDirector, startKernelNat, startReference,
   tearDownLab, traffic, type BenchLab, type TrafficResult,
 } from './lab.js';
-import { addedCpuPerPacketUs, failed, ok, ratio, type Figure } from './report.js';
-import { processCpuSeconds, runBenchScript, runIn, startIn, tail, TOOLS, waitFor, XDP_OBJECT, type Proc } from './sys.js';
+import { addedCpuPerPacketUs, failed, ok, ratio, trusted, type Figure } from './report.js';
+import { historyValues, type History } from './trust.js';
+import { processTreeCpuSeconds, runBenchScript, runIn, startIn, tail, TOOLS, waitFor, XDP_OBJECT, type Proc } from './sys.js';
 import { syncExperiment } from './sync-experiment.js';
 import { FlowTable } from '../src/conntrack/flow-table.js';
 
@@ -19,8 +20,10 @@ export interface RunContext {
   quick: boolean;
   /** Seconds per traffic run. */
   seconds: number;
-  /** Rounds of interleaved runs per contender (best kept): the machine is shared and noisy. */
+  /** Interleaved trials per contender (>= trust.ts MIN_TRIALS; the median is the figure). */
   rounds: number;
+  /** The alternatives' past absolute figures (bench/results/history.json), judged against. */
+  history: History;
   progress(message: string): void;
   /** The lab the experiment needs, built on first use and shared with the next ones. */
   lab(nat: boolean): Promise<BenchLab>;
@@ -51,25 +54,39 @@ function summary(r: TrafficResult): Record<string, number> {
     busyCpuSeconds: Number(r.busySeconds.toFixed(3)), processCpuSeconds: Number(r.processSeconds.toFixed(3)) };
 }
 
-interface Contender { label: string; run: () => Promise<TrafficResult> }
+interface Contender<T> { label: string; run: () => Promise<T> }
 
 /**
- * Runs every contender once per round, interleaved so that drift in the machine's load hits
- * them alike, and keeps each one's best run (highest pps): on a shared machine the least
- * disturbed run is the closest to what each can do. All runs are kept for the details.
+ * Runs every contender once per trial, interleaved (ulvs and its alternatives alternating) so
+ * that drift in the machine's load hits them alike; every run is kept, in trial order, so a
+ * ratio is taken per trial and the figure is the median of those (trust.ts).
  */
-async function bestOf(ctx: RunContext, name: string, contenders: Contender[]): Promise<{ best: TrafficResult[]; all: Record<string, number[]> }> {
-  const runs: TrafficResult[][] = contenders.map(() => []);
+async function interleaved<T>(ctx: RunContext, name: string, contenders: Contender<T>[]): Promise<T[][]> {
+  const runs: T[][] = contenders.map(() => []);
   for (let round = 1; round <= ctx.rounds; round++) {
     for (const [i, c] of contenders.entries()) {
-      ctx.progress(`${name}: ${c.label} (round ${round}/${ctx.rounds})`);
+      ctx.progress(`${name}: ${c.label} (trial ${round}/${ctx.rounds})`);
       runs[i].push(await c.run());
     }
   }
-  const best = runs.map((list) => list.reduce((a, b) => (b.pps > a.pps ? b : a)));
-  const all = Object.fromEntries(contenders.map((c, i) => [c.label, runs[i].map((r) => Math.round(r.pps))]));
-  return { best, all };
+  return runs;
 }
+
+/** Per-trial ratios a[i] / b[i]. */
+function ratios(a: readonly number[], b: readonly number[]): number[] {
+  return a.map((x, i) => ratio(x, b[i]));
+}
+
+const median = (xs: readonly number[]): number => [...xs].sort((p, q) => p - q)[xs.length >> 1];
+
+/** The run whose value is the median (for its absolute numbers in bars and details). */
+function medianRun<T>(runs: readonly T[], value: (r: T) => number): T {
+  const m = median(runs.map(value));
+  return runs.find((r) => value(r) === m)!;
+}
+
+/** History key of the C reference's own CPU per packet (DR, fixed rate). */
+export const REFERENCE_CPU_HISTORY = 'dr_reference_cpu_us_per_packet';
 
 const dataplane: Experiment = {
   name: 'dataplane',
@@ -77,16 +94,14 @@ const dataplane: Experiment = {
   lab: null,
   async run(ctx) {
     const packets = ctx.quick ? 2_000_000 : 10_000_000;
-    // CPU-bound and single-threaded: the fastest of a few runs is the least disturbed one.
-    const fastest = (flows: number) => {
-      const runs = Array.from({ length: ctx.rounds + 1 }, (_, i) => {
-        ctx.progress(`dataplane step, ${flows.toLocaleString()} flows, ${packets.toLocaleString()} packets (run ${i + 1}/${ctx.rounds + 1})`);
-        return measureDataplaneStep(flows, packets);
-      });
-      return { ...runs.reduce((a, b) => (b.nsPerPacket < a.nsPerPacket ? b : a)), nsOfEveryRun: runs.map((r) => Number(r.nsPerPacket.toFixed(1))) };
-    };
-    const small = fastest(1_000);
-    const large = fastest(1_000_000);
+    // CPU-bound and single-threaded: the median of the trials, the two table sizes alternating.
+    const sizes = [1_000, 1_000_000];
+    const [smallRuns, largeRuns] = await interleaved(ctx, 'dataplane step', sizes.map((flows) => ({
+      label: `${flows.toLocaleString()} flows, ${packets.toLocaleString()} packets`, run: async () => measureDataplaneStep(flows, packets),
+    })));
+    const pick = (runs: typeof smallRuns) => ({ ...medianRun(runs, (r) => r.nsPerPacket), nsOfEveryRun: runs.map((r) => Number(r.nsPerPacket.toFixed(1))) });
+    const small = pick(smallRuns);
+    const large = pick(largeRuns);
     ctx.progress('dataplane step, each pipeline fixture case (the paths the tests check)');
     // One run per case, in the 1k figure's details: what each tested path costs.
     const pipelineCases = measurePipelineCases(ctx.quick ? 200_000 : 1_000_000)
@@ -95,9 +110,10 @@ const dataplane: Experiment = {
     const mem = table.memory();
     const bar = (r: typeof small, label: string) => ({ label, value: r.nsPerPacket, unit: 'ns/packet' });
     return {
-      dataplane_ns_per_packet_1k: ok(this.name, small.nsPerPacket, 'ns', [bar(small, 'ulvs, 1k flows')], 'dataplane_ns_per_packet_1k', { ...small, pipelineCases }),
-      dataplane_ns_per_packet_1m: ok(this.name, large.nsPerPacket, 'ns', [bar(small, 'ulvs, 1k flows'), bar(large, 'ulvs, 1M flows')],
-        'dataplane_ns_per_packet_1m', { ...large }),
+      dataplane_ns_per_packet_1k: trusted(this.name, 'dataplane_ns_per_packet_1k', { samples: smallRuns.map((r) => r.nsPerPacket), unit: 'ns' },
+        [bar(small, 'ulvs, 1k flows')], { ...small, pipelineCases }),
+      dataplane_ns_per_packet_1m: trusted(this.name, 'dataplane_ns_per_packet_1m', { samples: largeRuns.map((r) => r.nsPerPacket), unit: 'ns' },
+        [bar(small, 'ulvs, 1k flows'), bar(large, 'ulvs, 1M flows')], { ...large }),
       bytes_per_flow: ok(this.name, mem.bytesPerFlow, 'bytes', [{ label: 'ulvs flow table', value: mem.bytesPerFlow, unit: 'bytes/flow' }],
         'bytes_per_flow', { capacity: table.capacity, totalBytes: mem.totalBytes,
           note: 'FlowTable.memory() at the default conn_table_size; the dataplane adds 2 bytes/flow (the flow -> hop index)' }),
@@ -114,12 +130,15 @@ const drPps: Experiment = {
     const n = lab.nodes;
     const toDirector = { dstMacs: [n.dir1.mac], flows: MANY_FLOWS, rate: 0, seconds: ctx.seconds };
     const traced = (p: Proc) => traffic(lab, { ...toDirector, watchPid: p.pid });
-    const { best: [direct, ref, afxdp, tap], all } = await bestOf(ctx, 'dr_pps', [
+    const runs = await interleaved(ctx, 'dr_pps', [
       { label: 'sender straight to the sinks', run: () => traffic(lab, { ...toDirector, dstMacs: [n.rs1.mac, n.rs2.mac, n.rs3.mac] }) },
       { label: 'C reference forwarder', run: () => withProc(startReference(lab, XDP_OBJECT), traced) },
       { label: 'ulvs over AF_XDP', run: () => withProc(startDirector(lab, { io: 'afxdp' }), traced) },
       { label: 'ulvs over TAP', run: () => withProc(startDirector(lab, { io: 'tap' }), traced) },
     ]);
+    const pps = runs.map((list) => list.map((r) => r.pps));
+    const [direct, ref, afxdp, tap] = runs.map((list) => medianRun(list, (r) => r.pps));
+    const all = Object.fromEntries(['direct', 'reference', 'afxdp', 'tap'].map((k, i) => [k, pps[i].map(Math.round)]));
     const cores = (r: TrafficResult) => ({ directorCpuCores: r.processSeconds / r.seconds, machineBusyCores: r.busySeconds / r.seconds });
     const bars = [
       { label: 'sender -> sinks', value: direct.pps, unit: 'pps' },
@@ -128,11 +147,11 @@ const drPps: Experiment = {
       { label: 'ulvs TAP', value: tap.pps, unit: 'pps' },
     ];
     return {
-      dr_pps_afxdp: ok(this.name, afxdp.pps, 'pps', bars.slice(2, 3).concat([{ label: 'ulvs AF_XDP director CPU', value: cores(afxdp).directorCpuCores, unit: 'cores' },
-        { label: 'machine busy', value: cores(afxdp).machineBusyCores, unit: 'cores' }]), 'dr_pps_afxdp', { ...summary(afxdp), ...cores(afxdp) }),
-      dr_pps_tap: ok(this.name, tap.pps, 'pps', bars.slice(3, 4).concat([{ label: 'ulvs TAP director CPU', value: cores(tap).directorCpuCores, unit: 'cores' },
-        { label: 'machine busy', value: cores(tap).machineBusyCores, unit: 'cores' }]), 'dr_pps_tap', { ...summary(tap), ...cores(tap) }),
-      dr_pps_vs_reference: ok(this.name, ratio(afxdp.pps, ref.pps), 'ratio', bars, 'dr_pps_vs_reference',
+      dr_pps_afxdp: trusted(this.name, 'dr_pps_afxdp', { samples: pps[2], unit: 'pps' }, bars.slice(2, 3).concat([{ label: 'ulvs AF_XDP director CPU', value: cores(afxdp).directorCpuCores, unit: 'cores' },
+        { label: 'machine busy', value: cores(afxdp).machineBusyCores, unit: 'cores' }]), { ...summary(afxdp), ...cores(afxdp) }),
+      dr_pps_tap: trusted(this.name, 'dr_pps_tap', { samples: pps[3], unit: 'pps' }, bars.slice(3, 4).concat([{ label: 'ulvs TAP director CPU', value: cores(tap).directorCpuCores, unit: 'cores' },
+        { label: 'machine busy', value: cores(tap).machineBusyCores, unit: 'cores' }]), { ...summary(tap), ...cores(tap) }),
+      dr_pps_vs_reference: trusted(this.name, 'dr_pps_vs_reference', { samples: ratios(pps[2], pps[1]), unit: 'ratio' }, bars,
         { direct: summary(direct), reference: { ...summary(ref), ...cores(ref) }, ulvs: summary(afxdp), ppsOfEveryRound: all }),
     };
   },
@@ -145,55 +164,36 @@ const drCpu: Experiment = {
   async run(ctx) {
     const lab = await ctx.lab(false);
     const n = lab.nodes;
+    // The same offered load for both, below the sender's limit (it reaches ~300 kpps here), so
+    // CPU per packet compares equal work; each side's own process tree (threads and children).
     const load = { dstMacs: [n.dir1.mac], flows: MANY_FLOWS, rate: FIXED_RATE, seconds: ctx.seconds };
-    // Each round: baseline, reference, ulvs; each side keeps its cheapest round.
-    const rounds: ReturnType<typeof cpuPerPacket>[] = [];
-    const samples: Record<string, unknown>[] = [];
-    for (let round = 1; round <= ctx.rounds; round++) {
-      ctx.progress(`dr_cpu: baseline, sender straight to the sinks at ${FIXED_RATE / 1000} kpps (round ${round}/${ctx.rounds})`);
-      const base = await traffic(lab, { ...load, dstMacs: [n.rs1.mac, n.rs2.mac, n.rs3.mac] });
-      ctx.progress(`dr_cpu: C reference at ${FIXED_RATE / 1000} kpps (round ${round}/${ctx.rounds})`);
-      const ref = await withProc(startReference(lab, XDP_OBJECT), (p) => traffic(lab, { ...load, watchPid: p.pid }));
-      ctx.progress(`dr_cpu: ulvs AF_XDP at ${FIXED_RATE / 1000} kpps (round ${round}/${ctx.rounds})`);
-      const ulvs = await withProc(startDirector(lab, { io: 'afxdp' }), (p) => traffic(lab, { ...load, watchPid: p.pid }));
-      rounds.push(cpuPerPacket(base, ref, ulvs, cpus().length));
-      samples.push({ baseline: summary(base), reference: summary(ref), ulvs: summary(ulvs) });
-    }
-    // One method for both sides: 'process' as soon as any round had to fall back to it.
-    const method = rounds.some((r) => r.method === 'process') ? 'process' : 'machine';
-    const refUs = Math.min(...rounds.map((r) => (method === 'process' ? r.processRefUs : r.machineRefUs)));
-    const ulvsUs = Math.min(...rounds.map((r) => (method === 'process' ? r.processUlvsUs : r.machineUlvsUs)));
-    const cpu = { method, refUs, ulvsUs, rounds };
-    return {
-      dr_cpu_per_packet_vs_reference: ok(this.name, ratio(cpu.ulvsUs, cpu.refUs), 'ratio', [
-        { label: 'C reference', value: cpu.refUs, unit: 'µs CPU/packet' },
-        { label: 'ulvs AF_XDP', value: cpu.ulvsUs, unit: 'µs CPU/packet' },
-      ], 'dr_cpu_per_packet_vs_reference', { rate: FIXED_RATE, ...cpu, samples }),
-    };
+    const [refRuns, ulvsRuns] = await interleaved(ctx, `dr_cpu at ${FIXED_RATE / 1000} kpps`, [
+      { label: 'C reference', run: () => withProc(startReference(lab, XDP_OBJECT), (p) => traffic(lab, { ...load, watchPid: p.pid })) },
+      { label: 'ulvs AF_XDP', run: () => withProc(startDirector(lab, { io: 'afxdp' }), (p) => traffic(lab, { ...load, watchPid: p.pid })) },
+    ]);
+    const refUs = refRuns.map(processCpuPerPacketUs);
+    const ulvsUs = ulvsRuns.map(processCpuPerPacketUs);
+    const refMedian = median(refUs);
+    const loadTrials = [...refRuns.map((r, i) => ({ r, label: `reference trial ${i + 1}` })), ...ulvsRuns.map((r, i) => ({ r, label: `ulvs trial ${i + 1}` }))]
+      .map(({ r, label }) => ({ label, offeredPps: r.sent / r.seconds, deliveredPps: r.pps }));
+    const figure = trusted(this.name, 'dr_cpu_per_packet_vs_reference', {
+      samples: ratios(ulvsUs, refUs), unit: 'ratio',
+      reference: { label: 'C reference CPU per packet (µs)', value: refMedian, history: historyValues(ctx.history, REFERENCE_CPU_HISTORY) },
+      load: { rate: FIXED_RATE, trials: loadTrials },
+    }, [
+      { label: 'C reference', value: refMedian, unit: 'µs CPU/packet' },
+      { label: 'ulvs AF_XDP', value: median(ulvsUs), unit: 'µs CPU/packet' },
+    ], { rate: FIXED_RATE, method: 'process tree CPU (utime+stime, threads and children) / delivered packets',
+      refUsOfEveryTrial: refUs, ulvsUsOfEveryTrial: ulvsUs, samples: refRuns.map((r, i) => ({ reference: summary(r), ulvs: summary(ulvsRuns[i]) })) });
+    // Only a plausible reference joins its history (run.ts writes it): a broken one must not move it.
+    if (figure.status === 'ok') figure.details = { ...figure.details, history: { [REFERENCE_CPU_HISTORY]: refMedian } };
+    return { dr_cpu_per_packet_vs_reference: figure };
   },
 };
 
-/**
- * CPU added per delivered packet for the reference and ulvs. The issue's method is whole-machine
- * busy time minus the sender-to-sink baseline; on a machine that other work already saturates
- * (baseline busy >= 90 % of all cores) that difference is noise, so it falls back to the
- * forwarder's own process CPU (which still counts the veth/bridge delivery its tx syscalls do,
- * but not softirq work elsewhere) and says so in `method`.
- */
-export function cpuPerPacket(base: TrafficResult, ref: TrafficResult, ulvs: TrafficResult, cores: number):
-  { method: 'machine' | 'process'; refUs: number; ulvsUs: number; machineRefUs: number; machineUlvsUs: number; processRefUs: number; processUlvsUs: number; baselineBusyCores: number } {
-  const perSecond = base.busySeconds / base.seconds; // baselines normalised to each run's length
-  const machineRefUs = addedCpuPerPacketUs(ref.busySeconds, perSecond * ref.seconds, ref.delivered);
-  const machineUlvsUs = addedCpuPerPacketUs(ulvs.busySeconds, perSecond * ulvs.seconds, ulvs.delivered);
-  const processRefUs = addedCpuPerPacketUs(ref.processSeconds, 0, ref.delivered);
-  const processUlvsUs = addedCpuPerPacketUs(ulvs.processSeconds, 0, ulvs.delivered);
-  const saturated = perSecond >= 0.9 * cores || machineRefUs === 0;
-  return {
-    method: saturated ? 'process' : 'machine',
-    refUs: saturated ? processRefUs : machineRefUs,
-    ulvsUs: saturated ? processUlvsUs : machineUlvsUs,
-    machineRefUs, machineUlvsUs, processRefUs, processUlvsUs, baselineBusyCores: perSecond,
-  };
+/** The forwarder's own CPU (its process tree) per delivered packet, in µs. */
+export function processCpuPerPacketUs(run: TrafficResult): number {
+  return addedCpuPerPacketUs(run.processSeconds, 0, run.delivered);
 }
 
 const conntrackScale: Experiment = {
@@ -251,24 +251,25 @@ const latency: Experiment = {
             await background.stop();
           }
         };
-        // Interleaved rounds; each side keeps its quietest round (lowest p99).
-        const directs: RttResult[] = [], vias: RttResult[] = [];
-        for (let round = 1; round <= ctx.rounds; round++) {
-          ctx.progress(`latency: ${count} UDP round trips straight to rs1 (round ${round}/${ctx.rounds})`);
-          directs.push(await rtt(n.rs1.ip));
-          ctx.progress(`latency: ${count} UDP round trips through the VIP, ulvs DR (round ${round}/${ctx.rounds})`);
-          vias.push(await rtt(VIP));
-        }
-        const quietest = (list: RttResult[]) => list.reduce((a, b) => (b.p99_us < a.p99_us ? b : a));
-        const direct = quietest(directs), via = quietest(vias);
-        if (via.count < count * 0.9 || direct.count < count * 0.9) throw new Error(`too many lost round trips (direct ${direct.lost}, VIP ${via.lost})`);
+        // Interleaved trials; the added latency is taken per trial (via - direct) and the figure
+        // is the median of those; a negative one marks the figure unreliable (trust.ts).
+        const [directs, vias] = await interleaved(ctx, `latency (${count} UDP round trips)`, [
+          { label: 'straight to rs1', run: () => rtt(n.rs1.ip) },
+          { label: 'through the VIP, ulvs DR', run: () => rtt(VIP) },
+        ]);
+        const lossy = [...directs, ...vias].find((r) => r.count < count * 0.9);
+        if (lossy) throw new Error(`too many lost round trips (${lossy.lost} of ${count} in a trial)`);
+        const added = (p: 'p50_us' | 'p99_us') => vias.map((v, i) => v[p] - directs[i][p]);
+        const direct = medianRun(directs, (r) => r.p99_us), via = medianRun(vias, (r) => r.p99_us);
         const bars = (p: 'p50_us' | 'p99_us') => [
           { label: 'direct to rs1', value: direct[p], unit: 'µs' },
           { label: 'ulvs DR via VIP', value: via[p], unit: 'µs' },
         ];
         return {
-          added_latency_p50_us: ok(this.name, via.p50_us - direct.p50_us, 'µs', bars('p50_us'), 'added_latency_p50_us', { direct, via, backgroundPps: 20000, rounds: { directs, vias } }),
-          added_latency_p99_us: ok(this.name, via.p99_us - direct.p99_us, 'µs', bars('p99_us'), 'added_latency_p99_us', { direct, via, backgroundPps: 20000 }),
+          added_latency_p50_us: trusted(this.name, 'added_latency_p50_us', { samples: added('p50_us'), unit: 'µs', latency: true }, bars('p50_us'),
+            { direct, via, backgroundPps: 20000, rounds: { directs, vias } }),
+          added_latency_p99_us: trusted(this.name, 'added_latency_p99_us', { samples: added('p99_us'), unit: 'µs', latency: true }, bars('p99_us'),
+            { direct, via, backgroundPps: 20000 }),
         };
       });
     } finally {
@@ -361,28 +362,26 @@ const http: Experiment = {
         }
         return p;
       })(), async (p) => {
-        const cpu0 = processCpuSeconds(p.pid);
+        const cpu0 = processTreeCpuSeconds(p.pid);
         const r = await wrk(`http://${n.dir1.ip}:${HTTP_PORT}/`);
-        return { ...r, cpu: processCpuSeconds(p.pid) - cpu0 };
+        return { ...r, cpu: processTreeCpuSeconds(p.pid) - cpu0 };
       });
       const viaUlvs = () => withProc(startDirector(lab, { io: 'afxdp', extraServices: true }), async (p) => {
-        const cpu0 = processCpuSeconds(p.pid);
+        const cpu0 = processTreeCpuSeconds(p.pid);
         const r = await wrk(`http://${VIP}:${HTTP_PORT}/`);
-        return { ...r, cpu: processCpuSeconds(p.pid) - cpu0 };
+        return { ...r, cpu: processTreeCpuSeconds(p.pid) - cpu0 };
       });
-      // Interleaved rounds; each contender keeps its best round (highest requests/s).
+      // Interleaved trials; ratios per trial, the figure their median.
       type Run = WrkResult & { cpu: number };
-      const runs: Record<'direct' | 'haproxy' | 'ulvs', Run[]> = { direct: [], haproxy: [], ulvs: [] };
-      for (let round = 1; round <= ctx.rounds; round++) {
-        ctx.progress(`http: wrk straight to rs1 (round ${round}/${ctx.rounds})`);
-        runs.direct.push({ ...(await wrk(`http://${n.rs1.ip}:${HTTP_PORT}/`)), cpu: 0 });
-        ctx.progress(`http: wrk through haproxy (TCP mode) on dir1 (round ${round}/${ctx.rounds})`);
-        runs.haproxy.push(await viaHaproxy());
-        ctx.progress(`http: wrk through the VIP, ulvs DR over AF_XDP (round ${round}/${ctx.rounds})`);
-        runs.ulvs.push(await viaUlvs());
-      }
-      const best = (list: Run[]) => list.reduce((a, b) => (b.rps > a.rps ? b : a));
-      const direct = best(runs.direct), haproxy = best(runs.haproxy), ulvs = best(runs.ulvs);
+      const [directRuns, haproxyRuns, ulvsRuns] = await interleaved<Run>(ctx, 'http: wrk', [
+        { label: 'straight to rs1', run: async () => ({ ...(await wrk(`http://${n.rs1.ip}:${HTTP_PORT}/`)), cpu: 0 }) },
+        { label: 'through haproxy (TCP mode) on dir1', run: viaHaproxy },
+        { label: 'through the VIP, ulvs DR over AF_XDP', run: viaUlvs },
+      ]);
+      const runs = { direct: directRuns, haproxy: haproxyRuns, ulvs: ulvsRuns };
+      const mid = (list: Run[]) => medianRun(list, (r) => r.rps);
+      const direct = mid(directRuns), haproxy = mid(haproxyRuns), ulvs = mid(ulvsRuns);
+      const rps = (list: Run[]) => list.map((r) => r.rps);
       const per10k = (r: { cpu: number; requests: number }) => (r.cpu / r.requests) * 10_000;
       const rpsBars = [
         { label: 'direct to rs1', value: direct.rps, unit: 'req/s' },
@@ -392,8 +391,8 @@ const http: Experiment = {
       const details = { wrk: `wrk -t1 -c32 -d${seconds}s --latency`, direct, haproxy, ulvs,
         rpsOfEveryRound: Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, v.map((r) => r.rps)])) };
       return {
-        http_rps_vs_haproxy: ok(this.name, ratio(ulvs.rps, haproxy.rps), 'ratio', rpsBars, 'http_rps_vs_haproxy', details),
-        http_rps_vs_direct: ok(this.name, ratio(ulvs.rps, direct.rps), 'ratio', rpsBars, 'http_rps_vs_direct', details),
+        http_rps_vs_haproxy: trusted(this.name, 'http_rps_vs_haproxy', { samples: ratios(rps(ulvsRuns), rps(haproxyRuns)), unit: 'ratio' }, rpsBars, details),
+        http_rps_vs_direct: trusted(this.name, 'http_rps_vs_direct', { samples: ratios(rps(ulvsRuns), rps(directRuns)), unit: 'ratio' }, rpsBars, details),
         http_p99_ms: ok(this.name, ulvs.p99Ms, 'ms', [
           { label: 'direct to rs1', value: direct.p99Ms, unit: 'ms' },
           { label: 'haproxy (TCP)', value: haproxy.p99Ms, unit: 'ms' },
@@ -435,12 +434,15 @@ const natPps: Experiment = {
         return { sent: 0, delivered: 0, seconds: 1, pps: 0, busySeconds: 0, processSeconds: 0 };
       }
     };
-    const { best: [ref, kernelBest, ulvs], all } = await bestOf(ctx, 'nat_pps', [
+    const natRuns = await interleaved(ctx, 'nat_pps', [
       { label: 'C reference forwarder (NAT)', run: () => withProc(startReference(lab, XDP_OBJECT), (p) => traffic(lab, { ...load, watchPid: p.pid })) },
       { label: 'kernel forwarding with nftables DNAT', run: kernelRun },
       { label: 'ulvs NAT over AF_XDP', run: () => withProc(startDirector(lab, { io: 'afxdp' }), (p) => traffic(lab, { ...load, watchPid: p.pid })) },
     ]);
-    const kernel: TrafficResult | Error = kernelError ?? kernelBest;
+    const pps = natRuns.map((list) => list.map((r) => r.pps));
+    const [ref, kernelMid, ulvs] = natRuns.map((list) => medianRun(list, (r) => r.pps));
+    const all = Object.fromEntries(['reference', 'kernel', 'ulvs'].map((k, i) => [k, pps[i].map(Math.round)]));
+    const kernel: TrafficResult | Error = kernelError ?? kernelMid;
     const bars = [
       { label: 'C reference', value: ref.pps, unit: 'pps' },
       ...(kernel instanceof Error ? [] : [{ label: 'kernel nftables DNAT', value: kernel.pps, unit: 'pps' }]),
@@ -448,10 +450,10 @@ const natPps: Experiment = {
     ];
     const details = { reference: summary(ref), kernel: kernel instanceof Error ? kernel.message : summary(kernel), ulvs: summary(ulvs), ppsOfEveryRound: all };
     return {
-      nat_pps_vs_reference: ok(this.name, ratio(ulvs.pps, ref.pps), 'ratio', bars, 'nat_pps_vs_reference', details),
+      nat_pps_vs_reference: trusted(this.name, 'nat_pps_vs_reference', { samples: ratios(pps[2], pps[0]), unit: 'ratio' }, bars, details),
       nat_pps_vs_kernel: kernel instanceof Error
         ? failed(this.name, 'nat_pps_vs_kernel', kernel.message)
-        : ok(this.name, ratio(ulvs.pps, kernel.pps), 'ratio', bars, 'nat_pps_vs_kernel', details),
+        : trusted(this.name, 'nat_pps_vs_kernel', { samples: ratios(pps[2], pps[1]), unit: 'ratio' }, bars, details),
     };
   },
 };

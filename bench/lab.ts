@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLab, destroyLab, labNamespaceNames, labNodes, namespaceExists, LAB_VIP, type LabNodes } from '../src/lab/index.js';
-import { machineBusySeconds, processCpuSeconds, runIn, sleep, startIn, TOOLS, ULVS, waitFor, type Proc } from './sys.js';
+import { machineBusySeconds, processTreeCpuSeconds, runIn, sleep, startIn, TOOLS, ULVS, waitFor, type Proc } from './sys.js';
 
 export const BENCH_PREFIX = 'bench-';
 export const UDP_PORT = 9000;
@@ -51,7 +51,7 @@ export interface TrafficResult {
   pps: number;
   /** Whole machine busy CPU seconds over the sender's run. */
   busySeconds: number;
-  /** The watched process's CPU seconds over the run. */
+  /** The watched process tree's CPU seconds over the run (threads and children included). */
   processSeconds: number;
 }
 
@@ -63,13 +63,13 @@ export async function traffic(lab: BenchLab, o: TrafficOptions): Promise<Traffic
   try {
     await Promise.all(sinks.map((s) => waitFor(s, 'sink ready', 10_000)));
     const busy0 = machineBusySeconds();
-    const proc0 = o.watchPid ? processCpuSeconds(o.watchPid) : 0;
+    const proc0 = o.watchPid ? processTreeCpuSeconds(o.watchPid) : 0;
     const out = await runIn(nodes.client.name, [join(TOOLS, 'sender'), '--if', 'eth0', '--src-mac', nodes.client.mac,
       '--dst-mac', o.dstMacs.join(','), '--src-ip', o.srcIp ?? nodes.client.ip, '--dst-ip', VIP, '--dst-port', String(UDP_PORT),
       '--flows', String(o.flows), '--first-flow', String(o.firstFlow ?? 0), '--rate', String(o.rate), '--seconds', String(o.seconds)],
     (o.seconds + 30) * 1000);
     const busy1 = machineBusySeconds();
-    const proc1 = o.watchPid ? processCpuSeconds(o.watchPid) : 0;
+    const proc1 = o.watchPid ? processTreeCpuSeconds(o.watchPid) : 0;
     const sent = JSON.parse(out) as { sent: number; seconds: number };
     const counts = await Promise.all(sinks.map(async (s) => {
       const code = await s.exited;

@@ -10,8 +10,10 @@ import type { BenchLab } from './lab.js';
 import { leftoverNamespaces } from './lab.js';
 import { failed, renderMarkdown, renderSvg, resultSchema, type BenchResult, type Figure } from './report.js';
 import { killAll, machineInfo, REPO } from './sys.js';
+import { appendHistory, loadHistory, MIN_TRIALS, saveHistory, type History } from './trust.js';
 
 const RESULTS_DIR = join(REPO, 'bench/results');
+const HISTORY_FILE = join(RESULTS_DIR, 'history.json');
 
 interface Options { quick: boolean; only?: string[]; prefix: string }
 
@@ -56,7 +58,9 @@ async function main(): Promise<number> {
   const ctx: RunContext = {
     quick: options.quick,
     seconds: options.quick ? 3 : 10,
-    rounds: options.quick ? 2 : 3,
+    // Quick runs are shorter trials, never fewer: a figure needs MIN_TRIALS (trust.ts).
+    rounds: MIN_TRIALS,
+    history: loadHistory(HISTORY_FILE),
     progress,
     lab: async (nat) => {
       if (current && current.nat === nat) return current;
@@ -77,7 +81,8 @@ async function main(): Promise<number> {
         Object.assign(figures, got);
         for (const key of experiment.figures) if (!(key in got)) figures[key] = failed(experiment.name, key, 'not produced by its experiment');
         for (const [key, f] of Object.entries(got)) {
-          progress(`  ${key} = ${f.status === 'ok' ? `${f.value?.toPrecision(4)} ${f.unit}` : `${f.status}: ${f.reason}`}`);
+          const spread = f.spread ? ` (${f.spread.min.toPrecision(4)}-${f.spread.max.toPrecision(4)}, ${f.spread.n} trials)` : '';
+          progress(`  ${key} = ${f.status === 'ok' ? `${f.value?.toPrecision(4)} ${f.unit}${spread}` : `${f.status}: ${f.reason}`}`);
         }
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
@@ -111,6 +116,7 @@ async function main(): Promise<number> {
   mkdirSync(RESULTS_DIR, { recursive: true });
   writeFileSync(join(RESULTS_DIR, 'latest.json'), JSON.stringify(result, null, 2) + '\n');
   writeFileSync(join(RESULTS_DIR, 'latest.md'), renderMarkdown(result));
+  saveHistory(HISTORY_FILE, withNewHistory(ctx.history, result));
   for (const [key, figure] of Object.entries(result.figures)) writeFileSync(join(RESULTS_DIR, `${key}.svg`), renderSvg(key, figure));
   progress(`wrote ${join(RESULTS_DIR, 'latest.json')}, latest.md and ${Object.keys(result.figures).length} SVG charts`);
   if (!options.only) {
@@ -119,6 +125,16 @@ async function main(): Promise<number> {
   }
   process.stdout.write(renderMarkdown(result));
   return Object.values(figures).some((f) => f.status === 'failed') ? 1 : 0;
+}
+
+/** The alternatives' plausible absolute figures of this run (figure.details.history) joined to their history. */
+function withNewHistory(history: History, result: BenchResult): History {
+  let next = history;
+  for (const f of Object.values(result.figures)) {
+    const entries = (f.details?.history ?? {}) as Record<string, number>;
+    for (const [key, value] of Object.entries(entries)) next = appendHistory(next, key, value, result.date);
+  }
+  return next;
 }
 
 function buildTools(): void {

@@ -1,7 +1,7 @@
 // The bench's I/O shell: child processes inside namespaces (tracked so that Ctrl-C can end
 // them), CPU accounting from /proc, machine information.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, hostname, release } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +107,50 @@ export function processCpuSeconds(pid: number, stat = readFileSync(`/proc/${pid}
   // The command name may hold spaces and parentheses: fields start after the last ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+}
+
+/** A process's CPU with its waited-for children (utime + stime + cutime + cstime), in seconds. */
+export function processWithChildrenCpuSeconds(stat: string): number {
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / CLOCK_TICKS;
+}
+
+/** Live children of every thread of `pid` (/proc/PID/task/TID/children). */
+function childPids(pid: number): number[] {
+  const out: number[] = [];
+  let tasks: string[] = [];
+  try { tasks = readdirSync(`/proc/${pid}/task`); } catch { return out; }
+  for (const tid of tasks) {
+    try {
+      for (const c of readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim().split(/\s+/)) if (c) out.push(Number(c));
+    } catch { /* the thread ended */ }
+  }
+  return out;
+}
+
+/**
+ * CPU of a process tree in seconds: the process (all its threads), its children that ended
+ * (cutime/cstime) and its live descendants, walked through every thread's children list. A
+ * process that ends between two reads drops out of the sum (its parent's cutime gains it only
+ * once waited for), so compare trees whose children live through the run.
+ */
+export function processTreeCpuSeconds(pid: number, read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+  children: (pid: number) => number[] = childPids): number {
+  let total = 0;
+  const seen = new Set<number>();
+  const stack = [pid];
+  while (stack.length) {
+    const p = stack.pop()!;
+    if (seen.has(p)) continue;
+    seen.add(p);
+    try {
+      total += processWithChildrenCpuSeconds(read(`/proc/${p}/stat`));
+    } catch {
+      continue; // it ended
+    }
+    stack.push(...children(p));
+  }
+  return total;
 }
 
 export function machineInfo(): MachineInfo {

@@ -6,6 +6,7 @@
 
 import { EvictionList, FlowSlots } from './flow-slots.js';
 import type { FlowEntry } from './flow-types.js';
+import { DUMP_CLIENT, DUMP_EXPIRES_IN, DUMP_META, DUMP_PORTS, DUMP_RS_IP, DUMP_RS_PORT, DUMP_VIP, DUMP_WORDS } from './dump-layout.js';
 import { TCP_ESTABLISHED, TCP_STATE_NAMES, UDP_STATE_NAME } from './tcp-states.js';
 
 export const enum Proto { TCP = 6, UDP = 17 }
@@ -90,6 +91,33 @@ export class FlowRecords {
         service: r[b + Word.OWNER] >>> 16, rsId: r[b + Word.OWNER] & 0xffff,
       });
     }
+  }
+
+  /**
+   * Copies live flows from slot `from` into `out` (conn-dump.ts's DumpWord layout) until it is
+   * full or `maxVisits` slots were walked; `next` is the slot to go on from, -1 at the end.
+   * Nothing allocated: `ulvs conns` reads the worker's table in chunks.
+   */
+  dumpInto(now: number, from: number, out: Uint32Array, maxVisits: number): { count: number; next: number } {
+    const r = this.records;
+    const max = Math.floor(out.length / DUMP_WORDS);
+    const end = Math.min(this.slots.highWater, from + maxVisits);
+    let count = 0;
+    let flow = from;
+    for (; flow < end && count < max; flow++) {
+      const b = flow * Layout.RECORD_WORDS;
+      const meta = r[b + Word.META];
+      if (meta === 0 || r[b + Word.EXPIRES] <= now || ((r[b + Word.AUX] >>> 24) & Flag.SHADOW) !== 0) continue;
+      const o = count++ * DUMP_WORDS;
+      out[o + DUMP_META] = meta & 0xffff; // protocol << 8 | state
+      out[o + DUMP_EXPIRES_IN] = r[b + Word.EXPIRES] - now;
+      out[o + DUMP_CLIENT] = r[b + Word.CLIENT];
+      out[o + DUMP_PORTS] = r[b + Word.PORTS];
+      out[o + DUMP_VIP] = r[b + Word.VIP];
+      out[o + DUMP_RS_IP] = r[b + Word.RS_IP];
+      out[o + DUMP_RS_PORT] = meta >>> 16;
+    }
+    return { count, next: flow >= this.slots.highWater ? -1 : flow };
   }
 
   snapshot(now: number, limit = Infinity): FlowEntry[] {

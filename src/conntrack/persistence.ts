@@ -11,8 +11,14 @@
 // persistence (the connection still gets through). No allocation on lookup/insert/attach/release.
 
 import { PAIR_INPUT, hashPairInput, randomSeed } from './hash.js';
+import { DUMP_CLIENT, DUMP_EXPIRES_IN, DUMP_META, DUMP_PORTS, DUMP_RS_IP, DUMP_RS_PORT, DUMP_STATE_NONE, DUMP_VIP, DUMP_WORDS } from './dump-layout.js';
 
 export const MAX_TEMPLATE_CAPACITY = 1 << 24;
+
+/** Templates are IPVS connection entries too: a quarter of the flow table bounds them. */
+export function templateCapacityFor(connTableSize: number): number {
+  return Math.max(1024, connTableSize >>> 2);
+}
 const MAX_INDEX_LOAD = 0.75;
 const REF_MASK = (1 << 25) - 1;
 const NIL = -1;
@@ -25,6 +31,37 @@ const T_HASHED = 2;   // findable; an invalidated template that still controls f
 export interface PersistenceTableOptions {
   capacity: number;
   seed?: number;
+  /**
+   * Memory shared with other workers (PersistenceTable.allocateShared; dataplane.queues > 1):
+   * the table lives in it, so a client's templates are the same on every queue. Use it through
+   * SharedPersistenceTable, which takes the table's lock around each operation.
+   */
+  memory?: SharedArrayBuffer;
+}
+
+// The table's scalars, in the first words of its memory (so workers sharing it share them).
+const S_MAGIC = 0, S_LOCK = 1, S_IDLE_HEAD = 2, S_IDLE_TAIL = 3, S_FREE_HEAD = 4, S_HIGH_WATER = 5, S_SEED = 6;
+const S_INSERTS = 7, S_EVICTIONS = 8, S_EXPIRED = 9, S_FULL = 10, S_SIZE = 11;
+const STATE_WORDS = 16;
+const MAGIC = 0x706d7431; // "pmt1": initialised memory
+
+function indexSizeFor(capacity: number): number {
+  let size = 16;
+  while (size * MAX_INDEX_LOAD < capacity) size *= 2;
+  return size;
+}
+
+/** Bytes of a table's memory: the scalars, then 4-, 2- and 1-byte arrays (each view aligned). */
+function bytesFor(capacity: number): number {
+  return STATE_WORDS * 4 + capacity * (8 * 4 + 4 * 2 + 2) + indexSizeFor(capacity) * 4;
+}
+
+/** stats as enumerable accessors over the shared scalars (a spread copies the values). */
+function statsView(state: Int32Array): TemplateStats {
+  const field = (at: number) => ({ enumerable: true, get: () => state[at], set: (v: number) => { state[at] = v; } });
+  return Object.defineProperties({}, {
+    inserts: field(S_INSERTS), evictions: field(S_EVICTIONS), expired: field(S_EXPIRED), full: field(S_FULL), size: field(S_SIZE),
+  }) as TemplateStats;
 }
 
 export interface TemplateEntry {
@@ -43,7 +80,9 @@ export interface TemplateStats { inserts: number; evictions: number; expired: nu
 
 export class PersistenceTable {
   readonly capacity: number;
-  readonly stats: TemplateStats = { inserts: 0, evictions: 0, expired: 0, full: 0, size: 0 };
+  readonly stats: TemplateStats;
+  /** The scalars (S_*), in the table's memory. */
+  protected readonly state: Int32Array;
 
   private readonly clientKey: Uint32Array;
   private readonly serviceOf: Uint16Array;
@@ -61,12 +100,24 @@ export class PersistenceTable {
   private readonly next: Int32Array;    // idle list (controls nothing) in insertion order; free list
   private readonly index: Uint32Array;
   private readonly indexMask: number;
-  private idleHead = NIL;
-  private idleTail = NIL;
-  private freeHead = NIL;
-  private highWater = 0;
+  private get idleHead(): number { return this.state[S_IDLE_HEAD]; }
+  private set idleHead(v: number) { this.state[S_IDLE_HEAD] = v; }
+  private get idleTail(): number { return this.state[S_IDLE_TAIL]; }
+  private set idleTail(v: number) { this.state[S_IDLE_TAIL] = v; }
+  private get freeHead(): number { return this.state[S_FREE_HEAD]; }
+  private set freeHead(v: number) { this.state[S_FREE_HEAD] = v; }
+  private get highWater(): number { return this.state[S_HIGH_WATER]; }
+  private set highWater(v: number) { this.state[S_HIGH_WATER] = v; }
+  /** Per instance: each worker sharing the table sweeps from its own place. */
   private sweepCursor = 0;
   private readonly seed: number;
+
+  /** Shared memory for a table of `capacity` templates, initialised (hand it to every worker). */
+  static allocateShared(capacity: number, seed?: number): SharedArrayBuffer {
+    const memory = new SharedArrayBuffer(bytesFor(capacity));
+    new PersistenceTable({ capacity, seed, memory });
+    return memory;
+  }
 
   constructor(opts: PersistenceTableOptions) {
     const capacity = opts.capacity;
@@ -74,25 +125,45 @@ export class PersistenceTable {
       throw new RangeError(`persistence table capacity must be a whole number 1..${MAX_TEMPLATE_CAPACITY}, got ${capacity}`);
     }
     this.capacity = capacity;
-    this.clientKey = new Uint32Array(capacity);
-    this.serviceOf = new Uint16Array(capacity);
-    this.rsIdOf = new Uint16Array(capacity);
-    this.expires = new Uint32Array(capacity);
-    this.timeoutOf = new Uint32Array(capacity);
-    this.controlledCount = new Uint32Array(capacity);
-    this.flags = new Uint8Array(capacity);
-    this.protoOf = new Uint8Array(capacity);
-    this.vipOf = new Uint32Array(capacity);
-    this.vportOf = new Uint16Array(capacity);
-    this.rsIpOf = new Uint32Array(capacity);
-    this.rsPortOf = new Uint16Array(capacity);
-    this.prev = new Int32Array(capacity);
-    this.next = new Int32Array(capacity);
-    let size = 16;
-    while (size * MAX_INDEX_LOAD < capacity) size *= 2;
-    this.index = new Uint32Array(size);
+    const size = indexSizeFor(capacity);
+    const memory = opts.memory ?? new ArrayBuffer(bytesFor(capacity));
+    if (memory.byteLength !== bytesFor(capacity)) throw new RangeError(`persistence memory of ${memory.byteLength} bytes is not for ${capacity} templates`);
+    let at = 0;
+    const take = <T>(make: (buffer: ArrayBufferLike, offset: number, length: number) => T, length: number, width: number): T => {
+      const view = make(memory, at, length);
+      at += length * width;
+      return view;
+    };
+    const u32 = (n: number) => take((b, o, l) => new Uint32Array(b, o, l), n, 4);
+    const i32 = (n: number) => take((b, o, l) => new Int32Array(b, o, l), n, 4);
+    const u16 = (n: number) => take((b, o, l) => new Uint16Array(b, o, l), n, 2);
+    const u8 = (n: number) => take((b, o, l) => new Uint8Array(b, o, l), n, 1);
+    this.state = i32(STATE_WORDS);
+    this.clientKey = u32(capacity);
+    this.expires = u32(capacity);
+    this.timeoutOf = u32(capacity);
+    this.controlledCount = u32(capacity);
+    this.vipOf = u32(capacity);
+    this.rsIpOf = u32(capacity);
+    this.prev = i32(capacity);
+    this.next = i32(capacity);
+    this.index = u32(size);
+    this.serviceOf = u16(capacity);
+    this.rsIdOf = u16(capacity);
+    this.vportOf = u16(capacity);
+    this.rsPortOf = u16(capacity);
+    this.flags = u8(capacity);
+    this.protoOf = u8(capacity);
     this.indexMask = size - 1;
-    this.seed = (opts.seed ?? randomSeed()) | 0;
+    this.stats = statsView(this.state);
+    if (this.state[S_MAGIC] !== MAGIC) {
+      this.state[S_IDLE_HEAD] = NIL;
+      this.state[S_IDLE_TAIL] = NIL;
+      this.state[S_FREE_HEAD] = NIL;
+      this.state[S_SEED] = (opts.seed ?? randomSeed()) | 0;
+      this.state[S_MAGIC] = MAGIC;
+    }
+    this.seed = this.state[S_SEED];
   }
 
   /** persistence_granularity: 255.255.255.0 groups a /24 of clients on one real server. */
@@ -275,6 +346,28 @@ export class PersistenceTable {
     return dropped;
   }
 
+  /** snapshot()'s templates from slot `from` into `out` (conn-dump.ts's layout; see FlowRecords.dumpInto). */
+  dumpInto(now: number, from: number, out: Uint32Array, maxVisits: number): { count: number; next: number } {
+    const max = Math.floor(out.length / DUMP_WORDS);
+    const end = Math.min(this.highWater, from + maxVisits);
+    let count = 0;
+    let t = from;
+    for (; t < end && count < max; t++) {
+      if ((this.flags[t] & T_HASHED) === 0) continue;
+      if (this.controlledCount[t] === 0 && this.expires[t] <= now) continue;
+      const timeout = Math.max(1, this.timeoutOf[t]);
+      const o = count++ * DUMP_WORDS;
+      out[o + DUMP_META] = (this.protoOf[t] << 8) | DUMP_STATE_NONE;
+      out[o + DUMP_EXPIRES_IN] = this.expires[t] > now ? this.expires[t] - now : timeout - ((now - this.expires[t]) % timeout);
+      out[o + DUMP_CLIENT] = this.clientKey[t];
+      out[o + DUMP_PORTS] = this.vportOf[t];
+      out[o + DUMP_VIP] = this.vipOf[t];
+      out[o + DUMP_RS_IP] = this.rsIpOf[t];
+      out[o + DUMP_RS_PORT] = this.rsPortOf[t];
+    }
+    return { count, next: t >= this.highWater ? -1 : t };
+  }
+
   /** Live templates as `ipvsadm -Lnc` lists them (state NONE, client port 0). Allocates. */
   snapshot(now: number): TemplateEntry[] {
     const out: TemplateEntry[] = [];
@@ -312,9 +405,7 @@ export class PersistenceTable {
   }
 
   memory(): { totalBytes: number; bytesPerTemplate: number } {
-    const arrays = [this.clientKey, this.serviceOf, this.rsIdOf, this.expires, this.timeoutOf, this.controlledCount,
-      this.flags, this.protoOf, this.vipOf, this.vportOf, this.rsIpOf, this.rsPortOf, this.prev, this.next, this.index];
-    const totalBytes = arrays.reduce((sum, a) => sum + a.byteLength, 0);
+    const totalBytes = bytesFor(this.capacity);
     return { totalBytes, bytesPerTemplate: totalBytes / this.capacity };
   }
 
@@ -374,4 +465,92 @@ export class PersistenceTable {
 /** 7-bit tag from the 30-bit hash's top bits, top bit forced so an entry is never 0. */
 function tagOf(h: number): number {
   return 0x40 | (h >>> 24);
+}
+
+/**
+ * A PersistenceTable in memory shared by every worker (dataplane.queues > 1; issue 18 part 3):
+ * RSS spreads one client's connections over the queues, so templates kept per worker broke
+ * persistence_timeout. Each operation holds the table's lock (a spin lock on one word:
+ * operations are a few hundred nanoseconds, only new connections, template hits and flow ends
+ * take them, and two workers contend only when both do at once). Reentrant within a worker (an
+ * insert that replaces a template invalidates it). A lookup, the scheduling and the insert are
+ * separate operations: two first connections of one client arriving at once on two queues can
+ * each create a template (the later one wins, as the later of two IPVS template inserts would).
+ */
+export class SharedPersistenceTable extends PersistenceTable {
+  private depth = 0;
+  /** Nonzero and unique per worker: who holds the lock (a restarted worker frees its dead predecessor's). */
+  private readonly owner: number;
+
+  constructor(opts: PersistenceTableOptions & { memory: SharedArrayBuffer; owner: number }) {
+    super(opts);
+    if (!(opts.owner > 0)) throw new RangeError('a shared persistence table needs an owner id > 0');
+    this.owner = opts.owner;
+    // A worker that died holding the lock: its replacement, of the same owner id, takes it back.
+    Atomics.compareExchange(this.state, S_LOCK, this.owner, 0);
+  }
+
+  private enter(): void {
+    if (this.depth++ > 0) return;
+    while (Atomics.compareExchange(this.state, S_LOCK, 0, this.owner) !== 0) { /* held for a few hundred ns */ }
+  }
+
+  private leave(): void {
+    if (--this.depth === 0) Atomics.store(this.state, S_LOCK, 0);
+  }
+
+  override lookupArgs(service: number, now: number): number {
+    this.enter();
+    try { return super.lookupArgs(service, now); } finally { this.leave(); }
+  }
+
+  override insertArgs(service: number, rsId: number, timeout: number, now: number): number {
+    this.enter();
+    try { return super.insertArgs(service, rsId, timeout, now); } finally { this.leave(); }
+  }
+
+  override refresh(t: number, now: number): void {
+    this.enter();
+    try { super.refresh(t, now); } finally { this.leave(); }
+  }
+
+  override attach(t: number): void {
+    this.enter();
+    try { super.attach(t); } finally { this.leave(); }
+  }
+
+  override release(t: number, now: number): void {
+    this.enter();
+    try { super.release(t, now); } finally { this.leave(); }
+  }
+
+  override invalidate(t: number): void {
+    this.enter();
+    try { super.invalidate(t); } finally { this.leave(); }
+  }
+
+  override expireSome(now: number, maxVisits: number): number {
+    this.enter();
+    try { return super.expireSome(now, maxVisits); } finally { this.leave(); }
+  }
+
+  override dropRealServer(rsId: number, now: number): number {
+    this.enter();
+    try { return super.dropRealServer(rsId, now); } finally { this.leave(); }
+  }
+
+  override dumpInto(now: number, from: number, out: Uint32Array, maxVisits: number): { count: number; next: number } {
+    this.enter();
+    try { return super.dumpInto(now, from, out, maxVisits); } finally { this.leave(); }
+  }
+
+  override snapshot(now: number): TemplateEntry[] {
+    this.enter();
+    try { return super.snapshot(now); } finally { this.leave(); }
+  }
+
+  override countsByRealServer(now: number): Map<number, number> {
+    this.enter();
+    try { return super.countsByRealServer(now); } finally { this.leave(); }
+  }
 }

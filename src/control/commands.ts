@@ -18,6 +18,7 @@ import type { ControlRequest } from './socket.js';
 import { runtimeReport, type NumberedEdit, type RuntimeReply } from './ipvsadm-commands.js';
 import type { RuntimeOverrides } from './runtime-overrides.js';
 import type { WorkerPool } from './worker-pool.js';
+import { collectConnections, type DumpChunk } from '../dataplane/conn-dump.js';
 import type { IpvsCounters } from '../metrics/ipvs-counters.js';
 import { ipToNumber, isIpv4, numberToIp } from '../packet/addr.js';
 
@@ -151,6 +152,8 @@ export function idsToZero(snapshot: Snapshot, service?: ServiceAddressArg): numb
 /** `ulvs stats`: the workers' packet counters summed, the flow tables, connection sync. */
 export async function collectStats(ctx: CommandContext): Promise<Record<string, number>> {
   const stats = summarizeCounters(ctx.workers.counters);
+  // Per queue, when there are several: how RSS spread the packets over the workers.
+  if (ctx.workers.counters.length > 1) ctx.workers.counters.forEach((c, queue) => { stats[`queue${queue}_rx`] = c[C_RX]; });
   for (const f of await ctx.workers.askAll({ type: 'flowstats' }) as FlowStats[]) {
     stats.conn_table_size = (stats.conn_table_size ?? 0) + f.size;
     stats.conn_table_capacity = (stats.conn_table_capacity ?? 0) + f.capacity;
@@ -183,8 +186,10 @@ export async function handleControl(ctx: CommandContext, req: ControlRequest): P
       return { services, tableSize, text: formatIpvsList(services, tableSize) };
     }
     case 'conns': {
+      // Chunks of typed arrays from each worker, formatted here (conn-dump.ts): the workers
+      // build no object per flow and forward between chunks.
       const all: ConnectionEntry[] = [];
-      for (const answer of await ctx.workers.askAll({ type: 'conns' })) all.push(...(answer as ConnectionEntry[]));
+      for (let i = 0; i < ctx.workers.count; i++) await collectConnections((r) => ctx.workers.askOne(i, { ...r }) as Promise<DumpChunk | undefined>, all);
       return { connections: all, text: formatConnections(all) };
     }
     case 'status':

@@ -25,6 +25,8 @@ import { AddressHolder } from './addresses.js';
 import { handleControl, listServices, metricsData, type CommandContext, type ReloadResult } from './commands.js';
 import { serveMetrics, type MetricsServer } from '../metrics/server.js';
 import { compileSnapshot, IdRegistry } from './compile.js';
+import { SchedulerTablePublisher } from './scheduler-tables.js';
+import { PersistenceTable, templateCapacityFor } from '../conntrack/persistence.js';
 import { numberToIp } from '../packet/addr.js';
 import { watchConfigFiles } from './config-watch.js';
 import { StepTimer } from './step-timer.js';
@@ -63,6 +65,8 @@ export class Director {
   private fileConfig!: UlvsConfig;
   private overrides: RuntimeOverrides = NO_OVERRIDES;
   private readonly ids = new IdRegistry();
+  /** The mh/sh/dh tables published with each snapshot (Maglev's last_weight kept per service). */
+  private readonly schedulerTables = new SchedulerTablePublisher();
   private readonly addresses = new AddressHolder();
   private readonly nextHops: NextHopCache;
   private readonly workers: WorkerPool;
@@ -165,10 +169,13 @@ export class Director {
       this.followCounters();
       const insideOpened = insideToOpen(this.withInside(this.config).dataplane, this.snapshot);
       this.insideOpen = insideOpened !== null;
+      // queues > 1: one persistence table shared by the workers (RSS spreads a client's
+      // connections over the queues; per-worker templates broke persistence_timeout).
+      const templateMemory = dp.queues > 1 ? PersistenceTable.allocateShared(templateCapacityFor(dp.conn_table_size)) : null;
       for (let queue = 0; queue < dp.queues; queue++) {
         await this.workers.start(queue, {
           outside: dp.interface, inside: insideOpened, backend: dp.io, snapshot: this.snapshot, connTableSize: dp.conn_table_size,
-          timeouts: this.timeouts, expireNodestConn: dp.expire_nodest_conn,
+          timeouts: this.timeouts, expireNodestConn: dp.expire_nodest_conn, templateMemory,
         });
       }
       // Recorded by id: a successor without CAP_SYS_ADMIN (the packaged unit) cannot read the
@@ -445,7 +452,8 @@ export class Director {
       tunnelSource: this.tunnelSource,
     }, ++this.version);
     this.logLocalForwarding(snapshot);
-    return snapshot;
+    // mh/sh/dh tables built once here and shared with every worker (scheduler-tables.ts).
+    return this.schedulerTables.publish(snapshot);
   }
 
   /** One line each time a service starts or stops going to the director's own stack. */

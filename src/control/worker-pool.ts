@@ -11,6 +11,7 @@ import { allocateCounters, allocateIpvsCounters } from '../dataplane/counters.js
 import type { Snapshot } from '../dataplane/snapshot.js';
 import type { WorkerInit, WorkerRequest } from '../dataplane/worker.js';
 import { SyncOutbox } from '../dataplane/sync-outbox.js';
+import { TapSteering } from './tap-steering.js';
 
 // Generous: on a loaded machine (2 shared cores, many tests) loading the addon and attaching
 // takes tens of seconds; a worker that never reports is still named after this.
@@ -53,7 +54,7 @@ interface WorkerHandle {
   claims: SyncOutbox;
 }
 
-interface ReadyPort { ifname: string; backend: string; xdpMode?: string; fallbackReason?: string }
+interface ReadyPort { ifname: string; backend: string; xdpMode?: string; fallbackReason?: string; tapName?: string }
 
 export class WorkerPool {
   private readonly workers: WorkerHandle[] = [];
@@ -67,9 +68,12 @@ export class WorkerPool {
   restarts = 0;
   /** Interfaces some worker took packets from with AF_XDP (so the XDP program on them is ulvs's). */
   readonly afxdpInterfaces = new Set<string>();
+  /** TAP's tc plumbing and steering, run here: workers run no child process. */
+  readonly tapSteering: TapSteering;
 
   /** `isStopping`: the director is shutting down, so a worker's exit is expected. */
   constructor(private readonly log: pino.Logger, private readonly isStopping: () => boolean) {
+    this.tapSteering = new TapSteering(log);
     if (this.faultInjection) {
       log.warn(`${FAULT_ENV}=1: SIGUSR2 crashes dataplane worker 0 (test mode)`);
       process.on('SIGUSR2', () => this.workers[0]?.port.postMessage({ type: 'fault', what: 'crash' } satisfies WorkerRequest));
@@ -108,7 +112,7 @@ export class WorkerPool {
     const code = dataplaneWorkerSource(new URL('../dataplane/worker.js', import.meta.url));
     const worker = new Worker(code.source, { eval: code.eval, workerData: init, transferList: [port2] });
     const handle: WorkerHandle = { queue, settings, worker, port: port1, counters, ipvsCounters, control, pending: new Map(), outbox, claims };
-    await new Promise<void>((resolve, reject) => {
+    const ready = await new Promise<ReadyPort[]>((resolve, reject) => {
       const timer = setTimeout(() => reject(new DirectorError(`dataplane worker for queue ${queue} did not start in time`)), WORKER_START_TIMEOUT_MS);
       port1.on('message', (msg: { type: string; [k: string]: unknown }) => {
         if (msg.type === 'ready') {
@@ -118,7 +122,7 @@ export class WorkerPool {
             if (p.fallbackReason) this.log.warn({ ifname: p.ifname, reason: p.fallbackReason }, 'fell back');
             if (p.backend === 'afxdp') this.afxdpInterfaces.add(p.ifname);
           }
-          resolve();
+          resolve(msg.ports as ReadyPort[]);
         } else if (msg.type === 'error') {
           clearTimeout(timer);
           reject(new DirectorError(String(msg.message)));
@@ -134,6 +138,17 @@ export class WorkerPool {
         reject(new DirectorError(`dataplane worker exited (${code}) before it started`));
       });
     });
+    // TAP: the worker's tap exists now; plumb and steer it (again, for a restarted worker's new tap).
+    for (const [i, p] of ready.entries()) {
+      if (p.backend !== 'tap' || !p.tapName) continue;
+      try {
+        await this.tapSteering.attach(p.ifname, p.tapName, i === 0 ? 'outside' : 'inside', settings.snapshot);
+      } catch (err) {
+        Atomics.store(control, 0, 1);
+        await worker.terminate();
+        throw new DirectorError(`cannot steer traffic on ${p.ifname}: ${(err as Error).message}`);
+      }
+    }
     worker.on('error', (err) => this.log.error({ queue, err: err.message, stack: err.stack }, 'dataplane worker failed'));
     worker.on('exit', (code) => {
       if (this.isStopping()) return;
@@ -192,10 +207,12 @@ export class WorkerPool {
   /** Workers swap to it between batches; resolves when every worker has (never rejects). */
   postSnapshot(snapshot: Snapshot): Promise<void> {
     this.latestSnapshot = snapshot;
+    // TAP's tc filters follow once every worker has the snapshot (a VIP is steered before the
+    // speaker adds it, as with AF_XDP's map); unchanged rules run no tc (tap-steering.ts).
     return Promise.all(this.workers.map((w) => this.ask(w, { type: 'snapshot', snapshot }))).then(
       () => undefined,
       (err: Error) => { this.log.warn({ version: snapshot.version, err: err.message }, 'a dataplane worker did not confirm a snapshot'); },
-    );
+    ).then(() => this.tapSteering.apply(snapshot));
   }
 
   postTimeouts(timeouts: Partial<Timeouts>): void {
@@ -210,9 +227,15 @@ export class WorkerPool {
     return answers;
   }
 
+  /** Asks the worker of position `index` (= its queue); undefined when it died before answering. */
+  askOne(index: number, request: Record<string, unknown>): Promise<unknown> {
+    return this.ask(this.workers[index], request);
+  }
+
   /** Raises every worker's stop flag and waits for them to exit (terminating a stuck one). */
   async stop(): Promise<void> {
     await Promise.all(this.workers.map((w) => this.stopWorker(w)));
+    await this.tapSteering.removeAll();
   }
 
   private ask(w: WorkerHandle, request: Record<string, unknown>): Promise<unknown> {

@@ -100,7 +100,7 @@ export class Dataplane {
    */
   setSnapshot(snapshot: Snapshot, now: number): void {
     const old = this.tables;
-    this.tables = new RuntimeTables(snapshot);
+    this.tables = new RuntimeTables(snapshot, old);
     this.macs.learn(snapshot);
     if (!this.flows.expireNodestConn) return;
     for (const s of old.snapshot.services) {
@@ -364,11 +364,14 @@ export class Dataplane {
   private scheduleNewFlow(svc: RuntimeService, srcIp: number, srcPort: number, dstIp: number, dstPort: number, now: number): number {
     const set = svc.set;
     const flows = this.flows;
-    for (let r = 0; r < set.count; r++) {
-      set.activeConns[r] = flows.activeConns[svc.rsIds[r]];
-      set.inactiveConns[r] = flows.inactiveConns[svc.rsIds[r]];
-      if (set.overloaded[r] !== 0) clearOverloadOnUnbind(set, r);
-      else markOverloadOnBind(set, r);
+    // Only for schedulers that read them (or thresholds): rr, wrr, sh, dh, mh copy nothing.
+    if (svc.readsConns) {
+      for (let r = 0; r < set.count; r++) {
+        set.activeConns[r] = flows.activeConns[svc.rsIds[r]];
+        set.inactiveConns[r] = flows.inactiveConns[svc.rsIds[r]];
+        if (set.overloaded[r] !== 0) clearOverloadOnUnbind(set, r);
+        else markOverloadOnBind(set, r);
+      }
     }
     this.chosenTemplate = -1;
     const spec = svc.spec;

@@ -62,6 +62,12 @@ export interface SnapshotService {
    */
   kernel?: boolean;
   realServers: SnapshotRealServer[];
+  /**
+   * mh, sh, dh: the lookup table the control plane built for `realServers` (SharedArrayBuffer
+   * memory, never changed once published; src/control/scheduler-tables.ts). Absent: the worker
+   * builds its own (tests, tools).
+   */
+  schedulerTable?: Int32Array;
   /** FORWARD_FNAT: index into Snapshot.localGroups (laddr_group_name). */
   localGroup?: number;
 }

@@ -1,6 +1,6 @@
 // Which packets the XDP program (AF_XDP) or the tc filter (TAP) hands to ulvs; everything
 // else goes on to the kernel. Pure, so its rules are tested without a worker.
-import type { SteeringRule } from '../io/index.js';
+import type { SteeringRule } from '../io/port.js';
 import { FORWARD_FNAT, FORWARD_NAT, type Snapshot } from './snapshot.js';
 
 export function steeringFor(snapshot: Snapshot): { outside: SteeringRule[]; inside: SteeringRule[] } {

@@ -13,6 +13,11 @@ export interface RuntimeService {
   /** rsId of each entry of `set`. */
   readonly rsIds: Uint16Array;
   readonly scheduler: Scheduler;
+  /**
+   * The scheduler reads ActiveConn/InActConn (lc, wlc, sed, nq, lblc, lblcr, fo, ovf, twos) or a
+   * server has thresholds (overload marking): only then does a new flow copy the counts.
+   */
+  readonly readsConns: boolean;
   /** > 1 for a virtual_server_group service (persistence spans its ports). */
   readonly addressCount: number;
   /** TCP flag byte -> TCP_OPENS_* for a segment of an unknown connection (sloppy_tcp or not). */
@@ -93,6 +98,38 @@ export class RealServerMacs {
   }
 }
 
+/** Schedulers that read the connection counts (IPVS's ip_vs_dest_conn_overhead or atomic reads). */
+export const CONNECTION_READERS: ReadonlySet<string> = new Set(['lc', 'wlc', 'sed', 'nq', 'lblc', 'lblcr', 'fo', 'ovf', 'twos']);
+
+/** Same servers in the same order, with the same weights and availability: no rebuild needed. */
+function sameServers(a: RealServerSet, b: RealServerSet): boolean {
+  if (a.count !== b.count) return false;
+  for (let i = 0; i < a.count; i++) {
+    if (a.ip[i] !== b.ip[i] || a.port[i] !== b.port[i] || a.weight[i] !== b.weight[i] || a.available[i] !== b.available[i]) return false;
+  }
+  return true;
+}
+
+function sameFlags(a: SnapshotService, b: SnapshotService): boolean {
+  const f = a.schedulerFlags, g = b.schedulerFlags;
+  return !!f.shPort === !!g.shPort && !!f.shFallback === !!g.shFallback && !!f.mhPort === !!g.mhPort && !!f.mhFallback === !!g.mhFallback;
+}
+
+/**
+ * The scheduler of a service in a new snapshot. A table the control plane published (mh, sh,
+ * dh) is adopted. Otherwise a service that survives the swap with the same scheduler and flags
+ * keeps its instance, as IPVS's survive `ipvsadm -e`: rr/wrr keep their position, lblc/lblcr
+ * their tables; it is rebuilt (IPVS's upd_dest) only when its servers changed.
+ */
+function schedulerFor(spec: SnapshotService, set: RealServerSet, prior: RuntimeService | undefined): Scheduler {
+  if (spec.schedulerTable) return createScheduler(spec.scheduler, spec.schedulerFlags, set, { publishedTable: spec.schedulerTable });
+  if (prior && prior.spec.scheduler === spec.scheduler && sameFlags(prior.spec, spec)) {
+    if (!sameServers(prior.set, set)) prior.scheduler.rebuild(set);
+    return prior.scheduler;
+  }
+  return createScheduler(spec.scheduler, spec.schedulerFlags, set);
+}
+
 /** Everything built from one snapshot: the service index and each service's scheduler. */
 export class RuntimeTables {
   readonly services: RuntimeService[];
@@ -104,7 +141,10 @@ export class RuntimeTables {
   /** 1 while the rsId is the director itself: its packets go to the own stack (LOCAL). */
   readonly rsLocal = new Uint8Array(MAX_REAL_SERVER_IDS);
 
-  constructor(readonly snapshot: Snapshot) {
+  /** `previous`: the tables this one replaces (schedulers of surviving services carry on). */
+  constructor(readonly snapshot: Snapshot, previous?: RuntimeTables) {
+    const prior = new Map<number, RuntimeService>();
+    for (const s of previous?.services ?? []) prior.set(s.spec.id, s);
     this.services = snapshot.services.map((spec) => {
       const set = allocateRealServerSet(spec.realServers.length);
       const rsIds = new Uint16Array(spec.realServers.length);
@@ -122,7 +162,8 @@ export class RuntimeTables {
       });
       return {
         spec, set, rsIds,
-        scheduler: createScheduler(spec.scheduler, spec.schedulerFlags, set),
+        scheduler: schedulerFor(spec, set, prior.get(spec.id)),
+        readsConns: CONNECTION_READERS.has(spec.scheduler) || spec.realServers.some((rs) => rs.uthreshold > 0 || rs.lthreshold > 0),
         addressCount: spec.addresses.length,
         tcpOpens: tcpOpenTable(spec.sloppyTcp === true),
         indexOfRsId: (rsId: number) => rsIds.indexOf(rsId),

@@ -5,10 +5,12 @@
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { FlowTable } from '../conntrack/flow-table.js';
-import { PersistenceTable } from '../conntrack/persistence.js';
+import { PersistenceTable, SharedPersistenceTable, templateCapacityFor } from '../conntrack/persistence.js';
 import { TCP_STATE_NAMES, type Timeouts } from '../conntrack/tcp-states.js';
-import { DESC_WORDS, openPort, waitReadable, describeIoError, type PacketPort, type SteeringRule } from '../io/index.js';
-import { numberToIp } from '../packet/addr.js';
+// Not io/index.js: open-core.ts opens ports without tc (no child process module in this thread).
+import { openPortWith, waitReadable } from '../io/open-core.js';
+import { describeIoError } from '../io/errors.js';
+import { DESC_WORDS, type PacketPort } from '../io/port.js';
 import { Dataplane } from './pipeline.js';
 import { isSyncWorthy } from './sync-offers.js';
 import { OUTBOX_CONNECTION, OUTBOX_TEMPLATE, SyncOutbox, type OutboxRecord } from './sync-outbox.js';
@@ -16,6 +18,7 @@ import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { FORWARD_NAT, type Snapshot } from './snapshot.js';
 import { fragmentSteeringFor, steeringFor } from './steering.js';
 import { nowSeconds } from './clock.js';
+import { DUMP_TEMPLATES, dumpChunk, type DumpRequest } from './conn-dump.js';
 
 export interface WorkerInit {
   outside: string;
@@ -41,12 +44,17 @@ export interface WorkerInit {
   syncOutbox: SharedArrayBuffer | null;
   /** Where this worker says it now counts a synced flow (queues > 1; see Dataplane.claims). */
   syncClaims: SharedArrayBuffer | null;
+  /**
+   * queues > 1: the persistence templates every worker shares (PersistenceTable.allocateShared),
+   * so persistence holds whichever queue RSS puts a client's connection on. null: this worker's own.
+   */
+  templateMemory?: SharedArrayBuffer | null;
 }
 
 export type WorkerRequest =
   | { type: 'snapshot'; snapshot: Snapshot; id?: number }
   | { type: 'timeouts'; timeouts: Partial<Timeouts> }
-  | { type: 'conns'; id: number }
+  | DumpRequest
   | { type: 'flowstats'; id: number }
   /** Connection sync: fill the outbox (this director is the sync MASTER) or not. */
   | { type: 'sync-sending'; on: boolean }
@@ -78,8 +86,9 @@ function main(init: WorkerInit): void {
   let outside: PacketPort | null = null;
   let inside: PacketPort | null = null;
   try {
-    outside = openPort({ ifname: init.outside, queue: init.queue, backend: init.backend });
-    if (init.inside) inside = openPort({ ifname: init.inside, queue: init.queue, backend: outside.backend });
+    // TAP: tc is the main thread's (src/control/tap-steering.ts); a worker runs no child process.
+    outside = openPortWith({ ifname: init.outside, queue: init.queue, backend: init.backend }, null);
+    if (init.inside) inside = openPortWith({ ifname: init.inside, queue: init.queue, backend: outside.backend }, null);
   } catch (err) {
     outside?.close();
     const e = err as NodeJS.ErrnoException;
@@ -89,14 +98,21 @@ function main(init: WorkerInit): void {
   const ports = inside ? [outside, inside] : [outside];
   const out: PacketPort = outside;
   const ins: PacketPort | null = inside;
+  // AF_XDP steering is a BPF map update through the addon (no process); TAP's is tc, applied by
+  // the main thread once this worker confirms the snapshot.
   const applySteering = (snapshot: Snapshot): void => {
+    if (outside!.backend !== 'afxdp') return;
     const rules = steeringFor(snapshot);
     const whole = outside!.backend === 'afxdp' ? fragmentSteeringFor(snapshot) : { outside: [], inside: [] };
     outside!.setSteering([...rules.outside, ...whole.outside]);
     inside?.setSteering([...rules.inside, ...whole.inside]);
   };
-  // Templates are IPVS connection entries too; a quarter of the table bounds them.
-  const templates = new PersistenceTable({ capacity: Math.max(1024, init.connTableSize >>> 2) });
+  const capacity = templateCapacityFor(init.connTableSize);
+  const templates = init.templateMemory
+    ? new SharedPersistenceTable({ capacity, memory: init.templateMemory, owner: init.queue + 1 })
+    : new PersistenceTable({ capacity });
+  // Shared templates are listed and counted once, by the worker of queue 0.
+  const reportsTemplates = !init.templateMemory || init.queue === 0;
   const flows = new FlowTable({ capacity: init.connTableSize, timeouts: init.timeouts, expireNodestConn: init.expireNodestConn, templates });
   const dataplane = new Dataplane(init.snapshot, flows, templates, init.counters, outside, inside, init.ipvsCounters);
   const syncOutbox = init.syncOutbox ? new SyncOutbox(init.syncOutbox) : null;
@@ -110,7 +126,8 @@ function main(init: WorkerInit): void {
   }
   mp.postMessage({
     type: 'ready',
-    ports: ports.map((p) => ({ ifname: p.ifname, backend: p.backend, xdpMode: p.xdpMode, fallbackReason: p.fallbackReason })),
+    ports: ports.map((p) => ({ ifname: p.ifname, backend: p.backend, xdpMode: p.xdpMode, fallbackReason: p.fallbackReason,
+      tapName: (p as { tapName?: string }).tapName })),
   });
 
   const descs = new Uint32Array(BATCH * DESC_WORDS);
@@ -160,24 +177,20 @@ function main(init: WorkerInit): void {
       case 'snapshot':
         dataplane.setSnapshot(req.snapshot, nowSeconds());
         applySteering(req.snapshot);
-        // Confirmed once the steering is in place: the VRRP speaker adds the VIP and GARPs after.
+        // Confirmed once the steering is in place (AF_XDP; TAP's follows on the main thread before
+        // the pool resolves): the VRRP speaker adds the VIP and GARPs after.
         if (req.id !== undefined) mp.postMessage({ type: 'reply', id: req.id, result: req.snapshot.version });
         break;
       case 'timeouts':
         flows.setTimeouts(req.timeouts);
         break;
       case 'conns': {
-        const now = nowSeconds();
-        // Persistence templates first, as ipvsadm -Lnc lists them (protocol IP for multi-port).
-        const entries = [...templates.snapshot(now), ...flows.snapshot(now)].map((f) => ({
-          protocol: f.proto === 6 ? 'TCP' : f.proto === 17 ? 'UDP' : 'IP',
-          expiresIn: f.expiresIn,
-          state: f.state,
-          source: `${numberToIp(f.clientIp)}:${f.clientPort}`,
-          virtual: `${numberToIp(f.vip)}:${f.vport}`,
-          destination: `${numberToIp(f.rsIp)}:${f.rsPort}`,
-        }));
-        mp.postMessage({ type: 'reply', id: req.id, result: entries });
+        // One chunk per request, copied into a transferred typed array: the main thread formats
+        // (conn-dump.ts), and this thread forwards between chunks.
+        const chunk = req.table === DUMP_TEMPLATES && !reportsTemplates
+          ? { words: new Uint32Array(0), count: 0, next: -1 }
+          : dumpChunk(req.table === DUMP_TEMPLATES ? templates : flows, nowSeconds(), req.from);
+        mp.postMessage({ type: 'reply', id: req.id, result: chunk }, [chunk.words.buffer as ArrayBuffer]);
         break;
       }
       case 'sync-sending':
@@ -206,7 +219,7 @@ function main(init: WorkerInit): void {
         const now = nowSeconds();
         const out: OutboxRecord[] = [];
         // Templates first, as the master's drain sends them next to their flows.
-        for (const tpl of templates.snapshot(now)) {
+        for (const tpl of reportsTemplates ? templates.snapshot(now) : []) {
           out.push({ kind: OUTBOX_TEMPLATE, proto: tpl.proto, state: 0, clientIp: tpl.clientIp, clientPort: 0,
             vip: tpl.vip, vport: tpl.vport, rsIp: tpl.rsIp, rsPort: tpl.rsPort, rsId: tpl.rsId, service: tpl.service, timeout: tpl.expiresIn });
         }
@@ -225,7 +238,7 @@ function main(init: WorkerInit): void {
       case 'flowstats': {
         // ActiveConn/InActConn and PersistConn (templates) of the real servers in the running config, keyed by rsId.
         const conns: Record<number, [number, number, number]> = {};
-        const persist = templates.countsByRealServer(nowSeconds());
+        const persist = reportsTemplates ? templates.countsByRealServer(nowSeconds()) : new Map<number, number>();
         for (const s of dataplane.tables.snapshot.services) {
           for (const rs of s.realServers) conns[rs.rsId] = [flows.activeConns[rs.rsId], flows.inactiveConns[rs.rsId], persist.get(rs.rsId) ?? 0];
         }

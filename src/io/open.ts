@@ -1,56 +1,14 @@
-// openPort: pick and open a backend; waitReadable: sleep until ports have packets.
-import { AfxdpPort } from './afxdp.js';
-import { FallbackFailed, describeIoError } from './errors.js';
-import { loadNative, type XdpModeRequest } from './native.js';
+// openPort: pick and open a backend (a TAP port runs its own tc); waitReadable: sleep until
+// ports have packets. The dataplane worker uses open-core.ts instead (its tc is the main thread's).
+import { detachXdp, openPortWith, type OpenPortOptions } from './open-core.js';
 import type { PacketPort } from './port.js';
-import { TapPort } from './tap.js';
-import { removeTapPlumbing } from './tc.js';
+import * as tc from './tc.js';
 
-export interface OpenPortOptions {
-  ifname: string;
-  queue?: number;
-  backend: 'afxdp' | 'tap' | 'auto';
-  frameCount?: number;
-  frameSize?: number;
-  /** AF_XDP attach mode: 'auto' tries native (driver) mode, then generic. */
-  xdpMode?: XdpModeRequest;
-}
+export { detachXdp, waitReadable, type OpenPortOptions } from './open-core.js';
 
 /** Opens a port. 'auto' = AF_XDP if it attaches, else TAP with `fallbackReason` set. */
 export function openPort(options: OpenPortOptions): PacketPort {
-  if (options.backend === 'tap') return new TapPort(options);
-  if (options.backend === 'afxdp') return new AfxdpPort(options);
-  try {
-    return new AfxdpPort(options);
-  } catch (err) {
-    // A missing interface is not fixed by another backend.
-    if ((err as { code?: string }).code === 'ENODEV') throw err;
-    let port: TapPort;
-    try {
-      port = new TapPort(options);
-    } catch (tapError) {
-      // Both failed: the user needs to hear about both, not only the fallback's error.
-      throw new FallbackFailed(err, tapError);
-    }
-    port.fallbackReason = describeIoError(err, options.ifname);
-    return port;
-  }
-}
-
-const MAX_PORTS = 32;
-const pollFds = new Int32Array(MAX_PORTS);
-
-/** Sleeps in poll() until a port is readable or `timeoutMs` passes (-1: forever).
- * Returns a bitmask: bit i set when ports[i] has packets. */
-export function waitReadable(ports: PacketPort[], timeoutMs: number): number {
-  if (ports.length > MAX_PORTS) throw new RangeError(`waitReadable: at most ${MAX_PORTS} ports`);
-  for (let i = 0; i < ports.length; i++) pollFds[i] = ports[i].readableFd();
-  return loadNative().waitReadable(pollFds, ports.length, timeoutMs);
-}
-
-/** Removes a ulvs XDP program left on `ifname` (cleanup scripts). */
-export function detachXdp(ifname: string): boolean {
-  return loadNative().detachXdp(ifname);
+  return openPortWith(options, options.tc === 'caller' ? null : tc);
 }
 
 /**
@@ -60,5 +18,5 @@ export function detachXdp(ifname: string): boolean {
  */
 export function cleanupInterface(ifname: string): void {
   detachXdp(ifname);
-  removeTapPlumbing(ifname, true); // the qdisc goes only if no other filters use it
+  tc.removeTapPlumbing(ifname, true); // the qdisc goes only if no other filters use it
 }

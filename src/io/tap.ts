@@ -3,7 +3,18 @@
 import { loadNative, type NativePort } from './native.js';
 import { validateSteeringRules, type PacketPort, type PacketPortStats, type SteeringRule } from './port.js';
 import { nativeOf, registerNative } from './registry.js';
-import { installTapPlumbing, removeTapPlumbing, replaceSteering, TC_PREFS } from './tc.js';
+
+/**
+ * The tc calls a TapPort that runs its own tc makes (`tc.ts`'s functions, handed in by
+ * open.ts's openPort). This file does not import tc.ts: a dataplane worker opens its tap
+ * without them (open-core.ts), so no child process module is in the worker's module graph.
+ */
+export interface TapTc {
+  installTapPlumbing(ifname: string, tapName: string): boolean;
+  removeTapPlumbing(ifname: string, ownsQdisc: boolean): void;
+  replaceSteering(ifname: string, tapName: string, pref: number, rules: SteeringRule[]): void;
+  readonly TC_PREFS: readonly [number, number];
+}
 
 export interface TapOptions {
   ifname: string;
@@ -29,10 +40,16 @@ export class TapPort implements PacketPort {
   fallbackReason?: string;
   readonly #native: NativePort;
   readonly #ownsQdisc: boolean;
-  #pref: number = TC_PREFS[1];
+  /** null: tc is the caller's (the director's main thread, src/control/tap-steering.ts). */
+  readonly #tc: TapTc | null;
+  #pref: number;
   #closed = false;
 
-  constructor(options: TapOptions) {
+  /**
+   * `tc`: run tc from this port (its plumbing at open, setSteering, removal at close), or null
+   * when the caller does: then setSteering throws and close leaves tc alone.
+   */
+  constructor(options: TapOptions, tc: TapTc | null) {
     const addon = loadNative();
     this.ifname = options.ifname;
     const info = addon.interfaceInfo(options.ifname);
@@ -47,12 +64,17 @@ export class TapPort implements PacketPort {
       frameCount: options.frameCount ?? 1024,
       frameSize: options.frameSize ?? 2048,
     });
-    try {
-      this.#ownsQdisc = installTapPlumbing(this.ifname, this.tapName);
-    } catch (err) {
-      this.#native.close();
-      removeTapPlumbing(this.ifname, false);
-      throw err;
+    this.#tc = tc;
+    this.#pref = tc?.TC_PREFS[1] ?? 0;
+    this.#ownsQdisc = false;
+    if (tc) {
+      try {
+        this.#ownsQdisc = tc.installTapPlumbing(this.ifname, this.tapName);
+      } catch (err) {
+        this.#native.close();
+        tc.removeTapPlumbing(this.ifname, false);
+        throw err;
+      }
     }
     registerNative(this, this.#native);
     this.frames = new Uint8Array(this.#native.frames);
@@ -75,8 +97,10 @@ export class TapPort implements PacketPort {
   setSteering(rules: SteeringRule[]): void {
     validateSteeringRules(rules);
     if (this.#closed) throw Object.assign(new Error('setSteering: port is closed'), { code: 'EBADF', syscall: 'setSteering' });
-    this.#pref = this.#pref === TC_PREFS[0] ? TC_PREFS[1] : TC_PREFS[0];
-    replaceSteering(this.ifname, this.tapName, this.#pref, rules);
+    const tc = this.#tc;
+    if (!tc) throw Object.assign(new Error('setSteering: tc is run by the caller (tc: caller)'), { code: 'EINVAL', syscall: 'setSteering' });
+    this.#pref = this.#pref === tc.TC_PREFS[0] ? tc.TC_PREFS[1] : tc.TC_PREFS[0];
+    tc.replaceSteering(this.ifname, this.tapName, this.#pref, rules);
   }
 
   readableFd(): number {
@@ -91,7 +115,7 @@ export class TapPort implements PacketPort {
     if (this.#closed) return;
     this.#closed = true;
     openTapPorts.delete(this);
-    removeTapPlumbing(this.ifname, this.#ownsQdisc);
+    this.#tc?.removeTapPlumbing(this.ifname, this.#ownsQdisc);
     this.#native.close(); // closing the fd deletes the tap (and its qdisc)
   }
 }

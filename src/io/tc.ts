@@ -3,7 +3,7 @@
 //   tap ingress:       match-all u32        -> mirred egress redirect dev <interface>
 // u32 matches fixed offsets, so rules match IPv4 without options (IHL 5) and
 // unfragmented packets only; the rest (fragments, ICMP errors: AF_XDP steers those) goes to the kernel.
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { protocolNumber, type SteeringRule } from './port.js';
 
 /** Our filters' preferences: setSteering alternates between the two so new
@@ -35,6 +35,18 @@ export function tc(args: string[], input?: string): string {
     const stderr = String((err as { stderr?: string }).stderr ?? (err as Error).message).trim();
     throw new TcError(`tc ${args.join(' ')}: ${stderr}`, codeOf(stderr));
   }
+}
+
+/** tc without blocking the caller's thread (the director's main thread applies steering). */
+export function tcAsync(args: string[], input?: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = execFile('tc', args, { encoding: 'utf8', timeout: 10_000 }, (err, stdout, stderr) => {
+      if (!err) { resolve(stdout); return; }
+      const text = String(stderr || err.message).trim();
+      reject(new TcError(`tc ${args.join(' ')}: ${text}`, codeOf(text)));
+    });
+    child.stdin?.end(input ?? '');
+  });
 }
 
 function tryTc(args: string[]): boolean {
@@ -97,6 +109,15 @@ export function replaceSteering(ifname: string, tapName: string, pref: number, r
   if (lines.length > 0) tc(['-batch', '-'], lines.join('\n') + '\n');
   const old = pref === TC_PREFS[0] ? TC_PREFS[1] : TC_PREFS[0];
   tryTc(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(old)]);
+}
+
+/** replaceSteering without blocking: the same filters, tc run asynchronously. */
+export async function replaceSteeringAsync(ifname: string, tapName: string, pref: number, rules: SteeringRule[]): Promise<void> {
+  const lines = rules.map((r) => steeringFilterLine(ifname, tapName, pref, r));
+  const del = (p: number) => tcAsync(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(p)]).catch(() => '');
+  await del(pref);
+  if (lines.length > 0) await tcAsync(['-batch', '-'], lines.join('\n') + '\n');
+  await del(pref === TC_PREFS[0] ? TC_PREFS[1] : TC_PREFS[0]);
 }
 
 /** Removes our filters, and the ingress qdisc too when `ownsQdisc` and no

@@ -28,9 +28,9 @@ export function createScheduler(name: SchedulerName, flags: SchedulerFlags, set:
     case 'nq': return new NeverQueueScheduler();
     case 'lblc': return new LocalityLeastConnectionScheduler(set, locality);
     case 'lblcr': return new LocalityReplicatedScheduler(set, locality);
-    case 'dh': return new DestinationHashScheduler(set);
-    case 'sh': return new SourceHashScheduler(set, flags);
-    case 'mh': return new MaglevScheduler(set, flags, options.maglevTableSize ?? MAGLEV_DEFAULT_TABLE_SIZE, options.maglevTable);
+    case 'dh': return new DestinationHashScheduler(set, options.publishedTable);
+    case 'sh': return new SourceHashScheduler(set, flags, options.publishedTable);
+    case 'mh': return new MaglevScheduler(set, flags, options.maglevTableSize ?? MAGLEV_DEFAULT_TABLE_SIZE, options.publishedTable ?? options.maglevTable);
     case 'fo': return new WeightedFailoverScheduler();
     case 'ovf': return new OverflowScheduler();
     case 'twos': return new TwoChoicesScheduler(options.random);

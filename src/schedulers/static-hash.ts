@@ -38,6 +38,11 @@ export function buildSourceHashTable(set: RealServerSet): Int32Array {
   return table;
 }
 
+function checkedTable(table: Int32Array): Int32Array {
+  if (table.length !== HASH_TABLE_SIZE) throw new RangeError(`a dh/sh table has ${HASH_TABLE_SIZE} buckets, not ${table.length}`);
+  return table;
+}
+
 /** sh/mh's is_unavailable, plus ulvs's available flag for a set not yet rebuilt. */
 export function isUsable(set: RealServerSet, i: number): boolean {
   return set.weight[i] > 0 && set.overloaded[i] === 0 && set.available[i] !== 0;
@@ -46,8 +51,9 @@ export function isUsable(set: RealServerSet, i: number): boolean {
 export class DestinationHashScheduler implements Scheduler {
   readonly name = 'dh' as const;
   private table: Int32Array;
-  constructor(set: RealServerSet) {
-    this.table = buildDestinationHashTable(set);
+  /** `adoptTable`: a table the control plane published for this set (never built here then). */
+  constructor(set: RealServerSet, adoptTable?: Int32Array) {
+    this.table = adoptTable ? checkedTable(adoptTable) : buildDestinationHashTable(set);
   }
   get lookupTable(): Int32Array {
     return this.table;
@@ -66,8 +72,8 @@ export class SourceHashScheduler implements Scheduler {
   private table: Int32Array;
   private readonly usePort: boolean;
   private readonly fallback: boolean;
-  constructor(set: RealServerSet, flags: SchedulerFlags) {
-    this.table = buildSourceHashTable(set);
+  constructor(set: RealServerSet, flags: SchedulerFlags, adoptTable?: Int32Array) {
+    this.table = adoptTable ? checkedTable(adoptTable) : buildSourceHashTable(set);
     this.usePort = flags.shPort === true;
     this.fallback = flags.shFallback === true;
   }

@@ -49,6 +49,8 @@ export interface SchedulerOptions {
   maglevTableSize?: number;
   /** mh, worker side: use this published table (MaglevScheduler.lookupTable) instead of building one. */
   maglevTable?: Int32Array;
+  /** mh, sh, dh, worker side: the table the control plane published (SnapshotService.schedulerTable). */
+  publishedTable?: Int32Array;
   /** lblc/lblcr: entries in the destination-IP cache (rounded up to a power of two; default 16384). */
   localityCacheSize?: number;
   /** lblc/lblcr: seconds an unused entry lives (IPVS sysctl lblc_expiration / lblcr_expiration, default 24 h). */
