@@ -91,7 +91,7 @@ function main(init: WorkerInit): void {
   const ins: PacketPort | null = inside;
   const applySteering = (snapshot: Snapshot): void => {
     const rules = steeringFor(snapshot);
-    const whole = outside!.backend === 'afxdp' ? fragmentSteeringFor(snapshot) : { outside: [], inside: [] };
+    const whole = fragmentSteeringFor(snapshot);
     outside!.setSteering([...rules.outside, ...whole.outside]);
     inside?.setSteering([...rules.inside, ...whole.inside]);
   };
