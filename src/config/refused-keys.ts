@@ -14,13 +14,6 @@ export const REFUSED_KEYS: Readonly<Record<string, string>> = {
     'ulvs bypasses netfilter, so there are no firewall marks: list the VIP:ports the iptables rule matched in a virtual_server_groups entry and use "group:"',
   'virtual_servers[].real_servers[].*.bind_if':
     'checks leave from sockets that cannot be bound to a device (no SO_BINDTODEVICE): use bindto with an address of that interface',
-  // issue 17: keepalived's tunnel types are not implemented yet.
-  'virtual_servers[].real_servers[].tun_type':
-    'ulvs encapsulates TUN traffic in IPIP only (keepalived\'s default, tun_type ipip): leave tun_type out; GUE and GRE are not supported yet',
-  'virtual_servers[].real_servers[].tun_port':
-    'ulvs encapsulates TUN traffic in IPIP only: tun_port (GUE\'s UDP port) has no meaning there',
-  'virtual_servers[].real_servers[].tun_flags':
-    'ulvs encapsulates TUN traffic in IPIP only: tun_flags (GUE/GRE checksum options) have no meaning there',
   'track_files.*.init_file':
     'ulvs reads track files but never creates or writes them: create the file before ulvs starts (systemd ExecStartPre)',
 };

@@ -1,6 +1,8 @@
 import type { UlvsConfig, VirtualServerConfig } from '../config/index.js';
 import { ipToNumber, numberToIp } from '../packet/addr.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../packet/parse.js';
+import { DEFAULT_MTU } from '../packet/rewrite.js';
+import { tunnelKindOf } from '../packet/tunnels.js';
 import {
   FORWARD_DR, FORWARD_FNAT, FORWARD_NAT, FORWARD_TUN, type ForwardMethod, type ServiceAddress, type Snapshot, type SnapshotService,
 } from '../dataplane/snapshot.js';
@@ -65,6 +67,8 @@ export interface CompileContext {
   /** The kernel routes `ip` to this director itself (its own address); 127/8 and VIPs always are. */
   isLocal?(ip: string): boolean;
   tunnelSource: number;
+  /** dataplane.interface's MTU (default 1500). */
+  mtu?: number;
 }
 
 /** IPVS's LOCALNODE: a destination on the director itself (loopback, its own address, a VIP). */
@@ -136,6 +140,8 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
         uthreshold: rs.uthreshold ?? 0,
         lthreshold: rs.lthreshold ?? 0,
         local: local(rs.ip),
+        ...(vs.lb_kind === 'TUN' && rs.tun_type !== undefined && rs.tun_type !== 'ipip'
+          ? { tunnel: tunnelKindOf(rs.tun_type, rs.tun_flags), tunnelPort: rs.tun_port ?? 0 } : {}),
       };
     });
     const sorry = vs.sorry_server;
@@ -170,5 +176,5 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
       ...(vs.lb_kind === 'FNAT' ? { localGroup: config.local_address_groups.findIndex((g) => g.name === vs.laddr_group_name) } : {}),
     });
   });
-  return { version, services, tunnelSource: ctx.tunnelSource, mtu: 1500, ...compileLocalAddresses(config) };
+  return { version, services, tunnelSource: ctx.tunnelSource, mtu: ctx.mtu ?? DEFAULT_MTU, ...compileLocalAddresses(config) };
 }

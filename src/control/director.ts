@@ -32,7 +32,8 @@ import { watchConfigFiles } from './config-watch.js';
 import { StepTimer } from './step-timer.js';
 import type { ServiceStatus } from './format.js';
 import { HealthVerdicts } from './health-verdicts.js';
-import { NextHopCache, nextHopAddresses, primaryAddress } from './neighbours.js';
+import { NextHopCache, interfaceMtu, nextHopAddresses, primaryAddress } from './neighbours.js';
+import { DEFAULT_MTU } from '../packet/rewrite.js';
 import { insideIsAuto, resolveInside } from './inside.js';
 import { configuredTimeouts, insideToOpen, planReload, vrrpManagedVips } from './reload-plan.js';
 import { controlSocketPath, serveControl } from './socket.js';
@@ -77,6 +78,7 @@ export class Director {
   private version = 0;
   private timeouts: Timeouts = { ...DEFAULT_TIMEOUTS };
   private tunnelSource = 0;
+  private mtu = DEFAULT_MTU;
   private insideOpen = false;
   /** Services handed to the kernel (Local forwarding), and those logged as mixed. */
   private kernelServices = new Set<number>();
@@ -162,6 +164,7 @@ export class Director {
       if (insideIsAuto(dp.inside) && inside.dev) this.log.info({ inside: inside.dev }, `dataplane.inside: ${inside.dev} (auto: ${inside.why})`);
       this.insideIf = inside.dev ?? undefined;
       this.tunnelSource = await primaryAddress(dp.interface);
+      this.mtu = interfaceMtu(dp.interface);
       await this.resolveNeighbours(false);
       // VRRP-managed VIPs are not forwarded until the speaker says this director is MASTER.
       this.vrrpVips = vrrpManagedVips(this.config);
@@ -407,7 +410,7 @@ export class Director {
   /** Every service of the config, whoever owns its VIP and whatever the checks say. */
   private everyService(): Snapshot {
     return compileSnapshot(this.config, this.ids, {
-      macOf: () => null, healthOf: () => undefined, sorryActive: () => false, ownsVip: () => true, tunnelSource: this.tunnelSource,
+      macOf: () => null, healthOf: () => undefined, sorryActive: () => false, ownsVip: () => true, tunnelSource: this.tunnelSource, mtu: this.mtu,
     }, this.version);
   }
 
@@ -450,6 +453,7 @@ export class Director {
       ownsVip: (vip) => this.holdsVip(vip),
       isLocal: (ip) => this.nextHops.isLocal(ip),
       tunnelSource: this.tunnelSource,
+      mtu: this.mtu,
     }, ++this.version);
     this.logLocalForwarding(snapshot);
     // mh/sh/dh tables built once here and shared with every worker (scheduler-tables.ts).

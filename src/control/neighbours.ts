@@ -2,7 +2,9 @@ import dgram from 'node:dgram';
 import type pino from 'pino';
 import type { UlvsConfig } from '../config/index.js';
 import { run } from '../os/run.js';
+import { readFileSync } from 'node:fs';
 import { ipToNumber } from '../packet/addr.js';
+import { DEFAULT_MTU } from '../packet/rewrite.js';
 
 /** Where a packet to `ip` leaves this host: interface, next hop, and the next hop's MAC. */
 export interface NextHop {
@@ -135,4 +137,14 @@ export async function primaryAddress(ifname: string): Promise<number> {
   const info = JSON.parse(await run('ip', ['-j', '-4', 'addr', 'show', 'dev', ifname])) as { addr_info?: { local: string; secondary?: boolean }[] }[];
   const primary = info[0]?.addr_info?.find((a) => !a.secondary);
   return primary ? ipToNumber(primary.local) : 0;
+}
+
+/** The interface's MTU from sysfs (TUN packets above it are refused); 1500 if it cannot be read. */
+export function interfaceMtu(ifname: string): number {
+  try {
+    const mtu = Number(readFileSync(`/sys/class/net/${ifname}/mtu`, 'utf8').trim());
+    return Number.isInteger(mtu) && mtu >= 576 ? mtu : DEFAULT_MTU;
+  } catch {
+    return DEFAULT_MTU;
+  }
 }

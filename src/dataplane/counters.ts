@@ -7,8 +7,8 @@ export const DataplaneDrop = {
   NO_FLOW: 2,            // TCP segment of no connection that may not open one (not a SYN, sloppy_tcp off; or a RST)
   NO_REAL_SERVER: 3,     // the scheduler found no available real server
   NO_NEIGHBOUR: 4,       // next hop's MAC not resolved yet
-  MTU_EXCEEDED: 5,       // IPIP would exceed the MTU
-  NO_ROOM: 6,            // no room in the frame slot for IPIP
+  MTU_EXCEEDED: 5,       // TUN encapsulation would exceed the MTU
+  NO_ROOM: 6,            // no room in the frame slot for the tunnel headers
   REPLY_NO_FLOW: 7,      // NAT reply that matches no connection
   NO_INSIDE_PORT: 8,     // NAT service but no inside interface open
   TTL_EXPIRED: 9,        // TTL would reach 0 (IPVS decrements it in every mode)

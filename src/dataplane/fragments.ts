@@ -12,8 +12,9 @@ import { DROP, TX, TX_OTHER } from '../io/port.js';
 import { updateChecksum32 } from '../packet/checksum.js';
 import type { ParsedFrame } from '../packet/parse.js';
 import {
-  RewriteResult, decrementTtl, encapsulateIpip, rewriteForDirectRouting, writeEthernetAddresses, type FrameSpan,
+  RewriteResult, decrementTtl, rewriteForDirectRouting, writeEthernetAddresses, type FrameSpan,
 } from '../packet/rewrite.js';
+import { encapsulateTunnel } from '../packet/tunnels.js';
 import { C_DROP_BASE, C_FRAGMENTS, DataplaneDrop } from './counters.js';
 import type { FrameMemory } from './icmp.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN } from './snapshot.js';
@@ -97,8 +98,8 @@ export class FragmentSteps {
       return TX;
     }
     if (forward === FORWARD_TUN) {
-      const r = encapsulateIpip(u8, dv, p, port.frameSize, tables.snapshot.tunnelSource, flows.rsIp(flow),
-        p.ttl, p.ipId ^ 0x8000, rsMac, port.mac, tables.snapshot.mtu, this.span);
+      const r = encapsulateTunnel(u8, dv, p, port.frameSize, tables.rsTunnel[rsId], tables.rsTunnelPort[rsId],
+        tables.snapshot.tunnelSource, flows.rsIp(flow), p.ttl, p.ipId ^ 0x8000, rsMac, port.mac, tables.snapshot.mtu, this.span);
       if (r !== RewriteResult.OK) return this.drop(r === RewriteResult.MTU_EXCEEDED ? DataplaneDrop.MTU_EXCEEDED : DataplaneDrop.NO_ROOM);
       descs[d] = this.span.offset;
       descs[d + 1] = this.span.length;

@@ -17,8 +17,9 @@ import { DROP, TX, TX_OTHER, type PacketPort } from '../io/port.js';
 import { IPPROTO_TCP, IPPROTO_UDP, type ParsedFrame } from '../packet/parse.js';
 import { rewriteIcmpErrorForNat, rewriteIcmpErrorFromNat, turnIntoIcmpError } from '../packet/icmp-error.js';
 import {
-  RewriteResult, decrementTtl, encapsulateIpip, rewriteForDirectRouting, writeEthernetAddresses, type FrameSpan,
+  RewriteResult, decrementTtl, rewriteForDirectRouting, writeEthernetAddresses, type FrameSpan,
 } from '../packet/rewrite.js';
+import { encapsulateTunnel } from '../packet/tunnels.js';
 import { C_DROP_BASE, C_ICMP_FORWARDED, C_ICMP_SENT, DataplaneDrop } from './counters.js';
 import { TokenBucket } from './rate-limit.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN } from './snapshot.js';
@@ -97,8 +98,8 @@ export class IcmpErrors {
     }
     if (forward === FORWARD_TUN) {
       this.ipId = (this.ipId + 1) & 0xffff;
-      const r = encapsulateIpip(u8, dv, p, port.frameSize, tables.snapshot.tunnelSource, flows.rsIp(flow),
-        p.ttl, this.ipId, rsMac, port.mac, tables.snapshot.mtu, this.span);
+      const r = encapsulateTunnel(u8, dv, p, port.frameSize, tables.rsTunnel[rsId], tables.rsTunnelPort[rsId],
+        tables.snapshot.tunnelSource, flows.rsIp(flow), p.ttl, this.ipId, rsMac, port.mac, tables.snapshot.mtu, this.span);
       if (r !== RewriteResult.OK) return this.drop(r === RewriteResult.MTU_EXCEEDED ? DataplaneDrop.MTU_EXCEEDED : DataplaneDrop.NO_ROOM);
       descs[d] = this.span.offset;
       descs[d + 1] = this.span.length;

@@ -11,9 +11,9 @@ import { FragmentTable } from '../conntrack/fragments.js';
 import { IcmpErrors } from './icmp.js';
 import { FragmentSteps } from './fragments.js';
 import {
-  FrameSpan, IPIP_OVERHEAD, RewriteResult, encapsulateIpip, rewriteForDirectRouting, rewriteForNat, rewriteNatReply,
-  writeEthernetAddresses, decrementTtl,
+  FrameSpan, RewriteResult, rewriteForDirectRouting, rewriteForNat, rewriteNatReply, writeEthernetAddresses, decrementTtl,
 } from '../packet/rewrite.js';
+import { encapsulateTunnel, tunnelMtu } from '../packet/tunnels.js';
 import {
   C_BATCHES, C_DROP_BASE, C_NEW_FLOWS, C_PARSE_BASE, C_RX, C_SLOPPY_PICKUPS, C_TX, DataplaneDrop,
   S_CONNS, S_IN_BYTES, S_IN_PKTS, STAT_FIELDS, allocateIpvsCounters,
@@ -312,7 +312,7 @@ export class Dataplane {
         rewriteForDirectRouting(u8, descs[d], rsMac, port.mac);
         return TX;
       case FORWARD_TUN:
-        return this.tunnel(descs, d, rsIp, rsMac);
+        return this.tunnel(descs, d, rsId, rsIp, rsMac);
       case FORWARD_FNAT:
         return this.fnat.toRealServer(this.outside, this.inside, descs, d, p, flow, rsIp, rsPort, rsMac);
       default: {
@@ -326,24 +326,26 @@ export class Dataplane {
   }
 
   /**
-   * TUN's transmit, out of forwardRequest on purpose: inside it, encapsulateIpip came last in
+   * TUN's transmit, out of forwardRequest on purpose: inside it, the encapsulation came last in
    * TurboFan's inlining order and no longer fit the cumulative inlining budget once the IPVS
    * counters grew forwardRequest, so every TUN packet paid a call into it (the counters looked
    * ~1.7x dearer for TUN only). Here it is inlined into a small function of its own.
    */
-  private tunnel(descs: Uint32Array, d: number, rsIp: number, rsMac: Uint8Array): number {
+  private tunnel(descs: Uint32Array, d: number, rsId: number, rsIp: number, rsMac: Uint8Array): number {
     const { u8, dv, port } = this.outside;
-    const snapshot = this.tables.snapshot;
+    const tables = this.tables;
+    const snapshot = tables.snapshot;
+    const kind = tables.rsTunnel[rsId];
     this.ipId = (this.ipId + 1) & 0xffff;
-    // The outer header carries the (decremented) inner TTL, as IPVS's ipip_xmit does.
-    const r = encapsulateIpip(u8, dv, this.parsed, port.frameSize, snapshot.tunnelSource, rsIp,
+    // The outer header carries the (decremented) inner TTL, as IPVS's tunnel xmit does.
+    const r = encapsulateTunnel(u8, dv, this.parsed, port.frameSize, kind, tables.rsTunnelPort[rsId], snapshot.tunnelSource, rsIp,
       this.parsed.ttl, this.ipId, rsMac, port.mac, snapshot.mtu, this.span);
     if (r === RewriteResult.MTU_EXCEEDED && this.parsed.dontFragment) {
       // IPVS's ensure_mtu_is_adequate: frag needed with the MTU left inside the tunnel, so
       // the client's TCP lowers its segment size. Without DF IPVS fragments the outer
       // packet; ulvs sends one frame per descriptor, so it drops (counted) instead.
       return this.icmp.answer(this.outside, descs, d, this.parsed, ICMP_DEST_UNREACH_TYPE, ICMP_FRAG_NEEDED,
-        (snapshot.mtu - IPIP_OVERHEAD) & 0xffff, DataplaneDrop.MTU_EXCEEDED);
+        tunnelMtu(snapshot.mtu, kind) & 0xffff, DataplaneDrop.MTU_EXCEEDED);
     }
     if (r !== RewriteResult.OK) {
       return this.drop(r === RewriteResult.MTU_EXCEEDED ? DataplaneDrop.MTU_EXCEEDED : DataplaneDrop.NO_ROOM);

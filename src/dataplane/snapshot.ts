@@ -16,8 +16,9 @@ export const FORWARD_NAMES = ['Route', 'Masq', 'Tunnel', 'FullNat'] as const;
 export interface Snapshot {
   version: number;
   services: SnapshotService[];
-  /** Outer source address for IPIP (the director's own address on the interface). */
+  /** Outer source address of TUN packets (the director's own address on the interface). */
   tunnelSource: number;
+  /** dataplane.interface's MTU: TUN packets above it are refused (frag needed with DF). */
   mtu: number;
   /**
    * Full NAT's local addresses (local_address_groups, every group's in order) and each group's
@@ -89,4 +90,8 @@ export interface SnapshotRealServer {
   lthreshold: number;
   /** The director itself (127/8, its own address, the VIP): listed as `Local`. */
   local?: boolean;
+  /** TUN: packet/tunnels.ts TunnelKind from tun_type + tun_flags. Absent: IPIP. */
+  tunnel?: number;
+  /** TUN with GUE: tun_port, the outer UDP destination port. */
+  tunnelPort?: number;
 }

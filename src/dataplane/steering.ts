@@ -31,11 +31,11 @@ export function steeringFor(snapshot: Snapshot): { outside: SteeringRule[]; insi
 }
 
 /**
- * AF_XDP only: "whole address" keys (port 0) for the XDP program's fragment steering, one per
+ * "Whole address" keys (port 0) for fragment steering (the XDP program's map, TAP's u32 filters), one per
  * VIP and per NAT real server and protocol, so every fragment of their datagrams reaches ulvs
  * (a later fragment has no ports to match; see native/bpf/ulvs_xdp.c). A service on port 0
- * has the same key already; duplicates are harmless in a hash map. TAP's u32 filters keep
- * passing fragments to the kernel.
+ * has the same key already; duplicates are harmless in a hash map (src/io/tc.ts says how TAP
+ * spells them).
  */
 export function fragmentSteeringFor(snapshot: Snapshot): { outside: SteeringRule[]; inside: SteeringRule[] } {
   const outside = new Map<string, SteeringRule>();

@@ -140,6 +140,9 @@ export class RuntimeTables {
   readonly rsSchedulable = new Uint8Array(MAX_REAL_SERVER_IDS);
   /** 1 while the rsId is the director itself: its packets go to the own stack (LOCAL). */
   readonly rsLocal = new Uint8Array(MAX_REAL_SERVER_IDS);
+  /** TUN: each rsId's TunnelKind (0 = IPIP) and GUE port (keepalived's tun_type, tun_port). */
+  readonly rsTunnel = new Uint8Array(MAX_REAL_SERVER_IDS);
+  readonly rsTunnelPort = new Uint16Array(MAX_REAL_SERVER_IDS);
 
   /** `previous`: the tables this one replaces (schedulers of surviving services carry on). */
   constructor(readonly snapshot: Snapshot, previous?: RuntimeTables) {
@@ -159,6 +162,8 @@ export class RuntimeTables {
         this.rsPresent[rs.rsId] = 1;
         if (rs.available && rs.weight > 0) this.rsSchedulable[rs.rsId] = 1;
         if (rs.local) this.rsLocal[rs.rsId] = 1;
+        this.rsTunnel[rs.rsId] = rs.tunnel ?? 0;
+        this.rsTunnelPort[rs.rsId] = rs.tunnelPort ?? 0;
       });
       return {
         spec, set, rsIds,

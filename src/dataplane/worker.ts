@@ -103,7 +103,7 @@ function main(init: WorkerInit): void {
   const applySteering = (snapshot: Snapshot): void => {
     if (outside!.backend !== 'afxdp') return;
     const rules = steeringFor(snapshot);
-    const whole = outside!.backend === 'afxdp' ? fragmentSteeringFor(snapshot) : { outside: [], inside: [] };
+    const whole = fragmentSteeringFor(snapshot);
     outside!.setSteering([...rules.outside, ...whole.outside]);
     inside?.setSteering([...rules.inside, ...whole.inside]);
   };

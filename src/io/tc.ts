@@ -1,8 +1,13 @@
 // tc plumbing for the TAP backend (the kernel has u32 + mirred, no flower/matchall):
 //   interface ingress: u32 per SteeringRule -> mirred egress redirect dev <tap>
 //   tap ingress:       match-all u32        -> mirred egress redirect dev <interface>
-// u32 matches fixed offsets, so rules match IPv4 without options (IHL 5) and
-// unfragmented packets only; the rest (fragments, ICMP errors: AF_XDP steers those) goes to the kernel.
+// u32 matches fixed offsets, so rules match IPv4 without options (IHL 5). What the XDP program
+// steers besides (native/bpf/ulvs_xdp.c) is spelt out in u32 filters too:
+//   ICMP errors quoting a service's VIP:port (as source) or a NAT real server's ip:port (as
+//   destination), the quoted header without options: 2 filters per rule (u32 has no "or":
+//   types 3 and 11 share their bits under mask 0xf7, and so do 4 and 12).
+//   fragments to a VIP / from a NAT real server (the port-0 "whole address" rules): the first
+//   fragment (MF, offset 0) and later ones (any of the 13 offset bits set): 14 per address.
 import { execFile, execFileSync } from 'node:child_process';
 import { protocolNumber, type SteeringRule } from './port.js';
 
@@ -62,19 +67,64 @@ function ipText(ip: number): string {
   return `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
 }
 
-/** The `tc -batch` line steering one rule to the tap. */
-export function steeringFilterLine(ifname: string, tapName: string, pref: number, rule: SteeringRule): string {
+// Offsets in an IPv4 packet without options carrying an ICMP error that quotes a header
+// without options: the quoted IP header starts at 28 (20 + the 8-byte ICMP header).
+const QUOTED_IP = 28;
+const QUOTED_PROTOCOL = QUOTED_IP + 9;
+const QUOTED_SRC = QUOTED_IP + 12;
+const QUOTED_DST = QUOTED_IP + 16;
+const QUOTED_SRC_PORT = QUOTED_IP + 20;
+const QUOTED_DST_PORT = QUOTED_IP + 22;
+/** ICMP error types under mask 0xf7: 3 (unreachable) with 11 (time exceeded), 4 (source quench) with 12 (parameter problem). */
+const ICMP_ERROR_TYPE_PAIRS = [3, 4] as const;
+const FRAGMENT_OFFSET_BITS = 13;
+
+function hex32(ip: number): string {
+  return `0x${(ip >>> 0).toString(16).padStart(8, '0')}`;
+}
+
+/** The `tc -batch` lines steering one rule to the tap. */
+export function steeringFilterLines(ifname: string, tapName: string, pref: number, rule: SteeringRule): string[] {
+  const head = `filter add dev ${ifname} parent ffff: pref ${pref} protocol ip u32 match u8 0x45 0xff at 0`; // IPv4, IHL 5
+  const action = `action mirred egress redirect dev ${tapName}`;
+  const protocol = protocolNumber(rule.protocol);
   const address = rule.kind === 'service' ? 'dst' : 'src';
+  if (rule.port === 0) {
+    // Whole address: every fragment of its datagrams (the later ones carry no ports).
+    const lines = [`${head} match u16 0x2000 0x3fff at 6 match ip protocol ${protocol} 0xff match ip ${address} ${ipText(rule.ip)}/32 ${action}`];
+    for (let bit = 0; bit < FRAGMENT_OFFSET_BITS; bit++) {
+      const m = `0x${(1 << bit).toString(16)}`;
+      lines.push(`${head} match u16 ${m} ${m} at 6 match ip protocol ${protocol} 0xff match ip ${address} ${ipText(rule.ip)}/32 ${action}`);
+    }
+    return lines;
+  }
   const portOffset = rule.kind === 'service' ? 22 : 20; // IHL 5: ports right after the 20-byte header
-  return [
-    `filter add dev ${ifname} parent ffff: pref ${pref} protocol ip u32`,
-    'match u8 0x45 0xff at 0', // IPv4, IHL 5 (fixed port offsets)
+  const lines = [[
+    head,
     'match u16 0 0x3fff at 6', // not a fragment
-    `match ip protocol ${protocolNumber(rule.protocol)} 0xff`,
+    `match ip protocol ${protocol} 0xff`,
     `match ip ${address} ${ipText(rule.ip)}/32`,
     `match u16 ${rule.port} 0xffff at ${portOffset}`,
-    `action mirred egress redirect dev ${tapName}`,
-  ].join(' ');
+    action,
+  ].join(' ')];
+  // ICMP errors about this rule's packets: a service's reply (quoted source VIP:port) or a
+  // client's packet to a NAT real server (quoted destination ip:port).
+  const quotedIp = rule.kind === 'service' ? QUOTED_SRC : QUOTED_DST;
+  const quotedPort = rule.kind === 'service' ? QUOTED_SRC_PORT : QUOTED_DST_PORT;
+  for (const type of ICMP_ERROR_TYPE_PAIRS) {
+    lines.push([
+      head,
+      'match u16 0 0x3fff at 6',
+      'match ip protocol 1 0xff',
+      `match u8 ${type} 0xf7 at 20`,
+      `match u8 0x45 0xff at ${QUOTED_IP}`,
+      `match u8 ${protocol} 0xff at ${QUOTED_PROTOCOL}`,
+      `match u32 ${hex32(rule.ip)} 0xffffffff at ${quotedIp}`,
+      `match u16 ${rule.port} 0xffff at ${quotedPort}`,
+      action,
+    ].join(' '));
+  }
+  return lines;
 }
 
 /** Whether the interface has any ingress filter left (ours removed first). */
@@ -102,9 +152,13 @@ export function installTapPlumbing(ifname: string, tapName: string): boolean {
   return ownsQdisc;
 }
 
+function allSteeringLines(ifname: string, tapName: string, pref: number, rules: SteeringRule[]): string[] {
+  return rules.flatMap((r) => steeringFilterLines(ifname, tapName, pref, r));
+}
+
 /** Installs `rules` under `pref`, then removes the other pref's filters. */
 export function replaceSteering(ifname: string, tapName: string, pref: number, rules: SteeringRule[]): void {
-  const lines = rules.map((r) => steeringFilterLine(ifname, tapName, pref, r));
+  const lines = allSteeringLines(ifname, tapName, pref, rules);
   tryTc(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(pref)]);
   if (lines.length > 0) tc(['-batch', '-'], lines.join('\n') + '\n');
   const old = pref === TC_PREFS[0] ? TC_PREFS[1] : TC_PREFS[0];
@@ -113,7 +167,7 @@ export function replaceSteering(ifname: string, tapName: string, pref: number, r
 
 /** replaceSteering without blocking: the same filters, tc run asynchronously. */
 export async function replaceSteeringAsync(ifname: string, tapName: string, pref: number, rules: SteeringRule[]): Promise<void> {
-  const lines = rules.map((r) => steeringFilterLine(ifname, tapName, pref, r));
+  const lines = allSteeringLines(ifname, tapName, pref, rules);
   const del = (p: number) => tcAsync(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(p)]).catch(() => '');
   await del(pref);
   if (lines.length > 0) await tcAsync(['-batch', '-'], lines.join('\n') + '\n');

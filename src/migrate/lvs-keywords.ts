@@ -34,8 +34,29 @@ const inheritedKeys: Rules = {
   snmp_name: no(WHY.snmp),
 };
 
-/** `lvs_method NAT|DR|TUN [type ipip]`: returns the kind, reporting tunnel types ulvs lacks. */
-function forwardingKind(st: Statement, t: Translator): string | undefined {
+/** A real server's `lvs_method TUN type ipip|gre|gue [port N] [nocsum|csum|remcsum]` (keepalived.conf(5)). */
+interface TunnelOptions { type: string; port?: number; flags?: string }
+
+function tunnelOptions(st: Statement, t: Translator): TunnelOptions | undefined {
+  const words = st.args.slice(1).map((x) => x.text.toLowerCase());
+  if (words[0] !== 'type' || !['ipip', 'gre', 'gue'].includes(words[1] ?? '')) return undefined;
+  const options: TunnelOptions = { type: words[1] };
+  let i = 2;
+  if (words[i] === 'port') {
+    const port = t.number(st, i + 2, { int: true, min: 1, max: 65535 }); // args[0] is the kind
+    if (port === undefined) return undefined;
+    options.port = port;
+    i += 2;
+  }
+  if (['nocsum', 'csum', 'remcsum'].includes(words[i] ?? '')) options.flags = words[i++];
+  return i === words.length ? options : undefined;
+}
+
+/**
+ * `lvs_method NAT|DR|TUN [type ...]`: returns the kind; tunnel options are translated on a real
+ * server (`tunnel` given: tun_type, tun_port, tun_flags) and reported elsewhere.
+ */
+function forwardingKind(st: Statement, t: Translator, tunnel?: (o: TunnelOptions) => void): string | undefined {
   const a = t.arg(st);
   if (a === undefined) return undefined;
   const v = a.text.toUpperCase();
@@ -47,7 +68,9 @@ function forwardingKind(st: Statement, t: Translator): string | undefined {
   }
   if (st.args.length > 1) {
     const rest = st.args.slice(1).map((x) => x.text).join(' ');
-    if (rest !== 'type ipip') t.unsupported(st.args[1], 'ulvs tunnels with plain IPIP', `tunnel options "${rest}"`);
+    const options = v === 'TUN' && tunnel ? tunnelOptions(st, t) : undefined;
+    if (options) tunnel!(options);
+    else if (rest !== 'type ipip') t.unsupported(st.args[1], 'tunnel options on a real server only, as type ipip|gre|gue [port N] [nocsum|csum|remcsum]', `tunnel options "${rest}"`);
   }
   return v;
 }
@@ -55,9 +78,13 @@ function forwardingKind(st: Statement, t: Translator): string | undefined {
 const realServerRules: Rules = {
   ...inheritedKeys,
   weight: int(undefined, 0, 65535),
-  lvs_method: translated((st, _out, cx) => {
+  lvs_method: translated((st, out, cx) => {
     // Compared with the service's method once the whole virtual_server is read.
-    const kind = forwardingKind(st, cx.t);
+    const kind = forwardingKind(st, cx.t, (o) => {
+      out.set('tun_type', o.type, st);
+      if (o.port !== undefined) out.set('tun_port', o.port, st);
+      if (o.flags !== undefined) out.set('tun_flags', o.flags, st);
+    });
     if (kind !== undefined) cx.perServerMethods?.push({ st, kind });
   }),
   notify_up: command(),

@@ -5,6 +5,7 @@ export * from './addr.js';
 export * from './checksum.js';
 export * from './parse.js';
 export * from './rewrite.js';
+export * from './tunnels.js';
 export * from './addr6.js';
 export * from './checksum6.js';
 export * from './ipv6.js';

@@ -14,16 +14,16 @@
 //   the kernel's forwarding path, so decrementTtl applies to them too.
 // - TUN (ip_vs_tunnel_xmit): a new outer IPv4 header, protocol 4, TOS and TTL copied from the
 //   (already decremented) inner header, DF copied from the inner header (pmtu_disc, the default),
-//   a fresh IP id -> encapsulateIpip.
+//   a fresh IP id -> encapsulateTunnel (tunnels.ts; GRE and GUE too, keepalived's tun_type).
 // Where IPVS answers with an ICMP error (TTL expired: time exceeded; too big with DF: frag
 // needed) the dataplane answers too (src/packet/icmp-error.ts turnIntoIcmpError, rate-limited
 // in src/dataplane/icmp.ts) and counts the packet as dropped.
 
 import {
   TCP_CHECKSUM_OFFSET, UDP_CHECKSUM_OFFSET,
-  updateChecksum16, updateChecksum32, updateUdpChecksum16, updateUdpChecksum32, writeIpv4HeaderChecksum,
+  updateChecksum16, updateChecksum32, updateUdpChecksum16, updateUdpChecksum32,
 } from './checksum.js';
-import { IPPROTO_IPIP, IPPROTO_TCP, IPPROTO_UDP, IPV4_MIN_HEADER_LENGTH, type ParsedFrame } from './parse.js';
+import { IPPROTO_TCP, IPPROTO_UDP, type ParsedFrame } from './parse.js';
 
 export const RewriteResult = {
   OK: 0,
@@ -31,9 +31,9 @@ export const RewriteResult = {
   UNSUPPORTED_PROTOCOL: 1,
   /** TTL was 0 or 1: IPVS drops it and sends ICMP time exceeded. */
   TTL_EXPIRED: 2,
-  /** IPIP: neither headroom before the frame nor room after it in its slot. */
+  /** TUN: neither headroom before the frame nor room after it in its slot. */
   NO_ROOM: 3,
-  /** IPIP: the encapsulated packet would exceed the MTU. */
+  /** TUN: the encapsulated packet would exceed the MTU. */
   MTU_EXCEEDED: 4,
 } as const;
 export type RewriteResult = (typeof RewriteResult)[keyof typeof RewriteResult];
@@ -42,7 +42,6 @@ export const REWRITE_RESULT_NAMES: readonly string[] = Object.freeze(
   Object.entries(RewriteResult).sort((a, b) => a[1] - b[1]).map(([name]) => name),
 );
 
-export const IPIP_OVERHEAD = IPV4_MIN_HEADER_LENGTH;
 export const DEFAULT_MTU = 1500;
 
 /** Overwrite the Ethernet destination and source addresses of the frame at frameOffset. */
@@ -131,55 +130,4 @@ export function rewriteNatReply(u8: Uint8Array, dv: DataView, parsed: ParsedFram
 export class FrameSpan {
   offset = 0;
   length = 0;
-}
-
-/**
- * TUN: put a 20-byte outer IPv4 header (protocol 4) between the Ethernet header and the inner
- * IPv4 packet, and address the frame to dstMac from srcMac (VLAN tag kept).
- * - headroom (frameOffset % frameSize >= 20): the Ethernet header moves 20 bytes back;
- *   otherwise the inner packet moves 20 bytes forward within its slot (NO_ROOM if it won't fit).
- * - the result is refused with MTU_EXCEEDED when inner total length + 20 > mtu. IPVS then sends
- *   ICMP frag needed reporting mtu - 20 when DF is set and would fragment otherwise; the
- *   dataplane sends that frag needed (DF set) or drops, counted (no DF: ulvs does not fragment).
- * Ethernet padding after the inner packet is not carried over. On OK, `out` holds the new
- * offset and length; `parsed` still describes the inner packet's fields but not its offsets.
- */
-export function encapsulateIpip(
-  u8: Uint8Array, dv: DataView, parsed: ParsedFrame, frameSize: number,
-  outerSrc: number, outerDst: number, ttl: number, ipId: number,
-  dstMac: Uint8Array, srcMac: Uint8Array, mtu: number, out: FrameSpan,
-): RewriteResult {
-  const frameOffset = parsed.frameOffset;
-  const l3 = parsed.l3Offset;
-  const ethernetLength = l3 - frameOffset;
-  const innerLength = parsed.totalLength;
-  const outerLength = innerLength + IPIP_OVERHEAD;
-  if (outerLength > mtu) return RewriteResult.MTU_EXCEEDED;
-  const headroom = frameOffset % frameSize;
-  let newOffset: number;
-  if (headroom >= IPIP_OVERHEAD) {
-    newOffset = frameOffset - IPIP_OVERHEAD;
-    u8.copyWithin(newOffset, frameOffset, l3);
-  } else {
-    const slotEnd = frameOffset - headroom + frameSize;
-    if (l3 + outerLength > slotEnd || l3 + outerLength > u8.length) return RewriteResult.NO_ROOM;
-    newOffset = frameOffset;
-    u8.copyWithin(l3 + IPIP_OVERHEAD, l3, l3 + innerLength);
-  }
-  writeEthernetAddresses(u8, newOffset, dstMac, srcMac);
-  const outer = newOffset + ethernetLength;
-  u8[outer] = 0x45;
-  u8[outer + 1] = parsed.tos;
-  dv.setUint16(outer + 2, outerLength);
-  dv.setUint16(outer + 4, ipId & 0xffff);
-  dv.setUint16(outer + 6, parsed.dontFragment ? 0x4000 : 0);
-  u8[outer + 8] = ttl;
-  u8[outer + 9] = IPPROTO_IPIP;
-  dv.setUint16(outer + 10, 0);
-  dv.setUint32(outer + 12, outerSrc);
-  dv.setUint32(outer + 16, outerDst);
-  writeIpv4HeaderChecksum(u8, outer, IPV4_MIN_HEADER_LENGTH);
-  out.offset = newOffset;
-  out.length = ethernetLength + outerLength;
-  return RewriteResult.OK;
 }

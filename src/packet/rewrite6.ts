@@ -75,7 +75,7 @@ export function rewriteNat66Reply(
 
 /**
  * TUN over IPv6: a 40-byte outer header (next header 41) before the inner packet, as
- * ip_vs_tunnel_xmit_v6. Headroom/slot rules and MTU_EXCEEDED as encapsulateIpip (rewrite.ts);
+ * ip_vs_tunnel_xmit_v6. Headroom/slot rules and MTU_EXCEEDED as encapsulateTunnel (tunnels.ts);
  * the IPv6 path never fragments, so a too-big packet is a counted drop (IPVS: ICMPv6 too big).
  * `frameOffset` is the Ethernet header's offset (parsed.l3Offset - 14, or - 18 with a VLAN tag).
  */

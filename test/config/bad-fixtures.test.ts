@@ -32,9 +32,15 @@ const EXPECTED: [string, string[]][] = [
   ]],
   ["bad-fnat-tunnels.yaml", [
     "2:79: local address 198.18.1.1 is on eth1, not on the director's dataplane (eth0) (replies to a local address must reach ulvs: use dev eth0, or name the interface in dataplane.inside)",
-    "9:38: tun_type not supported by ulvs (ulvs encapsulates TUN traffic in IPIP only (keepalived's default, tun_type ipip): leave tun_type out; GUE and GRE are not supported yet)",
-    "9:53: tun_port not supported by ulvs (ulvs encapsulates TUN traffic in IPIP only: tun_port (GUE's UDP port) has no meaning there)",
-    "9:69: tun_flags not supported by ulvs (ulvs encapsulates TUN traffic in IPIP only: tun_flags (GUE/GRE checksum options) have no meaning there)",
+    "9:38: tun_type applies to lb_kind TUN, not FNAT (set lb_kind: TUN on the virtual server, or leave the tunnel keys out)",
+    "9:53: tun_port applies to lb_kind TUN, not FNAT (set lb_kind: TUN on the virtual server, or leave the tunnel keys out)",
+    "9:69: tun_flags applies to lb_kind TUN, not FNAT (set lb_kind: TUN on the virtual server, or leave the tunnel keys out)",
+  ]],
+  ["bad-tunnels.yaml", [
+    "8:48: tun_type gue needs tun_port (the UDP port the real server's fou/GUE receiver listens on, e.g. tun_port: 6080)",
+    "9:53: tun_port applies to tun_type gue, not gre (leave tun_port out, or set tun_type: gue)",
+    "10:38: tun_flags applies to tun_type gue or gre, not ipip (IPIP has no checksum of its own: leave tun_flags out)",
+    "11:53: tun_flags remcsum applies to tun_type gue, not gre (GRE takes nocsum or csum (the GRE checksum))",
   ]],
   ["bad-fnat.yaml", [
     "1:31: lb_kind FNAT needs dataplane.queues 1, not 2 (the real server's reply to a local port can arrive on another queue than its connection)",

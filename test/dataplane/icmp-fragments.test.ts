@@ -13,6 +13,7 @@ import { formatMac, ipToNumber, numberToIp } from '../../src/packet/addr.js';
 import { buildFrame, ipPacketOf } from '../../src/packet/build.js';
 import { icmpChecksum, ipv4HeaderChecksumValid, transportChecksumValid } from '../../src/packet/checksum.js';
 import { ParseResult, ParsedFrame, TCP_ACK, TCP_SYN, parseFrame } from '../../src/packet/parse.js';
+import { TunnelKind } from '../../src/packet/tunnels.js';
 
 const FRAME = 4096;
 const CLIENT_MAC = '02:18:00:00:00:01';
@@ -32,7 +33,7 @@ function fakePort(mac: string): PacketPort {
   };
 }
 
-function snapshot(forward: ForwardMethod, protocol: 6 | 17, mtu = 1500): Snapshot {
+function snapshot(forward: ForwardMethod, protocol: 6 | 17, mtu = 1500, tunnel?: { kind: number; port: number }): Snapshot {
   const nat = forward === FORWARD_NAT;
   return {
     version: 1, tunnelSource: ipToNumber('198.18.0.2'), mtu,
@@ -40,18 +41,19 @@ function snapshot(forward: ForwardMethod, protocol: 6 | 17, mtu = 1500): Snapsho
       id: 1, addresses: [{ vip: ipToNumber(VIP), vport: 80 }], protocol, forward,
       scheduler: 'rr', schedulerFlags: {}, persistenceTimeout: 0, persistenceMask: 0xffffffff, onePacket: false,
       realServers: [{ rsId: 2, ip: ipToNumber(nat ? '198.18.1.10' : '198.18.0.10'), port: nat ? 8080 : 80,
-        weight: 1, available: true, mac: RS_MAC, uthreshold: 0, lthreshold: 0 }],
+        weight: 1, available: true, mac: RS_MAC, uthreshold: 0, lthreshold: 0,
+        ...(tunnel ? { tunnel: tunnel.kind, tunnelPort: tunnel.port } : {}) }],
     }],
   };
 }
 
-function rig(forward: ForwardMethod, protocol: 6 | 17 = 6, mtu = 1500) {
+function rig(forward: ForwardMethod, protocol: 6 | 17 = 6, mtu = 1500, tunnel?: { kind: number; port: number }) {
   const outside = fakePort(DIRECTOR_MAC);
   const inside = fakePort(INSIDE_MAC);
   const templates = new PersistenceTable({ capacity: 64 });
   const flows = new FlowTable({ capacity: 256, templates });
   const counters = allocateCounters();
-  const dp = new Dataplane(snapshot(forward, protocol, mtu), flows, templates, counters, outside, forward === FORWARD_NAT ? inside : null);
+  const dp = new Dataplane(snapshot(forward, protocol, mtu, tunnel), flows, templates, counters, outside, forward === FORWARD_NAT ? inside : null);
   const descs = new Uint32Array(DESC_WORDS);
   const send = (frame: Uint8Array, fromInside = false): { verdict: number; out: Uint8Array } => {
     const port = fromInside ? inside : outside;
@@ -196,6 +198,26 @@ t.test('TUN: too big for the tunnel with DF -> frag needed with MTU - 20; withou
   t.equal(send(noDf).verdict, DROP, 'no DF: dropped');
   t.equal(drops(DataplaneDrop.MTU_EXCEEDED), 2);
   t.equal(counters[C_ICMP_SENT], 1, 'no error sent');
+});
+
+t.test('TUN GRE/GUE: frag needed carries each tunnel\'s MTU; what fits goes out in the real server\'s tunnel', async (t) => {
+  for (const [kind, name, mtu, proto] of [[TunnelKind.GRE, 'GRE', 1476, 47], [TunnelKind.GRE_CSUM, 'GRE csum', 1472, 47],
+    [TunnelKind.GUE, 'GUE', 1468, 17], [TunnelKind.GUE_CSUM, 'GUE csum', 1468, 17]] as const) {
+    const { send, drops } = rig(FORWARD_TUN, 6, 1500, { kind, port: 6080 });
+    const first = send(syn());
+    t.equal(first.verdict, TX, `${name}: SYN forwarded`);
+    t.equal(first.out[23], proto, `${name}: outer protocol ${proto}`);
+    if (proto === 17) t.equal(new DataView(first.out.buffer, first.out.byteOffset).getUint16(36), 6080, `${name}: to tun_port`);
+    const segment = (payload: number) => buildFrame({ dstMac: DIRECTOR_MAC, srcMac: CLIENT_MAC, ip: { src: CLIENT, dst: VIP, df: true },
+      tcp: { srcPort: 40000, dstPort: 80, flags: TCP_ACK, ack: 1 }, payload: 'y'.repeat(payload) });
+    t.equal(send(segment(mtu - 40)).verdict, TX, `${name}: a ${mtu}-byte packet fits`);
+    const { verdict, out } = send(segment(mtu - 39));
+    t.equal(verdict, TX, `${name}: one byte more is answered`);
+    const { p } = parse(out);
+    t.same([p.icmpType, p.icmpCode, numberToIp(p.dstIp)], [3, 4, CLIENT], `${name}: frag needed to the client`);
+    t.equal(new DataView(out.buffer, out.byteOffset).getUint16(p.l4Offset + 6), mtu, `${name}: next-hop MTU ${mtu}`);
+    t.equal(drops(DataplaneDrop.MTU_EXCEEDED), 1, `${name}: counted`);
+  }
 });
 
 t.test('TTL 1: ICMP time exceeded from the VIP', async (t) => {

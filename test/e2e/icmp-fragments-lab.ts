@@ -23,11 +23,13 @@ export interface Capture { lines: () => Promise<string[]>; stop: () => void }
 
 /**
  * tshark in `namespace` on `ifname` with a capture filter, printing `fields`; resolves once it
- * captures. lines() waits for it to end (`count` packets or `seconds`).
+ * captures. lines() waits for it to end (`count` packets or `seconds`). `options`: more tshark
+ * arguments (e.g. `-o udp.check_checksum:TRUE`).
  */
-export function capture(namespace: string, ifname: string, filter: string, fields: string[], count: number, seconds: number): Promise<Capture> {
+export function capture(namespace: string, ifname: string, filter: string, fields: string[], count: number, seconds: number,
+  options: readonly string[] = []): Promise<Capture> {
   const args = ['netns', 'exec', namespace, 'tshark', '-i', ifname, '-n', '-l', '-f', filter, '-c', String(count), '-a', `duration:${seconds}`,
-    '-o', 'ip.check_checksum:TRUE', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])];
+    '-o', 'ip.check_checksum:TRUE', ...options, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])];
   const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';

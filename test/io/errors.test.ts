@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { FallbackFailed, describeIoError } from '../../src/io/errors.js';
 import { validateSteeringRules, type SteeringRule } from '../../src/io/port.js';
-import { steeringFilterLine } from '../../src/io/tc.js';
+import { steeringFilterLines } from '../../src/io/tc.js';
 import { loadNative } from '../../src/io/native.js';
 
 const coded = (message: string, code: string, syscall: string): Error => Object.assign(new Error(message), { code, syscall });
@@ -50,16 +50,22 @@ t.test('steering rules', async (t) => {
   t.throws(() => validateSteeringRules([{ kind: 'service', ip: 1, port: 70000, protocol: 'udp' }]), /0-65535/);
   t.throws(() => validateSteeringRules([{ kind: 'nope' as 'service', ip: 1, port: 1, protocol: 'udp' }]), /kind/);
   t.throws(() => validateSteeringRules([{ kind: 'reply', ip: 1, port: 1, protocol: 'icmp' as 'udp' }]), /protocol/);
-  // The tc line matches exactly the rule's address, port and protocol, at the right side.
+  // The tc lines match exactly the rule's address, port and protocol, at the right side: the
+  // rule's own packets, then ICMP errors quoting them (2 lines); port 0: 14 fragment lines.
   fc.assert(fc.property(ruleArb, (rule) => {
-    const line = steeringFilterLine('eth0', 'ulvst2', 4242, rule);
-    const ip = line.match(/match ip (src|dst) (\d+)\.(\d+)\.(\d+)\.(\d+)\/32/);
-    const port = line.match(/match u16 (\d+) 0xffff at (\d+)/);
-    const proto = line.match(/match ip protocol (\d+) 0xff/);
-    if (!ip || !port || !proto) return false;
+    const lines = steeringFilterLines('eth0', 'ulvst2', 4242, rule);
+    if (!lines.every((l) => l.endsWith('action mirred egress redirect dev ulvst2'))) return false;
+    const ip = lines[0].match(/match ip (src|dst) (\d+)\.(\d+)\.(\d+)\.(\d+)\/32/);
+    const proto = lines[0].match(/match ip protocol (\d+) 0xff/);
+    if (!ip || !proto) return false;
     const back = ((+ip[2] << 24) | (+ip[3] << 16) | (+ip[4] << 8) | +ip[5]) >>> 0;
-    return back === rule.ip && ip[1] === (rule.kind === 'service' ? 'dst' : 'src') && +port[1] === rule.port &&
-      +port[2] === (rule.kind === 'service' ? 22 : 20) && +proto[1] === (rule.protocol === 'tcp' ? 6 : 17) &&
-      line.endsWith('action mirred egress redirect dev ulvst2');
+    if (back !== rule.ip || ip[1] !== (rule.kind === 'service' ? 'dst' : 'src') || +proto[1] !== (rule.protocol === 'tcp' ? 6 : 17)) return false;
+    if (rule.port === 0) return lines.length === 14 && lines.every((l) => l.includes(`match ip ${ip[1]} ${ip.slice(2).join('.')}/32`));
+    const port = lines[0].match(/match u16 (\d+) 0xffff at (\d+)/);
+    if (!port || +port[1] !== rule.port || +port[2] !== (rule.kind === 'service' ? 22 : 20)) return false;
+    const quoted = `match u32 0x${rule.ip.toString(16).padStart(8, '0')} 0xffffffff at ${rule.kind === 'service' ? 40 : 44}`;
+    const quotedPort = `match u16 ${rule.port} 0xffff at ${rule.kind === 'service' ? 48 : 50}`;
+    return lines.length === 3 && lines.slice(1).every((l) => l.includes('match ip protocol 1 0xff') && l.includes(quoted) && l.includes(quotedPort)) &&
+      lines[1].includes('match u8 3 0xf7 at 20') && lines[2].includes('match u8 4 0xf7 at 20');
   }));
 });

@@ -67,7 +67,7 @@ const UNSUPPORTED: { block: string; line: string; report: RegExp }[] = [
   { block: 'vrrp_instance VI_1', line: 'strict_mode on', report: /strict_mode not supported by ulvs/ },
   { block: 'vrrp_sync_group G', line: 'global_tracking', report: /global_tracking not supported by ulvs \(deprecated/ },
   { block: 'virtual_server 198.18.0.100 80', line: 'lb_algo fancy', report: /scheduler "fancy" not supported by ulvs/ },
-  { block: 'virtual_server 198.18.0.100 80', line: 'lvs_method TUN type gue port 6080', report: /tunnel options "type gue port 6080" not supported by ulvs \(ulvs tunnels with plain IPIP\)/ },
+  { block: 'virtual_server 198.18.0.100 80', line: 'lvs_method TUN type gue port 6080', report: /tunnel options "type gue port 6080" not supported by ulvs \(tunnel options on a real server only/ },
   { block: 'virtual_server 198.18.0.100 80', line: 'persistence_engine sip', report: /persistence_engine not supported by ulvs/ },
   { block: 'virtual_server 198.18.0.100 80', line: 'ip_family inet6', report: /ip_family not supported by ulvs \(ulvs is IPv4-only\)/ },
   { block: 'virtual_server 198.18.0.100 80', line: 'snmp_name web', report: /snmp_name not supported by ulvs \(ulvs has no SNMP agent/ },
@@ -92,6 +92,15 @@ for (const { block, line, report } of UNSUPPORTED) {
     t.same(r.errors, [], 'the rest still validates');
   });
 }
+
+t.test('a real server\'s lvs_method TUN type gue|gre|ipip [port N] [flags] becomes tun_type, tun_port, tun_flags', async (t) => {
+  const r = migrateText('virtual_server 198.18.0.100 80 {\n lb_kind TUN\n real_server 198.18.0.10 80 {\n  lvs_method TUN type gue port 6080 csum\n }\n'
+    + ' real_server 198.18.0.20 80 {\n  lvs_method TUN type gre nocsum\n }\n real_server 198.18.0.30 80 {\n  lvs_method TUN type gue port 0\n }\n}\n');
+  t.match(r.yaml, /- ip: 198\.18\.0\.10\n\s+port: 80\n\s+tun_type: gue\n\s+tun_port: 6080\n\s+tun_flags: csum\n/, 'gue with its port and flags', { yaml: r.yaml });
+  t.match(r.yaml, /- ip: 198\.18\.0\.20\n\s+port: 80\n\s+tun_type: gre\n\s+tun_flags: nocsum\n/, 'gre with its flags');
+  t.ok(r.reportLines.some((l) => /^in\.conf:10: lvs_method: "0" is not a whole number/.test(l)), `port 0 reported: ${r.reportLines.join(' | ')}`);
+  t.same(r.errors, [], 'the translation loads');
+});
 
 t.test('unknown keywords are reported with a did-you-mean, at every level', async (t) => {
   const r = migrateText('global_defs {\n routr_id x\n}\nvrrp_instanse VI_1 {\n}\nvirtual_server 198.18.0.100 80 {\n lb_kind DR\n delay_lop 3\n real_server 198.18.0.10 80 {\n wieght 2\n }\n}\n');

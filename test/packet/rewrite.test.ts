@@ -2,9 +2,10 @@ import t from 'tap';
 import fc from 'fast-check';
 import { FrameView, ParsedFrame, ParseResult, parseFrame } from '../../src/packet/parse.js';
 import {
-  FrameSpan, RewriteResult, REWRITE_RESULT_NAMES, decrementTtl, encapsulateIpip,
-  rewriteForDirectRouting, rewriteForNat, rewriteNatReply, IPIP_OVERHEAD, DEFAULT_MTU,
+  FrameSpan, RewriteResult, REWRITE_RESULT_NAMES, decrementTtl,
+  rewriteForDirectRouting, rewriteForNat, rewriteNatReply, DEFAULT_MTU,
 } from '../../src/packet/rewrite.js';
+import { IPIP_OVERHEAD, encapsulateIpip } from '../../src/packet/tunnels.js';
 import { buildFrame, ipPacketOf, type FrameOptions } from '../../src/packet/build.js';
 import { ipToNumber, parseMac } from '../../src/packet/addr.js';
 import { ipv4HeaderChecksumValid, transportChecksumValid } from '../../src/packet/checksum.js';

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FrameView, ParsedFrame, ParseResult, parseFrame } from '../../src/packet/parse.js';
 import {
-  FrameSpan, RewriteResult, decrementTtl, encapsulateIpip, rewriteForDirectRouting, rewriteForNat, rewriteNatReply,
+  FrameSpan, RewriteResult, decrementTtl, rewriteForDirectRouting, rewriteForNat, rewriteNatReply,
 } from '../../src/packet/rewrite.js';
+import { encapsulateIpip } from '../../src/packet/tunnels.js';
 import { buildFrame } from '../../src/packet/build.js';
 import { ipToNumber, parseMac } from '../../src/packet/addr.js';
 import { decodePcap, encodePcap, readPcapFile, writePcapFile } from '../../src/packet/pcap.js';
