@@ -1,7 +1,9 @@
 // Full NAT in the lab (`lab up --fnat`, AF_XDP): a "fragmentation needed" from the client's path
 // about the director's reply VIP:80 -> client:41000 reaches the real server as an error from the
 // local address about its own packet rs1:80 -> 198.18.1.200:<local port> (tshark in rs1's
-// namespace, checksums checked), which is what its TCP can match to the socket.
+// namespace, checksums checked), which is what its TCP can match to the socket; and rs1's port
+// unreachable about laddr:lport -> rs1:9002 (nothing listens there) reaches the client's
+// connected UDP socket as from the VIP about client -> VIP:9002 (ECONNREFUSED).
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -11,7 +13,13 @@ import { capture, raw, statsOf } from './icmp-fragments-lab.js';
 
 const PREFIX = 'fni-';
 
-t.test('Full NAT: an ICMP error from the client side reaches the real server rewritten', async (t) => {
+// A UDP Full NAT service to a port rs1 does not serve.
+const UDP_SERVICE = `
+  - { vip: 198.18.0.100, port: 9002, protocol: UDP, lb_algo: rr, lb_kind: FNAT, laddr_group_name: laddr_in,
+      real_servers: [ { ip: 198.18.1.10, port: 9002 } ] }
+`;
+
+t.test('Full NAT: ICMP errors rewritten both ways through a real director', async (t) => {
   let director: RunningDirector | null = null;
   t.teardown(async () => {
     await director?.stop();
@@ -20,7 +28,7 @@ t.test('Full NAT: an ICMP error from the client side reaches the real server rew
   const lab = await createLab({ prefix: PREFIX, fnat: true });
   const client = lab.nodes.client.name;
   const clientIp = lab.nodes.client.ip;
-  const sample = readFileSync(join(REPO, 'configs', 'lab-fnat.yaml'), 'utf8').replace(/io: auto/, 'io: afxdp');
+  const sample = readFileSync(join(REPO, 'configs', 'lab-fnat.yaml'), 'utf8').replace(/io: auto/, 'io: afxdp').trimEnd() + UDP_SERVICE;
   director = await startDirector(lab.nodes.dir1.name, writeConfig(sample));
 
   const peer = await labExec(client, ['curl', '-s', '--max-time', '10', '--local-port', '41000', `http://${lab.vip}/client`]);
@@ -39,6 +47,8 @@ t.test('Full NAT: an ICMP error from the client side reaches the real server rew
   t.same([sport, dport], ['80', lport], 'quoted ports: the real server\'s and the connection\'s local port');
   t.equal(ipCsum, '1,1', 'outer and quoted IP header checksums good');
   t.equal(icmpCsum, '1', 'ICMP checksum good');
+  const refused = await raw<{ refused: boolean }>(client, ['refused', lab.vip, '9002']);
+  t.equal(refused.refused, true, 'rs1\'s port unreachable reached the client\'s socket as from the VIP (ECONNREFUSED)');
   const stats = await statsOf(lab.nodes.dir1.name);
-  t.ok(stats.icmp_forwarded >= 1, `counted as forwarded (${stats.icmp_forwarded})`);
+  t.ok(stats.icmp_forwarded >= 2, `both directions counted as forwarded (${stats.icmp_forwarded})`);
 });
