@@ -19,26 +19,18 @@ import { DROP, LOCAL, TX, TX_OTHER } from '../io/port.js';
 import type { ParsedFrame } from '../packet/parse.js';
 import { RewriteResult, decrementTtl, writeEthernetAddresses } from '../packet/rewrite.js';
 import { FULL_NAT_ICMP_ADDRESSES, rewriteIcmpErrorForFullNat } from '../packet/icmp-error.js';
-import { updateChecksum32 } from '../packet/checksum.js';
 import { IPPROTO_TCP, IPPROTO_UDP } from '../packet/parse.js';
 import { rewriteForFullNat, rewriteFullNatReply } from '../packet/rewrite-fnat.js';
 import { C_DROP_BASE, C_FRAGMENTS, C_ICMP_FORWARDED, C_LOCAL_PORTS_IN_USE, DataplaneDrop } from './counters.js';
 import { accountReply } from './replies.js';
 import type { FrameMemory, IcmpErrors } from './icmp.js';
-import type { FragmentSteps } from './fragments.js';
+import { rewriteAddress, type FragmentSteps } from './fragments.js';
 import type { Snapshot } from './snapshot.js';
 import type { HopTable } from './tables.js';
 import type { SyncOffers } from './sync-offers.js';
 
 /** flowHop value of a flow whose client hop is not known yet (pipeline.ts). */
 const HOP_UNKNOWN = 0xffff;
-
-/** Replace one IPv4 address (12 source, 16 destination) with the header checksum updated. */
-function setAddress(dv: DataView, l3: number, field: number, newIp: number): void {
-  const old = dv.getUint32(l3 + field);
-  dv.setUint16(l3 + 10, updateChecksum32(dv.getUint16(l3 + 10), old, newIp));
-  dv.setUint32(l3 + field, newIp);
-}
 
 export class FullNatSteps {
   /** null: the config has no local address groups (every check below is one null test). */
@@ -233,16 +225,16 @@ export class FullNatSteps {
     if (p.dstIp === flows.vip(flow)) {
       if (rsMac === null) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
       if (decrementTtl(u8, dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
-      setAddress(dv, l3, 12, ports.addresses[a]);
-      setAddress(dv, l3, 16, flows.rsIp(flow));
+      rewriteAddress(dv, l3, 12, ports.addresses[a]);
+      rewriteAddress(dv, l3, 16, flows.rsIp(flow));
       this.counters[C_FRAGMENTS]++;
       return this.outToRealServer(outside, inside, u8, descs, d, a, rsMac);
     }
     const hop = this.flowHop[flow];
     if (hop === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     if (decrementTtl(u8, dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
-    setAddress(dv, l3, 12, flows.vip(flow));
-    setAddress(dv, l3, 16, flows.clientIp(flow));
+    rewriteAddress(dv, l3, 12, flows.vip(flow));
+    rewriteAddress(dv, l3, 16, flows.clientIp(flow));
     writeEthernetAddresses(u8, descs[d], this.hops.views[hop], outside.port.mac);
     this.counters[C_FRAGMENTS]++;
     return fromOutside ? TX : TX_OTHER;

@@ -25,8 +25,8 @@ const HOP_UNKNOWN = 0xffff;
 const REQUEST = 0;
 const REPLY = 1 << 24;
 
-/** Replace one IPv4 address (12 source, 16 destination) with the header checksum updated. */
-function rewriteAddress(dv: DataView, l3: number, field: number, newIp: number): void {
+/** Replace one IPv4 address (12 source, 16 destination) with the header checksum updated (also fnat.ts). */
+export function rewriteAddress(dv: DataView, l3: number, field: number, newIp: number): void {
   const old = dv.getUint32(l3 + field);
   dv.setUint16(l3 + 10, updateChecksum32(dv.getUint16(l3 + 10), old, newIp));
   dv.setUint32(l3 + field, newIp);

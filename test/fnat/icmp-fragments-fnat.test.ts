@@ -17,6 +17,7 @@ import { ipToNumber, numberToIp } from '../../src/packet/addr.js';
 import { buildFrame, ipPacketOf } from '../../src/packet/build.js';
 import { ipv4HeaderChecksumValid, transportChecksumValid } from '../../src/packet/checksum.js';
 import { TCP_ACK, TCP_SYN } from '../../src/packet/parse.js';
+import { fragment } from '../support/fragments.js';
 
 const CLIENT = '198.18.0.1', VIP = '198.18.0.100', ROUTER = '198.18.0.254';
 const LADDR = '198.18.1.200', RS = '198.18.1.10', RS_PORT = 8080, LPORT = 20000;
@@ -95,31 +96,6 @@ for (const protocol of [6, 17] as const) {
     t.equal(rig.counters[C_DROP_BASE + DataplaneDrop.ICMP_NO_FLOW], 2, 'both counted as ICMP_NO_FLOW');
     t.equal(rig.counters[C_ICMP_FORWARDED], 1);
   });
-}
-
-/** Splits a frame's IP packet into fragments of `chunk` payload bytes (a multiple of 8). */
-function fragment(frame: Uint8Array, chunk: number): Uint8Array[] {
-  const ip = ipPacketOf(frame);
-  const ihl = (ip[0] & 0x0f) * 4;
-  const body = ip.subarray(ihl);
-  const out: Uint8Array[] = [];
-  for (let off = 0; off < body.length; off += chunk) {
-    const part = body.subarray(off, Math.min(body.length, off + chunk));
-    const f = new Uint8Array(14 + ihl + part.length);
-    f.set(frame.subarray(0, 14), 0);
-    f.set(ip.subarray(0, ihl), 14);
-    f.set(part, 14 + ihl);
-    const dv = new DataView(f.buffer);
-    dv.setUint16(16, ihl + part.length);
-    dv.setUint16(20, (off + chunk < body.length ? 0x2000 : 0) | (off >> 3));
-    dv.setUint16(24, 0);
-    let sum = 0;
-    for (let i = 0; i < ihl; i += 2) sum += dv.getUint16(14 + i);
-    while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
-    dv.setUint16(24, ~sum & 0xffff);
-    out.push(f);
-  }
-  return out;
 }
 
 /** The forwarded fragments put back together: addresses (all alike) and the L4 bytes. */
