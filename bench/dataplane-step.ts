@@ -9,7 +9,7 @@ import { PersistenceTable } from '../src/conntrack/persistence.js';
 import { allocateCounters, C_DROP_BASE, C_TX } from '../src/dataplane/counters.js';
 import { PIPELINE_CASES, RIG_SLOTS, rigFor, type PipelineCase } from '../src/dataplane/fixtures/pipeline-cases.js';
 import { Dataplane } from '../src/dataplane/pipeline.js';
-import { FORWARD_DR, FORWARD_NAT, type ForwardMethod, type Snapshot } from '../src/dataplane/snapshot.js';
+import { FORWARD_DR, FORWARD_FNAT, FORWARD_NAT, type ForwardMethod, type Snapshot } from '../src/dataplane/snapshot.js';
 import { DESC_WORDS, DROP, type PacketPort } from '../src/io/port.js';
 import { buildFrame } from '../src/packet/build.js';
 import { ipToNumber, parseMac } from '../src/packet/addr.js';
@@ -38,9 +38,18 @@ export interface StepResult {
   tableCapacity: number;
 }
 
+/** Full NAT: local addresses 198.18.1.200.., each with the whole default pool (64,512 ports). */
+export const BENCH_LOCAL_ADDRESSES = 16;
+
 function benchSnapshot(forward: ForwardMethod): Snapshot {
   const macs = ['02:18:00:00:00:0a', '02:18:00:00:00:14', '02:18:00:00:00:1e'];
+  const fnat = forward === FORWARD_FNAT ? {
+    // On the inside, as NAT's real servers: both send through the second port.
+    localAddresses: Array.from({ length: BENCH_LOCAL_ADDRESSES }, (_, i) => ({ ip: ipToNumber(`198.18.1.${200 + i}`), portMin: 1024, portMax: 65535, outside: false })),
+    localGroups: [Array.from({ length: BENCH_LOCAL_ADDRESSES }, (_, i) => i)],
+  } : {};
   return {
+    ...fnat,
     version: 1,
     tunnelSource: ipToNumber('198.18.0.2'),
     mtu: 1500,
@@ -50,6 +59,7 @@ function benchSnapshot(forward: ForwardMethod): Snapshot {
       realServers: macs.map((mac, i) => ({
         rsId: i + 2, ip: ipToNumber(`198.18.0.${10 * (i + 1)}`), port: PORT, weight: 1, available: true, mac, uthreshold: 0, lthreshold: 0,
       })),
+      ...(forward === FORWARD_FNAT ? { localGroup: 0 } : {}),
     }],
   };
 }
@@ -68,7 +78,8 @@ export type DataplaneClass = new (snapshot: Snapshot, flows: FlowTable, template
 /**
  * Measures ns per packet of Dataplane.processOutside with `flows` flows in a table of
  * `capacity` entries (the director's default conn_table_size when not given), forwarded by
- * `forward` (snapshot.ts FORWARD_*: DR by default; NAT sends out through a second port).
+ * `forward` (snapshot.ts FORWARD_*: DR by default; NAT, and Full NAT with its local addresses on
+ * the inside, send out through a second port).
  */
 export function measureDataplaneStep(flows: number, packets: number, capacity = 1 << 20,
   forward: ForwardMethod = FORWARD_DR, DataplaneImpl: DataplaneClass = Dataplane): StepResult {
@@ -77,7 +88,7 @@ export function measureDataplaneStep(flows: number, packets: number, capacity = 
   const templates = new PersistenceTable({ capacity: Math.max(1024, capacity >>> 2) });
   const table = new FlowTable({ capacity, templates });
   const counters = allocateCounters();
-  const inside = forward === FORWARD_NAT ? memoryPort(1) : null;
+  const inside = forward === FORWARD_NAT || forward === FORWARD_FNAT ? memoryPort(1) : null;
   const dataplane = new DataplaneImpl(benchSnapshot(forward), table, templates, counters, port, inside);
   const template = buildFrame({ dstMac: '02:18:00:00:00:02', srcMac: '02:18:00:00:00:01',
     ip: { src: '198.18.0.1', dst: VIP, ttl: 64 }, udp: { srcPort: 1024, dstPort: PORT, checksum: 'none' }, payload: 'ulvs-bench-payload' });

@@ -83,12 +83,15 @@ function freshDataplane(byte: number): { dataplane: Dataplane; flows: FlowTable;
     // the dataplane's tables: rebuilt over the new ones, with its stateless macs and span.
     const { macs, span } = dataplane as unknown as { macs: RealServerMacs; span: FrameSpan };
     const sync = new SyncOffers(flows, templates);
+    const icmp = new IcmpErrors(flows, counters, macs, hops, flowHop, span);
+    const fragments = new FragmentSteps(new FragmentTable(), flows, counters, macs, hops, flowHop, span);
+    const fnat = new FullNatSteps(snapshot, flows, counters, ipvs, hops, flowHop, sync, icmp, fragments);
+    icmp.fullNat = fnat;
+    fragments.fullNat = fnat;
     Object.assign(dataplane, {
       flows, templates, counters, ipvs, hops, flowHop,
       sync, ipId: 0, chosenTemplate: -1, claims: null, tables: new RuntimeTables(snapshot),
-      icmp: new IcmpErrors(flows, counters, macs, hops, flowHop, span),
-      fragments: new FragmentSteps(new FragmentTable(), flows, counters, macs, hops, flowHop, span),
-      fnat: new FullNatSteps(snapshot, flows, counters, ipvs, hops, flowHop, sync),
+      icmp, fragments, fnat,
     });
   }
   return { dataplane, flows, counters, nat };

@@ -8,7 +8,7 @@
 export type IpvsCommandName = 'add-service' | 'edit-service' | 'delete-service' | 'flush' | 'list' | 'add-server'
   | 'delete-server' | 'edit-server' | 'set' | 'start-daemon' | 'stop-daemon' | 'restore' | 'save' | 'zero' | 'help' | 'version';
 
-export type Forward = 'DR' | 'NAT' | 'TUN';
+export type Forward = 'DR' | 'NAT' | 'TUN' | 'FNAT';
 export type Proto = 'TCP' | 'UDP' | 'SCTP';
 
 export interface ServiceAddress { protocol: Proto; vip: string; port: number; fwmark?: number }
@@ -110,7 +110,17 @@ const OPTIONS: OptSpec[] = [
   { long: 'sort', arg: 'none', tag: 'sort' }, { long: 'exact', short: 'X', arg: 'none', tag: 'X' },
   { long: 'ipv6', short: '6', arg: 'none', tag: '6' }, { long: 'ops', short: 'o', arg: 'none', tag: 'o' },
   { long: 'pe', arg: 'required', tag: 'pe' }, { long: 'sched-flags', short: 'b', arg: 'required', tag: 'b' },
+  // DPVS's ipvsadm: --fullnat (its short -b is ipvsadm 1.31's --sched-flags here) and its local
+  // address commands (long names only: -P/-Q/-G/-z/-F are not ipvsadm 1.31's), refused below.
+  { long: 'fullnat', arg: 'none', tag: 'fullnat' },
+  { long: 'add-laddr', arg: 'none', tag: 'laddr-cmd' }, { long: 'del-laddr', arg: 'none', tag: 'laddr-cmd' },
+  { long: 'get-laddr', arg: 'none', tag: 'laddr-cmd' }, { long: 'laddr', arg: 'required', tag: 'laddr-cmd' },
+  { long: 'ifname', arg: 'required', tag: 'laddr-cmd' },
 ];
+
+/** Why DPVS's local address commands are refused: ulvs's pools are sized at start. */
+export const LADDR_REFUSAL = 'local addresses come from local_address_groups in the config file (ulvs sizes their port pools at start): ' +
+  'add the address there, name the group in the service\'s laddr_group_name, and restart ulvs';
 
 interface Token { tag: string; value?: string; text: string }
 
@@ -219,6 +229,7 @@ export function parseIpvsadm(args: readonly string[], names: NameResolver, progr
   if (!first) return tryHelp(program);
   if (first.tag === 'h') throw new IpvsadmExit(usage(program), 0, true);
   if (first.tag === 'v') throw new IpvsadmExit(VERSION, 0, true);
+  if (first.tag === 'laddr-cmd') fail(`${first.text}: ${LADDR_REFUSAL}`);
   const command = COMMAND_OF[first.tag];
   if (!command) return tryHelp(program);
   const ce: IpvsCommand = {
@@ -272,6 +283,7 @@ export function parseIpvsadm(args: readonly string[], names: NameResolver, progr
       case 'i': set('forwarding-method'); ce.forward = 'TUN'; break;
       case 'g': set('forwarding-method'); ce.forward = 'DR'; break;
       case 'm': set('forwarding-method'); ce.forward = 'NAT'; break;
+      case 'fullnat': set('forwarding-method'); ce.forward = 'FNAT'; break;
       case 'w': set('weight'); ce.weight = stringToNumber(v, 0, 65535); if (ce.weight === -1) fail('illegal weight specified'); break;
       case 'x': set('u-threshold'); ce.uthreshold = stringToNumber(v, 0, INT_MAX); if (ce.uthreshold === -1) fail('illegal u_threshold specified'); break;
       case 'y': set('l-threshold'); ce.lthreshold = stringToNumber(v, 0, INT_MAX); if (ce.lthreshold === -1) fail('illegal l_threshold specified'); break;
@@ -292,6 +304,7 @@ export function parseIpvsadm(args: readonly string[], names: NameResolver, progr
       case 'o': set('ops'); ce.ops = true; break;
       case 'pe': set('pe'); break;
       case 'b': set('sched-flags'); schedFlagsArg = v; break;
+      case 'laddr-cmd': fail(`${t.text}: ${LADDR_REFUSAL}`); break;
       default: fail(`invalid option \`${t.text}'`);
     }
   }
@@ -401,6 +414,7 @@ Options:
   --gatewaying   -g                   gatewaying (direct routing) (default)
   --ipip         -i                   ipip encapsulation (tunneling)
   --masquerading -m                   masquerading (NAT)
+  --fullnat                           Full NAT (DPVS's -b; the service needs laddr_group_name in the config)
   --weight       -w weight            capacity of real server
   --u-threshold  -x uthreshold        upper threshold of connections
   --l-threshold  -y lthreshold        lower threshold of connections

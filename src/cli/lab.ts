@@ -60,7 +60,8 @@ function resolveOrExit(node: string, prefix: string): string | undefined {
 }
 
 export function describeTopology(topology: LabTopology): string {
-  const lines = [`lab ${topology.prefix} up${topology.nat ? ' (NAT)' : ''}; VIP ${topology.vip} and ${topology.vip6} (added by the director)`];
+  const kind = topology.fnat ? ' (Full NAT: real servers without a default route)' : topology.nat ? ' (NAT)' : '';
+  const lines = [`lab ${topology.prefix} up${kind}; VIP ${topology.vip} and ${topology.vip6} (added by the director)`];
   for (const node of Object.values(topology.nodes)) {
     const ifaces = node.interfaces.map((i) => `${i.name} ${i.ip}/${i.prefixLength} ${i.ip6}/64 ${i.mac}`).join(', ');
     const via = node.gateway === undefined ? '' : ` via ${node.gateway} and ${node.gateway6}`;
@@ -81,9 +82,10 @@ export function describeEcmpLab(lab: EcmpLab): string {
 
 export function describeStatus(status: LabStatus): string {
   const state = status.up ? 'up' : status.partial ? 'partial (run `ulvs lab down` then `up`)' : 'down';
-  const lines = [`lab ${status.prefix}: ${state}${status.up && status.nat ? ' (NAT)' : ''}`];
+  const kind = status.fnat ? ' (Full NAT)' : status.nat ? ' (NAT)' : '';
+  const lines = [`lab ${status.prefix}: ${state}${status.up ? kind : ''}`];
   if (!status.up && !status.partial) return lines[0];
-  const nodes = labNodes(status.prefix, { nat: status.nat });
+  const nodes = labNodes(status.prefix, { nat: status.nat, fnat: status.fnat });
   for (const n of status.nodes) {
     const ip = n.short === 'switch' ? '' : nodes[n.short].interfaces.map((i) => i.ip).join(',');
     const server = n.serverPid === undefined ? '' : `  server pid ${n.serverPid}`;
@@ -101,17 +103,18 @@ export function labCommand(): Command {
     .command('up')
     .description('create the lab (rebuilds it if it exists) and start the real servers')
     .option('--nat', 'add the inside segment 198.18.1.0/24 and move the real servers there', false)
+    .option('--fnat', 'as --nat, but the real servers get no default route (Full NAT: they answer the director\'s local address 198.18.1.200)', false)
     .option('--ecmp', 'add a router (bird2, ECMP over the directors by BGP), a third director, and move the client behind the router', false)
     .option('--bfd', 'with --ecmp: BFD on every BGP session (sub-second failure detection)', false)
     .addOption(prefixOption())
     .action(
-      action(async (opts: { nat: boolean; ecmp: boolean; bfd: boolean; prefix: string }) => {
+      action(async (opts: { nat: boolean; fnat: boolean; ecmp: boolean; bfd: boolean; prefix: string }) => {
         if (opts.ecmp) {
-          if (opts.nat) throw new Error('--ecmp builds on the DR lab: drop --nat');
+          if (opts.nat || opts.fnat) throw new Error(`--ecmp builds on the DR lab: drop --${opts.nat ? 'nat' : 'fnat'}`);
           process.stdout.write(describeEcmpLab(await createEcmpLab({ prefix: opts.prefix, bfd: opts.bfd })) + '\n');
           return;
         }
-        const topology = await createLab({ prefix: opts.prefix, nat: opts.nat });
+        const topology = await createLab({ prefix: opts.prefix, nat: opts.nat, fnat: opts.fnat });
         process.stdout.write(describeTopology(topology) + '\n');
       }),
     );

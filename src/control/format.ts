@@ -179,8 +179,9 @@ export function formatIpvsService(service: ServiceStatus, format: ListFormat, na
   return formatTitle(format) + formatServiceEntry(ordered([service], format)[0], format, names);
 }
 
-// FullNat: DPVS's ipvsadm writes -b (--fullnat); this one cannot read it back (laddr_group_name is the config's).
-const SWITCH: Record<ForwardName, string> = { Masq: '-m', Tunnel: '-i', Route: '-g', Local: '-g', FullNat: '-b' };
+// FullNat: DPVS's ipvsadm writes -b, which ipvsadm 1.31 (and this one) reads as --sched-flags;
+// --fullnat is the long name both read back (the service's laddr_group_name stays the config's).
+const SWITCH: Record<ForwardName, string> = { Masq: '-m', Tunnel: '-i', Route: '-g', Local: '-g', FullNat: '--fullnat' };
 const PROTO_SWITCH = { TCP: '-t', UDP: '-u', SCTP: '--sctp-service' } as const;
 
 /** `ipvsadm -S [-n]`: the FMT_RULE lines -R reads back. */

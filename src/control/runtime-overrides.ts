@@ -177,7 +177,7 @@ export function applyEdit(config: UlvsConfig, ov: RuntimeOverrides, edit: Runtim
   return normalize(config, { services });
 }
 
-const SWITCH_OF: Record<LbKind, string> = { DR: '-g', NAT: '-m', TUN: '-i', FNAT: 'the config file (Full NAT needs laddr_group_name; this ipvsadm has no -b)' };
+const SWITCH_OF: Record<LbKind, string> = { DR: '-g', NAT: '-m', TUN: '-i', FNAT: '--fullnat' };
 
 /** Drops what equals the config: fields it already has, servers and services left unchanged. */
 export function normalize(config: UlvsConfig, ov: RuntimeOverrides): RuntimeOverrides {

@@ -40,7 +40,9 @@ export const C_ICMP_FORWARDED = C_SLOPPY_PICKUPS + 1;
 export const C_ICMP_SENT = C_SLOPPY_PICKUPS + 2;
 /** Fragments forwarded (first and later ones). */
 export const C_FRAGMENTS = C_SLOPPY_PICKUPS + 3;
-export const COUNTER_COUNT = C_SLOPPY_PICKUPS + 4;
+/** Full NAT: local ports held by connections now (a gauge the worker writes after each sweep). */
+export const C_LOCAL_PORTS_IN_USE = C_SLOPPY_PICKUPS + 4;
+export const COUNTER_COUNT = C_SLOPPY_PICKUPS + 5;
 
 export function allocateCounters(): Float64Array {
   return new Float64Array(new SharedArrayBuffer(COUNTER_COUNT * 8));
@@ -52,7 +54,7 @@ export function summarizeCounters(all: Float64Array[]): Record<string, number> {
   for (const c of all) for (let i = 0; i < COUNTER_COUNT; i++) sum[i] += c[i];
   const out: Record<string, number> = { rx: sum[C_RX], tx: sum[C_TX], new_flows: sum[C_NEW_FLOWS], batches: sum[C_BATCHES],
     sloppy_pickups: sum[C_SLOPPY_PICKUPS], icmp_forwarded: sum[C_ICMP_FORWARDED], icmp_sent: sum[C_ICMP_SENT],
-    fragments: sum[C_FRAGMENTS] };
+    fragments: sum[C_FRAGMENTS], local_ports_in_use: sum[C_LOCAL_PORTS_IN_USE] };
   // OK and ARP are not drops; everything from FIRST_DROP_RESULT on is.
   for (let r = FIRST_DROP_RESULT; r < PARSE_RESULT_COUNT; r++) out[`drop_${PARSE_RESULT_NAMES[r].toLowerCase()}`] = sum[C_PARSE_BASE + r];
   DATAPLANE_DROP_NAMES.forEach((name, i) => { out[`drop_${name.toLowerCase()}`] = sum[C_DROP_BASE + i]; });

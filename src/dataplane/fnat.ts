@@ -6,18 +6,25 @@
 // then leaves as VIP:vport -> client:cport toward the hop the client's packets came from.
 // The port goes back to its pool when the flow table frees the flow (FlowTable.localPorts).
 //
-// Per packet: no allocation, no throw; drops are counters. Not carried: ICMP errors and later
-// fragments of Full NAT connections (dropped and counted by icmp.ts / fragments.ts, which know
-// NAT's rewrite only), and the client's address (no TOA option: see docs/ARCHITECTURE.md).
+// ICMP errors about a connection are rewritten as its packets are (every address, the quoted
+// ports): from the client's side (icmp.ts finds the flow, then icmpToRealServer) and from the
+// real server's side (icmpToClient, found by the quoted laddr:lport). Later fragments follow
+// their first one through fragments.ts and get the same address rewrite (laterFragment).
+//
+// Per packet: no allocation, no throw; drops are counters. Not carried: the client's address
+// (no TOA option: see docs/ARCHITECTURE.md).
 import type { FlowTable } from '../conntrack/flow-table.js';
 import { LocalPorts } from '../conntrack/local-ports.js';
 import { DROP, LOCAL, TX, TX_OTHER } from '../io/port.js';
 import type { ParsedFrame } from '../packet/parse.js';
 import { RewriteResult, decrementTtl, writeEthernetAddresses } from '../packet/rewrite.js';
+import { FULL_NAT_ICMP_ADDRESSES, rewriteIcmpErrorForFullNat } from '../packet/icmp-error.js';
+import { IPPROTO_TCP, IPPROTO_UDP } from '../packet/parse.js';
 import { rewriteForFullNat, rewriteFullNatReply } from '../packet/rewrite-fnat.js';
-import { C_DROP_BASE, DataplaneDrop } from './counters.js';
+import { C_DROP_BASE, C_FRAGMENTS, C_ICMP_FORWARDED, C_LOCAL_PORTS_IN_USE, DataplaneDrop } from './counters.js';
 import { accountReply } from './replies.js';
-import type { FrameMemory } from './icmp.js';
+import type { FrameMemory, IcmpErrors } from './icmp.js';
+import { rewriteAddress, type FragmentSteps } from './fragments.js';
 import type { Snapshot } from './snapshot.js';
 import type { HopTable } from './tables.js';
 import type { SyncOffers } from './sync-offers.js';
@@ -39,6 +46,8 @@ export class FullNatSteps {
     private readonly hops: HopTable,
     private readonly flowHop: Uint16Array,
     private readonly sync: SyncOffers,
+    private readonly icmp: IcmpErrors,
+    private readonly fragments: FragmentSteps,
   ) {
     const addresses = snapshot.localAddresses ?? [];
     this.onOutside = Uint8Array.from(addresses.map((a) => (a.outside ? 1 : 0)));
@@ -53,6 +62,12 @@ export class FullNatSteps {
   private drop(reason: number): number {
     this.counters[C_DROP_BASE + reason]++;
     return DROP;
+  }
+
+  /** The ports-in-use gauge into the counters (worker loop, after the sweep; a scan of the addresses). */
+  publish(): void {
+    const ports = this.ports;
+    if (ports !== null) this.counters[C_LOCAL_PORTS_IN_USE] = ports.totalInUse();
   }
 
   /** Before scheduling a new connection: false = every pool of the group is empty (counted). */
@@ -81,13 +96,7 @@ export class FullNatSteps {
     if (rewriteForFullNat(u8, dv, p, ports.addresses[a], ports.portOf(flow), rsIp, rsPort) !== RewriteResult.OK) {
       return this.drop(DataplaneDrop.NOT_IPV4_L4);
     }
-    if (this.onOutside[a] === 1) {
-      writeEthernetAddresses(u8, descs[d], rsMac, outside.port.mac);
-      return TX;
-    }
-    if (inside === null) return this.drop(DataplaneDrop.NO_INSIDE_PORT);
-    writeEthernetAddresses(u8, descs[d], rsMac, inside.port.mac);
-    return TX_OTHER;
+    return this.outToRealServer(outside, inside, u8, descs, d, a, rsMac);
   }
 
   /**
@@ -120,8 +129,114 @@ export class FullNatSteps {
     const { u8, dv } = from;
     if (decrementTtl(u8, dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
     // Read before the rewrite: the flow may not be freed in between (no call here frees flows).
+    if (p.moreFragments && p.fragmentOffset === 0) this.fragments.rememberFirst(flow, p, now);
     rewriteFullNatReply(u8, dv, p, flows.vip(flow), flows.vport(flow), flows.clientIp(flow), flows.clientPort(flow));
     writeEthernetAddresses(u8, descs[d], this.hops.views[hop], outside.port.mac);
+    return fromOutside ? TX : TX_OTHER;
+  }
+
+  /** Whether `flow` holds a local port (a Full NAT connection). */
+  isFullNat(flow: number): boolean {
+    return this.ports !== null && this.ports.addressOf(flow) >= 0;
+  }
+
+  /** Out toward the real server where the flow's local address lives (MACs written). */
+  private outToRealServer(outside: FrameMemory, inside: FrameMemory | null, u8: Uint8Array, descs: Uint32Array, d: number,
+    a: number, rsMac: Uint8Array): number {
+    if (this.onOutside[a] === 1) {
+      writeEthernetAddresses(u8, descs[d], rsMac, outside.port.mac);
+      return TX;
+    }
+    if (inside === null) return this.drop(DataplaneDrop.NO_INSIDE_PORT);
+    writeEthernetAddresses(u8, descs[d], rsMac, inside.port.mac);
+    return TX_OTHER;
+  }
+
+  /**
+   * An ICMP error to the VIP about the director's packet to a client of Full NAT flow `flow`
+   * (icmp.ts matched it and took its TTL and rate-limit token): it goes to the real server as
+   * an error from the local address about the real server's own packet rs:rsport ->
+   * laddr:lport, which the real server's stack can match to its socket.
+   */
+  icmpToRealServer(outside: FrameMemory, inside: FrameMemory | null, descs: Uint32Array, d: number, p: ParsedFrame,
+    flow: number, rsMac: Uint8Array): number {
+    const ports = this.ports;
+    const a = ports === null ? -1 : ports.addressOf(flow);
+    if (a < 0) return this.drop(DataplaneDrop.ICMP_NO_FLOW);
+    const flows = this.flows;
+    const addresses = FULL_NAT_ICMP_ADDRESSES;
+    addresses[0] = ports!.addresses[a];
+    addresses[1] = flows.rsIp(flow);
+    addresses[2] = flows.rsIp(flow);
+    addresses[3] = ports!.addresses[a];
+    rewriteIcmpErrorForFullNat(outside.u8, outside.dv, p, flows.rsPort(flow), ports!.portOf(flow));
+    this.counters[C_ICMP_FORWARDED]++;
+    return this.outToRealServer(outside, inside, outside.u8, descs, d, a, rsMac);
+  }
+
+  /**
+   * An ICMP error to local address `a` (arrived on `from`) about the director's packet
+   * laddr:lport -> rs:rsport (the real server, or a router between, refused it): to the client
+   * as an error from the VIP about its own packet client:cport -> VIP:vport. An error about a
+   * port no connection holds is the director's own traffic: to the kernel, unchanged.
+   */
+  icmpToClient(from: FrameMemory, fromOutside: boolean, outside: FrameMemory, descs: Uint32Array, d: number,
+    p: ParsedFrame, a: number, now: number): number {
+    const proto = p.icmpInnerProtocol;
+    if (p.icmpInnerL3Offset < 0 || (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) || p.icmpInnerSrcIp !== p.dstIp) {
+      return this.drop(DataplaneDrop.ICMP_NO_FLOW);
+    }
+    const flows = this.flows;
+    const flow = this.ports!.flowAt(a, p.icmpInnerSrcPort);
+    if (flow < 0) return LOCAL;
+    if (flows.rsIp(flow) !== p.icmpInnerDstIp || flows.rsPort(flow) !== p.icmpInnerDstPort || flows.proto(flow) !== proto ||
+        flows.expiresAt(flow) <= now) {
+      return this.drop(DataplaneDrop.ICMP_NO_FLOW);
+    }
+    const hop = this.flowHop[flow];
+    if (hop === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
+    if (!this.icmp.forwardLimit.allow(this.icmp.clock())) return this.drop(DataplaneDrop.ICMP_RATE_LIMITED);
+    const { u8, dv } = from;
+    if (decrementTtl(u8, dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
+    const addresses = FULL_NAT_ICMP_ADDRESSES;
+    addresses[0] = flows.vip(flow);
+    addresses[1] = flows.clientIp(flow);
+    addresses[2] = flows.clientIp(flow);
+    addresses[3] = flows.vip(flow);
+    rewriteIcmpErrorForFullNat(u8, dv, p, flows.clientPort(flow), flows.vport(flow));
+    writeEthernetAddresses(u8, descs[d], this.hops.views[hop], outside.port.mac);
+    this.counters[C_ICMP_FORWARDED]++;
+    return fromOutside ? TX : TX_OTHER;
+  }
+
+  /**
+   * A later fragment of Full NAT flow `flow` (fragments.ts found it by its first fragment),
+   * arrived on `from`: a request (to the VIP) leaves as laddr -> rs, a reply (to the local
+   * address) as VIP -> client. Addresses only: the ports and the transport checksum are in the
+   * first fragment, and the incremental update made there holds for the whole datagram.
+   */
+  laterFragment(from: FrameMemory, fromOutside: boolean, outside: FrameMemory, inside: FrameMemory | null,
+    descs: Uint32Array, d: number, p: ParsedFrame, flow: number, rsMac: Uint8Array | null): number {
+    const ports = this.ports!;
+    const a = ports.addressOf(flow);
+    const flows = this.flows;
+    const { u8, dv } = from;
+    const l3 = p.l3Offset;
+    if (p.dstIp === flows.vip(flow)) {
+      if (rsMac === null) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
+      if (decrementTtl(u8, dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
+      rewriteAddress(dv, l3, 12, ports.addresses[a]);
+      rewriteAddress(dv, l3, 16, flows.rsIp(flow));
+      this.counters[C_FRAGMENTS]++;
+      return this.outToRealServer(outside, inside, u8, descs, d, a, rsMac);
+    }
+    const hop = this.flowHop[flow];
+    if (hop === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
+    if (decrementTtl(u8, dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
+    rewriteAddress(dv, l3, 12, flows.vip(flow));
+    rewriteAddress(dv, l3, 16, flows.clientIp(flow));
+    writeEthernetAddresses(u8, descs[d], this.hops.views[hop], outside.port.mac);
+    this.counters[C_FRAGMENTS]++;
     return fromOutside ? TX : TX_OTHER;
   }
 }

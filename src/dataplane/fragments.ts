@@ -17,7 +17,8 @@ import {
 import { encapsulateTunnel } from '../packet/tunnels.js';
 import { C_DROP_BASE, C_FRAGMENTS, DataplaneDrop } from './counters.js';
 import type { FrameMemory } from './icmp.js';
-import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN } from './snapshot.js';
+import { FORWARD_DR, FORWARD_FNAT, FORWARD_NAT, FORWARD_TUN } from './snapshot.js';
+import type { FullNatSteps } from './fnat.js';
 import type { HopTable, RealServerMacs, RuntimeTables } from './tables.js';
 
 const HOP_UNKNOWN = 0xffff;
@@ -25,14 +26,17 @@ const HOP_UNKNOWN = 0xffff;
 const REQUEST = 0;
 const REPLY = 1 << 24;
 
-/** Replace one IPv4 address (12 source, 16 destination) with the header checksum updated. */
-function rewriteAddress(dv: DataView, l3: number, field: number, newIp: number): void {
+/** Replace one IPv4 address (12 source, 16 destination) with the header checksum updated (also fnat.ts). */
+export function rewriteAddress(dv: DataView, l3: number, field: number, newIp: number): void {
   const old = dv.getUint32(l3 + field);
   dv.setUint16(l3 + 10, updateChecksum32(dv.getUint16(l3 + 10), old, newIp));
   dv.setUint32(l3 + field, newIp);
 }
 
 export class FragmentSteps {
+  /** Full NAT's rewrite of a later fragment (set by the Dataplane once both exist). */
+  fullNat: FullNatSteps | null = null;
+
   constructor(
     readonly table: FragmentTable,
     private readonly flows: FlowTable,
@@ -88,6 +92,11 @@ export class FragmentSteps {
     for (let i = 0; i < tables.services.length; i++) if (tables.services[i].spec.id === id) forward = tables.services[i].spec.forward;
     if (forward < 0) return this.drop(DataplaneDrop.NO_SERVICE);
     const rsId = flows.rsId(flow);
+    if (forward === FORWARD_FNAT && this.fullNat !== null) {
+      // A request to the VIP, or (local address on this interface) a real server's reply.
+      return this.fullNat.laterFragment(outside, true, outside, inside, descs, d, p, flow,
+        this.macs.has[rsId] === 0 ? null : this.macs.views[rsId]);
+    }
     if (this.macs.has[rsId] === 0) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     const { u8, dv, port } = outside;
     if (decrementTtl(u8, dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
@@ -111,11 +120,14 @@ export class FragmentSteps {
     return TX_OTHER;
   }
 
-  /** Inside: a fragment with an offset of a NAT real server's reply. */
+  /** Inside: a fragment with an offset of a NAT (or Full NAT) real server's reply. */
   laterReply(inside: FrameMemory, outside: FrameMemory, descs: Uint32Array, d: number, p: ParsedFrame, now: number): number {
     this.keyOf(p, true);
     const flow = this.follow(p, now);
     if (flow < 0) return DROP;
+    if (this.fullNat !== null && this.fullNat.isFullNat(flow)) {
+      return this.fullNat.laterFragment(inside, false, outside, inside, descs, d, p, flow, null);
+    }
     if (this.flowHop[flow] === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     if (decrementTtl(inside.u8, inside.dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
     rewriteAddress(inside.dv, p.l3Offset, 12, this.flows.vip(flow));

@@ -4,6 +4,8 @@
 //   (VIP:vport -> client:cport) against the flow table and goes to that connection's real
 //   server: DR to its MAC, TUN encapsulated, NAT with outer and quoted headers rewritten;
 // - a NAT real server's error about a client's packet gets the VIP back on its way out;
+// - Full NAT rewrites every address of the error both ways (fnat.ts icmpToRealServer, and
+//   icmpToClient for errors to a local address, which the pipeline sends there first);
 // - where IPVS answers a packet it cannot forward with an ICMP error (TTL expired; too big for
 //   the tunnel with DF set), ulvs answers in the same frame, rate-limited as the kernel does.
 // The XDP program steers to ulvs only errors that quote a service's or a NAT real server's
@@ -22,7 +24,8 @@ import {
 import { encapsulateTunnel } from '../packet/tunnels.js';
 import { C_DROP_BASE, C_ICMP_FORWARDED, C_ICMP_SENT, DataplaneDrop } from './counters.js';
 import { TokenBucket } from './rate-limit.js';
-import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN } from './snapshot.js';
+import { FORWARD_DR, FORWARD_FNAT, FORWARD_NAT, FORWARD_TUN } from './snapshot.js';
+import type { FullNatSteps } from './fnat.js';
 import type { HopTable, RealServerMacs, RuntimeTables } from './tables.js';
 
 /** A port with views over its frame memory (made once per port). */
@@ -44,6 +47,8 @@ export class IcmpErrors {
   /** Errors ulvs sends itself: the kernel's icmp_msgs_per_sec / icmp_msgs_burst. */
   sendLimit = new TokenBucket();
   private ipId = 0x4000;
+  /** Full NAT's rewrite of a matched error (set by the Dataplane once both exist). */
+  fullNat: FullNatSteps | null = null;
 
   constructor(
     private readonly flows: FlowTable,
@@ -106,6 +111,7 @@ export class IcmpErrors {
       this.counters[C_ICMP_FORWARDED]++;
       return TX;
     }
+    if (forward === FORWARD_FNAT && this.fullNat !== null) return this.fullNat.icmpToRealServer(outside, inside, descs, d, p, flow, rsMac);
     if (forward !== FORWARD_NAT || inside === null) return this.drop(DataplaneDrop.NO_INSIDE_PORT);
     rewriteIcmpErrorForNat(u8, dv, p, flows.rsIp(flow), flows.rsPort(flow));
     writeEthernetAddresses(u8, descs[d], rsMac, inside.port.mac);

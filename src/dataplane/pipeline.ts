@@ -90,7 +90,9 @@ export class Dataplane {
     this.inside = inside ? viewOf(inside) : null;
     this.icmp = new IcmpErrors(flows, counters, this.macs, this.hops, this.flowHop, this.span);
     this.fragments = new FragmentSteps(new FragmentTable(), flows, counters, this.macs, this.hops, this.flowHop, this.span);
-    this.fnat = new FullNatSteps(snapshot, flows, counters, this.ipvs, this.hops, this.flowHop, this.sync);
+    this.fnat = new FullNatSteps(snapshot, flows, counters, this.ipvs, this.hops, this.flowHop, this.sync, this.icmp, this.fragments);
+    this.icmp.fullNat = this.fnat;
+    this.fragments.fullNat = this.fnat;
   }
 
   /**
@@ -209,9 +211,12 @@ export class Dataplane {
     if (hostile >= 0) return this.drop(hostile);
     if (firstFragment) this.fragments.keyOf(p, false);
     const proto = p.protocol;
-    if (proto === IPPROTO_ICMP) return this.icmp.toRealServer(this.tables, this.outside, this.inside, descs, d, p, now);
-    if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     const local = this.fnat.localAddressOf(p.dstIp);
+    if (proto === IPPROTO_ICMP) {
+      if (local >= 0) return this.fnat.icmpToClient(this.outside, true, this.outside, descs, d, p, local, now);
+      return this.icmp.toRealServer(this.tables, this.outside, this.inside, descs, d, p, now);
+    }
+    if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     if (local >= 0) return this.fnat.toClient(this.outside, true, this.outside, descs, d, p, local, now);
     const tables = this.tables;
     const svcIndex = tables.index.find(p.dstIp, p.dstPort, proto);
@@ -417,9 +422,12 @@ export class Dataplane {
     if (hostile >= 0) return this.drop(hostile);
     if (firstFragment) this.fragments.keyOf(p, true);
     const proto = p.protocol;
-    if (proto === IPPROTO_ICMP) return this.icmp.toClient(inside, this.outside, descs, d, p, now);
-    if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     const local = this.fnat.localAddressOf(p.dstIp);
+    if (proto === IPPROTO_ICMP) {
+      if (local >= 0) return this.fnat.icmpToClient(inside, false, this.outside, descs, d, p, local, now);
+      return this.icmp.toClient(inside, this.outside, descs, d, p, now);
+    }
+    if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     if (local >= 0) return this.fnat.toClient(inside, false, this.outside, descs, d, p, local, now);
     const flows = this.flows;
     const tuple = flows.tuple;

@@ -32,7 +32,7 @@ export function steeringFor(snapshot: Snapshot): { outside: SteeringRule[]; insi
 
 /**
  * "Whole address" keys (port 0) for fragment steering (the XDP program's map, TAP's u32 filters), one per
- * VIP and per NAT real server and protocol, so every fragment of their datagrams reaches ulvs
+ * VIP and per NAT or Full NAT real server and protocol, so every fragment of their datagrams reaches ulvs
  * (a later fragment has no ports to match; see native/bpf/ulvs_xdp.c). A service on port 0
  * has the same key already; duplicates are harmless in a hash map (src/io/tc.ts says how TAP
  * spells them).
@@ -46,6 +46,15 @@ export function fragmentSteeringFor(snapshot: Snapshot): { outside: SteeringRule
     for (const a of s.addresses) outside.set(`${protocol} ${a.vip}`, { kind: 'service', ip: a.vip, port: 0, protocol });
     if (s.forward === FORWARD_NAT) {
       for (const rs of s.realServers) inside.set(`${protocol} ${rs.ip}`, { kind: 'reply', ip: rs.ip, port: 0, protocol });
+    }
+    if (s.forward === FORWARD_FNAT) {
+      // Full NAT replies' fragments, on the interface(s) the service's local addresses live on.
+      const where = ((snapshot.localGroups ?? [])[s.localGroup ?? -1] ?? []).map((a) => snapshot.localAddresses![a].outside);
+      for (const rs of s.realServers) {
+        const rule: SteeringRule = { kind: 'reply', ip: rs.ip, port: 0, protocol };
+        if (where.includes(true)) outside.set(`${protocol} ${rs.ip}`, rule);
+        if (where.includes(false)) inside.set(`${protocol} ${rs.ip}`, rule);
+      }
     }
   }
   return { outside: [...outside.values()], inside: [...inside.values()] };

@@ -168,6 +168,7 @@ function main(init: WorkerInit): void {
       }
       flows.expireSome(now, EXPIRE_VISITS_PER_LOOP);
       templates.expireSome(now, EXPIRE_VISITS_PER_LOOP);
+      dataplane.fnat.publish();
       Atomics.store(init.control, 1, flows.stats.size);
     }
   }

@@ -33,6 +33,8 @@ const DIRECTOR_STATE_DIR = '/run/ulvs';
 export interface CreateLabOptions {
   prefix?: string;
   nat?: boolean;
+  /** Full NAT: the NAT layout, the real servers with no route beyond their segment. */
+  fnat?: boolean;
   /** Start the HTTP servers on rs1..rs3 (default true). */
   servers?: boolean;
   /** RX/TX queues of the directors' veths (default 1), for `dataplane.queues` > 1. */
@@ -50,7 +52,7 @@ export interface DestroyLabOptions {
 
 /** Builds the lab from scratch (an existing lab with this prefix is destroyed first). */
 export async function createLab(options: CreateLabOptions = {}): Promise<LabTopology> {
-  const topology = labTopology({ prefix: options.prefix ?? DEFAULT_PREFIX, nat: options.nat ?? false });
+  const topology = labTopology({ prefix: options.prefix ?? DEFAULT_PREFIX, nat: options.nat ?? false, fnat: options.fnat ?? false });
   await destroyLab({ prefix: topology.prefix });
   try {
     await Promise.all(topology.namespaces.map(addPreparedNamespace));
@@ -200,6 +202,8 @@ export interface LabStatus {
   /** Some but not all namespaces present (a crashed create: run down, then up). */
   partial: boolean;
   nat: boolean;
+  /** The inside segment's real servers have no default route (`lab up --fnat`). */
+  fnat: boolean;
   nodes: LabNodeStatus[];
 }
 
@@ -219,7 +223,12 @@ export async function labStatus(options: DestroyLabOptions = {}): Promise<LabSta
     const { stdout } = await run('ip', ['-n', topology.switchNamespace, '-o', 'link', 'show']);
     nat = /^\d+: br1[:@]/m.test(stdout);
   }
-  return { prefix, up: present === nodes.length, partial: present > 0 && present < nodes.length, nat, nodes };
+  let fnat = false;
+  if (nat && namespaceExists(topology.nodes.rs1.name)) {
+    const { stdout } = await run('ip', ['-n', topology.nodes.rs1.name, 'route', 'show', 'default']);
+    fnat = !/\bvia\b/.test(stdout);
+  }
+  return { prefix, up: present === nodes.length, partial: present > 0 && present < nodes.length, nat, fnat, nodes };
 }
 
 /** Prefixes of the labs present on this machine (found by their switch namespace). */

@@ -9,6 +9,12 @@ export const DEFAULT_PREFIX = 'lab-';
 export const LAB_VIP = '198.18.0.100';
 /** NAT variant: real servers' default gateway, held by the active director (added by its config). */
 export const NAT_GATEWAY = '198.18.1.254';
+/**
+ * Full NAT variant: the director's local address on the inside segment (added by its config).
+ * The real servers have no route beyond 198.18.1.0/24, so they reach no client: every reply
+ * goes to this address, which is the point of Full NAT.
+ */
+export const FNAT_LOCAL_ADDRESS = '198.18.1.200';
 
 export const NODE_SHORT_NAMES = ['client', 'dir1', 'dir2', 'rs1', 'rs2', 'rs3'] as const;
 export type NodeShortName = (typeof NODE_SHORT_NAMES)[number];
@@ -50,7 +56,7 @@ export interface LabNode {
   readonly ip6: string;
   readonly mac: string;
   readonly interfaces: readonly LabInterface[];
-  /** Default route, if the lab sets one (NAT real servers only). */
+  /** Default route, if the lab sets one (NAT real servers only; Full NAT's have none). */
   readonly gateway?: string;
   /** IPv6 default route, beside `gateway` (NAT real servers only). */
   readonly gateway6?: string;
@@ -60,7 +66,10 @@ export type LabNodes = { readonly [K in NodeShortName]: LabNode };
 
 export interface LabTopology {
   readonly prefix: string;
+  /** The inside segment exists (NAT and Full NAT). */
   readonly nat: boolean;
+  /** Full NAT: the inside layout without the real servers' default route. */
+  readonly fnat: boolean;
   readonly switchNamespace: string;
   readonly vip: string;
   /** The samples' IPv6 VIP (real servers hold it on lo; directors never get it from the lab). */
@@ -142,15 +151,16 @@ const ROLE: { readonly [K in NodeShortName]: NodeRole } = {
 // NAT: directors' eth1 on 198.18.1.0/24 take .1 and .2 (their index), real servers keep their octet.
 const NAT_DIRECTOR_OCTET: { readonly [K in 'dir1' | 'dir2']: number } = { dir1: 1, dir2: 2 };
 
-function buildNode(prefix: string, short: NodeShortName, nat: boolean): LabNode {
+function buildNode(prefix: string, short: NodeShortName, nat: boolean, fnat: boolean): LabNode {
   const octet = LAST_OCTET[short];
   const role = ROLE[short];
   let interfaces: LabInterface[];
   let gateway: string | undefined;
   if (nat && role === 'real') {
-    // Real servers move to the inside segment; their only way out is the directors' gateway.
+    // Real servers move to the inside segment; with NAT their only way out is the directors'
+    // gateway, with Full NAT they have no way out at all (they answer the local address).
     interfaces = [iface('eth0', 1, octet, short)];
-    gateway = NAT_GATEWAY;
+    if (!fnat) gateway = NAT_GATEWAY;
   } else if (nat && role === 'director') {
     const d = short as 'dir1' | 'dir2';
     interfaces = [iface('eth0', 0, octet, short), iface('eth1', 1, NAT_DIRECTOR_OCTET[d], `${short}-e1`)];
@@ -162,27 +172,29 @@ function buildNode(prefix: string, short: NodeShortName, nat: boolean): LabNode 
   return gateway === undefined ? node : { ...node, gateway, gateway6: LAB_IPV6.nat.gateway };
 }
 
-export function labTopology(options: { prefix?: string; nat?: boolean } = {}): LabTopology {
+export function labTopology(options: { prefix?: string; nat?: boolean; fnat?: boolean } = {}): LabTopology {
   const prefix = options.prefix ?? DEFAULT_PREFIX;
-  const nat = options.nat ?? false;
+  const fnat = options.fnat ?? false;
+  const nat = fnat || (options.nat ?? false);
   assertValidPrefix(prefix);
-  const nodes = Object.fromEntries(NODE_SHORT_NAMES.map((s) => [s, buildNode(prefix, s, nat)])) as unknown as LabNodes;
+  const nodes = Object.fromEntries(NODE_SHORT_NAMES.map((s) => [s, buildNode(prefix, s, nat, fnat)])) as unknown as LabNodes;
   const switchNamespace = prefix + SWITCH_SHORT_NAME;
   const topology: LabTopology = {
     prefix,
     nat,
+    fnat,
     switchNamespace,
     vip: LAB_VIP,
     vip6: LAB_IPV6.vip,
     nodes,
     namespaces: [...NODE_SHORT_NAMES.map((s) => prefix + s), switchNamespace],
   };
-  return nat ? { ...topology, natGateway: NAT_GATEWAY, natGateway6: LAB_IPV6.nat.gateway } : topology;
+  return nat && !fnat ? { ...topology, natGateway: NAT_GATEWAY, natGateway6: LAB_IPV6.nat.gateway } : topology;
 }
 
 /** The lab's nodes keyed by short name (`labNodes('lab-').rs1.ip === '198.18.0.10'`). */
-export function labNodes(prefix: string = DEFAULT_PREFIX, options: { nat?: boolean } = {}): LabNodes {
-  return labTopology({ prefix, nat: options.nat ?? false }).nodes;
+export function labNodes(prefix: string = DEFAULT_PREFIX, options: { nat?: boolean; fnat?: boolean } = {}): LabNodes {
+  return labTopology({ prefix, nat: options.nat ?? false, fnat: options.fnat ?? false }).nodes;
 }
 
 /** All namespace names a lab with this prefix may own (nodes and switch). */

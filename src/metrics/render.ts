@@ -87,6 +87,7 @@ export async function renderMetrics(data: MetricsData, labels = new LabelCache()
   gauge('ulvs_flow_table_capacity', 'Connections the flow tables can hold.').set(data.stats.conn_table_capacity ?? 0);
   counter('ulvs_flow_table_evictions_total', 'Connections evicted to make room.').inc(data.stats.conn_evictions ?? 0);
   counter('ulvs_flow_table_expired_total', 'Connections that timed out.').inc(data.stats.conn_expired ?? 0);
+  gauge('ulvs_fnat_local_ports_in_use', 'Full NAT: local ports held by connections.').set(data.stats.local_ports_in_use ?? 0);
   for (const [k, v] of Object.entries(data.stats)) {
     if (!k.startsWith('sync_')) continue;
     if (k === 'sync_master') gauge('ulvs_sync_master', 'Connection sync: 1 while this director sends (MASTER).').set(v);

@@ -122,3 +122,55 @@ export function turnIntoIcmpError(
   dv.setUint16(icmp + 2, icmpChecksum(u8, icmp, icmpLength));
   return l3 - frame + ipLength;
 }
+
+/**
+ * Full NAT's addresses for rewriteIcmpErrorForFullNat, written by the caller just before the
+ * call (through a typed array: addresses as arguments would be boxed by V8):
+ * [outer source, outer destination, quoted source, quoted destination].
+ */
+export const FULL_NAT_ICMP_ADDRESSES = new Uint32Array(4);
+
+/**
+ * Full NAT, either way: every address of the error and both ports of the quoted packet change
+ * (DPVS's FNAT ICMP handling). Towards the real server an error about VIP:vport -> client:cport
+ * becomes one from the local address about rs:rsport -> laddr:lport; towards the client an
+ * error about laddr:lport -> rs:rsport becomes one from the VIP about client:cport ->
+ * VIP:vport. Both IP header checksums are recomputed (a header is at most 60 bytes), the quoted
+ * TCP/UDP checksum updated when the quote holds it, the ICMP checksum recomputed.
+ */
+export function rewriteIcmpErrorForFullNat(u8: Uint8Array, dv: DataView, p: ParsedFrame, quotedSrcPort: number, quotedDstPort: number): void {
+  const a = FULL_NAT_ICMP_ADDRESSES;
+  const l3 = p.l3Offset;
+  dv.setUint32(l3 + SRC, a[0]);
+  dv.setUint32(l3 + DST, a[1]);
+  writeIpv4HeaderChecksum(u8, l3, p.ipHeaderLength);
+
+  const inner = p.icmpInnerL3Offset;
+  const innerHeaderLength = (u8[inner] & 0x0f) << 2;
+  const oldSrc = dv.getUint32(inner + SRC), oldDst = dv.getUint32(inner + DST);
+  dv.setUint32(inner + SRC, a[2]);
+  dv.setUint32(inner + DST, a[3]);
+  writeIpv4HeaderChecksum(u8, inner, innerHeaderLength);
+  const l4 = inner + innerHeaderLength;
+  const oldSrcPort = dv.getUint16(l4), oldDstPort = dv.getUint16(l4 + 2);
+  dv.setUint16(l4, quotedSrcPort);
+  dv.setUint16(l4 + 2, quotedDstPort);
+  const quoteEnd = p.l4Offset + p.l4Length;
+  const protocol = u8[inner + 9];
+  if (protocol === IPPROTO_UDP && l4 + UDP_CHECKSUM_OFFSET + 2 <= quoteEnd) {
+    const f = l4 + UDP_CHECKSUM_OFFSET;
+    let c = updateUdpChecksum32(dv.getUint16(f), oldSrc, a[2]);
+    c = updateUdpChecksum32(c, oldDst, a[3]);
+    c = updateUdpChecksum16(c, oldSrcPort, quotedSrcPort);
+    dv.setUint16(f, updateUdpChecksum16(c, oldDstPort, quotedDstPort));
+  } else if (protocol === IPPROTO_TCP && l4 + TCP_CHECKSUM_OFFSET + 2 <= quoteEnd) {
+    const f = l4 + TCP_CHECKSUM_OFFSET;
+    let c = updateChecksum32(dv.getUint16(f), oldSrc, a[2]);
+    c = updateChecksum32(c, oldDst, a[3]);
+    c = updateChecksum16(c, oldSrcPort, quotedSrcPort);
+    dv.setUint16(f, updateChecksum16(c, oldDstPort, quotedDstPort));
+  }
+  dv.setUint16(p.l4Offset + ICMP_CHECKSUM_OFFSET, icmpChecksum(u8, p.l4Offset, p.l4Length));
+  p.srcIp = a[0];
+  p.dstIp = a[1];
+}

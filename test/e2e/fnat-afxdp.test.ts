@@ -1,0 +1,6 @@
+import t from 'tap';
+import { fullNatScenario } from './fnat-scenario.js';
+
+t.test('Full NAT over afxdp: real servers with no route to the client', async (t) => {
+  await fullNatScenario(t, { backend: 'afxdp', prefix: 'fna-' });
+});
