@@ -50,6 +50,9 @@ export function tcAsync(args: string[], input?: string): Promise<string> {
       const text = String(stderr || err.message).trim();
       reject(new TcError(`tc ${args.join(' ')}: ${text}`, codeOf(text)));
     });
+    // tc may exit before reading its input (a refused `filter del` does at once): the exit
+    // callback reports that, so a broken pipe on stdin is not an error of its own.
+    child.stdin?.on('error', () => undefined);
     child.stdin?.end(input ?? '');
   });
 }
