@@ -151,7 +151,9 @@ function main(init: WorkerInit): void {
       }
       flows.expireSome(now, EXPIRE_VISITS_PER_LOOP);
       templates.expireSome(now, EXPIRE_VISITS_PER_LOOP);
-      Atomics.store(init.control, 1, flows.stats.size);
+      const flows6 = dataplane.v6?.flows;
+      if (flows6 !== undefined) flows6.expireSome(now, EXPIRE_VISITS_PER_LOOP);
+      Atomics.store(init.control, 1, flows.stats.size + (flows6?.stats.size ?? 0));
     }
   }
 
@@ -165,6 +167,7 @@ function main(init: WorkerInit): void {
         break;
       case 'timeouts':
         flows.setTimeouts(req.timeouts);
+        dataplane.v6?.flows.setTimeouts(req.timeouts);
         break;
       case 'conns': {
         const now = nowSeconds();
@@ -177,6 +180,11 @@ function main(init: WorkerInit): void {
           virtual: `${numberToIp(f.vip)}:${f.vport}`,
           destination: `${numberToIp(f.rsIp)}:${f.rsPort}`,
         }));
+        // IPv6 connections as ipvsadm -Lnc prints them: [addr]:port.
+        for (const f of dataplane.v6?.flows.snapshot6(now) ?? []) {
+          entries.push({ protocol: f.proto === 6 ? 'TCP' : 'UDP', expiresIn: f.expiresIn, state: f.state,
+            source: `[${f.client}]:${f.clientPort}`, virtual: `[${f.vip}]:${f.vport}`, destination: `[${f.rs}]:${f.rsPort}` });
+        }
         mp.postMessage({ type: 'reply', id: req.id, result: entries });
         break;
       }
@@ -229,7 +237,10 @@ function main(init: WorkerInit): void {
         for (const s of dataplane.tables.snapshot.services) {
           for (const rs of s.realServers) conns[rs.rsId] = [flows.activeConns[rs.rsId], flows.inactiveConns[rs.rsId], persist.get(rs.rsId) ?? 0];
         }
-        mp.postMessage({ type: 'reply', id: req.id, result: { ...flows.stats, capacity: flows.capacity, conns } });
+        const v6 = dataplane.v6?.flows.stats;
+        const stats = v6 === undefined ? flows.stats : { ...flows.stats, size: flows.stats.size + v6.size, inserts: flows.stats.inserts + v6.inserts,
+          evictions: flows.stats.evictions + v6.evictions, expired: flows.stats.expired + v6.expired, flushed: flows.stats.flushed + v6.flushed };
+        mp.postMessage({ type: 'reply', id: req.id, result: { ...stats, capacity: flows.capacity, conns } });
         break;
       }
     }

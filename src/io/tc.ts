@@ -3,12 +3,18 @@
 //   tap ingress:       match-all u32        -> mirred egress redirect dev <interface>
 // u32 matches fixed offsets, so rules match IPv4 without options (IHL 5) and
 // unfragmented packets only; the rest (fragments, ICMP errors: AF_XDP steers those) goes to the kernel.
+// IPv6 rules (`protocol ipv6`) match TCP/UDP right after the 40-byte header (no extension
+// headers); they sit at their own preferences, as tc keeps one protocol per preference.
 import { execFileSync } from 'node:child_process';
 import { protocolNumber, type SteeringRule } from './port.js';
 
 /** Our filters' preferences: setSteering alternates between the two so new
  * rules are in place before the old ones go. */
 export const TC_PREFS = [4242, 4243] as const;
+/** IPv6 rules' preference beside each of TC_PREFS (a preference holds one protocol). */
+export const TC_PREF6_OFFSET = 2;
+/** Every preference ulvs's filters use (recovery looks for them all). */
+export const TC_ALL_PREFS = [...TC_PREFS, ...TC_PREFS.map((p) => p + TC_PREF6_OFFSET)] as const;
 
 export class TcError extends Error {
   readonly code: string;
@@ -53,6 +59,15 @@ function ipText(ip: number): string {
 /** The `tc -batch` line steering one rule to the tap. */
 export function steeringFilterLine(ifname: string, tapName: string, pref: number, rule: SteeringRule): string {
   const address = rule.kind === 'service' ? 'dst' : 'src';
+  if (rule.ip6 !== undefined) {
+    return [
+      `filter add dev ${ifname} parent ffff: pref ${pref + TC_PREF6_OFFSET} protocol ipv6 u32`,
+      `match ip6 protocol ${protocolNumber(rule.protocol)} 0xff`, // the transport right after the fixed header
+      `match ip6 ${address} ${rule.ip6}/128`,
+      `match u16 ${rule.port} 0xffff at ${rule.kind === 'service' ? 42 : 40}`,
+      `action mirred egress redirect dev ${tapName}`,
+    ].join(' ');
+  }
   const portOffset = rule.kind === 'service' ? 22 : 20; // IHL 5: ports right after the 20-byte header
   return [
     `filter add dev ${ifname} parent ffff: pref ${pref} protocol ip u32`,
@@ -75,7 +90,7 @@ function hasIngressFilters(ifname: string): boolean {
 }
 
 export function removeSteering(ifname: string): void {
-  for (const pref of TC_PREFS) tryTc(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(pref)]);
+  for (const pref of TC_ALL_PREFS) tryTc(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(pref)]);
 }
 
 /** Sets up both directions; returns whether the ingress qdisc is ours to remove. */
@@ -93,10 +108,10 @@ export function installTapPlumbing(ifname: string, tapName: string): boolean {
 /** Installs `rules` under `pref`, then removes the other pref's filters. */
 export function replaceSteering(ifname: string, tapName: string, pref: number, rules: SteeringRule[]): void {
   const lines = rules.map((r) => steeringFilterLine(ifname, tapName, pref, r));
-  tryTc(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(pref)]);
+  for (const p of [pref, pref + TC_PREF6_OFFSET]) tryTc(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(p)]);
   if (lines.length > 0) tc(['-batch', '-'], lines.join('\n') + '\n');
   const old = pref === TC_PREFS[0] ? TC_PREFS[1] : TC_PREFS[0];
-  tryTc(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(old)]);
+  for (const p of [old, old + TC_PREF6_OFFSET]) tryTc(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(p)]);
 }
 
 /** Removes our filters, and the ingress qdisc too when `ownsQdisc` and no
