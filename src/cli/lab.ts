@@ -60,10 +60,10 @@ function resolveOrExit(node: string, prefix: string): string | undefined {
 }
 
 export function describeTopology(topology: LabTopology): string {
-  const lines = [`lab ${topology.prefix} up${topology.nat ? ' (NAT)' : ''}; VIP ${topology.vip} (added by the director)`];
+  const lines = [`lab ${topology.prefix} up${topology.nat ? ' (NAT)' : ''}; VIP ${topology.vip} and ${topology.vip6} (added by the director)`];
   for (const node of Object.values(topology.nodes)) {
-    const ifaces = node.interfaces.map((i) => `${i.name} ${i.ip}/${i.prefixLength} ${i.mac}`).join(', ');
-    const via = node.gateway === undefined ? '' : ` via ${node.gateway}`;
+    const ifaces = node.interfaces.map((i) => `${i.name} ${i.ip}/${i.prefixLength} ${i.ip6}/64 ${i.mac}`).join(', ');
+    const via = node.gateway === undefined ? '' : ` via ${node.gateway} and ${node.gateway6}`;
     lines.push(`  ${node.name.padEnd(topology.prefix.length + 7)} ${node.role.padEnd(8)} ${ifaces}${via}`);
   }
   return lines.join('\n');
@@ -189,9 +189,10 @@ export function labCommand(): Command {
     .description('run the lab real-server HTTP/UDP service in the foreground (the lab starts it in each rs)')
     .requiredOption('--name <name>', 'name the server answers with, e.g. rs1')
     .option('--port <port>', 'TCP and UDP port', '80')
-    .option('--host <address>', 'address to listen on', '0.0.0.0')
-    .option('--pidfile <file>', 'written once both sockets listen, removed on SIGTERM')
-    .action((opts: { name: string; port: string; host: string; pidfile?: string }) => {
+    .option('--host <address>', 'IPv4 address to listen on', '0.0.0.0')
+    .option('--host6 <address>', 'IPv6 address to listen on as well (IPv6 only), or none', '::')
+    .option('--pidfile <file>', 'written once all sockets listen, removed on SIGTERM')
+    .action((opts: { name: string; port: string; host: string; host6: string; pidfile?: string }) => {
       const options = parseLabRealServerOptions(opts);
       if (typeof options === 'string') return fail(options, EXIT_USAGE);
       serveLabRealServer(options);

@@ -6,7 +6,8 @@
 // A global address still joins its solicited-node group, and this kernel (6.18) then sends an
 // MLDv2 report from :: whatever the sysctls say: an nftables output rule in the namespace
 // drops MLD reports (nothing in the lab needs them: its bridges do not snoop multicast).
-// `ulvs lab` does not call it yet: nothing in ulvs forwards IPv6 (see README "IPv6").
+// `ulvs lab up` applies it to every node's interfaces (lab.ts nodeScript); the per-node
+// addresses are in topology.ts (same host part as IPv4: 198.18.0.10 and 2001:2::10).
 import { runInNamespace } from './shell.js';
 
 export const LAB_IPV6 = {
@@ -20,7 +21,7 @@ export const LAB_IPV6 = {
   vip: '2001:2::100',
   prefixLength: 64,
   /** With --nat the real servers move to their own /64 behind the director. */
-  nat: { rs1: '2001:2:0:1::10', rs2: '2001:2:0:1::20', rs3: '2001:2:0:1::30', gateway: '2001:2:0:1::254', prefixLength: 64 },
+  nat: { dir1: '2001:2:0:1::1', dir2: '2001:2:0:1::2', rs1: '2001:2:0:1::10', rs2: '2001:2:0:1::20', rs3: '2001:2:0:1::30', gateway: '2001:2:0:1::254', prefixLength: 64 },
 } as const;
 
 /** Per-interface settings, in the order they must apply (before disable_ipv6=0 turns it on). */

@@ -4,6 +4,7 @@
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { ipBatch, run, runInNamespace } from './shell.js';
 import { addPreparedNamespace, txChecksumOff } from './namespaces.js';
+import { LAB_IPV6, QUIET_MLD_SCRIPT, quietIpv6Script } from './ipv6.js';
 import {
   DEFAULT_PREFIX,
   LAB_VIP,
@@ -36,6 +37,11 @@ export interface CreateLabOptions {
   servers?: boolean;
   /** RX/TX queues of the directors' veths (default 1), for `dataplane.queues` > 1. */
   directorQueues?: number;
+  /**
+   * Called once the switch (bridges and ports) is up and before any node configures an
+   * address: the moment to start a capture on br0 that should see the whole bring-up.
+   */
+  onSwitchUp?: (topology: LabTopology) => Promise<void>;
 }
 
 export interface DestroyLabOptions {
@@ -49,6 +55,7 @@ export async function createLab(options: CreateLabOptions = {}): Promise<LabTopo
   try {
     await Promise.all(topology.namespaces.map(addPreparedNamespace));
     await buildSwitch(topology, options.directorQueues ?? 1);
+    if (options.onSwitchUp) await options.onSwitchUp(topology);
     const nodes = Object.values(topology.nodes);
     await Promise.all(nodes.map((node) => runInNamespace(node.name, nodeScript(node, topology.nat))));
     if (options.servers ?? true) {
@@ -91,17 +98,27 @@ async function buildSwitch(topology: LabTopology, directorQueues: number): Promi
 const BRIDGE_NETFILTER_OFF =
   'for k in iptables ip6tables arptables; do f=/proc/sys/net/bridge/bridge-nf-call-$k; [ -w "$f" ] && echo 0 > "$f"; done; true';
 
-/** Shell script run inside a node's namespace once its interfaces exist. */
+/**
+ * Shell script run inside a node's namespace once its interfaces exist. Dual-stack: IPv6 is
+ * turned on per interface the quiet way (ipv6.ts: no DAD, RS, generated link-local or MLD
+ * report), with the global address and a static link-local one.
+ */
 export function nodeScript(node: LabNode, nat: boolean): string {
-  const lines: string[] = [];
+  const lines: string[] = [QUIET_MLD_SCRIPT];
+  // A router joins ff02::2 when forwarding turns on: set it before any interface has IPv6.
+  if (nat && node.role === 'director') lines.push('sysctl -q -w net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1');
   for (const ifc of node.interfaces) {
     lines.push(`ip addr add ${ifc.ip}/${ifc.prefixLength} dev ${ifc.name}`);
     lines.push(`ip link set ${ifc.name} up`);
     lines.push(txChecksumOff(ifc.name));
+    lines.push(quietIpv6Script(ifc.name, [ifc.ip6, `${ifc.linkLocal}/64`]));
   }
   if (node.role === 'real') {
     // DR: the real server owns the VIP but must neither answer nor announce ARP for it.
+    // IPv6 needs no sysctl for that: the kernel answers neighbour solicitations only for
+    // addresses on the interface they arrive on, and the VIP is on lo.
     lines.push(`ip addr add ${LAB_VIP}/32 dev lo`);
+    lines.push(quietIpv6Script('lo', [LAB_IPV6.vip]));
     const arp = ['all', 'eth0'].flatMap((dev) => [
       `net.ipv4.conf.${dev}.arp_ignore=1`,
       `net.ipv4.conf.${dev}.arp_announce=2`,
@@ -112,7 +129,7 @@ export function nodeScript(node: LabNode, nat: boolean): string {
     // The gateway is not up yet (the active director adds it): onlink skips the reachability check.
     lines.push(`ip route add default via ${node.gateway} dev eth0 onlink`);
   }
-  if (nat && node.role === 'director') lines.push('sysctl -q -w net.ipv4.ip_forward=1');
+  if (node.gateway6 !== undefined) lines.push(`ip -6 route add default via ${node.gateway6} dev eth0 onlink`);
   return lines.join('\n');
 }
 

@@ -1,5 +1,7 @@
 // The lab's fixed topology as plain data: names, addresses and MACs that the demo, the tests,
 // the bench and packet fixtures rely on. Pure: no I/O here (see lab.ts for the shell).
+// Dual-stack: every interface also has an IPv6 address from RFC 5180's 2001:2::/48 (ipv6.ts).
+import { LAB_IPV6 } from './ipv6.js';
 
 export const DEFAULT_PREFIX = 'lab-';
 
@@ -25,6 +27,10 @@ export interface LabInterface {
   readonly name: 'eth0' | 'eth1';
   readonly ip: string;
   readonly prefixLength: 24;
+  /** IPv6 global address (/64), same host part as `ip` (2001:2::10 beside 198.18.0.10). */
+  readonly ip6: string;
+  /** Static link-local address (/64, nodad): the kernel generates none (addr_gen_mode=1), VRRPv3 needs one. */
+  readonly linkLocal: string;
   readonly mac: string;
   /** Bridge in the switch namespace this interface hangs off. */
   readonly bridge: 'br0' | 'br1';
@@ -40,10 +46,14 @@ export interface LabNode {
   readonly role: NodeRole;
   /** Address and MAC of eth0, the node's first interface. */
   readonly ip: string;
+  /** IPv6 address of eth0. */
+  readonly ip6: string;
   readonly mac: string;
   readonly interfaces: readonly LabInterface[];
   /** Default route, if the lab sets one (NAT real servers only). */
   readonly gateway?: string;
+  /** IPv6 default route, beside `gateway` (NAT real servers only). */
+  readonly gateway6?: string;
 }
 
 export type LabNodes = { readonly [K in NodeShortName]: LabNode };
@@ -53,7 +63,10 @@ export interface LabTopology {
   readonly nat: boolean;
   readonly switchNamespace: string;
   readonly vip: string;
+  /** The samples' IPv6 VIP (real servers hold it on lo; directors never get it from the lab). */
+  readonly vip6: string;
   readonly natGateway?: string;
+  readonly natGateway6?: string;
   readonly nodes: LabNodes;
   /** All namespaces the lab creates, switch last. */
   readonly namespaces: readonly string[];
@@ -88,11 +101,19 @@ export function macBytes(mac: string): Uint8Array {
   return Uint8Array.from(parts, (p) => Number.parseInt(p, 16));
 }
 
+/** 2001:2::<octet> on segment 0, 2001:2:0:1::<octet> on segment 1 (octet written as decimal digits: .10 is ::10). */
+function ipv6For(segment: 0 | 1, lastOctet: number): { ip6: string; linkLocal: string } {
+  return segment === 0
+    ? { ip6: `2001:2::${lastOctet}`, linkLocal: `fe80::${lastOctet}` }
+    : { ip6: `2001:2:0:1::${lastOctet}`, linkLocal: `fe80::1:${lastOctet}` };
+}
+
 function iface(name: 'eth0' | 'eth1', segment: 0 | 1, lastOctet: number, switchPort: string): LabInterface {
   return {
     name,
     ip: `198.18.${segment}.${lastOctet}`,
     prefixLength: 24,
+    ...ipv6For(segment, lastOctet),
     mac: labMac(segment, lastOctet),
     bridge: segment === 0 ? 'br0' : 'br1',
     switchPort,
@@ -137,8 +158,8 @@ function buildNode(prefix: string, short: NodeShortName, nat: boolean): LabNode 
     interfaces = [iface('eth0', 0, octet, short)];
   }
   const eth0 = interfaces[0];
-  const node: LabNode = { short, name: prefix + short, role, ip: eth0.ip, mac: eth0.mac, interfaces };
-  return gateway === undefined ? node : { ...node, gateway };
+  const node: LabNode = { short, name: prefix + short, role, ip: eth0.ip, ip6: eth0.ip6, mac: eth0.mac, interfaces };
+  return gateway === undefined ? node : { ...node, gateway, gateway6: LAB_IPV6.nat.gateway };
 }
 
 export function labTopology(options: { prefix?: string; nat?: boolean } = {}): LabTopology {
@@ -152,10 +173,11 @@ export function labTopology(options: { prefix?: string; nat?: boolean } = {}): L
     nat,
     switchNamespace,
     vip: LAB_VIP,
+    vip6: LAB_IPV6.vip,
     nodes,
     namespaces: [...NODE_SHORT_NAMES.map((s) => prefix + s), switchNamespace],
   };
-  return nat ? { ...topology, natGateway: NAT_GATEWAY } : topology;
+  return nat ? { ...topology, natGateway: NAT_GATEWAY, natGateway6: LAB_IPV6.nat.gateway } : topology;
 }
 
 /** The lab's nodes keyed by short name (`labNodes('lab-').rs1.ip === '198.18.0.10'`). */

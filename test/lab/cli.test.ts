@@ -75,7 +75,7 @@ t.test('lab up, exec, server stop/start, status, down', async (t) => {
   const up = await ulvs(['lab', 'up', '--prefix', PREFIX]);
   t.equal(up.code, 0, up.stderr);
   t.match(up.stdout, `${PREFIX}rs1`);
-  t.match(up.stdout, '198.18.0.10/24 02:18:00:00:00:0a');
+  t.match(up.stdout, '198.18.0.10/24 2001:2::10/64 02:18:00:00:00:0a');
 
   const rs1 = labNodes(PREFIX).rs1.ip;
   const viaShort = await ulvs(['lab', 'exec', 'client', '--prefix', PREFIX, '--', 'curl', '-s', `http://${rs1}/`]);

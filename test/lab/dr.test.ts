@@ -102,7 +102,7 @@ t.test('up builds the DR lab', async (t) => {
     t.not(r.code, 0, 'nobody answers ARP for the VIP yet');
   });
 
-  t.test('interfaces: deterministic MACs, tx checksum off, loopback up, no IPv6', async (t) => {
+  t.test('interfaces: deterministic MACs, tx checksum off, loopback up, quiet IPv6', async (t) => {
     for (const node of Object.values(nodes)) {
       const link = await labExec(node.name, ['ip', '-o', 'link', 'show', 'dev', 'eth0']);
       t.match(link.stdout, `link/ether ${node.mac}`, `${node.short} MAC`);
@@ -111,7 +111,11 @@ t.test('up builds the DR lab', async (t) => {
       t.match(lo.stdout, /<LOOPBACK,UP/);
       const k = await labExec(node.name, ['ethtool', '-k', 'eth0']);
       t.match(k.stdout, /^tx-checksumming: off/m, `${node.short} eth0 tx off`);
-      t.equal(await sysctl(node.name, 'net.ipv6.conf.eth0.disable_ipv6'), '1');
+      // Dual-stack, the quiet way (src/lab/ipv6.ts): no generated link-local, no RA/RS, no DAD.
+      t.equal(await sysctl(node.name, 'net.ipv6.conf.eth0.disable_ipv6'), '0');
+      t.equal(await sysctl(node.name, 'net.ipv6.conf.eth0.addr_gen_mode'), '1');
+      t.equal(await sysctl(node.name, 'net.ipv6.conf.eth0.router_solicitations'), '0');
+      t.equal(await sysctl(node.name, 'net.ipv6.conf.eth0.accept_dad'), '0');
     }
     const sw = `${PREFIX}switch`;
     const ports = await labExec(sw, ['ip', '-o', 'link', 'show', 'master', 'br0']);

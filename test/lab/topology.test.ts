@@ -27,6 +27,11 @@ t.test('DR table: names, addresses and MACs', async (t) => {
     ['lab-rs3', 'real', '198.18.0.30', '02:18:00:00:00:1e', 1],
   ]);
   t.equal(LAB_VIP, '198.18.0.100');
+  t.same(Object.values(nodes).map((n) => [n.ip6, n.interfaces[0].linkLocal]), [
+    ['2001:2::1', 'fe80::1'], ['2001:2::2', 'fe80::2'], ['2001:2::3', 'fe80::3'],
+    ['2001:2::10', 'fe80::10'], ['2001:2::20', 'fe80::20'], ['2001:2::30', 'fe80::30'],
+  ]);
+  t.equal(labTopology().vip6, '2001:2::100');
   for (const n of Object.values(nodes)) {
     t.equal(n.interfaces[0].bridge, 'br0');
     t.equal(n.gateway, undefined, `${n.short} has no default route in DR`);
@@ -48,8 +53,12 @@ t.test('NAT table: inside segment, eth1 on directors, gateway on real servers', 
   t.same(dir2.interfaces.map((i) => i.ip), ['198.18.0.3', '198.18.1.2']);
   t.same([rs1.ip, rs2.ip, rs3.ip], ['198.18.1.10', '198.18.1.20', '198.18.1.30']);
   t.same([rs1.mac, rs3.mac], ['02:18:00:01:00:0a', '02:18:00:01:00:1e']);
+  t.same(dir1.interfaces.map((i) => i.ip6), ['2001:2::2', '2001:2:0:1::1']);
+  t.same([rs1.ip6, rs2.ip6, rs3.ip6], ['2001:2:0:1::10', '2001:2:0:1::20', '2001:2:0:1::30']);
+  t.equal(topo.natGateway6, '2001:2:0:1::254');
   for (const rs of [rs1, rs2, rs3]) {
     t.equal(rs.gateway, NAT_GATEWAY);
+    t.equal(rs.gateway6, '2001:2:0:1::254');
     t.equal(rs.interfaces[0].bridge, 'br1');
   }
   t.equal(client.ip, '198.18.0.1');
@@ -61,6 +70,8 @@ t.test('every address, MAC and switch port is unique and fits the kernel limits'
     const ifaces = Object.values(labTopology({ nat }).nodes).flatMap((n) => n.interfaces);
     const unique = (xs: string[]) => new Set(xs).size === xs.length;
     t.ok(unique(ifaces.map((i) => i.ip)), `ips unique (nat=${nat})`);
+    t.ok(unique(ifaces.map((i) => i.ip6)), `IPv6 addresses unique (nat=${nat})`);
+    t.ok(unique(ifaces.map((i) => `${i.bridge} ${i.linkLocal}`)), `link-locals unique per segment (nat=${nat})`);
     t.ok(unique(ifaces.flatMap((i) => [i.mac, i.switchPortMac])), `macs unique (nat=${nat})`);
     t.ok(unique(ifaces.map((i) => i.switchPort)), `switch ports unique (nat=${nat})`);
     for (const i of ifaces) {
@@ -68,6 +79,7 @@ t.test('every address, MAC and switch port is unique and fits the kernel limits'
       const bytes = macBytes(i.mac);
       t.equal(bytes[0] & 0x03, 0x02, `${i.mac} is unicast and locally administered`);
       t.ok(i.ip.startsWith('198.18.'), 'RFC 2544 range');
+      t.ok(i.ip6.startsWith('2001:2:'), 'RFC 5180 range');
     }
   }
   t.same(Array.from(macBytes(labMac(0, 10))), [0x02, 0x18, 0x00, 0x00, 0x00, 0x0a]);
@@ -122,11 +134,17 @@ t.test('node scripts: DR real servers hide the VIP; NAT routes via the gateway',
     t.match(rs, `net.ipv4.conf.${s}`);
   }
   t.match(rs, 'ethtool -K eth0 tx off');
+  t.match(rs, 'ip -6 addr add 2001:2::10/64 dev eth0 nodad');
+  t.match(rs, 'ip -6 addr add fe80::10/64 dev eth0 nodad');
+  t.match(rs, 'ip -6 addr add 2001:2::100/128 dev lo nodad');
+  t.match(rs, 'mld2-listener-report', 'MLD reports dropped');
   t.notMatch(nodeScript(dr.dir1, false), /198\.18\.0\.100|ip_forward/);
   const nat = labTopology({ prefix: 'p-', nat: true }).nodes;
   t.match(nodeScript(nat.rs2, true), 'ip route add default via 198.18.1.254 dev eth0 onlink');
+  t.match(nodeScript(nat.rs2, true), 'ip -6 route add default via 2001:2:0:1::254 dev eth0 onlink');
   const dir = nodeScript(nat.dir2, true);
-  t.match(dir, 'net.ipv4.ip_forward=1');
+  t.match(dir, 'net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1');
+  t.ok(dir.indexOf('forwarding=1') < dir.indexOf('disable_ipv6=0'), 'forwarding before any interface has IPv6');
   t.match(dir, 'ip addr add 198.18.1.2/24 dev eth1');
   t.match(dir, 'ethtool -K eth1 tx off');
 });
