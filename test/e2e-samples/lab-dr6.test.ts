@@ -1,8 +1,7 @@
 // lab-dr6.yaml on lab-dir1 over AF_XDP: a dual-stack DR service pair (the same three servers
 // behind an IPv4 and an IPv6 VIP) in one director. wrr 1:3:3 gives exactly 10/30/30 of 70 new
 // connections over IPv6 (next hops found by NDP in the kernel's neighbour table) and over
-// IPv4 in the same run; `ulvs list -n` prints the IPv6 service as ipvsadm does; the frames
-// rs1 receives keep the client's addresses and carry hop limit 63.
+// IPv4 in the same run; `ulvs list -n` prints the IPv6 service and its connections as ipvsadm does.
 import { join } from 'node:path';
 import t from 'tap';
 import { createLab, destroyLab, labExec } from '../../src/lab/index.js';
