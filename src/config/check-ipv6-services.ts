@@ -1,5 +1,5 @@
 /**
- * IPv6 virtual servers (issue 16): what ulvs forwards over IPv6 is DR and NAT66 over AF_XDP;
+ * IPv6 virtual servers (issue 16): what ulvs forwards over IPv6 is DR and NAT66 (AF_XDP and TAP);
  * what it does not yet is refused here with the reason, never accepted and skipped. Also the
  * IPv6 side of persistence_granularity (a prefix length, as ipvsadm -M), link-local servers
  * (no interface to reach them by), and two IPv6 services claiming one VIP:port (check-overlaps.ts
@@ -79,10 +79,6 @@ export function checkIpv6Services(cfg: Obj, r: Findings): void {
     }
   });
   if (!anyIpv6) return;
-  const dataplane = obj(cfg.dataplane);
-  if (str(dataplane?.io) === 'tap') {
-    r.error(['dataplane', 'io'], 'io: tap does not steer IPv6 yet (its tc filters match IPv4 only): an IPv6 virtual server needs io: afxdp or auto');
-  }
   if (has(cfg, 'lvs_sync_daemon') || has(obj(cfg.global_defs), 'lvs_sync_daemon')) {
     r.error(has(cfg, 'lvs_sync_daemon') ? ['lvs_sync_daemon'] : ['global_defs', 'lvs_sync_daemon'],
       'connection sync of IPv6 services is not done yet (ulvs syncs IPv4 connections only): leave lvs_sync_daemon out, or the IPv6 services');

@@ -72,7 +72,6 @@ t.test('what IPv6 does not forward yet is refused with the reason', async (t) =>
     ['persistence', service('    lb_kind: DR\n    persistence_timeout: 60\n'), /5:26 persistence for IPv6 services is not done yet/],
     ['netmask granularity', service('    lb_kind: DR\n    persistence_granularity: 255.255.255.0\n'), /5:30 persistence_granularity 255\.255\.255\.0 is a netmask, but this virtual server is IPv6/],
     ['link-local real server', service('    lb_kind: DR\n', '"fe80::10"'), /6:13 link-local real server fe80::10 has no interface/],
-    ['tap', `dataplane:\n  io: tap\n${service('    lb_kind: DR\n')}`, /2:7 io: tap does not steer IPv6 yet/],
     ['duplicate VIP:port', `${service('    lb_kind: DR\n')}  - vip: "2001:2:0::100"\n    port: 80\n    lb_kind: DR\n    real_servers: [{ ip: "2001:2::20" }]\n`,
       /7:10 this service claims an IPv6 VIP:port that virtual_servers\.0 claims too/],
     ['bad address', service('    lb_kind: DR\n', '"2001:2::zz"'), /6:13 .*is not an IPv4 or IPv6 address/],
