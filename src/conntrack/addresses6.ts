@@ -24,8 +24,8 @@ function mix(h: number, k: number): number {
 
 export class Ipv6Addresses {
   readonly capacity: number;
-  /** 4 big-endian words per handle. */
-  private readonly words: Uint32Array;
+  /** 4 big-endian words per handle (as int32: compared with the scratch key without conversion). */
+  private readonly words: Int32Array;
   /** References per handle; 0 = free. */
   private readonly refs: Uint32Array;
   /** Open addressing: handle + 1, 0 = empty. Backward-shift deletion, no tombstones. */
@@ -41,7 +41,7 @@ export class Ipv6Addresses {
       throw new RangeError(`IPv6 address table capacity must be a whole number 1..${MAX_IPV6_ADDRESSES}, got ${capacity}`);
     }
     this.capacity = capacity;
-    this.words = new Uint32Array(capacity * 4);
+    this.words = new Int32Array(capacity * 4);
     this.refs = new Uint32Array(capacity);
     let size = 16;
     while (size < capacity * 2) size *= 2;
@@ -56,34 +56,44 @@ export class Ipv6Addresses {
     return this.words.byteLength + this.refs.byteLength + this.index.byteLength + this.nextFree.byteLength;
   }
 
+  /**
+   * Scratch key the lookups read: words go through it (as FlowTable's tuple) because numbers
+   * outside the small-integer range passed to a function V8 did not inline are boxed.
+   */
+  private readonly key = new Int32Array(4);
+
   /** Handle of the 16 bytes at dv[at..at+16), or -1 when not held. */
   findAt(dv: DataView, at: number): number {
-    return this.find(dv.getUint32(at), dv.getUint32(at + 4), dv.getUint32(at + 8), dv.getUint32(at + 12));
+    const k = this.key;
+    k[0] = dv.getInt32(at); k[1] = dv.getInt32(at + 4); k[2] = dv.getInt32(at + 8); k[3] = dv.getInt32(at + 12);
+    return this.findKey();
   }
 
   /** Handle of the address at dv[at..), taking a reference (a new handle when unknown); -1 when full. */
   internAt(dv: DataView, at: number): number {
-    return this.intern(dv.getUint32(at), dv.getUint32(at + 4), dv.getUint32(at + 8), dv.getUint32(at + 12));
+    const k = this.key;
+    k[0] = dv.getInt32(at); k[1] = dv.getInt32(at + 4); k[2] = dv.getInt32(at + 8); k[3] = dv.getInt32(at + 12);
+    return this.internKey();
   }
 
   /** Control path: intern 16 bytes. */
   internBytes(bytes: Uint8Array): number {
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, 16);
-    return this.internAt(dv, 0);
+    return this.internAt(new DataView(bytes.buffer, bytes.byteOffset, 16), 0);
   }
 
-  find(w0: number, w1: number, w2: number, w3: number): number {
-    const w = this.words, index = this.index, mask = this.mask;
-    for (let i = this.hash(w0, w1, w2, w3) & mask; ; i = (i + 1) & mask) {
+  private findKey(): number {
+    const w = this.words, index = this.index, mask = this.mask, k = this.key;
+    const k0 = k[0], k1 = k[1], k2 = k[2], k3 = k[3];
+    for (let i = this.hashKey() & mask; ; i = (i + 1) & mask) {
       const e = index[i];
       if (e === 0) return -1;
-      const h = e - 1, b = h * 4;
-      if (w[b] === w0 >>> 0 && w[b + 1] === w1 >>> 0 && w[b + 2] === w2 >>> 0 && w[b + 3] === w3 >>> 0) return h;
+      const b = (e - 1) * 4;
+      if (w[b] === k0 && w[b + 1] === k1 && w[b + 2] === k2 && w[b + 3] === k3) return e - 1;
     }
   }
 
-  intern(w0: number, w1: number, w2: number, w3: number): number {
-    const found = this.find(w0, w1, w2, w3);
+  private internKey(): number {
+    const found = this.findKey();
     if (found >= 0) {
       this.refs[found]++;
       return found;
@@ -91,11 +101,11 @@ export class Ipv6Addresses {
     const h = this.freeHead;
     if (h < 0) return -1;
     this.freeHead = this.nextFree[h];
-    const b = h * 4, w = this.words;
-    w[b] = w0; w[b + 1] = w1; w[b + 2] = w2; w[b + 3] = w3;
+    const b = h * 4, w = this.words, k = this.key;
+    w[b] = k[0]; w[b + 1] = k[1]; w[b + 2] = k[2]; w[b + 3] = k[3];
     this.refs[h] = 1;
     const index = this.index, mask = this.mask;
-    let i = this.hash(w0, w1, w2, w3) & mask;
+    let i = this.hashKey() & mask;
     while (index[i] !== 0) i = (i + 1) & mask;
     index[i] = h + 1;
     this.size++;
@@ -122,7 +132,7 @@ export class Ipv6Addresses {
 
   /** Word i (0..3, big-endian) of a held handle. */
   word(handle: number, i: number): number {
-    return this.words[handle * 4 + i];
+    return this.words[handle * 4 + i] >>> 0;
   }
 
   /** Write a held handle's 16 bytes at u8[at..). */
@@ -148,8 +158,9 @@ export class Ipv6Addresses {
     return out;
   }
 
-  private hash(w0: number, w1: number, w2: number, w3: number): number {
-    let h = mix(mix(mix(mix(this.seed, w0), w1), w2), w3) ^ 16;
+  private hashKey(): number {
+    const k = this.key;
+    let h = mix(mix(mix(mix(this.seed, k[0]), k[1]), k[2]), k[3]) ^ 16;
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;
@@ -159,8 +170,9 @@ export class Ipv6Addresses {
   }
 
   private homeOf(h: number): number {
-    const w = this.words;
-    return this.hash(w[h * 4], w[h * 4 + 1], w[h * 4 + 2], w[h * 4 + 3]) & this.mask;
+    const w = this.words, k = this.key;
+    k[0] = w[h * 4]; k[1] = w[h * 4 + 1]; k[2] = w[h * 4 + 2]; k[3] = w[h * 4 + 3];
+    return this.hashKey() & this.mask;
   }
 
   private remove(handle: number): void {
