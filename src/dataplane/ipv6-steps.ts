@@ -6,7 +6,8 @@
 // no throw, drops are counters.
 // Not carried over IPv6 yet, refused at load (check-ipv6-services.ts): TUN, Full NAT,
 // persistence, connection sync, local servers. ICMPv6 is never steered here (NDP and errors go to
-// the kernel); an expired hop limit is a counted drop (IPv4 answers ICMP time exceeded).
+// the kernel); an expired hop limit is answered with ICMPv6 time exceeded, as IPv4's TTL (rate
+// limited by the same bucket as IPv4's ICMP errors).
 import { FlowTable6 } from '../conntrack/flow-table6.js';
 import type { FlowTable } from '../conntrack/flow-table.js';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_TIME_WAIT } from '../conntrack/tcp-states.js';
@@ -16,10 +17,13 @@ import { IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '..
 import { Parse6Result, ParsedIpv6, parseIpv6Packet } from '../packet/ipv6.js';
 import { RewriteResult, rewriteForDirectRouting, writeEthernetAddresses } from '../packet/rewrite.js';
 import { decrementHopLimit, rewriteForNat66, rewriteNat66Reply } from '../packet/rewrite6.js';
+import { ICMPV6_HOP_LIMIT_EXCEEDED, turnIntoIcmp6Error } from '../packet/icmp6-error.js';
+import { ICMPV6_TIME_EXCEEDED } from '../packet/ipv6.js';
+import type { IcmpErrors } from './icmp.js';
 import { markOverloadOnBind } from '../schedulers/overload.js';
 import { MAX_REAL_SERVER_IDS } from '../conntrack/flow-table.js';
 import {
-  C_DROP_BASE, C_IPV6_FORWARDED, C_NEW_FLOWS, C_PARSE6_BASE, C_SLOPPY_PICKUPS, DataplaneDrop,
+  C_DROP_BASE, C_ICMP_SENT, C_IPV6_FORWARDED, C_NEW_FLOWS, C_PARSE6_BASE, C_SLOPPY_PICKUPS, DataplaneDrop,
   S_CONNS, S_IN_BYTES, S_IN_PKTS, S_OUT_BYTES, S_OUT_PKTS, STAT_FIELDS,
 } from './counters.js';
 import { FORWARD_DR, FORWARD_NAT, type Snapshot } from './snapshot.js';
@@ -53,6 +57,8 @@ export class Ipv6Steps {
     private readonly ipvs: Float64Array,
     private readonly macs: RealServerMacs,
     private readonly hops: HopTable,
+    /** IPv4's ICMP errors: its send bucket limits IPv6's too (one budget, as the kernel's icmp ratelimit per host). */
+    private readonly icmp: IcmpErrors,
   ) {
     // Same capacity, timeouts and ActiveConn/InActConn arrays as the IPv4 table: an rsId is in
     // one family, so the schedulers and listings read one count per server whatever its family.
@@ -153,8 +159,9 @@ export class Ipv6Steps {
     st[rsRow + S_IN_BYTES] += length;
     if (this.macs.has[rsId] === 0) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     const rsMac = this.macs.views[rsId];
-    // IPVS decrements the hop limit in every method (ip_vs_xmit's decrement_ttl, AF_INET6).
-    if (decrementHopLimit(u8, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
+    // IPVS decrements the hop limit in every method (ip_vs_xmit's decrement_ttl, AF_INET6) and
+    // answers an expired one with ICMPv6 time exceeded.
+    if (decrementHopLimit(u8, p) !== RewriteResult.OK) return this.timeExceeded(outside, descs, d);
     if (spec.forward === FORWARD_DR) {
       rewriteForDirectRouting(u8, descs[d], rsMac, port.mac);
       this.counters[C_IPV6_FORWARDED]++;
@@ -166,6 +173,17 @@ export class Ipv6Steps {
     writeEthernetAddresses(u8, descs[d], rsMac, inside.port.mac);
     this.counters[C_IPV6_FORWARDED]++;
     return TX_OTHER;
+  }
+
+  /** The packet is dropped (TTL_EXPIRED); its frame becomes the ICMPv6 answer when the bucket allows. */
+  private timeExceeded(outside: PortView, descs: Uint32Array, d: number): number {
+    this.counters[C_DROP_BASE + DataplaneDrop.TTL_EXPIRED]++;
+    if (!this.icmp.sendLimit.allow(this.icmp.clock())) return DROP;
+    const length = turnIntoIcmp6Error(outside.u8, this.parsed, descs[d], outside.port.frameSize, ICMPV6_TIME_EXCEEDED, ICMPV6_HOP_LIMIT_EXCEEDED, 0);
+    if (length < 0) return DROP;
+    descs[d + 1] = length;
+    this.counters[C_ICMP_SENT]++;
+    return TX;
   }
 
   /** NAT66 reply real server -> client on the inside port. */

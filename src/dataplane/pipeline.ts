@@ -101,7 +101,7 @@ export class Dataplane {
   }
 
   private learnIpv6(snapshot: Snapshot): void {
-    if (this.v6 === null && hasIpv6Services(snapshot)) this.v6 = new Ipv6Steps(this.flows, this.counters, this.ipvs, this.macs, this.hops);
+    if (this.v6 === null && hasIpv6Services(snapshot)) this.v6 = new Ipv6Steps(this.flows, this.counters, this.ipvs, this.macs, this.hops, this.icmp);
     this.v6?.setSnapshot(snapshot);
   }
 

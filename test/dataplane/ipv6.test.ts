@@ -5,7 +5,7 @@ import t from 'tap';
 import { FlowTable } from '../../src/conntrack/flow-table.js';
 import { PersistenceTable } from '../../src/conntrack/persistence.js';
 import {
-  C_DROP_BASE, C_IPV6_FORWARDED, C_PARSE6_BASE, DataplaneDrop, allocateCounters, allocateIpvsCounters, summarizeCounters,
+  C_DROP_BASE, C_ICMP_SENT, C_IPV6_FORWARDED, C_PARSE6_BASE, DataplaneDrop, allocateCounters, allocateIpvsCounters, summarizeCounters,
 } from '../../src/dataplane/counters.js';
 import { Dataplane } from '../../src/dataplane/pipeline.js';
 import { FORWARD_DR, FORWARD_NAT, type Snapshot, type SnapshotService } from '../../src/dataplane/snapshot.js';
@@ -86,10 +86,20 @@ t.test('DR over IPv6: next hop MAC, hop limit - 1, nothing else changes', async 
   t.equal(dp.flows.activeConns[11] + dp.flows.inactiveConns[11], 1, 'counted for the real server');
 });
 
-t.test('hop limit 1 is dropped and counted', async (t) => {
+t.test('hop limit 1 is answered with ICMPv6 time exceeded, as IPv4\'s TTL', async (t) => {
   const { send, counters } = setup([v6Service(10, FORWARD_DR, [1], '2001:2::')]);
-  t.equal(send(syn('2001:2::1', 40000, 1)).verdict, DROP);
-  t.equal(counters[C_DROP_BASE + DataplaneDrop.TTL_EXPIRED], 1);
+  const input = syn('2001:2::1', 40000, 1);
+  const { verdict, out } = send(input);
+  t.equal(verdict, TX, 'sent back on the port it came in by');
+  t.equal(counters[C_DROP_BASE + DataplaneDrop.TTL_EXPIRED], 1, 'the packet itself counted as dropped');
+  t.equal(counters[C_ICMP_SENT], 1);
+  t.same([...out.subarray(0, 12)], [...parseMac(CLIENT_MAC), ...parseMac(DIRECTOR_MAC)], 'MACs swapped');
+  t.equal(out[14 + 6], 58, 'ICMPv6');
+  t.equal(formatIpv6(out, 14 + 8), '2001:2::100', 'from the VIP');
+  t.equal(formatIpv6(out, 14 + 24), '2001:2::1', 'to the client');
+  t.same([out[54], out[55]], [3, 0], 'time exceeded, hop limit exceeded in transit');
+  t.ok(ipv6TransportChecksumValid(out, 14, 54, out.length - 54, 58), 'ICMPv6 checksum valid');
+  t.same([...out.subarray(62)], [...input.subarray(14)], 'quotes the whole packet');
 });
 
 t.test('wrr 1:3:3 over 70 new IPv6 connections: 10/30/30', async (t) => {
