@@ -12,7 +12,6 @@ import { parseGroupMember, ipv6Value } from './raw-schema-services.js';
 
 /** lb_kinds the IPv6 dataplane forwards; the others are refused with these reasons. */
 const KIND_REFUSED: Record<string, string> = {
-  TUN: 'TUN over IPv6 (IPv6-in-IPv6) is not forwarded yet: ulvs forwards IPv6 services with lb_kind DR or NAT',
   FNAT: 'Full NAT is IPv4-only in ulvs (its local address pools and port ranges are IPv4): use lb_kind DR or NAT for an IPv6 service',
 };
 
@@ -47,8 +46,16 @@ export function checkIpv6Services(cfg: Obj, r: Findings): void {
     const base: Path = ['virtual_servers', vi];
     const family = serviceFamily(vs, groups);
     checkGranularity(vs, base, family, r);
-    if (family !== 6) return;
     const kind = str(vs.lb_kind) ?? str(vs.lvs_method) ?? 'NAT';
+    if (family === 4 && kind === 'TUN') {
+      list(vs.real_servers).forEach((rs, ri) => {
+        const ip = str(obj(rs)?.ip);
+        if (ip !== undefined && familyOf(ip) === 6) {
+          r.error([...base, 'real_servers', ri, 'ip'], `real server ${ip} is IPv6 under an IPv4 TUN service: ulvs tunnels IPv4 in IPv4 only (IPVS can tunnel one family in the other)`);
+        }
+      });
+    }
+    if (family !== 6) return;
     if (KIND_REFUSED[kind] !== undefined) r.error([...base, has(vs, 'lb_kind') ? 'lb_kind' : 'lvs_method'], KIND_REFUSED[kind]);
     if ((num(vs.persistence_timeout) ?? 0) > 0) {
       r.error([...base, 'persistence_timeout'], 'persistence for IPv6 services is not done yet: ulvs keeps persistence templates for IPv4 clients only',
@@ -58,6 +65,10 @@ export function checkIpv6Services(cfg: Obj, r: Findings): void {
     if (has(vs, 'sorry_server')) servers.push([[...base, 'sorry_server', 'ip'], str(obj(vs.sorry_server)?.ip), 'sorry server']);
     for (const [path, ip, role] of servers) {
       if (ip === undefined) continue;
+      if (kind === 'TUN' && familyOf(ip) === 4) {
+        r.error(path, `${role} ${ip} is IPv4 under an IPv6 TUN service: ulvs tunnels IPv6 in IPv6 only (IPVS can tunnel one family in the other)`,
+          'give the server its IPv6 address');
+      }
       if (isLinkLocal(ip)) {
         r.error(path, `link-local ${role} ${ip} has no interface`,
           'a link-local address means something only on one interface, and a virtual server names none: give the server a global address');

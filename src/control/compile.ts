@@ -99,6 +99,7 @@ export interface CompileContext {
   /** The kernel routes `ip` to this director itself (its own address); 127/8 and VIPs always are. */
   isLocal?(ip: string): boolean;
   tunnelSource: number;
+  tunnelSource6?: string | null;
 }
 
 /** IPVS's LOCALNODE: a destination on the director itself (loopback, its own address, a VIP). */
@@ -208,5 +209,5 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
       ...(vs.lb_kind === 'FNAT' ? { localGroup: config.local_address_groups.findIndex((g) => g.name === vs.laddr_group_name) } : {}),
     });
   });
-  return { version, services, tunnelSource: ctx.tunnelSource, mtu: 1500, ...compileLocalAddresses(config) };
+  return { version, services, tunnelSource: ctx.tunnelSource, ...(ctx.tunnelSource6 ? { tunnelSource6: ctx.tunnelSource6 } : {}), mtu: 1500, ...compileLocalAddresses(config) };
 }

@@ -30,7 +30,7 @@ import { watchConfigFiles } from './config-watch.js';
 import { StepTimer } from './step-timer.js';
 import type { ServiceStatus } from './format.js';
 import { HealthVerdicts } from './health-verdicts.js';
-import { NextHopCache, nextHopAddresses, primaryAddress } from './neighbours.js';
+import { NextHopCache, nextHopAddresses, primaryAddress, primaryAddress6 } from './neighbours.js';
 import { insideIsAuto, resolveInside } from './inside.js';
 import { configuredTimeouts, insideToOpen, planReload, vrrpManagedVips } from './reload-plan.js';
 import { controlSocketPath, serveControl } from './socket.js';
@@ -73,6 +73,7 @@ export class Director {
   private version = 0;
   private timeouts: Timeouts = { ...DEFAULT_TIMEOUTS };
   private tunnelSource = 0;
+  private tunnelSource6: string | null = null;
   private insideOpen = false;
   /** Services handed to the kernel (Local forwarding), and those logged as mixed. */
   private kernelServices = new Set<number>();
@@ -158,6 +159,7 @@ export class Director {
       if (insideIsAuto(dp.inside) && inside.dev) this.log.info({ inside: inside.dev }, `dataplane.inside: ${inside.dev} (auto: ${inside.why})`);
       this.insideIf = inside.dev ?? undefined;
       this.tunnelSource = await primaryAddress(dp.interface);
+      this.tunnelSource6 = await primaryAddress6(dp.interface).catch(() => null);
       await this.resolveNeighbours(false);
       // VRRP-managed VIPs are not forwarded until the speaker says this director is MASTER.
       this.vrrpVips = vrrpManagedVips(this.config);
@@ -400,7 +402,7 @@ export class Director {
   /** Every service of the config, whoever owns its VIP and whatever the checks say. */
   private everyService(): Snapshot {
     return compileSnapshot(this.config, this.ids, {
-      macOf: () => null, healthOf: () => undefined, sorryActive: () => false, ownsVip: () => true, tunnelSource: this.tunnelSource,
+      macOf: () => null, healthOf: () => undefined, sorryActive: () => false, ownsVip: () => true, tunnelSource: this.tunnelSource, tunnelSource6: this.tunnelSource6,
     }, this.version);
   }
 
@@ -443,6 +445,7 @@ export class Director {
       ownsVip: (vip) => this.holdsVip(vip),
       isLocal: (ip) => this.nextHops.isLocal(ip),
       tunnelSource: this.tunnelSource,
+      tunnelSource6: this.tunnelSource6,
     }, ++this.version);
     this.logLocalForwarding(snapshot);
     return snapshot;

@@ -136,6 +136,18 @@ export class NextHopCache {
   }
 }
 
+/**
+ * The interface's own global IPv6 address (null = none): the IPv6-in-IPv6 outer source. IPv6
+ * has no primary address and lists the newest first, so a /128 (how VIPs are held) is taken
+ * only when there is nothing else.
+ */
+export async function primaryAddress6(ifname: string): Promise<string | null> {
+  const info = JSON.parse(await run('ip', ['-j', '-6', 'addr', 'show', 'dev', ifname, 'scope', 'global'])) as
+    { addr_info?: { local: string; prefixlen: number }[] }[];
+  const all = info[0]?.addr_info ?? [];
+  return (all.find((a) => a.prefixlen < 128) ?? all[0])?.local ?? null;
+}
+
 /** The primary IPv4 address of an interface as a number (0 = none): the IPIP outer source. */
 export async function primaryAddress(ifname: string): Promise<number> {
   const info = JSON.parse(await run('ip', ['-j', '-4', 'addr', 'show', 'dev', ifname])) as { addr_info?: { local: string; secondary?: boolean }[] }[];

@@ -4,7 +4,8 @@
 // service (VIPs are pinned address handles) -> flow (FlowTable6) or schedule (the service's
 // IPv4 scheduler over IPVS's IPv6 fold) -> hop limit - 1 -> rewrite -> verdict. No allocation,
 // no throw, drops are counters.
-// Not carried over IPv6 yet, refused at load (check-ipv6-services.ts): TUN, Full NAT,
+// TUN is IPv6-in-IPv6 (next header 41) from the interface's first global address.
+// Not carried over IPv6 yet, refused at load (check-ipv6-services.ts): Full NAT,
 // persistence, connection sync, local servers. ICMPv6 is never steered here (NDP and errors go to
 // the kernel); an expired hop limit is answered with ICMPv6 time exceeded, as IPv4's TTL (rate
 // limited by the same bucket as IPv4's ICMP errors).
@@ -15,8 +16,8 @@ import { DROP, TX, TX_OTHER } from '../io/port.js';
 import { parseIpv6 } from '../packet/addr6.js';
 import { IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../packet/parse.js';
 import { Parse6Result, ParsedIpv6, parseIpv6Packet } from '../packet/ipv6.js';
-import { RewriteResult, rewriteForDirectRouting, writeEthernetAddresses } from '../packet/rewrite.js';
-import { decrementHopLimit, rewriteForNat66, rewriteNat66Reply } from '../packet/rewrite6.js';
+import { FrameSpan, RewriteResult, rewriteForDirectRouting, writeEthernetAddresses } from '../packet/rewrite.js';
+import { decrementHopLimit, encapsulateIp6ip6, rewriteForNat66, rewriteNat66Reply } from '../packet/rewrite6.js';
 import { ICMPV6_HOP_LIMIT_EXCEEDED, turnIntoIcmp6Error } from '../packet/icmp6-error.js';
 import { ICMPV6_TIME_EXCEEDED } from '../packet/ipv6.js';
 import type { IcmpErrors } from './icmp.js';
@@ -26,7 +27,7 @@ import {
   C_DROP_BASE, C_ICMP_SENT, C_IPV6_FORWARDED, C_NEW_FLOWS, C_PARSE6_BASE, C_SLOPPY_PICKUPS, DataplaneDrop,
   S_CONNS, S_IN_BYTES, S_IN_PKTS, S_OUT_BYTES, S_OUT_PKTS, STAT_FIELDS,
 } from './counters.js';
-import { FORWARD_DR, FORWARD_NAT, type Snapshot } from './snapshot.js';
+import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
 import { refreshServerCounts, ServiceIndex, type HopTable, type RealServerMacs, type RuntimeTables } from './tables.js';
 import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
 import type { PortView } from './pipeline.js';
@@ -50,6 +51,13 @@ export class Ipv6Steps {
   private readonly rsHandle = new Int32Array(MAX_REAL_SERVER_IDS).fill(-1);
   private readonly flowHop: Uint16Array;
   private readonly vipScratch = new Uint8Array(16);
+  /** Each rsId's 16 bytes as its own view (TUN's outer destination), made once. */
+  private readonly rsViews: Uint8Array[] = [];
+  /** TUN's outer source; hasTunnelSource 0 while the interface has no global IPv6 address. */
+  private readonly tunnelSource = new Uint8Array(16);
+  private hasTunnelSource = 0;
+  private mtu = 1500;
+  private readonly span = new FrameSpan();
 
   constructor(
     ipv4Flows: FlowTable,
@@ -67,11 +75,15 @@ export class Ipv6Steps {
       activeConns: ipv4Flows.activeConns, inactiveConns: ipv4Flows.inactiveConns,
     });
     this.flowHop = new Uint16Array(this.flows.slotCount);
+    for (let id = 0; id < MAX_REAL_SERVER_IDS; id++) this.rsViews.push(this.rsAddress.subarray(id * 16, id * 16 + 16));
   }
 
   /** Control path: pin the snapshot's IPv6 VIPs and servers, index its IPv6 services. */
   setSnapshot(snapshot: Snapshot): void {
     const flows = this.flows;
+    this.mtu = snapshot.mtu;
+    this.hasTunnelSource = snapshot.tunnelSource6 !== undefined ? 1 : 0;
+    if (snapshot.tunnelSource6 !== undefined) this.tunnelSource.set(parseIpv6(snapshot.tunnelSource6));
     this.index = new ServiceIndex(snapshot.services.map((s) => ({
       ...s,
       addresses: s.family === 6 ? s.addresses.map((a) => ({ vip: flows.pin(parseIpv6(a.vip6!)), vport: a.vport })) : [],
@@ -167,12 +179,30 @@ export class Ipv6Steps {
       this.counters[C_IPV6_FORWARDED]++;
       return TX;
     }
+    if (spec.forward === FORWARD_TUN) return this.tunnel(outside, descs, d, rsId, rsMac);
     if (spec.forward !== FORWARD_NAT) return this.drop(DataplaneDrop.NO_SERVICE);   // refused at load
     if (inside === null) return this.drop(DataplaneDrop.NO_INSIDE_PORT);
     rewriteForNat66(u8, dv, p, this.rsAddress, rsId * 16, rsPort);
     writeEthernetAddresses(u8, descs[d], rsMac, inside.port.mac);
     this.counters[C_IPV6_FORWARDED]++;
     return TX_OTHER;
+  }
+
+  /**
+   * TUN: a 40-byte IPv6 header (next header 41) before the packet, as ip_vs_tunnel_xmit_v6;
+   * outer hop limit the inner's (decremented). Too big for the MTU: a counted drop (IPVS would
+   * send ICMPv6 packet too big). No global IPv6 address on the interface: a NO_SERVICE drop.
+   */
+  private tunnel(outside: PortView, descs: Uint32Array, d: number, rsId: number, rsMac: Uint8Array): number {
+    if (this.hasTunnelSource === 0) return this.drop(DataplaneDrop.NO_SERVICE);
+    const p = this.parsed;
+    const r = encapsulateIp6ip6(outside.u8, outside.dv, p, descs[d], outside.port.frameSize, this.tunnelSource, this.rsViews[rsId],
+      p.hopLimit, rsMac, outside.port.mac, this.mtu, this.span);
+    if (r !== RewriteResult.OK) return this.drop(r === RewriteResult.MTU_EXCEEDED ? DataplaneDrop.MTU_EXCEEDED : DataplaneDrop.NO_ROOM);
+    descs[d] = this.span.offset;
+    descs[d + 1] = this.span.length;
+    this.counters[C_IPV6_FORWARDED]++;
+    return TX;
   }
 
   /** The packet is dropped (TTL_EXPIRED); its frame becomes the ICMPv6 answer when the bucket allows. */

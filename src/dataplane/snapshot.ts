@@ -18,6 +18,8 @@ export interface Snapshot {
   services: SnapshotService[];
   /** Outer source address for IPIP (the director's own address on the interface). */
   tunnelSource: number;
+  /** Outer source for IPv6-in-IPv6 (the interface's first global IPv6 address); absent: none. */
+  tunnelSource6?: string;
   mtu: number;
   /**
    * Full NAT's local addresses (local_address_groups, every group's in order) and each group's

@@ -24,13 +24,17 @@ t.test('lab-dr6.yaml: DR over IPv6 and IPv4 side by side over AF_XDP', async (t)
   await checkTraffic(t, lab, { url: `http://[${VIP6}]/`, requests: 70, shares: { rs1: 10, rs2: 30, rs3: 30 } });
   await checkTraffic(t, lab, { url: 'http://198.18.0.100/', requests: 70, shares: { rs1: 10, rs2: 30, rs3: 30 } });
 
-  const list = (await ulvsIn(dir1, ['list', '-n'])).stdout;
+  const listed = await ulvsIn(dir1, ['list', '-n']);
+  t.equal(listed.code, 0, `ulvs list -n answers ${listed.stderr}`);
+  const list = listed.stdout;
   t.match(list, /TCP  \[2001:2::100\]:80 wrr\n/, 'IPv6 service line as ipvsadm prints it');
   for (const [n, w] of [['10', 1], ['20', 3], ['30', 3]]) {
     t.match(list, new RegExp(`  -> \\[2001:2::${n}\\]:80 +Route +${w} +\\d+ +\\d+`), `real server [2001:2::${n}]:80 listed`);
   }
   t.match(list, /TCP  198\.18\.0\.100:80 wrr\n/, 'the IPv4 twin listed beside it');
-  const json = JSON.parse((await ulvsIn(dir1, ['list', '-n', '--json'])).stdout) as
+  const listedJson = await ulvsIn(dir1, ['list', '-n', '--json']);
+  t.equal(listedJson.code, 0, `ulvs list -n --json answers ${listedJson.stderr}`);
+  const json = JSON.parse(listedJson.stdout) as
     { vip: string; realServers: { activeConns: number; inactiveConns: number }[] }[];
   const v6 = json.find((s) => s.vip === VIP6)!;
   t.same(v6.realServers.map((r) => r.activeConns + r.inactiveConns), [10, 30, 30], 'every IPv6 connection tracked against its server');
