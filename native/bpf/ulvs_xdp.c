@@ -12,10 +12,16 @@
 //    and NAT real server, so every fragment of a datagram (a non-first one has
 //    no ports) reaches ulvs, which follows the first fragment's choice.
 //    Fragments of other addresses still go to the kernel.
+//  - IPv6 (services6, replies6): TCP/UDP after at most ULVS_MAX_EXT_HEADERS
+//    hop-by-hop/routing/destination-options headers, by the same rules; a
+//    fragment by its "whole address" key (port 0), as IPv4. ICMPv6 (NDP,
+//    errors) always goes to the kernel.
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
 #include <linux/in.h>
+#include <linux/in6.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 
@@ -34,6 +40,20 @@ struct {
   __type(key, struct ulvs_steer_key);
   __type(value, __u8);
 } replies SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, ULVS_MAX_SERVICES);
+  __type(key, struct ulvs_steer_key6);
+  __type(value, __u8);
+} services6 SEC(".maps");
+
+struct {
+  __uint(type, BPF_MAP_TYPE_HASH);
+  __uint(max_entries, ULVS_MAX_REPLIES);
+  __type(key, struct ulvs_steer_key6);
+  __type(value, __u8);
+} replies6 SEC(".maps");
 
 struct {
   __uint(type, BPF_MAP_TYPE_XSKMAP);
@@ -100,6 +120,62 @@ static __always_inline int steer_icmp_error(struct xdp_md *ctx, struct iphdr *ip
   return XDP_PASS;
 }
 
+// The walk over IPv6 extension headers stops after this many (the dataplane's parser allows
+// 8, src/packet/ipv6.ts; a longer chain goes to the kernel, which applies its own limits).
+#define ULVS_MAX_EXT_HEADERS 4
+#define IPV6_NEXTHDR_HOP 0
+#define IPV6_NEXTHDR_ROUTING 43
+#define IPV6_NEXTHDR_FRAGMENT 44
+#define IPV6_NEXTHDR_DEST 60
+
+static __always_inline void copy6(__u32 *to, const struct in6_addr *from) {
+  to[0] = from->in6_u.u6_addr32[0];
+  to[1] = from->in6_u.u6_addr32[1];
+  to[2] = from->in6_u.u6_addr32[2];
+  to[3] = from->in6_u.u6_addr32[3];
+}
+
+static __always_inline int steer_ipv6(struct xdp_md *ctx, struct ipv6hdr *ip6, void *data_end) {
+  if ((void *)(ip6 + 1) > data_end) return XDP_PASS;
+  __u8 next = ip6->nexthdr;
+  void *at = (void *)(ip6 + 1);
+  int fragment = 0;
+#pragma unroll
+  for (int i = 0; i < ULVS_MAX_EXT_HEADERS; i++) {
+    if (next != IPV6_NEXTHDR_HOP && next != IPV6_NEXTHDR_ROUTING && next != IPV6_NEXTHDR_DEST &&
+        next != IPV6_NEXTHDR_FRAGMENT) break;
+    __u8 *ext = at;
+    if ((void *)(ext + 8) > data_end) return XDP_PASS;
+    if (next == IPV6_NEXTHDR_FRAGMENT) {
+      fragment = 1;
+      next = ext[0];
+      break;
+    }
+    next = ext[0];
+    at += ((__u32)ext[1] + 1) * 8;
+  }
+  if (next != IPPROTO_TCP && next != IPPROTO_UDP) return XDP_PASS;
+  struct ulvs_steer_key6 key = {};
+  key.proto = next;
+  if (fragment) {
+    // Every fragment of a datagram to a VIP or from a NAT real server (port 0 key).
+    copy6(key.ip, &ip6->daddr);
+    if (bpf_map_lookup_elem(&services6, &key)) return to_ulvs(ctx);
+    copy6(key.ip, &ip6->saddr);
+    if (bpf_map_lookup_elem(&replies6, &key)) return to_ulvs(ctx);
+    return XDP_PASS;
+  }
+  __u16 *ports = at;
+  if ((void *)(ports + 2) > data_end) return XDP_PASS;
+  copy6(key.ip, &ip6->daddr);
+  key.port = ports[1];
+  if (bpf_map_lookup_elem(&services6, &key)) return to_ulvs(ctx);
+  copy6(key.ip, &ip6->saddr);
+  key.port = ports[0];
+  if (bpf_map_lookup_elem(&replies6, &key)) return to_ulvs(ctx);
+  return XDP_PASS;
+}
+
 SEC("xdp")
 int ulvs_xdp(struct xdp_md *ctx) {
   void *data = (void *)(long)ctx->data;
@@ -107,7 +183,10 @@ int ulvs_xdp(struct xdp_md *ctx) {
 
   struct ethhdr *eth = data;
   if ((void *)(eth + 1) > data_end) return XDP_PASS;
-  if (eth->h_proto != bpf_htons(ETH_P_IP)) return XDP_PASS;
+  if (eth->h_proto != bpf_htons(ETH_P_IP)) {
+    if (eth->h_proto == bpf_htons(ETH_P_IPV6)) return steer_ipv6(ctx, (void *)(eth + 1), data_end);
+    return XDP_PASS;
+  }
 
   struct iphdr *ip = (void *)(eth + 1);
   if ((void *)(ip + 1) > data_end) return XDP_PASS;

@@ -169,8 +169,9 @@ class NativePort : public Napi::ObjectWrap<NativePort> {
     return env.Undefined();
   }
 
-  // setSteering(services: Uint32Array, replies: Uint32Array): triples
-  // [ip, port, protocol] in host order. AF_XDP only (TAP steers with tc).
+  // setSteering(services: Uint32Array, replies: Uint32Array[, services6, replies6]): triples
+  // [ip, port, protocol] in host order; IPv6: sextuples [w0, w1, w2, w3, port, protocol], the
+  // address's big-endian words. AF_XDP only (TAP steers with tc).
   Napi::Value SetSteering(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     if (!xsk_) return ThrowTypeError(env, "setSteering: only AF_XDP ports steer natively");
@@ -183,8 +184,20 @@ class NativePort : public Napi::ObjectWrap<NativePort> {
       for (size_t i = 0; i + 2 < a.ElementLength(); i += 3)
         lists[k].push_back({htonl(a[i]), htons(uint16_t(a[i + 1])), uint8_t(a[i + 2])});
     }
+    std::vector<SteerRule6> lists6[2];
+    for (int k = 0; k < 2; k++) {
+      if (!info[2 + k].IsTypedArray()) continue;
+      Napi::Uint32Array a = info[2 + k].As<Napi::Uint32Array>();
+      for (size_t i = 0; i + 5 < a.ElementLength(); i += 6) {
+        SteerRule6 r{};
+        for (int w = 0; w < 4; w++) r.ip[w] = htonl(a[i + w]);
+        r.port = htons(uint16_t(a[i + 4]));
+        r.proto = uint8_t(a[i + 5]);
+        lists6[k].push_back(r);
+      }
+    }
     SysError error;
-    ulvs::SetSteering(xsk_->attachment(), lists[0], lists[1], &error);
+    ulvs::SetSteering(xsk_->attachment(), lists[0], lists[1], lists6[0], lists6[1], &error);
     if (error.failed()) return ThrowSysError(env, error);
     return env.Undefined();
   }

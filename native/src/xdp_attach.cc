@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <array>
 #include <map>
 #include <mutex>
 #include <set>
@@ -134,8 +135,11 @@ XdpAttachment* AcquireXdp(int ifindex, const std::string& objectPath, XdpModeReq
   bpf_program* program = bpf_object__find_program_by_name(a->object, kProgramName);
   a->servicesFd = MapFd(a->object, "services");
   a->repliesFd = MapFd(a->object, "replies");
+  a->services6Fd = MapFd(a->object, "services6");
+  a->replies6Fd = MapFd(a->object, "replies6");
   a->xsksFd = MapFd(a->object, "xsks");
-  if (!program || a->servicesFd < 0 || a->repliesFd < 0 || a->xsksFd < 0) {
+  if (!program || a->servicesFd < 0 || a->repliesFd < 0 || a->services6Fd < 0 || a->replies6Fd < 0 ||
+      a->xsksFd < 0) {
     *error = {ENOENT, "bpf_object__find_program_by_name", objectPath + " is not ulvs_xdp.o"};
     Destroy(a);
     return nullptr;
@@ -206,30 +210,44 @@ ulvs_steer_key KeyOf(const SteerRule& r) {
   return key;
 }
 
-uint64_t Packed(const ulvs_steer_key& k) {
-  return (uint64_t(k.ip) << 32) | (uint64_t(k.port) << 8) | k.proto;
+ulvs_steer_key6 KeyOf(const SteerRule6& r) {
+  ulvs_steer_key6 key{};
+  for (int i = 0; i < 4; i++) key.ip[i] = r.ip[i];
+  key.port = r.port;
+  key.proto = r.proto;
+  return key;
+}
+
+// A key's bytes (padding zeroed by KeyOf's value-initialisation), for the set of wanted keys.
+template <typename Key>
+std::array<uint8_t, sizeof(Key)> Bytes(const Key& k) {
+  std::array<uint8_t, sizeof(Key)> out;
+  memcpy(out.data(), &k, sizeof(Key));
+  return out;
 }
 
 // Adds the new rules first, then removes stale keys, so a rule present
 // before and after never stops steering.
-int ReplaceMap(int fd, const std::vector<SteerRule>& rules, const char** syscall) {
-  std::set<uint64_t> wanted;
+template <typename Rule>
+int ReplaceMap(int fd, const std::vector<Rule>& rules, const char** syscall) {
+  using Key = decltype(KeyOf(rules.front()));
+  std::set<std::array<uint8_t, sizeof(Key)>> wanted;
   uint8_t one = 1;
-  for (const SteerRule& r : rules) {
-    ulvs_steer_key key = KeyOf(r);
-    wanted.insert(Packed(key));
+  for (const Rule& r : rules) {
+    Key key = KeyOf(r);
+    wanted.insert(Bytes(key));
     int rc = bpf_map_update_elem(fd, &key, &one, BPF_ANY);
     if (rc < 0) {
       *syscall = "bpf_map_update_elem";
       return rc;
     }
   }
-  std::vector<ulvs_steer_key> stale;
-  ulvs_steer_key key{}, next{};
+  std::vector<Key> stale;
+  Key key{}, next{};
   bool first = true;
   while (bpf_map_get_next_key(fd, first ? nullptr : &key, &next) == 0) {
     first = false;
-    if (!wanted.count(Packed(next))) stale.push_back(next);
+    if (!wanted.count(Bytes(next))) stale.push_back(next);
     key = next;
   }
   for (const auto& k : stale) bpf_map_delete_elem(fd, &k);
@@ -239,11 +257,14 @@ int ReplaceMap(int fd, const std::vector<SteerRule>& rules, const char** syscall
 }  // namespace
 
 void SetSteering(XdpAttachment* a, const std::vector<SteerRule>& services,
-                 const std::vector<SteerRule>& replies, SysError* error) {
+                 const std::vector<SteerRule>& replies, const std::vector<SteerRule6>& services6,
+                 const std::vector<SteerRule6>& replies6, SysError* error) {
   std::lock_guard<std::mutex> lock(g_mutex);
   const char* syscall = "";
   int rc = ReplaceMap(a->servicesFd, services, &syscall);
   if (rc == 0) rc = ReplaceMap(a->repliesFd, replies, &syscall);
+  if (rc == 0) rc = ReplaceMap(a->services6Fd, services6, &syscall);
+  if (rc == 0) rc = ReplaceMap(a->replies6Fd, replies6, &syscall);
   if (rc < 0) *error = {-rc, syscall, ""};
 }
 

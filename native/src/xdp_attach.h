@@ -20,6 +20,8 @@ struct XdpAttachment {
   int programFd = -1;
   int servicesFd = -1;
   int repliesFd = -1;
+  int services6Fd = -1;
+  int replies6Fd = -1;
   int xsksFd = -1;
   bool native = false;  // attached in driver mode (else generic/SKB mode)
   std::string fallbackReason;  // why native mode was not used
@@ -43,8 +45,15 @@ struct SteerRule {
   uint16_t port;
   uint8_t proto;
 };
-// Replaces the contents of the services and replies maps.
+// IPv6 rule: address words, port in network byte order, protocol number.
+struct SteerRule6 {
+  uint32_t ip[4];
+  uint16_t port;
+  uint8_t proto;
+};
+// Replaces the contents of the services and replies maps (IPv4 and IPv6).
 void SetSteering(XdpAttachment* attachment, const std::vector<SteerRule>& services,
-                 const std::vector<SteerRule>& replies, SysError* error);
+                 const std::vector<SteerRule>& replies, const std::vector<SteerRule6>& services6,
+                 const std::vector<SteerRule6>& replies6, SysError* error);
 
 }  // namespace ulvs

@@ -8,6 +8,7 @@ import { checkAlerts } from './check-alerts.js';
 import { checkFamilies } from './check-families.js';
 import { checkFullNat } from './check-fnat.js';
 import { checkTunnels } from './check-tunnels.js';
+import { checkIpv6Services } from './check-ipv6-services.js';
 import { checkLocalServers } from './check-local-servers.js';
 import { checkBgp } from './check-bgp.js';
 import { checkOverlaps } from './check-overlaps.js';
@@ -52,5 +53,6 @@ export function crossCheck(root: unknown, env: CrossCheckEnv): Finding[] {
   checkBgp(cfg, r);
   checkFullNat(cfg, r);
   checkTunnels(cfg, r);
+  checkIpv6Services(cfg, r);
   return r.list;
 }

@@ -1,9 +1,10 @@
 // The raw (as written) LVS blocks: virtual_server_groups, virtual_servers and their real servers.
 import { z } from 'zod';
 import { isIpv4 } from './ipv4.js';
-import { IPV6_REFUSED, parseIpv6Range } from './ipv6.js';
+import { familyOf, parseIpv6Range } from './ipv6.js';
+import { parseIpv6 } from '../packet/addr6.js';
 import { checkerSchemas } from './raw-schema-checkers.js';
-import { command, notifyScript, count, ipv4, name, netmask, portOrZero, seconds } from './raw-schema-scalars.js';
+import { command, notifyScript, count, name, netmask, portOrZero, seconds } from './raw-schema-scalars.js';
 
 export const LB_ALGOS = [
   'rr', 'wrr', 'lc', 'wlc', 'lblc', 'lblcr', 'dh', 'sh', 'sed', 'nq', 'mh', 'fo', 'ovf', 'twos',
@@ -37,9 +38,16 @@ export function parseGroupMember(member: string): GroupMember | string {
   }
   const v6 = /^([0-9a-fA-F.]*:[0-9a-fA-F.]*:[0-9a-fA-F:./-]*)(?:\s+(\d+))?$/.exec(trimmed);
   if (v6) {
-    // keepalived's IPv6 forms (ae00::2-9, ae00::/120): well-formed ones are refused with the reason.
+    // keepalived's IPv6 forms (ae00::2-9, ae00::2-ae00::9, ae00::/120).
     const range = parseIpv6Range(v6[1]);
-    return typeof range === 'string' ? range : IPV6_REFUSED;
+    if (typeof range === 'string') return range;
+    const size = ipv6Value(range.last) - ipv6Value(range.first) + 1n;
+    if (size > BigInt(MAX_IPV6_GROUP_RANGE)) {
+      return `an IPv6 range of ${size} addresses: ulvs steers each address of a group (at most ${MAX_IPV6_GROUP_RANGE} per member; list a smaller range)`;
+    }
+    const portValue = v6[2] === undefined ? 0 : Number(v6[2]);
+    if (portValue > 65535) return `port ${v6[2]} is out of range`;
+    return { text: member, first: range.first, last: range.last, port: portValue };
   }
   const m = GROUP_MEMBER.exec(trimmed);
   if (!m) return 'is not "IP [PORT]", "IP-LAST [PORT]" or "IP/PREFIX [PORT]"';
@@ -71,6 +79,14 @@ export function parseGroupMember(member: string): GroupMember | string {
   return { text: member, first: formatIp(start), last: formatIp(lastValue), port: portValue };
 }
 
+/** An IPv6 group member expands to one steering key per address: bounded as the XDP services map. */
+export const MAX_IPV6_GROUP_RANGE = 4096;
+
+/** An IPv6 address as a 128-bit integer (control path: group ranges). */
+export function ipv6Value(text: string): bigint {
+  return parseIpv6(text).reduce((acc, byte) => (acc << 8n) | BigInt(byte), 0n);
+}
+
 function ipValue(s: string): number | null {
   if (!isIpv4(s)) return null;
   return s.split('.').reduce((acc, part) => acc * 256 + Number(part), 0);
@@ -92,6 +108,19 @@ export const virtualServerGroupSchema = z.strictObject({
   name,
   members: z.array(groupMember).min(1),
 });
+/**
+ * A virtual server's, real server's or sorry server's address: IPv4, or IPv6 (issue 16; the
+ * family rules and what IPv6 does not forward yet are cross-checks: check-families.ts,
+ * check-ipv6-services.ts).
+ */
+const serviceIp = z.string().refine((s) => familyOf(s) !== null && !s.includes('/'), { message: 'is not an IPv4 or IPv6 address' });
+
+/**
+ * persistence_granularity: a netmask for an IPv4 service, a prefix length (1-128) for an IPv6
+ * one, as keepalived and ipvsadm -M take them; kept as text (a number becomes its digits).
+ */
+const granularity = z.union([netmask, z.number().int().min(1).max(128).transform(String)]);
+
 /** Keys a real server and a virtual server pass down to checkers. */
 const inheritedKeys = {
   connect_timeout: seconds.optional(),
@@ -107,7 +136,7 @@ const inheritedKeys = {
 };
 
 export const realServerSchema = z.strictObject({
-  ip: ipv4,
+  ip: serviceIp,
   port: portOrZero.optional().describe('default: the virtual server port'),
   weight: z.number().int().min(0).max(MAX_WEIGHT).default(1),
   ...inheritedKeys,
@@ -132,12 +161,12 @@ export const realServerSchema = z.strictObject({
 });
 
 export const sorryServerSchema = z.strictObject({
-  ip: ipv4,
+  ip: serviceIp,
   port: portOrZero.optional().describe('default: the virtual server port'),
 });
 
 export const virtualServerSchema = z.strictObject({
-  vip: ipv4.optional().describe('one of vip (+ port), group'),
+  vip: serviceIp.optional().describe('one of vip (+ port), group; IPv4 or IPv6'),
   port: portOrZero.optional(),
   group: name.optional().describe('a virtual_server_groups name'),
   fwmark: z.number().int().min(1).optional().describe('not supported: use a virtual_server_groups entry'),
@@ -153,7 +182,7 @@ export const virtualServerSchema = z.strictObject({
   mh_fallback: z.boolean().default(false),
   ops: z.boolean().default(false).describe('one-packet scheduling (UDP)'),
   persistence_timeout: count.default(0).describe('seconds; 0 = not persistent'),
-  persistence_granularity: netmask.default('255.255.255.255'),
+  persistence_granularity: granularity.default('255.255.255.255').describe('netmask (IPv4) or prefix length 1-128 (IPv6), as ipvsadm -M'),
   ...inheritedKeys,
   sorry_server: sorryServerSchema.optional(),
   sorry_server_inhibit: z.boolean().default(false),

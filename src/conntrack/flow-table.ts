@@ -62,6 +62,11 @@ export class FlowTable extends FlowRecords {
   private readonly templates: PersistenceTable | null;
   /** Full NAT: where a freed FULL_NAT flow gives its local port back (src/conntrack/local-ports.ts). */
   localPorts: { release(flow: number): void } | null = null;
+  /**
+   * The IPv6 table (FlowTable6): its CLIENT word is a counted handle into this address table,
+   * released when the flow is freed. null for IPv4 (one never-taken branch per freed flow).
+   */
+  protected clientAddresses: { release(handle: number): void } | null = null;
 
   constructor(opts: FlowTableOptions) {
     const capacity = opts.capacity;
@@ -426,6 +431,7 @@ export class FlowTable extends FlowRecords {
     const template = (aux & Layout.TEMPLATE_MASK) - 1;
     if (template >= 0 && this.templates !== null) this.templates.release(template, now);
     if ((flags & Flag.FULL_NAT) !== 0 && this.localPorts !== null) this.localPorts.release(flow);
+    if (this.clientAddresses !== null) this.clientAddresses.release(r[b + Word.CLIENT]);
     r[b + Word.META] = 0;
     r[b + Word.AUX] = 0;
     this.slots.release(flow);

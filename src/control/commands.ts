@@ -106,16 +106,16 @@ export function serviceStatuses(snapshot: Snapshot, config: UlvsConfig, ids: IdR
   // One line per VIP:port, as IPVS holds a service per address (a group lists each member).
   return snapshot.services.flatMap((s) => s.addresses.map((a) => ({ s, a }))).map(({ s, a }) => ({
     protocol: s.protocol === IPPROTO_TCP ? 'TCP' : 'UDP',
-    vip: numberToIp(a.vip), port: a.vport,
+    vip: a.vip6 ?? numberToIp(a.vip), port: a.vport,
     scheduler: s.scheduler,
     schedulerFlags: Object.entries(s.schedulerFlags).filter(([, on]) => on).map(([k]) => k.replace(/[A-Z]/, (c) => `-${c.toLowerCase()}`)),
     persistenceTimeout: s.persistenceTimeout,
-    persistenceNetmask: granularity.get(s.id) ?? '255.255.255.255',
+    persistenceNetmask: s.family === 6 ? String(s.persistencePrefix6 ?? 128) : granularity.get(s.id) ?? '255.255.255.255',
     onePacket: s.onePacket,
     ...measured(s.id),
     // As ipvsadm shows it: a server a check took out (without inhibit_on_failure) is not in the table.
     realServers: s.realServers.filter((rs) => rs.available).map((rs) => ({
-      ip: numberToIp(rs.ip), port: rs.port, forward: rs.local ? 'Local' : FORWARD_NAMES[s.forward], weight: rs.weight,
+      ip: rs.ip6 ?? numberToIp(rs.ip), port: rs.port, forward: rs.local ? 'Local' : FORWARD_NAMES[s.forward], weight: rs.weight,
       uthreshold: rs.uthreshold, lthreshold: rs.lthreshold,
       activeConns: conns.get(rs.rsId)?.[0] ?? 0, inactiveConns: conns.get(rs.rsId)?.[1] ?? 0, up: rs.available,
       persistConns: conns.get(rs.rsId)?.[2] ?? 0,

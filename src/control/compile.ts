@@ -9,6 +9,10 @@ import {
 import type { SchedulerName } from '../schedulers/types.js';
 import { defaultServiceId } from '../health/plan.js';
 import { picksUpMidFlow } from '../dataplane/tcp-pickup.js';
+import { familyOf } from '../config/ipv6.js';
+import { formatIpv6, ipv6Words, parseIpv6 } from '../packet/addr6.js';
+import { foldIpv6 } from '../schedulers/hash.js';
+import { ipv6Value } from '../config/raw-schema-services.js';
 
 const FORWARD_OF: Record<string, ForwardMethod> = { DR: FORWARD_DR, NAT: FORWARD_NAT, TUN: FORWARD_TUN, FNAT: FORWARD_FNAT };
 
@@ -37,15 +41,45 @@ export function serviceKey(vs: Pick<VirtualServerConfig, 'vip' | 'port' | 'proto
 
 /** The VIP:ports of a service: its own, or every member of its virtual_server_group. */
 export function serviceAddresses(config: UlvsConfig, vs: VirtualServerConfig): ServiceAddress[] {
-  if (!vs.group) return vs.vip !== undefined && vs.port !== undefined ? [{ vip: ipToNumber(vs.vip), vport: vs.port }] : [];
+  if (!vs.group) {
+    if (vs.vip === undefined || vs.port === undefined) return [];
+    return [familyOf(vs.vip) === 6 ? { vip: 0, vport: vs.port, vip6: canonicalIpv6(vs.vip) } : { vip: ipToNumber(vs.vip), vport: vs.port }];
+  }
   const group = config.virtual_server_groups.find((g) => g.name === vs.group);
   const out: ServiceAddress[] = [];
   for (const m of group?.members ?? []) {
     // Port 0 members ("every port") have no ulvs equivalent: the XDP steering is by port.
     if (m.port === 0) continue;
+    if (familyOf(m.first) === 6) {
+      // At most MAX_IPV6_GROUP_RANGE addresses per member (raw-schema-services.ts).
+      for (let v = ipv6Value(m.first); v <= ipv6Value(m.last); v++) out.push({ vip: 0, vport: m.port, vip6: ipv6OfValue(v) });
+      continue;
+    }
     for (let ip = ipToNumber(m.first); ip <= ipToNumber(m.last); ip++) out.push({ vip: ip >>> 0, vport: m.port });
   }
   return out;
+}
+
+/** The text a service address is known by (ownership, listing): dotted IPv4 or canonical IPv6. */
+export function addressText(a: ServiceAddress): string {
+  return a.vip6 ?? numberToIp(a.vip);
+}
+
+export function canonicalIpv6(text: string): string {
+  return formatIpv6(parseIpv6(text));
+}
+
+function ipv6OfValue(v: bigint): string {
+  const bytes = new Uint8Array(16);
+  for (let i = 15; i >= 0; i--, v >>= 8n) bytes[i] = Number(v & 0xffn);
+  return formatIpv6(bytes);
+}
+
+/** A server's address fields in the snapshot: IPv4 as a number, IPv6 as text and its fold. */
+function serverAddress(ip: string): { ip: number; ip6?: string } {
+  if (familyOf(ip) !== 6) return { ip: ipToNumber(ip) };
+  const [w0, w1, w2, w3] = ipv6Words(parseIpv6(ip));
+  return { ip: foldIpv6(w0, w1, w2, w3), ip6: canonicalIpv6(ip) };
 }
 
 export function realServerKey(vs: VirtualServerConfig, ip: string, port: number): string {
@@ -69,6 +103,7 @@ export interface CompileContext {
   tunnelSource: number;
   /** dataplane.interface's MTU (default 1500). */
   mtu?: number;
+  tunnelSource6?: string | null;
 }
 
 /** IPVS's LOCALNODE: a destination on the director itself (loopback, its own address, a VIP). */
@@ -116,11 +151,13 @@ export function compileLocalAddresses(config: UlvsConfig): Pick<Snapshot, 'local
 /** Config (+ runtime facts) -> the plain snapshot the dataplane workers read. */
 export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: CompileContext, version: number): Snapshot {
   const services: SnapshotService[] = [];
-  const vips = new Set(config.virtual_servers.flatMap((vs) => serviceAddresses(config, vs).map((a) => numberToIp(a.vip))));
-  const local = (ip: string): boolean => isLocalDestination(ip, vips, ctx);
+  const vips = new Set(config.virtual_servers.flatMap((vs) => serviceAddresses(config, vs).map(addressText)));
+  // Local forwarding is IPv4-only (an IPv6 server that is the director is refused at load).
+  const local = (ip: string): boolean => familyOf(ip) !== 6 && isLocalDestination(ip, vips, ctx);
   config.virtual_servers.forEach((vs, index) => {
     // The dataplane forwards for exactly the VIPs this director owns.
-    const addresses = serviceAddresses(config, vs).filter((a) => ctx.ownsVip(numberToIp(a.vip)));
+    const addresses = serviceAddresses(config, vs).filter((a) => ctx.ownsVip(a.vip6 ?? numberToIp(a.vip)));
+    const ipv6 = addresses.some((a) => a.vip6 !== undefined);
     if (addresses.length === 0) return;
     const healthId = defaultServiceId(vs, index);
     let realServers = vs.real_servers.map((rs) => {
@@ -132,7 +169,7 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
       const weight = up ? health?.weight ?? rs.weight : rs.inhibit_on_failure ? 0 : rs.weight;
       return {
         rsId: ids.idOf(key),
-        ip: ipToNumber(rs.ip),
+        ...serverAddress(rs.ip),
         port: rs.port,
         weight,
         available: up || rs.inhibit_on_failure,
@@ -147,7 +184,7 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
     const sorry = vs.sorry_server;
     const sorryEntry = (weight: number) => sorry && {
       rsId: ids.idOf(`${serviceKey(vs)} sorry ${sorry.ip}:${sorry.port}`),
-      ip: ipToNumber(sorry.ip), port: sorry.port, weight, available: true,
+      ...serverAddress(sorry.ip), port: sorry.port, weight, available: true,
       mac: ctx.macOf(sorry.ip), uthreshold: 0, lthreshold: 0, local: local(sorry.ip),
     };
     if (sorry && ctx.sorryActive(healthId)) {
@@ -169,12 +206,14 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
       scheduler: vs.lb_algo as SchedulerName,
       schedulerFlags: { shPort: vs.sh_port, shFallback: vs.sh_fallback, mhPort: vs.mh_port, mhFallback: vs.mh_fallback },
       persistenceTimeout: vs.persistence_timeout,
-      persistenceMask: ipToNumber(vs.persistence_granularity),
+      persistenceMask: ipv6 ? 0xffffffff : ipToNumber(vs.persistence_granularity),
+      // IPv6: a prefix length; the IPv4 default netmask (never written for IPv6: check-ipv6-services.ts) is /128.
+      ...(ipv6 ? { family: 6 as const, persistencePrefix6: /^\d+$/.test(vs.persistence_granularity) ? Number(vs.persistence_granularity) : 128 } : {}),
       onePacket: vs.ops,
       sloppyTcp: vs.protocol === 'TCP' && picksUpMidFlow(config.dataplane.sloppy_tcp, vs.lb_algo as SchedulerName),
       realServers,
       ...(vs.lb_kind === 'FNAT' ? { localGroup: config.local_address_groups.findIndex((g) => g.name === vs.laddr_group_name) } : {}),
     });
   });
-  return { version, services, tunnelSource: ctx.tunnelSource, mtu: ctx.mtu ?? DEFAULT_MTU, ...compileLocalAddresses(config) };
+  return { version, services, tunnelSource: ctx.tunnelSource, ...(ctx.tunnelSource6 ? { tunnelSource6: ctx.tunnelSource6 } : {}), mtu: ctx.mtu ?? DEFAULT_MTU, ...compileLocalAddresses(config) };
 }

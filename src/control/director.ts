@@ -32,7 +32,7 @@ import { watchConfigFiles } from './config-watch.js';
 import { StepTimer } from './step-timer.js';
 import type { ServiceStatus } from './format.js';
 import { HealthVerdicts } from './health-verdicts.js';
-import { NextHopCache, interfaceMtu, nextHopAddresses, primaryAddress } from './neighbours.js';
+import { NextHopCache, interfaceMtu, nextHopAddresses, primaryAddress, primaryAddress6 } from './neighbours.js';
 import { DEFAULT_MTU } from '../packet/rewrite.js';
 import { insideIsAuto, resolveInside } from './inside.js';
 import { configuredTimeouts, insideToOpen, planReload, vrrpManagedVips } from './reload-plan.js';
@@ -79,6 +79,7 @@ export class Director {
   private timeouts: Timeouts = { ...DEFAULT_TIMEOUTS };
   private tunnelSource = 0;
   private mtu = DEFAULT_MTU;
+  private tunnelSource6: string | null = null;
   private insideOpen = false;
   /** Services handed to the kernel (Local forwarding), and those logged as mixed. */
   private kernelServices = new Set<number>();
@@ -165,6 +166,7 @@ export class Director {
       this.insideIf = inside.dev ?? undefined;
       this.tunnelSource = await primaryAddress(dp.interface);
       this.mtu = interfaceMtu(dp.interface);
+      this.tunnelSource6 = await primaryAddress6(dp.interface).catch(() => null);
       await this.resolveNeighbours(false);
       // VRRP-managed VIPs are not forwarded until the speaker says this director is MASTER.
       this.vrrpVips = vrrpManagedVips(this.config);
@@ -410,7 +412,7 @@ export class Director {
   /** Every service of the config, whoever owns its VIP and whatever the checks say. */
   private everyService(): Snapshot {
     return compileSnapshot(this.config, this.ids, {
-      macOf: () => null, healthOf: () => undefined, sorryActive: () => false, ownsVip: () => true, tunnelSource: this.tunnelSource, mtu: this.mtu,
+      macOf: () => null, healthOf: () => undefined, sorryActive: () => false, ownsVip: () => true, tunnelSource: this.tunnelSource, mtu: this.mtu, tunnelSource6: this.tunnelSource6,
     }, this.version);
   }
 
@@ -454,6 +456,7 @@ export class Director {
       isLocal: (ip) => this.nextHops.isLocal(ip),
       tunnelSource: this.tunnelSource,
       mtu: this.mtu,
+      tunnelSource6: this.tunnelSource6,
     }, ++this.version);
     this.logLocalForwarding(snapshot);
     // mh/sh/dh tables built once here and shared with every worker (scheduler-tables.ts).

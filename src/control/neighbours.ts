@@ -16,7 +16,10 @@ export interface NextHop {
 interface RouteJson { type?: string; dev: string; gateway?: string; prefsrc?: string }
 interface NeighJson { dst: string; lladdr?: string; state?: string[] }
 
-/** Asks the kernel's routing and neighbour tables; resolves a missing neighbour by provoking ARP. */
+/**
+ * Asks the kernel's routing and neighbour tables; resolves a missing neighbour by provoking ARP
+ * (IPv4) or neighbour discovery (IPv6: the same `ip route get` / `ip neigh` answer both families).
+ */
 export async function resolveNextHop(ip: string, timeoutMs = 2000): Promise<NextHop> {
   const routes = JSON.parse(await run('ip', ['-j', 'route', 'get', ip])) as RouteJson[];
   const route = routes[0];
@@ -42,10 +45,13 @@ async function lookupNeighbour(ip: string, dev: string): Promise<string | null> 
   return entry?.lladdr ?? null;
 }
 
-/** A datagram to the discard port makes the kernel resolve the neighbour (no raw socket needed). */
+/**
+ * A datagram to the discard port makes the kernel resolve the neighbour (ARP, or an NDP
+ * neighbour solicitation for IPv6), no raw socket needed.
+ */
 function provokeArp(ip: string): Promise<void> {
   return new Promise((resolve) => {
-    const sock = dgram.createSocket('udp4');
+    const sock = dgram.createSocket(ip.includes(':') ? 'udp6' : 'udp4');
     sock.on('error', () => { sock.close(); resolve(); });
     sock.send(Buffer.alloc(0), 9, ip, () => { sock.close(); resolve(); });
   });
@@ -130,6 +136,18 @@ export class NextHopCache {
     }));
     return changed;
   }
+}
+
+/**
+ * The interface's own global IPv6 address (null = none): the IPv6-in-IPv6 outer source. IPv6
+ * has no primary address and lists the newest first, so a /128 (how VIPs are held) is taken
+ * only when there is nothing else.
+ */
+export async function primaryAddress6(ifname: string): Promise<string | null> {
+  const info = JSON.parse(await run('ip', ['-j', '-6', 'addr', 'show', 'dev', ifname, 'scope', 'global'])) as
+    { addr_info?: { local: string; prefixlen: number }[] }[];
+  const all = info[0]?.addr_info ?? [];
+  return (all.find((a) => a.prefixlen < 128) ?? all[0])?.local ?? null;
 }
 
 /** The primary IPv4 address of an interface as a number (0 = none): the IPIP outer source. */

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type pino from 'pino';
 import type { UlvsConfig } from '../config/index.js';
 import { detachXdp } from '../io/open.js';
-import { TC_PREFS } from '../io/tc.js';
+import { TC_ALL_PREFS } from '../io/tc.js';
 import { addressLedger, withPrefix, type AddressLedger, type AddressStateFile } from '../os/address-ledger.js';
 import { run } from '../os/run.js';
 import { planLeftovers, stateFileName, type Address, type LeftoverFacts, type LeftoverPlan } from './leftovers.js';
@@ -147,5 +147,5 @@ async function ulvsTcPrefsOn(ifname: string): Promise<number[]> {
   let text = '';
   try { text = await run('tc', ['filter', 'show', 'dev', ifname, 'parent', 'ffff:']); } catch { return []; } // no ingress qdisc
   const prefs = new Set([...text.matchAll(/\bpref (\d+)\b/g)].map((m) => Number(m[1])));
-  return TC_PREFS.filter((p) => prefs.has(p));
+  return TC_ALL_PREFS.filter((p) => prefs.has(p));
 }

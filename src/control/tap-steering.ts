@@ -11,7 +11,7 @@ import type pino from 'pino';
 import type { SteeringRule } from '../io/port.js';
 import { installTapPlumbing, removeTapPlumbing, replaceSteeringAsync, TC_PREFS } from '../io/tc.js';
 import type { Snapshot } from '../dataplane/snapshot.js';
-import { steeringFor } from '../dataplane/steering.js';
+import { allSteeringFor } from '../dataplane/steering.js';
 
 /** Which side of the dataplane an interface is: its rules come from steeringFor's outside or inside. */
 export type SteeringSide = 'outside' | 'inside';
@@ -20,7 +20,7 @@ interface Attached { ifname: string; tapName: string; side: SteeringSide; ownsQd
 
 /** The rules' identity: equal keys, equal filters. */
 export function rulesKey(rules: readonly SteeringRule[]): string {
-  return rules.map((r) => `${r.kind} ${r.protocol} ${r.ip} ${r.port}`).sort().join(',');
+  return rules.map((r) => `${r.kind} ${r.protocol} ${r.ip6 ?? r.ip} ${r.port}`).sort().join(',');
 }
 
 export class TapSteering {
@@ -56,7 +56,7 @@ export class TapSteering {
   /** Steers every attached interface as `snapshot` says; resolves once tc is done (never rejects). */
   apply(snapshot: Snapshot, rethrow = false): Promise<void> {
     this.latest = snapshot;
-    const rules = steeringFor(snapshot);
+    const rules = allSteeringFor(snapshot);
     return this.enqueue(async () => {
       for (const a of this.attached.values()) {
         const wanted = rules[a.side];

@@ -20,10 +20,15 @@ export const DUMP_VISITS = 4 * DUMP_CHUNK;
 /** Which table a dump request walks: templates first, as ipvsadm -Lnc lists them. */
 export const DUMP_TEMPLATES = 0;
 export const DUMP_FLOWS = 1;
+/**
+ * IPv6 connections: still formatted by the worker, in one answer (`entries`), since their
+ * addresses live in the IPv6 address table; an IPv6 table is small beside IPv4's for now.
+ */
+export const DUMP_FLOWS6 = 2;
 
-export interface DumpRequest { type: 'conns'; id?: number; table: typeof DUMP_TEMPLATES | typeof DUMP_FLOWS; from: number }
+export interface DumpRequest { type: 'conns'; id?: number; table: typeof DUMP_TEMPLATES | typeof DUMP_FLOWS | typeof DUMP_FLOWS6; from: number }
 /** A worker's answer: `count` entries in `words`; `next` is the slot to ask from next, -1 when the table is done. */
-export interface DumpChunk { words: Uint32Array; count: number; next: number }
+export interface DumpChunk { words: Uint32Array; count: number; next: number; entries?: ConnectionEntry[] }
 
 /** A table that copies its live entries from slot `from` into `out` (see the FlowRecords and PersistenceTable methods). */
 export interface Dumpable { dumpInto(now: number, from: number, out: Uint32Array, maxVisits: number): { count: number; next: number } }
@@ -41,11 +46,12 @@ export function dumpChunk(table: Dumpable, now: number, from: number): DumpChunk
  */
 export async function collectConnections(ask: (request: DumpRequest) => Promise<DumpChunk | undefined>,
   out: ConnectionEntry[] = []): Promise<ConnectionEntry[]> {
-  for (const table of [DUMP_TEMPLATES, DUMP_FLOWS] as const) {
+  for (const table of [DUMP_TEMPLATES, DUMP_FLOWS, DUMP_FLOWS6] as const) {
     for (let from = 0; from >= 0;) {
       const chunk = await ask({ type: 'conns', table, from });
       if (!chunk) break; // the worker died meanwhile: what it held is gone
       formatChunk(chunk, out);
+      if (chunk.entries) out.push(...chunk.entries);
       if (chunk.next >= 0 && chunk.next <= from) throw new Error(`connection dump did not advance (slot ${from})`);
       from = chunk.next;
     }

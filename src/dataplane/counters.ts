@@ -1,4 +1,5 @@
 import { FIRST_DROP_RESULT, PARSE_RESULT_COUNT, PARSE_RESULT_NAMES } from '../packet/parse.js';
+import { PARSE6_RESULT_COUNT, PARSE6_RESULT_NAMES } from '../packet/ipv6.js';
 
 /** Drop reasons the dataplane adds after parsing succeeded. */
 export const DataplaneDrop = {
@@ -42,7 +43,11 @@ export const C_ICMP_SENT = C_SLOPPY_PICKUPS + 2;
 export const C_FRAGMENTS = C_SLOPPY_PICKUPS + 3;
 /** Full NAT: local ports held by connections now (a gauge the worker writes after each sweep). */
 export const C_LOCAL_PORTS_IN_USE = C_SLOPPY_PICKUPS + 4;
-export const COUNTER_COUNT = C_SLOPPY_PICKUPS + 5;
+/** IPv6 packets that did not parse, by reason (Parse6Result; 0 = OK is unused). */
+export const C_PARSE6_BASE = C_SLOPPY_PICKUPS + 5;
+/** IPv6 packets forwarded (requests and NAT66 replies); their drops share DataplaneDrop's. */
+export const C_IPV6_FORWARDED = C_PARSE6_BASE + PARSE6_RESULT_COUNT;
+export const COUNTER_COUNT = C_IPV6_FORWARDED + 1;
 
 export function allocateCounters(): Float64Array {
   return new Float64Array(new SharedArrayBuffer(COUNTER_COUNT * 8));
@@ -58,6 +63,8 @@ export function summarizeCounters(all: Float64Array[]): Record<string, number> {
   // OK and ARP are not drops; everything from FIRST_DROP_RESULT on is.
   for (let r = FIRST_DROP_RESULT; r < PARSE_RESULT_COUNT; r++) out[`drop_${PARSE_RESULT_NAMES[r].toLowerCase()}`] = sum[C_PARSE_BASE + r];
   DATAPLANE_DROP_NAMES.forEach((name, i) => { out[`drop_${name.toLowerCase()}`] = sum[C_DROP_BASE + i]; });
+  for (let r = 1; r < PARSE6_RESULT_COUNT; r++) out[`drop_ipv6_${PARSE6_RESULT_NAMES[r].toLowerCase()}`] = sum[C_PARSE6_BASE + r];
+  out.ipv6_forwarded = sum[C_IPV6_FORWARDED];
   return out;
 }
 

@@ -1,7 +1,7 @@
 import { FlowTable } from '../conntrack/flow-table.js';
 import { PersistenceTable } from '../conntrack/persistence.js';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_TIME_WAIT } from '../conntrack/tcp-states.js';
-import { clearOverloadOnUnbind, markOverloadOnBind } from '../schedulers/overload.js';
+import { markOverloadOnBind } from '../schedulers/overload.js';
 import { DROP, DESC_WORDS, LOCAL, TX, TX_OTHER, type PacketPort } from '../io/port.js';
 import {
   IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, ParsedFrame, ParseResult, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, parseFrame,
@@ -21,7 +21,8 @@ import {
 import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
 import { FORWARD_DR, FORWARD_FNAT, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
 import { FullNatSteps } from './fnat.js';
-import { HopTable, RealServerMacs, RuntimeTables, type RuntimeService } from './tables.js';
+import { HopTable, RealServerMacs, RuntimeTables, refreshServerCounts, type RuntimeService } from './tables.js';
+import { Ipv6Steps, hasIpv6Services } from './ipv6-steps.js';
 import { SyncOffers } from './sync-offers.js';
 import { accountReply } from './replies.js';
 import { screenFrame } from './screen.js';
@@ -36,7 +37,7 @@ const REUSABLE_STATE = new Uint8Array(16);
 for (const s of [TCP_FIN_WAIT, TCP_TIME_WAIT, TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK]) REUSABLE_STATE[s] = 1;
 
 /** Per-port DataView made once (parse and rewrite read through it). */
-interface PortView { port: PacketPort; u8: Uint8Array; dv: DataView }
+export interface PortView { port: PacketPort; u8: Uint8Array; dv: DataView }
 
 function viewOf(port: PacketPort): PortView {
   return { port, u8: port.frames, dv: new DataView(port.frames.buffer, port.frames.byteOffset, port.frames.byteLength) };
@@ -71,6 +72,11 @@ export class Dataplane {
   readonly fragments: FragmentSteps;
   /** DPVS's Full NAT: local ports, requests and replies (issue 17). */
   readonly fnat: FullNatSteps;
+  /**
+   * IPv6 services (issue 16), built with the first snapshot that has one (its table is as
+   * large as the IPv4 one, so an IPv4-only director never allocates it). null until then.
+   */
+  v6: Ipv6Steps | null = null;
 
   constructor(
     snapshot: Snapshot,
@@ -93,6 +99,12 @@ export class Dataplane {
     this.fnat = new FullNatSteps(snapshot, flows, counters, this.ipvs, this.hops, this.flowHop, this.sync, this.icmp, this.fragments);
     this.icmp.fullNat = this.fnat;
     this.fragments.fullNat = this.fnat;
+    this.learnIpv6(snapshot);
+  }
+
+  private learnIpv6(snapshot: Snapshot): void {
+    if (this.v6 === null && hasIpv6Services(snapshot)) this.v6 = new Ipv6Steps(this.flows, this.counters, this.ipvs, this.macs, this.hops, this.icmp);
+    this.v6?.setSnapshot(snapshot);
   }
 
   /**
@@ -104,10 +116,14 @@ export class Dataplane {
     const old = this.tables;
     this.tables = new RuntimeTables(snapshot, old);
     this.macs.learn(snapshot);
+    this.learnIpv6(snapshot);
     if (!this.flows.expireNodestConn) return;
     for (const s of old.snapshot.services) {
       for (const rs of s.realServers) {
-        if (this.tables.rsPresent[rs.rsId] === 0) this.flows.dropRealServer(rs.rsId, now, true);
+        if (this.tables.rsPresent[rs.rsId] === 0) {
+          if (s.family === 6) this.v6?.flows.dropRealServer(rs.rsId, now, true);
+          else this.flows.dropRealServer(rs.rsId, now, true);
+        }
       }
     }
   }
@@ -204,6 +220,7 @@ export class Dataplane {
       return this.fragments.laterRequest(this.tables, this.outside, this.inside, descs, d, p, now);
     }
     if (result !== ParseResult.OK && !firstFragment) {
+      if (result === ParseResult.IPV6 && this.v6 !== null) return this.v6.request(this.tables, this.outside, this.inside, descs, d, p.l3Offset, now);
       this.counters[C_PARSE_BASE + result]++;
       return DROP;
     }
@@ -370,16 +387,7 @@ export class Dataplane {
    */
   private scheduleNewFlow(svc: RuntimeService, srcIp: number, srcPort: number, dstIp: number, dstPort: number, now: number): number {
     const set = svc.set;
-    const flows = this.flows;
-    // Only for schedulers that read them (or thresholds): rr, wrr, sh, dh, mh copy nothing.
-    if (svc.readsConns) {
-      for (let r = 0; r < set.count; r++) {
-        set.activeConns[r] = flows.activeConns[svc.rsIds[r]];
-        set.inactiveConns[r] = flows.inactiveConns[svc.rsIds[r]];
-        if (set.overloaded[r] !== 0) clearOverloadOnUnbind(set, r);
-        else markOverloadOnBind(set, r);
-      }
-    }
+    refreshServerCounts(svc, this.flows);
     this.chosenTemplate = -1;
     const spec = svc.spec;
     if (spec.persistenceTimeout === 0) return svc.scheduler.schedule(set, srcIp, srcPort, dstIp, dstPort);
@@ -415,6 +423,7 @@ export class Dataplane {
       return this.fragments.laterReply(inside, this.outside, descs, d, p, now);
     }
     if (result !== ParseResult.OK && !firstFragment) {
+      if (result === ParseResult.IPV6 && this.v6 !== null) return this.v6.reply(inside, this.outside, descs, d, p.l3Offset, now);
       this.counters[C_PARSE_BASE + result]++;
       return DROP;
     }

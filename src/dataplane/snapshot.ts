@@ -18,6 +18,8 @@ export interface Snapshot {
   services: SnapshotService[];
   /** Outer source address of TUN packets (the director's own address on the interface). */
   tunnelSource: number;
+  /** Outer source for IPv6-in-IPv6 (the interface's first global IPv6 address); absent: none. */
+  tunnelSource6?: string;
   /** dataplane.interface's MTU: TUN packets above it are refused (frag needed with DF). */
   mtu: number;
   /**
@@ -71,14 +73,30 @@ export interface SnapshotService {
   schedulerTable?: Int32Array;
   /** FORWARD_FNAT: index into Snapshot.localGroups (laddr_group_name). */
   localGroup?: number;
+  /**
+   * 6 for an IPv6 service (issue 16): its addresses carry `vip6`, its servers `ip6`, and the
+   * worker's IPv6 path (ipv6-steps.ts) forwards it. Absent: IPv4.
+   */
+  family?: 6;
+  /** IPv6 persistence_granularity as a prefix length (ipvsadm -M 64); IPv4 uses persistenceMask. */
+  persistencePrefix6?: number;
 }
 
-export interface ServiceAddress { vip: number; vport: number }
+export interface ServiceAddress {
+  /** IPv4 VIP as a host-order number; 0 for an IPv6 service. */
+  vip: number;
+  vport: number;
+  /** IPv6 VIP, canonical text (RFC 5952), for an IPv6 service. */
+  vip6?: string;
+}
 
 export interface SnapshotRealServer {
   /** Stable id (< 65536) for the life of the endpoint; flows and counters are keyed by it. */
   rsId: number;
+  /** IPv4 address as a host-order number; IPv6: the four words XORed (IPVS's fold, what the schedulers hash). */
   ip: number;
+  /** IPv6 address, canonical text, for an IPv6 service's server. */
+  ip6?: string;
   /** 0 = the client's destination port (group services, as IPVS). */
   port: number;
   weight: number;

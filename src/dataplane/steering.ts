@@ -3,6 +3,11 @@
 import type { SteeringRule } from '../io/port.js';
 import { FORWARD_FNAT, FORWARD_NAT, type Snapshot } from './snapshot.js';
 
+/** An IPv6 service's rule carries its address as text (ip is then 0 / the fold, ignored). */
+function withIp6(rule: SteeringRule, ip6: string | undefined): SteeringRule {
+  return ip6 === undefined ? rule : { ...rule, ip: 0, ip6 };
+}
+
 export function steeringFor(snapshot: Snapshot): { outside: SteeringRule[]; inside: SteeringRule[] } {
   const outside: SteeringRule[] = [];
   const inside: SteeringRule[] = [];
@@ -10,9 +15,9 @@ export function steeringFor(snapshot: Snapshot): { outside: SteeringRule[]; insi
     // Local forwarding: unsteered, so XDP passes (TAP: tc does not redirect) to the kernel.
     if (s.kernel) continue;
     const protocol = s.protocol === 6 ? 'tcp' : 'udp';
-    for (const a of s.addresses) outside.push({ kind: 'service', ip: a.vip, port: a.vport, protocol });
+    for (const a of s.addresses) outside.push(withIp6({ kind: 'service', ip: a.vip, port: a.vport, protocol }, a.vip6));
     if (s.forward === FORWARD_NAT) {
-      for (const rs of s.realServers) inside.push({ kind: 'reply', ip: rs.ip, port: rs.port, protocol });
+      for (const rs of s.realServers) inside.push(withIp6({ kind: 'reply', ip: rs.ip, port: rs.port, protocol }, rs.ip6));
     }
     if (s.forward === FORWARD_FNAT) {
       // Full NAT replies come from the real server's ip:port to a local address, on the
@@ -43,9 +48,9 @@ export function fragmentSteeringFor(snapshot: Snapshot): { outside: SteeringRule
   for (const s of snapshot.services) {
     if (s.kernel) continue;
     const protocol = s.protocol === 6 ? 'tcp' : 'udp';
-    for (const a of s.addresses) outside.set(`${protocol} ${a.vip}`, { kind: 'service', ip: a.vip, port: 0, protocol });
+    for (const a of s.addresses) outside.set(`${protocol} ${a.vip6 ?? a.vip}`, withIp6({ kind: 'service', ip: a.vip, port: 0, protocol }, a.vip6));
     if (s.forward === FORWARD_NAT) {
-      for (const rs of s.realServers) inside.set(`${protocol} ${rs.ip}`, { kind: 'reply', ip: rs.ip, port: 0, protocol });
+      for (const rs of s.realServers) inside.set(`${protocol} ${rs.ip6 ?? rs.ip}`, withIp6({ kind: 'reply', ip: rs.ip, port: 0, protocol }, rs.ip6));
     }
     if (s.forward === FORWARD_FNAT) {
       // Full NAT replies' fragments, on the interface(s) the service's local addresses live on.
@@ -58,4 +63,11 @@ export function fragmentSteeringFor(snapshot: Snapshot): { outside: SteeringRule
     }
   }
   return { outside: [...outside.values()], inside: [...inside.values()] };
+}
+
+/** Everything a port steers: the connection rules and the whole-address fragment rules. */
+export function allSteeringFor(snapshot: Snapshot): { outside: SteeringRule[]; inside: SteeringRule[] } {
+  const rules = steeringFor(snapshot);
+  const whole = fragmentSteeringFor(snapshot);
+  return { outside: [...rules.outside, ...whole.outside], inside: [...rules.inside, ...whole.inside] };
 }

@@ -5,6 +5,8 @@ import { allocateRealServerSet } from '../schedulers/types.js';
 import { MAX_REAL_SERVER_IDS } from '../conntrack/flow-table.js';
 import type { Snapshot, SnapshotService } from './snapshot.js';
 import { tcpOpenTable } from './tcp-pickup.js';
+import { clearOverloadOnUnbind, markOverloadOnBind } from '../schedulers/overload.js';
+import type { FlowTable } from '../conntrack/flow-table.js';
 
 /** One virtual service as the hot loop sees it: typed arrays and a ready scheduler. */
 export interface RuntimeService {
@@ -46,6 +48,8 @@ export class ServiceIndex {
     this.values = new Int32Array(size);
     services.forEach((s, i) => {
       for (const a of s.addresses) {
+        // An IPv6 service's addresses are indexed by ipv6-steps.ts (by address handle).
+        if (a.vip6 !== undefined) continue;
         let slot = this.slotOf(a.vip, a.vport, s.protocol);
         while (this.portProto[slot] !== -1) slot = (slot + 1) & this.mask;
         this.vips[slot] = a.vip;
@@ -68,6 +72,22 @@ export class ServiceIndex {
 
   private slotOf(vip: number, port: number, protocol: number): number {
     return (Math.imul(vip ^ (port << 8) ^ protocol, 0x9e3779b1) >>> 16) & this.mask;
+  }
+}
+
+/**
+ * Before scheduling: the service's ActiveConn/InActConn from the flow table, so lc/wlc and
+ * the thresholds see them as ipvsadm shows them, and the overload flags they imply.
+ */
+export function refreshServerCounts(svc: RuntimeService, flows: FlowTable): void {
+  // Only for schedulers that read them (or thresholds): rr, wrr, sh, dh, mh copy nothing.
+  if (!svc.readsConns) return;
+  const set = svc.set;
+  for (let r = 0; r < set.count; r++) {
+    set.activeConns[r] = flows.activeConns[svc.rsIds[r]];
+    set.inactiveConns[r] = flows.inactiveConns[svc.rsIds[r]];
+    if (set.overloaded[r] !== 0) clearOverloadOnUnbind(set, r);
+    else markOverloadOnBind(set, r);
   }
 }
 

@@ -16,9 +16,9 @@ import { isSyncWorthy } from './sync-offers.js';
 import { OUTBOX_CONNECTION, OUTBOX_TEMPLATE, SyncOutbox, type OutboxRecord } from './sync-outbox.js';
 import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { FORWARD_NAT, type Snapshot } from './snapshot.js';
-import { fragmentSteeringFor, steeringFor } from './steering.js';
+import { allSteeringFor } from './steering.js';
 import { nowSeconds } from './clock.js';
-import { DUMP_TEMPLATES, dumpChunk, type DumpRequest } from './conn-dump.js';
+import { DUMP_FLOWS6, DUMP_TEMPLATES, dumpChunk, type DumpRequest } from './conn-dump.js';
 
 export interface WorkerInit {
   outside: string;
@@ -102,10 +102,9 @@ function main(init: WorkerInit): void {
   // the main thread once this worker confirms the snapshot.
   const applySteering = (snapshot: Snapshot): void => {
     if (outside!.backend !== 'afxdp') return;
-    const rules = steeringFor(snapshot);
-    const whole = fragmentSteeringFor(snapshot);
-    outside!.setSteering([...rules.outside, ...whole.outside]);
-    inside?.setSteering([...rules.inside, ...whole.inside]);
+    const rules = allSteeringFor(snapshot);
+    outside!.setSteering(rules.outside);
+    inside?.setSteering(rules.inside);
   };
   const capacity = templateCapacityFor(init.connTableSize);
   const templates = init.templateMemory
@@ -169,7 +168,9 @@ function main(init: WorkerInit): void {
       flows.expireSome(now, EXPIRE_VISITS_PER_LOOP);
       templates.expireSome(now, EXPIRE_VISITS_PER_LOOP);
       dataplane.fnat.publish();
-      Atomics.store(init.control, 1, flows.stats.size);
+      const flows6 = dataplane.v6?.flows;
+      if (flows6 !== undefined) flows6.expireSome(now, EXPIRE_VISITS_PER_LOOP);
+      Atomics.store(init.control, 1, flows.stats.size + (flows6?.stats.size ?? 0));
     }
   }
 
@@ -184,8 +185,18 @@ function main(init: WorkerInit): void {
         break;
       case 'timeouts':
         flows.setTimeouts(req.timeouts);
+        dataplane.v6?.flows.setTimeouts(req.timeouts);
         break;
       case 'conns': {
+        if (req.table === DUMP_FLOWS6) {
+          const now = nowSeconds();
+          // IPv6 connections as ipvsadm -Lnc prints them: [addr]:port (conn-dump.ts says why here).
+          const entries = (dataplane.v6?.flows.snapshot6(now) ?? []).map((f) => ({
+            protocol: f.proto === 6 ? 'TCP' : 'UDP', expiresIn: f.expiresIn, state: f.state,
+            source: `[${f.client}]:${f.clientPort}`, virtual: `[${f.vip}]:${f.vport}`, destination: `[${f.rs}]:${f.rsPort}` }));
+          mp.postMessage({ type: 'reply', id: req.id, result: { words: new Uint32Array(0), count: 0, next: -1, entries } });
+          break;
+        }
         // One chunk per request, copied into a transferred typed array: the main thread formats
         // (conn-dump.ts), and this thread forwards between chunks.
         const chunk = req.table === DUMP_TEMPLATES && !reportsTemplates
@@ -243,7 +254,10 @@ function main(init: WorkerInit): void {
         for (const s of dataplane.tables.snapshot.services) {
           for (const rs of s.realServers) conns[rs.rsId] = [flows.activeConns[rs.rsId], flows.inactiveConns[rs.rsId], persist.get(rs.rsId) ?? 0];
         }
-        mp.postMessage({ type: 'reply', id: req.id, result: { ...flows.stats, capacity: flows.capacity, conns } });
+        const v6 = dataplane.v6?.flows.stats;
+        const stats = v6 === undefined ? flows.stats : { ...flows.stats, size: flows.stats.size + v6.size, inserts: flows.stats.inserts + v6.inserts,
+          evictions: flows.stats.evictions + v6.evictions, expired: flows.stats.expired + v6.expired, flushed: flows.stats.flushed + v6.flushed };
+        mp.postMessage({ type: 'reply', id: req.id, result: { ...stats, capacity: flows.capacity, conns } });
         break;
       }
     }

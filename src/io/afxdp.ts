@@ -1,5 +1,6 @@
 // AF_XDP port: ulvs's XDP program steers rules into one AF_XDP socket per queue.
 import { loadNative, xdpObjectPath, type NativePort, type XdpModeRequest } from './native.js';
+import { ipv6Words, parseIpv6 } from '../packet/addr6.js';
 import { protocolNumber, validateSteeringRules, type PacketPort, type PacketPortStats, type SteeringRule } from './port.js';
 import { nativeOf, registerNative } from './registry.js';
 
@@ -54,8 +55,13 @@ export class AfxdpPort implements PacketPort {
     validateSteeringRules(rules);
     const services: number[] = [];
     const replies: number[] = [];
-    for (const r of rules) (r.kind === 'service' ? services : replies).push(r.ip >>> 0, r.port, protocolNumber(r.protocol));
-    this.#native.setSteering(Uint32Array.from(services), Uint32Array.from(replies));
+    const services6: number[] = [];
+    const replies6: number[] = [];
+    for (const r of rules) {
+      if (r.ip6 !== undefined) (r.kind === 'service' ? services6 : replies6).push(...ipv6Words(parseIpv6(r.ip6)), r.port, protocolNumber(r.protocol));
+      else (r.kind === 'service' ? services : replies).push(r.ip >>> 0, r.port, protocolNumber(r.protocol));
+    }
+    this.#native.setSteering(Uint32Array.from(services), Uint32Array.from(replies), Uint32Array.from(services6), Uint32Array.from(replies6));
   }
 
   readableFd(): number {

@@ -27,7 +27,7 @@ export interface NativePort {
   receive(descs: Uint32Array, max: number): number;
   transmit(descs: Uint32Array, count: number, other?: NativePort): void;
   /** Triples [ip, port, protocol number], host order. AF_XDP only. */
-  setSteering(services: Uint32Array, replies: Uint32Array): void;
+  setSteering(services: Uint32Array, replies: Uint32Array, services6?: Uint32Array, replies6?: Uint32Array): void;
   fd(): number;
   stats(): NativePortStats;
   close(): void;

@@ -1,4 +1,6 @@
 // The packet port contract (docs/ARCHITECTURE.md "native/ and src/io/").
+import { isIpv6 } from '../packet/addr6.js';
+
 export type Backend = 'afxdp' | 'tap';
 
 // Descriptor actions and layout, third word of each [offset, length, action] triple. The addon
@@ -16,9 +18,11 @@ export const HEADROOM = 256;
 
 export interface SteeringRule {
   kind: 'service' | 'reply';
-  ip: number; // host order
+  ip: number; // host order; 0 for an IPv6 rule
   port: number;
   protocol: 'tcp' | 'udp';
+  /** An IPv6 rule's address (text); `ip` is then ignored. */
+  ip6?: string;
 }
 
 export interface PacketPortStats {
@@ -64,5 +68,6 @@ export function validateSteeringRules(rules: SteeringRule[]): void {
     if (!Number.isInteger(r.ip) || r.ip < 0 || r.ip > 0xffffffff) throw new TypeError(`steering rule ip must be a uint32 (host order), got ${r.ip}`);
     if (!Number.isInteger(r.port) || r.port < 0 || r.port > 0xffff) throw new TypeError(`steering rule port must be 0-65535, got ${r.port}`);
     if (r.protocol !== 'tcp' && r.protocol !== 'udp') throw new TypeError(`steering rule protocol must be 'tcp' or 'udp', got ${String(r.protocol)}`);
+    if (r.ip6 !== undefined && !isIpv6(r.ip6)) throw new TypeError(`steering rule ip6 must be an IPv6 address, got ${r.ip6}`);
   }
 }

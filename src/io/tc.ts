@@ -8,12 +8,19 @@
 //   types 3 and 11 share their bits under mask 0xf7, and so do 4 and 12).
 //   fragments to a VIP / from a NAT real server (the port-0 "whole address" rules): the first
 //   fragment (MF, offset 0) and later ones (any of the 13 offset bits set): 14 per address.
+// IPv6 rules (`protocol ipv6`) match TCP/UDP right after the 40-byte header (no extension
+// headers, no fragments or ICMPv6 errors yet); they sit at their own preferences, as tc keeps
+// one protocol per preference.
 import { execFile, execFileSync } from 'node:child_process';
 import { protocolNumber, type SteeringRule } from './port.js';
 
 /** Our filters' preferences: setSteering alternates between the two so new
  * rules are in place before the old ones go. */
 export const TC_PREFS = [4242, 4243] as const;
+/** IPv6 rules' preference beside each of TC_PREFS (a preference holds one protocol). */
+export const TC_PREF6_OFFSET = 2;
+/** Every preference ulvs's filters use (recovery looks for them all). */
+export const TC_ALL_PREFS = [...TC_PREFS, ...TC_PREFS.map((p) => p + TC_PREF6_OFFSET)] as const;
 
 export class TcError extends Error {
   readonly code: string;
@@ -92,6 +99,15 @@ export function steeringFilterLines(ifname: string, tapName: string, pref: numbe
   const action = `action mirred egress redirect dev ${tapName}`;
   const protocol = protocolNumber(rule.protocol);
   const address = rule.kind === 'service' ? 'dst' : 'src';
+  if (rule.ip6 !== undefined) {
+    return [[
+      `filter add dev ${ifname} parent ffff: pref ${pref + TC_PREF6_OFFSET} protocol ipv6 u32`,
+      `match ip6 protocol ${protocolNumber(rule.protocol)} 0xff`, // the transport right after the fixed header
+      `match ip6 ${address} ${rule.ip6}/128`,
+      `match u16 ${rule.port} 0xffff at ${rule.kind === 'service' ? 42 : 40}`,
+      `action mirred egress redirect dev ${tapName}`,
+    ].join(' ')];
+  }
   if (rule.port === 0) {
     // Whole address: every fragment of its datagrams (the later ones carry no ports).
     const lines = [`${head} match u16 0x2000 0x3fff at 6 match ip protocol ${protocol} 0xff match ip ${address} ${ipText(rule.ip)}/32 ${action}`];
@@ -140,7 +156,7 @@ function hasIngressFilters(ifname: string): boolean {
 }
 
 export function removeSteering(ifname: string): void {
-  for (const pref of TC_PREFS) tryTc(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(pref)]);
+  for (const pref of TC_ALL_PREFS) tryTc(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(pref)]);
 }
 
 /** Sets up both directions; returns whether the ingress qdisc is ours to remove. */
@@ -162,16 +178,18 @@ function allSteeringLines(ifname: string, tapName: string, pref: number, rules: 
 /** Installs `rules` under `pref`, then removes the other pref's filters. */
 export function replaceSteering(ifname: string, tapName: string, pref: number, rules: SteeringRule[]): void {
   const lines = allSteeringLines(ifname, tapName, pref, rules);
-  tryTc(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(pref)]);
+  for (const p of [pref, pref + TC_PREF6_OFFSET]) tryTc(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(p)]);
   if (lines.length > 0) tc(['-batch', '-'], lines.join('\n') + '\n');
   const old = pref === TC_PREFS[0] ? TC_PREFS[1] : TC_PREFS[0];
-  tryTc(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(old)]);
+  for (const p of [old, old + TC_PREF6_OFFSET]) tryTc(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(p)]);
 }
 
 /** replaceSteering without blocking: the same filters, tc run asynchronously. */
 export async function replaceSteeringAsync(ifname: string, tapName: string, pref: number, rules: SteeringRule[]): Promise<void> {
   const lines = allSteeringLines(ifname, tapName, pref, rules);
-  const del = (p: number) => tcAsync(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(p)]).catch(() => '');
+  const del = async (p: number) => {
+    for (const q of [p, p + TC_PREF6_OFFSET]) await tcAsync(['filter', 'del', 'dev', ifname, 'parent', 'ffff:', 'pref', String(q)]).catch(() => '');
+  };
   await del(pref);
   if (lines.length > 0) await tcAsync(['-batch', '-'], lines.join('\n') + '\n');
   await del(pref === TC_PREFS[0] ? TC_PREFS[1] : TC_PREFS[0]);

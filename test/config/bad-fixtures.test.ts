@@ -15,7 +15,7 @@ const EXPECTED: [string, string[]][] = [
     "3:16: address \"198.18.0.300\" is not an IPv4 address with optional prefix (a.b.c.d/nn)",
     "6:34: members[1] \"198.18.0.100:443\" is not \"IP [PORT]\", \"IP-LAST [PORT]\" or \"IP/PREFIX [PORT]\"",
     "6:54: members[2]: fwmark members are not supported: ulvs bypasses netfilter, list the VIP and ports instead",
-    "8:10: vip \"198.18.0.256\" is not an IPv4 address (a.b.c.d)",
+    "8:10: vip \"198.18.0.256\" is not an IPv4 or IPv6 address",
     "12:30: persistence_granularity \"255.0.255.0\" is not a netmask (like 255.255.255.0)",
     "17:39: status_code: \"600\" is not an HTTP status code or range (100-599, like 200 or 200-299)",
     "18:23: path \"health\" must start with \"/\"",

@@ -1,0 +1,251 @@
+// The dataplane's IPv6 path (issue 16): DR and NAT66 for IPv6 services, beside the IPv4 path
+// in pipeline.ts, which reaches it only for frames parseFrame calls IPV6 (no cost on IPv4's
+// OK path). Same steps as IPv4: parse (parseIpv6Packet, drops counted by Parse6Result) ->
+// service (VIPs are pinned address handles) -> flow (FlowTable6) or schedule (the service's
+// IPv4 scheduler over IPVS's IPv6 fold) -> hop limit - 1 -> rewrite -> verdict. No allocation,
+// no throw, drops are counters.
+// TUN is IPv6-in-IPv6 (next header 41) from the interface's first global address.
+// Not carried over IPv6 yet, refused at load (check-ipv6-services.ts): Full NAT,
+// persistence, connection sync, local servers. ICMPv6 is never steered here (NDP and errors go to
+// the kernel); an expired hop limit is answered with ICMPv6 time exceeded, as IPv4's TTL (rate
+// limited by the same bucket as IPv4's ICMP errors).
+import { FlowTable6 } from '../conntrack/flow-table6.js';
+import type { FlowTable } from '../conntrack/flow-table.js';
+import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_TIME_WAIT } from '../conntrack/tcp-states.js';
+import { DROP, TX, TX_OTHER } from '../io/port.js';
+import { parseIpv6 } from '../packet/addr6.js';
+import { IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../packet/parse.js';
+import { Parse6Result, ParsedIpv6, parseIpv6Packet } from '../packet/ipv6.js';
+import { FrameSpan, RewriteResult, rewriteForDirectRouting, writeEthernetAddresses } from '../packet/rewrite.js';
+import { decrementHopLimit, encapsulateIp6ip6, rewriteForNat66, rewriteNat66Reply } from '../packet/rewrite6.js';
+import { ICMPV6_HOP_LIMIT_EXCEEDED, turnIntoIcmp6Error } from '../packet/icmp6-error.js';
+import { ICMPV6_TIME_EXCEEDED } from '../packet/ipv6.js';
+import type { IcmpErrors } from './icmp.js';
+import { markOverloadOnBind } from '../schedulers/overload.js';
+import { MAX_REAL_SERVER_IDS } from '../conntrack/flow-table.js';
+import {
+  C_DROP_BASE, C_ICMP_SENT, C_IPV6_FORWARDED, C_NEW_FLOWS, C_PARSE6_BASE, C_SLOPPY_PICKUPS, DataplaneDrop,
+  S_CONNS, S_IN_BYTES, S_IN_PKTS, S_OUT_BYTES, S_OUT_PKTS, STAT_FIELDS,
+} from './counters.js';
+import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
+import { refreshServerCounts, ServiceIndex, type HopTable, type RealServerMacs, type RuntimeTables } from './tables.js';
+import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
+import type { PortView } from './pipeline.js';
+
+const REUSABLE_STATE = new Uint8Array(16);
+for (const s of [TCP_FIN_WAIT, TCP_TIME_WAIT, TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK]) REUSABLE_STATE[s] = 1;
+
+/** True when the snapshot holds an IPv6 service (the IPv6 path is built on the first one). */
+export function hasIpv6Services(snapshot: Snapshot): boolean {
+  return snapshot.services.some((s) => s.family === 6);
+}
+
+export class Ipv6Steps {
+  readonly flows: FlowTable6;
+  private readonly parsed = new ParsedIpv6();
+  /** (VIP handle, port, protocol) -> index into RuntimeTables.services. */
+  private index = new ServiceIndex([]);
+  /** Each IPv6 real server's 16 bytes by rsId (NAT66 writes them as the destination). */
+  private readonly rsAddress = new Uint8Array(MAX_REAL_SERVER_IDS * 16);
+  /** Each IPv6 real server's pinned handle by rsId, -1 = none. */
+  private readonly rsHandle = new Int32Array(MAX_REAL_SERVER_IDS).fill(-1);
+  private readonly flowHop: Uint16Array;
+  private readonly vipScratch = new Uint8Array(16);
+  /** Each rsId's 16 bytes as its own view (TUN's outer destination), made once. */
+  private readonly rsViews: Uint8Array[] = [];
+  /** TUN's outer source; hasTunnelSource 0 while the interface has no global IPv6 address. */
+  private readonly tunnelSource = new Uint8Array(16);
+  private hasTunnelSource = 0;
+  private mtu = 1500;
+  private readonly span = new FrameSpan();
+
+  constructor(
+    ipv4Flows: FlowTable,
+    private readonly counters: Float64Array,
+    private readonly ipvs: Float64Array,
+    private readonly macs: RealServerMacs,
+    private readonly hops: HopTable,
+    /** IPv4's ICMP errors: its send bucket limits IPv6's too (one budget, as the kernel's icmp ratelimit per host). */
+    private readonly icmp: IcmpErrors,
+  ) {
+    // Same capacity, timeouts and ActiveConn/InActConn arrays as the IPv4 table: an rsId is in
+    // one family, so the schedulers and listings read one count per server whatever its family.
+    this.flows = new FlowTable6({
+      capacity: ipv4Flows.capacity, timeouts: ipv4Flows.timeouts, expireNodestConn: ipv4Flows.expireNodestConn,
+      activeConns: ipv4Flows.activeConns, inactiveConns: ipv4Flows.inactiveConns,
+    });
+    this.flowHop = new Uint16Array(this.flows.slotCount);
+    for (let id = 0; id < MAX_REAL_SERVER_IDS; id++) this.rsViews.push(this.rsAddress.subarray(id * 16, id * 16 + 16));
+  }
+
+  /** Control path: pin the snapshot's IPv6 VIPs and servers, index its IPv6 services. */
+  setSnapshot(snapshot: Snapshot): void {
+    const flows = this.flows;
+    this.mtu = snapshot.mtu;
+    this.hasTunnelSource = snapshot.tunnelSource6 !== undefined ? 1 : 0;
+    if (snapshot.tunnelSource6 !== undefined) this.tunnelSource.set(parseIpv6(snapshot.tunnelSource6));
+    this.index = new ServiceIndex(snapshot.services.map((s) => ({
+      ...s,
+      addresses: s.family === 6 ? s.addresses.map((a) => ({ vip: flows.pin(parseIpv6(a.vip6!)), vport: a.vport })) : [],
+    })));
+    for (const s of snapshot.services) {
+      if (s.family !== 6) continue;
+      for (const rs of s.realServers) {
+        const bytes = parseIpv6(rs.ip6!);
+        this.rsAddress.set(bytes, rs.rsId * 16);
+        this.rsHandle[rs.rsId] = flows.pin(bytes);
+      }
+    }
+  }
+
+  private drop(reason: number): number {
+    this.counters[C_DROP_BASE + reason]++;
+    return DROP;
+  }
+
+  /** Client -> VIP. `l3` is the IPv6 header's offset (parseFrame's answer). */
+  request(tables: RuntimeTables, outside: PortView, inside: PortView | null, descs: Uint32Array, d: number, l3: number, now: number): number {
+    const { u8, dv, port } = outside;
+    // ulvs serves the untagged segment (screen.ts does the same for IPv4).
+    if (l3 !== descs[d] + 14) return this.drop(DataplaneDrop.VLAN_TAGGED);
+    const p = this.parsed;
+    const result = parseIpv6Packet(u8, dv, l3, descs[d] + descs[d + 1], p);
+    if (result !== Parse6Result.OK) {
+      this.counters[C_PARSE6_BASE + result]++;
+      return DROP;
+    }
+    const proto = p.protocol;
+    if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
+    const flows = this.flows;
+    const vip = flows.addresses.findAt(dv, p.dstOffset);
+    if (vip < 0) return this.drop(DataplaneDrop.NO_SERVICE);
+    const svcIndex = this.index.find(vip, p.dstPort, proto);
+    if (svcIndex < 0) return this.drop(DataplaneDrop.NO_SERVICE);
+    const svc = tables.services[svcIndex];
+    const spec = svc.spec;
+    let flow = spec.onePacket ? -1 : flows.lookup6(proto, dv, p.srcOffset, p.srcPort, vip, p.dstPort, now);
+    if (flow >= 0 && proto === IPPROTO_TCP && (p.tcpFlags & (TCP_SYN | TCP_ACK | TCP_RST | TCP_FIN)) === TCP_SYN &&
+        (REUSABLE_STATE[flows.state(flow)] === 1 || tables.rsSchedulable[flows.rsId(flow)] === 0)) {
+      // A new connection on an old one's tuple: as pipeline.ts (conn_reuse_mode).
+      flows.expireNow(flow, now);
+      flow = -1;
+    }
+    let rsId: number;
+    let rsPort: number;
+    if (flow >= 0) {
+      rsId = flows.rsId(flow);
+      rsPort = flows.rsPort(flow);
+    } else {
+      const opens = proto === IPPROTO_TCP ? svc.tcpOpens[p.tcpFlags] : 0;
+      if (proto === IPPROTO_TCP && opens === TCP_OPENS_NOTHING) return this.drop(DataplaneDrop.NO_FLOW);
+      const set = svc.set;
+      refreshServerCounts(svc, flows);
+      // IPVS hashes an IPv6 address as its four words XORed (schedulers/hash.ts foldIpv6).
+      const chosen = svc.scheduler.schedule(set, (p.src0 ^ p.src1 ^ p.src2 ^ p.src3) >>> 0, p.srcPort,
+        (p.dst0 ^ p.dst1 ^ p.dst2 ^ p.dst3) >>> 0, p.dstPort);
+      if (chosen < 0) return this.drop(DataplaneDrop.NO_REAL_SERVER);
+      if (opens === TCP_OPENS_PICKUP) this.counters[C_SLOPPY_PICKUPS]++;
+      rsId = svc.rsIds[chosen];
+      rsPort = set.port[chosen] === 0 ? p.dstPort : set.port[chosen];
+      this.counters[C_NEW_FLOWS]++;
+      this.ipvs[spec.id * STAT_FIELDS + S_CONNS]++;
+      this.ipvs[rsId * STAT_FIELDS + S_CONNS]++;
+      if (!spec.onePacket) {
+        flow = flows.insert6(spec.id, rsId, proto, dv, p.srcOffset, p.srcPort, vip, p.dstPort, this.rsHandle[rsId], rsPort, now,
+          spec.forward === FORWARD_NAT);
+        if (flow < 0) return this.drop(DataplaneDrop.NO_ROOM);
+        this.flowHop[flow] = this.hops.learn(u8, descs[d] + 6);
+        set.inactiveConns[chosen]++;
+        markOverloadOnBind(set, chosen);
+      }
+    }
+    if (flow >= 0) {
+      if (proto === IPPROTO_TCP) flows.onTcpPacket(flow, true, p.tcpFlags, now);
+      else flows.onUdpPacket(flow, now);
+    }
+    const length = p.payloadLength + 40;
+    const st = this.ipvs, svcRow = spec.id * STAT_FIELDS, rsRow = rsId * STAT_FIELDS;
+    st[svcRow + S_IN_PKTS]++;
+    st[svcRow + S_IN_BYTES] += length;
+    st[rsRow + S_IN_PKTS]++;
+    st[rsRow + S_IN_BYTES] += length;
+    if (this.macs.has[rsId] === 0) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
+    const rsMac = this.macs.views[rsId];
+    // IPVS decrements the hop limit in every method (ip_vs_xmit's decrement_ttl, AF_INET6) and
+    // answers an expired one with ICMPv6 time exceeded.
+    if (decrementHopLimit(u8, p) !== RewriteResult.OK) return this.timeExceeded(outside, descs, d);
+    if (spec.forward === FORWARD_DR) {
+      rewriteForDirectRouting(u8, descs[d], rsMac, port.mac);
+      this.counters[C_IPV6_FORWARDED]++;
+      return TX;
+    }
+    if (spec.forward === FORWARD_TUN) return this.tunnel(outside, descs, d, rsId, rsMac);
+    if (spec.forward !== FORWARD_NAT) return this.drop(DataplaneDrop.NO_SERVICE);   // refused at load
+    if (inside === null) return this.drop(DataplaneDrop.NO_INSIDE_PORT);
+    rewriteForNat66(u8, dv, p, this.rsAddress, rsId * 16, rsPort);
+    writeEthernetAddresses(u8, descs[d], rsMac, inside.port.mac);
+    this.counters[C_IPV6_FORWARDED]++;
+    return TX_OTHER;
+  }
+
+  /**
+   * TUN: a 40-byte IPv6 header (next header 41) before the packet, as ip_vs_tunnel_xmit_v6;
+   * outer hop limit the inner's (decremented). Too big for the MTU: a counted drop (IPVS would
+   * send ICMPv6 packet too big). No global IPv6 address on the interface: a NO_SERVICE drop.
+   */
+  private tunnel(outside: PortView, descs: Uint32Array, d: number, rsId: number, rsMac: Uint8Array): number {
+    if (this.hasTunnelSource === 0) return this.drop(DataplaneDrop.NO_SERVICE);
+    const p = this.parsed;
+    const r = encapsulateIp6ip6(outside.u8, outside.dv, p, descs[d], outside.port.frameSize, this.tunnelSource, this.rsViews[rsId],
+      p.hopLimit, rsMac, outside.port.mac, this.mtu, this.span);
+    if (r !== RewriteResult.OK) return this.drop(r === RewriteResult.MTU_EXCEEDED ? DataplaneDrop.MTU_EXCEEDED : DataplaneDrop.NO_ROOM);
+    descs[d] = this.span.offset;
+    descs[d + 1] = this.span.length;
+    this.counters[C_IPV6_FORWARDED]++;
+    return TX;
+  }
+
+  /** The packet is dropped (TTL_EXPIRED); its frame becomes the ICMPv6 answer when the bucket allows. */
+  private timeExceeded(outside: PortView, descs: Uint32Array, d: number): number {
+    this.counters[C_DROP_BASE + DataplaneDrop.TTL_EXPIRED]++;
+    if (!this.icmp.sendLimit.allow(this.icmp.clock())) return DROP;
+    const length = turnIntoIcmp6Error(outside.u8, this.parsed, descs[d], outside.port.frameSize, ICMPV6_TIME_EXCEEDED, ICMPV6_HOP_LIMIT_EXCEEDED, 0);
+    if (length < 0) return DROP;
+    descs[d + 1] = length;
+    this.counters[C_ICMP_SENT]++;
+    return TX;
+  }
+
+  /** NAT66 reply real server -> client on the inside port. */
+  reply(inside: PortView, outside: PortView, descs: Uint32Array, d: number, l3: number, now: number): number {
+    const { u8, dv } = inside;
+    if (l3 !== descs[d] + 14) return this.drop(DataplaneDrop.VLAN_TAGGED);
+    const p = this.parsed;
+    const result = parseIpv6Packet(u8, dv, l3, descs[d] + descs[d + 1], p);
+    if (result !== Parse6Result.OK) {
+      this.counters[C_PARSE6_BASE + result]++;
+      return DROP;
+    }
+    const proto = p.protocol;
+    if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
+    const flows = this.flows;
+    const flow = flows.lookupReply6(proto, dv, p.srcOffset, p.srcPort, p.dstOffset, p.dstPort, now);
+    if (flow < 0) return this.drop(DataplaneDrop.REPLY_NO_FLOW);
+    // IPVS's ip_vs_out_stats, then the reply direction's state (replies.ts for IPv4, whose
+    // sync offer IPv6 does not have: kept apart so that function stays monomorphic).
+    const length = p.payloadLength + 40;
+    const st = this.ipvs, svcRow = flows.service(flow) * STAT_FIELDS, rsRow = flows.rsId(flow) * STAT_FIELDS;
+    st[svcRow + S_OUT_PKTS]++;
+    st[svcRow + S_OUT_BYTES] += length;
+    st[rsRow + S_OUT_PKTS]++;
+    st[rsRow + S_OUT_BYTES] += length;
+    if (proto === IPPROTO_TCP) flows.onTcpPacket(flow, false, p.tcpFlags, now);
+    else flows.onUdpPacket(flow, now);
+    if (decrementHopLimit(u8, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
+    flows.addresses.writeTo(flows.vip(flow), this.vipScratch, 0);
+    rewriteNat66Reply(u8, dv, p, this.vipScratch, 0, flows.vport(flow));
+    writeEthernetAddresses(u8, descs[d], this.hops.views[this.flowHop[flow]], outside.port.mac);
+    this.counters[C_IPV6_FORWARDED]++;
+    return TX_OTHER;
+  }
+}
