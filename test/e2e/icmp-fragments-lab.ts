@@ -25,7 +25,7 @@ export interface Capture { lines: () => Promise<string[]>; stop: () => void }
  * tshark in `namespace` on `ifname` with a capture filter, printing `fields`; resolves once it
  * captures. lines() waits for it to end (`count` packets or `seconds`).
  */
-export function capture(namespace: string, ifname: string, filter: string, fields: string[], count: number, seconds: number): Promise<Capture> {
+export function capture(namespace: string, ifname: string, filter: string, fields: string[], count: number, seconds: number, startMs = 30_000): Promise<Capture> {
   const args = ['netns', 'exec', namespace, 'tshark', '-i', ifname, '-n', '-l', '-f', filter, '-c', String(count), '-a', `duration:${seconds}`,
     '-o', 'ip.check_checksum:TRUE', '-T', 'fields', ...fields.flatMap((f) => ['-e', f])];
   const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -34,7 +34,7 @@ export function capture(namespace: string, ifname: string, filter: string, field
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   const ended = new Promise<void>((res) => child.once('exit', () => res()));
   return new Promise((res, rej) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); rej(new Error(`tshark did not start: ${err}`)); }, 30_000);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); rej(new Error(`tshark did not start: ${err}`)); }, startMs);
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
       if (/Capturing on/.test(err)) {
