@@ -8,7 +8,7 @@
 //   3. file descriptors (/proc/self/fd) and child processes (/proc/*/stat whose ppid is this
 //      process) before and after 10,000 check runs: misc_check (/bin/true) and tcp_check against
 //      a local listener, alternating, 32 at a time.
-// Not measured here: 1,000 reloads of a running director (see the report of issue 15).
+// Not measured here: 1,000 reloads of a running director (test/e2e-faults/reload-leaks.test.ts).
 // Run: npm run build:ts && node --expose-gc dist/bench/resources.js [--json FILE]
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';

@@ -22,9 +22,11 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "advert_cover.h"
 #include "errno_error.h"
 
 namespace {
@@ -74,6 +76,10 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
             InstanceMethod<&RawSocket::Stop>("stop"),
             InstanceMethod<&RawSocket::Close>("close"),
             InstanceMethod<&RawSocket::Fd>("fd"),
+            InstanceMethod<&RawSocket::DrainNow>("drain"),
+            InstanceMethod<&RawSocket::CoverAdvert>("coverAdvert"),
+            InstanceMethod<&RawSocket::WithdrawAdvert>("withdrawAdvert"),
+            InstanceMethod<&RawSocket::CoveredAdverts>("coveredAdverts"),
         });
   }
 
@@ -126,6 +132,7 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
   Napi::FunctionReference onPackets_;
   bool referenced_ = false;
   std::vector<uint8_t> buffer_;
+  std::unique_ptr<ulvs::AdvertCover> cover_;  // made on the first coverAdvert
 
   bool CheckOpen(Napi::Env env) {
     if (fd_ >= 0) return true;
@@ -291,6 +298,40 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     return Napi::Number::New(env, static_cast<double>(n));
   }
 
+  // drain(): reads what is waiting now and calls onPackets with it before returning. libuv
+  // runs due timers before it polls sockets: after a stall, a timer (VRRP's master-down)
+  // may fire while the packet that would have re-armed it waits unread.
+  Napi::Value DrainNow(const Napi::CallbackInfo& info) {
+    if (fd_ >= 0 && poll_ != nullptr) Drain(false);
+    return info.Env().Undefined();
+  }
+
+  // coverAdvert(key, dst, data, intervalMs, lateMs, giveUpMs): see advert_cover.h.
+  Napi::Value CoverAdvert(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    in_addr dst;
+    if (!info[0].IsString() || !info[1].IsString() ||
+        !ParseIpv4(info[1].As<Napi::String>().Utf8Value(), &dst) || !info[2].IsTypedArray() ||
+        !info[3].IsNumber() || !info[4].IsNumber() || !info[5].IsNumber())
+      return ThrowTypeError(env, "coverAdvert(key, dst, data, intervalMs, lateMs, giveUpMs)");
+    if (!CheckOpen(env)) return env.Undefined();
+    Napi::Uint8Array data = info[2].As<Napi::Uint8Array>();
+    if (!cover_) cover_ = std::make_unique<ulvs::AdvertCover>(fd_);
+    cover_->Arm(info[0].As<Napi::String>().Utf8Value(), dst, data.Data(), data.ByteLength(),
+                info[3].As<Napi::Number>().Int32Value(), info[4].As<Napi::Number>().Int32Value(),
+                info[5].As<Napi::Number>().Int32Value());
+    return env.Undefined();
+  }
+
+  Napi::Value WithdrawAdvert(const Napi::CallbackInfo& info) {
+    if (cover_ && info[0].IsString()) cover_->Withdraw(info[0].As<Napi::String>().Utf8Value());
+    return info.Env().Undefined();
+  }
+
+  Napi::Value CoveredAdverts(const Napi::CallbackInfo& info) {
+    return Napi::Number::New(info.Env(), cover_ ? static_cast<double>(cover_->sent()) : 0);
+  }
+
   // start(onPackets: (packets: {data: Buffer, ifindex: number}[]) => void)
   // IPv6 packets also carry source, destination and hopLimit (-1 when unknown).
   // Calls onPackets with every packet readable at once (up to kMaxBatch).
@@ -344,6 +385,8 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
   }
 
   void CloseNow() {
+    // The cover's thread sends on fd_: joined before the fd goes.
+    if (cover_) cover_->Stop();
     if (poll_ != nullptr) {
       uv_poll_stop(poll_);
       poll_->data = nullptr;
@@ -364,10 +407,11 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
   static void OnReadable(uv_poll_t* handle, int status, int /*events*/) {
     RawSocket* self = static_cast<RawSocket*>(handle->data);
     if (self == nullptr || status < 0) return;
-    self->Drain();
+    self->Drain(true);
   }
 
-  void Drain() {
+  // `fromLoop`: called by libuv (MakeCallback: async context, microtasks) or from JS (a plain call).
+  void Drain(bool fromLoop) {
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
     Napi::Array packets = Napi::Array::New(env);
@@ -415,7 +459,8 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     }
     if (count == 0 || onPackets_.IsEmpty()) return;
     // MakeCallback runs microtasks and keeps async context, as for any libuv callback.
-    onPackets_.MakeCallback(Value(), {packets});
+    if (fromLoop) onPackets_.MakeCallback(Value(), {packets});
+    else onPackets_.Call(Value(), {packets});
   }
 };
 

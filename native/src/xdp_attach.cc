@@ -20,7 +20,17 @@
 namespace ulvs {
 namespace {
 
+// ulvs_xdp steers; ulvs_xdp_vlan also restores 802.1Q tags the driver moved to metadata
+// (bpf_xdp_metadata_rx_vlan_tag), so it must be loaded bound to the interface and attached
+// in native mode. Either may be attached; both are ulvs's.
 constexpr const char* kProgramName = "ulvs_xdp";
+constexpr const char* kVlanProgramName = "ulvs_xdp_vlan";
+
+// Linux 6.3+ (the build's uapi headers may be older): a device-bound program that is not
+// offloaded, which may call the XDP metadata kfuncs and share maps with other programs.
+#ifndef BPF_F_XDP_DEV_BOUND_ONLY
+#define BPF_F_XDP_DEV_BOUND_ONLY (1U << 6)
+#endif
 
 // Attachments are per interface and process-wide: worker threads (one per
 // queue) share the interface's program and maps.
@@ -75,7 +85,7 @@ int DetachStale(int ifindex, bool* detached, std::string* other) {
   for (auto& a : attached) {
     if (a.id == 0) continue;
     std::string name = ProgramName(a.id);
-    if (name != kProgramName) {
+    if (name != kProgramName && name != kVlanProgramName) {
       if (other) *other = name.empty() ? "id " + std::to_string(a.id) : name;
       return -EBUSY;
     }
@@ -119,20 +129,39 @@ XdpAttachment* AcquireXdp(int ifindex, const std::string& objectPath, XdpModeReq
 
   auto* a = new XdpAttachment();
   a->ifindex = ifindex;
-  t_libbpfMessage.clear();
-  a->object = bpf_object__open_file(objectPath.c_str(), nullptr);
-  if (!a->object) {
-    *error = {errno, "bpf_object__open_file", objectPath};
-    delete a;
-    return nullptr;
+  // Native mode wants ulvs_xdp_vlan, bound to this interface; if it does not load (a kernel
+  // before 6.8 has no such kfunc), the object is loaded again without it.
+  bool wantVlan = mode != XdpModeRequest::Generic;
+  int rc = 0;
+  for (;;) {
+    t_libbpfMessage.clear();
+    a->object = bpf_object__open_file(objectPath.c_str(), nullptr);
+    if (!a->object) {
+      *error = {errno, "bpf_object__open_file", objectPath};
+      delete a;
+      return nullptr;
+    }
+    bpf_program* vlan = bpf_object__find_program_by_name(a->object, kVlanProgramName);
+    if (vlan && wantVlan) {
+      bpf_program__set_ifindex(vlan, ifindex);
+      bpf_program__set_flags(vlan, bpf_program__flags(vlan) | BPF_F_XDP_DEV_BOUND_ONLY);
+    } else if (vlan) {
+      bpf_program__set_autoload(vlan, false);
+    }
+    rc = bpf_object__load(a->object);
+    if (rc == 0 || !wantVlan || !vlan) break;
+    a->vlanReason = std::string("802.1Q tags in metadata not read (") + kVlanProgramName + ": " + t_libbpfMessage + ")";
+    bpf_object__close(a->object);
+    a->object = nullptr;
+    wantVlan = false;
   }
-  int rc = bpf_object__load(a->object);
   if (rc < 0) {
     *error = {-rc, "bpf_object__load", t_libbpfMessage};
     Destroy(a);
     return nullptr;
   }
   bpf_program* program = bpf_object__find_program_by_name(a->object, kProgramName);
+  bpf_program* vlanProgram = wantVlan ? bpf_object__find_program_by_name(a->object, kVlanProgramName) : nullptr;
   a->servicesFd = MapFd(a->object, "services");
   a->repliesFd = MapFd(a->object, "replies");
   a->services6Fd = MapFd(a->object, "services6");
@@ -145,6 +174,7 @@ XdpAttachment* AcquireXdp(int ifindex, const std::string& objectPath, XdpModeReq
     return nullptr;
   }
   int programFd = bpf_program__fd(program);
+  int nativeFd = vlanProgram ? bpf_program__fd(vlanProgram) : programFd;
 
   std::string other;
   rc = DetachStale(ifindex, nullptr, &other);
@@ -159,8 +189,12 @@ XdpAttachment* AcquireXdp(int ifindex, const std::string& objectPath, XdpModeReq
   const uint32_t noReplace = XDP_FLAGS_UPDATE_IF_NOEXIST;
   rc = -EOPNOTSUPP;
   if (mode != XdpModeRequest::Generic) {
-    rc = bpf_xdp_attach(ifindex, programFd, noReplace | XDP_FLAGS_DRV_MODE, nullptr);
-    if (rc == 0) a->native = true;
+    rc = bpf_xdp_attach(ifindex, nativeFd, noReplace | XDP_FLAGS_DRV_MODE, nullptr);
+    if (rc == 0) {
+      a->native = true;
+      a->vlanTags = vlanProgram != nullptr;
+      programFd = nativeFd;
+    }
     else a->fallbackReason = std::string("native mode: ") + strerror(-rc);
   } else {
     a->fallbackReason = "generic mode requested";

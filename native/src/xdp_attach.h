@@ -25,6 +25,8 @@ struct XdpAttachment {
   int xsksFd = -1;
   bool native = false;  // attached in driver mode (else generic/SKB mode)
   std::string fallbackReason;  // why native mode was not used
+  bool vlanTags = false;  // ulvs_xdp_vlan attached: tags moved to metadata are put back
+  std::string vlanReason;  // why ulvs_xdp_vlan did not load
   int refs = 0;
 };
 

@@ -18,11 +18,18 @@ async function asIpvsadm(opts: { socket?: string }, args: string[]): Promise<str
   return result.stdout;
 }
 
+/**
+ * A reload answers once it is applied (VIP changes settled, workers on the new snapshot):
+ * seconds on a loaded machine, and it queues behind a reload under way. The soak saw both
+ * directors' reloads outlast the 5 s that other requests get (the reload still applied).
+ */
+const RELOAD_ANSWER_MS = 60_000;
+
 const socketOption = () => new Option('--socket <path>', 'control socket (default: @ulvs/default in this network namespace)');
 
-async function ask(opts: { socket?: string }, command: string, args?: Record<string, unknown>): Promise<unknown> {
+async function ask(opts: { socket?: string }, command: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<unknown> {
   try {
-    return await requestControl(controlSocketPath('default', opts.socket), command, args);
+    return await requestControl(controlSocketPath('default', opts.socket), command, args, timeoutMs);
   } catch (err) {
     process.stderr.write(`ulvs: ${(err as Error).message}\n`);
     // A refusal by the control socket's permissions exits 4 (scripts tell it from a failure).
@@ -104,7 +111,7 @@ export function reloadCommand(): Command {
     .option('--reset-runtime', 'drop the runtime overrides (ulvs ipvsadm changes) as well')
     .addOption(socketOption())
     .action(async (opts: { socket?: string; resetRuntime?: boolean }) => {
-      const reply = await ask(opts, 'reload', opts.resetRuntime ? { resetRuntime: true } : undefined) as { ok: boolean; errors: string[]; version?: number };
+      const reply = await ask(opts, 'reload', opts.resetRuntime ? { resetRuntime: true } : undefined, RELOAD_ANSWER_MS) as { ok: boolean; errors: string[]; version?: number };
       if (reply.ok) {
         process.stdout.write(`reloaded (configuration version ${reply.version})\n`);
         return;

@@ -16,6 +16,8 @@ import { planLeftovers, stateFileName, type Address, type LeftoverFacts, type Le
 export const STATE_DIR = process.env.ULVS_STATE_DIR ?? '/run/ulvs';
 /** The name ulvs's XDP program has in the kernel (native/bpf/ulvs_xdp.c, xdp_attach.cc). */
 export const ULVS_XDP_PROGRAM = 'ulvs_xdp';
+/** Native mode attaches ulvs_xdp_vlan (native/bpf/ulvs_xdp.c): ulvs's too, reported as ULVS_XDP_PROGRAM. */
+const ULVS_XDP_PROGRAMS = new Set([ULVS_XDP_PROGRAM, 'ulvs_xdp_vlan']);
 
 export interface RecoveryOptions {
   config: UlvsConfig;
@@ -132,7 +134,7 @@ async function xdpProgramOn(ifname: string): Promise<{ program: string | null; i
   const [link] = JSON.parse(await run('ip', ['-j', '-d', 'link', 'show', 'dev', ifname])) as LinkJson[];
   const progs = [link?.xdp?.prog, ...(link?.xdp?.attached ?? []).map((a) => a.prog)].filter((p) => p !== undefined);
   if (progs.length === 0) return { program: null, id: null };
-  const named = progs.find((p) => p!.name !== ULVS_XDP_PROGRAM);
+  const named = progs.find((p) => !ULVS_XDP_PROGRAMS.has(p!.name ?? ''));
   const id = (named ?? progs[0])!.id ?? null;
   return { program: named ? (named.name ?? `id ${named.id}`) : ULVS_XDP_PROGRAM, id };
 }

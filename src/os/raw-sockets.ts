@@ -30,6 +30,13 @@ export interface RawSocket {
   stop(): void;
   close(): void;
   fd(): number;
+  /** Reads what is waiting now and hands it to start's callback before returning. */
+  drain(): void;
+  /** VRRP stall cover (native/src/advert_cover.h): resend `data` while the sender is late. */
+  coverAdvert(key: string, dst: string, data: Uint8Array, intervalMs: number, lateMs: number, giveUpMs: number): void;
+  withdrawAdvert(key: string): void;
+  /** Adverts the cover sent because the speaker was late. */
+  coveredAdverts(): number;
 }
 
 export interface PacketSocket {

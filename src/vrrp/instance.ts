@@ -34,6 +34,8 @@ export interface Instance {
   ah: { key: Buffer; seq: number } | null;
   /** The IP id of our last AH advert (the ICV covers it, so we choose it). */
   ipId: number;
+  /** Destinations whose adverts the stall cover holds (speaker.ts withdraws them). */
+  coveredDsts: Set<string>;
 }
 
 /** What building an instance needs from the speaker. */
@@ -64,7 +66,7 @@ export function createInstance(cfg: VrrpInstanceConfig, ctx: InstanceContext): I
     mcastGroup: settings.mcastGroup, peers: settings.peers, vipNumbers: settings.vipNumbers, timer: null,
     vips: new InstanceVips(() => inst.cfg, () => inst.runtime.state === 'MASTER', ctx.garp, ctx.log, () => ctx.onVipsChanged()),
     tracked, scriptNames, wallTransitionAt: 0, drops: {}, advertsSent: 0, advertsReceived: 0, syncGroup: null,
-    ah: settings.ahKey ? { key: settings.ahKey, seq: 0 } : null, ipId: 0,
+    ah: settings.ahKey ? { key: settings.ahKey, seq: 0 } : null, ipId: 0, coveredDsts: new Set(),
   };
   io.instances.push(inst);
   return inst;
@@ -100,8 +102,11 @@ export function reconfigureInstance(inst: Instance, cfg: VrrpInstanceConfig, ctx
   inst.ah = settings.ahKey ? { key: settings.ahKey, seq: inst.ah?.seq ?? 0 } : null;
 }
 
-/** Sends one advert to each unicast peer, or to the group; returns the sends that failed. */
-export function sendAdvert(inst: Instance, priority: number): { dst: string; err: string }[] {
+/**
+ * Sends one advert to each unicast peer, or to the group; returns the sends that failed.
+ * `sent` sees each packet sent without AH (the speaker hands them to the stall cover).
+ */
+export function sendAdvert(inst: Instance, priority: number, sent?: (dst: string, packet: Uint8Array) => void): { dst: string; err: string }[] {
   const advert = {
     version: inst.params.version, vrid: inst.cfg.virtual_router_id, priority,
     intervalCs: inst.params.advertIntervalCs, authType: inst.expectation.authType,
@@ -120,7 +125,11 @@ export function sendAdvert(inst: Instance, priority: number): { dst: string; err
       const dstIp = ipToNumber(dst);
       if (ah && inst.io.ahSocket) {
         inst.io.ahSocket.send(dst, encodeAhAdvertPacket(advert, inst.params.primaryIp, dstIp, { key: ah.key, seq: ah.seq, ipId: inst.ipId, unicast }));
-      } else inst.io.socket.send(dst, encodeAdvertPacket(advert, inst.params.primaryIp, dstIp));
+      } else {
+        const packet = encodeAdvertPacket(advert, inst.params.primaryIp, dstIp);
+        inst.io.socket.send(dst, packet);
+        sent?.(dst, packet);
+      }
       inst.advertsSent++;
     } catch (err) {
       failures.push({ dst, err: String(err) });

@@ -16,6 +16,7 @@ import { TrackingPoller } from './link-poll.js';
 import { VrrpNotifier } from './notifier.js';
 import { planVrrpReload, type InstanceUpdate, type VrrpReloadPlan } from './reload.js';
 import { stripPrefix } from './settings.js';
+import { coverTiming } from './stall-cover.js';
 import { step, type VrrpAction, type VrrpEvent, type VrrpState } from './state.js';
 import { instanceStatus, type InstanceStatus, type VrrpCounter } from './status.js';
 import { faultReason, groupMove, syncGroupsByInstance } from './sync-group.js';
@@ -232,6 +233,8 @@ export class VrrpSpeaker {
   /** Same virtual router, new settings: state, master and timers stay. */
   private updateInstance(inst: Instance, cfg: VrrpInstanceConfig, update: InstanceUpdate): void {
     reconfigureInstance(inst, cfg, this.instanceContext);
+    // Peers, interval or auth may have changed: the adverts sent next arm the cover again.
+    this.withdrawCover(inst);
     this.startReceiving(inst.io); // a switch to auth_type AH opened the AH socket
     if (update.vipsAdded.length > 0 || update.vipsRemoved.length > 0) inst.vips.reconcile();
     const priorityBefore = inst.params.priority;
@@ -285,6 +288,7 @@ export class VrrpSpeaker {
     inst.runtime = runtime;
     if (runtime.state !== before) inst.wallTransitionAt = Date.now();
     for (const action of actions) this.perform(inst, action);
+    if (runtime.state !== 'MASTER' && inst.coveredDsts.size) this.withdrawCover(inst);
     if (runtime.state === before || !runtime.lastTransition) return;
     const { from, to, reason } = runtime.lastTransition;
     this.log.info({ instance: inst.cfg.name, from, to, reason, priority: inst.params.priority }, 'vrrp transition');
@@ -316,17 +320,39 @@ export class VrrpSpeaker {
 
   private setTimer(inst: Instance, at: number): void {
     if (inst.timer) clearTimeout(inst.timer);
-    inst.timer = setTimeout(() => {
+    const timer = setTimeout(() => {
       inst.timer = null;
-      if (!this.stopping) this.dispatch(inst, { type: 'timer' });
+      if (this.stopping) return;
+      // libuv runs due timers before it polls sockets: after a stall of the main thread the
+      // master's adverts may wait unread while the master-down timer fires. Read them first;
+      // one that re-armed the timer means the master is alive.
+      for (const socket of socketsOf(inst.io)) socket.drain();
+      if (inst.timer !== null || this.stopping) return;
+      this.dispatch(inst, { type: 'timer' });
     }, Math.max(0, at - performance.now()));
+    inst.timer = timer;
   }
 
   // ---- wire ----
 
   private sendAdvert(inst: Instance, priority: number): void {
+    // A MASTER's adverts are also handed to the stall cover, which resends one when this
+    // thread is late (coverTiming). Priority 0 (leaving) is never repeated.
+    const cover = inst.runtime.state === 'MASTER' && priority > 0
+      ? (dst: string, packet: Uint8Array) => {
+        const t = coverTiming(inst.params.advertIntervalCs);
+        inst.io.socket.coverAdvert(`${inst.cfg.name}/${dst}`, dst, packet, t.intervalMs, t.lateMs, t.giveUpMs);
+        inst.coveredDsts.add(dst);
+      }
+      : undefined;
     // The interface may be down (FAULT follows from tracking): count, don't throw.
-    for (const failure of sendAdvert(inst, priority)) this.countDrop(inst, 'send_failed', failure.dst, failure.err);
+    for (const failure of sendAdvert(inst, priority, cover)) this.countDrop(inst, 'send_failed', failure.dst, failure.err);
+  }
+
+  /** No more stall cover for the instance (it left MASTER, or stops). */
+  private withdrawCover(inst: Instance): void {
+    for (const dst of inst.coveredDsts) inst.io.socket.withdrawAdvert(`${inst.cfg.name}/${dst}`);
+    inst.coveredDsts.clear();
   }
 
   private onPackets(io: InterfaceIo<Instance>, packets: ReceivedPacket[]): void {

@@ -10,7 +10,9 @@ const durationMs = Number(durationText);
 const concurrency = Number(concurrencyText);
 const REQUEST_TIMEOUT_MS = 2000;
 const start = Date.now();
-const result = { ok: 0, failed: 0, errors: {}, failTimes: [], maxGapMs: 0, gapEndsAtMs: 0, servers: {} };
+// startedAt (epoch ms): the caller's clock for failTimes (a node start in a namespace takes a
+// second or more on a busy machine, so the caller's own start time is not this one).
+const result = { ok: 0, failed: 0, errors: {}, failTimes: [], maxGapMs: 0, gapEndsAtMs: 0, servers: {}, startedAt: start };
 let lastAnswer = 0;
 
 function get() {

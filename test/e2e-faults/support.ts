@@ -18,6 +18,8 @@ export interface LoadResult {
   maxGapMs: number;
   gapEndsAtMs: number;
   servers: Record<string, number>;
+  /** Date.now() when the client started (failTimes count from it). */
+  startedAt: number;
 }
 
 /** HTTP load through `url` for `ms` from the namespace; resolves when it is over. */

@@ -27,7 +27,7 @@ export interface Capture { lines: () => Promise<string[]>; stop: () => void }
  * arguments (e.g. `-o udp.check_checksum:TRUE`).
  */
 export function capture(namespace: string, ifname: string, filter: string, fields: string[], count: number, seconds: number,
-  options: readonly string[] = []): Promise<Capture> {
+  options: readonly string[] = [], startMs = 30_000): Promise<Capture> {
   const args = ['netns', 'exec', namespace, 'tshark', '-i', ifname, '-n', '-l', '-f', filter, '-c', String(count), '-a', `duration:${seconds}`,
     '-o', 'ip.check_checksum:TRUE', ...options, '-T', 'fields', ...fields.flatMap((f) => ['-e', f])];
   const child = spawn('ip', args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -36,7 +36,7 @@ export function capture(namespace: string, ifname: string, filter: string, field
   child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
   const ended = new Promise<void>((res) => child.once('exit', () => res()));
   return new Promise((res, rej) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); rej(new Error(`tshark did not start: ${err}`)); }, 30_000);
+    const timer = setTimeout(() => { child.kill('SIGKILL'); rej(new Error(`tshark did not start: ${err}`)); }, startMs);
     child.stderr!.on('data', (d: Buffer) => {
       err += d.toString();
       if (/Capturing on/.test(err)) {
