@@ -81,7 +81,12 @@ static void open_port(struct port *p, const char *obj_path) {
   if (!p->ifindex) { perror(p->ifname); exit(1); }
   read_mac(p->ifname, p->mac);
   p->obj = bpf_object__open_file(obj_path, NULL);
-  if (!p->obj || bpf_object__load(p->obj) < 0) { fprintf(stderr, "cannot load %s\n", obj_path); exit(1); }
+  if (!p->obj) { fprintf(stderr, "cannot open %s\n", obj_path); exit(1); }
+  // The object's VLAN variant uses metadata kfuncs and must be loaded device-bound: the
+  // reference steers as ulvs_xdp does and needs only that program.
+  struct bpf_program *vlan = bpf_object__find_program_by_name(p->obj, "ulvs_xdp_vlan");
+  if (vlan) bpf_program__set_autoload(vlan, false);
+  if (bpf_object__load(p->obj) < 0) { fprintf(stderr, "cannot load %s\n", obj_path); exit(1); }
   p->prog_fd = bpf_program__fd(bpf_object__find_program_by_name(p->obj, "ulvs_xdp"));
   int rc = bpf_xdp_attach(p->ifindex, p->prog_fd, XDP_FLAGS_DRV_MODE, NULL);
   if (rc < 0) { fprintf(stderr, "bpf_xdp_attach %s: %s\n", p->ifname, strerror(-rc)); exit(1); }

@@ -11,8 +11,8 @@ const DIR = relative(process.cwd(), ABS);
 
 const EXPECTED: [string, string[]][] = [
   ["bad-addresses.yaml", [
-    "2:5: static_ipaddress[0] \"198.18.0.100/33\" is not an IPv4 address with optional prefix (a.b.c.d/nn)",
-    "3:16: address \"198.18.0.300\" is not an IPv4 address with optional prefix (a.b.c.d/nn)",
+    "2:5: static_ipaddress[0] \"198.18.0.100/33\" is not an IPv4 (a.b.c.d[/nn]) or IPv6 (2001:2::1[/nnn]) address",
+    "3:16: address \"198.18.0.300\" is not an IPv4 (a.b.c.d[/nn]) or IPv6 (2001:2::1[/nnn]) address",
     "6:34: members[1] \"198.18.0.100:443\" is not \"IP [PORT]\", \"IP-LAST [PORT]\" or \"IP/PREFIX [PORT]\"",
     "6:54: members[2]: fwmark members are not supported: ulvs bypasses netfilter, list the VIP and ports instead",
     "8:10: vip \"198.18.0.256\" is not an IPv4 or IPv6 address",
