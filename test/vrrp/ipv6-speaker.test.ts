@@ -6,6 +6,7 @@
 // keepalived is test/vrrp/interop-ipv6-speaker.test.ts.
 import t from 'tap';
 
+import { formatStatus } from '../../src/cli/status.js';
 import { loadConfigText, ConfigError } from '../../src/config/index.js';
 import { addressKey, addressKeyText } from '../../src/vrrp/address-key.js';
 import { classifyAdvert6, addressListMatches } from '../../src/vrrp/adverts.js';
@@ -13,6 +14,7 @@ import { encodeAdvert6, VRRP_MCAST_GROUP6 } from '../../src/vrrp/codec6.js';
 import { vrrpConfigFrom } from '../../src/vrrp/from-config.js';
 import { instanceFamily, instanceSettings, instanceVersion } from '../../src/vrrp/settings.js';
 import { initialRuntime, step, type InstanceParams } from '../../src/vrrp/state.js';
+import { instanceStatus } from '../../src/vrrp/status.js';
 import type { VrrpInstanceConfig } from '../../src/vrrp/config.js';
 
 const load = (yaml: string) => loadConfigText(`dataplane: { interface: eth0 }\n${yaml}`, 'v6.yaml');
@@ -96,4 +98,17 @@ t.test('equal priority: the higher link-local source wins, compared as 128-bit n
   t.equal(higher.runtime.state, 'BACKUP', 'fe80::1:0 > fe80::2 (numerically, not as text)');
   t.match(higher.runtime.lastTransition, { reason: /from fe80::1:0 \(priority 100\)/ });
   t.equal(addressKeyText(higher.runtime.masterIp!), 'fe80::1:0');
+});
+
+t.test('ulvs status: an IPv6 instance shows its family and its master\'s link-local', async (t) => {
+  const params: InstanceParams = {
+    version: 3, advertIntervalCs: 100, priority: 100, basePriority: 100, preempt: true, preemptDelayMs: 0,
+    initialState: 'BACKUP', primaryIp: addressKey('fe80::2'),
+  };
+  const runtime = { ...initialRuntime(params), state: 'BACKUP' as const, masterIp: addressKey('fe80::3') };
+  const status = instanceStatus({ cfg: cfg6, params, runtime, wallTransitionAt: 0, drops: {}, advertsSent: 0, advertsReceived: 4 });
+  t.match(status, { version: 3, family: 6, masterIp: 'fe80::3', vips: ['2001:2:0::100/64'] });
+  const text = formatStatus([status]);
+  t.match(text, /version 3 over IPv6 {2}priority 100/);
+  t.match(text, /master fe80::3 {2}vips 2001:2:0::100\/64/);
 });
