@@ -26,7 +26,7 @@ export function formatStatus(instances: readonly InstanceStatus[], now: Date = n
   for (const s of instances) {
     const prio = s.priority === s.configuredPriority ? `${s.priority}` : `${s.priority} (configured ${s.configuredPriority})`;
     lines.push(`${s.name}  ${s.state}`);
-    lines.push(`  interface ${s.interface}  vrid ${s.vrid}  version ${s.version}  priority ${prio}`);
+    lines.push(`  interface ${s.interface}  vrid ${s.vrid}  version ${s.version}${s.family === 6 ? ' over IPv6' : ''}  priority ${prio}`);
     lines.push(`  master ${s.masterIp ?? '-'}  vips ${s.vips.join(' ') || '-'}`);
     if (s.lastTransition) {
       const ago = formatAgo(now.getTime() - Date.parse(s.lastTransition.at));

@@ -105,4 +105,8 @@ function checkInstance(vi: Obj | undefined, base: Path, r: Findings): void {
   peers.forEach((p, i) => mustMatch([...base, 'unicast_peer', i], p, 'unicast peer'));
   mustMatch([...base, 'unicast_src_ip'], str(vi.unicast_src_ip), 'unicast_src_ip');
   mustMatch([...base, 'mcast_src_ip'], str(vi.mcast_src_ip), 'mcast_src_ip');
+  mustMatch([...base, 'mcast_dst_ip'], str(vi.mcast_dst_ip), 'mcast_dst_ip');
+  if (family === 6 && vi.version === 2) {
+    r.warn([...base, 'version'], 'an IPv6 vrrp_instance runs VRRP version 3 (RFC 5798: version 2 is IPv4 only), as keepalived does', 'write version: 3, or leave version out');
+  }
 }

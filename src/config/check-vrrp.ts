@@ -6,6 +6,8 @@
 import { checkStrictGlobals, checkStrictInstance } from './check-vrrp-strict.js';
 import { didYouMean } from './did-you-mean.js';
 import { parseCidr } from './ipv4.js';
+import { parseIpv6Cidr } from './ipv6.js';
+import { formatIpv6, parseIpv6 } from '../packet/addr6.js';
 import {
   commandPath, has, list, num, obj, scriptState, SHELL_BUILTINS, str, trackedName,
   type CrossCheckEnv, type Findings, type Names, type Obj, type Path,
@@ -44,12 +46,20 @@ function checkTracks(base: Path, owner: Obj, names: Names, r: Findings): void {
 
 function addressIp(a: unknown): string | undefined {
   const address = str(a) ?? str(obj(a)?.address);
-  return address ? parseCidr(address)?.ip : undefined;
+  if (!address) return undefined;
+  const v6 = parseIpv6Cidr(address);
+  return parseCidr(address)?.ip ?? (v6 ? formatIpv6(parseIpv6(v6.ip)) : undefined);
+}
+
+/** An IPv6 instance (its first VIP decides) runs version 3, whatever is written (check-families warns). */
+function isIpv6Instance(vi: Obj): boolean {
+  const first = list(vi.virtual_ipaddress)[0];
+  return (str(first) ?? str(obj(first)?.address) ?? '').includes(':');
 }
 
 /** One instance's settings that contradict each other. */
 function checkInstanceSettings(vi: Obj, base: Path, globalVersion: number, r: Findings): void {
-  const version = num(vi.version) ?? globalVersion;
+  const version = isIpv6Instance(vi) ? 3 : num(vi.version) ?? globalVersion;
   const advert = num(vi.advert_int);
   if (version === 2 && advert !== undefined && !Number.isInteger(advert)) {
     r.error([...base, 'advert_int'], `advert_int ${advert} is not whole seconds, which VRRP version 2 requires`, 'set version: 3 for fractions of a second');

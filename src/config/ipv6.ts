@@ -9,13 +9,14 @@ import { parseIpv4 } from './ipv4.js';
 /**
  * Why an IPv6 address is refused at load rather than accepted and skipped, wherever the schema
  * takes only IPv4 (src/config/raw-schema-scalars.ts `ipv4`): virtual services (VIPs, real and
- * sorry servers, groups) until IPv6 forwarding lands, and the VRRP fields until VRRPv3 over IPv6
- * does. Health checks' connect_ip/bindto (scalar `ipAddress`) and static_ipaddress
- * (`staticAddressSchema`) take IPv6 already. Lifting the
+ * sorry servers, groups) until IPv6 forwarding lands, and VRRP's unicast_peer, unicast_src_ip,
+ * mcast_src_ip, mcast_dst_ip (VRRPv3 over IPv6 runs multicast to ff02::12 only). Health checks'
+ * connect_ip/bindto (scalar `ipAddress`), static_ipaddress (`staticAddressSchema`) and VRRP
+ * virtual_ipaddress (`vipAddressSchema`) take IPv6. Lifting the
  * refusal for one part means switching that part's fields to a scalar that takes IPv6.
  */
-export const IPV6_REFUSED = 'is an IPv6 address: ulvs does not forward IPv6 services or run VRRP over IPv6 yet '
-  + '(health checks\' connect_ip/bindto and static_ipaddress take IPv6), so it refuses the address rather than accept and ignore it';
+export const IPV6_REFUSED = 'is an IPv6 address: ulvs does not run VRRP unicast over IPv6 yet '
+  + '(virtual servers, health checks\' connect_ip/bindto, static_ipaddress and vrrp_instance virtual_ipaddress take IPv6), so it refuses the address rather than accept and ignore it';
 
 export type Family = 4 | 6;
 

@@ -191,13 +191,18 @@ function applyStrict<T extends RawVrrpInstance>(vi: T, strict: boolean): T {
   };
 }
 
+function addressOf(a: RawVrrpInstance['virtual_ipaddress'][number]): string {
+  return typeof a === 'string' ? a : a.address;
+}
+
 function normalizeInstance(raw: RawVrrpInstance, g: RawConfig['global_defs']) {
   const vi = applyStrict(raw, g.vrrp_strict);
   const garp = globalGarp(g);
   return {
     ...vi,
     vrrp_strict: g.vrrp_strict,
-    version: vi.version ?? g.vrrp_version,
+    // VRRP over IPv6 is version 3 only (RFC 5798); check-families says so when version 2 is written.
+    version: vi.virtual_ipaddress[0] !== undefined && addressOf(vi.virtual_ipaddress[0]).includes(':') ? 3 : vi.version ?? g.vrrp_version,
     unicast_src_ip: vi.unicast_src_ip ?? undefined,
     mcast_dst_ip: vi.mcast_dst_ip ?? g.vrrp_mcast_group4,
     ...firstOfEachAddress(

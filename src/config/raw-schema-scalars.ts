@@ -59,3 +59,6 @@ export const staticAddressSchema = z.union([cidrAnyText, ipAddressObject.extend(
   address: cidrAnyText.describe('a.b.c.d[/prefix] (/32 when omitted) or IPv6[/prefix] (/128)'),
 })]);
 export type RawIpAddress = z.output<typeof ipAddressSchema>;
+
+/** VRRP VIPs: either family, as static_ipaddress (IPv6 over VRRPv3, added nodad). */
+export const vipAddressSchema = staticAddressSchema;

@@ -1,6 +1,6 @@
 // The raw (as written) VRRP blocks: vrrp_scripts, track_files, vrrp_instances, vrrp_sync_groups.
 import { z } from 'zod';
-import { command, notifyScript, ipAddressSchema, ipv4, count, name, seconds, text, trackWeight } from './raw-schema-scalars.js';
+import { command, notifyScript, ipv4, vipAddressSchema, count, name, seconds, text, trackWeight } from './raw-schema-scalars.js';
 
 export const vrrpScriptSchema = z.strictObject({
   script: command,
@@ -50,8 +50,9 @@ export const vrrpInstanceSchema = z.strictObject({
   mcast_dst_ip: ipv4.optional(),
   unicast_src_ip: ipv4.nullable().optional(),
   unicast_peer: z.array(ipv4).default([]),
-  virtual_ipaddress: z.array(ipAddressSchema).default([]),
-  virtual_ipaddress_excluded: z.array(ipAddressSchema).default([]),
+  // Either family (an instance is one family: check-families.ts); IPv6 ones are added nodad.
+  virtual_ipaddress: z.array(vipAddressSchema).default([]),
+  virtual_ipaddress_excluded: z.array(vipAddressSchema).default([]),
   track_interface: z.array(trackInterface).default([]),
   track_script: z.array(trackScript).default([]),
   track_file: z.array(trackFileRef).default([]),

@@ -73,7 +73,7 @@ export const globalDefsSchema = z.strictObject({
   vrrp_garp_master_refresh: count.optional().describe('default 0 (no refresh)'),
   vrrp_garp_master_refresh_repeat: count.optional().describe('default 1; 0 with vrrp_min_garp'),
   vrrp_garp_interval: seconds.default(0).describe('seconds between two gratuitous ARPs on one interface'),
-  vrrp_gna_interval: seconds.optional().describe('refused: IPv6 only'),
+  vrrp_gna_interval: seconds.default(0).describe('seconds between two unsolicited neighbour advertisements (IPv6 VIPs) on one interface'),
   vrrp_min_garp: z.boolean().default(false),
   vrrp_skip_check_adv_addr: z.boolean().default(false),
   vrrp_strict: z.boolean().default(false),

@@ -8,8 +8,6 @@
 import type { Path } from './cross-check-kit.js';
 
 export const REFUSED_KEYS: Readonly<Record<string, string>> = {
-  'global_defs.vrrp_gna_interval':
-    'ulvs is IPv4-only: it sends no IPv6 neighbour advertisements; vrrp_garp_interval paces its gratuitous ARPs',
   'virtual_servers[].fwmark':
     'ulvs bypasses netfilter, so there are no firewall marks: list the VIP:ports the iptables rule matched in a virtual_server_groups entry and use "group:"',
   'virtual_servers[].real_servers[].*.bind_if':

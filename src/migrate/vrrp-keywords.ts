@@ -5,6 +5,7 @@
  * translation's sections by the functions at the end.
  */
 import { closestMatch } from '../config/did-you-mean.js';
+import { parseIpv6Cidr } from '../config/ipv6.js';
 import { REFUSED_KEYS } from '../config/refused-keys.js';
 import type { Statement } from './keepalived-tree.js';
 import {
@@ -41,6 +42,7 @@ const globalRules: Rules = {
   vrrp_garp_master_refresh: int(undefined, 0),
   vrrp_garp_master_refresh_repeat: int(undefined, 0),
   vrrp_garp_interval: timer(),
+  vrrp_gna_interval: timer(),
   vrrp_min_garp: flag(),
   vrrp_skip_check_adv_addr: flag(),
   vrrp_strict: flag(),
@@ -96,8 +98,9 @@ const ADDRESS_OPTIONS = ['brd', 'broadcast', 'dev', 'scope', 'label', 'peer', 'p
 export function address(st: Statement, t: Translator): string | OutMap | undefined {
   const all = [st.keyword, ...st.args];
   const addr = all[0].text;
-  if (!/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(addr)) {
-    t.report(all[0], `"${addr}" is not an IPv4 address${addr.includes(':') ? ` (${WHY.ipv4})` : ''}, not translated`);
+  // IPv6 too: static_ipaddress holds it and an IPv6 vrrp_instance runs VRRPv3 over it.
+  if (!/^\d+\.\d+\.\d+\.\d+(\/\d+)?$/.test(addr) && parseIpv6Cidr(addr) === null) {
+    t.report(all[0], `"${addr}" is not an IPv4 or IPv6 address, not translated`);
     return undefined;
   }
   const m = t.map();

@@ -1,8 +1,11 @@
 // Which instance a received advert is for, and whether it is taken or dropped (and why).
 // Pure: the speaker counts and logs the drops and feeds accepted adverts to the state machine.
 import { numberToIp } from '../packet/addr.js';
-import { checkAdvert, decodePacket, type AdvertExpectation, type ReceivedAdvert } from './codec.js';
+import { addressKey, type AddressKey } from './address-key.js';
+import { AUTH_NONE, checkAdvert, decodePacket, type AdvertExpectation, type ReceivedAdvert } from './codec.js';
+import { decodeAdvert6 } from './codec6.js';
 import { AH_PROTOCOL, unwrapAh } from './ipsec-ah.js';
+import type { ReceivedPacket } from '../os/raw-sockets.js';
 import type { VrrpCounter } from './status.js';
 
 /** The parts of an instance that decide whether it takes an advert. */
@@ -48,11 +51,37 @@ export function classifyAdvert<T extends AdvertReceiver>(instances: readonly T[]
   return { accepted: true, inst, advert, ahSeq: null };
 }
 
+/** What the state machine and the address check need of an accepted IPv6 advert. */
+export interface TakenAdvert6 { priority: number; intervalCs: number; srcIp: AddressKey; source: string; addresses: string[] }
+
+export type Advert6Verdict<T> =
+  | { accepted: true; inst: T; advert: TakenAdvert6 }
+  | { accepted: false; inst: T | null; reason: VrrpCounter; peer: string; detail: string };
+
+/**
+ * VRRPv3 over IPv6 (RFC 5798 7.1): the raw IPv6 socket gives the payload with the source,
+ * destination and hop limit the kernel read from the header; codec6 checks hop limit 255
+ * first, then version, type, length, checksum. No AH, no unicast peers (config refuses both).
+ */
+export function classifyAdvert6<T extends AdvertReceiver>(instances: readonly T[], packet: ReceivedPacket): Advert6Verdict<T> {
+  const first = instances[0] ?? null;
+  const peer = packet.source ?? 'unknown';
+  const decoded = decodeAdvert6(packet.data, packet.source ?? '', packet.destination ?? '', packet.hopLimit ?? -1);
+  if (!decoded.ok) return { accepted: false, inst: first, reason: decoded.reason, peer, detail: '' };
+  const advert = decoded.advert;
+  const inst = instances.find((i) => i.cfg.virtual_router_id === advert.vrid) ?? null;
+  if (inst === null) return { accepted: false, inst: first, reason: 'unknown_vrid', peer, detail: `vrid ${advert.vrid}` };
+  const srcIp = addressKey(advert.source);
+  const reason = checkAdvert({ version: 3, vrid: advert.vrid, authType: AUTH_NONE, authPass: '', intervalCs: advert.intervalCs, srcIp }, inst.expectation);
+  if (reason !== null) return { accepted: false, inst, reason, peer, detail: '' };
+  return { accepted: true, inst, advert: { priority: advert.priority, intervalCs: advert.intervalCs, srcIp, source: advert.source, addresses: [...advert.addresses] } };
+}
+
 /**
  * keepalived (unless vrrp_skip_check_adv_addr): an advert whose VIPs are not exactly ours is
  * still taken, but counted and logged. Same count, and every one of ours in it.
  */
-export function addressListMatches(advertised: readonly number[], ours: readonly number[]): boolean {
+export function addressListMatches<A extends number | string>(advertised: readonly A[], ours: readonly A[]): boolean {
   return advertised.length === ours.length && ours.every((a) => advertised.includes(a));
 }
 

@@ -190,12 +190,15 @@ export interface AdvertExpectation {
   intervalCs: number;
   authType: number;
   authPass: string;
-  /** Our own addresses, to drop adverts we sent ourselves (unicast to ourselves, loops). */
-  ownIps: readonly number[];
+  /** Our own addresses, to drop adverts we sent ourselves (unicast to ourselves, loops); IPv6 as bigint. */
+  ownIps: readonly (number | bigint)[];
 }
 
 /** Null when the advert is for this instance and acceptable, else the drop reason. */
-export function checkAdvert(advert: ReceivedAdvert, expect: AdvertExpectation): DropReason | null {
+/** The fields checked; an IPv6 advert (codec6) gives them too, with a bigint source. */
+export type CheckedAdvert = Pick<ReceivedAdvert, 'version' | 'vrid' | 'authType' | 'authPass' | 'intervalCs'> & { srcIp: number | bigint };
+
+export function checkAdvert(advert: CheckedAdvert, expect: AdvertExpectation): DropReason | null {
   if (advert.version !== expect.version) return 'bad_version';
   if (advert.vrid !== expect.vrid) return 'unknown_vrid';
   if (expect.ownIps.includes(advert.srcIp)) return 'own_advert';

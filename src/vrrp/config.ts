@@ -96,4 +96,6 @@ export interface VrrpConfig {
   vrrp_skip_check_adv_addr?: boolean;
   /** global_defs.vrrp_garp_interval: seconds between two GARPs on one interface (0: no pacing). */
   vrrp_garp_interval?: number;
+  /** global_defs.vrrp_gna_interval: the same for unsolicited neighbour advertisements (IPv6 VIPs). */
+  vrrp_gna_interval?: number;
 }

@@ -64,6 +64,7 @@ export function vrrpConfigFrom(config: UlvsConfig): VrrpConfig {
     })),
     vrrp_mcast_group4: config.global_defs.vrrp_mcast_group4,
     vrrp_garp_interval: config.global_defs.vrrp_garp_interval,
+    vrrp_gna_interval: config.global_defs.vrrp_gna_interval,
     vrrp_skip_check_adv_addr: config.global_defs.vrrp_skip_check_adv_addr,
   };
 }

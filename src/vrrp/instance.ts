@@ -2,11 +2,13 @@
 // rebuilt in place by a reload. The values come from the pure settings and tracking modules;
 // this file only opens what they need (the interface socket, the multicast group).
 import { ipToNumber } from '../packet/addr.js';
+import { addressKey } from './address-key.js';
 import { encodeAdvertPacket, type AdvertExpectation } from './codec.js';
+import { encodeAdvert6 } from './codec6.js';
 import { encodeAhAdvertPacket } from './ipsec-ah.js';
 import type { VrrpInstanceConfig } from './config.js';
 import { enableAh, joinGroupIfMulticast, primaryAddress, type InterfaceIo } from './interface-io.js';
-import { heldNumbersOf, instanceSettings } from './settings.js';
+import { heldNumbersOf, instanceFamily, instanceSettings, instanceVersion } from './settings.js';
 import { initialRuntime, type InstanceParams, type InstanceRuntime } from './state.js';
 import type { VrrpCounter } from './status.js';
 import { buildTracking, type ScriptVerdict, type TrackedState } from './tracking.js';
@@ -21,6 +23,12 @@ export interface Instance {
   mcastGroup: string;
   peers: string[];
   vipNumbers: number[];
+  /** IPv6 instances: the advertised VIPs as text (vipNumbers is empty). */
+  vips6: string[];
+  /** 4 or 6: the family of its VIPs, its socket and its adverts. */
+  family: 4 | 6;
+  /** Our advert source as text (IPv6: the link-local address the pseudo-header checksum covers). */
+  primaryText: string;
   timer: NodeJS.Timeout | null;
   vips: InstanceVips;
   tracked: TrackedState[];
@@ -40,7 +48,7 @@ export interface Instance {
 
 /** What building an instance needs from the speaker. */
 export interface InstanceContext {
-  interfaceIo(name: string): InterfaceIo<Instance>;
+  interfaceIo(name: string, family: 4 | 6): InterfaceIo<Instance>;
   scriptVerdict(name: string): ScriptVerdict | undefined;
   /** The running configuration's vrrp_mcast_group4, when set. */
   defaultMcastGroup(): string | undefined;
@@ -51,19 +59,27 @@ export interface InstanceContext {
   onVipsChanged(): Promise<void>;
 }
 
-/** Throws on an interface without an IPv4 address or a track_script that is not a vrrp_script. */
+/** unicast_src_ip, else the interface's primary address of the instance's family. */
+function sourceOf(cfg: VrrpInstanceConfig): string | null {
+  const family = instanceFamily(cfg);
+  return (family === 4 ? cfg.unicast_src_ip : null) ?? primaryAddress(cfg.interface, heldNumbersOf(cfg), family);
+}
+
+/** Throws on an interface without an address of the family or a track_script that is not a vrrp_script. */
 export function createInstance(cfg: VrrpInstanceConfig, ctx: InstanceContext): Instance {
-  const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, heldNumbersOf(cfg));
-  if (primary === null) throw new Error(`vrrp_instance ${cfg.name}: interface ${cfg.interface} has no IPv4 address`);
-  const settings = instanceSettings(cfg, cfg.version ?? 2, ipToNumber(primary), ctx.defaultMcastGroup());
+  const family = instanceFamily(cfg);
+  const primary = sourceOf(cfg);
+  if (primary === null) throw new Error(`vrrp_instance ${cfg.name}: interface ${cfg.interface} has no ${family === 4 ? 'IPv4' : 'IPv6 link-local'} address`);
+  const settings = instanceSettings(cfg, instanceVersion(cfg), addressKey(primary), ctx.defaultMcastGroup());
   const params: InstanceParams = { ...settings.params, priority: settings.params.basePriority };
-  const io = ctx.interfaceIo(cfg.interface);
+  const io = ctx.interfaceIo(cfg.interface, family);
   if (settings.ahKey) enableAh(io);
   joinGroupIfMulticast(io, settings.mcastGroup, settings.peers);
   const { tracked, scriptNames } = buildTracking(cfg, (name) => ctx.scriptVerdict(name), []);
   const inst: Instance = {
     cfg, params, runtime: initialRuntime(params), io, expectation: settings.expectation,
-    mcastGroup: settings.mcastGroup, peers: settings.peers, vipNumbers: settings.vipNumbers, timer: null,
+    mcastGroup: settings.mcastGroup, peers: settings.peers, vipNumbers: settings.vipNumbers, vips6: settings.vips6,
+    family, primaryText: primary, timer: null,
     vips: new InstanceVips(() => inst.cfg, () => inst.runtime.state === 'MASTER', ctx.garp, ctx.log, () => ctx.onVipsChanged()),
     tracked, scriptNames, wallTransitionAt: 0, drops: {}, advertsSent: 0, advertsReceived: 0, syncGroup: null,
     ah: settings.ahKey ? { key: settings.ahKey, seq: 0 } : null, ipId: 0, coveredDsts: new Set(),
@@ -80,8 +96,8 @@ export function createInstance(cfg: VrrpInstanceConfig, ctx: InstanceContext): I
  */
 export function reconfigureInstance(inst: Instance, cfg: VrrpInstanceConfig, ctx: InstanceContext): void {
   const version = inst.params.version;
-  const primary = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, heldNumbersOf(cfg));
-  const primaryIp = primary === null ? inst.params.primaryIp : ipToNumber(primary);
+  const primary = sourceOf(cfg);
+  const primaryIp = primary === null ? inst.params.primaryIp : addressKey(primary);
   const { tracked, scriptNames } = buildTracking(cfg, (name) => ctx.scriptVerdict(name), inst.tracked);
   const settings = instanceSettings(cfg, version, primaryIp, ctx.defaultMcastGroup());
   if (settings.ahKey) enableAh(inst.io);
@@ -97,6 +113,8 @@ export function reconfigureInstance(inst: Instance, cfg: VrrpInstanceConfig, ctx
   inst.peers = settings.peers;
   inst.mcastGroup = settings.mcastGroup;
   inst.vipNumbers = settings.vipNumbers;
+  inst.vips6 = settings.vips6;
+  if (primary !== null) inst.primaryText = primary;
   inst.tracked = tracked;
   inst.scriptNames = scriptNames;
   inst.ah = settings.ahKey ? { key: settings.ahKey, seq: inst.ah?.seq ?? 0 } : null;
@@ -119,14 +137,26 @@ export function sendAdvert(inst: Instance, priority: number, sent?: (dst: string
     ah.seq = Math.min(ah.seq + 1, 0xffffffff);
     inst.ipId = (inst.ipId + 1) & 0xffff || 1;
   }
+  if (inst.family === 6) {
+    // No AH and no unicast over IPv6 (the config refuses both); the kernel adds the header.
+    const advert6 = { vrid: advert.vrid, priority, intervalCs: advert.intervalCs, addresses: inst.vips6 };
+    try {
+      inst.io.socket.send(inst.mcastGroup, encodeAdvert6(advert6, inst.primaryText, inst.mcastGroup));
+      inst.advertsSent++;
+    } catch (err) {
+      failures.push({ dst: inst.mcastGroup, err: String(err) });
+    }
+    return failures;
+  }
+  // IPv4 from here: primaryIp is a number.
   const unicast = inst.peers.length > 0;
   for (const dst of unicast ? inst.peers : [inst.mcastGroup]) {
     try {
       const dstIp = ipToNumber(dst);
       if (ah && inst.io.ahSocket) {
-        inst.io.ahSocket.send(dst, encodeAhAdvertPacket(advert, inst.params.primaryIp, dstIp, { key: ah.key, seq: ah.seq, ipId: inst.ipId, unicast }));
+        inst.io.ahSocket.send(dst, encodeAhAdvertPacket(advert, inst.params.primaryIp as number, dstIp, { key: ah.key, seq: ah.seq, ipId: inst.ipId, unicast }));
       } else {
-        const packet = encodeAdvertPacket(advert, inst.params.primaryIp, dstIp);
+        const packet = encodeAdvertPacket(advert, inst.params.primaryIp as number, dstIp);
         inst.io.socket.send(dst, packet);
         sent?.(dst, packet);
       }

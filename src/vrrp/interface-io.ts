@@ -1,14 +1,17 @@
-// One raw VRRP socket per interface, shared by the instances on it, and the interface's
-// primary address (the advert source when unicast_src_ip is not set).
+// One raw VRRP socket per interface and family, shared by the instances on it, and the
+// interface's primary address (the advert source when unicast_src_ip is not set; IPv6: its
+// link-local address, which the kernel picks as the source of what goes to ff02::12).
 import { networkInterfaces } from 'node:os';
 
-import { ipToNumber } from '../packet/addr.js';
+import { addressKey, type AddressKey } from './address-key.js';
 import { openRawSocket, type RawSocket } from '../os/raw-sockets.js';
 import { VRRP_PROTOCOL, VRRP_TTL } from './codec.js';
 import { AH_PROTOCOL } from './ipsec-ah.js';
 
 export interface InterfaceIo<Instance> {
   name: string;
+  /** 6: a raw IPv6 socket (no header included; the kernel gives source, destination, hop limit). */
+  family: 4 | 6;
   socket: RawSocket;
   /** auth_type AH: adverts come as IP protocol 51, so a second socket, opened when an AH instance arrives. */
   ahSocket: RawSocket | null;
@@ -20,15 +23,25 @@ export interface InterfaceIo<Instance> {
 }
 
 /** Opens and configures the socket; closes it again if the interface cannot take it. */
-export function openInterfaceIo<Instance>(name: string): InterfaceIo<Instance> {
-  return { name, socket: openVrrpSocket(name, VRRP_PROTOCOL), ahSocket: null, groups: new Set(), instances: [], receiving: false, ahReceiving: false };
+export function openInterfaceIo<Instance>(name: string, family: 4 | 6 = 4): InterfaceIo<Instance> {
+  return { name, family, socket: openVrrpSocket(name, VRRP_PROTOCOL, family), ahSocket: null, groups: new Set(), instances: [], receiving: false, ahReceiving: false };
 }
 
-function openVrrpSocket(name: string, protocol: number): RawSocket {
-  const socket = openRawSocket(protocol);
+/** The speaker's key for an interface's io: one per interface and family. */
+export function interfaceIoKey(name: string, family: 4 | 6): string {
+  return family === 4 ? name : `${name}/ipv6`;
+}
+
+/**
+ * IPv6: not bound to an address (a bound raw IPv6 socket would not receive what goes to
+ * ff02::12), so the kernel picks the link-local source; the hop limit is 255 for unicast and
+ * multicast alike.
+ */
+function openVrrpSocket(name: string, protocol: number, family: 4 | 6 = 4): RawSocket {
+  const socket = openRawSocket(protocol, family);
   try {
     socket.bindToDevice(name);
-    socket.setHeaderIncluded(true);
+    if (family === 4) socket.setHeaderIncluded(true);
     socket.setTtl(VRRP_TTL);
     socket.setMulticastLoop(false);
     socket.setMulticastInterface(name);
@@ -65,10 +78,14 @@ export function joinGroupIfMulticast(io: InterfaceIo<unknown>, group: string, pe
   }
 }
 
-/** First IPv4 address of the interface that is not one of our VIPs (the primary address). */
-export function primaryAddress(ifname: string, vips: readonly number[]): string | null {
+/**
+ * First address of the family on the interface that is not one of our VIPs (the primary
+ * address). IPv6: the first link-local one (RFC 5798 5.1.2.1: adverts come from it).
+ */
+export function primaryAddress(ifname: string, vips: readonly AddressKey[], family: 4 | 6 = 4): string | null {
   for (const a of networkInterfaces()[ifname] ?? []) {
-    if (a.family === 'IPv4' && !vips.includes(ipToNumber(a.address))) return a.address;
+    if (family === 4 && a.family === 'IPv4' && !vips.includes(addressKey(a.address))) return a.address;
+    if (family === 6 && a.family === 'IPv6' && /^fe80:/i.test(a.address) && !vips.includes(addressKey(a.address))) return a.address;
   }
   return null;
 }

@@ -2,7 +2,10 @@
 // for a new instance and for one a reload updates in place. Pure: the shell finds the primary
 // address (it reads the interfaces) and passes it in.
 import { ipToNumber } from '../packet/addr.js';
+import { formatIpv6, parseIpv6 } from '../packet/addr6.js';
+import { addressKey, type AddressKey } from './address-key.js';
 import { AUTH_NONE, AUTH_PASS, VRRP_MCAST_GROUP, type AdvertExpectation } from './codec.js';
+import { VRRP_MCAST_GROUP6 } from './codec6.js';
 import type { VirtualIpaddressConfig, VrrpInstanceConfig } from './config.js';
 import { ahKey, AUTH_AH } from './ipsec-ah.js';
 import type { InstanceParams } from './state.js';
@@ -14,8 +17,10 @@ export interface InstanceSettings {
   /** unicast_peer; empty: multicast to mcastGroup. */
   peers: string[];
   mcastGroup: string;
-  /** The VIPs as numbers, as adverts carry them. */
+  /** The VIPs as numbers, as IPv4 adverts carry them (empty for IPv6). */
   vipNumbers: number[];
+  /** IPv6: the VIPs as text, as codec6 encodes them (empty for IPv4). */
+  vips6: string[];
   /** auth_type AH (VRRPv2 only, as keepalived): the HMAC key. */
   ahKey: Buffer | null;
 }
@@ -35,9 +40,27 @@ export function stripPrefix(address: string): string {
 /** An advert's address count is 8 bits (keepalived VRRP_MAX_ADDR): more VIPs are held, not advertised. */
 export const MAX_ADVERTISED_VIPS = 255;
 
-/** The addresses the adverts carry: the VIPs (never the excluded ones), at most 255. */
+/** An instance is one family (the config checks it): its first VIP's; IPv4 when it has none. */
+export function instanceFamily(cfg: VrrpInstanceConfig): 4 | 6 {
+  return cfg.virtual_ipaddress[0]?.address.includes(':') ? 6 : 4;
+}
+
+/** VRRP over IPv6 is version 3 only (RFC 5798); IPv4 takes the configured one. */
+export function instanceVersion(cfg: VrrpInstanceConfig): 2 | 3 {
+  return instanceFamily(cfg) === 6 ? 3 : cfg.version ?? 2;
+}
+
+/** The addresses the adverts carry (IPv4 ones): the VIPs (never the excluded ones), at most 255. */
 export function vipNumbersOf(cfg: VrrpInstanceConfig): number[] {
+  if (instanceFamily(cfg) === 6) return [];
   return cfg.virtual_ipaddress.slice(0, MAX_ADVERTISED_VIPS).map((v) => ipToNumber(stripPrefix(v.address)));
+}
+
+/** The IPv6 addresses the adverts carry, as text, at most 255. */
+export function vips6Of(cfg: VrrpInstanceConfig): string[] {
+  if (instanceFamily(cfg) === 4) return [];
+  // Canonical text, as codec6 decodes what peers send.
+  return cfg.virtual_ipaddress.slice(0, MAX_ADVERTISED_VIPS).map((v) => formatIpv6(parseIpv6(stripPrefix(v.address))));
 }
 
 /** The addresses an instance holds as MASTER: its VIPs, then its excluded VIPs (keepalived's eVIPs). */
@@ -45,9 +68,9 @@ export function heldAddressesOf(cfg: VrrpInstanceConfig): VirtualIpaddressConfig
   return [...cfg.virtual_ipaddress, ...(cfg.virtual_ipaddress_excluded ?? [])];
 }
 
-/** Every address the instance holds as MASTER (none of them can be the primary address). */
-export function heldNumbersOf(cfg: VrrpInstanceConfig): number[] {
-  return heldAddressesOf(cfg).map((v) => ipToNumber(stripPrefix(v.address)));
+/** Every address the instance holds as MASTER (none of them can be the primary address); either family. */
+export function heldNumbersOf(cfg: VrrpInstanceConfig): AddressKey[] {
+  return heldAddressesOf(cfg).map((v) => addressKey(stripPrefix(v.address)));
 }
 
 /**
@@ -56,7 +79,7 @@ export function heldNumbersOf(cfg: VrrpInstanceConfig): number[] {
  * `defaultMcastGroup`: the global vrrp_mcast_group4, when set.
  */
 export function instanceSettings(
-  cfg: VrrpInstanceConfig, version: 2 | 3, primaryIp: number, defaultMcastGroup: string | undefined,
+  cfg: VrrpInstanceConfig, version: 2 | 3, primaryIp: AddressKey, defaultMcastGroup: string | undefined,
 ): InstanceSettings {
   const advertIntervalCs = advertIntervalCsOf(cfg, version);
   // VRRPv3 has no authentication (RFC 5798); keepalived ignores the block there.
@@ -74,8 +97,10 @@ export function instanceSettings(
       authType: ah ? AUTH_AH : pass ? AUTH_PASS : AUTH_NONE, authPass: pass, ownIps: [primaryIp],
     },
     peers: cfg.unicast_peer ?? [],
-    mcastGroup: cfg.mcast_dst_ip ?? defaultMcastGroup ?? VRRP_MCAST_GROUP,
+    // IPv6: keepalived's vrrp_mcast_group6 default (ff02::12); ulvs takes no other yet.
+    mcastGroup: instanceFamily(cfg) === 6 ? VRRP_MCAST_GROUP6 : cfg.mcast_dst_ip ?? defaultMcastGroup ?? VRRP_MCAST_GROUP,
     vipNumbers: vipNumbersOf(cfg),
+    vips6: vips6Of(cfg),
     ahKey: ah,
   };
 }

@@ -8,10 +8,10 @@ import { performance } from 'node:perf_hooks';
 
 import { numberToIp } from '../packet/addr.js';
 import type { ReceivedPacket } from '../os/raw-sockets.js';
-import { addressListMatches, classifyAdvert, DropLogLimiter } from './adverts.js';
+import { addressListMatches, classifyAdvert, classifyAdvert6, DropLogLimiter } from './adverts.js';
 import type { VrrpConfig, VrrpInstanceConfig } from './config.js';
 import { createInstance, reconfigureInstance, sendAdvert, type Instance, type InstanceContext } from './instance.js';
-import { detachInstance, openInterfaceIo, primaryAddress, socketsOf, type InterfaceIo } from './interface-io.js';
+import { detachInstance, interfaceIoKey, openInterfaceIo, primaryAddress, socketsOf, type InterfaceIo } from './interface-io.js';
 import { TrackingPoller } from './link-poll.js';
 import { VrrpNotifier } from './notifier.js';
 import { planVrrpReload, type InstanceUpdate, type VrrpReloadPlan } from './reload.js';
@@ -78,9 +78,10 @@ export class VrrpSpeaker {
     this.log = options.logger ?? silentLogger;
     this.notifier = new VrrpNotifier(this.log, () => this.config.run_as);
     this.config = options.config;
-    this.garp = new GarpSender(() => (this.config.vrrp_garp_interval ?? 0) * 1000, this.log);
+    this.garp = new GarpSender(() => (this.config.vrrp_garp_interval ?? 0) * 1000, this.log,
+      () => (this.config.vrrp_gna_interval ?? 0) * 1000);
     this.instanceContext = {
-      interfaceIo: (name) => this.interfaceIo(name),
+      interfaceIo: (name, family) => this.interfaceIo(name, family),
       scriptVerdict: (name) => this.scripts.verdict(name),
       defaultMcastGroup: () => this.config.vrrp_mcast_group4,
       garp: this.garp,
@@ -227,7 +228,7 @@ export class VrrpSpeaker {
     inst.vips.stopGarps();
     inst.timer = null;
     this.instances.splice(this.instances.indexOf(inst), 1);
-    if (detachInstance(inst.io, inst)) this.interfaces.delete(inst.io.name);
+    if (detachInstance(inst.io, inst)) this.interfaces.delete(interfaceIoKey(inst.io.name, inst.io.family));
   }
 
   /** Same virtual router, new settings: state, master and timers stay. */
@@ -271,11 +272,12 @@ export class VrrpSpeaker {
     for (const inst of this.instances) inst.syncGroup = groups.get(inst.cfg.name) ?? null;
   }
 
-  private interfaceIo(name: string): InterfaceIo<Instance> {
-    let io = this.interfaces.get(name);
+  private interfaceIo(name: string, family: 4 | 6): InterfaceIo<Instance> {
+    const key = interfaceIoKey(name, family);
+    let io = this.interfaces.get(key);
     if (io) return io;
-    io = openInterfaceIo<Instance>(name);
-    this.interfaces.set(name, io);
+    io = openInterfaceIo<Instance>(name, family);
+    this.interfaces.set(key, io);
     return io;
   }
 
@@ -357,6 +359,7 @@ export class VrrpSpeaker {
 
   private onPackets(io: InterfaceIo<Instance>, packets: ReceivedPacket[]): void {
     if (this.stopping) return;
+    if (io.family === 6) { this.onPackets6(io, packets); return; }
     for (const packet of packets) {
       const verdict = classifyAdvert(io.instances, packet.data);
       if (!verdict.accepted) {
@@ -371,6 +374,25 @@ export class VrrpSpeaker {
         const peer = numberToIp(advert.srcIp);
         if (this.dropLog.shouldLog(`${inst.cfg.name}/${peer}/addr_list`, performance.now())) {
           this.log.warn({ instance: inst.cfg.name, peer, theirs: advert.addresses.map(numberToIp), ours: inst.vipNumbers.map(numberToIp) }, 'vrrp advert lists other VIPs than ours (taken; vrrp_skip_check_adv_addr silences this)');
+        }
+      }
+      this.dispatch(inst, { type: 'advert', priority: advert.priority, srcIp: advert.srcIp, intervalCs: advert.intervalCs });
+    }
+  }
+
+  private onPackets6(io: InterfaceIo<Instance>, packets: ReceivedPacket[]): void {
+    for (const packet of packets) {
+      const verdict = classifyAdvert6(io.instances, packet);
+      if (!verdict.accepted) {
+        if (verdict.inst) this.countDrop(verdict.inst, verdict.reason, verdict.peer, verdict.detail);
+        continue;
+      }
+      const { inst, advert } = verdict;
+      inst.advertsReceived++;
+      if (!this.config.vrrp_skip_check_adv_addr && !addressListMatches(advert.addresses, inst.vips6)) {
+        inst.drops.addr_list_mismatch = (inst.drops.addr_list_mismatch ?? 0) + 1;
+        if (this.dropLog.shouldLog(`${inst.cfg.name}/${advert.source}/addr_list`, performance.now())) {
+          this.log.warn({ instance: inst.cfg.name, peer: advert.source, theirs: advert.addresses, ours: inst.vips6 }, 'vrrp advert lists other VIPs than ours (taken; vrrp_skip_check_adv_addr silences this)');
         }
       }
       this.dispatch(inst, { type: 'advert', priority: advert.priority, srcIp: advert.srcIp, intervalCs: advert.intervalCs });

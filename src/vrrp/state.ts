@@ -3,6 +3,7 @@
 // carries out the actions it returns. One timer per instance: Adver_Timer while MASTER,
 // Master_Down_Timer while BACKUP; `setTimer` replaces whichever is armed.
 
+import { addressKeyText, type AddressKey } from './address-key.js';
 import type { VrrpVersion } from './codec.js';
 
 export type VrrpState = 'INIT' | 'BACKUP' | 'MASTER' | 'FAULT';
@@ -22,8 +23,8 @@ export interface InstanceParams {
   preemptDelayMs: number;
   /** keepalived's `state`: MASTER means "take over at once unless a better master speaks". */
   initialState: 'MASTER' | 'BACKUP';
-  /** Our primary address (or unicast_src_ip), host order: the tie-breaker of RFC 3768 6.4.3. */
-  primaryIp: number;
+  /** Our primary address (or unicast_src_ip; IPv6: our link-local), the tie-breaker of RFC 3768 6.4.3. */
+  primaryIp: AddressKey;
   /**
    * vrrp_strict (keepalived's strict mode): a MASTER does not answer a lower-priority advert
    * with one of its own (lower_prio_no_advert), and the address owner (priority 255) ignores
@@ -37,7 +38,7 @@ export interface InstanceRuntime {
   /** Master_Adver_Interval: v3 learns it from the Master's adverts; v2 it is ours. */
   masterAdverIntervalCs: number;
   /** Address of the router we believe is Master (ourselves when MASTER), or null. */
-  masterIp: number | null;
+  masterIp: AddressKey | null;
   /** Lower-priority masters are tolerated until this time (preempt_delay). */
   preemptAfter: number;
   lastTransition: { at: number; from: VrrpState; to: VrrpState; reason: string } | null;
@@ -47,7 +48,7 @@ export type VrrpEvent =
   | { type: 'startup' }
   | { type: 'shutdown' }
   | { type: 'timer' }
-  | { type: 'advert'; priority: number; srcIp: number; intervalCs: number }
+  | { type: 'advert'; priority: number; srcIp: AddressKey; intervalCs: number }
   /** Tracking says the instance cannot work (link down, weight-0 script failed). */
   | { type: 'fault'; why: string }
   | { type: 'faultCleared' }
@@ -104,7 +105,7 @@ export function step(params: InstanceParams, rt: InstanceRuntime, ev: VrrpEvent,
     transition('MASTER', reason);
     actions.push({ type: 'notify', state: 'MASTER' });
   };
-  const becomeBackup = (reason: string, masterIp: number | null, timerAt: number): void => {
+  const becomeBackup = (reason: string, masterIp: AddressKey | null, timerAt: number): void => {
     const wasMaster = next.state === 'MASTER';
     if (wasMaster) actions.push({ type: 'removeVips' });
     next.masterIp = masterIp;
@@ -211,6 +212,6 @@ export function step(params: InstanceParams, rt: InstanceRuntime, ev: VrrpEvent,
   return { runtime: next, actions };
 }
 
-function ipText(ip: number): string {
-  return `${ip >>> 24}.${(ip >>> 16) & 0xff}.${(ip >>> 8) & 0xff}.${ip & 0xff}`;
+function ipText(ip: AddressKey): string {
+  return addressKeyText(ip);
 }

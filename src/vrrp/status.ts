@@ -1,5 +1,6 @@
 // What `ulvs status` shows of an instance, and the counters it keeps. Pure.
-import { numberToIp } from '../packet/addr.js';
+import { addressKeyText } from './address-key.js';
+import { instanceFamily } from './settings.js';
 import type { DropReason } from './codec.js';
 import type { VrrpInstanceConfig } from './config.js';
 import type { InstanceParams, InstanceRuntime, VrrpState } from './state.js';
@@ -14,6 +15,8 @@ export interface InstanceStatus {
   interface: string;
   vrid: number;
   version: 2 | 3;
+  /** 4 or 6: the family of the instance's VIPs and adverts. */
+  family: 4 | 6;
   state: VrrpState;
   priority: number;
   configuredPriority: number;
@@ -47,10 +50,11 @@ export function instanceStatus(inst: StatusSource): InstanceStatus {
     interface: inst.cfg.interface,
     vrid: inst.cfg.virtual_router_id,
     version: inst.params.version,
+    family: instanceFamily(inst.cfg),
     state: inst.runtime.state,
     priority: inst.params.priority,
     configuredPriority: inst.params.basePriority,
-    masterIp: inst.runtime.masterIp === null ? null : numberToIp(inst.runtime.masterIp),
+    masterIp: inst.runtime.masterIp === null ? null : addressKeyText(inst.runtime.masterIp),
     vips: inst.cfg.virtual_ipaddress.map((v) => v.address),
     lastTransition: inst.runtime.lastTransition === null ? null : {
       at: new Date(inst.wallTransitionAt).toISOString(),

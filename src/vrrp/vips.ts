@@ -9,6 +9,7 @@ import { openPacketSocket, type PacketSocket } from '../os/raw-sockets.js';
 import { addVip, removeVip } from './addresses.js';
 import type { VirtualIpaddressConfig, VrrpInstanceConfig } from './config.js';
 import { buildGarp } from './garp.js';
+import { buildUnsolicitedNa } from './na.js';
 import { burstOrder, garpPlan, nextGarpAt } from './garp-plan.js';
 import { vipKey } from './reload.js';
 import { heldAddressesOf, stripPrefix } from './settings.js';
@@ -22,14 +23,21 @@ interface DeviceQueue { lastSentMs: number | null; frames: Uint8Array[]; timer: 
 
 /**
  * One packet socket per device, shared by every instance that announces there. With
- * vrrp_garp_interval, GARPs on one device go at least that far apart, in the order queued.
+ * vrrp_garp_interval, GARPs on one device go at least that far apart, in the order queued;
+ * IPv6 VIPs get unsolicited neighbour advertisements instead (na.ts), paced apart by
+ * vrrp_gna_interval in a queue of their own, as keepalived paces the two.
  */
 export class GarpSender {
   private readonly sockets = new Map<string, PacketSocket>();
   private readonly queues = new Map<string, DeviceQueue>();
 
   /** `intervalMs`: read at each send, so a reload changes it. */
-  constructor(private readonly intervalMs: () => number = () => 0, private readonly log?: VipLogger) {}
+  /** `intervalMs`, `naIntervalMs`: read at each send, so a reload changes them. */
+  constructor(
+    private readonly intervalMs: () => number = () => 0,
+    private readonly log?: VipLogger,
+    private readonly naIntervalMs: () => number = () => 0,
+  ) {}
 
   /** Throws when the device has no socket or no MAC. */
   send(dev: string, addresses: readonly string[]): void {
@@ -37,10 +45,18 @@ export class GarpSender {
     let packet = this.sockets.get(dev);
     if (!packet) { packet = openPacketSocket(dev); this.sockets.set(dev, packet); }
     const mac = interfaceMac(dev);
-    let queue = this.queues.get(dev);
-    if (!queue) { queue = { lastSentMs: null, frames: [], timer: null }; this.queues.set(dev, queue); }
-    for (const address of addresses) queue.frames.push(buildGarp(mac, ipToNumber(stripPrefix(address))));
-    if (queue.timer === null) this.drain(dev, packet, queue);
+    for (const family of [4, 6] as const) {
+      const mine = addresses.filter((a) => a.includes(':') === (family === 6));
+      if (mine.length === 0) continue;
+      const key = family === 4 ? dev : `${dev}/na`;
+      let queue = this.queues.get(key);
+      if (!queue) { queue = { lastSentMs: null, frames: [], timer: null }; this.queues.set(key, queue); }
+      for (const address of mine) {
+        const ip = stripPrefix(address);
+        queue.frames.push(family === 4 ? buildGarp(mac, ipToNumber(ip)) : buildUnsolicitedNa(mac, ip));
+      }
+      if (queue.timer === null) this.drain(dev, packet, queue, family === 4 ? this.intervalMs : this.naIntervalMs);
+    }
   }
 
   close(): void {
@@ -50,14 +66,14 @@ export class GarpSender {
     this.sockets.clear();
   }
 
-  private drain(dev: string, packet: PacketSocket, queue: DeviceQueue): void {
+  private drain(dev: string, packet: PacketSocket, queue: DeviceQueue, intervalMs: () => number): void {
     queue.timer = null;
-    const interval = this.intervalMs();
+    const interval = intervalMs();
     while (queue.frames.length > 0) {
       const now = performance.now();
       const at = nextGarpAt(now, queue.lastSentMs, interval);
       if (at > now) {
-        queue.timer = setTimeout(() => this.drain(dev, packet, queue), at - now);
+        queue.timer = setTimeout(() => this.drain(dev, packet, queue, intervalMs), at - now);
         queue.timer.unref();
         return;
       }
@@ -65,7 +81,7 @@ export class GarpSender {
       try {
         packet.send(frame);
       } catch (err) {
-        this.log?.warn({ dev, err: String(err) }, 'gratuitous ARP failed');
+        this.log?.warn({ dev, err: String(err) }, 'gratuitous ARP / neighbour advertisement failed');
       }
       queue.lastSentMs = now;
     }

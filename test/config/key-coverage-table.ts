@@ -220,6 +220,7 @@ export const COVERED: Readonly<Record<string, string>> = {
   'vrrp_instances[].authentication.auth_type': 'test/vrrp/keywords.test.ts',
   'global_defs.vrrp_strict': 'test/vrrp/keywords.test.ts',
   'global_defs.vrrp_garp_interval': 'test/vrrp/keywords.test.ts',
+  'global_defs.vrrp_gna_interval': 'test/vrrp/ipv6-speaker.test.ts',
   'global_defs.vrrp_min_garp': 'test/vrrp/keywords.test.ts',
   'global_defs.vrrp_garp_master_refresh_repeat': 'test/vrrp/keywords.test.ts',
   'vrrp_instances[].garp_master_refresh_repeat': 'test/vrrp/keywords.test.ts',

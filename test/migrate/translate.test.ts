@@ -63,7 +63,6 @@ const UNSUPPORTED: { block: string; line: string; report: RegExp }[] = [
   { block: 'vrrp_instance VI_1', line: 'track_process {\n nginx\n }', report: /track_process not supported by ulvs/ },
   { block: 'vrrp_instance VI_1', line: 'unicast_peer {\n 198.18.0.3 min_ttl 250\n }', report: /unicast_peer min_ttl 250 not supported by ulvs/ },
   { block: 'vrrp_instance VI_1', line: 'virtual_ipaddress {\n 198.18.0.100/32 dev eth0 no_track\n }', report: /no_track not supported by ulvs/ },
-  { block: 'vrrp_instance VI_1', line: 'virtual_ipaddress {\n 2001:db8::1/64\n }', report: /"2001:db8::1\/64" is not an IPv4 address \(ulvs is IPv4-only\)/ },
   { block: 'vrrp_instance VI_1', line: 'strict_mode on', report: /strict_mode not supported by ulvs/ },
   { block: 'vrrp_sync_group G', line: 'global_tracking', report: /global_tracking not supported by ulvs \(deprecated/ },
   { block: 'virtual_server 198.18.0.100 80', line: 'lb_algo fancy', report: /scheduler "fancy" not supported by ulvs/ },
@@ -195,4 +194,12 @@ t.test('a vrrp_script without a script is removed with a warning and its track_s
   t.same(r.doc.vrrp_instances[0].track_script ?? [], [], 'no track_script entry left');
   const high = migrateText('vrrp_script chk {\n@high script /bin/true\n interval 1\n}\n', { routerId: 'high' });
   t.equal(high.doc.vrrp_scripts.chk.script, '/bin/true', 'with the config id (--router-id high) the script is kept');
+});
+
+t.test('an IPv6 vrrp_instance and vrrp_gna_interval are translated (VRRPv3 over IPv6)', async (t) => {
+  const r = migrateText('global_defs {\n  vrrp_gna_interval 0.5\n}\nvrrp_instance VI6 {\n  interface eth0\n  virtual_router_id 51\n  virtual_ipaddress {\n    2001:2::100/64 dev eth0\n  }\n}\n');
+  t.same(r.errors, []);
+  t.same(r.reportLines, []);
+  t.match(r.yaml, /vrrp_gna_interval: 0\.5/);
+  t.match(r.yaml, /2001:2::100\/64/);
 });

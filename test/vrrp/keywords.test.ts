@@ -2,7 +2,7 @@
 // garp_master_repeat, garp_master_refresh, garp_master_refresh_repeat and the global
 // vrrp_garp_master_refresh_repeat, vrrp_garp_interval pacing, vrrp_min_garp defaults),
 // virtual_ipaddress_excluded (held, never advertised), vrrp_strict (its checks and changes),
-// vrrp_gna_interval (refused), dont_track_primary, notify_stop of sync groups, brd/scope/peer
+// vrrp_gna_interval (taken: it paces IPv6 NAs), dont_track_primary, notify_stop of sync groups, brd/scope/peer
 // (kept through the load), vrrp_skip_check_adv_addr, and auth_type AH (the AH codec).
 import t from 'tap';
 import fc from 'fast-check';
@@ -169,8 +169,8 @@ t.test('vrrp_strict in the state machine: no answer to a lower-priority master; 
   t.same(tie.actions, []);
 });
 
-t.test('vrrp_gna_interval is refused at load with its reason', async (t) => {
-  t.match(loadError(`global_defs: { vrrp_gna_interval: 0.1 }\n${instanceYaml()}`), /^k\.yaml:\d+:\d+: vrrp_gna_interval not supported by ulvs \(ulvs is IPv4-only/);
+t.test('vrrp_gna_interval is taken at load and reaches the speaker (it paces neighbour advertisements)', async (t) => {
+  t.equal(vrrpConfigFrom(load(`global_defs: { vrrp_gna_interval: 0.1 }\n${instanceYaml()}`).config).vrrp_gna_interval, 0.1);
 });
 
 t.test('dont_track_primary: the own interface is not tracked', async (t) => {

@@ -15,7 +15,7 @@ t.test('status: configuration, state, master, last transition and counters', asy
     runtime: { ...initialRuntime(params), state: 'BACKUP', masterIp: 0xc6120003, lastTransition: { from: 'INIT', to: 'BACKUP', reason: 'startup', at: 0 } },
   });
   t.same(s, {
-    name: 'VI_1', interface: 'eth0', vrid: 51, version: 3, state: 'BACKUP', priority: 90, configuredPriority: 100,
+    name: 'VI_1', interface: 'eth0', vrid: 51, version: 3, family: 4, state: 'BACKUP', priority: 90, configuredPriority: 100,
     masterIp: '198.18.0.3', vips: ['198.18.0.10/24'],
     lastTransition: { at: '2026-01-01T00:00:00.000Z', from: 'INIT', to: 'BACKUP', reason: 'startup' },
     drops: { bad_ttl: 2 }, advertsSent: 5, advertsReceived: 7,

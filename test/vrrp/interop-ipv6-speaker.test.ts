@@ -1,0 +1,141 @@
+// The VRRP speaker over IPv6 (VRRPv3, RFC 5798) with keepalived 2.2.7, both directions, in the
+// dual-stack lab (prefix vsa-: dir1 is fe80::2, dir2 fe80::3, both on 2001:2::/64):
+// - ulvs MASTER (priority 200), keepalived BACKUP (100): keepalived stays BACKUP; kill -9 ulvs
+//   -> keepalived takes the VIP after its master-down interval;
+// - keepalived MASTER (150), ulvs BACKUP (100): ulvs stays BACKUP and names fe80::3 as master;
+//   kill -9 keepalived -> ulvs takes over within its master-down interval + margin, its VIP
+//   appears on eth0 (nodad), and tshark sees its unsolicited NA (from the VIP to ff02::1,
+//   Override set, target the VIP).
+import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+
+import {
+  addrLine, createVrrpLab, events, hasVip, keepalivedPids, startCapture, startKeepalived, startUlvs, waitForOrFail, type Runner,
+} from './fixtures/lab.js';
+
+const VIP6 = '2001:2::100';
+// Master-down interval: 3 x 1 s + (256 - priority) / 256 s (RFC 5798 6.1).
+const mdi = (priority: number): number => 3000 + Math.round((256 - priority) / 256 * 1000);
+// A shared 2-core machine: generous, but well below a second master-down interval.
+const MARGIN_MS = 2500;
+
+const lab = await createVrrpLab('vsa-', 3);
+t.teardown(() => lab.destroy());
+const [, ulvsNs, kaNs] = lab.nodes;
+
+const kaConf = (state: string, priority: number): string => `global_defs {
+  router_id ka6
+}
+vrrp_instance VI6 {
+  state ${state}
+  interface eth0
+  virtual_router_id 51
+  priority ${priority}
+  advert_int 1
+  virtual_ipaddress {
+    ${VIP6}/64 dev eth0
+  }
+}
+`;
+
+const ulvsConfig = (state: 'MASTER' | 'BACKUP', priority: number): object => ({
+  vrrp_instances: [{
+    name: 'VI6', state, interface: 'eth0', virtual_router_id: 51, priority, advert_int: 1, version: 3,
+    virtual_ipaddress: [{ address: `${VIP6}/64` }], garp_master_delay: 0, garp_master_repeat: 2,
+  }],
+});
+
+function killKeepalived(name: string): void {
+  // The VRRP child first, so no priority-0 advert escapes (a crash, not a stop).
+  for (const pid of keepalivedPids(lab, name).reverse()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+}
+
+async function started(r: Runner): Promise<void> {
+  await waitForOrFail('ulvs to start', () => events(r).some((e) => e.event === 'started' || e.event === 'error'), 30_000);
+  const error = events(r).find((e) => e.event === 'error');
+  if (error) throw new Error(`ulvs failed to start: ${String(error.message)}`);
+}
+
+async function status(r: Runner): Promise<Record<string, unknown>> {
+  const before = events(r).length;
+  r.kill('SIGUSR1');
+  await waitForOrFail('status', () => events(r).slice(before).some((e) => e.event === 'status'), 5000);
+  return (events(r).slice(before).find((e) => e.event === 'status') as { status: Record<string, unknown>[] }).status[0];
+}
+
+function dropVip(ns: string): void {
+  try { execFileSync('ip', ['-n', ns, 'addr', 'del', `${VIP6}/64`, 'dev', 'eth0'], { stdio: 'ignore' }); } catch { /* not there */ }
+}
+
+t.test('ulvs MASTER, keepalived BACKUP; kill -9 ulvs -> keepalived takes over', async (t) => {
+  const ulvs = startUlvs(lab, ulvsNs, 'ulvs-m', ulvsConfig('MASTER', 200));
+  t.teardown(() => { ulvs.kill('SIGKILL'); dropVip(ulvsNs); });
+  t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
+  await started(ulvs);
+  await waitForOrFail('ulvs to hold the VIP', () => hasVip(ulvsNs, VIP6), 15_000);
+  const ka = startKeepalived(lab, kaNs, 'ka-b', kaConf('BACKUP', 100));
+  t.teardown(() => { killKeepalived('ka-b'); dropVip(kaNs); });
+  await waitForOrFail('keepalived to enter BACKUP', () => ka.output.some((l) => /VI6.*Entering BACKUP STATE/.test(l)), 30_000);
+  // Twice keepalived's master-down interval: without our adverts it would be MASTER by then.
+  await new Promise((r) => setTimeout(r, 2 * mdi(100)));
+  t.notOk(ka.output.some((l) => /VI6.*Entering MASTER STATE/.test(l)), 'keepalived stays BACKUP under our VRRPv3/IPv6 adverts');
+  t.notOk(hasVip(kaNs, VIP6), 'and does not hold the VIP');
+  const s = await status(ulvs);
+  t.match(s, { state: 'MASTER', version: 3, family: 6, masterIp: 'fe80::2', vips: [`${VIP6}/64`] }, 'status: an IPv6 instance, MASTER, our link-local');
+  t.ok((s.advertsSent as number) >= 3, `adverts sent: ${s.advertsSent}`);
+  t.match(addrLine(ulvsNs, VIP6), /nodad/, 'the VIP went on nodad');
+
+  const killedAt = Date.now();
+  ulvs.kill('SIGKILL');
+  await waitForOrFail('keepalived to take over', () => hasVip(kaNs, VIP6), mdi(100) + 10_000, 20);
+  const gap = Date.now() - killedAt;
+  t.comment(`keepalived took over ${gap} ms after kill -9 of ulvs (master-down interval ${mdi(100)} ms)`);
+  t.ok(gap <= mdi(100) + MARGIN_MS, `within the master-down interval + ${MARGIN_MS} ms`);
+  await waitForOrFail('keepalived to log MASTER', () => ka.output.some((l) => /VI6.*Entering MASTER STATE/.test(l)), 10_000);
+  t.pass('its log says MASTER');
+});
+
+t.test('keepalived MASTER, ulvs BACKUP; kill -9 keepalived -> ulvs takes over and sends NAs', async (t) => {
+  dropVip(ulvsNs);
+  dropVip(kaNs);
+  const ka = startKeepalived(lab, kaNs, 'ka-m', kaConf('MASTER', 150));
+  t.teardown(() => { killKeepalived('ka-m'); dropVip(kaNs); });
+  await waitForOrFail('keepalived to hold the VIP', () => hasVip(kaNs, VIP6), 15_000);
+  const ulvs = startUlvs(lab, ulvsNs, 'ulvs-b', ulvsConfig('BACKUP', 100));
+  t.teardown(() => { ulvs.kill('SIGKILL'); dropVip(ulvsNs); });
+  t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
+  await started(ulvs);
+  // Kept: the window is under test (ulvs stays BACKUP for more than its master-down interval).
+  await new Promise((r) => setTimeout(r, mdi(100) + 1500));
+  t.notOk(hasVip(ulvsNs, VIP6), 'ulvs stays BACKUP while keepalived advertises');
+  const s = await status(ulvs);
+  t.match(s, { state: 'BACKUP', version: 3, family: 6, masterIp: 'fe80::3' }, 'status names keepalived\'s link-local as master');
+  t.ok((s.advertsReceived as number) >= 3, `adverts received: ${s.advertsReceived}`);
+  t.same(s.drops, {}, 'nothing dropped');
+
+  const pcap = join(lab.dir, 'na.pcap');
+  const capture = await startCapture(t, ulvsNs, pcap, 'icmp6');
+  const killedAt = Date.now();
+  killKeepalived('ka-m');
+  await waitForOrFail('ulvs to take the VIP', () => hasVip(ulvsNs, VIP6), mdi(100) + 10_000, 20);
+  const gap = Date.now() - killedAt;
+  t.ok(gap <= mdi(100) + MARGIN_MS, `ulvs took over ${gap} ms after kill -9 (master-down ${mdi(100)} ms + ${MARGIN_MS} ms margin)`);
+  t.match(await status(ulvs), { state: 'MASTER', masterIp: 'fe80::2', lastTransition: { from: 'BACKUP', to: 'MASTER', reason: 'master down timer expired' } });
+  t.match(addrLine(ulvsNs, VIP6), /nodad/, 'the VIP went on nodad');
+  // Two NAs (garp_master_repeat 2), back to back: give tshark a moment to write them.
+  await new Promise((r) => setTimeout(r, 1000));
+  await capture.stop();
+  const fields = execFileSync('tshark', ['-r', pcap, '-Y', 'icmpv6.type == 136', '-T', 'fields',
+    '-e', 'ipv6.src', '-e', 'ipv6.dst', '-e', 'ipv6.hlim', '-e', 'icmpv6.nd.na.flag.o', '-e', 'icmpv6.nd.na.target_address'],
+  { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map((l) => l.split('\t'));
+  t.ok(fields.length >= 2, `tshark saw ${fields.length} neighbour advertisements`);
+  for (const f of fields) {
+    t.match(f.slice(0, 3), [VIP6, 'ff02::1', '255'], 'from the VIP to all-nodes, hop limit 255');
+    t.ok(['1', 'True', 'true'].includes(f[3]), `Override set (${f[3]})`);
+    t.equal(f[4], VIP6, 'target: the VIP');
+  }
+  const verbose = execFileSync('tshark', ['-r', pcap, '-Y', 'icmpv6.type == 136', '-V'], { encoding: 'utf8' });
+  t.equal((verbose.match(/Checksum: 0x[0-9a-f]+ \[correct\]/g) ?? []).length, fields.length, 'every NA\'s checksum correct');
+  t.notMatch(verbose, /\[incorrect|Checksum Status: Bad/i, 'no bad checksum');
+});
