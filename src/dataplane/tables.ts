@@ -150,6 +150,15 @@ function schedulerFor(spec: SnapshotService, set: RealServerSet, prior: RuntimeS
   return createScheduler(spec.scheduler, spec.schedulerFlags, set);
 }
 
+/**
+ * A lookup that closes over `rsIds` alone. A closure made inside the RuntimeTables constructor
+ * would hold the constructor's scope, and with it `previous`: every table ever built, one
+ * reload after another (a leak of ~384 kB a snapshot, found by the 1,000-reload test).
+ */
+function indexIn(rsIds: Uint16Array): (rsId: number) => number {
+  return (rsId) => rsIds.indexOf(rsId);
+}
+
 /** Everything built from one snapshot: the service index and each service's scheduler. */
 export class RuntimeTables {
   readonly services: RuntimeService[];
@@ -191,7 +200,7 @@ export class RuntimeTables {
         readsConns: CONNECTION_READERS.has(spec.scheduler) || spec.realServers.some((rs) => rs.uthreshold > 0 || rs.lthreshold > 0),
         addressCount: spec.addresses.length,
         tcpOpens: tcpOpenTable(spec.sloppyTcp === true),
-        indexOfRsId: (rsId: number) => rsIds.indexOf(rsId),
+        indexOfRsId: indexIn(rsIds),
       };
     });
     this.index = new ServiceIndex(snapshot.services);
