@@ -7,6 +7,16 @@ import { writeFileSync } from 'node:fs';
 import { labDrConfig, ulvsIn } from './director.js';
 import { waitFor } from '../../src/lab/index.js';
 import { faultLab, loadFrom, must } from '../e2e-faults/support.js';
+import { steeringFilterLines } from '../../src/io/tc.js';
+import { ipToNumber } from '../../src/packet/addr.js';
+import type { SteeringRule } from '../../src/io/port.js';
+
+const VIP = ipToNumber('198.18.0.100');
+/** u32 filters tc holds for these rules (a service: itself and its ICMP errors; a whole address: its fragments). */
+const filtersFor = (rules: SteeringRule[]): number => rules.reduce((n, r) => n + steeringFilterLines('eth0', 'tap', 4242, r).length, 0);
+const service = (port: number): SteeringRule => ({ kind: 'service', ip: VIP, port, protocol: 'tcp' });
+/** The VIP's fragments, whatever the port (one rule per VIP and protocol). */
+const wholeVip: SteeringRule = { kind: 'service', ip: VIP, port: 0, protocol: 'tcp' };
 
 /** Our steering filters on dir1's eth0: their preferences and how many u32 matches redirect. */
 async function steering(dir1: string): Promise<{ prefs: number[]; redirects: number }> {
@@ -24,7 +34,8 @@ t.test('TAP: tc from the main thread, only when the rules change, again for a re
   t.same(Object.keys(warm.servers).sort(), ['rs1', 'rs2', 'rs3']);
   const first = await steering(f.dir1);
   t.equal(first.prefs.length, 1, `one preference of filters in place (${first.prefs})`);
-  t.equal(first.redirects, 1, 'one rule: the VIP:80 service');
+  const one = filtersFor([service(80), wholeVip]);
+  t.equal(first.redirects, one, `the VIP:80 service, its ICMP errors and the VIP's fragments: ${one} filters`);
 
   // A weight change moves no steering rule: no tc runs, the preference stays.
   const reweighted = labDrConfig({ lbAlgo: 'rr', weights: [[10, 3], [20, 1], [30, 1]] }).replace('io: auto', 'io: tap');
@@ -46,8 +57,9 @@ t.test('TAP: tc from the main thread, only when the rules change, again for a re
 `);
   const r2 = await ulvsIn(f.dir1, ['reload']);
   t.equal(r2.code, 0, `reload (a service added) ${r2.stderr}`);
-  const second = await waitFor(async () => { const s = await steering(f.dir1); return s.redirects === 2 && s; }, 10_000, 100);
-  t.ok(second, 'two rules now');
+  const two = filtersFor([service(80), service(8080), wholeVip]);
+  const second = await waitFor(async () => { const s = await steering(f.dir1); return s.redirects === two && s; }, 10_000, 100);
+  t.ok(second, `the second service's filters too: ${two}`);
   if (second) t.not(second.prefs[0], first.prefs[0], `replaced under the other preference (${first.prefs} -> ${second.prefs})`);
 
   // A crashed worker's tap goes with it; the new worker's tap is plumbed and steered again.
