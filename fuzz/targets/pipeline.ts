@@ -15,6 +15,7 @@ import { HopTable, RealServerMacs, RuntimeTables } from '../../src/dataplane/tab
 import { IcmpErrors } from '../../src/dataplane/icmp.js';
 import { FragmentSteps } from '../../src/dataplane/fragments.js';
 import { FullNatSteps } from '../../src/dataplane/fnat.js';
+import { Ipv6Steps, hasIpv6Services } from '../../src/dataplane/ipv6-steps.js';
 import { FragmentTable } from '../../src/conntrack/fragments.js';
 import type { FrameSpan } from '../../src/packet/rewrite.js';
 import { SyncOffers } from '../../src/dataplane/sync-offers.js';
@@ -57,7 +58,7 @@ const descs = new Uint32Array(SLOTS * DESC_WORDS);
  * one per shape is kept and every field that holds state is replaced before each input; a
  * field Dataplane gains later fails the harness until it is reset here too.
  */
-const STATE_FIELDS = ['flows', 'templates', 'counters', 'ipvs', 'hops', 'flowHop', 'sync', 'ipId', 'chosenTemplate', 'claims', 'tables', 'icmp', 'fragments', 'fnat'];
+const STATE_FIELDS = ['flows', 'templates', 'counters', 'ipvs', 'hops', 'flowHop', 'sync', 'ipId', 'chosenTemplate', 'claims', 'tables', 'icmp', 'fragments', 'fnat', 'v6'];
 const STATELESS_FIELDS = ['macs', 'parsed', 'span', 'outside', 'inside'];
 const kept = new Map<number, Dataplane>();
 
@@ -88,10 +89,13 @@ function freshDataplane(byte: number): { dataplane: Dataplane; flows: FlowTable;
     const fnat = new FullNatSteps(snapshot, flows, counters, ipvs, hops, flowHop, sync, icmp, fragments);
     icmp.fullNat = fnat;
     fragments.fullNat = fnat;
+    // The IPv6 path exists only for snapshots with an IPv6 service, built over these tables.
+    const v6 = hasIpv6Services(snapshot) ? new Ipv6Steps(flows, counters, ipvs, macs, hops, icmp) : null;
+    v6?.setSnapshot(snapshot);
     Object.assign(dataplane, {
       flows, templates, counters, ipvs, hops, flowHop,
       sync, ipId: 0, chosenTemplate: -1, claims: null, tables: new RuntimeTables(snapshot),
-      icmp, fragments, fnat,
+      icmp, fragments, fnat, v6,
     });
   }
   return { dataplane, flows, counters, nat };
