@@ -8,19 +8,10 @@
 // Per address: 16 bytes of words, a 4-byte count, a 4-byte free-list link and ~8 bytes of
 // index (load <= 0.5): 32 bytes per distinct client. Lookups read the 16 bytes straight from
 // frame memory (no allocation, no boxing: words stay in locals, the handle is a small integer).
-import { randomSeed } from './hash.js';
+import { mixWord, randomSeed } from './hash.js';
 
 /** Handles are < 2^24 so they fit the flow record's words and stay small integers. */
 export const MAX_IPV6_ADDRESSES = 1 << 24;
-
-function mix(h: number, k: number): number {
-  k = Math.imul(k, 0xcc9e2d51);
-  k = (k << 15) | (k >>> 17);
-  k = Math.imul(k, 0x1b873593);
-  h ^= k;
-  h = (h << 13) | (h >>> 19);
-  return (Math.imul(h, 5) + 0xe6546b64) | 0;
-}
 
 export class Ipv6Addresses {
   readonly capacity: number;
@@ -160,7 +151,7 @@ export class Ipv6Addresses {
 
   private hashKey(): number {
     const k = this.key;
-    let h = mix(mix(mix(mix(this.seed, k[0]), k[1]), k[2]), k[3]) ^ 16;
+    let h = mixWord(mixWord(mixWord(mixWord(this.seed, k[0]), k[1]), k[2]), k[3]) ^ 16;
     h ^= h >>> 16;
     h = Math.imul(h, 0x85ebca6b);
     h ^= h >>> 13;

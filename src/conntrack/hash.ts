@@ -9,7 +9,8 @@ import { randomBytes } from 'node:crypto';
 /** [seed, proto, addrA, portA, addrB, portB]; write, then call hashTupleInput(). */
 export const TUPLE_INPUT = new Int32Array(6);
 
-function mixWord(h: number, k: number): number {
+/** One murmur3 round: `k` mixed into the running hash `h` (the tuple hash, IPv6 address keys). */
+export function mixWord(h: number, k: number): number {
   k = Math.imul(k, 0xcc9e2d51);
   k = (k << 15) | (k >>> 17);
   k = Math.imul(k, 0x1b873593);
