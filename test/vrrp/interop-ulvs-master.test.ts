@@ -69,7 +69,10 @@ t.test('ulvs MASTER, keepalived BACKUP', async (t) => {
   await ulvs.exited;
   const tookMs = await waitForOrFail('keepalived to take the VIP', () => hasVip(kaNs, VIP), BACKUP_MDI_MS + 2000, 10);
   const gap = Date.now() - killedAt;
-  t.ok(gap <= BACKUP_MDI_MS + 1000 + 100, `keepalived took over ${gap} ms after kill -9 (master-down ${BACKUP_MDI_MS.toFixed(0)} ms + up to one advert interval since the last advert)`);
+  // Upper bound: master-down + up to one interval since the last advert, plus a margin for a busy
+  // machine; lower bound: keepalived did wait out its interval (the kill came at most 1 s after an advert).
+  t.ok(gap >= BACKUP_MDI_MS - 1000 - 200, `keepalived waited out its master-down interval (${gap} ms)`);
+  t.ok(gap <= BACKUP_MDI_MS + 1000 + 700, `keepalived took over ${gap} ms after kill -9 (master-down ${BACKUP_MDI_MS.toFixed(0)} ms + up to one advert interval since the last advert)`);
   t.ok(tookMs >= 0);
   // The VIP stays on ulvs's side too (killed without cleanup), as keepalived's would: remove it.
   execFileSync('ip', ['-n', ulvsNs, 'addr', 'flush', 'dev', 'eth0', 'label', 'eth0:0']);
@@ -88,7 +91,9 @@ t.test('ulvs MASTER, keepalived BACKUP', async (t) => {
   ulvs.kill('SIGTERM');
   await waitForOrFail('keepalived to take over after the priority-0 advert', () => hasVip(kaNs, VIP), 3000, 10);
   const handover = Date.now() - stopAt;
-  t.ok(handover < 1000, `graceful handover in ${handover} ms (< one advert interval)`);
+  // Priority 0: keepalived waits its skew time (0.61 s), not the master-down interval (3.6 s); the
+  // bound sits between the two with room for ulvs's own shutdown on a busy machine.
+  t.ok(handover < 2000, `graceful handover in ${handover} ms (skew time, not the master-down interval)`);
   t.equal(await ulvs.exited, 0, 'ulvs exits 0 after SIGTERM');
   t.notOk(hasVip(ulvsNs, VIP), 'ulvs removed its VIP on stop');
   const stopped = events(ulvs).find((e) => e.event === 'stopped') as { status: Array<{ state: string }> } | undefined;
