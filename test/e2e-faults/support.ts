@@ -44,6 +44,8 @@ export interface FaultLab {
 export async function faultLab(t: Test, prefix: string, o: { io: 'afxdp' | 'tap'; env?: Record<string, string>; yaml?: string }): Promise<FaultLab> {
   let director: RunningDirector | null = null;
   t.teardown(async () => {
+    // A failed fault test is read from CI's output alone: show what the director said.
+    if (!t.passing() && director) t.comment(`director log (${prefix}):\n${director.log().split('\n').slice(-80).join('\n')}`);
     await director?.stop();
     await destroyLab({ prefix });
   });
