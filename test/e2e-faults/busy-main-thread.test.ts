@@ -149,6 +149,8 @@ t.test('main thread busy (hanging scripts, a slow DNS check, reloads): forwardin
   t.ok(times.length >= 2 && maxGap <= MAX_GAP_MS, `the longest gap between dir1's adverts ${maxGap} ms <= ${MAX_GAP_MS} ms`,
     { todo: times.length < 2 ? 'no adverts captured to measure' : false });
   t.comment(`children at their most: ${JSON.stringify(mostChildren)}`);
+  t.comment(`dir1 reloads: ${d1.log().split('\n').filter((l) => l.includes('configuration reloaded')).map((l) => l.slice(l.indexOf('"ms"'), l.indexOf('"msg"'))).join(' | ')}`);
+  t.comment(`dir2 transitions: ${d2.log().split('\n').filter((l) => l.includes('vrrp transition')).join('\n')}`);
   t.ok(maxScripts <= SCRIPT_SLOTS, `at most ${SCRIPT_SLOTS} scripts at once (max seen ${maxScripts}, children max ${maxChildren})`);
   t.ok(maxScripts >= SCRIPT_SLOTS / 2, `scripts were hanging throughout (max ${maxScripts})`);
   t.notMatch(d2.log().slice(d2Before), /BACKUP -> MASTER/, 'dir2 never became MASTER (no spurious failover)', { todo: loaded });
