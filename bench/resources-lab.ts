@@ -1,27 +1,32 @@
 // Bounded resources in a running lab director (issue 15 part 3): VmRSS (/proc/PID/status) of
 // the director process itself, AF_XDP or TAP as `io: auto` picks, default conn_table_size
-// (1,048,576), one DR service. Raw segments come from the lab client (the SYN-flood tests'
-// sender, test/e2e-sched/fixtures/send-tcp.py, AF_PACKET out of the client's eth0):
-//   1. --connections distinct connections (SYN then ACK each: ESTABLISHED entries), RSS idle
-//      and once the table holds them;
-//   2. a fresh director, then --syns SYNs from random sources (198.19.0.0/16) as fast as the
-//      sender goes: RSS sampled every second during the flood and for 20 s after it.
+// (1,048,576), one DR service. TCP segments come from the lab client (the bench's C sender,
+// bench/c/sender.c --tcp-flags, AF_PACKET sendmmsg out of the client's eth0; flow k is
+// 198.19.0.1 + k / 64000, port 1024 + k % 64000):
+//   1. --connections distinct connections (a pass of SYNs, then one of ACKs at --rate: what
+//      the director could not take is sent again, up to 5 rounds), RSS idle and once the
+//      table holds them;
+//   2. a fresh director, then --syns SYNs, each a new flow, as fast as the sender goes: RSS
+//      sampled every second during the flood and for 20 s after it.
 // Everything stays inside the lab's namespaces (prefix hr-); each step is bounded in time.
 // What reaches the director is counted by it (rx, new_flows): on a loaded machine the sender
 // and the veth may deliver fewer frames than were sent, and the figures say so.
 // Run: npm run build:ts && node dist/bench/resources-lab.js [--connections N] [--syns N] [--json FILE]
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { createLab, destroyLab, type LabTopology } from '../src/lab/index.js';
 import { rssKb } from './resources.js';
-import { REPO, ULVS, killAll, machineInfo, runIn, sleep, startIn, waitFor, type Proc } from './sys.js';
+import { TOOLS, ULVS, killAll, machineInfo, runIn, sleep, startIn, waitFor, type Proc } from './sys.js';
 
 const PREFIX = 'hr-';
-const SENDER = join(REPO, 'test/e2e-sched/fixtures/send-tcp.py');
-/** Upper bound on one sender run (5M SYNs from Python: tens of seconds on a loaded machine). */
-const SEND_TIMEOUT_MS = 600_000;
+const SENDER = join(TOOLS, 'sender');
+/** Upper bound on one sender run, in seconds (it stops there, whatever it has sent). */
+const SEND_SECONDS = 120;
+const TCP_SYN = 2, TCP_ACK = 16;
+/** Rounds of SYN + ACK passes for the connections figure (each resends what was dropped). */
+const MAX_ROUNDS = 5;
 const AFTER_FLOOD_S = 20;
 
 const CONFIG = `dataplane: { interface: eth0, io: auto }
@@ -52,8 +57,12 @@ async function stats(lab: LabTopology): Promise<Record<string, number>> {
   return JSON.parse(await runIn(lab.nodes.dir1.name, [process.execPath, ULVS, 'stats', '--json'])) as Record<string, number>;
 }
 
-function send(lab: LabTopology, args: string[]): Promise<string> {
-  return runIn(lab.nodes.client.name, ['python3', SENDER, 'eth0', lab.nodes.dir1.mac, lab.nodes.client.mac, lab.vip, '80', ...args], SEND_TIMEOUT_MS);
+/** `count` segments with `flags`, flows 0..count-1, at `rate` pps (0: as fast as it goes); how many were sent. */
+async function send(lab: LabTopology, flags: number, count: number, rate: number, firstFlow = 0): Promise<number> {
+  const out = await runIn(lab.nodes.client.name, [SENDER, '--if', 'eth0', '--src-mac', lab.nodes.client.mac, '--dst-mac', lab.nodes.dir1.mac,
+    '--src-ip', '198.19.0.1', '--dst-ip', lab.vip, '--dst-port', '80', '--flows', String(count), '--first-flow', String(firstFlow), '--count', String(count),
+    '--rate', String(rate), '--seconds', String(SEND_SECONDS), '--tcp-flags', String(flags)], (SEND_SECONDS + 60) * 1000);
+  return (JSON.parse(out) as { sent: number }).sent;
 }
 
 /** Polls the director's counters until new_flows stops moving (the batches drained). */
@@ -68,17 +77,25 @@ async function settled(lab: LabTopology): Promise<Record<string, number>> {
   return last;
 }
 
-async function connectionsFigure(lab: LabTopology, count: number): Promise<Record<string, unknown>> {
+async function connectionsFigure(lab: LabTopology, count: number, rate: number): Promise<Record<string, unknown>> {
   const d = await startDirector(lab);
   try {
     await sleep(2000);
     const idle = rssKb(d.pid);
     const began = performance.now();
-    const frames = Number((await send(lab, ['established', String(count)])).trim());
+    let frames = 0, rounds = 0;
+    let s = await stats(lab);
+    while (rounds < MAX_ROUNDS && (s.conn_table_size ?? 0) < count * 0.99) {
+      // Each round starts elsewhere in the flows: what a loaded director drops is not the same flows again.
+      const first = rounds * 7919;
+      rounds++;
+      frames += await send(lab, TCP_SYN, count, rate, first);
+      frames += await send(lab, TCP_ACK, count, rate, first);
+      s = await settled(lab);
+    }
     const sendS = Math.round((performance.now() - began) / 100) / 10;
-    const s = await settled(lab);
     const full = rssKb(d.pid);
-    return { connections: count, framesSent: frames, sendSeconds: sendS, rx: s.rx, newFlows: s.new_flows,
+    return { connections: count, rate, rounds, framesSent: frames, sendSeconds: sendS, rx: s.rx, newFlows: s.new_flows,
       tableSize: s.conn_table_size, tableCapacity: s.conn_table_capacity, evictions: s.conn_evictions,
       rssIdleMb: mb(idle), rssWithTableMb: mb(full), growthMb: mb(full - idle),
       bytesPerConnection: s.conn_table_size ? Math.round((full - idle) * 1024 / s.conn_table_size) : null };
@@ -97,7 +114,7 @@ async function floodFigure(lab: LabTopology, syns: number): Promise<Record<strin
     const began = performance.now();
     let frames: number;
     try {
-      frames = Number((await send(lab, ['flood', String(syns), '15'])).trim());
+      frames = await send(lab, TCP_SYN, syns, 0);
     } finally {
       clearInterval(sampler);
     }
@@ -120,15 +137,16 @@ async function main(): Promise<void> {
   const opts = new Command()
     .option('--connections <n>', 'distinct ESTABLISHED connections', (v) => Number(v), 1_000_000)
     .option('--syns <n>', 'SYNs in the flood', (v) => Number(v), 5_000_000)
+    .option('--rate <pps>', 'the connections\' segments a second', (v) => Number(v), 50_000)
     .option('--json <file>', 'write the figures here too')
-    .parse().opts<{ connections: number; syns: number; json?: string }>();
+    .parse().opts<{ connections: number; syns: number; rate: number; json?: string }>();
   await destroyLab({ prefix: PREFIX }).catch(() => undefined);
   const lab = await createLab({ prefix: PREFIX });
   try {
     const out = {
       note: 'a lab director (VmRSS of its process); the machine is shared and loaded',
       machine: machineInfo(),
-      connections: await connectionsFigure(lab, opts.connections),
+      connections: await connectionsFigure(lab, opts.connections, opts.rate),
       synFlood: await floodFigure(lab, opts.syns),
     };
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
