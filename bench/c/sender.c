@@ -3,6 +3,8 @@
 // Flow i: source port 1024 + i % 64000, source address src + i / 64000.
 // Frame j of a batch goes to dst MAC number (flow % number of MACs), so one run can feed
 // several real servers directly (the "sender straight to the sink" baseline).
+// --tcp-flags F: TCP segments with those flags (2 = SYN, 16 = ACK; seq 1000, no payload)
+// instead of UDP: the resource bench's SYN flood and its established connections.
 // Prints one JSON line: {"sent":N,"seconds":S,"pps":P,"errors":E}
 #include "common.h"
 
@@ -25,7 +27,7 @@ static void on_signal(int sig) { (void)sig; stop = 1; }
 
 static void usage(void) {
   die("usage: sender --if IF --src-mac M --dst-mac M[,M...] --src-ip A --dst-ip B --dst-port P "
-      "[--flows N] [--first-flow K] [--rate PPS (0 = max)] [--seconds S] [--count N] [--batch B]");
+      "[--flows N] [--first-flow K] [--rate PPS (0 = max)] [--seconds S] [--count N] [--batch B] [--tcp-flags F]");
 }
 
 int main(int argc, char **argv) {
@@ -37,10 +39,12 @@ int main(int argc, char **argv) {
   uint64_t flows = 1, first_flow = 0, rate = 0, count_limit = 0;
   double seconds = 5;
   int batch = MAX_BATCH;
+  int tcp_flags = -1;
   static struct option opts[] = {
       {"if", 1, 0, 'i'}, {"src-mac", 1, 0, 'm'}, {"dst-mac", 1, 0, 'M'}, {"src-ip", 1, 0, 's'},
       {"dst-ip", 1, 0, 'd'}, {"dst-port", 1, 0, 'p'}, {"flows", 1, 0, 'f'}, {"first-flow", 1, 0, 'F'},
-      {"rate", 1, 0, 'r'}, {"seconds", 1, 0, 't'}, {"count", 1, 0, 'c'}, {"batch", 1, 0, 'b'}, {0, 0, 0, 0}};
+      {"rate", 1, 0, 'r'}, {"seconds", 1, 0, 't'}, {"count", 1, 0, 'c'}, {"batch", 1, 0, 'b'},
+      {"tcp-flags", 1, 0, 'T'}, {0, 0, 0, 0}};
   int o;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -62,6 +66,7 @@ int main(int argc, char **argv) {
       case 't': seconds = atof(optarg); break;
       case 'c': count_limit = strtoull(optarg, NULL, 10); break;
       case 'b': batch = atoi(optarg); break;
+      case 'T': tcp_flags = atoi(optarg) & 0xff; break;
       default: usage();
     }
   }
@@ -94,8 +99,19 @@ int main(int argc, char **argv) {
   put32(ip + 16, dst_ip);
   uint8_t *udp = ip + 20;
   put16(udp + 2, dst_port);
-  put16(udp + 4, FRAME_LEN - 34);
-  memcpy(udp + 8, "ulvs-bench-payload", 18);
+  if (tcp_flags >= 0) {
+    // IPv4 40 bytes (TCP header only); the Ethernet frame is padded to 60 by the zeros after.
+    put16(ip + 2, 40);
+    ip[9] = 6;
+    put32(udp + 4, 1000);
+    put32(udp + 8, (tcp_flags & 0x10) ? 1 : 0);
+    udp[12] = 5 << 4;
+    udp[13] = (uint8_t)tcp_flags;
+    put16(udp + 14, 65535);
+  } else {
+    put16(udp + 4, FRAME_LEN - 34);
+    memcpy(udp + 8, "ulvs-bench-payload", 18);
+  }
   for (int j = 0; j < MAX_BATCH; j++) memcpy(frames[j], tmpl, FRAME_LEN);
 
   struct iovec iov[MAX_BATCH];
@@ -137,6 +153,12 @@ int main(int argc, char **argv) {
       put16(h + 10, csum_fold(csum_add(0, h, 20)));
       uint8_t *u = h + 20;
       put16(u, (uint16_t)(1024 + k % PORTS_PER_IP));
+      if (tcp_flags >= 0) {
+        put16(u + 16, 0);
+        uint32_t tsum = csum_add(0, h + 12, 8) + 6 + 20;
+        put16(u + 16, csum_fold(csum_add(tsum, u, 20)));
+        continue;
+      }
       put16(u + 6, 0);
       // UDP checksum over the pseudo-header (addresses, protocol, length) and the datagram.
       uint32_t sum = csum_add(0, h + 12, 8) + 17 + (FRAME_LEN - 34);

@@ -2,6 +2,7 @@ import dgram from 'node:dgram';
 import type pino from 'pino';
 import type { UlvsConfig } from '../config/index.js';
 import { run } from '../os/run.js';
+import { Slots } from '../os/slots.js';
 import { readFileSync } from 'node:fs';
 import { ipToNumber } from '../packet/addr.js';
 import { DEFAULT_MTU } from '../packet/rewrite.js';
@@ -13,6 +14,21 @@ export interface NextHop {
   local?: boolean;
 }
 
+/**
+ * How many `ip` look-ups run at once. With 300 services a refresh or a round of checks gone
+ * down asked for 300 at once: each exec forks the director on its main thread (where VRRP,
+ * reloads and the control socket run), and a reload queued behind them was not applied for
+ * tens of seconds. Look-ups of one address are also shared (NextHopCache).
+ */
+export const MAX_CONCURRENT_LOOKUPS = 8;
+
+/** Every `ip` the neighbour code runs takes one of these (exported for the tests' counts). */
+export const lookupSlots = new Slots(MAX_CONCURRENT_LOOKUPS);
+
+function lookup(args: readonly string[]): Promise<string> {
+  return lookupSlots.run(() => run('ip', args));
+}
+
 interface RouteJson { type?: string; dev: string; gateway?: string; prefsrc?: string }
 interface NeighJson { dst: string; lladdr?: string; state?: string[] }
 
@@ -20,11 +36,11 @@ interface NeighJson { dst: string; lladdr?: string; state?: string[] }
  * Asks the kernel's routing and neighbour tables; resolves a missing neighbour by provoking ARP
  * (IPv4) or neighbour discovery (IPv6: the same `ip route get` / `ip neigh` answer both families).
  */
-export async function resolveNextHop(ip: string, timeoutMs = 2000): Promise<NextHop> {
-  const routes = JSON.parse(await run('ip', ['-j', 'route', 'get', ip])) as RouteJson[];
+export async function resolveNextHop(address: string, timeoutMs = 2000): Promise<NextHop> {
+  const routes = JSON.parse(await lookup(['-j', 'route', 'get', address])) as RouteJson[];
   const route = routes[0];
-  if (!route) throw new Error(`no route to ${ip}`);
-  const via = route.gateway ?? ip;
+  if (!route) throw new Error(`no route to ${address}`);
+  const via = route.gateway ?? address;
   const hop: NextHop = { dev: route.dev, via, mac: null, src: route.prefsrc ?? null };
   if (route.type === 'local') return { ...hop, local: true };
   // Monotonic: a wall clock set back an hour must not keep this loop going for an hour.
@@ -39,8 +55,8 @@ export async function resolveNextHop(ip: string, timeoutMs = 2000): Promise<Next
   return hop;
 }
 
-async function lookupNeighbour(ip: string, dev: string): Promise<string | null> {
-  const entries = JSON.parse(await run('ip', ['-j', 'neigh', 'show', 'to', ip, 'dev', dev])) as NeighJson[];
+async function lookupNeighbour(address: string, dev: string): Promise<string | null> {
+  const entries = JSON.parse(await lookup(['-j', 'neigh', 'show', 'to', address, 'dev', dev])) as NeighJson[];
   const entry = entries.find((e) => e.lladdr && !(e.state ?? []).some((s) => s === 'FAILED' || s === 'INCOMPLETE'));
   return entry?.lladdr ?? null;
 }
@@ -72,6 +88,9 @@ export class NextHopCache {
   private readonly macs = new Map<string, string | null>();
   /** Addresses the kernel routes to this host itself (Local forwarding, no next hop). */
   private readonly locals = new Set<string>();
+  /** Look-ups in flight by address, shared by whoever asks meanwhile. */
+  private readonly resolving = new Map<string, Promise<boolean>>();
+  private readonly revalidating = new Map<string, Promise<boolean>>();
 
   constructor(private readonly log: pino.Logger) {}
 
@@ -95,47 +114,67 @@ export class NextHopCache {
    * a real server replaced by a box with a new MAC and no gratuitous ARP stays REACHABLE at the
    * old MAC for up to 1.5 x base_reachable_time (45 s) otherwise. Called when a health check
    * says the server went down. A failed resolution keeps the last known MAC; true on a change.
+   * One revalidation per address at a time: 300 services of one server going down together
+   * share it.
    */
-  async revalidate(ip: string, timeoutMs: number): Promise<boolean> {
-    if (this.locals.has(ip)) return false;
-    try {
-      const routes = JSON.parse(await run('ip', ['-j', 'route', 'get', ip])) as RouteJson[];
-      const dev = routes[0]?.dev;
-      if (dev) await run('ip', ['neigh', 'del', routes[0].gateway ?? ip, 'dev', dev]).catch(() => undefined);
-    } catch (err) {
-      this.log.warn({ ip, err: (err as Error).message }, 'cannot route to real server');
-      return false;
-    }
-    return this.refresh([ip], timeoutMs);
-  }
-
-  /** Resolves every address (missing neighbours too); true when a MAC changed. */
-  async refresh(ips: Iterable<string>, timeoutMs: number): Promise<boolean> {
-    let changed = false;
-    await Promise.all([...ips].map(async (ip) => {
-      let mac: string | null = null;
+  revalidate(ip: string, timeoutMs: number): Promise<boolean> {
+    if (this.locals.has(ip)) return Promise.resolve(false);
+    return shared(this.revalidating, ip, async () => {
       try {
-        const hop = await resolveNextHop(ip, timeoutMs);
-        if (hop.local) {
-          if (!this.locals.has(ip)) { changed = true; this.log.info({ ip }, `real server ${ip} is this director (Local forwarding)`); }
-          this.locals.add(ip);
-          return;
-        }
-        if (this.locals.delete(ip)) changed = true;
-        mac = hop.mac;
+        const routes = JSON.parse(await lookup(['-j', 'route', 'get', ip])) as RouteJson[];
+        const dev = routes[0]?.dev;
+        if (dev) await lookup(['neigh', 'del', routes[0].gateway ?? ip, 'dev', dev]).catch(() => undefined);
       } catch (err) {
         this.log.warn({ ip, err: (err as Error).message }, 'cannot route to real server');
+        return false;
       }
-      if (mac === null && this.macs.get(ip)) return; // keep the last known MAC over a blip
-      if (this.macs.get(ip) !== mac) {
-        changed = true;
-        if (mac) this.log.info({ ip, mac }, 'real server next hop resolved');
-        else this.log.warn({ ip }, 'real server next hop not resolved yet: its packets are dropped');
+      // Not shared with a refresh in flight: that one may have read the entry just deleted.
+      return this.resolveOne(ip, timeoutMs);
+    });
+  }
+
+  /**
+   * Resolves every address (missing neighbours too); true when a MAC changed. An address whose
+   * look-up is already under way (the 5 s timer's, a reload's) waits for that one instead.
+   */
+  async refresh(ips: Iterable<string>, timeoutMs: number): Promise<boolean> {
+    const changes = await Promise.all([...ips].map((ip) => shared(this.resolving, ip, () => this.resolveOne(ip, timeoutMs))));
+    return changes.includes(true);
+  }
+
+  private async resolveOne(ip: string, timeoutMs: number): Promise<boolean> {
+    let changed = false;
+    let mac: string | null = null;
+    try {
+      const hop = await resolveNextHop(ip, timeoutMs);
+      if (hop.local) {
+        if (!this.locals.has(ip)) { changed = true; this.log.info({ ip }, `real server ${ip} is this director (Local forwarding)`); }
+        this.locals.add(ip);
+        return changed;
       }
-      this.macs.set(ip, mac);
-    }));
+      if (this.locals.delete(ip)) changed = true;
+      mac = hop.mac;
+    } catch (err) {
+      this.log.warn({ ip, err: (err as Error).message }, 'cannot route to real server');
+    }
+    if (mac === null && this.macs.get(ip)) return changed; // keep the last known MAC over a blip
+    if (this.macs.get(ip) !== mac) {
+      changed = true;
+      if (mac) this.log.info({ ip, mac }, 'real server next hop resolved');
+      else this.log.warn({ ip }, 'real server next hop not resolved yet: its packets are dropped');
+    }
+    this.macs.set(ip, mac);
     return changed;
   }
+}
+
+/** The promise in flight for `key`, or a new one from `start`, forgotten once it settles. */
+function shared(inFlight: Map<string, Promise<boolean>>, key: string, start: () => Promise<boolean>): Promise<boolean> {
+  const running = inFlight.get(key);
+  if (running) return running;
+  const started = start().finally(() => inFlight.delete(key));
+  inFlight.set(key, started);
+  return started;
 }
 
 /**
