@@ -110,6 +110,7 @@ export class WorkerPool {
     const init: WorkerInit = { ...settings, queue, counters, ipvsCounters, control, port: port2, syncOutbox: outbox.buffer, syncClaims: claims.buffer,
       faultInjection: this.faultInjection };
     const code = dataplaneWorkerSource(new URL('../dataplane/worker.js', import.meta.url));
+    const launched = performance.now();
     const worker = new Worker(code.source, { eval: code.eval, workerData: init, transferList: [port2] });
     const handle: WorkerHandle = { queue, settings, worker, port: port1, counters, ipvsCounters, control, pending: new Map(), outbox, claims };
     const ready = await new Promise<ReadyPort[]>((resolve, reject) => {
@@ -118,7 +119,8 @@ export class WorkerPool {
         if (msg.type === 'ready') {
           clearTimeout(timer);
           for (const p of msg.ports as ReadyPort[]) {
-            this.log.info({ queue, ifname: p.ifname, backend: p.backend, xdpMode: p.xdpMode }, `packets taken with ${p.backend}${p.xdpMode ? ` (XDP ${p.xdpMode} mode)` : ''}`);
+            // startMs: thread, modules, addon, ports (a restart's own figure is compared with it).
+            this.log.info({ queue, ifname: p.ifname, backend: p.backend, xdpMode: p.xdpMode, startMs: Math.round(performance.now() - launched) }, `packets taken with ${p.backend}${p.xdpMode ? ` (XDP ${p.xdpMode} mode)` : ''}`);
             if (p.fallbackReason) this.log.warn({ ifname: p.ifname, reason: p.fallbackReason }, 'fell back');
             if (p.backend === 'afxdp') this.afxdpInterfaces.add(p.ifname);
           }
