@@ -18,9 +18,12 @@ import { formatIpv6, parseIpv6 } from '../packet/addr6.js';
 import { IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../packet/parse.js';
 import { Parse6Result, ParsedIpv6, parseIpv6Packet } from '../packet/ipv6.js';
 import { FrameSpan, RewriteResult, rewriteForDirectRouting, writeEthernetAddresses } from '../packet/rewrite.js';
-import { decrementHopLimit, encapsulateIp6ip6, rewriteForNat66, rewriteNat66Reply } from '../packet/rewrite6.js';
+import { IP6IP6_OVERHEAD, decrementHopLimit, encapsulateIp6ip6, rewriteForNat66, rewriteNat66Reply } from '../packet/rewrite6.js';
 import { ICMPV6_HOP_LIMIT_EXCEEDED, turnIntoIcmp6Error } from '../packet/icmp6-error.js';
-import { ICMPV6_TIME_EXCEEDED } from '../packet/ipv6.js';
+import { ICMPV6_PACKET_TOO_BIG, ICMPV6_TIME_EXCEEDED } from '../packet/ipv6.js';
+
+/** IPv6's minimum link MTU (RFC 8200 5): a packet too big never names less. */
+const IPV6_MIN_MTU = 1280;
 import type { IcmpErrors } from './icmp.js';
 import { markOverloadOnBind } from '../schedulers/overload.js';
 import type { PersistenceTable } from '../conntrack/persistence.js';
@@ -239,26 +242,38 @@ export class Ipv6Steps {
 
   /**
    * TUN: a 40-byte IPv6 header (next header 41) before the packet, as ip_vs_tunnel_xmit_v6;
-   * outer hop limit the inner's (decremented). Too big for the MTU: a counted drop (IPVS would
-   * send ICMPv6 packet too big). No global IPv6 address on the interface: a NO_SERVICE drop.
+   * outer hop limit the inner's (decremented). Too big for the MTU: dropped (MTU_EXCEEDED) and
+   * answered with ICMPv6 packet too big naming the MTU left inside the tunnel, as
+   * ip_vs_tunnel_xmit_v6 (never below IPv6's 1280), so the client's TCP lowers its segment size.
+   * No global IPv6 address on the interface: a NO_SERVICE drop.
    */
   private tunnel(outside: PortView, descs: Uint32Array, d: number, rsId: number, rsMac: Uint8Array): number {
     if (this.hasTunnelSource === 0) return this.drop(DataplaneDrop.NO_SERVICE);
     const p = this.parsed;
     const r = encapsulateIp6ip6(outside.u8, outside.dv, p, descs[d], outside.port.frameSize, this.tunnelSource, this.rsViews[rsId],
       p.hopLimit, rsMac, outside.port.mac, this.mtu, this.span);
-    if (r !== RewriteResult.OK) return this.drop(r === RewriteResult.MTU_EXCEEDED ? DataplaneDrop.MTU_EXCEEDED : DataplaneDrop.NO_ROOM);
+    if (r === RewriteResult.MTU_EXCEEDED) {
+      return this.answer(outside, descs, d, ICMPV6_PACKET_TOO_BIG, 0, Math.max(IPV6_MIN_MTU, this.mtu - IP6IP6_OVERHEAD), DataplaneDrop.MTU_EXCEEDED);
+    }
+    if (r !== RewriteResult.OK) return this.drop(DataplaneDrop.NO_ROOM);
     descs[d] = this.span.offset;
     descs[d + 1] = this.span.length;
     this.counters[C_IPV6_FORWARDED]++;
     return TX;
   }
 
-  /** The packet is dropped (TTL_EXPIRED); its frame becomes the ICMPv6 answer when the bucket allows. */
   private timeExceeded(outside: PortView, descs: Uint32Array, d: number): number {
-    this.counters[C_DROP_BASE + DataplaneDrop.TTL_EXPIRED]++;
+    return this.answer(outside, descs, d, ICMPV6_TIME_EXCEEDED, ICMPV6_HOP_LIMIT_EXCEEDED, 0, DataplaneDrop.TTL_EXPIRED);
+  }
+
+  /**
+   * The packet is dropped (`dropReason`); its frame becomes the ICMPv6 error back to the client
+   * when the bucket allows (icmp.ts's answer for IPv4).
+   */
+  private answer(outside: PortView, descs: Uint32Array, d: number, type: number, code: number, rest: number, dropReason: number): number {
+    this.counters[C_DROP_BASE + dropReason]++;
     if (!this.icmp.sendLimit.allow(this.icmp.clock())) return DROP;
-    const length = turnIntoIcmp6Error(outside.u8, this.parsed, descs[d], outside.port.frameSize, ICMPV6_TIME_EXCEEDED, ICMPV6_HOP_LIMIT_EXCEEDED, 0);
+    const length = turnIntoIcmp6Error(outside.u8, this.parsed, descs[d], outside.port.frameSize, type, code, rest);
     if (length < 0) return DROP;
     descs[d + 1] = length;
     this.counters[C_ICMP_SENT]++;
