@@ -7,9 +7,10 @@
 // TUN is IPv6-in-IPv6 (next header 41) from the interface's first global address.
 // Persistence: templates keyed by the client's masked address (persistence6.ts), as IPVS.
 // Not carried over IPv6 yet, refused at load (check-ipv6-services.ts): Full NAT,
-// connection sync, local servers. ICMPv6 is never steered here (NDP and errors go to
-// the kernel); an expired hop limit is answered with ICMPv6 time exceeded, as IPv4's TTL (rate
-// limited by the same bucket as IPv4's ICMP errors).
+// connection sync, local servers. ICMPv6 errors quoting a service's or NAT66 server's packet are
+// steered here and follow their connection (icmp6.ts); NDP and the rest stay with the kernel. An
+// expired hop limit is answered with ICMPv6 time exceeded, as IPv4's TTL, and a packet too big
+// for TUN with packet too big (rate limited by the same bucket as IPv4's ICMP errors).
 import { FlowTable6 } from '../conntrack/flow-table6.js';
 import type { FlowTable } from '../conntrack/flow-table.js';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_TIME_WAIT } from '../conntrack/tcp-states.js';
@@ -20,7 +21,8 @@ import { Parse6Result, ParsedIpv6, parseIpv6Packet } from '../packet/ipv6.js';
 import { FrameSpan, RewriteResult, rewriteForDirectRouting, writeEthernetAddresses } from '../packet/rewrite.js';
 import { IP6IP6_OVERHEAD, decrementHopLimit, encapsulateIp6ip6, rewriteForNat66, rewriteNat66Reply } from '../packet/rewrite6.js';
 import { ICMPV6_HOP_LIMIT_EXCEEDED, turnIntoIcmp6Error } from '../packet/icmp6-error.js';
-import { ICMPV6_PACKET_TOO_BIG, ICMPV6_TIME_EXCEEDED } from '../packet/ipv6.js';
+import { ICMPV6_PACKET_TOO_BIG, ICMPV6_TIME_EXCEEDED, IPPROTO_ICMPV6 } from '../packet/ipv6.js';
+import { Icmp6Errors, type Tunnel6 } from './icmp6.js';
 
 /** IPv6's minimum link MTU (RFC 8200 5): a packet too big never names less. */
 const IPV6_MIN_MTU = 1280;
@@ -59,11 +61,11 @@ export class Ipv6Steps {
   private readonly vipScratch = new Uint8Array(16);
   /** Each rsId's 16 bytes as its own view (TUN's outer destination), made once. */
   private readonly rsViews: Uint8Array[] = [];
-  /** TUN's outer source; hasTunnelSource 0 while the interface has no global IPv6 address. */
-  private readonly tunnelSource = new Uint8Array(16);
-  private hasTunnelSource = 0;
-  private mtu = 1500;
+  /** TUN's outer source (hasSource 0 while the interface has no global IPv6 address) and the MTU. */
+  private readonly tunnelState: Tunnel6 = { source: new Uint8Array(16), hasSource: 0, mtu: 1500 };
   private readonly span = new FrameSpan();
+  /** ICMPv6 errors about tracked connections (icmp6.ts). */
+  private readonly errors: Icmp6Errors;
 
   constructor(
     ipv4Flows: FlowTable,
@@ -84,14 +86,15 @@ export class Ipv6Steps {
     });
     this.flowHop = new Uint16Array(this.flows.slotCount);
     for (let id = 0; id < MAX_REAL_SERVER_IDS; id++) this.rsViews.push(this.rsAddress.subarray(id * 16, id * 16 + 16));
+    this.errors = new Icmp6Errors(this.flows, this.parsed, counters, macs, hops, this.flowHop, icmp, this.rsAddress, this.rsViews, this.tunnelState, this.span);
   }
 
   /** Control path: pin the snapshot's IPv6 VIPs and servers, index its IPv6 services. */
   setSnapshot(snapshot: Snapshot): void {
     const flows = this.flows;
-    this.mtu = snapshot.mtu;
-    this.hasTunnelSource = snapshot.tunnelSource6 !== undefined ? 1 : 0;
-    if (snapshot.tunnelSource6 !== undefined) this.tunnelSource.set(parseIpv6(snapshot.tunnelSource6));
+    this.tunnelState.mtu = snapshot.mtu;
+    this.tunnelState.hasSource = snapshot.tunnelSource6 !== undefined ? 1 : 0;
+    if (snapshot.tunnelSource6 !== undefined) this.tunnelState.source.set(parseIpv6(snapshot.tunnelSource6));
     this.index = new ServiceIndex(snapshot.services.map((s) => ({
       ...s,
       addresses: s.family === 6 ? s.addresses.map((a) => ({ vip: flows.pin(parseIpv6(a.vip6!)), vport: a.vport })) : [],
@@ -123,6 +126,7 @@ export class Ipv6Steps {
       return DROP;
     }
     const proto = p.protocol;
+    if (proto === IPPROTO_ICMPV6) return this.errors.toRealServer(tables, outside, inside, descs, d, now);
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     const flows = this.flows;
     const vip = flows.addresses.findAt(dv, p.dstOffset);
@@ -248,12 +252,13 @@ export class Ipv6Steps {
    * No global IPv6 address on the interface: a NO_SERVICE drop.
    */
   private tunnel(outside: PortView, descs: Uint32Array, d: number, rsId: number, rsMac: Uint8Array): number {
-    if (this.hasTunnelSource === 0) return this.drop(DataplaneDrop.NO_SERVICE);
+    const tunnel = this.tunnelState;
+    if (tunnel.hasSource === 0) return this.drop(DataplaneDrop.NO_SERVICE);
     const p = this.parsed;
-    const r = encapsulateIp6ip6(outside.u8, outside.dv, p, descs[d], outside.port.frameSize, this.tunnelSource, this.rsViews[rsId],
-      p.hopLimit, rsMac, outside.port.mac, this.mtu, this.span);
+    const r = encapsulateIp6ip6(outside.u8, outside.dv, p, descs[d], outside.port.frameSize, tunnel.source, this.rsViews[rsId],
+      p.hopLimit, rsMac, outside.port.mac, tunnel.mtu, this.span);
     if (r === RewriteResult.MTU_EXCEEDED) {
-      return this.answer(outside, descs, d, ICMPV6_PACKET_TOO_BIG, 0, Math.max(IPV6_MIN_MTU, this.mtu - IP6IP6_OVERHEAD), DataplaneDrop.MTU_EXCEEDED);
+      return this.answer(outside, descs, d, ICMPV6_PACKET_TOO_BIG, 0, Math.max(IPV6_MIN_MTU, tunnel.mtu - IP6IP6_OVERHEAD), DataplaneDrop.MTU_EXCEEDED);
     }
     if (r !== RewriteResult.OK) return this.drop(DataplaneDrop.NO_ROOM);
     descs[d] = this.span.offset;
@@ -291,6 +296,7 @@ export class Ipv6Steps {
       return DROP;
     }
     const proto = p.protocol;
+    if (proto === IPPROTO_ICMPV6) return this.errors.toClient(inside, outside, descs, d, now);
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     const flows = this.flows;
     const flow = flows.lookupReply6(proto, dv, p.srcOffset, p.srcPort, p.dstOffset, p.dstPort, now);
