@@ -6,6 +6,7 @@
  * bit 1: the harness fixes the frame's IPv4 header and TCP/UDP checksums first (so mutations
  * get past the header check); bit 2: advance the clock a minute before the batch.
  */
+import { createPersistenceTable6 } from '../../src/conntrack/persistence6.js';
 import { DESC_WORDS, DROP, TX, TX_OTHER } from '../../src/io/port.js';
 import { C_ICMP_SENT, C_PARSE_BASE, C_RX, C_TX, COUNTER_COUNT, C_SLOPPY_PICKUPS } from '../../src/dataplane/counters.js';
 import { FIRST_DROP_RESULT } from '../../src/packet/parse.js';
@@ -90,7 +91,7 @@ function freshDataplane(byte: number): { dataplane: Dataplane; flows: FlowTable;
     icmp.fullNat = fnat;
     fragments.fullNat = fnat;
     // The IPv6 path exists only for snapshots with an IPv6 service, built over these tables.
-    const v6 = hasIpv6Services(snapshot) ? new Ipv6Steps(flows, counters, ipvs, macs, hops, icmp) : null;
+    const v6 = hasIpv6Services(snapshot) ? new Ipv6Steps(flows, counters, ipvs, macs, hops, icmp, createPersistenceTable6(templates.capacity)) : null;
     v6?.setSnapshot(snapshot);
     Object.assign(dataplane, {
       flows, templates, counters, ipvs, hops, flowHop,

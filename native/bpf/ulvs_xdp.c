@@ -14,8 +14,11 @@
 //    Fragments of other addresses still go to the kernel.
 //  - IPv6 (services6, replies6): TCP/UDP after at most ULVS_MAX_EXT_HEADERS
 //    hop-by-hop/routing/destination-options headers, by the same rules; a
-//    fragment by its "whole address" key (port 0), as IPv4. ICMPv6 (NDP,
-//    errors) always goes to the kernel.
+//    fragment by its "whole address" key (port 0), as IPv4. ICMPv6 errors
+//    (unreachable, packet too big, time exceeded, parameter problem) right
+//    after the fixed header, quoting TCP/UDP right after the quoted fixed
+//    header, by the IPv4 errors' rules; NDP, echo and the rest of ICMPv6 go
+//    to the kernel.
 //  - 802.1Q tags: on veth (and NICs with rx VLAN offload) the kernel moves a
 //    frame's tag into metadata before XDP runs, so the frame looks untagged.
 //    ulvs_xdp_vlan (loaded device-bound, for native mode) reads the tag with
@@ -150,8 +153,36 @@ static __always_inline void copy6(__u32 *to, const struct in6_addr *from) {
   to[3] = from->in6_u.u6_addr32[3];
 }
 
+#define ICMPV6_DEST_UNREACH 1
+#define ICMPV6_PARAMPROB 4
+
+// An ICMPv6 error about a packet of ulvs's IPv6 connections (steer_icmp_error's twin).
+static __always_inline int steer_icmp6_error(void *icmp, void *data_end) {
+  __u8 *type = icmp;
+  if ((void *)(type + 8) > data_end) return STEER_PASS;
+  if (type[0] < ICMPV6_DEST_UNREACH || type[0] > ICMPV6_PARAMPROB) return STEER_PASS;
+  struct ipv6hdr *inner = icmp + 8;
+  if ((void *)(inner + 1) > data_end) return STEER_PASS;
+  if (inner->version != 6) return STEER_PASS;
+  if (inner->nexthdr != IPPROTO_TCP && inner->nexthdr != IPPROTO_UDP) return STEER_PASS;
+  __u16 *ports = (void *)(inner + 1);
+  if ((void *)(ports + 2) > data_end) return STEER_PASS;
+  struct ulvs_steer_key6 key = {};
+  key.proto = inner->nexthdr;
+  // Quoted packet sent from VIP:vport (a reply the client's path refused).
+  copy6(key.ip, &inner->saddr);
+  key.port = ports[0];
+  if (bpf_map_lookup_elem(&services6, &key)) return STEER_ULVS;
+  // Quoted packet sent to a NAT66 real server (the real server refuses a client's packet).
+  copy6(key.ip, &inner->daddr);
+  key.port = ports[1];
+  if (bpf_map_lookup_elem(&replies6, &key)) return STEER_ULVS;
+  return STEER_PASS;
+}
+
 static __always_inline int steer_ipv6(struct ipv6hdr *ip6, void *data_end) {
   if ((void *)(ip6 + 1) > data_end) return STEER_PASS;
+  if (ip6->nexthdr == IPPROTO_ICMPV6) return steer_icmp6_error((void *)(ip6 + 1), data_end);
   __u8 next = ip6->nexthdr;
   void *at = (void *)(ip6 + 1);
   int fragment = 0;

@@ -1,5 +1,6 @@
 /**
- * IPv6 virtual servers (issue 16): what ulvs forwards over IPv6 is DR and NAT66 (AF_XDP and TAP);
+ * IPv6 virtual servers (issue 16): what ulvs forwards over IPv6 is DR, NAT66 and TUN (AF_XDP and TAP,
+ * persistence included);
  * what it does not yet is refused here with the reason, never accepted and skipped. Also the
  * IPv6 side of persistence_granularity (a prefix length, as ipvsadm -M), link-local servers
  * (no interface to reach them by), and two IPv6 services claiming one VIP:port (check-overlaps.ts
@@ -57,10 +58,6 @@ export function checkIpv6Services(cfg: Obj, r: Findings): void {
     }
     if (family !== 6) return;
     if (KIND_REFUSED[kind] !== undefined) r.error([...base, has(vs, 'lb_kind') ? 'lb_kind' : 'lvs_method'], KIND_REFUSED[kind]);
-    if ((num(vs.persistence_timeout) ?? 0) > 0) {
-      r.error([...base, 'persistence_timeout'], 'persistence for IPv6 services is not done yet: ulvs keeps persistence templates for IPv4 clients only',
-        'leave persistence_timeout out of the IPv6 service (or use an IPv4 one)');
-    }
     const servers: [Path, string | undefined, string][] = list(vs.real_servers).map((rs, ri) => [[...base, 'real_servers', ri, 'ip'], str(obj(rs)?.ip), 'real server']);
     if (has(vs, 'sorry_server')) servers.push([[...base, 'sorry_server', 'ip'], str(obj(vs.sorry_server)?.ip), 'sorry server']);
     for (const [path, ip, role] of servers) {

@@ -37,7 +37,21 @@ export interface PersistenceTableOptions {
    * SharedPersistenceTable, which takes the table's lock around each operation.
    */
   memory?: SharedArrayBuffer;
+  /**
+   * IPv6 templates (persistence6.ts): each template also keeps its masked client and VIP as
+   * four words each (WIDE_WORDS), compared after the 32-bit key (their fold) matches.
+   */
+  wide?: boolean;
 }
+
+/**
+ * Words an IPv6 template keeps beside the fold: its masked client (4, the key, compared) and
+ * the VIP of its first connection (4, for the listing only, as IPv4's vip).
+ */
+export const WIDE_WORDS = 8;
+const WIDE_KEY_WORDS = 4;
+/** Where the full key goes in PersistenceTable.args for a wide table. */
+export const A_WIDE = 6;
 
 // The table's scalars, in the first words of its memory (so workers sharing it share them).
 const S_MAGIC = 0, S_LOCK = 1, S_IDLE_HEAD = 2, S_IDLE_TAIL = 3, S_FREE_HEAD = 4, S_HIGH_WATER = 5, S_SEED = 6;
@@ -52,8 +66,8 @@ function indexSizeFor(capacity: number): number {
 }
 
 /** Bytes of a table's memory: the scalars, then 4-, 2- and 1-byte arrays (each view aligned). */
-function bytesFor(capacity: number): number {
-  return STATE_WORDS * 4 + capacity * (8 * 4 + 4 * 2 + 2) + indexSizeFor(capacity) * 4;
+function bytesFor(capacity: number, wide = false): number {
+  return STATE_WORDS * 4 + capacity * ((wide ? 8 + WIDE_WORDS : 8) * 4 + 4 * 2 + 2) + indexSizeFor(capacity) * 4;
 }
 
 /** stats as enumerable accessors over the shared scalars (a spread copies the values). */
@@ -74,6 +88,8 @@ export interface TemplateEntry {
   rsIp: number; rsPort: number;
   service: number; rsId: number;
   controlled: number;
+  /** A wide (IPv6) table's WIDE_WORDS: masked client, VIP; absent for IPv4. */
+  wide?: Uint32Array;
 }
 
 export interface TemplateStats { inserts: number; evictions: number; expired: number; full: number; size: number }
@@ -100,6 +116,8 @@ export class PersistenceTable {
   private readonly next: Int32Array;    // idle list (controls nothing) in insertion order; free list
   private readonly index: Uint32Array;
   private readonly indexMask: number;
+  /** IPv6 tables: WIDE_WORDS per template (see PersistenceTableOptions.wide); null for IPv4. */
+  protected readonly wideKey: Uint32Array | null;
   private get idleHead(): number { return this.state[S_IDLE_HEAD]; }
   private set idleHead(v: number) { this.state[S_IDLE_HEAD] = v; }
   private get idleTail(): number { return this.state[S_IDLE_TAIL]; }
@@ -113,9 +131,9 @@ export class PersistenceTable {
   private readonly seed: number;
 
   /** Shared memory for a table of `capacity` templates, initialised (hand it to every worker). */
-  static allocateShared(capacity: number, seed?: number): SharedArrayBuffer {
-    const memory = new SharedArrayBuffer(bytesFor(capacity));
-    new PersistenceTable({ capacity, seed, memory });
+  static allocateShared(capacity: number, seed?: number, wide = false): SharedArrayBuffer {
+    const memory = new SharedArrayBuffer(bytesFor(capacity, wide));
+    new PersistenceTable({ capacity, seed, memory, wide });
     return memory;
   }
 
@@ -126,8 +144,10 @@ export class PersistenceTable {
     }
     this.capacity = capacity;
     const size = indexSizeFor(capacity);
-    const memory = opts.memory ?? new ArrayBuffer(bytesFor(capacity));
-    if (memory.byteLength !== bytesFor(capacity)) throw new RangeError(`persistence memory of ${memory.byteLength} bytes is not for ${capacity} templates`);
+    const wide = opts.wide === true;
+    this.bytes = bytesFor(capacity, wide);
+    const memory = opts.memory ?? new ArrayBuffer(this.bytes);
+    if (memory.byteLength !== this.bytes) throw new RangeError(`persistence memory of ${memory.byteLength} bytes is not for ${capacity} templates`);
     let at = 0;
     const take = <T>(make: (buffer: ArrayBufferLike, offset: number, length: number) => T, length: number, width: number): T => {
       const view = make(memory, at, length);
@@ -148,6 +168,7 @@ export class PersistenceTable {
     this.prev = i32(capacity);
     this.next = i32(capacity);
     this.index = u32(size);
+    this.wideKey = wide ? u32(capacity * WIDE_WORDS) : null;
     this.serviceOf = u16(capacity);
     this.rsIdOf = u16(capacity);
     this.vportOf = u16(capacity);
@@ -175,7 +196,8 @@ export class PersistenceTable {
    * Scratch for the allocation-proof forms (see FlowTable.tuple for why):
    * [maskedClient, proto, vip, vport, rsIp, rsPort].
    */
-  readonly args = new Uint32Array(6);
+  readonly args = new Uint32Array(A_WIDE + WIDE_WORDS);
+  private readonly bytes: number;
 
   /** The live template for (service, masked client), or -1. */
   lookup(service: number, maskedClient: number, now: number): number {
@@ -206,7 +228,7 @@ export class PersistenceTable {
       if (entry === 0) return -1;
       if ((entry >>> 25) !== tag) continue;
       const t = entry & REF_MASK;
-      if (this.clientKey[t] === maskedClient && this.serviceOf[t] === service) {
+      if (this.clientKey[t] === maskedClient && this.serviceOf[t] === service && (this.wideKey === null || this.wideMatches(t))) {
         return this.controlledCount[t] > 0 || this.expires[t] > now ? t : -1;
       }
     }
@@ -222,7 +244,8 @@ export class PersistenceTable {
       const entry = this.index[i];
       if (entry === 0) break;
       const t = entry & REF_MASK;
-      if ((entry >>> 25) === tag && this.clientKey[t] === maskedClient && this.serviceOf[t] === service) {
+      if ((entry >>> 25) === tag && this.clientKey[t] === maskedClient && this.serviceOf[t] === service &&
+          (this.wideKey === null || this.wideMatches(t))) {
         this.invalidate(t);
         break;
       }
@@ -252,6 +275,7 @@ export class PersistenceTable {
     this.vportOf[t] = a[A_VPORT];
     this.rsIpOf[t] = a[A_RS_IP];
     this.rsPortOf[t] = a[A_RS_PORT];
+    if (this.wideKey !== null) for (let i = 0; i < WIDE_WORDS; i++) this.wideKey[t * WIDE_WORDS + i] = a[A_WIDE + i];
     this.linkIdle(t);
     let i = h & mask;
     while (this.index[i] !== 0) i = (i + 1) & mask;
@@ -384,6 +408,7 @@ export class PersistenceTable {
         vip: this.vipOf[t], vport: this.vportOf[t],
         rsIp: this.rsIpOf[t], rsPort: this.rsPortOf[t],
         service: this.serviceOf[t], rsId: this.rsIdOf[t], controlled: this.controlledCount[t],
+        ...(this.wideKey !== null ? { wide: this.wideKey.slice(t * WIDE_WORDS, (t + 1) * WIDE_WORDS) } : {}),
       });
     }
     return out;
@@ -405,8 +430,15 @@ export class PersistenceTable {
   }
 
   memory(): { totalBytes: number; bytesPerTemplate: number } {
-    const totalBytes = bytesFor(this.capacity);
+    const totalBytes = this.bytes;
     return { totalBytes, bytesPerTemplate: totalBytes / this.capacity };
+  }
+
+  /** A wide table's template has the full key in args[A_WIDE..] (its masked client and VIP). */
+  private wideMatches(t: number): boolean {
+    const w = this.wideKey!, a = this.args, b = t * WIDE_WORDS;
+    for (let i = 0; i < WIDE_KEY_WORDS; i++) if (w[b + i] !== a[A_WIDE + i]) return false;
+    return true;
   }
 
   /** Only for a template that controls nothing (so it is on the idle list). */
@@ -480,7 +512,7 @@ function tagOf(h: number): number {
 export class SharedPersistenceTable extends PersistenceTable {
   private depth = 0;
   /** Nonzero and unique per worker: who holds the lock (a restarted worker frees its dead predecessor's). */
-  private readonly owner: number;
+  readonly owner: number;
 
   constructor(opts: PersistenceTableOptions & { memory: SharedArrayBuffer; owner: number }) {
     super(opts);

@@ -27,6 +27,7 @@ import { serveMetrics, type MetricsServer } from '../metrics/server.js';
 import { compileSnapshot, IdRegistry } from './compile.js';
 import { SchedulerTablePublisher } from './scheduler-tables.js';
 import { PersistenceTable, templateCapacityFor } from '../conntrack/persistence.js';
+import { allocateSharedTemplates6 } from '../conntrack/persistence6.js';
 import { numberToIp } from '../packet/addr.js';
 import { watchConfigFiles } from './config-watch.js';
 import { StepTimer } from './step-timer.js';
@@ -80,6 +81,7 @@ export class Director {
   private tunnelSource = 0;
   private mtu = DEFAULT_MTU;
   private tunnelSource6: string | null = null;
+  private templateMemory6: SharedArrayBuffer | undefined;
   private insideOpen = false;
   /** Services handed to the kernel (Local forwarding), and those logged as mixed. */
   private kernelServices = new Set<number>();
@@ -462,6 +464,11 @@ export class Director {
       tunnelSource6: this.tunnelSource6,
     }, ++this.version);
     this.logLocalForwarding(snapshot);
+    // queues > 1: the IPv6 templates are shared as the IPv4 ones (allocated with the first IPv6 service).
+    if (this.config.dataplane.queues > 1 && snapshot.services.some((s) => s.family === 6)) {
+      this.templateMemory6 ??= allocateSharedTemplates6(this.config.dataplane.conn_table_size);
+      snapshot.templateMemory6 = this.templateMemory6;
+    }
     // mh/sh/dh tables built once here and shared with every worker (scheduler-tables.ts).
     return this.schedulerTables.publish(snapshot);
   }

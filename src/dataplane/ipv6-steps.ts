@@ -5,30 +5,38 @@
 // IPv4 scheduler over IPVS's IPv6 fold) -> hop limit - 1 -> rewrite -> verdict. No allocation,
 // no throw, drops are counters.
 // TUN is IPv6-in-IPv6 (next header 41) from the interface's first global address.
+// Persistence: templates keyed by the client's masked address (persistence6.ts), as IPVS.
 // Not carried over IPv6 yet, refused at load (check-ipv6-services.ts): Full NAT,
-// persistence, connection sync, local servers. ICMPv6 is never steered here (NDP and errors go to
-// the kernel); an expired hop limit is answered with ICMPv6 time exceeded, as IPv4's TTL (rate
-// limited by the same bucket as IPv4's ICMP errors).
+// connection sync, local servers. ICMPv6 errors quoting a service's or NAT66 server's packet are
+// steered here and follow their connection (icmp6.ts); NDP and the rest stay with the kernel. An
+// expired hop limit is answered with ICMPv6 time exceeded, as IPv4's TTL, and a packet too big
+// for TUN with packet too big (rate limited by the same bucket as IPv4's ICMP errors).
 import { FlowTable6 } from '../conntrack/flow-table6.js';
 import type { FlowTable } from '../conntrack/flow-table.js';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_TIME_WAIT } from '../conntrack/tcp-states.js';
 import { DROP, TX, TX_OTHER } from '../io/port.js';
-import { parseIpv6 } from '../packet/addr6.js';
+import { formatIpv6, parseIpv6 } from '../packet/addr6.js';
 import { IPPROTO_TCP, IPPROTO_UDP, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from '../packet/parse.js';
 import { Parse6Result, ParsedIpv6, parseIpv6Packet } from '../packet/ipv6.js';
 import { FrameSpan, RewriteResult, rewriteForDirectRouting, writeEthernetAddresses } from '../packet/rewrite.js';
-import { decrementHopLimit, encapsulateIp6ip6, rewriteForNat66, rewriteNat66Reply } from '../packet/rewrite6.js';
+import { IP6IP6_OVERHEAD, decrementHopLimit, encapsulateIp6ip6, rewriteForNat66, rewriteNat66Reply } from '../packet/rewrite6.js';
 import { ICMPV6_HOP_LIMIT_EXCEEDED, turnIntoIcmp6Error } from '../packet/icmp6-error.js';
-import { ICMPV6_TIME_EXCEEDED } from '../packet/ipv6.js';
+import { ICMPV6_PACKET_TOO_BIG, ICMPV6_TIME_EXCEEDED, IPPROTO_ICMPV6 } from '../packet/ipv6.js';
+import { Icmp6Errors, type Tunnel6 } from './icmp6.js';
+
+/** IPv6's minimum link MTU (RFC 8200 5): a packet too big never names less. */
+const IPV6_MIN_MTU = 1280;
 import type { IcmpErrors } from './icmp.js';
 import { markOverloadOnBind } from '../schedulers/overload.js';
+import type { PersistenceTable } from '../conntrack/persistence.js';
+import { setClientKey6 } from '../conntrack/persistence6.js';
 import { MAX_REAL_SERVER_IDS } from '../conntrack/flow-table.js';
 import {
   C_DROP_BASE, C_ICMP_SENT, C_IPV6_FORWARDED, C_NEW_FLOWS, C_PARSE6_BASE, C_SLOPPY_PICKUPS, DataplaneDrop,
   S_CONNS, S_IN_BYTES, S_IN_PKTS, S_OUT_BYTES, S_OUT_PKTS, STAT_FIELDS,
 } from './counters.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
-import { refreshServerCounts, ServiceIndex, type HopTable, type RealServerMacs, type RuntimeTables } from './tables.js';
+import { refreshServerCounts, ServiceIndex, type HopTable, type RealServerMacs, type RuntimeService, type RuntimeTables } from './tables.js';
 import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
 import type { PortView } from './pipeline.js';
 
@@ -53,11 +61,11 @@ export class Ipv6Steps {
   private readonly vipScratch = new Uint8Array(16);
   /** Each rsId's 16 bytes as its own view (TUN's outer destination), made once. */
   private readonly rsViews: Uint8Array[] = [];
-  /** TUN's outer source; hasTunnelSource 0 while the interface has no global IPv6 address. */
-  private readonly tunnelSource = new Uint8Array(16);
-  private hasTunnelSource = 0;
-  private mtu = 1500;
+  /** TUN's outer source (hasSource 0 while the interface has no global IPv6 address) and the MTU. */
+  private readonly tunnelState: Tunnel6 = { source: new Uint8Array(16), hasSource: 0, mtu: 1500 };
   private readonly span = new FrameSpan();
+  /** ICMPv6 errors about tracked connections (icmp6.ts). */
+  private readonly errors: Icmp6Errors;
 
   constructor(
     ipv4Flows: FlowTable,
@@ -67,23 +75,26 @@ export class Ipv6Steps {
     private readonly hops: HopTable,
     /** IPv4's ICMP errors: its send bucket limits IPv6's too (one budget, as the kernel's icmp ratelimit per host). */
     private readonly icmp: IcmpErrors,
+    /** IPv6 persistence templates (wide PersistenceTable; shared by the workers when queues > 1). */
+    readonly templates: PersistenceTable,
   ) {
     // Same capacity, timeouts and ActiveConn/InActConn arrays as the IPv4 table: an rsId is in
     // one family, so the schedulers and listings read one count per server whatever its family.
     this.flows = new FlowTable6({
       capacity: ipv4Flows.capacity, timeouts: ipv4Flows.timeouts, expireNodestConn: ipv4Flows.expireNodestConn,
-      activeConns: ipv4Flows.activeConns, inactiveConns: ipv4Flows.inactiveConns,
+      activeConns: ipv4Flows.activeConns, inactiveConns: ipv4Flows.inactiveConns, templates,
     });
     this.flowHop = new Uint16Array(this.flows.slotCount);
     for (let id = 0; id < MAX_REAL_SERVER_IDS; id++) this.rsViews.push(this.rsAddress.subarray(id * 16, id * 16 + 16));
+    this.errors = new Icmp6Errors(this.flows, this.parsed, counters, macs, hops, this.flowHop, icmp, this.rsAddress, this.rsViews, this.tunnelState, this.span);
   }
 
   /** Control path: pin the snapshot's IPv6 VIPs and servers, index its IPv6 services. */
   setSnapshot(snapshot: Snapshot): void {
     const flows = this.flows;
-    this.mtu = snapshot.mtu;
-    this.hasTunnelSource = snapshot.tunnelSource6 !== undefined ? 1 : 0;
-    if (snapshot.tunnelSource6 !== undefined) this.tunnelSource.set(parseIpv6(snapshot.tunnelSource6));
+    this.tunnelState.mtu = snapshot.mtu;
+    this.tunnelState.hasSource = snapshot.tunnelSource6 !== undefined ? 1 : 0;
+    if (snapshot.tunnelSource6 !== undefined) this.tunnelState.source.set(parseIpv6(snapshot.tunnelSource6));
     this.index = new ServiceIndex(snapshot.services.map((s) => ({
       ...s,
       addresses: s.family === 6 ? s.addresses.map((a) => ({ vip: flows.pin(parseIpv6(a.vip6!)), vport: a.vport })) : [],
@@ -115,6 +126,7 @@ export class Ipv6Steps {
       return DROP;
     }
     const proto = p.protocol;
+    if (proto === IPPROTO_ICMPV6) return this.errors.toRealServer(tables, outside, inside, descs, d, now);
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     const flows = this.flows;
     const vip = flows.addresses.findAt(dv, p.dstOffset);
@@ -140,9 +152,8 @@ export class Ipv6Steps {
       if (proto === IPPROTO_TCP && opens === TCP_OPENS_NOTHING) return this.drop(DataplaneDrop.NO_FLOW);
       const set = svc.set;
       refreshServerCounts(svc, flows);
-      // IPVS hashes an IPv6 address as its four words XORed (schedulers/hash.ts foldIpv6).
-      const chosen = svc.scheduler.schedule(set, (p.src0 ^ p.src1 ^ p.src2 ^ p.src3) >>> 0, p.srcPort,
-        (p.dst0 ^ p.dst1 ^ p.dst2 ^ p.dst3) >>> 0, p.dstPort);
+      this.chosenTemplate = -1;
+      const chosen = spec.persistenceTimeout === 0 ? this.scheduleFolded(svc) : this.schedulePersistent(svc, now);
       if (chosen < 0) return this.drop(DataplaneDrop.NO_REAL_SERVER);
       if (opens === TCP_OPENS_PICKUP) this.counters[C_SLOPPY_PICKUPS]++;
       rsId = svc.rsIds[chosen];
@@ -154,6 +165,7 @@ export class Ipv6Steps {
         flow = flows.insert6(spec.id, rsId, proto, dv, p.srcOffset, p.srcPort, vip, p.dstPort, this.rsHandle[rsId], rsPort, now,
           spec.forward === FORWARD_NAT);
         if (flow < 0) return this.drop(DataplaneDrop.NO_ROOM);
+        if (this.chosenTemplate >= 0) flows.attachTemplate(flow, this.chosenTemplate, now);
         this.flowHop[flow] = this.hops.learn(u8, descs[d] + 6);
         set.inactiveConns[chosen]++;
         markOverloadOnBind(set, chosen);
@@ -188,28 +200,85 @@ export class Ipv6Steps {
     return TX_OTHER;
   }
 
+  /** IPVS hashes an IPv6 address as its four words XORed (schedulers/hash.ts foldIpv6). */
+  private scheduleFolded(svc: RuntimeService): number {
+    const p = this.parsed;
+    return svc.scheduler.schedule(svc.set, (p.src0 ^ p.src1 ^ p.src2 ^ p.src3) >>> 0, p.srcPort,
+      (p.dst0 ^ p.dst1 ^ p.dst2 ^ p.dst3) >>> 0, p.dstPort);
+  }
+
+  /** Template chosen by the last schedulePersistent (-1: none); read right after the call. */
+  private chosenTemplate = -1;
+
+  /**
+   * A new connection of a persistent service: the client's template first (IPVS
+   * ip_vs_sched_persist, the client masked by persistence_granularity as a prefix length),
+   * else the scheduler and a new template. As pipeline.ts's scheduleNewFlow for IPv4.
+   */
+  private schedulePersistent(svc: RuntimeService, now: number): number {
+    const p = this.parsed, spec = svc.spec, set = svc.set, templates = this.templates;
+    setClientKey6(templates, spec.persistencePrefix6 ?? 128, p.src0, p.src1, p.src2, p.src3, p.dst0, p.dst1, p.dst2, p.dst3);
+    let t = templates.lookupArgs(spec.id, now);
+    if (t >= 0) {
+      const r = svc.indexOfRsId(templates.rsId(t));
+      // The template's server must still be available (ip_vs_check_template; quiesced keeps it).
+      if (r >= 0 && set.available[r] !== 0) {
+        templates.refresh(t, now);
+        this.chosenTemplate = t;
+        return r;
+      }
+      templates.invalidate(t);
+    }
+    const chosen = this.scheduleFolded(svc);
+    if (chosen < 0) return -1;
+    const a = templates.args;
+    // args[1..5]: protocol, VIP, port and server for the listing (0 = "IP", all ports, for a group).
+    a[1] = svc.addressCount > 1 ? 0 : spec.protocol; a[2] = 0; a[3] = svc.addressCount > 1 ? 0 : p.dstPort; a[4] = 0; a[5] = set.port[chosen];
+    t = templates.insertArgs(spec.id, svc.rsIds[chosen], spec.persistenceTimeout, now);
+    this.chosenTemplate = t;
+    return chosen;
+  }
+
+  /** Each IPv6 real server's address as text by rsId (listing of templates). */
+  rsAddressText(rsId: number): string {
+    return formatIpv6(this.rsAddress, rsId * 16);
+  }
+
   /**
    * TUN: a 40-byte IPv6 header (next header 41) before the packet, as ip_vs_tunnel_xmit_v6;
-   * outer hop limit the inner's (decremented). Too big for the MTU: a counted drop (IPVS would
-   * send ICMPv6 packet too big). No global IPv6 address on the interface: a NO_SERVICE drop.
+   * outer hop limit the inner's (decremented). Too big for the MTU: dropped (MTU_EXCEEDED) and
+   * answered with ICMPv6 packet too big naming the MTU left inside the tunnel, as
+   * ip_vs_tunnel_xmit_v6 (never below IPv6's 1280), so the client's TCP lowers its segment size.
+   * No global IPv6 address on the interface: a NO_SERVICE drop.
    */
   private tunnel(outside: PortView, descs: Uint32Array, d: number, rsId: number, rsMac: Uint8Array): number {
-    if (this.hasTunnelSource === 0) return this.drop(DataplaneDrop.NO_SERVICE);
+    const tunnel = this.tunnelState;
+    if (tunnel.hasSource === 0) return this.drop(DataplaneDrop.NO_SERVICE);
     const p = this.parsed;
-    const r = encapsulateIp6ip6(outside.u8, outside.dv, p, descs[d], outside.port.frameSize, this.tunnelSource, this.rsViews[rsId],
-      p.hopLimit, rsMac, outside.port.mac, this.mtu, this.span);
-    if (r !== RewriteResult.OK) return this.drop(r === RewriteResult.MTU_EXCEEDED ? DataplaneDrop.MTU_EXCEEDED : DataplaneDrop.NO_ROOM);
+    const r = encapsulateIp6ip6(outside.u8, outside.dv, p, descs[d], outside.port.frameSize, tunnel.source, this.rsViews[rsId],
+      p.hopLimit, rsMac, outside.port.mac, tunnel.mtu, this.span);
+    if (r === RewriteResult.MTU_EXCEEDED) {
+      return this.answer(outside, descs, d, ICMPV6_PACKET_TOO_BIG, 0, Math.max(IPV6_MIN_MTU, tunnel.mtu - IP6IP6_OVERHEAD), DataplaneDrop.MTU_EXCEEDED);
+    }
+    if (r !== RewriteResult.OK) return this.drop(DataplaneDrop.NO_ROOM);
     descs[d] = this.span.offset;
     descs[d + 1] = this.span.length;
     this.counters[C_IPV6_FORWARDED]++;
     return TX;
   }
 
-  /** The packet is dropped (TTL_EXPIRED); its frame becomes the ICMPv6 answer when the bucket allows. */
   private timeExceeded(outside: PortView, descs: Uint32Array, d: number): number {
-    this.counters[C_DROP_BASE + DataplaneDrop.TTL_EXPIRED]++;
+    return this.answer(outside, descs, d, ICMPV6_TIME_EXCEEDED, ICMPV6_HOP_LIMIT_EXCEEDED, 0, DataplaneDrop.TTL_EXPIRED);
+  }
+
+  /**
+   * The packet is dropped (`dropReason`); its frame becomes the ICMPv6 error back to the client
+   * when the bucket allows (icmp.ts's answer for IPv4).
+   */
+  private answer(outside: PortView, descs: Uint32Array, d: number, type: number, code: number, rest: number, dropReason: number): number {
+    this.counters[C_DROP_BASE + dropReason]++;
     if (!this.icmp.sendLimit.allow(this.icmp.clock())) return DROP;
-    const length = turnIntoIcmp6Error(outside.u8, this.parsed, descs[d], outside.port.frameSize, ICMPV6_TIME_EXCEEDED, ICMPV6_HOP_LIMIT_EXCEEDED, 0);
+    const length = turnIntoIcmp6Error(outside.u8, this.parsed, descs[d], outside.port.frameSize, type, code, rest);
     if (length < 0) return DROP;
     descs[d + 1] = length;
     this.counters[C_ICMP_SENT]++;
@@ -227,6 +296,7 @@ export class Ipv6Steps {
       return DROP;
     }
     const proto = p.protocol;
+    if (proto === IPPROTO_ICMPV6) return this.errors.toClient(inside, outside, descs, d, now);
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     const flows = this.flows;
     const flow = flows.lookupReply6(proto, dv, p.srcOffset, p.srcPort, p.dstOffset, p.dstPort, now);

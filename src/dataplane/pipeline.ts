@@ -1,5 +1,6 @@
 import { FlowTable } from '../conntrack/flow-table.js';
-import { PersistenceTable } from '../conntrack/persistence.js';
+import { PersistenceTable, SharedPersistenceTable } from '../conntrack/persistence.js';
+import { createPersistenceTable6 } from '../conntrack/persistence6.js';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_TIME_WAIT } from '../conntrack/tcp-states.js';
 import { markOverloadOnBind } from '../schedulers/overload.js';
 import { DROP, DESC_WORDS, LOCAL, TX, TX_OTHER, type PacketPort } from '../io/port.js';
@@ -103,7 +104,12 @@ export class Dataplane {
   }
 
   private learnIpv6(snapshot: Snapshot): void {
-    if (this.v6 === null && hasIpv6Services(snapshot)) this.v6 = new Ipv6Steps(this.flows, this.counters, this.ipvs, this.macs, this.hops, this.icmp);
+    if (this.v6 === null && hasIpv6Services(snapshot)) {
+      // IPv6 templates shared as IPv4's are (queues > 1: the director put their memory in the snapshot).
+      const owner = this.templates instanceof SharedPersistenceTable ? this.templates.owner : 0;
+      const templates6 = createPersistenceTable6(this.templates.capacity, snapshot.templateMemory6, owner);
+      this.v6 = new Ipv6Steps(this.flows, this.counters, this.ipvs, this.macs, this.hops, this.icmp, templates6);
+    }
     this.v6?.setSnapshot(snapshot);
   }
 

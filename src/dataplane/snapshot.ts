@@ -20,6 +20,11 @@ export interface Snapshot {
   tunnelSource: number;
   /** Outer source for IPv6-in-IPv6 (the interface's first global IPv6 address); absent: none. */
   tunnelSource6?: string;
+  /**
+   * queues > 1 with IPv6 services: the memory of the IPv6 persistence templates every worker
+   * shares (persistence6.ts allocateSharedTemplates6), the same buffer in every snapshot.
+   */
+  templateMemory6?: SharedArrayBuffer;
   /** dataplane.interface's MTU: TUN packets above it are refused (frag needed with DF). */
   mtu: number;
   /**

@@ -19,6 +19,7 @@ import { FORWARD_NAT, type Snapshot } from './snapshot.js';
 import { allSteeringFor } from './steering.js';
 import { nowSeconds } from './clock.js';
 import { DUMP_FLOWS6, DUMP_TEMPLATES, dumpChunk, type DumpRequest } from './conn-dump.js';
+import { snapshotTemplates6 } from '../conntrack/persistence6.js';
 
 export interface WorkerInit {
   outside: string;
@@ -112,6 +113,7 @@ function main(init: WorkerInit): void {
     : new PersistenceTable({ capacity });
   // Shared templates are listed and counted once, by the worker of queue 0.
   const reportsTemplates = !init.templateMemory || init.queue === 0;
+  const reportsTemplates6 = (): boolean => !(dataplane.v6?.templates instanceof SharedPersistenceTable) || init.queue === 0;
   const flows = new FlowTable({ capacity: init.connTableSize, timeouts: init.timeouts, expireNodestConn: init.expireNodestConn, templates });
   const dataplane = new Dataplane(init.snapshot, flows, templates, init.counters, outside, inside, init.ipvsCounters);
   const syncOutbox = init.syncOutbox ? new SyncOutbox(init.syncOutbox) : null;
@@ -170,6 +172,7 @@ function main(init: WorkerInit): void {
       dataplane.fnat.publish();
       const flows6 = dataplane.v6?.flows;
       if (flows6 !== undefined) flows6.expireSome(now, EXPIRE_VISITS_PER_LOOP);
+      dataplane.v6?.templates.expireSome(now, EXPIRE_VISITS_PER_LOOP);
       Atomics.store(init.control, 1, flows.stats.size + (flows6?.stats.size ?? 0));
     }
   }
@@ -191,10 +194,15 @@ function main(init: WorkerInit): void {
         if (req.table === DUMP_FLOWS6) {
           const now = nowSeconds();
           // IPv6 connections as ipvsadm -Lnc prints them: [addr]:port (conn-dump.ts says why here).
+          const v6 = dataplane.v6;
+          // Templates first, as ipvsadm -Lnc (shared ones listed once, by queue 0, as IPv4's).
+          const templates6 = v6 !== null && reportsTemplates6() ? snapshotTemplates6(v6.templates, now).map((t) => ({
+            protocol: t.proto === 6 ? 'TCP' : t.proto === 17 ? 'UDP' : 'IP', expiresIn: t.expiresIn, state: 'NONE',
+            source: `[${t.client}]:0`, virtual: `[${t.vip}]:${t.vport}`, destination: `[${v6.rsAddressText(t.rsId)}]:${t.rsPort}` })) : [];
           const entries = (dataplane.v6?.flows.snapshot6(now) ?? []).map((f) => ({
             protocol: f.proto === 6 ? 'TCP' : 'UDP', expiresIn: f.expiresIn, state: f.state,
             source: `[${f.client}]:${f.clientPort}`, virtual: `[${f.vip}]:${f.vport}`, destination: `[${f.rs}]:${f.rsPort}` }));
-          mp.postMessage({ type: 'reply', id: req.id, result: { words: new Uint32Array(0), count: 0, next: -1, entries } });
+          mp.postMessage({ type: 'reply', id: req.id, result: { words: new Uint32Array(0), count: 0, next: -1, entries: [...templates6, ...entries] } });
           break;
         }
         // One chunk per request, copied into a transferred typed array: the main thread formats
@@ -251,6 +259,8 @@ function main(init: WorkerInit): void {
         // ActiveConn/InActConn and PersistConn (templates) of the real servers in the running config, keyed by rsId.
         const conns: Record<number, [number, number, number]> = {};
         const persist = reportsTemplates ? templates.countsByRealServer(nowSeconds()) : new Map<number, number>();
+        // An rsId is one family: IPv6 servers' PersistConn come from the IPv6 templates.
+        if (dataplane.v6 && reportsTemplates6()) for (const [rsId, n] of dataplane.v6.templates.countsByRealServer(nowSeconds())) persist.set(rsId, n);
         for (const s of dataplane.tables.snapshot.services) {
           for (const rs of s.realServers) conns[rs.rsId] = [flows.activeConns[rs.rsId], flows.inactiveConns[rs.rsId], persist.get(rs.rsId) ?? 0];
         }

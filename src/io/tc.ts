@@ -9,10 +9,11 @@
 //   fragments to a VIP / from a NAT real server (the port-0 "whole address" rules): the first
 //   fragment (MF, offset 0) and later ones (any of the 13 offset bits set): 14 per address.
 // IPv6 rules (`protocol ipv6`) match TCP/UDP right after the 40-byte header (no extension
-// headers, no fragments or ICMPv6 errors yet); they sit at their own preferences, as tc keeps
-// one protocol per preference.
+// headers, no fragments yet), and ICMPv6 errors quoting them (2 filters per rule, as IPv4);
+// they sit at their own preferences, as tc keeps one protocol per preference.
 import { execFile, execFileSync } from 'node:child_process';
 import { protocolNumber, type SteeringRule } from './port.js';
+import { ipv6Words, parseIpv6 } from '../packet/addr6.js';
 
 /** Our filters' preferences: setSteering alternates between the two so new
  * rules are in place before the old ones go. */
@@ -88,6 +89,14 @@ const QUOTED_DST_PORT = QUOTED_IP + 22;
 /** ICMP error types under mask 0xf7: 3 (unreachable) with 11 (time exceeded), 4 (source quench) with 12 (parameter problem). */
 const ICMP_ERROR_TYPE_PAIRS = [3, 4] as const;
 const FRAGMENT_OFFSET_BITS = 13;
+// An ICMPv6 error right after the 40-byte header quotes an IPv6 header at 48 (40 + the 8-byte
+// ICMPv6 header): its source at 56, destination at 72, then the transport's ports at 88.
+const QUOTED6_IP = 48;
+const QUOTED6_SRC = QUOTED6_IP + 8;
+const QUOTED6_DST = QUOTED6_IP + 24;
+const QUOTED6_PORTS = QUOTED6_IP + 40;
+/** ICMPv6 error types as (value, mask): 0-3 (1 unreachable, 2 too big, 3 time exceeded; 0 is unassigned), then 4 (parameter problem). */
+const ICMPV6_ERROR_TYPES = [[0, '0xfc'], [4, '0xff']] as const;
 
 function hex32(ip: number): string {
   return `0x${(ip >>> 0).toString(16).padStart(8, '0')}`;
@@ -100,13 +109,32 @@ export function steeringFilterLines(ifname: string, tapName: string, pref: numbe
   const protocol = protocolNumber(rule.protocol);
   const address = rule.kind === 'service' ? 'dst' : 'src';
   if (rule.ip6 !== undefined) {
-    return [[
-      `filter add dev ${ifname} parent ffff: pref ${pref + TC_PREF6_OFFSET} protocol ipv6 u32`,
-      `match ip6 protocol ${protocolNumber(rule.protocol)} 0xff`, // the transport right after the fixed header
+    const head6 = `filter add dev ${ifname} parent ffff: pref ${pref + TC_PREF6_OFFSET} protocol ipv6 u32`;
+    const lines6 = [[
+      head6,
+      `match ip6 protocol ${protocol} 0xff`, // the transport right after the fixed header
       `match ip6 ${address} ${rule.ip6}/128`,
       `match u16 ${rule.port} 0xffff at ${rule.kind === 'service' ? 42 : 40}`,
-      `action mirred egress redirect dev ${tapName}`,
+      action,
     ].join(' ')];
+    if (rule.port === 0) return lines6;
+    // ICMPv6 errors about this rule's packets, right after the fixed header, quoting TCP/UDP
+    // right after the quoted fixed header (as the XDP program; icmp6.ts follows them).
+    const words = ipv6Words(parseIpv6(rule.ip6));
+    const quotedIp = rule.kind === 'service' ? QUOTED6_SRC : QUOTED6_DST;
+    for (const [type, mask] of ICMPV6_ERROR_TYPES) {
+      lines6.push([
+        head6,
+        'match ip6 protocol 58 0xff',
+        `match u8 ${type} ${mask} at 40`,
+        `match u8 0x60 0xf0 at ${QUOTED6_IP}`,
+        `match u8 ${protocol} 0xff at ${QUOTED6_IP + 6}`,
+        ...words.map((w, i) => `match u32 ${hex32(w)} 0xffffffff at ${quotedIp + 4 * i}`),
+        `match u16 ${rule.port} 0xffff at ${rule.kind === 'service' ? QUOTED6_PORTS : QUOTED6_PORTS + 2}`,
+        action,
+      ].join(' '));
+    }
+    return lines6;
   }
   if (rule.port === 0) {
     // Whole address: every fragment of its datagrams (the later ones carry no ports).

@@ -46,3 +46,40 @@ export function turnIntoIcmp6Error(u8: Uint8Array, p: ParsedIpv6, frame: number,
   u8[icmp + 2] = sum >>> 8; u8[icmp + 3] = sum & 0xff;
   return l3 - frame + IPV6_HEADER_LENGTH + icmpLength;
 }
+
+/**
+ * NAT66 of an ICMPv6 error sent to a VIP about a connection's reply (ip_vs_nat_icmp_v6, in):
+ * the outer destination and the quoted packet's source become the real server's address
+ * (16 bytes at addr[addrAt]), the quoted source port its port; the ICMPv6 checksum is
+ * recomputed (it covers the pseudo-header and the whole quote; an error is at most 1280 bytes).
+ * The quoted transport checksum stays as quoted, as IPVS leaves it.
+ */
+export function rewriteIcmp6ErrorForNat66(u8: Uint8Array, p: ParsedIpv6, addr: Uint8Array, addrAt: number, port: number): void {
+  const inner = p.icmpInnerL3Offset;
+  for (let i = 0; i < 16; i++) {
+    u8[p.dstOffset + i] = addr[addrAt + i];
+    u8[inner + 8 + i] = addr[addrAt + i];
+  }
+  u8[p.icmpInnerL4Offset] = port >>> 8; u8[p.icmpInnerL4Offset + 1] = port & 0xff;
+  refreshIcmp6Checksum(u8, p);
+}
+
+/**
+ * NAT66 of a real server's ICMPv6 error about a client's packet (ip_vs_nat_icmp_v6, out): the
+ * outer source and the quoted destination become the VIP (16 bytes at addr[addrAt]), the quoted
+ * destination port the VIP's port; the ICMPv6 checksum is recomputed.
+ */
+export function rewriteIcmp6ErrorFromNat66(u8: Uint8Array, p: ParsedIpv6, addr: Uint8Array, addrAt: number, port: number): void {
+  const inner = p.icmpInnerL3Offset;
+  for (let i = 0; i < 16; i++) {
+    u8[p.srcOffset + i] = addr[addrAt + i];
+    u8[inner + 24 + i] = addr[addrAt + i];
+  }
+  u8[p.icmpInnerL4Offset + 2] = port >>> 8; u8[p.icmpInnerL4Offset + 3] = port & 0xff;
+  refreshIcmp6Checksum(u8, p);
+}
+
+function refreshIcmp6Checksum(u8: Uint8Array, p: ParsedIpv6): void {
+  const sum = ipv6TransportChecksum(u8, p.l3Offset, p.l4Offset, p.l4Length, ICMP_CHECKSUM_OFFSET, IPPROTO_ICMPV6);
+  u8[p.l4Offset + 2] = sum >>> 8; u8[p.l4Offset + 3] = sum & 0xff;
+}

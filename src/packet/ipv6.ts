@@ -104,6 +104,8 @@ export class ParsedIpv6 {
   /** ICMPv6 errors (types 1-4) quoting an IPv6 header and 8 transport bytes: its offset, else -1. */
   icmpInnerL3Offset = -1;
   icmpInnerProtocol = 0;
+  /** The quoted transport header's offset (its ports; NAT66 rewrites one). */
+  icmpInnerL4Offset = 0;
   icmpInnerSrcPort = 0;
   icmpInnerDstPort = 0;
 }
@@ -228,6 +230,7 @@ function parseIcmp6Quote(u8: Uint8Array, dv: DataView, inner: number, end: numbe
   }
   if (end - at < 4) return;
   out.icmpInnerL3Offset = inner;
+  out.icmpInnerL4Offset = at;
   out.icmpInnerProtocol = next;
   out.icmpInnerSrcPort = dv.getUint16(at);
   out.icmpInnerDstPort = dv.getUint16(at + 2);

@@ -70,7 +70,6 @@ t.test('what IPv6 does not forward yet is refused with the reason', async (t) =>
   const cases: [string, string, RegExp][] = [
     ['IPv4 server under an IPv6 TUN', service('    lb_kind: TUN\n', '198.18.0.10'), /6:13 real server 198\.18\.0\.10 is IPv4 under an IPv6 TUN service/],
     ['Full NAT', service('    lb_kind: FNAT\n'), /4:14 Full NAT is IPv4-only in ulvs/],
-    ['persistence', service('    lb_kind: DR\n    persistence_timeout: 60\n'), /5:26 persistence for IPv6 services is not done yet/],
     ['netmask granularity', service('    lb_kind: DR\n    persistence_granularity: 255.255.255.0\n'), /5:30 persistence_granularity 255\.255\.255\.0 is a netmask, but this virtual server is IPv6/],
     ['link-local real server', service('    lb_kind: DR\n', '"fe80::10"'), /6:13 link-local real server fe80::10 has no interface/],
     ['duplicate VIP:port', `${service('    lb_kind: DR\n')}  - vip: "2001:2:0::100"\n    port: 80\n    lb_kind: DR\n    real_servers: [{ ip: "2001:2::20" }]\n`,
@@ -79,6 +78,7 @@ t.test('what IPv6 does not forward yet is refused with the reason', async (t) =>
   ];
   for (const [name, yaml, want] of cases) t.match(errorsOf(yaml), want, name);
   t.notMatch(errorsOf(service('    lb_kind: TUN\n')), /TUN/, 'TUN over IPv6 (IPv6-in-IPv6) is accepted');
+  t.equal(errorsOf(service('    lb_kind: DR\n    persistence_timeout: 60\n    persistence_granularity: 64\n')), '', 'IPv6 persistence with a prefix length is accepted');
   t.match(errorsOf(`virtual_servers:\n  - vip: 198.18.0.100\n    port: 80\n    persistence_timeout: 60\n    persistence_granularity: 24\n    real_servers: [{ ip: 198.18.0.10 }]\n`),
     /5:30 persistence_granularity 24 is a prefix length, but this virtual server is IPv4/, 'a prefix length on an IPv4 service');
 });
