@@ -59,7 +59,9 @@ interface WorkerHandle {
 
 interface ReadyPort { ifname: string; backend: string; xdpMode?: string; fallbackReason?: string; tapName?: string;
   /** busy_poll true/adaptive: the busy-poll socket options the kernel refused (null: none). */
-  busyPollRefused?: Record<string, string> | null }
+  busyPollRefused?: Record<string, string> | null;
+  /** The same options read back from the socket (getsockopt). */
+  busyPollValues?: { preferBusyPoll: number; busyPoll: number; budget: number } }
 
 export class WorkerPool {
   private readonly workers: WorkerHandle[] = [];
@@ -133,8 +135,12 @@ export class WorkerPool {
               const refused = Object.entries(p.busyPollRefused).map(([k, v]) => `${k}: ${v}`).join(', ');
               this.log.warn({ queue, ifname: p.ifname, refused: p.busyPollRefused },
                 `busy_poll ${String(settings.busyPoll)}: the kernel refused busy-poll socket options (${refused}); the worker spins on poll() without them`);
-            } else if (p.busyPollRefused === null) {
-              this.log.info({ queue, ifname: p.ifname }, `busy_poll ${String(settings.busyPoll)}: SO_PREFER_BUSY_POLL, SO_BUSY_POLL and SO_BUSY_POLL_BUDGET set`);
+            } else if (p.busyPollRefused === null && p.busyPollValues) {
+              const v = p.busyPollValues;
+              // Some kernels take SO_BUSY_POLL_BUDGET but cannot read it back (getsockopt: ENOPROTOOPT).
+              const shown = (value: number, unit = ''): string => (value < 0 ? 'set (not readable on this kernel)' : `${value}${unit}`);
+              this.log.info({ queue, ifname: p.ifname, ...v },
+                `busy_poll ${String(settings.busyPoll)}: SO_PREFER_BUSY_POLL ${shown(v.preferBusyPoll)}, SO_BUSY_POLL ${shown(v.busyPoll, ' us')}, SO_BUSY_POLL_BUDGET ${shown(v.budget)} (read back from the socket)`);
             }
           }
           resolve(msg.ports as ReadyPort[]);

@@ -136,7 +136,8 @@ function main(init: WorkerInit): void {
   mp.postMessage({
     type: 'ready',
     ports: ports.map((p) => ({ ifname: p.ifname, backend: p.backend, xdpMode: p.xdpMode, fallbackReason: p.fallbackReason,
-      tapName: (p as { tapName?: string }).tapName, busyPollRefused: idle.spins ? askBusyPoll(p) : undefined })),
+      tapName: (p as { tapName?: string }).tapName, busyPollRefused: idle.spins ? askBusyPoll(p) : undefined,
+      busyPollValues: idle.spins && p.backend === 'afxdp' ? (p as AfxdpPort).busyPoll() : undefined })),
   });
 
   const descs = new Uint32Array(BATCH * DESC_WORDS);
