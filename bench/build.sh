@@ -15,4 +15,5 @@ build() { # name, extra libs...
 build sender
 build sink
 build rtt
+build rtt_pair
 build ref_forwarder -lxdp -lbpf

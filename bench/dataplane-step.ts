@@ -36,6 +36,8 @@ export interface StepResult {
   cpuNsPerPacket: number;
   bytesPerFlow: number;
   tableCapacity: number;
+  /** The timed run (performance.now() ms) and the V8 heap in use just before and after it. */
+  timed: { startMs: number; endMs: number; heapUsedBefore: number; heapUsedAfter: number };
 }
 
 /** Full NAT: local addresses 198.18.1.200.., each with the whole default pool (64,512 ports). */
@@ -135,11 +137,15 @@ export function measureDataplaneStep(flows: number, packets: number, capacity = 
   runBatches(Math.min(batches, 2000), 0, true); // warm up the JIT on the lookup path
   const txBefore = counters[C_TX];
   const cpu = (): number => { const u = process.cpuUsage(); return (u.user + u.system) * 1000; };
+  const heapUsedBefore = process.memoryUsage().heapUsed;
+  const startMs = performance.now();
   const c0 = cpu();
   const t0 = process.hrtime.bigint();
   runBatches(batches, 7, true);
   const t1 = process.hrtime.bigint();
   const c1 = cpu();
+  const endMs = performance.now();
+  const heapUsedAfter = process.memoryUsage().heapUsed;
   runBatches(batches, 7, false);
   const t2 = process.hrtime.bigint();
   const c2 = cpu();
@@ -152,6 +158,7 @@ export function measureDataplaneStep(flows: number, packets: number, capacity = 
     nsPerPacket: Math.max(0, Number(t1 - t0) / total - prepNs),
     cpuNsPerPacket: Math.max(0, (c1 - c0 - (c2 - c1)) / total),
     bytesPerFlow: table.memory().bytesPerFlow, tableCapacity: table.capacity,
+    timed: { startMs, endMs, heapUsedBefore, heapUsedAfter },
   };
 }
 

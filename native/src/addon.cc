@@ -15,6 +15,7 @@
 #include <napi.h>
 
 #include "backend.h"
+#include "busy_poll.h"
 #include "errno_error.h"
 #include "peer_credentials.h"
 #include "raw_socket.h"
@@ -65,6 +66,8 @@ class NativePort : public Napi::ObjectWrap<NativePort> {
                            InstanceMethod<&NativePort::SetSteering>("setSteering"),
                            InstanceMethod<&NativePort::Fd>("fd"),
                            InstanceMethod<&NativePort::Stats>("stats"),
+                           InstanceMethod<&NativePort::SetBusyPoll>("setBusyPoll"),
+                           InstanceMethod<&NativePort::BusyPoll>("busyPoll"),
                            InstanceMethod<&NativePort::Close>("close"),
                        });
   }
@@ -220,6 +223,38 @@ class NativePort : public Napi::ObjectWrap<NativePort> {
     return o;
   }
 
+  // setBusyPoll(usecs, budget): { preferBusyPoll, busyPoll, budget }, each '' when the kernel
+  // took the option, else the errno's name. AF_XDP only: a TAP fd is a character device.
+  Napi::Value SetBusyPoll(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!xsk_) return ThrowTypeError(env, "setBusyPoll: only AF_XDP ports are sockets");
+    if (closed_) return ThrowSysError(env, {EBADF, "setBusyPoll", "port is closed"});
+    if (!info[0].IsNumber() || !info[1].IsNumber()) return ThrowTypeError(env, "setBusyPoll(usecs, budget)");
+    BusyPollResult r = ulvs::SetBusyPoll(backend_->Fd(), info[0].As<Napi::Number>().Int32Value(),
+                                         info[1].As<Napi::Number>().Int32Value());
+    auto name = [&env](int err) {
+      const char* n = err ? strerrorname_np(err) : "";
+      return Napi::String::New(env, n ? n : "EUNKNOWN");
+    };
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("preferBusyPoll", name(r.preferBusyPoll));
+    o.Set("busyPoll", name(r.busyPoll));
+    o.Set("budget", name(r.budget));
+    return o;
+  }
+
+  // busyPoll(): the options as getsockopt reads them back (-1: unknown to this kernel).
+  Napi::Value BusyPoll(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!xsk_ || closed_) return ThrowTypeError(env, "busyPoll: only open AF_XDP ports are sockets");
+    BusyPollValues v = ReadBusyPoll(backend_->Fd());
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("preferBusyPoll", Napi::Number::New(env, v.preferBusyPoll));
+    o.Set("busyPoll", Napi::Number::New(env, v.busyPoll));
+    o.Set("budget", Napi::Number::New(env, v.budget));
+    return o;
+  }
+
   // close(): idempotent; detaches XDP when this was the interface's last socket.
   Napi::Value Close(const Napi::CallbackInfo& info) {
     if (!closed_) backend_->Close();
@@ -252,19 +287,23 @@ UlvsAddon::UlvsAddon(Napi::Env env, Napi::Object exports) {
   InitSdNotify(env, exports);
 }
 
-// waitReadable(fds: Int32Array, count: number, timeoutMs: number): bitmask of
-// fds with something to read (or an error). Sleeps in poll(): no spinning.
+// waitReadable(fds: Int32Array, count: number, timeoutMs: number[, spinUs, kickMask]): bitmask
+// of fds with something to read (or an error). With spinUs > 0 it first spins that long
+// (busy_poll.h SpinReadable, kicking the fds of kickMask), then sleeps in poll() for timeoutMs.
 Napi::Value UlvsAddon::WaitReadable(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsTypedArray()) return ThrowTypeError(env, "waitReadable(fds, count, timeoutMs)");
   Napi::Int32Array fds = info[0].As<Napi::Int32Array>();
   uint32_t count = info[1].As<Napi::Number>().Uint32Value();
   int timeout = info[2].As<Napi::Number>().Int32Value();
+  uint32_t spinUs = info.Length() > 3 && info[3].IsNumber() ? info[3].As<Napi::Number>().Uint32Value() : 0;
+  uint32_t kickMask = info.Length() > 4 && info[4].IsNumber() ? info[4].As<Napi::Number>().Uint32Value() : 0;
   if (count > fds.ElementLength()) count = fds.ElementLength();
   if (count > kMaxPollPorts) return ThrowTypeError(env, "waitReadable: at most 32 ports");
   pollfd p[kMaxPollPorts];
   for (uint32_t i = 0; i < count; i++) p[i] = {fds[i], POLLIN, 0};
-  int rc = poll(p, count, timeout);
+  int rc = spinUs > 0 ? SpinReadable(p, count, spinUs, kickMask) : 0;
+  if (rc == 0 && (timeout != 0 || spinUs == 0)) rc = poll(p, count, timeout);
   if (rc < 0) {
     if (errno == EINTR) return Napi::Number::New(env, 0);
     return ThrowSysError(env, {errno, "poll", ""});

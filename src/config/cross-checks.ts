@@ -27,6 +27,11 @@ export function checkDataplane(cfg: Obj, r: Findings): void {
   if (dataplane && str(dataplane.inside) !== undefined && str(dataplane.inside) !== 'auto' && str(dataplane.inside) === (str(dataplane.interface) ?? 'eth0')) {
     r.error(['dataplane', 'inside'], 'dataplane.inside must differ from dataplane.interface', 'NAT needs a second interface toward the real servers');
   }
+  // busy_poll true spins without end and false never spins: a spin time would be ignored.
+  if (has(dataplane, 'busy_poll_spin_us') && dataplane?.busy_poll !== 'adaptive') {
+    r.error(['dataplane', 'busy_poll_spin_us'], `dataplane.busy_poll_spin_us applies only to busy_poll: adaptive (busy_poll is ${JSON.stringify(dataplane?.busy_poll ?? false)})`,
+      'set busy_poll: adaptive, or remove busy_poll_spin_us');
+  }
   if (has(globalDefs, 'lvs_timeouts') && has(dataplane, 'lvs_timeouts')) {
     r.warn(['global_defs', 'lvs_timeouts'], 'lvs_timeouts is set in global_defs and in dataplane', 'dataplane.lvs_timeouts wins', true);
   }

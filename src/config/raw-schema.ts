@@ -93,6 +93,10 @@ export const dataplaneSchema = z.strictObject({
   expire_nodest_conn: z.boolean().default(false).describe('IPVS sysctl: drop flows of removed real servers'),
   sloppy_tcp: z.union([z.literal('auto'), z.boolean()]).default('auto')
     .describe('IPVS sysctl: schedule mid-flow TCP segments of unknown connections; auto = mh, sh, dh services only'),
+  busy_poll: z.union([z.boolean(), z.literal('adaptive')]).default(false)
+    .describe('false: workers sleep in poll() when idle; true: they spin (a core each, AF_XDP busy-poll socket options); adaptive: spin busy_poll_spin_us after the last packet, then sleep'),
+  busy_poll_spin_us: z.number().int().min(1).max(1_000_000).optional()
+    .describe('adaptive only: microseconds a worker spins after its last packet before sleeping (default 200)'),
   autoreload: z.boolean().default(false).describe('watch the config files and reload on change'),
   control_socket: z.string().min(1).optional().describe('default: abstract socket @ulvs/default'),
   log_level: z.enum(LOG_LEVELS).default('info'),

@@ -8,6 +8,7 @@ import type { BgpStatus } from '../bgp/announcer.js';
 import type { UlvsConfig } from '../config/index.js';
 import { formatTimeouts, type Timeouts } from '../conntrack/tcp-states.js';
 import { C_BATCHES, C_RX, C_TX, summarizeCounters } from '../dataplane/counters.js';
+import { summarizeResidence } from '../dataplane/residence.js';
 import type { CheckerVerdict, MetricsData } from '../metrics/render.js';
 import type { InstanceStatus } from '../vrrp/status.js';
 import { FORWARD_NAMES, type Snapshot } from '../dataplane/snapshot.js';
@@ -159,6 +160,14 @@ export async function collectStats(ctx: CommandContext): Promise<Record<string, 
     stats.conn_table_capacity = (stats.conn_table_capacity ?? 0) + f.capacity;
     stats.conn_evictions = (stats.conn_evictions ?? 0) + f.evictions;
     stats.conn_expired = (stats.conn_expired ?? 0) + f.expired;
+  }
+  // The director's own residence time per packet (receive -> transmit), all workers together.
+  const residence = summarizeResidence(ctx.workers.residence ?? []);
+  stats.residence_packets = residence.packets;
+  if (residence.p50Us !== null) {
+    stats.residence_p50_us = residence.p50Us;
+    stats.residence_p99_us = residence.p99Us!;
+    stats.residence_p999_us = residence.p999Us!;
   }
   const sync = ctx.syncStatus();
   if (sync) Object.assign(stats, syncStats(sync));

@@ -186,6 +186,7 @@ export class Director {
         await this.workers.start(queue, {
           outside: dp.interface, inside: insideOpened, backend: dp.io, snapshot: this.snapshot, connTableSize: dp.conn_table_size,
           timeouts: this.timeouts, expireNodestConn: dp.expire_nodest_conn, templateMemory,
+          busyPoll: dp.busy_poll, busyPollSpinUs: dp.busy_poll_spin_us,
         });
       }
       // Recorded by id: a successor without CAP_SYS_ADMIN (the packaged unit) cannot read the

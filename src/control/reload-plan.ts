@@ -7,7 +7,7 @@ import { DEFAULT_TIMEOUTS, type Timeouts } from '../conntrack/tcp-states.js';
 import { FORWARD_NAT, type Snapshot } from '../dataplane/snapshot.js';
 
 /** dataplane keys the workers were started with: a change to one of them needs a restart. */
-export const RESTART_ONLY_KEYS = ['interface', 'inside', 'io', 'queues', 'conn_table_size'] as const;
+export const RESTART_ONLY_KEYS = ['interface', 'inside', 'io', 'queues', 'conn_table_size', 'busy_poll', 'busy_poll_spin_us'] as const;
 
 export interface ReloadPlan {
   /** Why the new config cannot be applied in place (one line each); empty = it can. */

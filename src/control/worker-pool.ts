@@ -11,6 +11,7 @@ import { allocateCounters, allocateIpvsCounters } from '../dataplane/counters.js
 import type { Snapshot } from '../dataplane/snapshot.js';
 import type { WorkerInit, WorkerRequest } from '../dataplane/worker.js';
 import { SyncOutbox } from '../dataplane/sync-outbox.js';
+import { allocateResidence } from '../dataplane/residence.js';
 import { TapSteering } from './tap-steering.js';
 
 // Generous: on a loaded machine (2 shared cores, many tests) loading the addon and attaching
@@ -36,7 +37,7 @@ export const FAULT_ENV = 'ULVS_TEST_FAULTS';
 export class DirectorError extends Error {}
 
 /** What every worker is started with; the pool adds the queue, counters and channels. */
-export type WorkerSettings = Omit<WorkerInit, 'queue' | 'counters' | 'ipvsCounters' | 'control' | 'port' | 'syncOutbox' | 'syncClaims'>;
+export type WorkerSettings = Omit<WorkerInit, 'queue' | 'counters' | 'ipvsCounters' | 'residence' | 'control' | 'port' | 'syncOutbox' | 'syncClaims'>;
 
 interface WorkerHandle {
   queue: number;
@@ -45,6 +46,8 @@ interface WorkerHandle {
   port: MessagePort;
   counters: Float64Array;
   ipvsCounters: Float64Array;
+  /** Residence time histogram (dataplane/residence.ts). */
+  residence: Float64Array;
   /** [0] = stop flag, read by the worker between batches; [1] = its live flows. */
   control: Int32Array;
   pending: Map<number, (result: unknown) => void>;
@@ -54,7 +57,11 @@ interface WorkerHandle {
   claims: SyncOutbox;
 }
 
-interface ReadyPort { ifname: string; backend: string; xdpMode?: string; fallbackReason?: string; tapName?: string }
+interface ReadyPort { ifname: string; backend: string; xdpMode?: string; fallbackReason?: string; tapName?: string;
+  /** busy_poll true/adaptive: the busy-poll socket options the kernel refused (null: none). */
+  busyPollRefused?: Record<string, string> | null;
+  /** The same options read back from the socket (getsockopt). */
+  busyPollValues?: { preferBusyPoll: number; busyPoll: number; budget: number } }
 
 export class WorkerPool {
   private readonly workers: WorkerHandle[] = [];
@@ -88,11 +95,14 @@ export class WorkerPool {
   /** Each worker's per-service and per-real-server counters (summed by IpvsCounters). */
   get ipvsCounters(): Float64Array[] { return this.workers.map((w) => w.ipvsCounters); }
 
+  /** Each worker's residence time histogram (summarized by the stats command). */
+  get residence(): Float64Array[] { return this.workers.map((w) => w.residence); }
+
   /** Starts the worker of one queue and waits until its ports are open. */
   async start(queue: number, settings: WorkerSettings): Promise<void> {
     this.latestSnapshot ??= settings.snapshot;
     const shared = {
-      counters: allocateCounters(), ipvsCounters: allocateIpvsCounters(),
+      counters: allocateCounters(), ipvsCounters: allocateIpvsCounters(), residence: allocateResidence(),
       control: new Int32Array(new SharedArrayBuffer(8)), outbox: new SyncOutbox(), claims: new SyncOutbox(),
     };
     this.workers.push(await this.launch(queue, settings, shared));
@@ -102,17 +112,17 @@ export class WorkerPool {
    * One worker thread; a restarted one gets its predecessor's shared memory (counters, sync
    * rings): the dead worker was their only writer, so the totals carry on.
    */
-  private async launch(queue: number, settings: WorkerSettings, shared: Pick<WorkerHandle, 'counters' | 'ipvsCounters' | 'control' | 'outbox' | 'claims'>): Promise<WorkerHandle> {
+  private async launch(queue: number, settings: WorkerSettings, shared: Pick<WorkerHandle, 'counters' | 'ipvsCounters' | 'residence' | 'control' | 'outbox' | 'claims'>): Promise<WorkerHandle> {
     const { port1, port2 } = new MessageChannel();
-    const { counters, ipvsCounters, control, outbox, claims } = shared;
+    const { counters, ipvsCounters, residence, control, outbox, claims } = shared;
     Atomics.store(control, 0, 0);
     Atomics.store(control, 1, 0);
-    const init: WorkerInit = { ...settings, queue, counters, ipvsCounters, control, port: port2, syncOutbox: outbox.buffer, syncClaims: claims.buffer,
+    const init: WorkerInit = { ...settings, queue, counters, ipvsCounters, residence, control, port: port2, syncOutbox: outbox.buffer, syncClaims: claims.buffer,
       faultInjection: this.faultInjection };
     const code = dataplaneWorkerSource(new URL('../dataplane/worker.js', import.meta.url));
     const launched = performance.now();
     const worker = new Worker(code.source, { eval: code.eval, workerData: init, transferList: [port2] });
-    const handle: WorkerHandle = { queue, settings, worker, port: port1, counters, ipvsCounters, control, pending: new Map(), outbox, claims };
+    const handle: WorkerHandle = { queue, settings, worker, port: port1, counters, ipvsCounters, residence, control, pending: new Map(), outbox, claims };
     const ready = await new Promise<ReadyPort[]>((resolve, reject) => {
       const timer = setTimeout(() => reject(new DirectorError(`dataplane worker for queue ${queue} did not start in time`)), WORKER_START_TIMEOUT_MS);
       port1.on('message', (msg: { type: string; [k: string]: unknown }) => {
@@ -123,6 +133,17 @@ export class WorkerPool {
             this.log.info({ queue, ifname: p.ifname, backend: p.backend, xdpMode: p.xdpMode, startMs: Math.round(performance.now() - launched) }, `packets taken with ${p.backend}${p.xdpMode ? ` (XDP ${p.xdpMode} mode)` : ''}`);
             if (p.fallbackReason) this.log.warn({ ifname: p.ifname, reason: p.fallbackReason }, 'fell back');
             if (p.backend === 'afxdp') this.afxdpInterfaces.add(p.ifname);
+            if (p.busyPollRefused) {
+              const refused = Object.entries(p.busyPollRefused).map(([k, v]) => `${k}: ${v}`).join(', ');
+              this.log.warn({ queue, ifname: p.ifname, refused: p.busyPollRefused },
+                `busy_poll ${String(settings.busyPoll)}: the kernel refused busy-poll socket options (${refused}); the worker spins on poll() without them`);
+            } else if (p.busyPollRefused === null && p.busyPollValues) {
+              const v = p.busyPollValues;
+              // Some kernels take SO_BUSY_POLL_BUDGET but cannot read it back (getsockopt: ENOPROTOOPT).
+              const shown = (value: number, unit = ''): string => (value < 0 ? 'set (not readable on this kernel)' : `${value}${unit}`);
+              this.log.info({ queue, ifname: p.ifname, ...v },
+                `busy_poll ${String(settings.busyPoll)}: SO_PREFER_BUSY_POLL ${shown(v.preferBusyPoll)}, SO_BUSY_POLL ${shown(v.busyPoll, ' us')}, SO_BUSY_POLL_BUDGET ${shown(v.budget)} (read back from the socket)`);
+            }
           }
           resolve(msg.ports as ReadyPort[]);
         } else if (msg.type === 'error') {

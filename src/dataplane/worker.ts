@@ -18,6 +18,10 @@ import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { FORWARD_NAT, type Snapshot } from './snapshot.js';
 import { allSteeringFor } from './steering.js';
 import { nowSeconds } from './clock.js';
+import { performance } from 'node:perf_hooks';
+import { IdleStrategy, SOCKET_BUSY_POLL_US, type BusyPollMode } from './idle-strategy.js';
+import { recordResidence } from './residence.js';
+import type { AfxdpPort } from '../io/afxdp.js';
 import { DUMP_FLOWS6, DUMP_TEMPLATES, dumpChunk, type DumpRequest } from './conn-dump.js';
 import { snapshotTemplates6 } from '../conntrack/persistence6.js';
 
@@ -33,6 +37,11 @@ export interface WorkerInit {
   counters: Float64Array;
   /** Per-service and per-real-server counters (counters.ts allocateIpvsCounters). */
   ipvsCounters: Float64Array;
+  /** dataplane.busy_poll and busy_poll_spin_us (idle-strategy.ts). */
+  busyPoll: BusyPollMode;
+  busyPollSpinUs?: number;
+  /** Residence time histogram (residence.ts), shared with the main thread. */
+  residence: Float64Array;
   /** [0] = stop flag; [1] = live flows, written by the worker (what a crash loses). */
   control: Int32Array;
   /**
@@ -74,12 +83,12 @@ export type WorkerRequest =
 const BATCH = 64;
 /** Batches drained per wake-up before looking at control messages again. */
 const MAX_BATCHES_PER_WAKE = 64;
-/**
- * How long an idle worker sleeps in poll() before it looks at control messages again: a new
- * snapshot (a VRRP takeover, a health change) waits at most this long. 100 wake-ups a second
- * cost no measurable CPU; the ring itself is never spun on.
+/*
+ * How long an idle worker sleeps in poll() before it looks at control messages again
+ * (idle-strategy.ts IDLE_POLL_MS, 10 ms): a new snapshot (a VRRP takeover, a health change)
+ * waits at most this long. 100 wake-ups a second cost no measurable CPU. busy_poll true spins
+ * in 1-ms slices instead, so a snapshot waits at most that.
  */
-const IDLE_POLL_MS = 10;
 const EXPIRE_VISITS_PER_LOOP = 256;
 
 function main(init: WorkerInit): void {
@@ -125,13 +134,16 @@ function main(init: WorkerInit): void {
     mp.postMessage({ type: 'error', message: `cannot steer traffic on ${init.outside}: ${(err as Error).message}` });
     return;
   }
+  const idle = new IdleStrategy(init.busyPoll, init.busyPollSpinUs);
   mp.postMessage({
     type: 'ready',
     ports: ports.map((p) => ({ ifname: p.ifname, backend: p.backend, xdpMode: p.xdpMode, fallbackReason: p.fallbackReason,
-      tapName: (p as { tapName?: string }).tapName })),
+      tapName: (p as { tapName?: string }).tapName, busyPollRefused: idle.spins ? askBusyPoll(p) : undefined,
+      busyPollValues: idle.spins && p.backend === 'afxdp' ? (p as AfxdpPort).busyPoll() : undefined })),
   });
 
   const descs = new Uint32Array(BATCH * DESC_WORDS);
+  const residence = init.residence;
   // An error thrown from the loop kills this thread: close the ports first, so the worker the
   // pool starts in its place can bind the same queue (worker-pool.ts restarts it).
   try {
@@ -147,14 +159,17 @@ function main(init: WorkerInit): void {
         const req = msg.message as WorkerRequest;
         handleRequest(req);
       }
-      const ready = waitReadable(ports, IDLE_POLL_MS);
+      const ready = waitReadable(ports, idle.timeoutMs, idle.spinUs);
+      idle.next(ready !== 0);
       const now = nowSeconds();
       if (ready & 1) {
         for (let b = 0; b < MAX_BATCHES_PER_WAKE; b++) {
           const n = out.receive(descs, BATCH);
           if (n === 0) break;
+          const received = performance.now();
           dataplane.processOutside(descs, n, now);
           out.transmit(descs, n, ins ?? undefined);
+          recordResidence(residence, (performance.now() - received) * 1e6, n);
           if (n < BATCH) break;
         }
       }
@@ -162,8 +177,10 @@ function main(init: WorkerInit): void {
         for (let b = 0; b < MAX_BATCHES_PER_WAKE; b++) {
           const n = ins.receive(descs, BATCH);
           if (n === 0) break;
+          const received = performance.now();
           dataplane.processInside(descs, n, now);
           ins.transmit(descs, n, out);
+          recordResidence(residence, (performance.now() - received) * 1e6, n);
           if (n < BATCH) break;
         }
       }
@@ -272,6 +289,18 @@ function main(init: WorkerInit): void {
       }
     }
   }
+}
+
+/**
+ * Busy-poll socket options on an AF_XDP port (busy_poll true/adaptive): null when the kernel
+ * took them all, else what it refused (the pool logs one line: the worker spins without them).
+ * A TAP port is a character device with no socket options: the worker spins on its poll().
+ */
+function askBusyPoll(port: PacketPort): Record<string, string> | null {
+  if (port.backend !== 'afxdp') return { all: 'a TAP device has no busy-poll socket options' };
+  const answer = (port as AfxdpPort).setBusyPoll(SOCKET_BUSY_POLL_US, BATCH);
+  const refused = Object.entries(answer).filter(([, err]) => err !== '');
+  return refused.length === 0 ? null : Object.fromEntries(refused);
 }
 
 main(workerData as WorkerInit);

@@ -1,5 +1,5 @@
 // AF_XDP port: ulvs's XDP program steers rules into one AF_XDP socket per queue.
-import { loadNative, xdpObjectPath, type NativePort, type XdpModeRequest } from './native.js';
+import { loadNative, xdpObjectPath, type BusyPollAnswer, type NativePort, type XdpModeRequest } from './native.js';
 import { ipv6Words, parseIpv6 } from '../packet/addr6.js';
 import { protocolNumber, validateSteeringRules, type PacketPort, type PacketPortStats, type SteeringRule } from './port.js';
 import { nativeOf, registerNative } from './registry.js';
@@ -62,6 +62,20 @@ export class AfxdpPort implements PacketPort {
       else (r.kind === 'service' ? services : replies).push(r.ip >>> 0, r.port, protocolNumber(r.protocol));
     }
     this.#native.setSteering(Uint32Array.from(services), Uint32Array.from(replies), Uint32Array.from(services6), Uint32Array.from(replies6));
+  }
+
+  /**
+   * Asks the kernel to busy-poll this socket's queue from our syscalls (dataplane.busy_poll):
+   * SO_PREFER_BUSY_POLL, SO_BUSY_POLL `usecs`, SO_BUSY_POLL_BUDGET `budget`. Returns, per
+   * option, '' when taken or the errno's name when refused.
+   */
+  setBusyPoll(usecs: number, budget: number): BusyPollAnswer<string> {
+    return this.#native.setBusyPoll(usecs, budget);
+  }
+
+  /** The busy-poll options as the kernel holds them (getsockopt; -1 where it does not know one). */
+  busyPoll(): BusyPollAnswer<number> {
+    return this.#native.busyPoll();
   }
 
   readableFd(): number {

@@ -30,8 +30,14 @@ export interface NativePort {
   setSteering(services: Uint32Array, replies: Uint32Array, services6?: Uint32Array, replies6?: Uint32Array): void;
   fd(): number;
   stats(): NativePortStats;
+  /** AF_XDP only: SO_PREFER_BUSY_POLL, SO_BUSY_POLL, SO_BUSY_POLL_BUDGET; '' = taken, else the errno's name. */
+  setBusyPoll(usecs: number, budget: number): BusyPollAnswer<string>;
+  /** AF_XDP only: the same options read back with getsockopt (-1: unknown to the kernel). */
+  busyPoll(): BusyPollAnswer<number>;
   close(): void;
 }
+
+export interface BusyPollAnswer<T> { preferBusyPoll: T; busyPoll: T; budget: T }
 
 /** The descriptor contract's numbers as the C++ side defines them (native/src/backend.h). */
 export interface NativeConstants {
@@ -52,7 +58,8 @@ export interface NativeAddon {
     }): NativePort;
     new (kind: 'tap', options: { tapName: string; frameCount: number; frameSize: number }): NativePort;
   };
-  waitReadable(fds: Int32Array, count: number, timeoutMs: number): number;
+  /** Spins `spinUs` first (recvfrom on the fds of kickMask, poll with no timeout), then poll(timeoutMs). */
+  waitReadable(fds: Int32Array, count: number, timeoutMs: number, spinUs?: number, kickMask?: number): number;
   detachXdp(ifname: string): boolean;
   interfaceInfo(ifname: string): { ifindex: number; mac: Uint8Array };
   /** SO_PEERCRED of a connected unix socket: who connected (as of connect()). */

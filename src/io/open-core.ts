@@ -47,11 +47,17 @@ const MAX_PORTS = 32;
 const pollFds = new Int32Array(MAX_PORTS);
 
 /** Sleeps in poll() until a port is readable or `timeoutMs` passes (-1: forever).
- * Returns a bitmask: bit i set when ports[i] has packets. */
-export function waitReadable(ports: PacketPort[], timeoutMs: number): number {
+ * Returns a bitmask: bit i set when ports[i] has packets. With `spinUs` > 0 it spins that long
+ * first (dataplane.busy_poll), with a non-blocking recvfrom() on each AF_XDP port per round:
+ * the syscall in which the kernel busy-polls the queue and kicks a fill ring that needs it. */
+export function waitReadable(ports: PacketPort[], timeoutMs: number, spinUs = 0): number {
   if (ports.length > MAX_PORTS) throw new RangeError(`waitReadable: at most ${MAX_PORTS} ports`);
-  for (let i = 0; i < ports.length; i++) pollFds[i] = ports[i].readableFd();
-  return loadNative().waitReadable(pollFds, ports.length, timeoutMs);
+  let kickMask = 0;
+  for (let i = 0; i < ports.length; i++) {
+    pollFds[i] = ports[i].readableFd();
+    if (ports[i].backend === 'afxdp') kickMask |= 1 << i;
+  }
+  return loadNative().waitReadable(pollFds, ports.length, timeoutMs, spinUs, kickMask);
 }
 
 /** Removes a ulvs XDP program left on `ifname` (cleanup scripts). */

@@ -87,6 +87,12 @@ export async function renderMetrics(data: MetricsData, labels = new LabelCache()
   gauge('ulvs_flow_table_capacity', 'Connections the flow tables can hold.').set(data.stats.conn_table_capacity ?? 0);
   counter('ulvs_flow_table_evictions_total', 'Connections evicted to make room.').inc(data.stats.conn_evictions ?? 0);
   counter('ulvs_flow_table_expired_total', 'Connections that timed out.').inc(data.stats.conn_expired ?? 0);
+  const residence = gauge('ulvs_dataplane_residence_seconds',
+    'Time a packet spends in the director (receive to transmit), by quantile (12.5% resolution).', ['quantile']);
+  for (const [q, key] of [['0.5', 'residence_p50_us'], ['0.99', 'residence_p99_us'], ['0.999', 'residence_p999_us']] as const) {
+    if (data.stats[key] !== undefined) residence.set({ quantile: q }, data.stats[key] / 1e6);
+  }
+  counter('ulvs_dataplane_residence_packets_total', 'Packets whose residence time was recorded.').inc(data.stats.residence_packets ?? 0);
   gauge('ulvs_fnat_local_ports_in_use', 'Full NAT: local ports held by connections.').set(data.stats.local_ports_in_use ?? 0);
   for (const [k, v] of Object.entries(data.stats)) {
     if (!k.startsWith('sync_')) continue;

@@ -8,6 +8,8 @@ export const COVERED: Readonly<Record<string, string>> = {
   // scripts run on which move: test/vrrp/notify-plan.test.ts, test/health/manager.test.ts).
   // dataplane
   'dataplane.autoreload': 'test/config/runtime-reach.test.ts',
+  'dataplane.busy_poll': 'test/e2e/busy-poll.test.ts',
+  'dataplane.busy_poll_spin_us': 'test/e2e/busy-poll.test.ts',
   'dataplane.conn_table_size': 'test/e2e-sched/syn-flood.test.ts',
   'dataplane.control_socket': 'test/config/runtime-reach.test.ts',
   'dataplane.expire_nodest_conn': 'test/conntrack/flow-table-properties.test.ts',
