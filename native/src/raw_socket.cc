@@ -281,19 +281,42 @@ class RawSocket : public Napi::ObjectWrap<RawSocket> {
     return Napi::Number::New(env, static_cast<double>(n));
   }
 
-  // IPv6 send: the kernel builds the header (source: the bound address, or its choice);
-  // link-local and multicast destinations go out on the scoping interface.
+  // IPv6 send(dst, data, source?): the kernel builds the header; its source is `source` when
+  // given (IPV6_PKTINFO: the address the caller's checksum covers, whatever else the interface
+  // holds, such as a VIP), else the bound address or the kernel's choice. Link-local and
+  // multicast destinations go out on the scoping interface.
   Napi::Value Send6(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
     sockaddr_in6 sa6{};
+    in6_pktinfo pktinfo{};
+    bool withSource = info.Length() > 2 && !info[2].IsUndefined() && !info[2].IsNull();
     if (!info[0].IsString() || !ParseIpv6(info[0].As<Napi::String>().Utf8Value(), &sa6.sin6_addr) ||
-        !info[1].IsTypedArray())
-      return ThrowTypeError(env, "send(dst, data): IPv6 destination and a Uint8Array");
+        !info[1].IsTypedArray() ||
+        (withSource && (!info[2].IsString() || !ParseIpv6(info[2].As<Napi::String>().Utf8Value(), &pktinfo.ipi6_addr))))
+      return ThrowTypeError(env, "send(dst, data, source?): IPv6 destination, a Uint8Array, an optional IPv6 source");
     if (!CheckOpen(env)) return env.Undefined();
     sa6.sin6_family = AF_INET6;
     if (NeedsScope(sa6.sin6_addr)) sa6.sin6_scope_id = scope_;
     Napi::Uint8Array data = info[1].As<Napi::Uint8Array>();
-    ssize_t n = sendto(fd_, data.Data(), data.ByteLength(), 0, reinterpret_cast<sockaddr*>(&sa6), sizeof(sa6));
+    iovec iov{data.Data(), data.ByteLength()};
+    alignas(cmsghdr) char control[CMSG_SPACE(sizeof(in6_pktinfo))] = {};
+    msghdr msg{};
+    msg.msg_name = &sa6;
+    msg.msg_namelen = sizeof(sa6);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    if (withSource) {
+      // A link-local source needs its interface; 0 lets the route (or the scope id) decide.
+      pktinfo.ipi6_ifindex = NeedsScope(pktinfo.ipi6_addr) ? scope_ : 0;
+      msg.msg_control = control;
+      msg.msg_controllen = sizeof(control);
+      cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+      cmsg->cmsg_level = IPPROTO_IPV6;
+      cmsg->cmsg_type = IPV6_PKTINFO;
+      cmsg->cmsg_len = CMSG_LEN(sizeof(in6_pktinfo));
+      memcpy(CMSG_DATA(cmsg), &pktinfo, sizeof(pktinfo));
+    }
+    ssize_t n = sendmsg(fd_, &msg, 0);
     if (n < 0) return ThrowSysError(env, {errno, "sendto", ""});
     return Napi::Number::New(env, static_cast<double>(n));
   }

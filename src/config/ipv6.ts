@@ -8,15 +8,19 @@ import { parseIpv4 } from './ipv4.js';
 
 /**
  * Why an IPv6 address is refused at load rather than accepted and skipped, wherever the schema
- * takes only IPv4 (src/config/raw-schema-scalars.ts `ipv4`): virtual services (VIPs, real and
- * sorry servers, groups) until IPv6 forwarding lands, and VRRP's unicast_peer, unicast_src_ip,
- * mcast_src_ip, mcast_dst_ip (VRRPv3 over IPv6 runs multicast to ff02::12 only). Health checks'
- * connect_ip/bindto (scalar `ipAddress`), static_ipaddress (`staticAddressSchema`) and VRRP
- * virtual_ipaddress (`vipAddressSchema`) take IPv6. Lifting the
- * refusal for one part means switching that part's fields to a scalar that takes IPv6.
+ * takes only IPv4 (src/config/raw-schema-scalars.ts `ipv4`, or `ipv4Only` with a field's own
+ * reason): VRRP's mcast_src_ip/mcast_dst_ip (VRRPv3 over IPv6 advertises from the link-local
+ * address to ff02::12, or to unicast_peer), Full NAT's local addresses, an address's brd/peer,
+ * the sync daemon's group. Everything else takes IPv6: virtual services, health checks'
+ * connect_ip/bindto, static_ipaddress, VRRP virtual_ipaddress, unicast_src_ip and unicast_peer.
+ * Lifting the refusal for one part means switching that part's fields to a scalar that takes IPv6.
  */
-export const IPV6_REFUSED = 'is an IPv6 address: ulvs does not run VRRP unicast over IPv6 yet '
-  + '(virtual servers, health checks\' connect_ip/bindto, static_ipaddress and vrrp_instance virtual_ipaddress take IPv6), so it refuses the address rather than accept and ignore it';
+export const IPV6_REFUSED = 'is an IPv6 address where ulvs takes IPv4 only (virtual servers, health checks\' connect_ip/bindto, '
+  + 'static_ipaddress and vrrp_instance virtual_ipaddress, unicast_src_ip and unicast_peer take IPv6), so it refuses the address rather than accept and ignore it';
+
+/** mcast_src_ip/mcast_dst_ip holding IPv6. */
+export const IPV6_MCAST_REFUSED = 'is an IPv6 address: VRRPv3 over IPv6 advertises from the interface\'s link-local address to ff02::12 '
+  + '(RFC 5798), and ulvs takes no other IPv6 multicast source or group';
 
 export type Family = 4 | 6;
 

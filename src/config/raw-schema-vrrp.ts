@@ -1,6 +1,7 @@
 // The raw (as written) VRRP blocks: vrrp_scripts, track_files, vrrp_instances, vrrp_sync_groups.
 import { z } from 'zod';
-import { command, notifyScript, ipv4, vipAddressSchema, count, name, seconds, text, trackWeight } from './raw-schema-scalars.js';
+import { command, notifyScript, ipv4Only, ipAddress, vipAddressSchema, count, name, seconds, text, trackWeight } from './raw-schema-scalars.js';
+import { IPV6_MCAST_REFUSED } from './ipv6.js';
 
 export const vrrpScriptSchema = z.strictObject({
   script: command,
@@ -46,10 +47,11 @@ export const vrrpInstanceSchema = z.strictObject({
   nopreempt: z.boolean().default(false),
   preempt_delay: z.number().min(0).max(1000).default(0),
   authentication: authenticationSchema.optional(),
-  mcast_src_ip: ipv4.optional(),
-  mcast_dst_ip: ipv4.optional(),
-  unicast_src_ip: ipv4.nullable().optional(),
-  unicast_peer: z.array(ipv4).default([]),
+  mcast_src_ip: ipv4Only(IPV6_MCAST_REFUSED).optional(),
+  mcast_dst_ip: ipv4Only(IPV6_MCAST_REFUSED).optional(),
+  // Either family, the instance's (check-families.ts): IPv6 adverts go to each peer from it.
+  unicast_src_ip: ipAddress.nullable().optional(),
+  unicast_peer: z.array(ipAddress).default([]),
   // Either family (an instance is one family: check-families.ts); IPv6 ones are added nodad.
   virtual_ipaddress: z.array(vipAddressSchema).default([]),
   virtual_ipaddress_excluded: z.array(vipAddressSchema).default([]),

@@ -288,7 +288,7 @@ export const vrrpInstance = keywordTable('vrrp_instance', {
   track_process: no(WHY.trackProcess),
   track_bfd: no(WHY.bfd),
   track_src_ip: no(WHY.none),
-  check_unicast_src: no('ulvs accepts unicast adverts from any source'),
+  check_unicast_src: no('ulvs always checks it: a unicast advert from a source not in unicast_peer is dropped (counted as unknown_peer); leave it out'),
   unicast_fault_no_peer: no(WHY.none),
   unicast_ttl: no('ulvs sends adverts with TTL 255 as the RFC says'),
   old_unicast_checksum: no('ulvs computes the RFC checksum'),

@@ -25,7 +25,11 @@ export interface RawSocket {
   setTtl(ttl: number): void;
   setMulticastLoop(on: boolean): void;
   setHeaderIncluded(on: boolean): void;
-  send(dst: string, data: Uint8Array): number;
+  /**
+   * IPv6 sockets take `source`: the header's source (IPV6_PKTINFO), the address a VRRPv3
+   * checksum covers, whatever else the interface holds; IPv4 sockets ignore it.
+   */
+  send(dst: string, data: Uint8Array, source?: string): number;
   start(onPackets: (packets: ReceivedPacket[]) => void): void;
   stop(): void;
   close(): void;

@@ -130,8 +130,11 @@ export function encodeAdvertPacket(advert: Advertisement, srcIp: number, dstIp: 
   return out;
 }
 
-/** Parses and checks what needs no configuration: IP header, TTL, version, type, checksum, length. */
-export function decodePacket(packet: Uint8Array): DecodeResult {
+/**
+ * Parses and checks what needs no configuration: IP header, TTL, version, type, checksum, length.
+ * `anyTtl`: the TTL is left to the caller, who knows the instance (unicast takes any TTL).
+ */
+export function decodePacket(packet: Uint8Array, anyTtl = false): DecodeResult {
   if (packet.length < 20) return { ok: false, reason: 'truncated' };
   if (packet[0] >> 4 !== 4) return { ok: false, reason: 'not_ipv4' };
   const view = new DataView(packet.buffer, packet.byteOffset, packet.byteLength);
@@ -146,7 +149,7 @@ export function decodePacket(packet: Uint8Array): DecodeResult {
   const vrrpLen = totalLength - ihl;
   if (vrrpLen < 8) return { ok: false, reason: 'truncated' };
   // TTL first: RFC 3768 7.1 / RFC 5798 7.1 list it before everything else.
-  if (ttl !== VRRP_TTL) return { ok: false, reason: 'bad_ttl' };
+  if (!anyTtl && ttl !== VRRP_TTL) return { ok: false, reason: 'bad_ttl' };
   const version = packet[vrrpStart] >> 4;
   if (version !== 2 && version !== 3) return { ok: false, reason: 'bad_version' };
   if ((packet[vrrpStart] & 0x0f) !== VRRP_TYPE_ADVERTISEMENT) return { ok: false, reason: 'bad_type' };

@@ -62,10 +62,11 @@ export function encodeAdvert6(advert: Advertisement6, source: string, destinatio
 /**
  * Checks what needs no configuration (RFC 5798 7.1): hop limit 255 first, then version 3,
  * type, length and the checksum over the pseudo-header built from what the kernel reported.
+ * `anyHopLimit`: the hop limit is left to the caller, who knows the instance (unicast takes any).
  */
-export function decodeAdvert6(payload: Uint8Array, source: string, destination: string, hopLimit: number): Decode6Result {
+export function decodeAdvert6(payload: Uint8Array, source: string, destination: string, hopLimit: number, anyHopLimit = false): Decode6Result {
   if (payload.length < HEADER_LENGTH) return { ok: false, reason: 'truncated' };
-  if (hopLimit !== VRRP_HOP_LIMIT) return { ok: false, reason: 'bad_ttl' };
+  if (!anyHopLimit && hopLimit !== VRRP_HOP_LIMIT) return { ok: false, reason: 'bad_ttl' };
   const src = parseIpv6OrNull(source);
   const dst = parseIpv6OrNull(destination);
   if (src === null || dst === null) return { ok: false, reason: 'bad_ip_header' };

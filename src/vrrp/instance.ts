@@ -2,6 +2,7 @@
 // rebuilt in place by a reload. The values come from the pure settings and tracking modules;
 // this file only opens what they need (the interface socket, the multicast group).
 import { ipToNumber } from '../packet/addr.js';
+import { formatIpv6, parseIpv6 } from '../packet/addr6.js';
 import { addressKey } from './address-key.js';
 import { encodeAdvertPacket, type AdvertExpectation } from './codec.js';
 import { encodeAdvert6 } from './codec6.js';
@@ -59,10 +60,14 @@ export interface InstanceContext {
   onVipsChanged(): Promise<void>;
 }
 
-/** unicast_src_ip, else the interface's primary address of the instance's family. */
+/**
+ * unicast_src_ip, else the interface's primary address of the instance's family (IPv6: its
+ * link-local one). IPv6 text is canonical: the election compares it, the checksum covers it.
+ */
 function sourceOf(cfg: VrrpInstanceConfig): string | null {
   const family = instanceFamily(cfg);
-  return (family === 4 ? cfg.unicast_src_ip : null) ?? primaryAddress(cfg.interface, heldNumbersOf(cfg), family);
+  const source = cfg.unicast_src_ip ?? primaryAddress(cfg.interface, heldNumbersOf(cfg), family);
+  return source !== null && family === 6 ? formatIpv6(parseIpv6(source)) : source;
 }
 
 /** Throws on an interface without an address of the family or a track_script that is not a vrrp_script. */
@@ -138,13 +143,16 @@ export function sendAdvert(inst: Instance, priority: number, sent?: (dst: string
     inst.ipId = (inst.ipId + 1) & 0xffff || 1;
   }
   if (inst.family === 6) {
-    // No AH and no unicast over IPv6 (the config refuses both); the kernel adds the header.
+    // No AH over IPv6 (the config refuses it); the kernel adds the header, from our source as
+    // given (the pseudo-header checksum covers it and the destination: one packet per peer).
     const advert6 = { vrid: advert.vrid, priority, intervalCs: advert.intervalCs, addresses: inst.vips6 };
-    try {
-      inst.io.socket.send(inst.mcastGroup, encodeAdvert6(advert6, inst.primaryText, inst.mcastGroup));
-      inst.advertsSent++;
-    } catch (err) {
-      failures.push({ dst: inst.mcastGroup, err: String(err) });
+    for (const dst of inst.peers.length > 0 ? inst.peers : [inst.mcastGroup]) {
+      try {
+        inst.io.socket.send(dst, encodeAdvert6(advert6, inst.primaryText, dst), inst.primaryText);
+        inst.advertsSent++;
+      } catch (err) {
+        failures.push({ dst, err: String(err) });
+      }
     }
     return failures;
   }

@@ -40,9 +40,19 @@ export function stripPrefix(address: string): string {
 /** An advert's address count is 8 bits (keepalived VRRP_MAX_ADDR): more VIPs are held, not advertised. */
 export const MAX_ADVERTISED_VIPS = 255;
 
-/** An instance is one family (the config checks it): its first VIP's; IPv4 when it has none. */
+/**
+ * An instance is one family (the config checks it): its first VIP's, else its first unicast
+ * peer's (as the config's family check decides); IPv4 when it has neither.
+ */
 export function instanceFamily(cfg: VrrpInstanceConfig): 4 | 6 {
-  return cfg.virtual_ipaddress[0]?.address.includes(':') ? 6 : 4;
+  const decider = cfg.virtual_ipaddress[0]?.address ?? cfg.unicast_peer?.[0];
+  return decider?.includes(':') ? 6 : 4;
+}
+
+/** unicast_peer as the receive check compares them: IPv6 in canonical text, as codec6 decodes sources. */
+export function peersOf(cfg: VrrpInstanceConfig): string[] {
+  const peers = cfg.unicast_peer ?? [];
+  return instanceFamily(cfg) === 6 ? peers.map((p) => formatIpv6(parseIpv6(p))) : peers;
 }
 
 /** VRRP over IPv6 is version 3 only (RFC 5798); IPv4 takes the configured one. */
@@ -96,7 +106,7 @@ export function instanceSettings(
       version, vrid: cfg.virtual_router_id, intervalCs: advertIntervalCs,
       authType: ah ? AUTH_AH : pass ? AUTH_PASS : AUTH_NONE, authPass: pass, ownIps: [primaryIp],
     },
-    peers: cfg.unicast_peer ?? [],
+    peers: peersOf(cfg),
     // IPv6: keepalived's vrrp_mcast_group6 default (ff02::12); ulvs takes no other yet.
     mcastGroup: instanceFamily(cfg) === 6 ? VRRP_MCAST_GROUP6 : cfg.mcast_dst_ip ?? defaultMcastGroup ?? VRRP_MCAST_GROUP,
     vipNumbers: vipNumbersOf(cfg),

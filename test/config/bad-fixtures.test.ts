@@ -149,7 +149,7 @@ const EXPECTED: [string, string[]][] = [
     "10:9: virtual_ipaddress[1] must be text or a mapping (key: value), not 12",
     "11:25: missing required key \"name\" in track_script[1]",
     "11:61: weight must be at most 253, not 999",
-    "12:32: unicast_peer[1] \"nope\" is not an IPv4 address (a.b.c.d)",
+    "12:32: unicast_peer[1] \"nope\" is not an IPv4 (a.b.c.d) or IPv6 address",
     "20:26: http_protocol must be \"1.0\" or \"1.0C\" or \"1.1\" or 1 or 1.1, not 2",
     "21:48: status_code[1] must be a number or text, not true",
     "23:31: payload \"zz\" must be hex digits",

@@ -43,6 +43,14 @@ t.test('unicast: an advert from someone not in unicast_peer is dropped', async (
   t.equal(classifyAdvert([receiver(51, {}, ['198.18.0.3'])], advert(51)).accepted, true);
 });
 
+t.test('TTL: 255 for multicast instances; a unicast instance takes any from its peers (they may sit behind routers)', async (t) => {
+  const routed = (vrid: number) => { const p = advert(vrid); p[8] = 64; return p; };
+  t.match(classifyAdvert([receiver(51)], routed(51)), { accepted: false, reason: 'bad_ttl', detail: 'ttl 64' }, 'multicast: a router lowered it, dropped');
+  t.equal(classifyAdvert([receiver(51, {}, ['198.18.0.3'])], routed(51)).accepted, true, 'unicast: taken from a peer');
+  t.match(classifyAdvert([receiver(51, {}, ['198.18.0.9'])], routed(51)), { accepted: false, reason: 'unknown_peer' }, 'unicast: still only from its peers');
+  t.match(classifyAdvert([receiver(51, {}, ['198.18.0.3'])], routed(99)), { accepted: false, reason: 'bad_ttl' }, 'for no instance: held to 255');
+});
+
 t.test('drop log: once per key per interval', async (t) => {
   const log = new DropLogLimiter(60_000);
   t.same([log.shouldLog('a', 0), log.shouldLog('a', 59_999), log.shouldLog('b', 1), log.shouldLog('a', 60_000)], [true, false, true, true]);

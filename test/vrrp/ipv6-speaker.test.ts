@@ -49,8 +49,26 @@ t.test('version 2 on an IPv6 instance: version 3 anyway, said in one warning at 
 t.test('one family per instance stays an error at FILE:LINE:COL', async (t) => {
   t.match(loadError(instance('', '[2001:2::100/64, 198.18.0.100/32]')), /^v6\.yaml:6:\d+: IPv4 VIP 198\.18\.0\.100\/32 in an IPv6 vrrp_instance/m);
   t.match(loadError(instance('mcast_dst_ip: 224.0.0.18')), /^v6\.yaml:7:\d+: IPv4 mcast_dst_ip 224\.0\.0\.18 in an IPv6 vrrp_instance/m);
-  t.match(loadError(instance('unicast_peer: [2001:2::3]')), /^v6\.yaml:7:\d+: .*is an IPv6 address: .*VRRP unicast over IPv6/m, 'unicast over IPv6: still refused with its reason');
+  t.match(loadError(instance('unicast_peer: [198.18.0.3]')), /^v6\.yaml:7:\d+: IPv4 unicast peer 198\.18\.0\.3 in an IPv6 vrrp_instance/m);
+  t.match(loadError(instance('unicast_src_ip: 198.18.0.2')), /^v6\.yaml:7:\d+: IPv4 unicast_src_ip 198\.18\.0\.2 in an IPv6 vrrp_instance/m);
+  t.match(loadError(instance('unicast_peer: [2001:2::3]', '[198.18.0.100/32]')), /^v6\.yaml:7:\d+: IPv6 unicast peer 2001:2::3 in an IPv4 vrrp_instance/m);
+  t.match(loadError(instance('mcast_dst_ip: ff02::18')), /^v6\.yaml:7:\d+: .*is an IPv6 address: VRRPv3 over IPv6 advertises from the interface's link-local address to ff02::12/m,
+    'another IPv6 multicast group: refused with its reason');
+  t.match(loadError(instance('unicast_peer: [2001:2::3, 2001:2::3:0:0:0:0:0:1]')), /^v6\.yaml:7:\d+: .*2001:2::3:0:0:0:0:0:1/m, 'a malformed IPv6 peer is an error');
   t.match(load(instance('', '[2001:2::100/64, 2001:2::100/64]')).warnings, [{ line: 6, message: /2001:2::100 is listed twice/ }], 'a VIP twice is still caught for IPv6');
+});
+
+t.test('unicast over IPv6 loads: peers and source of the instance\'s family, as keepalived writes them', async (t) => {
+  const loaded = load(instance('unicast_src_ip: 2001:2::2\nunicast_peer: [2001:2:0::3, fe80::4]'));
+  t.same(loaded.warnings, []);
+  const vrrp = vrrpConfigFrom(loaded.config).vrrp_instances[0];
+  t.equal(vrrp.unicast_src_ip, '2001:2::2');
+  t.same(vrrp.unicast_peer, ['2001:2:0::3', 'fe80::4']);
+  const s = instanceSettings(vrrp, 3, addressKey('2001:2::2'), undefined);
+  t.same(s.peers, ['2001:2::3', 'fe80::4'], 'peers in canonical text, as codec6 decodes sources');
+  t.equal(s.mcastGroup, VRRP_MCAST_GROUP6, 'no group is joined for a unicast instance (peers set), ff02::12 stays its family default');
+  const peersOnly = load(`vrrp_instances:\n  - { name: U6, interface: eth0, virtual_router_id: 52, unicast_peer: ['2001:2::3'] }\n`).config.vrrp_instances[0];
+  t.equal(instanceFamily(vrrpConfigFrom({ ...loaded.config, vrrp_instances: [peersOnly] }).vrrp_instances[0]), 6, 'no VIP: the peers decide the family');
 });
 
 const cfg6: VrrpInstanceConfig = { name: 'VI6', interface: 'eth0', virtual_router_id: 51, version: 2, virtual_ipaddress: [{ address: '2001:2:0::100/64' }] };
@@ -81,6 +99,23 @@ t.test('classifyAdvert6: taken, own, unknown vrid, bad hop limit', async (t) => 
   t.match(classifyAdvert6([other], packet('fe80::3')), { accepted: false, reason: 'unknown_vrid', peer: 'fe80::3' });
   const own = Buffer.from(encodeAdvert6({ vrid: 51, priority: 100, intervalCs: 100, addresses: ['2001:2::100'] }, 'fe80::2', VRRP_MCAST_GROUP6));
   t.match(classifyAdvert6([inst], { ...packet('fe80::2'), data: own }), { accepted: false, reason: 'own_advert' });
+});
+
+t.test('classifyAdvert6 with unicast peers: a peer\'s unicast advert is taken, anyone else\'s dropped as unknown_peer', async (t) => {
+  const cfg: VrrpInstanceConfig = { ...cfg6, unicast_src_ip: '2001:2::2', unicast_peer: ['2001:2:0:0::3'] };
+  const s = instanceSettings(cfg, 3, addressKey('2001:2::2'), undefined);
+  const inst = { cfg, expectation: s.expectation, peers: s.peers };
+  const from = (source: string) => {
+    const data = Buffer.from(encodeAdvert6({ vrid: 51, priority: 150, intervalCs: 100, addresses: ['2001:2::100'] }, source, '2001:2::2'));
+    return { data, ifindex: 2, truncated: false, source, destination: '2001:2::2', hopLimit: 255 };
+  };
+  t.match(classifyAdvert6([inst], from('2001:2::3')), { accepted: true, advert: { source: '2001:2::3', srcIp: addressKey('2001:2::3') } });
+  t.match(classifyAdvert6([inst], from('2001:2::9')), { accepted: false, reason: 'unknown_peer', peer: '2001:2::9' });
+  t.match(classifyAdvert6([{ ...inst, peers: [] }], from('2001:2::9')), { accepted: true }, 'without peers any source is taken (multicast)');
+  // keepalived 2.2.7 sends IPv6 unicast adverts with the default hop limit (64), and checks a
+  // unicast peer's hop limit only when given min_ttl/max_ttl.
+  t.match(classifyAdvert6([inst], { ...from('2001:2::3'), hopLimit: 64 }), { accepted: true }, 'unicast: any hop limit from a peer');
+  t.match(classifyAdvert6([{ ...inst, peers: [] }], { ...from('2001:2::3'), hopLimit: 64 }), { accepted: false, reason: 'bad_ttl', detail: 'hop limit 64' }, 'multicast: 255 only');
 });
 
 t.test('equal priority: the higher link-local source wins, compared as 128-bit numbers', async (t) => {
