@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLab, destroyLab, labNamespaceNames, labNodes, namespaceExists, LAB_VIP, type LabNodes } from '../src/lab/index.js';
+import { createLab, destroyLab, labNamespaceNames, labNodes, namespaceExists, LAB_IPV6, LAB_VIP, type LabNodes } from '../src/lab/index.js';
 import { machineBusySeconds, processTreeCpuSeconds, runIn, sleep, startIn, TOOLS, ULVS, waitFor, type Proc } from './sys.js';
 
 export const BENCH_PREFIX = 'bench-';
@@ -41,6 +41,8 @@ export interface TrafficOptions {
   firstFlow?: number;
   /** A process whose CPU is measured over the run (the director). */
   watchPid?: number;
+  /** 6: IPv6/UDP from the client's IPv6 address to the lab's IPv6 VIP (sinks count IPv6). */
+  family?: 4 | 6;
 }
 
 export interface TrafficResult {
@@ -59,13 +61,17 @@ export interface TrafficResult {
 export async function traffic(lab: BenchLab, o: TrafficOptions): Promise<TrafficResult> {
   const { nodes } = lab;
   const sinks: Proc[] = ['rs1', 'rs2', 'rs3'].map((rs) =>
-    startIn(nodes[rs as 'rs1'].name, [join(TOOLS, 'sink'), '--if', 'eth0', '--port', String(UDP_PORT), '--seconds', String(o.seconds + 2)]));
+    startIn(nodes[rs as 'rs1'].name, [join(TOOLS, 'sink'), '--if', 'eth0', '--port', String(UDP_PORT), '--seconds', String(o.seconds + 2),
+      ...(o.family === 6 ? ['--ipv6'] : [])]));
+  const addresses = o.family === 6
+    ? ['--src-ip6', o.srcIp ?? nodes.client.ip6, '--dst-ip6', LAB_IPV6.vip]
+    : ['--src-ip', o.srcIp ?? nodes.client.ip, '--dst-ip', VIP];
   try {
     await Promise.all(sinks.map((s) => waitFor(s, 'sink ready', 10_000)));
     const busy0 = machineBusySeconds();
     const proc0 = o.watchPid ? processTreeCpuSeconds(o.watchPid) : 0;
     const out = await runIn(nodes.client.name, [join(TOOLS, 'sender'), '--if', 'eth0', '--src-mac', nodes.client.mac,
-      '--dst-mac', o.dstMacs.join(','), '--src-ip', o.srcIp ?? nodes.client.ip, '--dst-ip', VIP, '--dst-port', String(UDP_PORT),
+      '--dst-mac', o.dstMacs.join(','), ...addresses, '--dst-port', String(UDP_PORT),
       '--flows', String(o.flows), '--first-flow', String(o.firstFlow ?? 0), '--rate', String(o.rate), '--seconds', String(o.seconds)],
     (o.seconds + 30) * 1000);
     const busy1 = machineBusySeconds();

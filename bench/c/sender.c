@@ -5,6 +5,8 @@
 // several real servers directly (the "sender straight to the sink" baseline).
 // --tcp-flags F: TCP segments with those flags (2 = SYN, 16 = ACK; seq 1000, no payload)
 // instead of UDP: the resource bench's SYN flood and its established connections.
+// --src-ip6 A --dst-ip6 B: IPv6/UDP frames instead (80 bytes: the same 18-byte payload);
+// flow i then varies the source address's last 32 bits by i / 64000, as for IPv4.
 // Prints one JSON line: {"sent":N,"seconds":S,"pps":P,"errors":E}
 #include "common.h"
 
@@ -18,6 +20,7 @@
 #include <unistd.h>
 
 #define FRAME_LEN 60
+#define FRAME_LEN6 80
 #define MAX_BATCH 64
 #define MAX_MACS 16
 #define PORTS_PER_IP 64000
@@ -27,7 +30,8 @@ static void on_signal(int sig) { (void)sig; stop = 1; }
 
 static void usage(void) {
   die("usage: sender --if IF --src-mac M --dst-mac M[,M...] --src-ip A --dst-ip B --dst-port P "
-      "[--flows N] [--first-flow K] [--rate PPS (0 = max)] [--seconds S] [--count N] [--batch B] [--tcp-flags F]");
+      "[--flows N] [--first-flow K] [--rate PPS (0 = max)] [--seconds S] [--count N] [--batch B] [--tcp-flags F]\n"
+      "       sender ... --src-ip6 A --dst-ip6 B (IPv6/UDP instead of --src-ip/--dst-ip)");
 }
 
 int main(int argc, char **argv) {
@@ -40,11 +44,13 @@ int main(int argc, char **argv) {
   double seconds = 5;
   int batch = MAX_BATCH;
   int tcp_flags = -1;
+  uint8_t src6[16], dst6[16];
+  int v6 = 0;
   static struct option opts[] = {
       {"if", 1, 0, 'i'}, {"src-mac", 1, 0, 'm'}, {"dst-mac", 1, 0, 'M'}, {"src-ip", 1, 0, 's'},
       {"dst-ip", 1, 0, 'd'}, {"dst-port", 1, 0, 'p'}, {"flows", 1, 0, 'f'}, {"first-flow", 1, 0, 'F'},
       {"rate", 1, 0, 'r'}, {"seconds", 1, 0, 't'}, {"count", 1, 0, 'c'}, {"batch", 1, 0, 'b'},
-      {"tcp-flags", 1, 0, 'T'}, {0, 0, 0, 0}};
+      {"tcp-flags", 1, 0, 'T'}, {"src-ip6", 1, 0, '6'}, {"dst-ip6", 1, 0, '7'}, {0, 0, 0, 0}};
   int o;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -67,10 +73,14 @@ int main(int argc, char **argv) {
       case 'c': count_limit = strtoull(optarg, NULL, 10); break;
       case 'b': batch = atoi(optarg); break;
       case 'T': tcp_flags = atoi(optarg) & 0xff; break;
+      case '6': if (inet_pton(AF_INET6, optarg, src6) != 1) die("bad IPv6 address"); v6 |= 1; break;
+      case '7': if (inet_pton(AF_INET6, optarg, dst6) != 1) die("bad IPv6 address"); v6 |= 2; break;
       default: usage();
     }
   }
-  if (!ifname || !mac_count || !src_ip || !dst_ip || !dst_port || flows == 0) usage();
+  if (v6 != 0 && (v6 != 3 || tcp_flags >= 0)) usage();
+  if (!ifname || !mac_count || (!v6 && (!src_ip || !dst_ip)) || !dst_port || flows == 0) usage();
+  const int frame_len = v6 ? FRAME_LEN6 : FRAME_LEN;
   if (batch < 1 || batch > MAX_BATCH) batch = MAX_BATCH;
 
   int fd = socket(AF_PACKET, SOCK_RAW, 0);  // protocol 0: send only, never receives
@@ -82,16 +92,29 @@ int main(int argc, char **argv) {
   struct sockaddr_ll ll = {0};
   ll.sll_family = AF_PACKET;
   ll.sll_ifindex = (int)if_nametoindex(ifname);
-  ll.sll_protocol = htons(ETH_P_IP);
+  ll.sll_protocol = htons(v6 ? ETH_P_IPV6 : ETH_P_IP);
   if (ll.sll_ifindex == 0) { perror(ifname); return 1; }
   if (bind(fd, (struct sockaddr *)&ll, sizeof(ll)) < 0) { perror("bind"); return 1; }
 
   // Template: Ethernet + IPv4 (no options) + UDP + 18 bytes of payload.
-  static uint8_t frames[MAX_BATCH][FRAME_LEN];
-  uint8_t tmpl[FRAME_LEN] = {0};
+  static uint8_t frames[MAX_BATCH][FRAME_LEN6];
+  uint8_t tmpl[FRAME_LEN6] = {0};
   memcpy(tmpl + 6, src_mac, 6);
-  put16(tmpl + 12, 0x0800);
+  put16(tmpl + 12, v6 ? 0x86dd : 0x0800);
   uint8_t *ip = tmpl + 14;
+  if (v6) {
+    // IPv6 (version 6, no extension header) + UDP + the payload.
+    ip[0] = 0x60;
+    put16(ip + 4, FRAME_LEN6 - 54);
+    ip[6] = 17;
+    ip[7] = 64;
+    memcpy(ip + 8, src6, 16);
+    memcpy(ip + 24, dst6, 16);
+    uint8_t *udp6 = ip + 40;
+    put16(udp6 + 2, dst_port);
+    put16(udp6 + 4, FRAME_LEN6 - 54);
+    memcpy(udp6 + 8, "ulvs-bench-payload", 18);
+  } else {
   ip[0] = 0x45;
   put16(ip + 2, FRAME_LEN - 14);
   ip[8] = 64;
@@ -112,14 +135,15 @@ int main(int argc, char **argv) {
     put16(udp + 4, FRAME_LEN - 34);
     memcpy(udp + 8, "ulvs-bench-payload", 18);
   }
-  for (int j = 0; j < MAX_BATCH; j++) memcpy(frames[j], tmpl, FRAME_LEN);
+  }
+  for (int j = 0; j < MAX_BATCH; j++) memcpy(frames[j], tmpl, FRAME_LEN6);
 
   struct iovec iov[MAX_BATCH];
   struct mmsghdr msgs[MAX_BATCH];
   memset(msgs, 0, sizeof(msgs));
   for (int j = 0; j < MAX_BATCH; j++) {
     iov[j].iov_base = frames[j];
-    iov[j].iov_len = FRAME_LEN;
+    iov[j].iov_len = (size_t)frame_len;
     msgs[j].msg_hdr.msg_iov = &iov[j];
     msgs[j].msg_hdr.msg_iovlen = 1;
   }
@@ -147,6 +171,17 @@ int main(int argc, char **argv) {
       if (++flow == flows) flow = 0;
       memcpy(f, dst_macs[k % (uint64_t)mac_count], 6);
       uint8_t *h = f + 14;
+      if (v6) {
+        put32(h + 20, get32(src6 + 12) + (uint32_t)(k / PORTS_PER_IP));
+        uint8_t *u6 = h + 40;
+        put16(u6, (uint16_t)(1024 + k % PORTS_PER_IP));
+        put16(u6 + 6, 0);
+        // UDP over IPv6: the checksum is mandatory; pseudo-header = addresses, length, next header.
+        uint32_t sum6 = csum_add(0, h + 8, 32) + 17 + (FRAME_LEN6 - 54);
+        uint16_t c6 = csum_fold(csum_add(sum6, u6, FRAME_LEN6 - 54));
+        put16(u6 + 6, c6 ? c6 : 0xffff);
+        continue;
+      }
       put16(h + 4, ip_id++);
       put32(h + 12, src_ip + (uint32_t)(k / PORTS_PER_IP));
       put16(h + 10, 0);

@@ -2,6 +2,7 @@
 //   sink --if eth0 --port P --seconds S   counts UDP frames to port P seen on the interface
 //                                          (raw AF_PACKET socket, classic BPF filter, recvmmsg)
 //                                          and prints {"received":N,"seconds":S}
+//   sink ... --ipv6                        the same for IPv6/UDP (no extension header)
 //   sink --echo P --seconds S              UDP echo server on 0.0.0.0:P (for rtt)
 // Counting on a packet socket sees the frame whatever the kernel does with it afterwards (DR
 // frames to the VIP on lo, NAT frames to the real address) and needs no listener on the port.
@@ -24,8 +25,9 @@
 static volatile sig_atomic_t stop;
 static void on_signal(int sig) { (void)sig; stop = 1; }
 
-static int count_mode(const char *ifname, uint16_t port, double seconds) {
-  int fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_IP));
+static int count_mode(const char *ifname, uint16_t port, double seconds, int v6) {
+  int ethertype = v6 ? ETH_P_IPV6 : ETH_P_IP;
+  int fd = socket(AF_PACKET, SOCK_RAW, htons(ethertype));
   if (fd < 0) { perror("socket(AF_PACKET)"); return 1; }
   // Addressed to this host (a bridge floods frames for MACs it has not learnt yet: those
   // arrive as PACKET_OTHERHOST and must not count), ip[9] == 17, no fragment offset, udp dst
@@ -43,13 +45,25 @@ static int count_mode(const char *ifname, uint16_t port, double seconds) {
       BPF_STMT(BPF_RET | BPF_K, SNAP),
       BPF_STMT(BPF_RET | BPF_K, 0),
   };
-  struct sock_fprog prog = {sizeof(code) / sizeof(code[0]), code};
+  // IPv6: addressed to this host, next header (offset 20) UDP, destination port at 14 + 40 + 2.
+  struct sock_filter code6[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (uint32_t)(SKF_AD_OFF + SKF_AD_PKTTYPE)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, PACKET_OTHERHOST, 5, 0),
+      BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 20),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 17, 0, 3),
+      BPF_STMT(BPF_LD | BPF_H | BPF_ABS, 56),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, port, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SNAP),
+      BPF_STMT(BPF_RET | BPF_K, 0),
+  };
+  struct sock_fprog prog = v6 ? (struct sock_fprog){sizeof(code6) / sizeof(code6[0]), code6}
+                              : (struct sock_fprog){sizeof(code) / sizeof(code[0]), code};
   if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof(prog)) < 0) { perror("SO_ATTACH_FILTER"); return 1; }
   int rcvbuf = 16 << 20;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf));
   struct sockaddr_ll ll = {0};
   ll.sll_family = AF_PACKET;
-  ll.sll_protocol = htons(ETH_P_IP);
+  ll.sll_protocol = htons(ethertype);
   ll.sll_ifindex = (int)if_nametoindex(ifname);
   if (ll.sll_ifindex == 0) { perror(ifname); return 1; }
   if (bind(fd, (struct sockaddr *)&ll, sizeof(ll)) < 0) { perror("bind"); return 1; }
@@ -126,10 +140,10 @@ static int echo_mode(uint16_t port, double seconds) {
 
 int main(int argc, char **argv) {
   const char *ifname = NULL;
-  int port = 0, echo = 0;
+  int port = 0, echo = 0, v6 = 0;
   double seconds = 5;
   static struct option opts[] = {{"if", 1, 0, 'i'}, {"port", 1, 0, 'p'}, {"echo", 1, 0, 'e'},
-                                 {"seconds", 1, 0, 't'}, {0, 0, 0, 0}};
+                                 {"seconds", 1, 0, 't'}, {"ipv6", 0, 0, '6'}, {0, 0, 0, 0}};
   int o;
   while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (o) {
@@ -137,12 +151,13 @@ int main(int argc, char **argv) {
       case 'p': port = atoi(optarg); break;
       case 'e': echo = atoi(optarg); break;
       case 't': seconds = atof(optarg); break;
-      default: die("usage: sink --if IF --port P --seconds S | sink --echo P --seconds S");
+      case '6': v6 = 1; break;
+      default: die("usage: sink --if IF --port P --seconds S [--ipv6] | sink --echo P --seconds S");
     }
   }
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
   if (echo) return echo_mode((uint16_t)echo, seconds);
   if (!ifname || !port) die("usage: sink --if IF --port P --seconds S | sink --echo P --seconds S");
-  return count_mode(ifname, (uint16_t)port, seconds);
+  return count_mode(ifname, (uint16_t)port, seconds, v6);
 }

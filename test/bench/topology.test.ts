@@ -1,6 +1,6 @@
 // The bench's lab and C tools for real: the harness's own setup with a unique prefix, exact
 // packet counts sender -> sinks and through the C reference forwarder, and a teardown that
-// leaves no namespace, process or XDP program behind.
+// leaves no namespace, process or XDP program behind. IPv6 frames are counted as exactly.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -27,6 +27,10 @@ t.test('bench lab: set up, exact counts, torn down without leftovers', async (t)
   const direct = await traffic(lab, { dstMacs: rsMacs, flows: 999, rate: 20_000, seconds: 1 });
   t.ok(direct.sent > 10_000, `sender sent ${direct.sent}`);
   t.equal(direct.delivered, direct.sent, 'sinks counted exactly what was sent');
+  // IPv6/UDP (sender --src-ip6/--dst-ip6, sink --ipv6, 80-byte frames): counted exactly too.
+  const direct6 = await traffic(lab, { dstMacs: rsMacs, flows: 999, rate: 20_000, seconds: 1, family: 6 });
+  t.ok(direct6.sent > 10_000, `sender sent ${direct6.sent} IPv6 frames`);
+  t.equal(direct6.delivered, direct6.sent, `IPv6 sinks counted exactly what was sent (${direct6.delivered} of ${direct6.sent})`);
 
   const ref = await startReference(lab, XDP_OBJECT);
   let viaRef;
