@@ -87,7 +87,8 @@ export const dataplaneSchema = z.strictObject({
   interface: name.default('eth0').describe('interface that receives VIP traffic'),
   inside: name.optional().describe('NAT: interface toward the real servers; omitted or auto: the one the kernel routes them through'),
   io: z.enum(IO_BACKENDS).default('auto').describe('afxdp if it can attach, else tap'),
-  queues: z.number().int().min(1).max(64).default(1),
+  queues: z.number().int().min(1).max(64).optional()
+    .describe('dataplane workers, one per RX queue; default: the interface\'s RX queue count (AF_XDP), 1 (TAP); AF_XDP refuses a count that differs from the interface\'s'),
   conn_table_size: z.number().int().min(1024).max(1 << 27).default(1048576),
   lvs_timeouts: lvsTimeoutsSchema.optional(),
   expire_nodest_conn: z.boolean().default(false).describe('IPVS sysctl: drop flows of removed real servers'),

@@ -33,6 +33,7 @@ import { watchConfigFiles } from './config-watch.js';
 import { StepTimer } from './step-timer.js';
 import type { ServiceStatus } from './format.js';
 import { HealthVerdicts } from './health-verdicts.js';
+import { insideQueuesError, resolveQueues, rxQueueCount } from './queues.js';
 import { NextHopCache, interfaceMtu, nextHopAddresses, primaryAddress, primaryAddress6 } from './neighbours.js';
 import { DEFAULT_MTU } from '../packet/rewrite.js';
 import { insideIsAuto, resolveInside } from './inside.js';
@@ -81,6 +82,8 @@ export class Director {
   private tunnelSource = 0;
   private mtu = DEFAULT_MTU;
   private tunnelSource6: string | null = null;
+  /** Workers started: dataplane.queues, or one per RX queue of the interface (queues.ts). */
+  private queues = 1;
   private templateMemory6: SharedArrayBuffer | undefined;
   private insideOpen = false;
   /** Services handed to the kernel (Local forwarding), and those logged as mixed. */
@@ -173,16 +176,25 @@ export class Director {
       this.mtu = interfaceMtu(dp.interface);
       this.tunnelSource6 = await primaryAddress6(dp.interface).catch(() => null);
       await this.resolveNeighbours(false);
+      const queuesDecision = resolveQueues({
+        configured: dp.queues, rxQueues: rxQueueCount(dp.interface), io: dp.io, ifname: dp.interface,
+        fullNat: this.config.virtual_servers.some((vs) => vs.lb_kind === 'FNAT'),
+      });
+      if (!queuesDecision.ok) throw new DirectorError(queuesDecision.error);
+      this.queues = queuesDecision.queues;
+      if (queuesDecision.note) this.log.info({ queues: this.queues }, queuesDecision.note);
       // VRRP-managed VIPs are not forwarded until the speaker says this director is MASTER.
       this.vrrpVips = vrrpManagedVips(this.config);
       this.snapshot = this.compile();
       this.followCounters();
       const insideOpened = insideToOpen(this.withInside(this.config).dataplane, this.snapshot);
       this.insideOpen = insideOpened !== null;
+      const insideError = insideOpened === null ? null : insideQueuesError(insideOpened, rxQueueCount(insideOpened), this.queues, dp.io);
+      if (insideError !== null) throw new DirectorError(insideError);
       // queues > 1: one persistence table shared by the workers (RSS spreads a client's
       // connections over the queues; per-worker templates broke persistence_timeout).
-      const templateMemory = dp.queues > 1 ? PersistenceTable.allocateShared(templateCapacityFor(dp.conn_table_size)) : null;
-      for (let queue = 0; queue < dp.queues; queue++) {
+      const templateMemory = this.queues > 1 ? PersistenceTable.allocateShared(templateCapacityFor(dp.conn_table_size)) : null;
+      for (let queue = 0; queue < this.queues; queue++) {
         await this.workers.start(queue, {
           outside: dp.interface, inside: insideOpened, backend: dp.io, snapshot: this.snapshot, connTableSize: dp.conn_table_size,
           timeouts: this.timeouts, expireNodestConn: dp.expire_nodest_conn, templateMemory,
@@ -466,7 +478,7 @@ export class Director {
     }, ++this.version);
     this.logLocalForwarding(snapshot);
     // queues > 1: the IPv6 templates are shared as the IPv4 ones (allocated with the first IPv6 service).
-    if (this.config.dataplane.queues > 1 && snapshot.services.some((s) => s.family === 6)) {
+    if (this.queues > 1 && snapshot.services.some((s) => s.family === 6)) {
       this.templateMemory6 ??= allocateSharedTemplates6(this.config.dataplane.conn_table_size);
       snapshot.templateMemory6 = this.templateMemory6;
     }

@@ -1,0 +1,108 @@
+// One queue against two (issue 18 part 6): a lab whose directors' veths have two RX/TX queues,
+// a DR director (AF_XDP, UDP 9000 over rs1..rs3) started with `dataplane.queues: 1`, then 2,
+// in interleaved rounds (the order alternating per round so neither always runs first):
+//   pps: the C sender as fast as it goes (1,000 flows), delivered packets counted at the sinks;
+//   cpu: 100 kpps offered, the director's process tree CPU (both workers' threads) per packet;
+//   spread: how RSS split the received packets over the queues (`ulvs stats` queueN_rx).
+// This machine has 2 cores and the sender and sinks run on them too: two workers compete with
+// the traffic's own processes, which the figure shows rather than hides.
+// Each figure is the median of the per-round ratios (2 queues / 1 queue) with min-max and
+// trust.ts's verdict.
+// Run: npm run build && bash bench/build.sh && node dist/bench/queues-lab.js [--rounds 5] [--seconds 3] [--json FILE]
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { createLab, destroyLab, labNodes } from '../src/lab/index.js';
+import { traffic, UDP_PORT, VIP, type BenchLab, type TrafficResult } from './lab.js';
+import { judge } from './trust.js';
+import { machineInfo, runIn, startIn, ULVS, waitFor, type Proc } from './sys.js';
+
+const PREFIX = 'bq-';
+const FLOWS = 1000;
+const FIXED_RATE = 100_000;
+
+function directorYaml(lab: BenchLab, queues: 1 | 2): string {
+  const rs = (['rs1', 'rs2', 'rs3'] as const).map((n) => lab.nodes[n].ip);
+  return [
+    'global_defs: { router_id: benchq-dir1 }',
+    `dataplane: { interface: eth0, io: afxdp, queues: ${queues} }`,
+    'static_ipaddress:',
+    `  - { address: ${VIP}/32, dev: eth0 }`,
+    'virtual_servers:',
+    `  - { vip: ${VIP}, port: ${UDP_PORT}, protocol: UDP, lb_algo: rr, lb_kind: DR,`,
+    `      real_servers: [${rs.map((ip) => `{ ip: ${ip}, port: ${UDP_PORT} }`).join(', ')}] }`,
+  ].join('\n') + '\n';
+}
+
+async function startDirector(lab: BenchLab, queues: 1 | 2): Promise<Proc> {
+  const file = join(mkdtempSync(join(tmpdir(), 'bq-dir-')), 'director.yaml');
+  writeFileSync(file, directorYaml(lab, queues));
+  const proc = startIn(lab.nodes.dir1.name, [process.execPath, ULVS, 'run', '-c', file]);
+  await waitFor(proc, 'director running', 120_000);
+  return proc;
+}
+
+interface Trial { pps: TrafficResult; cpu: TrafficResult; queueRx: number[] }
+
+async function trial(lab: BenchLab, queues: 1 | 2, seconds: number): Promise<Trial> {
+  const director = await startDirector(lab, queues);
+  try {
+    const watched = { dstMacs: [lab.nodes.dir1.mac], flows: FLOWS, seconds, watchPid: director.pid };
+    // Warm-up: flows and next hops in place before the measured runs.
+    await traffic(lab, { ...watched, rate: FIXED_RATE, seconds: 1 });
+    const pps = await traffic(lab, { ...watched, rate: 0 });
+    const cpu = await traffic(lab, { ...watched, rate: FIXED_RATE });
+    const stats = JSON.parse(await runIn(lab.nodes.dir1.name, [process.execPath, ULVS, 'stats', '--json'])) as Record<string, number>;
+    const queueRx = queues === 1 ? [stats.rx] : [stats.queue0_rx ?? 0, stats.queue1_rx ?? 0];
+    return { pps, cpu, queueRx };
+  } finally {
+    await director.stop();
+  }
+}
+
+const cpuUsPerPacket = (r: TrafficResult): number => (r.delivered > 0 ? (r.processSeconds / r.delivered) * 1e6 : NaN);
+const round2 = (x: number): number => Math.round(x * 100) / 100;
+
+async function main(): Promise<void> {
+  const opts = new Command().option('--rounds <n>', 'interleaved rounds', '5').option('--seconds <s>', 'seconds per traffic run', '3')
+    .option('--json <file>', 'write the results here').parse().opts<{ rounds: string; seconds: string; json?: string }>();
+  const rounds = Number(opts.rounds);
+  const seconds = Number(opts.seconds);
+  await destroyLab({ prefix: PREFIX });
+  await createLab({ prefix: PREFIX, servers: false, directorQueues: 2 });
+  const lab: BenchLab = { prefix: PREFIX, nat: false, nodes: labNodes(PREFIX) };
+  const trials: Record<1 | 2, Trial[]> = { 1: [], 2: [] };
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const queues of round % 2 === 0 ? [1, 2] as const : [2, 1] as const) {
+        process.stderr.write(`round ${round + 1}/${rounds}: queues ${queues}\n`);
+        trials[queues].push(await trial(lab, queues, seconds));
+      }
+    }
+  } finally {
+    await destroyLab({ prefix: PREFIX });
+  }
+  const pps = (q: 1 | 2) => trials[q].map((t) => t.pps.pps);
+  const cpu = (q: 1 | 2) => trials[q].map((t) => cpuUsPerPacket(t.cpu));
+  const load = { rate: FIXED_RATE, trials: [...trials[1], ...trials[2]].map((t, i) => ({ label: `trial ${i + 1}`, offeredPps: t.cpu.sent / t.cpu.seconds, deliveredPps: t.cpu.pps })) };
+  const ppsVerdict = judge({ samples: pps(2).map((v, i) => v / pps(1)[i]), unit: 'ratio' });
+  const cpuVerdict = judge({ samples: cpu(2).map((v, i) => v / cpu(1)[i]), unit: 'ratio', load });
+  const result = {
+    bench: 'queues-lab', at: new Date().toISOString(), machine: machineInfo(), rounds, secondsPerRun: seconds, flows: FLOWS,
+    dr_pps_2q_vs_1q: { ...ppsVerdict, status: ppsVerdict.reliable ? 'ok' : 'unreliable' },
+    dr_cpu_per_packet_2q_vs_1q: { ...cpuVerdict, status: cpuVerdict.reliable ? 'ok' : 'unreliable' },
+    ppsOfEveryRound: { queues1: pps(1).map(Math.round), queues2: pps(2).map(Math.round) },
+    cpuUsPerPacketOfEveryRound: { queues1: cpu(1).map(round2), queues2: cpu(2).map(round2) },
+    deliveredAtFixedRate: { queues1: trials[1].map((t) => Math.round(t.cpu.pps)), queues2: trials[2].map((t) => Math.round(t.cpu.pps)) },
+    queueRxOfEveryRound: { queues2: trials[2].map((t) => t.queueRx) },
+  };
+  const text = JSON.stringify(result, null, 2);
+  if (opts.json) writeFileSync(opts.json, text + '\n');
+  process.stdout.write(text + '\n');
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`queues-lab: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});
