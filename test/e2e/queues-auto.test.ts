@@ -5,21 +5,12 @@
 // with one line, leaving nothing behind.
 import t from 'tap';
 import { execFileSync } from 'node:child_process';
-import { createLab, destroyLab } from '../../src/lab/index.js';
+import { createLab, destroyLab, labDirectorConfig } from '../../src/lab/index.js';
 import { httpFrom, startDirector, tally, ulvsIn, writeConfig, type RunningDirector } from './director.js';
 
 const prefix = 'qau-';
 const CONNECTIONS = 40;
-const config = (queues: string) => writeConfig(`dataplane: { interface: eth0, io: afxdp${queues} }
-static_ipaddress: [ { address: 198.18.0.100/32, dev: eth0 } ]
-virtual_servers:
-  - vip: 198.18.0.100
-    port: 80
-    protocol: TCP
-    lb_algo: rr
-    lb_kind: DR
-    real_servers:
-${[10, 20, 30].map((n) => `      - { ip: 198.18.0.${n}, port: 80, weight: 1 }\n`).join('')}`);
+const config = (queues: string) => writeConfig(labDirectorConfig({ dataplane: `io: afxdp${queues}` }));
 
 t.test('two RX queues', { timeout: 300_000 }, async (t) => {
   let director: RunningDirector | null = null;

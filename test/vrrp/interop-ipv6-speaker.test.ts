@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
 import {
-  addrLine, createVrrpLab, events, hasVip, keepalivedPids, startCapture, startKeepalived, startUlvs, waitForOrFail, type Runner,
+  addrLine, createVrrpLab, dropAddress, hasVip, killKeepalived, speakerStarted, speakerStatus, startCapture, startKeepalived, startUlvs, waitForOrFail,
 } from './fixtures/lab.js';
 
 const VIP6 = '2001:2::100';
@@ -46,42 +46,22 @@ const ulvsConfig = (state: 'MASTER' | 'BACKUP', priority: number): object => ({
   }],
 });
 
-function killKeepalived(name: string): void {
-  // The VRRP child first, so no priority-0 advert escapes (a crash, not a stop).
-  for (const pid of keepalivedPids(lab, name).reverse()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-}
-
-async function started(r: Runner): Promise<void> {
-  await waitForOrFail('ulvs to start', () => events(r).some((e) => e.event === 'started' || e.event === 'error'), 30_000);
-  const error = events(r).find((e) => e.event === 'error');
-  if (error) throw new Error(`ulvs failed to start: ${String(error.message)}`);
-}
-
-async function status(r: Runner): Promise<Record<string, unknown>> {
-  const before = events(r).length;
-  r.kill('SIGUSR1');
-  await waitForOrFail('status', () => events(r).slice(before).some((e) => e.event === 'status'), 5000);
-  return (events(r).slice(before).find((e) => e.event === 'status') as { status: Record<string, unknown>[] }).status[0];
-}
-
-function dropVip(ns: string): void {
-  try { execFileSync('ip', ['-n', ns, 'addr', 'del', `${VIP6}/64`, 'dev', 'eth0'], { stdio: 'ignore' }); } catch { /* not there */ }
-}
+const dropVip = (ns: string): void => dropAddress(ns, `${VIP6}/64`);
 
 t.test('ulvs MASTER, keepalived BACKUP; kill -9 ulvs -> keepalived takes over', async (t) => {
   const ulvs = startUlvs(lab, ulvsNs, 'ulvs-m', ulvsConfig('MASTER', 200));
   t.teardown(() => { ulvs.kill('SIGKILL'); dropVip(ulvsNs); });
   t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
-  await started(ulvs);
+  await speakerStarted(ulvs);
   await waitForOrFail('ulvs to hold the VIP', () => hasVip(ulvsNs, VIP6), 15_000);
   const ka = startKeepalived(lab, kaNs, 'ka-b', kaConf('BACKUP', 100));
-  t.teardown(() => { killKeepalived('ka-b'); dropVip(kaNs); });
+  t.teardown(() => { killKeepalived(lab, 'ka-b'); dropVip(kaNs); });
   await waitForOrFail('keepalived to enter BACKUP', () => ka.output.some((l) => /VI6.*Entering BACKUP STATE/.test(l)), 30_000);
   // Twice keepalived's master-down interval: without our adverts it would be MASTER by then.
   await new Promise((r) => setTimeout(r, 2 * mdi(100)));
   t.notOk(ka.output.some((l) => /VI6.*Entering MASTER STATE/.test(l)), 'keepalived stays BACKUP under our VRRPv3/IPv6 adverts');
   t.notOk(hasVip(kaNs, VIP6), 'and does not hold the VIP');
-  const s = await status(ulvs);
+  const s = await speakerStatus(ulvs);
   t.match(s, { state: 'MASTER', version: 3, family: 6, masterIp: 'fe80::2', vips: [`${VIP6}/64`] }, 'status: an IPv6 instance, MASTER, our link-local');
   t.ok((s.advertsSent as number) >= 3, `adverts sent: ${s.advertsSent}`);
   t.match(addrLine(ulvsNs, VIP6), /nodad/, 'the VIP went on nodad');
@@ -100,16 +80,16 @@ t.test('keepalived MASTER, ulvs BACKUP; kill -9 keepalived -> ulvs takes over an
   dropVip(ulvsNs);
   dropVip(kaNs);
   const ka = startKeepalived(lab, kaNs, 'ka-m', kaConf('MASTER', 150));
-  t.teardown(() => { killKeepalived('ka-m'); dropVip(kaNs); });
+  t.teardown(() => { killKeepalived(lab, 'ka-m'); dropVip(kaNs); });
   await waitForOrFail('keepalived to hold the VIP', () => hasVip(kaNs, VIP6), 15_000);
   const ulvs = startUlvs(lab, ulvsNs, 'ulvs-b', ulvsConfig('BACKUP', 100));
   t.teardown(() => { ulvs.kill('SIGKILL'); dropVip(ulvsNs); });
   t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
-  await started(ulvs);
+  await speakerStarted(ulvs);
   // Kept: the window is under test (ulvs stays BACKUP for more than its master-down interval).
   await new Promise((r) => setTimeout(r, mdi(100) + 1500));
   t.notOk(hasVip(ulvsNs, VIP6), 'ulvs stays BACKUP while keepalived advertises');
-  const s = await status(ulvs);
+  const s = await speakerStatus(ulvs);
   t.match(s, { state: 'BACKUP', version: 3, family: 6, masterIp: 'fe80::3' }, 'status names keepalived\'s link-local as master');
   t.ok((s.advertsReceived as number) >= 3, `adverts received: ${s.advertsReceived}`);
   t.same(s.drops, {}, 'nothing dropped');
@@ -117,11 +97,11 @@ t.test('keepalived MASTER, ulvs BACKUP; kill -9 keepalived -> ulvs takes over an
   const pcap = join(lab.dir, 'na.pcap');
   const capture = await startCapture(t, ulvsNs, pcap, 'icmp6');
   const killedAt = Date.now();
-  killKeepalived('ka-m');
+  killKeepalived(lab, 'ka-m');
   await waitForOrFail('ulvs to take the VIP', () => hasVip(ulvsNs, VIP6), mdi(100) + 10_000, 20);
   const gap = Date.now() - killedAt;
   t.ok(gap <= mdi(100) + MARGIN_MS, `ulvs took over ${gap} ms after kill -9 (master-down ${mdi(100)} ms + ${MARGIN_MS} ms margin)`);
-  t.match(await status(ulvs), { state: 'MASTER', masterIp: 'fe80::2', lastTransition: { from: 'BACKUP', to: 'MASTER', reason: 'master down timer expired' } });
+  t.match(await speakerStatus(ulvs), { state: 'MASTER', masterIp: 'fe80::2', lastTransition: { from: 'BACKUP', to: 'MASTER', reason: 'master down timer expired' } });
   t.match(addrLine(ulvsNs, VIP6), /nodad/, 'the VIP went on nodad');
   // Two NAs (garp_master_repeat 2), back to back: give tshark a moment to write them.
   await new Promise((r) => setTimeout(r, 1000));

@@ -12,7 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
 import {
-  createVrrpLab, events, hasVip, keepalivedPids, startCapture, startKeepalived, startUlvs, waitForOrFail, type Runner,
+  createVrrpLab, dropAddress, hasVip, killKeepalived, speakerStarted, speakerStatus, startCapture, startKeepalived, startUlvs, waitForOrFail,
 } from './fixtures/lab.js';
 
 const VIP6 = '2001:2::100';
@@ -54,27 +54,7 @@ const ulvsConfig = (state: 'MASTER' | 'BACKUP', priority: number): object => ({
   }],
 });
 
-function killKeepalived(name: string): void {
-  // The VRRP child first, so no priority-0 advert escapes (a crash, not a stop).
-  for (const pid of keepalivedPids(lab, name).reverse()) { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
-}
-
-async function started(r: Runner): Promise<void> {
-  await waitForOrFail('ulvs to start', () => events(r).some((e) => e.event === 'started' || e.event === 'error'), 30_000);
-  const error = events(r).find((e) => e.event === 'error');
-  if (error) throw new Error(`ulvs failed to start: ${String(error.message)}`);
-}
-
-async function status(r: Runner): Promise<Record<string, unknown>> {
-  const before = events(r).length;
-  r.kill('SIGUSR1');
-  await waitForOrFail('status', () => events(r).slice(before).some((e) => e.event === 'status'), 5000);
-  return (events(r).slice(before).find((e) => e.event === 'status') as { status: Record<string, unknown>[] }).status[0];
-}
-
-function dropVip(ns: string): void {
-  try { execFileSync('ip', ['-n', ns, 'addr', 'del', `${VIP6}/64`, 'dev', 'eth0'], { stdio: 'ignore' }); } catch { /* not there */ }
-}
+const dropVip = (ns: string): void => dropAddress(ns, `${VIP6}/64`);
 
 /** One VRRPv3 advert for VRID 61 from the client node to ulvs (a stranger: not its peer). */
 function strangerAdvert(): void {
@@ -103,21 +83,21 @@ t.test('ulvs MASTER by unicast, keepalived BACKUP; kill -9 ulvs -> keepalived ta
   const ulvs = startUlvs(lab, ulvsNs, 'ulvs-m', ulvsConfig('MASTER', 200));
   t.teardown(() => { ulvs.kill('SIGKILL'); dropVip(ulvsNs); });
   t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
-  await started(ulvs);
+  await speakerStarted(ulvs);
   await waitForOrFail('ulvs to hold the VIP', () => hasVip(ulvsNs, VIP6), 15_000);
   const ka = startKeepalived(lab, kaNs, 'ka-b', kaConf('BACKUP', 100));
-  t.teardown(() => { killKeepalived('ka-b'); dropVip(kaNs); });
+  t.teardown(() => { killKeepalived(lab, 'ka-b'); dropVip(kaNs); });
   await waitForOrFail('keepalived to enter BACKUP', () => ka.output.some((l) => /VU6.*Entering BACKUP STATE/.test(l)), 30_000);
   // Twice keepalived's master-down interval: without our adverts it would be MASTER by then.
   await new Promise((r) => setTimeout(r, 2 * mdi(100)));
   t.notOk(ka.output.some((l) => /VU6.*Entering MASTER STATE/.test(l)), 'keepalived stays BACKUP under our unicast VRRPv3/IPv6 adverts');
   t.notOk(hasVip(kaNs, VIP6), 'and does not hold the VIP');
-  const s = await status(ulvs);
+  const s = await speakerStatus(ulvs);
   t.match(s, { state: 'MASTER', version: 3, family: 6, masterIp: ULVS_IP }, 'status: MASTER, our unicast source as master');
 
   strangerAdvert();
-  await waitForOrFail('the stranger\'s advert to be counted', async () => ((await status(ulvs)).drops as Record<string, number>).unknown_peer >= 1, 10_000, 200);
-  t.equal((await status(ulvs)).state, 'MASTER', 'a stranger\'s higher-priority advert changes nothing');
+  await waitForOrFail('the stranger\'s advert to be counted', async () => ((await speakerStatus(ulvs)).drops as Record<string, number>).unknown_peer >= 1, 10_000, 200);
+  t.equal((await speakerStatus(ulvs)).state, 'MASTER', 'a stranger\'s higher-priority advert changes nothing');
 
   await capture.stop();
   const fields = execFileSync('tshark', ['-r', pcap, '-Y', 'vrrp', '-T', 'fields', '-e', 'ipv6.src', '-e', 'ipv6.dst', '-e', 'ipv6.hlim',
@@ -140,26 +120,26 @@ t.test('keepalived MASTER by unicast, ulvs BACKUP; kill -9 keepalived -> ulvs ta
   dropVip(ulvsNs);
   dropVip(kaNs);
   const ka = startKeepalived(lab, kaNs, 'ka-m', kaConf('MASTER', 150));
-  t.teardown(() => { killKeepalived('ka-m'); dropVip(kaNs); });
+  t.teardown(() => { killKeepalived(lab, 'ka-m'); dropVip(kaNs); });
   await waitForOrFail('keepalived to hold the VIP', () => hasVip(kaNs, VIP6), 15_000);
   const ulvs = startUlvs(lab, ulvsNs, 'ulvs-b', ulvsConfig('BACKUP', 100));
   t.teardown(() => { ulvs.kill('SIGKILL'); dropVip(ulvsNs); });
   t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
-  await started(ulvs);
+  await speakerStarted(ulvs);
   // Kept: the window is under test (ulvs stays BACKUP for more than its master-down interval).
   await new Promise((r) => setTimeout(r, mdi(100) + 1500));
   t.notOk(hasVip(ulvsNs, VIP6), 'ulvs stays BACKUP while keepalived advertises by unicast');
-  const s = await status(ulvs);
+  const s = await speakerStatus(ulvs);
   t.match(s, { state: 'BACKUP', version: 3, family: 6, masterIp: KA_IP }, 'status names keepalived\'s unicast source as master');
   t.ok((s.advertsReceived as number) >= 3, `adverts received: ${s.advertsReceived}`);
   t.same(s.drops, {}, 'nothing dropped');
 
   const killedAt = Date.now();
-  killKeepalived('ka-m');
+  killKeepalived(lab, 'ka-m');
   await waitForOrFail('ulvs to take the VIP', () => hasVip(ulvsNs, VIP6), mdi(100) + 10_000, 20);
   const gap = Date.now() - killedAt;
   t.comment(`ulvs took over ${gap} ms after kill -9 of keepalived (master-down interval ${mdi(100)} ms)`);
   t.ok(gap >= mdi(100) - 1200, `not before the master-down interval less one advert interval (${gap} ms)`);
   t.ok(gap <= mdi(100) + MARGIN_MS, `within the master-down interval + ${MARGIN_MS} ms`);
-  t.match(await status(ulvs), { state: 'MASTER', masterIp: ULVS_IP, lastTransition: { from: 'BACKUP', to: 'MASTER', reason: 'master down timer expired' } });
+  t.match(await speakerStatus(ulvs), { state: 'MASTER', masterIp: ULVS_IP, lastTransition: { from: 'BACKUP', to: 'MASTER', reason: 'master down timer expired' } });
 });
