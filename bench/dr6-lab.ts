@@ -11,7 +11,7 @@
 // Each figure is the median of the per-round ratios (IPv6 / IPv4) with min-max and trust.ts's
 // verdict (a spread wider than the effect, a missed offered load -> unreliable).
 // Run: npm run build && bash bench/build.sh && node dist/bench/dr6-lab.js [--rounds 5] [--seconds 4] [--json FILE]
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -42,10 +42,16 @@ function directorYaml(lab: BenchLab): string {
 }
 
 async function startDirector(lab: BenchLab): Promise<Proc> {
-  const file = join(mkdtempSync(join(tmpdir(), 'b6-dir-')), 'director.yaml');
+  // The YAML is read at start; its directory goes as soon as the director runs.
+  const dir = mkdtempSync(join(tmpdir(), 'b6-dir-'));
+  const file = join(dir, 'director.yaml');
   writeFileSync(file, directorYaml(lab));
   const proc = startIn(lab.nodes.dir1.name, [process.execPath, ULVS, 'run', '-c', file]);
-  await waitFor(proc, 'director running', 120_000);
+  try {
+    await waitFor(proc, 'director running', 120_000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return proc;
 }
 

@@ -13,7 +13,7 @@
 // Each figure is the median of the per-round ratios (2 queues / 1 queue) with min-max and
 // trust.ts's verdict.
 // Run: npm run build && bash bench/build.sh && node dist/bench/queues-lab.js [--rounds 5] [--seconds 3] [--json FILE]
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -40,10 +40,16 @@ function directorYaml(lab: BenchLab, queues: 1 | 2): string {
 }
 
 async function startDirector(lab: BenchLab, queues: 1 | 2): Promise<Proc> {
-  const file = join(mkdtempSync(join(tmpdir(), 'bq-dir-')), 'director.yaml');
+  // The YAML is read at start; its directory goes as soon as the director runs.
+  const dir = mkdtempSync(join(tmpdir(), 'bq-dir-'));
+  const file = join(dir, 'director.yaml');
   writeFileSync(file, directorYaml(lab, queues));
   const proc = startIn(lab.nodes.dir1.name, [process.execPath, ULVS, 'run', '-c', file]);
-  await waitFor(proc, 'director running', 120_000);
+  try {
+    await waitFor(proc, 'director running', 120_000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   return proc;
 }
 
