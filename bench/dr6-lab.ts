@@ -11,14 +11,12 @@
 // Each figure is the median of the per-round ratios (IPv6 / IPv4) with min-max and trust.ts's
 // verdict (a spread wider than the effect, a missed offered load -> unreliable).
 // Run: npm run build && bash bench/build.sh && node dist/bench/dr6-lab.js [--rounds 5] [--seconds 4] [--json FILE]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { LAB_IPV6 } from '../src/lab/index.js';
-import { setUpLab, tearDownLab, traffic, UDP_PORT, VIP, type BenchLab, type TrafficResult } from './lab.js';
-import { judge } from './trust.js';
-import { machineInfo, startIn, ULVS, waitFor, type Proc } from './sys.js';
+import { processCpuPerPacketUs, setUpLab, startDirectorFromYaml, tearDownLab, traffic, UDP_PORT, VIP, type BenchLab, type TrafficResult } from './lab.js';
+import { judge, spreadOf } from './trust.js';
+import { machineInfo, type Proc } from './sys.js';
 
 const PREFIX = 'b6-';
 const FLOWS = 1000;
@@ -41,22 +39,9 @@ function directorYaml(lab: BenchLab): string {
   ].join('\n') + '\n';
 }
 
-async function startDirector(lab: BenchLab): Promise<Proc> {
-  // The YAML is read at start; its directory goes as soon as the director runs.
-  const dir = mkdtempSync(join(tmpdir(), 'b6-dir-'));
-  const file = join(dir, 'director.yaml');
-  writeFileSync(file, directorYaml(lab));
-  const proc = startIn(lab.nodes.dir1.name, [process.execPath, ULVS, 'run', '-c', file]);
-  try {
-    await waitFor(proc, 'director running', 120_000);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return proc;
-}
+/** A longer wait than the default 30 s: director starts under load have taken longer (the e2e tests allow 90 s). */
+const startDirector = (lab: BenchLab): Promise<Proc> => startDirectorFromYaml(lab, directorYaml(lab), 120_000);
 
-const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-const cpuUsPerPacket = (r: TrafficResult): number => (r.delivered > 0 ? (r.processSeconds / r.delivered) * 1e6 : NaN);
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 async function main(): Promise<void> {
@@ -94,19 +79,19 @@ async function main(): Promise<void> {
   }
   const pps = (k: keyof typeof runs) => runs[k].map((r) => r.pps);
   const ppsRatio = pps('pps6').map((v, i) => v / pps('pps4')[i]);
-  const cpuRatio = runs.cpu6.map((r, i) => cpuUsPerPacket(r) / cpuUsPerPacket(runs.cpu4[i]));
+  const cpuRatio = runs.cpu6.map((r, i) => processCpuPerPacketUs(r) / processCpuPerPacketUs(runs.cpu4[i]));
   const load = { rate: FIXED_RATE, trials: [...runs.cpu4, ...runs.cpu6].map((r, i) => ({ label: `trial ${i + 1}`, offeredPps: r.sent / r.seconds, deliveredPps: r.pps })) };
   const ppsVerdict = judge({ samples: ppsRatio, unit: 'ratio', goal: { op: '>=', value: 0.9 } });
   const cpuVerdict = judge({ samples: cpuRatio, unit: 'ratio', goal: { op: '<=', value: 1.1 }, load });
   // Sender-bound when the director delivers what the sender reaches straight to the sinks.
-  const senderBound = (family: 4 | 6) => median(pps(`pps${family}`)) >= 0.9 * median(pps(`direct${family}`));
+  const senderBound = (family: 4 | 6) => spreadOf(pps(`pps${family}`)).median >= 0.9 * spreadOf(pps(`direct${family}`)).median;
   const result = {
     bench: 'dr6-lab', at: new Date().toISOString(), machine: machineInfo(), rounds, secondsPerRun: seconds, flows: FLOWS,
     dr6_pps_vs_dr4: { ...ppsVerdict, goal: '>= 0.9', status: ppsVerdict.reliable ? 'ok' : 'unreliable',
       senderBound: { ipv4: senderBound(4), ipv6: senderBound(6) } },
     dr6_cpu_per_packet_vs_dr4: { ...cpuVerdict, goal: '<= 1.1', status: cpuVerdict.reliable ? 'ok' : 'unreliable' },
     ppsOfEveryRound: Object.fromEntries((['direct4', 'direct6', 'pps4', 'pps6'] as const).map((k) => [k, pps(k).map(Math.round)])),
-    cpuUsPerPacketOfEveryRound: { ipv4: runs.cpu4.map((r) => round2(cpuUsPerPacket(r))), ipv6: runs.cpu6.map((r) => round2(cpuUsPerPacket(r))) },
+    cpuUsPerPacketOfEveryRound: { ipv4: runs.cpu4.map((r) => round2(processCpuPerPacketUs(r))), ipv6: runs.cpu6.map((r) => round2(processCpuPerPacketUs(r))) },
     offeredAtFixedRate: { ipv4: runs.cpu4.map((r) => Math.round(r.sent / r.seconds)), ipv6: runs.cpu6.map((r) => Math.round(r.sent / r.seconds)) },
     deliveredAtFixedRate: { ipv4: runs.cpu4.map((r) => Math.round(r.pps)), ipv6: runs.cpu6.map((r) => Math.round(r.pps)) },
   };

@@ -7,10 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { measureDataplaneStep, measurePipelineCases } from './dataplane-step.js';
 import { measureFailover } from './failover.js';
 import {
-  BENCH_PREFIX, ECHO_PORT, HTTP_PORT, MANY_FLOWS_SOURCE, VIP, setUpLab, startDirector, startKernelNat, startReference,
+  BENCH_PREFIX, ECHO_PORT, HTTP_PORT, MANY_FLOWS_SOURCE, VIP, processCpuPerPacketUs, setUpLab, startDirector, startKernelNat, startReference,
   tearDownLab, traffic, type BenchLab, type TrafficResult,
 } from './lab.js';
-import { addedCpuPerPacketUs, failed, ok, ratio, trusted, type Figure } from './report.js';
+import { failed, ok, ratio, trusted, type Figure } from './report.js';
 import { historyValues, type History } from './trust.js';
 import { processTreeCpuSeconds, runBenchScript, runIn, startIn, tail, TOOLS, waitFor, XDP_OBJECT, type Proc } from './sys.js';
 import { syncExperiment } from './sync-experiment.js';
@@ -191,10 +191,7 @@ const drCpu: Experiment = {
   },
 };
 
-/** The forwarder's own CPU (its process tree) per delivered packet, in µs. */
-export function processCpuPerPacketUs(run: TrafficResult): number {
-  return addedCpuPerPacketUs(run.processSeconds, 0, run.delivered);
-}
+export { processCpuPerPacketUs };
 
 const conntrackScale: Experiment = {
   name: 'conntrack_scale',

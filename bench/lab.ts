@@ -1,9 +1,10 @@
 // The bench's lab: the project's namespace topology under the bench's own prefix, plus the
 // traffic runs (C sender -> director -> C sinks at the real servers) the figures are made of.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLab, destroyLab, labNamespaceNames, labNodes, namespaceExists, LAB_IPV6, LAB_VIP, type LabNodes } from '../src/lab/index.js';
+import { addedCpuPerPacketUs } from './report.js';
 import { machineBusySeconds, processTreeCpuSeconds, runIn, sleep, startIn, TOOLS, ULVS, waitFor, type Proc } from './sys.js';
 
 export const BENCH_PREFIX = 'bench-';
@@ -57,6 +58,11 @@ export interface TrafficResult {
   processSeconds: number;
 }
 
+/** The watched forwarder's own CPU (its process tree) per delivered packet, in µs. */
+export function processCpuPerPacketUs(run: TrafficResult): number {
+  return addedCpuPerPacketUs(run.processSeconds, 0, run.delivered);
+}
+
 /** Sinks on rs1..rs3, the sender in the client; counts what the real servers received. */
 export async function traffic(lab: BenchLab, o: TrafficOptions): Promise<TrafficResult> {
   const { nodes } = lab;
@@ -95,6 +101,8 @@ export interface DirectorOptions {
   connTableSize?: number;
   /** Also the TCP service for HTTP (DR) and the UDP echo service. */
   extraServices?: boolean;
+  /** dataplane.queues (default: left out, one worker per RX queue). */
+  queues?: number;
 }
 
 /** The YAML for a bench director: UDP VIP:9000 over rs1..rs3 (DR, or NAT in a NAT lab). */
@@ -105,7 +113,7 @@ export function directorConfig(lab: BenchLab, o: DirectorOptions): string {
     '    real_servers:', ...rs.map((ip) => `      - { ip: ${ip}, port: ${port} }`)].join('\n');
   return [
     'global_defs: { router_id: bench-dir1 }',
-    `dataplane: { interface: eth0${lab.nat ? ', inside: eth1' : ''}, io: ${o.io}, conn_table_size: ${o.connTableSize ?? 1048576} }`,
+    `dataplane: { interface: eth0${lab.nat ? ', inside: eth1' : ''}, io: ${o.io}${o.queues ? `, queues: ${o.queues}` : ''}, conn_table_size: ${o.connTableSize ?? 1048576} }`,
     'static_ipaddress:',
     `  - { address: ${VIP}/32, dev: eth0 }`,
     ...(lab.nat ? ['  - { address: 198.18.1.254/24, dev: eth1 }'] : []),
@@ -119,17 +127,22 @@ export function startDirector(lab: BenchLab, o: DirectorOptions): Promise<Proc> 
   return startDirectorFromYaml(lab, directorConfig(lab, o));
 }
 
-/** A director on lab-dir1 from YAML text; resolves once it says it runs. */
-export async function startDirectorFromYaml(lab: BenchLab, yaml: string): Promise<Proc> {
+/**
+ * A director on lab-dir1 from YAML text; resolves once it says it runs. The YAML is read at
+ * start (no bench reloads), so its directory goes once the director runs or has failed.
+ */
+export async function startDirectorFromYaml(lab: BenchLab, yaml: string, timeoutMs = 30_000): Promise<Proc> {
   const dir = mkdtempSync(join(tmpdir(), 'ulvs-bench-'));
   const file = join(dir, 'director.yaml');
   writeFileSync(file, yaml);
   const proc = startIn(lab.nodes.dir1.name, [process.execPath, ULVS, 'run', '-c', file]);
   try {
-    await waitFor(proc, 'director running', 30_000);
+    await waitFor(proc, 'director running', timeoutMs);
   } catch (error) {
     await proc.stop();
     throw error;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   return proc;
 }

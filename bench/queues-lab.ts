@@ -13,45 +13,20 @@
 // Each figure is the median of the per-round ratios (2 queues / 1 queue) with min-max and
 // trust.ts's verdict.
 // Run: npm run build && bash bench/build.sh && node dist/bench/queues-lab.js [--rounds 5] [--seconds 3] [--json FILE]
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { createLab, destroyLab, labNodes } from '../src/lab/index.js';
-import { traffic, UDP_PORT, VIP, type BenchLab, type TrafficResult } from './lab.js';
+import { directorConfig, processCpuPerPacketUs, startDirectorFromYaml, traffic, type BenchLab, type TrafficResult } from './lab.js';
 import { judge } from './trust.js';
-import { machineInfo, runIn, startIn, ULVS, waitFor, type Proc } from './sys.js';
+import { machineInfo, runIn, ULVS, type Proc } from './sys.js';
 
 const PREFIXES = { 1: 'bq1-', 2: 'bq2-' } as const;
 const FLOWS = 1000;
 const FIXED_RATE = 100_000;
 
-function directorYaml(lab: BenchLab, queues: 1 | 2): string {
-  const rs = (['rs1', 'rs2', 'rs3'] as const).map((n) => lab.nodes[n].ip);
-  return [
-    'global_defs: { router_id: benchq-dir1 }',
-    `dataplane: { interface: eth0, io: afxdp, queues: ${queues} }`,
-    'static_ipaddress:',
-    `  - { address: ${VIP}/32, dev: eth0 }`,
-    'virtual_servers:',
-    `  - { vip: ${VIP}, port: ${UDP_PORT}, protocol: UDP, lb_algo: rr, lb_kind: DR,`,
-    `      real_servers: [${rs.map((ip) => `{ ip: ${ip}, port: ${UDP_PORT} }`).join(', ')}] }`,
-  ].join('\n') + '\n';
-}
-
-async function startDirector(lab: BenchLab, queues: 1 | 2): Promise<Proc> {
-  // The YAML is read at start; its directory goes as soon as the director runs.
-  const dir = mkdtempSync(join(tmpdir(), 'bq-dir-'));
-  const file = join(dir, 'director.yaml');
-  writeFileSync(file, directorYaml(lab, queues));
-  const proc = startIn(lab.nodes.dir1.name, [process.execPath, ULVS, 'run', '-c', file]);
-  try {
-    await waitFor(proc, 'director running', 120_000);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-  return proc;
-}
+/** A longer wait than the default 30 s: director starts under load have taken longer (the e2e tests allow 90 s). */
+const startDirector = (lab: BenchLab, queues: 1 | 2): Promise<Proc> =>
+  startDirectorFromYaml(lab, directorConfig(lab, { io: 'afxdp', queues }), 120_000);
 
 interface Trial { pps: TrafficResult; cpu: TrafficResult; queueRx: number[] }
 
@@ -71,7 +46,6 @@ async function trial(lab: BenchLab, queues: 1 | 2, seconds: number): Promise<Tri
   }
 }
 
-const cpuUsPerPacket = (r: TrafficResult): number => (r.delivered > 0 ? (r.processSeconds / r.delivered) * 1e6 : NaN);
 const round2 = (x: number): number => Math.round(x * 100) / 100;
 
 async function main(): Promise<void> {
@@ -98,7 +72,7 @@ async function main(): Promise<void> {
     for (const prefix of Object.values(PREFIXES)) await destroyLab({ prefix });
   }
   const pps = (q: 1 | 2) => trials[q].map((t) => t.pps.pps);
-  const cpu = (q: 1 | 2) => trials[q].map((t) => cpuUsPerPacket(t.cpu));
+  const cpu = (q: 1 | 2) => trials[q].map((t) => processCpuPerPacketUs(t.cpu));
   const load = { rate: FIXED_RATE, trials: [...trials[1], ...trials[2]].map((t, i) => ({ label: `trial ${i + 1}`, offeredPps: t.cpu.sent / t.cpu.seconds, deliveredPps: t.cpu.pps })) };
   const ppsVerdict = judge({ samples: pps(2).map((v, i) => v / pps(1)[i]), unit: 'ratio' });
   const cpuVerdict = judge({ samples: cpu(2).map((v, i) => v / cpu(1)[i]), unit: 'ratio', load });
