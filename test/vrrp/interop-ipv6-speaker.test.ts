@@ -11,14 +11,10 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
 import {
-  addrLine, createVrrpLab, dropAddress, hasVip, killKeepalived, speakerStarted, speakerStatus, startCapture, startKeepalived, startUlvs, waitForOrFail,
+  addrLine, createVrrpLab, dropAddress, hasVip, killKeepalived, masterDownMs1s as mdi, TAKEOVER_MARGIN_MS as MARGIN_MS, speakerStarted, speakerStatus, startCapture, startKeepalived, startUlvs, waitForOrFail,
 } from './fixtures/lab.js';
 
 const VIP6 = '2001:2::100';
-// Master-down interval: 3 x 1 s + (256 - priority) / 256 s (RFC 5798 6.1).
-const mdi = (priority: number): number => 3000 + Math.round((256 - priority) / 256 * 1000);
-// A shared 2-core machine: generous, but well below a second master-down interval.
-const MARGIN_MS = 2500;
 
 const lab = await createVrrpLab('vsa-', 3);
 t.teardown(() => lab.destroy());

@@ -12,16 +12,12 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 
 import {
-  createVrrpLab, dropAddress, hasVip, killKeepalived, speakerStarted, speakerStatus, startCapture, startKeepalived, startUlvs, waitForOrFail,
+  createVrrpLab, dropAddress, hasVip, killKeepalived, masterDownMs1s as mdi, TAKEOVER_MARGIN_MS as MARGIN_MS, speakerStarted, speakerStatus, startCapture, startKeepalived, startUlvs, waitForOrFail,
 } from './fixtures/lab.js';
 
 const VIP6 = '2001:2::100';
 const ULVS_IP = '2001:2::2';
 const KA_IP = '2001:2::3';
-// Master-down interval: 3 x 1 s + (256 - priority) / 256 s (RFC 5798 6.1).
-const mdi = (priority: number): number => 3000 + Math.round((256 - priority) / 256 * 1000);
-// A shared 2-core machine: generous, but well below a second master-down interval.
-const MARGIN_MS = 2500;
 
 const lab = await createVrrpLab('vsu-', 3);
 t.teardown(() => lab.destroy());
