@@ -9,11 +9,11 @@ export const SCOPES = ['site', 'link', 'host', 'nowhere', 'global'] as const;
 
 /** An IPv6 address is well-formed but refused with its reason (IPV6_REFUSED), not called malformed. */
 const ipv6Aware = (plain: string, refused = IPV6_REFUSED) => (value: string): string => (familyOf(value) === 6 ? refused : plain);
-export const ipv4 = z.string().refine(isIpv4, { error: (issue) => ipv6Aware('is not an IPv4 address (a.b.c.d)')(String(issue.input)) });
 /** IPv4 only, with the field's own reason for refusing an IPv6 address. */
 export const ipv4Only = (ipv6Reason: string) => z.string().refine(isIpv4, {
   error: (issue) => ipv6Aware('is not an IPv4 address (a.b.c.d)', ipv6Reason)(String(issue.input)),
 });
+export const ipv4 = ipv4Only(IPV6_REFUSED);
 /** Either family, where the part acting on it handles both (health checks' connect_ip, bindto). */
 export const ipAddress = z.string().refine((s) => familyOf(s) !== null && !s.includes('/'), { message: 'is not an IPv4 (a.b.c.d) or IPv6 address' });
 export const netmask = z.string().refine(isNetmask, { message: 'is not a netmask (like 255.255.255.0)' });
