@@ -29,7 +29,6 @@ export function resolveQueues(i: QueuesInput): QueuesDecision {
     const queues = i.configured ?? 1;
     return { ok: true, queues, note: `dataplane.queues: ${queues} (${i.ifname}'s RX queues could not be read from sysfs: if it has more, packets on the others are not forwarded)` };
   }
-  const fix = i.rxQueues > 1 ? `, or give ${i.ifname} fewer (ethtool -L ${i.ifname} combined N)` : '';
   if (i.fullNat && i.rxQueues > 1) {
     return { ok: false, error: `${i.ifname} has ${i.rxQueues} RX queues and lb_kind FNAT needs one: a real server's reply to a local port can arrive on another queue than its connection (ethtool -L ${i.ifname} combined 1)` };
   }
@@ -38,7 +37,7 @@ export function resolveQueues(i: QueuesInput): QueuesDecision {
   }
   if (i.configured < i.rxQueues) {
     const unserved = i.rxQueues - i.configured === 1 ? `queue ${i.configured}` : `queues ${i.configured}-${i.rxQueues - 1}`;
-    return { ok: false, error: `dataplane.queues is ${i.configured} but ${i.ifname} has ${i.rxQueues} RX queues: AF_XDP takes packets per queue, so what RSS puts on ${unserved} would reach the kernel, not ulvs; set dataplane.queues: ${i.rxQueues} (or leave it out)${fix}` };
+    return { ok: false, error: `dataplane.queues is ${i.configured} but ${i.ifname} has ${i.rxQueues} RX queues: AF_XDP takes packets per queue, so what RSS puts on ${unserved} would reach the kernel, not ulvs; set dataplane.queues: ${i.rxQueues} (or leave it out), or give ${i.ifname} fewer (ethtool -L ${i.ifname} combined N)` };
   }
   if (i.configured > i.rxQueues) {
     return { ok: false, error: `dataplane.queues is ${i.configured} but ${i.ifname} has ${i.rxQueues} RX queue${i.rxQueues === 1 ? '' : 's'}: set dataplane.queues: ${i.rxQueues} (or leave it out)` };
