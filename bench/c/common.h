@@ -43,6 +43,13 @@ static inline uint16_t csum_fold(uint32_t sum) {
   return (uint16_t)~sum;
 }
 
+// A UDP checksum from its pseudo-header sum and the datagram (checksum field zero); a result of
+// 0 is sent as 0xffff (0 means "none" for IPv4 and is not allowed for IPv6).
+static inline uint16_t udp_checksum(uint32_t pseudo_sum, const uint8_t *udp, size_t len) {
+  uint16_t c = csum_fold(csum_add(pseudo_sum, udp, len));
+  return c ? c : 0xffff;
+}
+
 // RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m'), on a 16-bit field in network order.
 static inline void csum_replace16(uint8_t *check, uint16_t old_value, uint16_t new_value) {
   uint32_t hc = (uint32_t)(check[0] << 8 | check[1]);

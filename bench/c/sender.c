@@ -115,26 +115,26 @@ int main(int argc, char **argv) {
     put16(udp6 + 4, FRAME_LEN6 - 54);
     memcpy(udp6 + 8, "ulvs-bench-payload", 18);
   } else {
-  ip[0] = 0x45;
-  put16(ip + 2, FRAME_LEN - 14);
-  ip[8] = 64;
-  ip[9] = 17;
-  put32(ip + 16, dst_ip);
-  uint8_t *udp = ip + 20;
-  put16(udp + 2, dst_port);
-  if (tcp_flags >= 0) {
-    // IPv4 40 bytes (TCP header only); the Ethernet frame is padded to 60 by the zeros after.
-    put16(ip + 2, 40);
-    ip[9] = 6;
-    put32(udp + 4, 1000);
-    put32(udp + 8, (tcp_flags & 0x10) ? 1 : 0);
-    udp[12] = 5 << 4;
-    udp[13] = (uint8_t)tcp_flags;
-    put16(udp + 14, 65535);
-  } else {
-    put16(udp + 4, FRAME_LEN - 34);
-    memcpy(udp + 8, "ulvs-bench-payload", 18);
-  }
+    ip[0] = 0x45;
+    put16(ip + 2, FRAME_LEN - 14);
+    ip[8] = 64;
+    ip[9] = 17;
+    put32(ip + 16, dst_ip);
+    uint8_t *udp = ip + 20;
+    put16(udp + 2, dst_port);
+    if (tcp_flags >= 0) {
+      // IPv4 40 bytes (TCP header only); the Ethernet frame is padded to 60 by the zeros after.
+      put16(ip + 2, 40);
+      ip[9] = 6;
+      put32(udp + 4, 1000);
+      put32(udp + 8, (tcp_flags & 0x10) ? 1 : 0);
+      udp[12] = 5 << 4;
+      udp[13] = (uint8_t)tcp_flags;
+      put16(udp + 14, 65535);
+    } else {
+      put16(udp + 4, FRAME_LEN - 34);
+      memcpy(udp + 8, "ulvs-bench-payload", 18);
+    }
   }
   for (int j = 0; j < MAX_BATCH; j++) memcpy(frames[j], tmpl, FRAME_LEN6);
 
@@ -177,9 +177,7 @@ int main(int argc, char **argv) {
         put16(u6, (uint16_t)(1024 + k % PORTS_PER_IP));
         put16(u6 + 6, 0);
         // UDP over IPv6: the checksum is mandatory; pseudo-header = addresses, length, next header.
-        uint32_t sum6 = csum_add(0, h + 8, 32) + 17 + (FRAME_LEN6 - 54);
-        uint16_t c6 = csum_fold(csum_add(sum6, u6, FRAME_LEN6 - 54));
-        put16(u6 + 6, c6 ? c6 : 0xffff);
+        put16(u6 + 6, udp_checksum(csum_add(0, h + 8, 32) + 17 + (FRAME_LEN6 - 54), u6, FRAME_LEN6 - 54));
         continue;
       }
       put16(h + 4, ip_id++);
@@ -196,9 +194,7 @@ int main(int argc, char **argv) {
       }
       put16(u + 6, 0);
       // UDP checksum over the pseudo-header (addresses, protocol, length) and the datagram.
-      uint32_t sum = csum_add(0, h + 12, 8) + 17 + (FRAME_LEN - 34);
-      uint16_t c = csum_fold(csum_add(sum, u, FRAME_LEN - 34));
-      put16(u + 6, c ? c : 0xffff);
+      put16(u + 6, udp_checksum(csum_add(0, h + 12, 8) + 17 + (FRAME_LEN - 34), u, FRAME_LEN - 34));
     }
     int r = sendmmsg(fd, msgs, (unsigned)n, 0);
     if (r > 0) sent += (uint64_t)r;
