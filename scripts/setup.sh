@@ -8,11 +8,12 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # Debian packages: dataplane build (libxdp/libbpf/clang/llvm, cmake + a C++ toolchain for the
 # addon), the lab (iproute2, ethtool, procps, curl) and the reference peers (keepalived, nginx,
 # haproxy, wrk, tshark, openssl, bird2 for the BGP lab), for the appliance tests systemd
-# (systemd-analyze) and python3, stress-ng (the busy-machine runs), and patchelf, which lets
-# Jazzer.js's prebuilt fuzzer load here (scripts/jazzer-prebuilt.sh).
+# (systemd-analyze) and python3, stress-ng (the busy-machine runs), faketime (one director's wall
+# clock jumps in test/e2e/clock-jump.test.ts), and patchelf, which lets Jazzer.js's prebuilt
+# fuzzer load here (scripts/jazzer-prebuilt.sh).
 PACKAGES=(libxdp-dev libbpf-dev clang llvm cmake build-essential pkg-config
           iproute2 ethtool procps curl tshark keepalived bird2 nginx haproxy wrk openssl nftables
-          systemd python3 stress-ng patchelf)
+          systemd python3 stress-ng faketime patchelf)
 NATIVE_OUTPUT=build/native/Release/ulvs_native.node
 TS_STAMP=dist/.setup-build-stamp
 

@@ -35,10 +35,11 @@ const TOOK_TAP = /packets taken with tap/;
  */
 // 90 s: on a busy machine (stress-ng on both cores) a start took over 30 s; the worker pool
 // itself allows a worker 60 s to attach.
-export function startDirector(namespace: string, configFile: string, timeoutMs = 90_000): Promise<RunningDirector> {
+// `env`: more environment for the director (e.g. libfaketime's, test/e2e/clock-jump.test.ts).
+export function startDirector(namespace: string, configFile: string, timeoutMs = 90_000, env: NodeJS.ProcessEnv = {}): Promise<RunningDirector> {
   const ioAuto = IO_AUTO.test(readFileSync(configFile, 'utf8'));
   const child = spawn('ip', ['netns', 'exec', namespace, process.execPath, ULVS, 'run', '-c', configFile], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env },
   });
   let output = '';
   child.stdout!.on('data', (d: Buffer) => { output += d.toString(); });
