@@ -19,8 +19,8 @@ export const IPV6_REFUSED = 'is an IPv6 address where ulvs takes IPv4 only (virt
   + 'static_ipaddress and vrrp_instance virtual_ipaddress, unicast_src_ip and unicast_peer take IPv6), so it refuses the address rather than accept and ignore it';
 
 /** mcast_src_ip/mcast_dst_ip holding IPv6. */
-export const IPV6_MCAST_REFUSED = 'is an IPv6 address: VRRPv3 over IPv6 advertises from the interface\'s link-local address to ff02::12 '
-  + '(RFC 5798), and ulvs takes no other IPv6 multicast source or group';
+export const IPV6_MCAST_REFUSED = 'is an IPv6 address: VRRPv3 over IPv6 advertises from the interface\'s link-local address to '
+  + 'global_defs.vrrp_mcast_group6 (default ff02::12, RFC 5798); ulvs takes no per-instance IPv6 multicast source or group';
 
 export type Family = 4 | 6;
 

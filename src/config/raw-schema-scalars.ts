@@ -14,6 +14,10 @@ export const ipv4Only = (ipv6Reason: string) => z.string().refine(isIpv4, {
   error: (issue) => ipv6Aware('is not an IPv4 address (a.b.c.d)', ipv6Reason)(String(issue.input)),
 });
 export const ipv4 = ipv4Only(IPV6_REFUSED);
+/** An IPv6 multicast group (ff00::/8), as keepalived's vrrp_mcast_group6. */
+export const ipv6Multicast = z.string().refine((s) => familyOf(s) === 6 && !s.includes('/') && /^ff[0-9a-f]{2}:/i.test(s.trim()), {
+  message: 'is not an IPv6 multicast address (ff00::/8, like ff02::12)',
+});
 /** Either family, where the part acting on it handles both (health checks' connect_ip, bindto). */
 export const ipAddress = z.string().refine((s) => familyOf(s) !== null && !s.includes('/'), { message: 'is not an IPv4 (a.b.c.d) or IPv6 address' });
 export const netmask = z.string().refine(isNetmask, { message: 'is not a netmask (like 255.255.255.0)' });

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { localAddressGroupSchema } from './raw-schema-fnat.js';
-import { ipAddressSchema, ipv4, count, name, port, seconds, staticAddressSchema, text } from './raw-schema-scalars.js';
+import { ipAddressSchema, ipv4, ipv6Multicast, count, name, port, seconds, staticAddressSchema, text } from './raw-schema-scalars.js';
 import { trackFileSchema, vrrpInstanceSchema, vrrpScriptSchema, vrrpSyncGroupSchema } from './raw-schema-vrrp.js';
 import { realServerSchema, virtualServerGroupSchema, virtualServerSchema } from './raw-schema-services.js';
 import { bgpAnnounceSchema } from './raw-schema-bgp.js';
@@ -67,6 +67,7 @@ export const globalDefsSchema = z.strictObject({
   checker_log_all_failures: z.boolean().default(false),
   default_interface: name.optional(),
   vrrp_mcast_group4: ipv4.default('224.0.0.18'),
+  vrrp_mcast_group6: ipv6Multicast.default('ff02::12').describe('the group IPv6 instances advertise to without unicast_peer (RFC 5798: ff02::12)'),
   vrrp_version: z.literal([2, 3]).default(2),
   vrrp_garp_master_delay: count.optional().describe('default 5; 0 with vrrp_min_garp'),
   vrrp_garp_master_repeat: count.optional().describe('default 5; 1 with vrrp_min_garp'),

@@ -25,7 +25,6 @@ export const UNSUPPORTED_GLOBALS: ReadonlyArray<readonly [string, readonly strin
   [WHY.netfilter, ['nftables', 'nftables_counters', 'nftables_ifindex', 'nftables_ipvs', 'nftables_ipvs_priority', 'nftables_ipvs_start_fwmark', 'nftables_priority', 'vrrp_iptables', 'vrrp_ipsets', 'namespace_with_ipsets']],
   [WHY.process, ['bfd_cpu_affinity', 'bfd_no_swap', 'bfd_priority', 'bfd_process_name', 'bfd_rlimit_rttime', 'bfd_rt_priority', 'checker_cpu_affinity', 'checker_no_swap', 'checker_priority', 'checker_process_name', 'checker_rlimit_rttime', 'checker_rt_priority', 'vrrp_cpu_affinity', 'vrrp_no_swap', 'vrrp_priority', 'vrrp_process_name', 'vrrp_rlimit_rttime', 'vrrp_rt_priority', 'process_names', 'process_name', 'child_wait_time', 'use_pid_dir', 'umask', 'fork_delay']],
   [WHY.fifo, ['notify_fifo', 'notify_fifo_script', 'vrrp_notify_fifo', 'vrrp_notify_fifo_script', 'lvs_notify_fifo', 'lvs_notify_fifo_script', 'fifo_write_vrrp_states_on_reload', 'vrrp_notify_priority_changes']],
-  [WHY.ipv4, ['vrrp_mcast_group6']],
   [WHY.dbus, ['enable_dbus', 'dbus_service_name']],
   [WHY.vmac, ['vmac_prefix', 'vmac_addr_prefix', 'vrrp_garp_extra_if']],
   ['ulvs owns its tables and clears them itself', ['lvs_flush', 'lvs_flush_on_stop']],

@@ -36,6 +36,7 @@ const globalRules: Rules = {
   checker_log_all_failures: flag(),
   default_interface: text(),
   vrrp_mcast_group4: text(),
+  vrrp_mcast_group6: text(),
   vrrp_version: int(undefined, 2, 3),
   vrrp_garp_master_delay: int(undefined, 0),
   vrrp_garp_master_repeat: int(undefined, 0),

@@ -90,6 +90,8 @@ export interface VrrpConfig {
   vrrp_sync_groups?: VrrpSyncGroupConfig[];
   /** global_defs.vrrp_mcast_group4 */
   vrrp_mcast_group4?: string;
+  /** global_defs.vrrp_mcast_group6 */
+  vrrp_mcast_group6?: string;
   /** Who runs the notify scripts (global_defs.script_user, enable_script_security). */
   run_as?: RunAs;
   /** global_defs.vrrp_skip_check_adv_addr: no check that an advert's VIPs are ours. */

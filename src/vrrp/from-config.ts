@@ -63,6 +63,7 @@ export function vrrpConfigFrom(config: UlvsConfig): VrrpConfig {
       notify_fault: g.notify_fault, notify_stop: g.notify_stop, notify: g.notify,
     })),
     vrrp_mcast_group4: config.global_defs.vrrp_mcast_group4,
+    vrrp_mcast_group6: config.global_defs.vrrp_mcast_group6,
     vrrp_garp_interval: config.global_defs.vrrp_garp_interval,
     vrrp_gna_interval: config.global_defs.vrrp_gna_interval,
     vrrp_skip_check_adv_addr: config.global_defs.vrrp_skip_check_adv_addr,

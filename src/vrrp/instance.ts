@@ -53,6 +53,8 @@ export interface InstanceContext {
   scriptVerdict(name: string): ScriptVerdict | undefined;
   /** The running configuration's vrrp_mcast_group4, when set. */
   defaultMcastGroup(): string | undefined;
+  /** The running configuration's vrrp_mcast_group6, when set. */
+  defaultMcastGroup6?(): string | undefined;
   garp: GarpSender;
   log: VipLogger;
   /** The VIPs an instance holds changed. */
@@ -75,7 +77,7 @@ export function createInstance(cfg: VrrpInstanceConfig, ctx: InstanceContext): I
   const family = instanceFamily(cfg);
   const primary = sourceOf(cfg);
   if (primary === null) throw new Error(`vrrp_instance ${cfg.name}: interface ${cfg.interface} has no ${family === 4 ? 'IPv4' : 'IPv6 link-local'} address`);
-  const settings = instanceSettings(cfg, instanceVersion(cfg), addressKey(primary), ctx.defaultMcastGroup());
+  const settings = instanceSettings(cfg, instanceVersion(cfg), addressKey(primary), ctx.defaultMcastGroup(), ctx.defaultMcastGroup6?.());
   const params: InstanceParams = { ...settings.params, priority: settings.params.basePriority };
   const io = ctx.interfaceIo(cfg.interface, family);
   if (settings.ahKey) enableAh(io);
@@ -104,7 +106,7 @@ export function reconfigureInstance(inst: Instance, cfg: VrrpInstanceConfig, ctx
   const primary = sourceOf(cfg);
   const primaryIp = primary === null ? inst.params.primaryIp : addressKey(primary);
   const { tracked, scriptNames } = buildTracking(cfg, (name) => ctx.scriptVerdict(name), inst.tracked);
-  const settings = instanceSettings(cfg, version, primaryIp, ctx.defaultMcastGroup());
+  const settings = instanceSettings(cfg, version, primaryIp, ctx.defaultMcastGroup(), ctx.defaultMcastGroup6?.());
   if (settings.ahKey) enableAh(inst.io);
   joinGroupIfMulticast(inst.io, settings.mcastGroup, settings.peers);
   // From here nothing throws: the instance switches to the new settings as a whole.

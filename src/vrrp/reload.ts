@@ -3,7 +3,7 @@
 // come and go; which VIPs an updated instance gains or loses. The speaker carries it out.
 
 import type { VirtualIpaddressConfig, VrrpConfig, VrrpInstanceConfig } from './config.js';
-import { heldAddressesOf } from './settings.js';
+import { heldAddressesOf, instanceFamily } from './settings.js';
 
 export interface InstanceUpdate {
   name: string;
@@ -44,6 +44,7 @@ export function planVrrpReload(old: VrrpConfig, next: VrrpConfig): VrrpReloadPla
   const oldByName = new Map(old.vrrp_instances.map((i) => [i.name, i]));
   const nextByName = new Map(next.vrrp_instances.map((i) => [i.name, i]));
   const mcastChanged = (old.vrrp_mcast_group4 ?? null) !== (next.vrrp_mcast_group4 ?? null);
+  const mcast6Changed = (old.vrrp_mcast_group6 ?? null) !== (next.vrrp_mcast_group6 ?? null);
 
   for (const o of old.vrrp_instances) {
     const n = nextByName.get(o.name);
@@ -54,7 +55,9 @@ export function planVrrpReload(old: VrrpConfig, next: VrrpConfig): VrrpReloadPla
     if (!o || plan.removed.includes(n.name)) { plan.added.push(n.name); continue; }
     const changed = changedKeys(o, n);
     // The global group only matters to instances that multicast to it.
-    if (mcastChanged && !n.mcast_dst_ip && (n.unicast_peer ?? []).length === 0) changed.push('vrrp_mcast_group4');
+    const multicasts = (n.unicast_peer ?? []).length === 0;
+    if (mcastChanged && !n.mcast_dst_ip && multicasts) changed.push('vrrp_mcast_group4');
+    if (mcast6Changed && multicasts && instanceFamily(n) === 6) changed.push('vrrp_mcast_group6');
     if (changed.length === 0) { plan.unchanged.push(n.name); continue; }
     plan.updated.push({ name: n.name, changed, ...vipDiff(heldAddressesOf(o), heldAddressesOf(n)) });
   }

@@ -86,10 +86,11 @@ export function heldNumbersOf(cfg: VrrpInstanceConfig): AddressKey[] {
 /**
  * `version`: a new instance takes the configured one; an update keeps the running one (a
  * change of version is a different virtual router, which a reload stops and starts).
- * `defaultMcastGroup`: the global vrrp_mcast_group4, when set.
+ * `defaultMcastGroup`/`defaultMcastGroup6`: the global vrrp_mcast_group4/6, when set.
  */
 export function instanceSettings(
   cfg: VrrpInstanceConfig, version: 2 | 3, primaryIp: AddressKey, defaultMcastGroup: string | undefined,
+  defaultMcastGroup6?: string,
 ): InstanceSettings {
   const advertIntervalCs = advertIntervalCsOf(cfg, version);
   // VRRPv3 has no authentication (RFC 5798); keepalived ignores the block there.
@@ -107,8 +108,8 @@ export function instanceSettings(
       authType: ah ? AUTH_AH : pass ? AUTH_PASS : AUTH_NONE, authPass: pass, ownIps: [primaryIp],
     },
     peers: peersOf(cfg),
-    // IPv6: keepalived's vrrp_mcast_group6 default (ff02::12); ulvs takes no other yet.
-    mcastGroup: instanceFamily(cfg) === 6 ? VRRP_MCAST_GROUP6 : cfg.mcast_dst_ip ?? defaultMcastGroup ?? VRRP_MCAST_GROUP,
+    // IPv6: the global vrrp_mcast_group6 (default ff02::12); an instance's own mcast_dst_ip is IPv4 only.
+    mcastGroup: instanceFamily(cfg) === 6 ? defaultMcastGroup6 ?? VRRP_MCAST_GROUP6 : cfg.mcast_dst_ip ?? defaultMcastGroup ?? VRRP_MCAST_GROUP,
     vipNumbers: vipNumbersOf(cfg),
     vips6: vips6Of(cfg),
     ahKey: ah,

@@ -84,6 +84,7 @@ export class VrrpSpeaker {
       interfaceIo: (name, family) => this.interfaceIo(name, family),
       scriptVerdict: (name) => this.scripts.verdict(name),
       defaultMcastGroup: () => this.config.vrrp_mcast_group4,
+      defaultMcastGroup6: () => this.config.vrrp_mcast_group6,
       garp: this.garp,
       log: this.log,
       onVipsChanged: () => this.publishOwnership(),
@@ -213,7 +214,7 @@ export class VrrpSpeaker {
       unchanged: plan.unchanged, updated: plan.updated.map((u) => `${u.name}(${u.changed.join(',')})`),
       removed: plan.removed, added: plan.added,
       scripts: { added: plan.scriptsAdded, removed: plan.scriptsRemoved, changed: plan.scriptsChanged },
-      syncGroups: plan.syncGroupsChanged, mcastGroupChanged: oldConfig.vrrp_mcast_group4 !== newConfig.vrrp_mcast_group4,
+      syncGroups: plan.syncGroupsChanged, mcastGroupChanged: oldConfig.vrrp_mcast_group4 !== newConfig.vrrp_mcast_group4 || oldConfig.vrrp_mcast_group6 !== newConfig.vrrp_mcast_group6,
     }, 'vrrp configuration reloaded');
     await Promise.all(this.instances.map((inst) => inst.vips.settled()));
     this.publishOwnership();

@@ -40,6 +40,7 @@ export const COVERED: Readonly<Record<string, string>> = {
   'global_defs.vrrp_garp_master_refresh': 'test/config/runtime-reach.test.ts',
   'global_defs.vrrp_garp_master_repeat': 'test/config/runtime-reach.test.ts',
   'global_defs.vrrp_mcast_group4': 'test/vrrp/status-config.test.ts',
+  'global_defs.vrrp_mcast_group6': 'test/vrrp/mcast-group6.test.ts',
   'global_defs.vrrp_version': 'test/config/runtime-reach.test.ts',
   include: 'test/e2e-samples/seed-004.test.ts',
   // addresses held without VRRP

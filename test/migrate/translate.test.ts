@@ -58,7 +58,7 @@ t.test('features.conf: every checker, groups, sync groups, tracking, static addr
 const UNSUPPORTED: { block: string; line: string; report: RegExp }[] = [
   { block: 'global_defs', line: 'lvs_flush', report: /lvs_flush not supported by ulvs \(ulvs owns its tables/ },
   { block: 'global_defs', line: 'nftables', report: /nftables not supported by ulvs \(ulvs takes packets before netfilter/ },
-  { block: 'global_defs', line: 'vrrp_mcast_group6 ff02::12', report: /vrrp_mcast_group6 not supported by ulvs \(ulvs is IPv4-only\)/ },
+  { block: 'global_defs', line: 'enable_dbus', report: /enable_dbus not supported by ulvs \(ulvs has no D-Bus/ },
   { block: 'vrrp_instance VI_1', line: 'virtual_routes {\n 10.0.0.0/8 via 198.18.0.1\n }', report: /virtual_routes not supported by ulvs \(ulvs manages no routes/ },
   { block: 'vrrp_instance VI_1', line: 'track_process {\n nginx\n }', report: /track_process not supported by ulvs/ },
   { block: 'vrrp_instance VI_1', line: 'unicast_peer {\n 198.18.0.3 min_ttl 250\n }', report: /unicast_peer min_ttl 250 not supported by ulvs/ },
@@ -202,4 +202,11 @@ t.test('an IPv6 vrrp_instance and vrrp_gna_interval are translated (VRRPv3 over 
   t.same(r.reportLines, []);
   t.match(r.yaml, /vrrp_gna_interval: 0\.5/);
   t.match(r.yaml, /2001:2::100\/64/);
+});
+
+t.test('vrrp_mcast_group6 is translated to global_defs and passes check-config', async (t) => {
+  const r = migrateText('global_defs {\n vrrp_mcast_group6 ff02::1:12\n}\nvrrp_instance V6 {\n interface eth0\n virtual_router_id 2\n priority 100\n virtual_ipaddress {\n  2001:2::100/64\n }\n}\n');
+  t.equal(r.doc.global_defs.vrrp_mcast_group6, 'ff02::1:12');
+  t.same(r.errors, [], 'passes check-config');
+  t.notOk(r.reportLines.some((l) => l.includes('vrrp_mcast_group6')), 'not reported as unsupported');
 });

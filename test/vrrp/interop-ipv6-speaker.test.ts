@@ -115,3 +115,27 @@ t.test('keepalived MASTER, ulvs BACKUP; kill -9 keepalived -> ulvs takes over an
   t.equal((verbose.match(/Checksum: 0x[0-9a-f]+ \[correct\]/g) ?? []).length, fields.length, 'every NA\'s checksum correct');
   t.notMatch(verbose, /\[incorrect|Checksum Status: Bad/i, 'no bad checksum');
 });
+
+t.test('vrrp_mcast_group6 on both sides: ulvs advertises to that group only and keepalived hears it', async (t) => {
+  dropVip(ulvsNs);
+  dropVip(kaNs);
+  const group = 'ff02::1:12';
+  const pcap = join(lab.dir, 'group6.pcap');
+  const capture = await startCapture(t, kaNs, pcap, 'ip6 proto 112');
+  const ulvs = startUlvs(lab, ulvsNs, 'ulvs-g', { ...ulvsConfig('MASTER', 200), vrrp_mcast_group6: group });
+  t.teardown(() => { ulvs.kill('SIGKILL'); dropVip(ulvsNs); });
+  await speakerStarted(ulvs);
+  await waitForOrFail('ulvs to hold the VIP', () => hasVip(ulvsNs, VIP6), 15_000);
+  const ka = startKeepalived(lab, kaNs, 'ka-g', kaConf('BACKUP', 100).replace('router_id ka6', `router_id ka6\n  vrrp_mcast_group6 ${group}`));
+  t.teardown(() => { killKeepalived(lab, 'ka-g'); dropVip(kaNs); });
+  t.teardown(() => { if (!t.passing()) t.comment(['ulvs:', ...ulvs.output, 'keepalived:', ...ka.output].join('\n')); });
+  await waitForOrFail('keepalived to enter BACKUP', () => ka.output.some((l) => /VI6.*Entering BACKUP STATE/.test(l)), 30_000);
+  // Kept: the window is under test (keepalived, listening on the group, would be MASTER by then without our adverts).
+  await new Promise((r) => setTimeout(r, 2 * mdi(100)));
+  t.notOk(ka.output.some((l) => /VI6.*Entering MASTER STATE/.test(l)), `keepalived stays BACKUP under our adverts to ${group}`);
+  await capture.stop();
+  const dsts = execFileSync('tshark', ['-r', pcap, '-Y', 'vrrp', '-T', 'fields', '-e', 'ipv6.src', '-e', 'ipv6.dst', '-e', 'vrrp.prio'],
+    { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map((l) => l.split('\t'));
+  t.ok(dsts.length >= 3, `tshark saw ${dsts.length} adverts`);
+  t.ok(dsts.every(([src, dst, prio]) => src === 'fe80::2' && dst === group && prio === '200'), `every one from fe80::2 to ${group}, priority 200 (${[...new Set(dsts.map((d) => d.join(' ')))].join('; ')})`);
+});
