@@ -1,6 +1,7 @@
 // An instance's VIPs on the interface and their gratuitous ARPs. VIP work (ip addr add/del,
 // GARP) runs in order, one job at a time, so a quick MASTER -> BACKUP -> MASTER cannot
 // interleave an add with a remove.
+import { readFileSync } from 'node:fs';
 import { networkInterfaces } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
@@ -17,6 +18,19 @@ import { heldAddressesOf, stripPrefix } from './settings.js';
 export interface VipLogger {
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+}
+
+/**
+ * Whether the interface forwards IPv6: then an NA carries the Router flag, as keepalived's do
+ * (RFC 4861 4.4: R says the sender is a router; neighbours that see it cleared take it off their
+ * default-router list). Read at each takeover, so a sysctl change in between counts.
+ */
+export function forwardsIpv6(dev: string, sysctlDir = '/proc/sys/net/ipv6/conf'): boolean {
+  try {
+    return readFileSync(`${sysctlDir}/${dev}/forwarding`, 'utf8').trim() === '1';
+  } catch {
+    return false; // no IPv6 on the device: it sends no NA either
+  }
 }
 
 interface DeviceQueue { lastSentMs: number | null; frames: Uint8Array[]; timer: NodeJS.Timeout | null }
@@ -51,9 +65,10 @@ export class GarpSender {
       const key = family === 4 ? dev : `${dev}/na`;
       let queue = this.queues.get(key);
       if (!queue) { queue = { lastSentMs: null, frames: [], timer: null }; this.queues.set(key, queue); }
+      const router = family === 6 && forwardsIpv6(dev);
       for (const address of mine) {
         const ip = stripPrefix(address);
-        queue.frames.push(family === 4 ? buildGarp(mac, ipToNumber(ip)) : buildUnsolicitedNa(mac, ip));
+        queue.frames.push(family === 4 ? buildGarp(mac, ipToNumber(ip)) : buildUnsolicitedNa(mac, ip, { router }));
       }
       if (queue.timer === null) this.drain(dev, packet, queue, family === 4 ? this.intervalMs : this.naIntervalMs);
     }

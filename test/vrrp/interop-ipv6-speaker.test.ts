@@ -90,6 +90,9 @@ t.test('keepalived MASTER, ulvs BACKUP; kill -9 keepalived -> ulvs takes over an
   t.ok((s.advertsReceived as number) >= 3, `adverts received: ${s.advertsReceived}`);
   t.same(s.drops, {}, 'nothing dropped');
 
+  // The director forwards IPv6 (a router, as a NAT66 director is): its NAs must say so (R flag).
+  execFileSync('ip', ['netns', 'exec', ulvsNs, 'sysctl', '-qw', 'net.ipv6.conf.eth0.forwarding=1']);
+  t.teardown(() => execFileSync('ip', ['netns', 'exec', ulvsNs, 'sysctl', '-qw', 'net.ipv6.conf.eth0.forwarding=0']));
   const pcap = join(lab.dir, 'na.pcap');
   const capture = await startCapture(t, ulvsNs, pcap, 'icmp6');
   const killedAt = Date.now();
@@ -103,13 +106,14 @@ t.test('keepalived MASTER, ulvs BACKUP; kill -9 keepalived -> ulvs takes over an
   await new Promise((r) => setTimeout(r, 1000));
   await capture.stop();
   const fields = execFileSync('tshark', ['-r', pcap, '-Y', 'icmpv6.type == 136', '-T', 'fields',
-    '-e', 'ipv6.src', '-e', 'ipv6.dst', '-e', 'ipv6.hlim', '-e', 'icmpv6.nd.na.flag.o', '-e', 'icmpv6.nd.na.target_address'],
+    '-e', 'ipv6.src', '-e', 'ipv6.dst', '-e', 'ipv6.hlim', '-e', 'icmpv6.nd.na.flag.o', '-e', 'icmpv6.nd.na.target_address', '-e', 'icmpv6.nd.na.flag.r'],
   { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map((l) => l.split('\t'));
   t.ok(fields.length >= 2, `tshark saw ${fields.length} neighbour advertisements`);
   for (const f of fields) {
     t.match(f.slice(0, 3), [VIP6, 'ff02::1', '255'], 'from the VIP to all-nodes, hop limit 255');
     t.ok(['1', 'True', 'true'].includes(f[3]), `Override set (${f[3]})`);
     t.equal(f[4], VIP6, 'target: the VIP');
+    t.ok(['1', 'True', 'true'].includes(f[5]), `Router set: eth0 forwards IPv6 (${f[5]})`);
   }
   const verbose = execFileSync('tshark', ['-r', pcap, '-Y', 'icmpv6.type == 136', '-V'], { encoding: 'utf8' });
   t.equal((verbose.match(/Checksum: 0x[0-9a-f]+ \[correct\]/g) ?? []).length, fields.length, 'every NA\'s checksum correct');
