@@ -52,7 +52,7 @@ t.test('one family per instance stays an error at FILE:LINE:COL', async (t) => {
   t.match(loadError(instance('unicast_peer: [198.18.0.3]')), /^v6\.yaml:7:\d+: IPv4 unicast peer 198\.18\.0\.3 in an IPv6 vrrp_instance/m);
   t.match(loadError(instance('unicast_src_ip: 198.18.0.2')), /^v6\.yaml:7:\d+: IPv4 unicast_src_ip 198\.18\.0\.2 in an IPv6 vrrp_instance/m);
   t.match(loadError(instance('unicast_peer: [2001:2::3]', '[198.18.0.100/32]')), /^v6\.yaml:7:\d+: IPv6 unicast peer 2001:2::3 in an IPv4 vrrp_instance/m);
-  t.match(loadError(instance('mcast_dst_ip: ff02::18')), /^v6\.yaml:7:\d+: .*is an IPv6 address: VRRPv3 over IPv6 advertises from the interface's link-local address to ff02::12/m,
+  t.match(loadError(instance('mcast_dst_ip: ff02::18')), /^v6\.yaml:7:\d+: .*is an IPv6 address: VRRPv3 over IPv6 advertises from the interface's link-local address to global_defs.vrrp_mcast_group6 \(default ff02::12/m,
     'another IPv6 multicast group: refused with its reason');
   t.match(loadError(instance('unicast_peer: [2001:2::3, 2001:2::3:0:0:0:0:0:1]')), /^v6\.yaml:7:\d+: .*2001:2::3:0:0:0:0:0:1/m, 'a malformed IPv6 peer is an error');
   t.match(load(instance('', '[2001:2::100/64, 2001:2::100/64]')).warnings, [{ line: 6, message: /2001:2::100 is listed twice/ }], 'a VIP twice is still caught for IPv6');
