@@ -1,7 +1,9 @@
-// Which connection the later fragments of an IPv4 datagram belong to. The first fragment
-// carries the ports: the dataplane looks its connection up (or schedules one) as for any
-// packet, then remembers (source, destination, IP ID, protocol) -> flow here; fragments with
-// an offset carry no ports and follow that entry. This is neither IPVS (which reassembles
+// Which connection the later fragments of a datagram belong to. The first fragment carries the
+// ports: the dataplane looks its connection up (or schedules one) as for any packet, then
+// remembers (source, destination, IP ID, protocol) -> flow here; fragments with an offset
+// carry no ports and follow that entry. One table class serves both families, by key width:
+// IPv4's key is 3 words (FRAGMENT_KEY_WORDS4), IPv6's 10 (128-bit addresses, the 32-bit
+// identification, direction and next header: FRAGMENT_KEY_WORDS6). This is neither IPVS (which reassembles
 // before it looks: a copy of every datagram and the kernel's 4 MiB of fragment memory) nor
 // Katran/GLB (which hash fragments on L3 only and so give up per-port scheduling and
 // persistence for them): a director that forwards packets in place keeps IPVS's per-connection
@@ -30,15 +32,23 @@ const MAX_DATAGRAM = 65535;
 export const FragmentVerdict = { OK: 0, COMPLETE: 1, OVERLAP: 2, TOO_MANY: 3, TOO_LARGE: 4 } as const;
 export type FragmentVerdict = (typeof FragmentVerdict)[keyof typeof FragmentVerdict];
 
-export interface FragmentTableOptions { capacity?: number }
+/** Key words: IPv4 [src, dst, direction | IP ID << 8 | protocol]. */
+export const FRAGMENT_KEY_WORDS4 = 3;
+/** Key words: IPv6 [src 4 words, dst 4 words, identification, direction | next header]. */
+export const FRAGMENT_KEY_WORDS6 = 10;
+
+export interface FragmentTableOptions {
+  capacity?: number;
+  /** Words of a key (FRAGMENT_KEY_WORDS4, the default, or FRAGMENT_KEY_WORDS6). */
+  keyWords?: number;
+}
 
 export class FragmentTable {
   readonly capacity: number;
+  readonly keyWords: number;
   private readonly mask: number;
-  private readonly src: Uint32Array;
-  private readonly dst: Uint32Array;
-  /** IP ID << 8 | protocol. */
-  private readonly idProto: Uint32Array;
+  /** Each slot's key, keyWords words from slot * keyWords (one array: IPv4 stays 12 bytes a slot). */
+  private readonly keys: Uint32Array;
   /** Second at which the entry lapses; 0 = free. */
   private readonly expires: Uint32Array;
   private readonly flows: Int32Array;
@@ -47,17 +57,19 @@ export class FragmentTable {
   private readonly covered: Uint32Array;
   /** Datagram payload length, known once its last fragment (MF clear) came; 0 before. */
   private readonly end: Uint32Array;
-  /** Scratch key [src, dst, idProto]: addresses passed as arguments would be boxed by V8. */
-  readonly key = new Uint32Array(3);
+  /** Scratch key (keyWords words): addresses passed as arguments would be boxed by V8. */
+  readonly key: Uint32Array;
 
   constructor(opts: FragmentTableOptions = {}) {
     let size = 16;
     while (size < (opts.capacity ?? 4096)) size <<= 1;
+    const words = opts.keyWords ?? FRAGMENT_KEY_WORDS4;
+    if (words < FRAGMENT_KEY_WORDS4) throw new RangeError(`a fragment key has at least ${FRAGMENT_KEY_WORDS4} words, not ${words}`);
     this.capacity = size;
+    this.keyWords = words;
     this.mask = size - 1;
-    this.src = new Uint32Array(size);
-    this.dst = new Uint32Array(size);
-    this.idProto = new Uint32Array(size);
+    this.keys = new Uint32Array(size * words);
+    this.key = new Uint32Array(words);
     this.expires = new Uint32Array(size);
     this.flows = new Int32Array(size);
     this.seen = new Uint16Array(size);
@@ -67,7 +79,7 @@ export class FragmentTable {
 
   /** Bytes the table holds, whatever the traffic: the bound the issue asks for. */
   get byteLength(): number {
-    return this.src.byteLength + this.dst.byteLength + this.idProto.byteLength + this.expires.byteLength +
+    return this.keys.byteLength + this.expires.byteLength +
       this.flows.byteLength + this.seen.byteLength + this.covered.byteLength + this.end.byteLength + this.key.byteLength;
   }
 
@@ -80,15 +92,25 @@ export class FragmentTable {
 
   private home(): number {
     const k = this.key;
-    return (Math.imul(k[0] ^ Math.imul(k[1], 0x85ebca6b) ^ Math.imul(k[2], 0xc2b2ae35), 0x9e3779b1) >>> 12) & this.mask;
+    let h = k[0] ^ Math.imul(k[1], 0x85ebca6b) ^ Math.imul(k[2], 0xc2b2ae35);
+    // IPv6's further words (none for IPv4): each mixed in before the next.
+    for (let w = FRAGMENT_KEY_WORDS4; w < this.keyWords; w++) h = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d) ^ k[w];
+    return (Math.imul(h, 0x9e3779b1) >>> 12) & this.mask;
+  }
+
+  /** Whether slot `i` holds `key` (IPv4's three words compared first: its loop never runs). */
+  private holds(i: number): boolean {
+    const k = this.key, keys = this.keys, words = this.keyWords, at = i * words;
+    if (keys[at] !== k[0] || keys[at + 1] !== k[1] || keys[at + 2] !== k[2]) return false;
+    for (let w = FRAGMENT_KEY_WORDS4; w < words; w++) if (keys[at + w] !== k[w]) return false;
+    return true;
   }
 
   /** Slot of the live entry for `key`, or -1. */
   find(now: number): number {
-    const k = this.key;
     let i = this.home();
     for (let n = 0; n < FRAGMENT_PROBES; n++, i = (i + 1) & this.mask) {
-      if (this.expires[i] > now && this.src[i] === k[0] && this.dst[i] === k[1] && this.idProto[i] === k[2]) return i;
+      if (this.expires[i] > now && this.holds(i)) return i;
     }
     return -1;
   }
@@ -98,18 +120,15 @@ export class FragmentTable {
    * Returns the slot, or -1 when every probed slot holds a live entry of another datagram.
    */
   insert(flow: number, length: number, now: number): number {
-    const k = this.key;
     let i = this.home();
     let free = -1;
     for (let n = 0; n < FRAGMENT_PROBES; n++, i = (i + 1) & this.mask) {
       const live = this.expires[i] > now;
-      if (live && this.src[i] === k[0] && this.dst[i] === k[1] && this.idProto[i] === k[2]) { free = i; break; }
+      if (live && this.holds(i)) { free = i; break; }
       if (!live && free < 0) free = i;
     }
     if (free < 0) return -1;
-    this.src[free] = k[0];
-    this.dst[free] = k[1];
-    this.idProto[free] = k[2];
+    this.keys.set(this.key, free * this.keyWords);
     this.expires[free] = now + FRAGMENT_TIMEOUT;
     this.flows[free] = flow;
     this.seen[free] = 1;

@@ -5,6 +5,7 @@
 // IPv4 scheduler over IPVS's IPv6 fold) -> hop limit - 1 -> rewrite -> verdict. No allocation,
 // no throw, drops are counters.
 // TUN is IPv6-in-IPv6 (next header 41) from the interface's first global address.
+// Fragments: the first is scheduled as a packet, later ones follow it (fragments6.ts).
 // Persistence: templates keyed by the client's masked address (persistence6.ts), as IPVS.
 // Not carried over IPv6 yet, refused at load (check-ipv6-services.ts): Full NAT,
 // connection sync, local servers. ICMPv6 errors quoting a service's or NAT66 server's packet are
@@ -23,6 +24,7 @@ import { IP6IP6_OVERHEAD, decrementHopLimit, encapsulateIp6ip6, rewriteForNat66,
 import { ICMPV6_HOP_LIMIT_EXCEEDED, turnIntoIcmp6Error } from '../packet/icmp6-error.js';
 import { ICMPV6_PACKET_TOO_BIG, ICMPV6_TIME_EXCEEDED, IPPROTO_ICMPV6 } from '../packet/ipv6.js';
 import { Icmp6Errors, type Tunnel6 } from './icmp6.js';
+import { Fragment6Steps } from './fragments6.js';
 
 /** IPv6's minimum link MTU (RFC 8200 5): a packet too big never names less. */
 const IPV6_MIN_MTU = 1280;
@@ -66,6 +68,8 @@ export class Ipv6Steps {
   private readonly span = new FrameSpan();
   /** ICMPv6 errors about tracked connections (icmp6.ts). */
   private readonly errors: Icmp6Errors;
+  /** Later fragments follow their first fragment's connection (fragments6.ts). */
+  readonly fragments: Fragment6Steps;
 
   constructor(
     ipv4Flows: FlowTable,
@@ -87,6 +91,7 @@ export class Ipv6Steps {
     this.flowHop = new Uint16Array(this.flows.slotCount);
     for (let id = 0; id < MAX_REAL_SERVER_IDS; id++) this.rsViews.push(this.rsAddress.subarray(id * 16, id * 16 + 16));
     this.errors = new Icmp6Errors(this.flows, this.parsed, counters, macs, hops, this.flowHop, icmp, this.rsAddress, this.rsViews, this.tunnelState, this.span);
+    this.fragments = new Fragment6Steps(this.flows, this.parsed, counters, macs, hops, this.flowHop, this.rsAddress, this.rsViews, this.tunnelState, this.span);
   }
 
   /** Control path: pin the snapshot's IPv6 VIPs and servers, index its IPv6 services. */
@@ -121,10 +126,14 @@ export class Ipv6Steps {
     if (l3 !== descs[d] + 14) return this.drop(DataplaneDrop.VLAN_TAGGED);
     const p = this.parsed;
     const result = parseIpv6Packet(u8, dv, l3, descs[d] + descs[d + 1], p);
-    if (result !== Parse6Result.OK) {
+    // A first fragment (it has the ports) goes on as a packet and is remembered; later ones follow it.
+    const first = result === Parse6Result.FRAGMENT && p.fragmentOffset === 0 && p.dstPort !== 0;
+    if (result === Parse6Result.FRAGMENT && p.fragmentOffset !== 0) return this.fragments.laterRequest(tables, outside, inside, descs, d, now);
+    if (result !== Parse6Result.OK && !first) {
       this.counters[C_PARSE6_BASE + result]++;
       return DROP;
     }
+    if (first) this.fragments.keyOf(false);
     const proto = p.protocol;
     if (proto === IPPROTO_ICMPV6) return this.errors.toRealServer(tables, outside, inside, descs, d, now);
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
@@ -172,6 +181,7 @@ export class Ipv6Steps {
       }
     }
     if (flow >= 0) {
+      if (first) this.fragments.rememberFirst(flow, now);
       if (proto === IPPROTO_TCP) flows.onTcpPacket(flow, true, p.tcpFlags, now);
       else flows.onUdpPacket(flow, now);
     }
@@ -291,16 +301,20 @@ export class Ipv6Steps {
     if (l3 !== descs[d] + 14) return this.drop(DataplaneDrop.VLAN_TAGGED);
     const p = this.parsed;
     const result = parseIpv6Packet(u8, dv, l3, descs[d] + descs[d + 1], p);
-    if (result !== Parse6Result.OK) {
+    const first = result === Parse6Result.FRAGMENT && p.fragmentOffset === 0 && p.srcPort !== 0;
+    if (result === Parse6Result.FRAGMENT && p.fragmentOffset !== 0) return this.fragments.laterReply(inside, outside, descs, d, now);
+    if (result !== Parse6Result.OK && !first) {
       this.counters[C_PARSE6_BASE + result]++;
       return DROP;
     }
+    if (first) this.fragments.keyOf(true);
     const proto = p.protocol;
     if (proto === IPPROTO_ICMPV6) return this.errors.toClient(inside, outside, descs, d, now);
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     const flows = this.flows;
     const flow = flows.lookupReply6(proto, dv, p.srcOffset, p.srcPort, p.dstOffset, p.dstPort, now);
     if (flow < 0) return this.drop(DataplaneDrop.REPLY_NO_FLOW);
+    if (first) this.fragments.rememberFirst(flow, now);
     // IPVS's ip_vs_out_stats, then the reply direction's state (replies.ts for IPv4, whose
     // sync offer IPv6 does not have: kept apart so that function stays monomorphic).
     const length = p.payloadLength + 40;

@@ -9,7 +9,8 @@
 //   fragments to a VIP / from a NAT real server (the port-0 "whole address" rules): the first
 //   fragment (MF, offset 0) and later ones (any of the 13 offset bits set): 14 per address.
 // IPv6 rules (`protocol ipv6`) match TCP/UDP right after the 40-byte header (no extension
-// headers, no fragments yet), and ICMPv6 errors quoting them (2 filters per rule, as IPv4);
+// headers), fragments whose fragment header comes right after it (the port-0 rules, 1 filter),
+// and ICMPv6 errors quoting them (2 filters per rule, as IPv4);
 // they sit at their own preferences, as tc keeps one protocol per preference.
 import { execFile, execFileSync } from 'node:child_process';
 import { protocolNumber, type SteeringRule } from './port.js';
@@ -117,7 +118,14 @@ export function steeringFilterLines(ifname: string, tapName: string, pref: numbe
       `match u16 ${rule.port} 0xffff at ${rule.kind === 'service' ? 42 : 40}`,
       action,
     ].join(' ')];
-    if (rule.port === 0) return lines6;
+    if (rule.port === 0) {
+      // Whole address: every fragment of its datagrams, the fragment header right after the
+      // fixed header (next header 44 at 6), its next header (the transport) at 40. One filter,
+      // where IPv4 needs 14: the offset need not be matched. A fragment header behind other
+      // extension headers is rare and goes to the kernel (the XDP program walks up to 4).
+      lines6.push([head6, 'match ip6 protocol 44 0xff', `match u8 ${protocol} 0xff at 40`, `match ip6 ${address} ${rule.ip6}/128`, action].join(' '));
+      return lines6;
+    }
     // ICMPv6 errors about this rule's packets, right after the fixed header, quoting TCP/UDP
     // right after the quoted fixed header (as the XDP program; icmp6.ts follows them).
     const words = ipv6Words(parseIpv6(rule.ip6));

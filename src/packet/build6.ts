@@ -20,6 +20,8 @@ export interface ExtensionHeader {
   /** Fragment header: offset in bytes and the M flag. */
   fragmentOffset?: number;
   moreFragments?: boolean;
+  /** Fragment header: the 32-bit identification (default 0x12345678). */
+  fragmentId?: number;
 }
 
 export interface Frame6Options {
@@ -56,7 +58,7 @@ function extensionBytes(ext: ExtensionHeader, next: number): Uint8Array {
     b[0] = next;
     const v = ((ext.fragmentOffset ?? 0) & 0xfff8) | (ext.moreFragments ? 1 : 0);
     b[2] = v >>> 8; b[3] = v & 0xff;
-    b[4] = 0x12; b[5] = 0x34; b[6] = 0x56; b[7] = 0x78;
+    new DataView(b.buffer).setUint32(4, (ext.fragmentId ?? 0x12345678) >>> 0);
     return b;
   }
   const body = ext.body ?? new Uint8Array(6);
@@ -137,4 +139,47 @@ export function ipv6PacketOf(frame: Uint8Array): Uint8Array {
   const l3 = ((frame[12] << 8) | frame[13]) === ETHERTYPE_VLAN ? 18 : 14;
   const payloadLength = (frame[l3 + 4] << 8) | frame[l3 + 5];
   return frame.slice(l3, l3 + IPV6_HEADER_LENGTH + payloadLength);
+}
+
+/**
+ * The frames a sender's IPv6 stack would make of the datagram `o` describes (no extension
+ * headers of its own): the fragmentable part (transport header and payload, checksum over the
+ * whole datagram) cut into pieces of `pieceSize` bytes (a multiple of 8), each behind the fixed
+ * header and a fragment header carrying `id`. The reference the parser and dataplane tests
+ * check against.
+ */
+export function fragmentFrames6(o: Frame6Options, id: number, pieceSize: number): Uint8Array[] {
+  if (pieceSize <= 0 || pieceSize % 8 !== 0) throw new Error(`piece size ${pieceSize} is not a positive multiple of 8`);
+  const whole = buildFrame6({ ...o, extensions: [] });
+  const l3 = o.vlanId !== undefined ? 18 : 14;
+  const protocol = whole[l3 + 6];
+  const part = whole.subarray(l3 + IPV6_HEADER_LENGTH, l3 + IPV6_HEADER_LENGTH + ((whole[l3 + 4] << 8) | whole[l3 + 5]));
+  const frames: Uint8Array[] = [];
+  for (let offset = 0; offset < part.length; offset += pieceSize) {
+    const piece = part.subarray(offset, Math.min(part.length, offset + pieceSize));
+    const frame = new Uint8Array(l3 + IPV6_HEADER_LENGTH + 8 + piece.length);
+    frame.set(whole.subarray(0, l3 + IPV6_HEADER_LENGTH), 0);
+    const dv = new DataView(frame.buffer);
+    dv.setUint16(l3 + 4, 8 + piece.length);
+    frame[l3 + 6] = 44;
+    frame.set(extensionBytes({ type: 44, fragmentOffset: offset, moreFragments: offset + pieceSize < part.length, fragmentId: id }, protocol),
+      l3 + IPV6_HEADER_LENGTH);
+    frame.set(piece, l3 + IPV6_HEADER_LENGTH + 8);
+    frames.push(frame);
+  }
+  return frames;
+}
+
+/** The datagram's IPv6 payload (transport header on) put back together from fragmentFrames6-style frames, in any order. */
+export function reassemble6(frames: readonly Uint8Array[]): Uint8Array {
+  const pieces = frames.map((f) => {
+    const l3 = ((f[12] << 8) | f[13]) === ETHERTYPE_VLAN ? 18 : 14;
+    const length = (f[l3 + 4] << 8) | f[l3 + 5];
+    const offset = ((f[l3 + 42] << 8) | f[l3 + 43]) & 0xfff8;
+    return { offset, bytes: f.subarray(l3 + IPV6_HEADER_LENGTH + 8, l3 + IPV6_HEADER_LENGTH + length) };
+  });
+  const size = Math.max(...pieces.map((p) => p.offset + p.bytes.length));
+  const out = new Uint8Array(size);
+  for (const p of pieces) out.set(p.bytes, p.offset);
+  return out;
 }

@@ -46,7 +46,12 @@ export const Parse6Result = {
   /** Hop-by-hop options anywhere but first (RFC 8200 4.3; ip6_parse_tlv drops it). */
   MISPLACED_HOP_BY_HOP: 6,
   TOO_MANY_EXTENSION_HEADERS: 7,
-  /** Fragments are counted drops, as for IPv4 (ulvs does not reassemble). */
+  /**
+   * A fragment (not an atomic one): offset, M flag, identification and next header are filled
+   * in, and a first fragment's ports when its transport header follows the fragment header.
+   * Not a drop by itself: the IPv6 path follows the first fragment (fragments6.ts); a first
+   * fragment without its ports is counted under this name (drop_ipv6_fragment).
+   */
   FRAGMENT: 8,
   /** ESP, no next header, or any transport other than TCP, UDP, ICMPv6. */
   UNSUPPORTED_PROTOCOL: 9,
@@ -84,7 +89,11 @@ export class ParsedIpv6 {
   src0 = 0; src1 = 0; src2 = 0; src3 = 0;
   dst0 = 0; dst1 = 0; dst2 = 0; dst3 = 0;
   extensionHeaderCount = 0;
-  /** Fragment header fields when the result is FRAGMENT. */
+  /**
+   * Fragment header fields when the result is FRAGMENT: the offset in bytes, the M flag, the
+   * 32-bit identification; `protocol` is then the fragment header's next header, `l4Offset`
+   * the first byte after it and `l4Length` the fragment's bytes from there.
+   */
   fragmentOffset = 0;
   moreFragments = false;
   fragmentId = 0;
@@ -154,7 +163,7 @@ export function parseIpv6Packet(u8: Uint8Array, dv: DataView, l3: number, end: n
       // An atomic fragment (offset 0, no more fragments; RFC 6946) is a whole packet.
       if (out.fragmentOffset !== 0 || out.moreFragments) {
         out.extensionHeaderCount = count + 1;
-        return Parse6Result.FRAGMENT;
+        return fragment6(u8, dv, at, packetEnd, out);
       }
     } else if (next === IPPROTO_AH) {
       length = (u8[at + 1] + 2) << 2;
@@ -172,6 +181,32 @@ export function parseIpv6Packet(u8: Uint8Array, dv: DataView, l3: number, end: n
   if (next === IPPROTO_TCP) return parseTcp6(u8, dv, at, packetEnd - at, out);
   if (next === IPPROTO_UDP) return parseUdp6(dv, at, packetEnd - at, out);
   return parseIcmp6(u8, dv, at, packetEnd, out);
+}
+
+/**
+ * A fragment whose fragment header is at `at` (8 bytes, checked by the walk). A first fragment
+ * carries the ports when the transport header follows the fragment header and is in this
+ * fragment (RFC 7112 asks the first fragment to hold the whole header chain); a header chain
+ * going on after the fragment header (destination options there) leaves them 0, as does a
+ * later fragment. Lengths and checksums cover the whole datagram, so they are not checked.
+ */
+function fragment6(u8: Uint8Array, dv: DataView, at: number, packetEnd: number, out: ParsedIpv6): Parse6Result {
+  const protocol = u8[at];
+  const l4 = at + 8;
+  const l4Length = packetEnd - l4;
+  out.protocol = protocol;
+  out.l4Offset = l4;
+  out.l4Length = l4Length;
+  out.srcPort = 0;
+  out.dstPort = 0;
+  out.tcpFlags = 0;
+  if (out.fragmentOffset === 0 && (protocol === IPPROTO_TCP || protocol === IPPROTO_UDP) &&
+      l4Length >= (protocol === IPPROTO_TCP ? TCP_MIN_HEADER_LENGTH : UDP_HEADER_LENGTH)) {
+    out.srcPort = dv.getUint16(l4);
+    out.dstPort = dv.getUint16(l4 + 2);
+    if (protocol === IPPROTO_TCP) out.tcpFlags = u8[l4 + 13];
+  }
+  return Parse6Result.FRAGMENT;
 }
 
 function parseTcp6(u8: Uint8Array, dv: DataView, l4: number, l4Length: number, out: ParsedIpv6): Parse6Result {
