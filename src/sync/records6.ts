@@ -1,0 +1,113 @@
+/**
+ * IPv6 between ulvs's flows and IPVS sync v1 records (issue 16; pure, control path only).
+ * The IPv4 side (records.ts) keys everything by uint32 addresses; an IPv6 flow's addresses are
+ * worker-local handles in FlowTable6, so what crosses to the main thread, and what it hands
+ * back, carries the 16 bytes themselves. Same flags, states, thresholds and ignore reasons as
+ * IPv4: only the addresses differ, as in the kernel's ip_vs_sync_conn (STYPE_F_INET6).
+ *
+ * Not wired into the daemon or the dataplane yet: lvs_sync_daemon is still refused beside IPv6
+ * services (check-ipv6-services.ts) until the IPv6 flow table offers and installs records.
+ */
+import { TCP_STATE_ACTIVE } from '../conntrack/tcp-states.js';
+import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot, type SnapshotService } from '../dataplane/snapshot.js';
+import { formatIpv6, parseIpv6 } from '../packet/addr6.js';
+import type { SyncRecordV6 } from './codec.js';
+import { TEMPLATE_STATE, readSyncFlags, syncFlagsFor, ulvsStateOf, type ForwardingMethod } from './mapping.js';
+import type { ImportIgnoreReason } from './records.js';
+
+/** An IPv6 connection or template as the dataplane would copy it out (kind: OUTBOX_CONNECTION/TEMPLATE). */
+export interface OutboxRecord6 {
+  kind: number; proto: number; state: number;
+  clientIp: Uint8Array; clientPort: number;
+  vip: Uint8Array; vport: number;
+  rsIp: Uint8Array; rsPort: number;
+  rsId: number; service: number;
+  /** Seconds left. */
+  timeout: number;
+}
+
+/** An IPv6 flow to install, with this director's persistence for its service (prefix length). */
+export type ImportedFlow6 = Omit<OutboxRecord6, 'kind'> & { nat: boolean; persistenceTimeout: number; persistencePrefix: number };
+/** An IPv6 persistence template to install (clientIp: the masked client, as the master sent it). */
+export type ImportedTemplate6 = Omit<OutboxRecord6, 'kind' | 'state' | 'clientPort'> & { persistenceTimeout: number };
+
+const METHOD_OF_FORWARD: Record<number, ForwardingMethod> = { [FORWARD_DR]: 'DR', [FORWARD_NAT]: 'NAT', [FORWARD_TUN]: 'TUN' };
+const FORWARD_OF_METHOD: Record<ForwardingMethod, number> = { DR: FORWARD_DR, NAT: FORWARD_NAT, TUN: FORWARD_TUN };
+const OUTBOX_TEMPLATE = 2;
+
+/** The IPVS v1 IPv6 record for an outbox record; `forward` is its service's method (FORWARD_*). */
+export function toSyncRecord6(r: OutboxRecord6, forward: number): SyncRecordV6 {
+  const template = r.kind === OUTBOX_TEMPLATE;
+  // As IPv4 (records.ts toSyncRecord): TCP clears INACTIVE in an active state, UDP keeps it.
+  const inactive = !template && (r.proto === 6 ? TCP_STATE_ACTIVE[r.state] === 0 : true);
+  return {
+    family: 6, proto: r.proto, flags: syncFlagsFor({ method: METHOD_OF_FORWARD[forward] ?? 'DR', template, inactive, noClientPort: template }),
+    state: template ? TEMPLATE_STATE : r.state,
+    clientPort: template ? 0 : r.clientPort, vport: r.vport, rsPort: r.rsPort, fwmark: 0, timeout: r.timeout,
+    clientIp: r.clientIp, vip: r.vip, rsIp: r.rsIp,
+  };
+}
+
+/** IPv6 services and real servers of the whole config, keyed by canonical address text. */
+export class SyncIndex6 {
+  private readonly services = new Map<string, SnapshotService>();
+  private readonly realServers = new Map<string, number>();
+  private readonly groupByVip = new Map<string, SnapshotService>();
+
+  constructor(snapshot: Snapshot) {
+    for (const s of snapshot.services) {
+      if (s.family !== 6) continue;
+      // parse then format: one spelling per address whatever the config wrote.
+      const vips = s.addresses.map((a) => formatIpv6(parseIpv6(a.vip6!)));
+      if (s.addresses.length > 1) for (const v of vips) if (!this.groupByVip.has(v)) this.groupByVip.set(v, s);
+      s.addresses.forEach((a, i) => this.services.set(`${s.protocol}|${vips[i]}|${a.vport}`, s));
+      for (const rs of s.realServers) this.realServers.set(`${s.id}|${formatIpv6(parseIpv6(rs.ip6!))}|${rs.port}`, rs.rsId);
+    }
+  }
+
+  service(proto: number, vip: Uint8Array, vport: number): SnapshotService | undefined {
+    return this.services.get(`${proto}|${formatIpv6(vip)}|${vport}`);
+  }
+
+  /** As SyncIndex.templateService: a group service's templates carry protocol 0 and port 0. */
+  templateService(proto: number, vip: Uint8Array, vport: number): SnapshotService | undefined {
+    return this.service(proto, vip, vport) ?? (proto === 0 && vport === 0 ? this.groupByVip.get(formatIpv6(vip)) : undefined);
+  }
+
+  /** rsId of the endpoint, or -1; port 0 servers (group services) match any port. */
+  rsId(service: number, ip: Uint8Array, port: number): number {
+    const text = formatIpv6(ip);
+    return this.realServers.get(`${service}|${text}|${port}`) ?? this.realServers.get(`${service}|${text}|0`) ?? -1;
+  }
+}
+
+/** A received IPv6 record as a flow or template to install, or why it is ignored (counted by the caller). */
+export function fromSyncRecord6(r: SyncRecordV6, index: SyncIndex6):
+  ({ kind: 'flow' } & ImportedFlow6) | ({ kind: 'template' } & ImportedTemplate6) | { ignored: ImportIgnoreReason } {
+  const flags = readSyncFlags(r.flags);
+  if (flags.template) {
+    const svc = index.templateService(r.proto, r.vip, r.vport);
+    if (!svc) return { ignored: 'unknown-service' };
+    if (flags.method === null || FORWARD_OF_METHOD[flags.method] !== svc.forward) return { ignored: 'wrong-method' };
+    if (svc.persistenceTimeout === 0) return { ignored: 'template-not-persistent' };
+    const rsId = index.rsId(svc.id, r.rsIp, r.rsPort);
+    if (rsId < 0) return { ignored: 'unknown-real-server' };
+    return {
+      kind: 'template', proto: r.proto, clientIp: r.clientIp, vip: r.vip, vport: r.vport, rsIp: r.rsIp, rsPort: r.rsPort,
+      service: svc.id, rsId, timeout: r.timeout, persistenceTimeout: svc.persistenceTimeout,
+    };
+  }
+  const svc = index.service(r.proto, r.vip, r.vport);
+  if (!svc) return { ignored: 'unknown-service' };
+  if (flags.method === null || FORWARD_OF_METHOD[flags.method] !== svc.forward) return { ignored: 'wrong-method' };
+  const rsId = index.rsId(svc.id, r.rsIp, r.rsPort);
+  if (rsId < 0) return { ignored: 'unknown-real-server' };
+  const state = ulvsStateOf(r.proto, r.state);
+  if (state < 0) return { ignored: 'bad-state' };
+  return {
+    kind: 'flow', proto: r.proto, state,
+    clientIp: r.clientIp, clientPort: r.clientPort, vip: r.vip, vport: r.vport, rsIp: r.rsIp, rsPort: r.rsPort,
+    service: svc.id, rsId, timeout: r.timeout, nat: svc.forward === FORWARD_NAT,
+    persistenceTimeout: svc.persistenceTimeout, persistencePrefix: svc.persistencePrefix6 ?? 128,
+  };
+}
