@@ -4,11 +4,11 @@ namespace; every loop is bounded in count and time. Prints one JSON line.
 
   icmp-error VIP CLIENT CPORT MTU        ICMP frag needed to VIP quoting VIP:80 -> CLIENT:CPORT (TCP)
   echo VIP                               ICMP echo request; {"reply": true} if the VIP's kernel answers
-  udp VIP PORT COUNT                     COUNT 4,000-byte datagrams from fresh ports (the kernel fragments)
+  udp VIP PORT COUNT                     COUNT 4,000-byte datagrams from fresh ports (the kernel fragments; IPv4 or IPv6)
   frags SRC VIP PORT SPORT ORDER         one 4,000-byte datagram as 3 hand-made fragments sent in ORDER (e.g. 201)
   refused VIP PORT                       connected UDP to a port nobody serves: {"refused": true} once the
                                          real server's port unreachable comes back as from the VIP
-  udp-server BIND PORT NAME              answer each datagram with NAME, its length and digest (padded to 3,000 bytes)
+  udp-server BIND PORT NAME              answer each datagram with NAME, its length and digest (padded to 3,000 bytes; BIND :: for IPv6)
 """
 import hashlib
 import json
@@ -70,11 +70,16 @@ def echo(vip: str) -> None:
     print(json.dumps({"reply": False}))
 
 
+def family(address: str) -> int:
+    """udp and udp-server take either family: an IPv6 address has a colon."""
+    return socket.AF_INET6 if ":" in address else socket.AF_INET
+
+
 def udp(vip: str, port: int, count: int) -> None:
     want = hashlib.sha256(PAYLOAD).hexdigest()[:16]
     answers = []
     for _ in range(count):
-        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s = socket.socket(family(vip), socket.SOCK_DGRAM)
         s.settimeout(1.0)
         got = None
         for _attempt in range(3):
@@ -138,7 +143,7 @@ def refused(vip: str, port: int) -> None:
 
 
 def udp_server(bind: str, port: int, name: str) -> None:
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(family(bind), socket.SOCK_DGRAM)
     s.bind((bind, port))
     deadline = time.time() + 600
     s.settimeout(1.0)
