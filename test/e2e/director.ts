@@ -1,6 +1,6 @@
 // Test support: a real director process inside a lab namespace, started from a YAML config.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,8 +17,13 @@ export interface RunningDirector {
   stop(): Promise<number | null>;
 }
 
+/** The config directories this test process made, removed when it exits (they held only the YAML). */
+const configDirs = new Set<string>();
+process.once('exit', () => { for (const dir of configDirs) rmSync(dir, { recursive: true, force: true }); });
+
 export function writeConfig(yaml: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'ulvs-e2e-'));
+  configDirs.add(dir);
   const file = join(dir, 'ulvs.yaml');
   writeFileSync(file, yaml);
   return file;
