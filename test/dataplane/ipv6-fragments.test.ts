@@ -4,61 +4,16 @@
 // VIP for replies) in each fragment and the port only in the first, and the reassembled
 // datagram's UDP checksum verifies. A later fragment before its first is drop_fragment_no_first.
 import t from 'tap';
-import { FlowTable } from '../../src/conntrack/flow-table.js';
-import { PersistenceTable } from '../../src/conntrack/persistence.js';
-import { C_DROP_BASE, C_FRAGMENTS, DataplaneDrop, allocateCounters, allocateIpvsCounters } from '../../src/dataplane/counters.js';
-import { Dataplane } from '../../src/dataplane/pipeline.js';
-import { FORWARD_DR, FORWARD_NAT, type Snapshot, type SnapshotService } from '../../src/dataplane/snapshot.js';
-import { DESC_WORDS, DROP, TX, TX_OTHER, type PacketPort } from '../../src/io/port.js';
+import { C_DROP_BASE, C_FRAGMENTS, DataplaneDrop } from '../../src/dataplane/counters.js';
+import { FORWARD_DR, FORWARD_NAT } from '../../src/dataplane/snapshot.js';
+import { DROP, TX, TX_OTHER } from '../../src/io/port.js';
 import { parseMac } from '../../src/packet/addr.js';
-import { ipv6Words, parseIpv6 } from '../../src/packet/addr6.js';
+import { parseIpv6 } from '../../src/packet/addr6.js';
 import { fragmentFrames6, reassemble6 } from '../../src/packet/build6.js';
 import { ipv6TransportChecksumValid } from '../../src/packet/checksum6.js';
-import { foldIpv6 } from '../../src/schedulers/hash.js';
+import { CLIENT_MAC, DIRECTOR_MAC, INSIDE_MAC, rsMac, setup, v6Service } from './ipv6-fixture.js';
 
-const DIRECTOR_MAC = '02:18:00:00:00:02';
-const INSIDE_MAC = '02:18:00:01:00:02';
-const CLIENT_MAC = '02:18:00:00:00:01';
-const rsMac = (n: number): string => `02:18:00:00:00:${(n * 16).toString(16).padStart(2, '0')}`;
-
-function port(mac: string): PacketPort {
-  return {
-    backend: 'afxdp', ifname: 'vd0', mac: parseMac(mac), frames: new Uint8Array(2048 * 4), frameSize: 2048,
-    receive: () => 0, transmit: () => undefined, setSteering: () => undefined, readableFd: () => -1, close: () => undefined,
-  };
-}
-
-function v6Service(id: number, forward: typeof FORWARD_DR | typeof FORWARD_NAT, weights: number[], prefix: string): SnapshotService {
-  return {
-    id, family: 6, addresses: [{ vip: 0, vport: 9000, vip6: '2001:2::100' }], protocol: 17, forward,
-    scheduler: 'wrr', schedulerFlags: {}, persistenceTimeout: 0, persistenceMask: 0xffffffff, onePacket: false,
-    realServers: weights.map((weight, i) => {
-      const ip6 = `${prefix}${((i + 1) * 16).toString(16)}`;
-      return { rsId: id + i + 1, ip: foldIpv6(...ipv6Words(parseIpv6(ip6))), ip6, port: 8080, weight, available: true,
-        mac: rsMac(i + 1), uthreshold: 0, lthreshold: 0 };
-    }),
-  };
-}
-
-function setup(services: SnapshotService[]) {
-  const snapshot: Snapshot = { version: 1, tunnelSource: 0, mtu: 1500, services };
-  const outside = port(DIRECTOR_MAC);
-  const inside = port(INSIDE_MAC);
-  const templates = new PersistenceTable({ capacity: 1024 });
-  const flows = new FlowTable({ capacity: 4096, templates });
-  const counters = allocateCounters();
-  const dp = new Dataplane(snapshot, flows, templates, counters, outside, inside, allocateIpvsCounters());
-  const descs = new Uint32Array(DESC_WORDS);
-  const send = (frame: Uint8Array, fromInside = false): { verdict: number; out: Uint8Array } => {
-    const p = fromInside ? inside : outside;
-    p.frames.fill(0, 256, 2048);
-    p.frames.set(frame, 256);
-    descs[0] = 256; descs[1] = frame.length; descs[2] = 0;
-    if (fromInside) dp.processInside(descs, 1, 10); else dp.processOutside(descs, 1, 10);
-    return { verdict: descs[2], out: p.frames.slice(descs[0], descs[0] + descs[1]) };
-  };
-  return { dp, send, counters, flows };
-}
+const UDP_9000 = { protocol: 17, vport: 9000 };
 
 
 const CLIENT = '2001:2::1';
@@ -73,7 +28,7 @@ function frameOfOut(out: Uint8Array, reassembled: Uint8Array): Uint8Array {
 }
 
 t.test('DR: every fragment to the real server\'s MAC, hop limit - 1, bytes otherwise unchanged', async (t) => {
-  const { send, counters } = setup([v6Service(10, FORWARD_DR, [1], '2001:2::')]);
+  const { send, counters } = setup([v6Service(10, FORWARD_DR, [1], '2001:2::', UDP_9000)]);
   const frames = fragmentFrames6({ srcMac: CLIENT_MAC, dstMac: DIRECTOR_MAC, src: CLIENT, dst: VIP, udp: { srcPort: 40000, dstPort: 9000 }, payload }, 0xabcd0001, 1448);
   t.equal(frames.length, 3);
   for (const [i, f] of frames.entries()) {
@@ -89,7 +44,7 @@ t.test('DR: every fragment to the real server\'s MAC, hop limit - 1, bytes other
 });
 
 t.test('NAT66: address in every fragment, port and checksum in the first; the reply likewise', async (t) => {
-  const { send, counters } = setup([v6Service(20, FORWARD_NAT, [1], '2001:2:0:1::')]);
+  const { send, counters } = setup([v6Service(20, FORWARD_NAT, [1], '2001:2:0:1::', UDP_9000)]);
   const rs = '2001:2:0:1::10';
   const frames = fragmentFrames6({ srcMac: CLIENT_MAC, dstMac: DIRECTOR_MAC, src: CLIENT, dst: VIP, udp: { srcPort: 40000, dstPort: 9000 }, payload }, 7, 1448);
   const outs: Uint8Array[] = [];
@@ -123,7 +78,7 @@ t.test('NAT66: address in every fragment, port and checksum in the first; the re
 });
 
 t.test('a later fragment before its first: dropped and counted drop_fragment_no_first; a repeat of the last is forged', async (t) => {
-  const { send, counters } = setup([v6Service(30, FORWARD_DR, [1], '2001:2::')]);
+  const { send, counters } = setup([v6Service(30, FORWARD_DR, [1], '2001:2::', UDP_9000)]);
   const frames = fragmentFrames6({ srcMac: CLIENT_MAC, dstMac: DIRECTOR_MAC, src: CLIENT, dst: VIP, udp: { srcPort: 40001, dstPort: 9000 }, payload }, 11, 1448);
   t.equal(send(frames[1]).verdict, DROP, 'second before the first: dropped');
   t.equal(counters[C_DROP_BASE + DataplaneDrop.FRAGMENT_NO_FIRST], 1, 'counted as no first');

@@ -2,66 +2,20 @@
 // replies get the VIP back), wrr proportions over IPv6 clients, malformed IPv6 counted by
 // reason, and an IPv4 service beside it untouched (a dual-stack pair in one Dataplane).
 import t from 'tap';
-import { FlowTable } from '../../src/conntrack/flow-table.js';
-import { PersistenceTable } from '../../src/conntrack/persistence.js';
-import {
-  C_DROP_BASE, C_ICMP_SENT, C_IPV6_FORWARDED, C_PARSE6_BASE, DataplaneDrop, allocateCounters, allocateIpvsCounters, summarizeCounters,
-} from '../../src/dataplane/counters.js';
+import { C_DROP_BASE, C_ICMP_SENT, C_IPV6_FORWARDED, C_PARSE6_BASE, DataplaneDrop, allocateCounters, allocateIpvsCounters, summarizeCounters } from '../../src/dataplane/counters.js';
 import { Dataplane } from '../../src/dataplane/pipeline.js';
-import { FORWARD_DR, FORWARD_NAT, type Snapshot, type SnapshotService } from '../../src/dataplane/snapshot.js';
-import { DESC_WORDS, DROP, TX, TX_OTHER, type PacketPort } from '../../src/io/port.js';
+import { FORWARD_DR, FORWARD_NAT, type SnapshotService } from '../../src/dataplane/snapshot.js';
+import { DROP, TX, TX_OTHER } from '../../src/io/port.js';
 import { ipToNumber, parseMac } from '../../src/packet/addr.js';
-import { formatIpv6, ipv6Words, parseIpv6 } from '../../src/packet/addr6.js';
+import { formatIpv6 } from '../../src/packet/addr6.js';
 import { buildFrame } from '../../src/packet/build.js';
 import { buildFrame6 } from '../../src/packet/build6.js';
 import { ipv6TransportChecksumValid } from '../../src/packet/checksum6.js';
 import { Parse6Result } from '../../src/packet/ipv6.js';
 import { TCP_ACK, TCP_SYN } from '../../src/packet/parse.js';
-import { foldIpv6 } from '../../src/schedulers/hash.js';
+import { CLIENT_MAC, DIRECTOR_MAC, INSIDE_MAC, rsMac, setup, v6Service } from './ipv6-fixture.js';
 
-const DIRECTOR_MAC = '02:18:00:00:00:02';
-const INSIDE_MAC = '02:18:00:01:00:02';
-const CLIENT_MAC = '02:18:00:00:00:01';
-const rsMac = (n: number): string => `02:18:00:00:00:${(n * 16).toString(16).padStart(2, '0')}`;
-
-function port(mac: string): PacketPort {
-  return {
-    backend: 'afxdp', ifname: 'vd0', mac: parseMac(mac), frames: new Uint8Array(2048 * 4), frameSize: 2048,
-    receive: () => 0, transmit: () => undefined, setSteering: () => undefined, readableFd: () => -1, close: () => undefined,
-  };
-}
-
-function v6Service(id: number, forward: typeof FORWARD_DR | typeof FORWARD_NAT, weights: number[], prefix: string): SnapshotService {
-  return {
-    id, family: 6, addresses: [{ vip: 0, vport: 80, vip6: '2001:2::100' }], protocol: 6, forward,
-    scheduler: 'wrr', schedulerFlags: {}, persistenceTimeout: 0, persistenceMask: 0xffffffff, onePacket: false,
-    realServers: weights.map((weight, i) => {
-      const ip6 = `${prefix}${((i + 1) * 16).toString(16)}`;
-      return { rsId: id + i + 1, ip: foldIpv6(...ipv6Words(parseIpv6(ip6))), ip6, port: 8080, weight, available: true,
-        mac: rsMac(i + 1), uthreshold: 0, lthreshold: 0 };
-    }),
-  };
-}
-
-function setup(services: SnapshotService[]) {
-  const snapshot: Snapshot = { version: 1, tunnelSource: 0, mtu: 1500, services };
-  const outside = port(DIRECTOR_MAC);
-  const inside = port(INSIDE_MAC);
-  const templates = new PersistenceTable({ capacity: 1024 });
-  const flows = new FlowTable({ capacity: 4096, templates });
-  const counters = allocateCounters();
-  const dp = new Dataplane(snapshot, flows, templates, counters, outside, inside, allocateIpvsCounters());
-  const descs = new Uint32Array(DESC_WORDS);
-  const send = (frame: Uint8Array, fromInside = false): { verdict: number; out: Uint8Array } => {
-    const p = fromInside ? inside : outside;
-    p.frames.fill(0, 256, 2048);
-    p.frames.set(frame, 256);
-    descs[0] = 256; descs[1] = frame.length; descs[2] = 0;
-    if (fromInside) dp.processInside(descs, 1, 10); else dp.processOutside(descs, 1, 10);
-    return { verdict: descs[2], out: p.frames.slice(descs[0], descs[0] + descs[1]) };
-  };
-  return { dp, send, counters, flows };
-}
+const TCP_80 = { protocol: 6, vport: 80 };
 
 const syn = (client: string, srcPort: number, hopLimit = 64) => buildFrame6({
   srcMac: CLIENT_MAC, dstMac: DIRECTOR_MAC, src: client, dst: '2001:2::100', hopLimit,
@@ -69,7 +23,7 @@ const syn = (client: string, srcPort: number, hopLimit = 64) => buildFrame6({
 });
 
 t.test('DR over IPv6: next hop MAC, hop limit - 1, nothing else changes', async (t) => {
-  const { send, counters, dp } = setup([v6Service(10, FORWARD_DR, [1], '2001:2::')]);
+  const { send, counters, dp } = setup([v6Service(10, FORWARD_DR, [1], '2001:2::', TCP_80)]);
   const input = syn('2001:2::1', 40000);
   const { verdict, out } = send(input);
   t.equal(verdict, TX);
@@ -87,7 +41,7 @@ t.test('DR over IPv6: next hop MAC, hop limit - 1, nothing else changes', async 
 });
 
 t.test('hop limit 1 is answered with ICMPv6 time exceeded, as IPv4\'s TTL', async (t) => {
-  const { send, counters } = setup([v6Service(10, FORWARD_DR, [1], '2001:2::')]);
+  const { send, counters } = setup([v6Service(10, FORWARD_DR, [1], '2001:2::', TCP_80)]);
   const input = syn('2001:2::1', 40000, 1);
   const { verdict, out } = send(input);
   t.equal(verdict, TX, 'sent back on the port it came in by');
@@ -103,7 +57,7 @@ t.test('hop limit 1 is answered with ICMPv6 time exceeded, as IPv4\'s TTL', asyn
 });
 
 t.test('wrr 1:3:3 over 70 new IPv6 connections: 10/30/30', async (t) => {
-  const { send } = setup([v6Service(10, FORWARD_DR, [1, 3, 3], '2001:2::')]);
+  const { send } = setup([v6Service(10, FORWARD_DR, [1, 3, 3], '2001:2::', TCP_80)]);
   const counts = new Map<string, number>();
   for (let i = 0; i < 70; i++) {
     const { verdict, out } = send(syn(`2001:2::1:${i.toString(16)}`, 30000 + i));
@@ -115,7 +69,7 @@ t.test('wrr 1:3:3 over 70 new IPv6 connections: 10/30/30', async (t) => {
 });
 
 t.test('NAT66: destination rewritten with a valid checksum; the reply gets the VIP back', async (t) => {
-  const { send, counters } = setup([v6Service(20, FORWARD_NAT, [1], '2001:2:0:1::')]);
+  const { send, counters } = setup([v6Service(20, FORWARD_NAT, [1], '2001:2:0:1::', TCP_80)]);
   const { verdict, out } = send(syn('2001:2::1', 40001));
   t.equal(verdict, TX_OTHER);
   t.equal(formatIpv6(out, 14 + 24), '2001:2:0:1::10', 'destination: the real server');
@@ -140,7 +94,7 @@ t.test('NAT66: destination rewritten with a valid checksum; the reply gets the V
 });
 
 t.test('malformed IPv6 is dropped by reason; unknown VIPs are no service', async (t) => {
-  const { send, counters } = setup([v6Service(10, FORWARD_DR, [1], '2001:2::')]);
+  const { send, counters } = setup([v6Service(10, FORWARD_DR, [1], '2001:2::', TCP_80)]);
   const bad = syn('2001:2::1', 40000);
   bad[14 + 4] = 0xff; // payload length longer than the frame
   t.equal(send(bad).verdict, DROP);
@@ -161,7 +115,7 @@ t.test('dual-stack pair: the same servers over IPv4 and IPv6 in one dataplane', 
     scheduler: 'rr', schedulerFlags: {}, persistenceTimeout: 0, persistenceMask: 0xffffffff, onePacket: false,
     realServers: [{ rsId: 31, ip: ipToNumber('198.18.0.10'), port: 80, weight: 1, available: true, mac: rsMac(1), uthreshold: 0, lthreshold: 0 }],
   };
-  const { send, dp } = setup([v4, v6Service(10, FORWARD_DR, [1], '2001:2::')]);
+  const { send, dp } = setup([v4, v6Service(10, FORWARD_DR, [1], '2001:2::', TCP_80)]);
   const four = send(buildFrame({ srcMac: CLIENT_MAC, dstMac: DIRECTOR_MAC, ip: { src: '198.18.0.1', dst: '198.18.0.100' }, tcp: { srcPort: 5000, dstPort: 80, flags: TCP_SYN } }));
   t.equal(four.verdict, TX);
   const six = send(syn('2001:2::1', 5000));
