@@ -33,6 +33,27 @@ export function rewriteAddress(dv: DataView, l3: number, field: number, newIp: n
   dv.setUint32(l3 + field, newIp);
 }
 
+/**
+ * The flow a later fragment follows (the table's key already set), or -1 with the drop counted:
+ * no first fragment remembered, or bytes the datagram's accounting calls forged. IPv4 and IPv6
+ * (fragments6.ts) alike; the fragment's fields come as numbers, so each family's parsed-frame
+ * shape stays its own.
+ */
+export function followFragment(table: FragmentTable, counters: Float64Array, now: number,
+  offset: number, l4Length: number, moreFragments: boolean): number {
+  const slot = table.find(now);
+  if (slot < 0) {
+    counters[C_DROP_BASE + DataplaneDrop.FRAGMENT_NO_FIRST]++;
+    return -1;
+  }
+  const verdict = table.account(slot, offset, l4Length, moreFragments);
+  if (verdict !== FragmentVerdict.OK && verdict !== FragmentVerdict.COMPLETE) {
+    counters[C_DROP_BASE + DataplaneDrop.FRAGMENT_FORGED]++;
+    return -1;
+  }
+  return table.flow(slot);
+}
+
 export class FragmentSteps {
   /** Full NAT's rewrite of a later fragment (set by the Dataplane once both exist). */
   fullNat: FullNatSteps | null = null;
@@ -64,27 +85,11 @@ export class FragmentSteps {
     if (this.table.insert(flow, p.l4Length, now) < 0) this.counters[C_DROP_BASE + DataplaneDrop.FRAGMENT_TABLE_FULL]++;
   }
 
-  /** The flow a later fragment follows (key set by keyOf), or -1 with the drop counted. */
-  private follow(p: ParsedFrame, now: number): number {
-    const table = this.table;
-    const slot = table.find(now);
-    if (slot < 0) {
-      this.drop(DataplaneDrop.FRAGMENT_NO_FIRST);
-      return -1;
-    }
-    const verdict = table.account(slot, p.fragmentOffset, p.l4Length, p.moreFragments);
-    if (verdict !== FragmentVerdict.OK && verdict !== FragmentVerdict.COMPLETE) {
-      this.drop(DataplaneDrop.FRAGMENT_FORGED);
-      return -1;
-    }
-    return table.flow(slot);
-  }
-
   /** Outside: a fragment with an offset, client -> VIP. */
   laterRequest(tables: RuntimeTables, outside: FrameMemory, inside: FrameMemory | null,
     descs: Uint32Array, d: number, p: ParsedFrame, now: number): number {
     this.keyOf(p, false);
-    const flow = this.follow(p, now);
+    const flow = followFragment(this.table, this.counters, now, p.fragmentOffset, p.l4Length, p.moreFragments);
     if (flow < 0) return DROP;
     const flows = this.flows;
     const id = flows.service(flow);
@@ -123,7 +128,7 @@ export class FragmentSteps {
   /** Inside: a fragment with an offset of a NAT (or Full NAT) real server's reply. */
   laterReply(inside: FrameMemory, outside: FrameMemory, descs: Uint32Array, d: number, p: ParsedFrame, now: number): number {
     this.keyOf(p, true);
-    const flow = this.follow(p, now);
+    const flow = followFragment(this.table, this.counters, now, p.fragmentOffset, p.l4Length, p.moreFragments);
     if (flow < 0) return DROP;
     if (this.fullNat !== null && this.fullNat.isFullNat(flow)) {
       return this.fullNat.laterFragment(inside, false, outside, inside, descs, d, p, flow, null);

@@ -6,13 +6,14 @@
 // the first, where they are (IPv6 has no header checksum); TUN6 encapsulates each fragment.
 // Same drops and counters as IPv4 (drop_fragment_no_first, _forged, _table_full). No
 // allocation, nothing thrown.
-import { FRAGMENT_KEY_WORDS6, FragmentTable, FragmentVerdict } from '../conntrack/fragments.js';
+import { FRAGMENT_KEY_WORDS6, FragmentTable } from '../conntrack/fragments.js';
 import type { FlowTable6 } from '../conntrack/flow-table6.js';
 import { DROP, TX, TX_OTHER } from '../io/port.js';
 import type { ParsedIpv6 } from '../packet/ipv6.js';
 import { RewriteResult, rewriteForDirectRouting, writeEthernetAddresses, type FrameSpan } from '../packet/rewrite.js';
 import { decrementHopLimit, encapsulateIp6ip6 } from '../packet/rewrite6.js';
 import { C_DROP_BASE, C_FRAGMENTS, C_IPV6_FORWARDED, DataplaneDrop } from './counters.js';
+import { followFragment } from './fragments.js';
 import type { Tunnel6 } from './icmp6.js';
 import type { PortView } from './pipeline.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN } from './snapshot.js';
@@ -58,26 +59,10 @@ export class Fragment6Steps {
     if (this.table.insert(flow, this.p.l4Length, now) < 0) this.counters[C_DROP_BASE + DataplaneDrop.FRAGMENT_TABLE_FULL]++;
   }
 
-  /** The flow a later fragment follows (key set by keyOf), or -1 with the drop counted. */
-  private follow(now: number): number {
-    const table = this.table, p = this.p;
-    const slot = table.find(now);
-    if (slot < 0) {
-      this.drop(DataplaneDrop.FRAGMENT_NO_FIRST);
-      return -1;
-    }
-    const verdict = table.account(slot, p.fragmentOffset, p.l4Length, p.moreFragments);
-    if (verdict !== FragmentVerdict.OK && verdict !== FragmentVerdict.COMPLETE) {
-      this.drop(DataplaneDrop.FRAGMENT_FORGED);
-      return -1;
-    }
-    return table.flow(slot);
-  }
-
   /** Outside: a fragment with an offset, client -> IPv6 VIP. */
   laterRequest(tables: RuntimeTables, outside: PortView, inside: PortView | null, descs: Uint32Array, d: number, now: number): number {
     this.keyOf(false);
-    const flow = this.follow(now);
+    const flow = followFragment(this.table, this.counters, now, this.p.fragmentOffset, this.p.l4Length, this.p.moreFragments);
     if (flow < 0) return DROP;
     const flows = this.flows, p = this.p;
     const id = flows.service(flow);
@@ -114,7 +99,7 @@ export class Fragment6Steps {
   /** Inside: a fragment with an offset of a NAT66 real server's reply. */
   laterReply(inside: PortView, outside: PortView, descs: Uint32Array, d: number, now: number): number {
     this.keyOf(true);
-    const flow = this.follow(now);
+    const flow = followFragment(this.table, this.counters, now, this.p.fragmentOffset, this.p.l4Length, this.p.moreFragments);
     if (flow < 0) return DROP;
     if (this.flowHop[flow] === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     const p = this.p;
