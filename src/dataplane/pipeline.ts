@@ -22,16 +22,13 @@ import {
 import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
 import { FORWARD_DR, FORWARD_FNAT, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
 import { FullNatSteps } from './fnat.js';
-import { HopTable, RealServerMacs, RuntimeTables, refreshServerCounts, type RuntimeService } from './tables.js';
+import { HOP_UNKNOWN, HopTable, RealServerMacs, RuntimeTables, refreshServerCounts, type RuntimeService } from './tables.js';
 import { Ipv6Steps, hasIpv6Services } from './ipv6-steps.js';
 import { SyncOffers } from './sync-offers.js';
 import { accountReply } from './replies.js';
 import { screenFrame } from './screen.js';
 import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { writeFlowRecord, type SyncOutbox } from './sync-outbox.js';
-
-/** flowHop of a flow imported by connection sync: learnt from its first client packet here. */
-const HOP_UNKNOWN = 0xffff;
 
 /** TCP states in which a bare SYN starts a new connection (IPVS conn_reuse_mode 1 and 2). */
 const REUSABLE_STATE = new Uint8Array(16);
@@ -66,7 +63,12 @@ export class Dataplane {
    * Connection sync with several queues: where this worker says it took over the count of a
    * synced flow (its shadow copy got traffic here), so the main thread tells the other workers.
    */
-  claims: SyncOutbox | null = null;
+  private claimsRing: SyncOutbox | null = null;
+  get claims(): SyncOutbox | null { return this.claimsRing; }
+  set claims(ring: SyncOutbox | null) {
+    this.claimsRing = ring;
+    if (this.v6 !== null) this.v6.claims = ring;
+  }
   /** ICMP errors about tracked connections, and those ulvs sends (issue 17). */
   readonly icmp: IcmpErrors;
   /** Later fragments follow their first fragment's connection (issue 17). */
@@ -104,13 +106,32 @@ export class Dataplane {
   }
 
   private learnIpv6(snapshot: Snapshot): void {
-    if (this.v6 === null && hasIpv6Services(snapshot)) {
-      // IPv6 templates shared as IPv4's are (queues > 1: the director put their memory in the snapshot).
-      const owner = this.templates instanceof SharedPersistenceTable ? this.templates.owner : 0;
-      const templates6 = createPersistenceTable6(this.templates.capacity, snapshot.templateMemory6, owner);
-      this.v6 = new Ipv6Steps(this.flows, this.counters, this.ipvs, this.macs, this.hops, this.icmp, templates6);
-    }
+    if (this.v6 === null && hasIpv6Services(snapshot)) this.ipv6(snapshot);
     this.v6?.setSnapshot(snapshot);
+  }
+
+  /**
+   * The IPv6 path, built now if this worker has none yet: with the first IPv6 service, or with
+   * the first synced IPv6 flow on a BACKUP (its snapshot has no services, the shared template
+   * memory comes with it all the same when queues > 1).
+   */
+  ipv6(snapshot: Snapshot = this.tables.snapshot): Ipv6Steps {
+    if (this.v6 !== null) return this.v6;
+    // IPv6 templates shared as IPv4's are (queues > 1: the director put their memory in the snapshot).
+    const owner = this.templates instanceof SharedPersistenceTable ? this.templates.owner : 0;
+    const templates6 = createPersistenceTable6(this.templates.capacity, snapshot.templateMemory6, owner);
+    const v6 = new Ipv6Steps(this.flows, this.counters, this.ipvs, this.macs, this.hops, this.icmp, templates6);
+    v6.sync.outbox = this.sync.outbox;
+    v6.claims = this.claimsRing;
+    v6.setSnapshot(snapshot);
+    this.v6 = v6;
+    return v6;
+  }
+
+  /** Connection sync: fill `outbox` (this director is the sync MASTER) or nothing (null). */
+  setSyncOutbox(outbox: SyncOutbox | null): void {
+    this.sync.outbox = outbox;
+    if (this.v6 !== null) this.v6.sync.outbox = outbox;
   }
 
   /**
@@ -182,7 +203,7 @@ export class Dataplane {
    */
   private claim(flow: number, now: number): void {
     if (!this.flows.claim(flow)) return;
-    const box = this.claims;
+    const box = this.claimsRing;
     if (box === null) return;
     writeFlowRecord(box.scratch, this.flows, flow, now);
     box.push();

@@ -211,6 +211,9 @@ export class RuntimeTables {
  * MACs of the hops that brought client packets in (the client itself or a router), so NAT
  * replies go back the way requests came. Bounded; a flow keeps the index of its hop.
  */
+/** flowHop of a flow imported by connection sync: learnt from its first client packet here. */
+export const HOP_UNKNOWN = 0xffff;
+
 export class HopTable {
   static readonly CAPACITY = 4096;
   readonly macs = new Uint8Array(HopTable.CAPACITY * 6);
