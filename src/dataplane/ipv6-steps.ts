@@ -428,24 +428,22 @@ export class Ipv6Steps {
   /** Every IPv6 template, then every flow worth a backup's table (sync-dump). Allocates. */
   dump(now: number, withTemplates: boolean): OutboxRecord6[] {
     const out: OutboxRecord6[] = [];
-    const flows = this.flows, text = (h: number): Uint8Array => flows.addresses.bytesOf(h);
+    const flows = this.flows, bytesOf = (h: number): Uint8Array => flows.addresses.bytesOf(h);
     if (withTemplates) {
       for (const tpl of this.templates.snapshot(now)) {
-        const wide = tpl.wide!;
-        const bytes = (from: number): Uint8Array => {
-          const b = new Uint8Array(16);
-          for (let i = 0; i < 4; i++) new DataView(b.buffer).setUint32(i * 4, wide[from + i]);
-          return b;
-        };
-        out.push({ family: 6, kind: OUTBOX_TEMPLATE, proto: tpl.proto, state: 0, clientIp: bytes(0), clientPort: 0, vip: bytes(4), vport: tpl.vport,
+        // A wide template's words: 0..3 the masked client, 4..7 the VIP.
+        const words = new DataView(new ArrayBuffer(32));
+        tpl.wide!.forEach((w, i) => words.setUint32(i * 4, w));
+        out.push({ family: 6, kind: OUTBOX_TEMPLATE, proto: tpl.proto, state: 0,
+          clientIp: new Uint8Array(words.buffer, 0, 16), clientPort: 0, vip: new Uint8Array(words.buffer, 16, 16), vport: tpl.vport,
           rsIp: this.rsAddress.slice(tpl.rsId * 16, tpl.rsId * 16 + 16), rsPort: tpl.rsPort, rsId: tpl.rsId, service: tpl.service, timeout: tpl.expiresIn });
       }
     }
     flows.forEach(now, (f) => {
       const state = f.proto === 6 ? TCP_STATE_NAMES.indexOf(f.state) : 0;
       if (!isSyncWorthy(f.proto, state)) return;
-      out.push({ family: 6, kind: OUTBOX_CONNECTION, proto: f.proto, state, clientIp: text(f.clientIp), clientPort: f.clientPort,
-        vip: text(f.vip), vport: f.vport, rsIp: text(f.rsIp), rsPort: f.rsPort, rsId: f.rsId, service: f.service, timeout: f.expiresIn });
+      out.push({ family: 6, kind: OUTBOX_CONNECTION, proto: f.proto, state, clientIp: bytesOf(f.clientIp), clientPort: f.clientPort,
+        vip: bytesOf(f.vip), vport: f.vport, rsIp: bytesOf(f.rsIp), rsPort: f.rsPort, rsId: f.rsId, service: f.service, timeout: f.expiresIn });
     });
     return out;
   }

@@ -148,3 +148,23 @@ t.test('a flow synced twice is replaced, not leaked: the client address keeps on
   const handle = v6.flows.addresses.findAt(new DataView(records[0].clientIp.buffer), 0);
   t.equal(v6.flows.addresses.references(handle), 1, 'one reference to the client address');
 });
+
+t.test('a resync dump carries the IPv6 templates and connections a starting backup needs', async (t) => {
+  const persistent = (): SnapshotService[] => [{ ...v6Service(30, FORWARD_DR, [1, 1, 1], '2001:2::', TCP_80), persistenceTimeout: 300, persistencePrefix6: 64 }];
+  const master = setup(persistent());
+  master.send(segment('2001:2:0:6::1', 46000, TCP_SYN));
+  t.equal(master.dp.v6!.dump(10, true).filter((r) => r.kind !== OUTBOX_TEMPLATE).length, 0, 'a half-open connection is not in the dump');
+  const { out } = master.send(segment('2001:2:0:6::1', 46000, TCP_ACK));
+  const dump = master.dp.v6!.dump(10, true);
+  t.same(dump.map((r) => [r.kind, formatIpv6(r.clientIp), formatIpv6(r.vip)]),
+    [[OUTBOX_TEMPLATE, '2001:2:0:6::', '2001:2::100'], [1, '2001:2:0:6::1', '2001:2::100']], 'the template first, then its connection');
+  t.equal(master.dp.v6!.dump(10, false).length, 1, 'without templates (another worker reports the shared ones): the connection only');
+  const backup = setup([]);
+  t.equal(deliver(dump, FORWARD_DR, persistent(), backup), 2);
+  takeover(backup, persistent());
+  for (let i = 0; i < 4; i++) {
+    const r = backup.send(segment(`2001:2:0:6::${i + 9}`, 46001 + i, TCP_SYN));
+    t.equal([...r.out.subarray(0, 6)].join(','), [...out.subarray(0, 6)].join(','), `new connection ${i + 1} of the /64 goes to the dumped template's server`);
+  }
+  t.equal(backup.send(segment('2001:2:0:6::1', 46000, TCP_ACK)).verdict, TX, 'the dumped connection goes on');
+});
