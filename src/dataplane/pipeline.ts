@@ -57,6 +57,8 @@ export class Dataplane {
   private outside: PortView;
   private inside: PortView | null;
   private ipId = 0;
+  /** The chosen real server's IPv4 address on its way to the rewrite (through memory, never boxed). */
+  private readonly ipArg = new Uint32Array(1);
   /** Connection sync: what this worker offers the sync MASTER's outbox. */
   readonly sync: SyncOffers;
   /**
@@ -284,12 +286,14 @@ export class Dataplane {
       flow = -1;
     }
     let rsId: number;
-    let rsIp: number;
     let rsPort: number;
     let created = false;
+    // The real server's address stays in memory (ipArg[0]) from here to the rewrite: as a
+    // local handed across calls V8 may not inline it would be boxed, 16 bytes a packet.
+    const ipArg = this.ipArg;
     if (flow >= 0) {
       rsId = flows.rsId(flow);
-      rsIp = flows.rsIp(flow);
+      flows.copyRsIp(flow, ipArg, 0);
       rsPort = flows.rsPort(flow);
       if (this.flowHop[flow] === HOP_UNKNOWN) {
         // First client packet of a synced flow on this worker.
@@ -308,7 +312,7 @@ export class Dataplane {
       if (opens === TCP_OPENS_PICKUP) this.counters[C_SLOPPY_PICKUPS]++;
       const set = svc.set;
       rsId = svc.rsIds[chosen];
-      rsIp = set.ip[chosen];
+      ipArg[0] = set.ip[chosen];
       // Port 0: the client's destination port (multi-port group services).
       rsPort = set.port[chosen] === 0 ? p.dstPort : set.port[chosen];
       this.counters[C_NEW_FLOWS]++;
@@ -316,7 +320,7 @@ export class Dataplane {
       this.ipvs[rsId * STAT_FIELDS + S_CONNS]++;
       if (!spec.onePacket) {
         tuple[0] = proto; tuple[1] = p.srcIp; tuple[2] = p.srcPort; tuple[3] = p.dstIp; tuple[4] = p.dstPort;
-        tuple[5] = rsIp; tuple[6] = rsPort;
+        tuple[5] = ipArg[0]; tuple[6] = rsPort;
         flow = flows.insertTuple(spec.id, rsId, now, spec.forward === FORWARD_NAT);
         if (spec.forward === FORWARD_FNAT) this.fnat.bind(flow, spec.localGroup!);
         created = true;
@@ -361,13 +365,13 @@ export class Dataplane {
         rewriteForDirectRouting(u8, descs[d], rsMac, port.mac);
         return TX;
       case FORWARD_TUN:
-        return this.tunnel(descs, d, rsId, rsIp, rsMac);
+        return this.tunnel(descs, d, rsId, rsMac);
       case FORWARD_FNAT:
-        return this.fnat.toRealServer(this.outside, this.inside, descs, d, p, flow, rsIp, rsPort, rsMac);
+        return this.fnat.toRealServer(this.outside, this.inside, descs, d, p, flow, rsPort, rsMac);
       default: {
         const inside = this.inside;
         if (inside === null) return this.drop(DataplaneDrop.NO_INSIDE_PORT);
-        rewriteForNat(u8, dv, p, rsIp, rsPort);
+        rewriteForNat(u8, dv, p, ipArg, 0, rsPort);
         writeEthernetAddresses(u8, descs[d], rsMac, inside.port.mac);
         return TX_OTHER;
       }
@@ -380,14 +384,15 @@ export class Dataplane {
    * counters grew forwardRequest, so every TUN packet paid a call into it (the counters looked
    * ~1.7x dearer for TUN only). Here it is inlined into a small function of its own.
    */
-  private tunnel(descs: Uint32Array, d: number, rsId: number, rsIp: number, rsMac: Uint8Array): number {
+  /** rsIp: in ipArg[0] (forwardRequest). */
+  private tunnel(descs: Uint32Array, d: number, rsId: number, rsMac: Uint8Array): number {
     const { u8, dv, port } = this.outside;
     const tables = this.tables;
     const snapshot = tables.snapshot;
     const kind = tables.rsTunnel[rsId];
     this.ipId = (this.ipId + 1) & 0xffff;
     // The outer header carries the (decremented) inner TTL, as IPVS's tunnel xmit does.
-    const r = encapsulateTunnel(u8, dv, this.parsed, port.frameSize, kind, tables.rsTunnelPort[rsId], snapshot.tunnelSource, rsIp,
+    const r = encapsulateTunnel(u8, dv, this.parsed, port.frameSize, kind, tables.rsTunnelPort[rsId], snapshot.tunnelSource, this.ipArg[0],
       this.parsed.ttl, this.ipId, rsMac, port.mac, snapshot.mtu, this.span);
     if (r === RewriteResult.MTU_EXCEEDED && this.parsed.dontFragment) {
       // IPVS's ensure_mtu_is_adequate: frag needed with the MTU left inside the tunnel, so
@@ -476,7 +481,8 @@ export class Dataplane {
     if (this.flowHop[flow] === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     // Replies cross the director as routed packets: the TTL goes down by one.
     if (decrementTtl(inside.u8, inside.dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
-    rewriteNatReply(inside.u8, inside.dv, p, flows.vip(flow), flows.vport(flow));
+    this.ipArg[0] = flows.vip(flow);
+    rewriteNatReply(inside.u8, inside.dv, p, this.ipArg, 0, flows.vport(flow));
     writeEthernetAddresses(inside.u8, descs[d], this.hops.views[this.flowHop[flow]], this.outside.port.mac);
     return TX_OTHER;
   }
