@@ -53,3 +53,25 @@ t.test('residentKb: VmRSS of this process', async (t) => {
   const mine = residentKb();
   t.ok(mine > heapFigures().heapUsedKb / 2 && mine < 16 << 20, `this process: ${mine} kB`);
 });
+
+t.test('mallocTrim gives free arena memory back to the kernel (RSS falls)', async (t) => {
+  const v8 = await import('node:v8');
+  const vm = await import('node:vm');
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const native = loadNative();
+  // 4,000 chunks of 8 kB (below malloc's mmap threshold: they come from an arena), touched, then
+  // freed by a GC with a small one kept at the end so the arena's top cannot simply shrink.
+  let chunks: Buffer[] | null = Array.from({ length: 4000 }, () => Buffer.allocUnsafeSlow(8192).fill(3));
+  const pin = Buffer.allocUnsafeSlow(64).fill(1);
+  chunks = null;
+  for (let i = 0; i < 3; i++) { gc(); await new Promise((r) => setImmediate(r)); }
+  const free = native.mallocStats().freeBytes;
+  const before = residentKb();
+  t.ok(free >= 16 << 20, `malloc keeps ${Math.round(free / 1024)} kB free after the GC`);
+  t.equal(native.mallocTrim(), true, 'memory was given back');
+  const after = residentKb();
+  t.ok(before - after >= 16_000, `RSS ${before} -> ${after} kB`);
+  t.equal(pin[0], 1);
+  t.equal(chunks, null);
+});
