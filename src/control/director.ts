@@ -48,6 +48,7 @@ import { controlGuard } from './permissions.js';
 import { BgpAnnouncer } from '../bgp/announcer.js';
 import { usableFromSnapshot } from '../bgp/usable.js';
 import { openLiveness } from '../bgp/liveness.js';
+import { loadNative } from '../io/native.js';
 
 export { DirectorError } from './worker-pool.js';
 export type { ReloadResult } from './commands.js';
@@ -604,6 +605,7 @@ export class Director {
       get overrides() { return director.overrides; },
       reload: (resetRuntime) => this.reload(resetRuntime),
       mailStats: () => ({ ...(this.alerts?.counters() ?? { mail_sent: 0, mail_failed: 0, mail_queued: 0 }) }),
+      mallocStats: () => loadNative().mallocStats(),
       applyRuntime: (edits) => this.applyRuntime(edits),
       setTimeouts: (set) => {
         this.timeouts = { ...this.timeouts, ...set };

@@ -24,6 +24,7 @@ import { recordResidence } from './residence.js';
 import type { AfxdpPort } from '../io/afxdp.js';
 import { DUMP_FLOWS6, DUMP_TEMPLATES, dumpChunk, type DumpRequest } from './conn-dump.js';
 import { snapshotTemplates6 } from '../conntrack/persistence6.js';
+import { heapFigures } from '../os/memory.js';
 
 export interface WorkerInit {
   outside: string;
@@ -66,6 +67,8 @@ export type WorkerRequest =
   | { type: 'timeouts'; timeouts: Partial<Timeouts> }
   | DumpRequest
   | { type: 'flowstats'; id: number }
+  /** This thread's V8 heap (os/memory.ts), for `ulvs stats`. */
+  | { type: 'memory'; id: number }
   /** Connection sync: fill the outbox (this director is the sync MASTER) or not. */
   | { type: 'sync-sending'; on: boolean }
   /**
@@ -279,6 +282,9 @@ function main(init: WorkerInit): void {
         mp.postMessage({ type: 'reply', id: req.id, result: out });
         break;
       }
+      case 'memory':
+        mp.postMessage({ type: 'reply', id: req.id, result: heapFigures() });
+        break;
       case 'fault':
         if (init.faultInjection && req.what === 'crash') throw new Error('injected fault: dataplane worker crash (ULVS_TEST_FAULTS)');
         break;
