@@ -1,4 +1,4 @@
-import { FlowTable } from '../conntrack/flow-table.js';
+import { FlowTable, HINT_SLOTS } from '../conntrack/flow-table.js';
 import { PersistenceTable, SharedPersistenceTable } from '../conntrack/persistence.js';
 import { createPersistenceTable6 } from '../conntrack/persistence6.js';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_TIME_WAIT } from '../conntrack/tcp-states.js';
@@ -193,11 +193,15 @@ export class Dataplane {
     const c = this.counters;
     c[C_BATCHES]++;
     c[C_RX] += n;
+    const flows = this.flows;
+    const hinted = this.prefetch(this.outside, descs, n, false);
     for (let i = 0; i < n; i++) {
+      flows.hintSlot = i < hinted ? i : -1;
       const verdict = this.forwardRequest(descs, i * DESC_WORDS, now);
       descs[i * DESC_WORDS + 2] = verdict;
       if (verdict !== DROP) c[C_TX]++;
     }
+    flows.hintSlot = -1;
   }
 
   /** Frames that came in on the inside interface: NAT replies real server -> client. */
@@ -205,12 +209,63 @@ export class Dataplane {
     const c = this.counters;
     c[C_BATCHES]++;
     c[C_RX] += n;
+    const flows = this.flows;
+    const hinted = this.prefetch(this.inside!, descs, n, true);
     for (let i = 0; i < n; i++) {
+      flows.hintSlot = i < hinted ? i : -1;
       const verdict = this.forwardNatReply(descs, i * DESC_WORDS, now);
       descs[i * DESC_WORDS + 2] = verdict;
       if (verdict !== DROP) c[C_TX]++;
     }
+    flows.hintSlot = -1;
   }
+
+  /**
+   * The batch's pre-pass (issue 18): every untagged, unfragmented IPv4 TCP/UDP frame's key
+   * (the forward key, or for `reply` the NAT reply key) is hashed and its index entry loaded,
+   * then the records and flowHop entries those point at, in loops whose loads do not depend on
+   * each other, so the cache misses of the whole batch overlap instead of queueing behind each
+   * packet. It only reads frames (bounds-checked) and warms the cache; the per-packet pass
+   * parses and decides as before, reusing the hashes. Returns how many slots carry a hint.
+   */
+  private prefetch(view: PortView, descs: Uint32Array, n: number, reply: boolean): number {
+    const flows = this.flows, t = flows.tuple, u8 = view.u8, dv = view.dv;
+    const count = n < HINT_SLOTS ? n : HINT_SLOTS;
+    for (let j = 0; j < count; j++) {
+      const off = descs[j * DESC_WORDS], len = descs[j * DESC_WORDS + 1];
+      const l3 = off + 14;
+      if (len < 42 || off + len > u8.length || u8[off + 12] !== 0x08 || u8[off + 13] !== 0x00 || (u8[l3] >>> 4) !== 4) {
+        flows.clearHint(j);
+        continue;
+      }
+      const proto = u8[l3 + 9];
+      const l4 = l3 + ((u8[l3] & 0x0f) << 2);
+      if ((proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) || ((u8[l3 + 6] & 0x3f) | u8[l3 + 7]) !== 0 || l4 + 4 > off + len) {
+        flows.clearHint(j);
+        continue;
+      }
+      t[0] = proto;
+      if (reply) {
+        t[5] = dv.getUint32(l3 + 12); t[6] = dv.getUint16(l4); t[1] = dv.getUint32(l3 + 16); t[2] = dv.getUint16(l4 + 2);
+        flows.hintReply(j);
+      } else {
+        t[1] = dv.getUint32(l3 + 12); t[2] = dv.getUint16(l4); t[3] = dv.getUint32(l3 + 16); t[4] = dv.getUint16(l4 + 2);
+        flows.hintForward(j);
+      }
+    }
+    flows.touchHinted(count);
+    const hf = flows.hintFlow, hop = this.flowHop;
+    let sink = 0;
+    for (let j = 0; j < count; j++) {
+      const flow = hf[j];
+      if (flow >= 0) sink ^= hop[flow];
+    }
+    this.prefetchSink ^= sink;
+    return count;
+  }
+
+  /** XOR of the flowHop entries the pre-pass read, kept so the JIT cannot drop the loads. */
+  private prefetchSink = 0;
 
   private drop(reason: number): number {
     this.counters[C_DROP_BASE + reason]++;

@@ -66,6 +66,11 @@ export interface NativeAddon {
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
   /** One datagram to the service manager's $NOTIFY_SOCKET (sd_notify(3)). */
   sdNotify(socketPath: string, message: string): void;
+  /**
+   * Zeroed memory of at least `bytes` (rounded up to 2 MiB), 2 MiB aligned and advised as
+   * transparent huge pages (hugePages: whether madvise took it); unmapped when collected.
+   */
+  allocateTableMemory(bytes: number): { buffer: ArrayBuffer; hugePages: boolean };
 }
 
 /** The directory holding package.json, from src/io/ (tap) or dist/src/io/ (compiled). */
