@@ -86,6 +86,8 @@ export class FlowTable extends FlowRecords {
   private readonly hintEntry = new Uint32Array(HINT_SLOTS);
   /** The flow each slot's index entry points at, or -1: callers touch their side arrays with it. */
   readonly hintFlow = new Int32Array(HINT_SLOTS);
+  /** Lookups that used a batch hint's hash (the pipeline's pre-pass gate reads it). */
+  hintsUsed = 0;
   /** XOR of the words the pre-pass read, kept so the JIT cannot drop the loads. */
   private hintSink = 0;
   /** The forward key and hash lookupTuple last computed: insertTuple of the same key reuses it. */
@@ -153,6 +155,7 @@ export class FlowTable extends FlowRecords {
     let h: number;
     if (j >= 0 && hk[o] === proto && hk[o + 1] === clientIp && hk[o + 2] === ports && hk[o + 3] === vip) {
       h = this.hintHash[j];
+      this.hintsUsed++;
     } else {
       const k = TUPLE_INPUT;
       k[0] = this.seed; k[1] = proto; k[2] = clientIp; k[3] = a[T_CLIENT_PORT]; k[4] = vip; k[5] = a[T_VPORT];
@@ -185,7 +188,7 @@ export class FlowTable extends FlowRecords {
 
   /**
    * Pre-pass of a batch, first step: hashes the forward key in tuple[proto, clientIp,
-   * clientPort, vip, vport] for batch slot j (< HINT_SLOTS); then touchHinted(n) loads the
+   * clientPort, vip, vport] for batch slot j (< HINT_SLOTS); then touchHinted loads the
    * slots' index entries and records, then the per-packet pass runs with hintSlot = j.
    */
   hintForward(j: number): void {
@@ -212,37 +215,34 @@ export class FlowTable extends FlowRecords {
   /** Slot j carries no hint (its frame is not a TCP/UDP IPv4 packet the pre-pass could read). */
   clearHint(j: number): void {
     this.hintKey[j * 4] = 0;
-    this.hintHash[j] = -1;
   }
 
   /**
-   * Pre-pass, second step: loads the index entry of every slot 0..n-1 in a loop of loads alone
-   * (they do not depend on each other, so the CPU overlaps their cache misses), then for each
-   * the first entry of the run with the key's tag and direction (a reply hint wants the reply direction) and a load of its record's line;
-   * hintFlow[j] is that flow or -1. A guess that only warms the cache: the lookups decide.
+   * Pre-pass, second step, for the m slots listed in slots[0..m): loads their index entries in
+   * a loop of loads alone (they do not depend on each other, so the CPU overlaps their cache
+   * misses), then for each the first entry of the run with the key's tag and direction (a
+   * reply hint wants the reply direction) and a load of its record's line; hintFlow[i] is that
+   * flow or -1 (i as in slots). A guess that only warms the cache: the lookups decide.
    */
-  touchHinted(n: number): void {
+  touchHinted(slots: Uint8Array, m: number): void {
     const index = this.index, records = this.records, mask = this.indexMask;
     const hk = this.hintKey, hh = this.hintHash, he = this.hintEntry, hf = this.hintFlow;
-    // Only the loads in this loop: dozens in flight at once.
-    for (let j = 0; j < n; j++) he[j] = index[hh[j] & mask];
+    for (let i = 0; i < m; i++) he[i] = index[hh[slots[i]] & mask];
     let sink = 0;
-    for (let j = 0; j < n; j++) {
-      let entry = he[j];
-      hf[j] = -1;
-      const h = hh[j];
-      if (entry === 0 || h < 0) continue;
-      const tag = tagOf(h), dir = hk[j * 4] >>> 8;
+    for (let i = 0; i < m; i++) {
+      let entry = he[i];
+      hf[i] = -1;
+      const j = slots[i], h = hh[j], tag = tagOf(h), dir = hk[j * 4] >>> 8;
       // A few entries of the run: they share the first one's cache line, mostly.
-      for (let i = h & mask, step = 0; entry !== 0 && step < 4; step++) {
+      for (let e = h & mask, step = 0; entry !== 0 && step < 4; step++) {
         if ((entry >>> 25) === tag && (entry & 1) === dir) {
           const flow = (entry & Layout.REF_MASK) >>> 1;
           sink ^= records[flow * Layout.RECORD_WORDS + Word.EXPIRES];
-          hf[j] = flow;
+          hf[i] = flow;
           break;
         }
-        i = (i + 1) & mask;
-        entry = index[i];
+        e = (e + 1) & mask;
+        entry = index[e];
       }
     }
     this.hintSink ^= sink;
@@ -259,6 +259,7 @@ export class FlowTable extends FlowRecords {
     let h: number;
     if (j >= 0 && hk[o] === (proto | 0x100) && hk[o + 1] === rsIp && hk[o + 2] === (((rsPort << 16) | clientPort) >>> 0) && hk[o + 3] === clientIp) {
       h = this.hintHash[j];
+      this.hintsUsed++;
     } else {
       const k = TUPLE_INPUT;
       k[0] = this.seed; k[1] = proto; k[2] = rsIp; k[3] = rsPort; k[4] = clientIp; k[5] = clientPort;
