@@ -290,13 +290,15 @@ export class Dataplane {
     return count;
   }
 
+  /** PREFETCH_MIN_FLOWS; tests set 0 so the pre-pass runs over their small tables. */
+  prefetchMinFlows = PREFETCH_MIN_FLOWS;
   /** Whether the last pre-pass was used by enough lookups (PREFETCH_RETRY_BATCHES). */
   private prefetchPaid = true;
   private prefetchSkipped = 0;
 
   /** Run the pre-pass on this batch: a table out of cache, and the last one paid (or time to retry). */
   private prefetchWanted(): boolean {
-    if (this.flows.stats.size < PREFETCH_MIN_FLOWS) return false;
+    if (this.flows.stats.size < this.prefetchMinFlows) return false;
     if (this.prefetchPaid) return true;
     if (++this.prefetchSkipped < PREFETCH_RETRY_BATCHES) return false;
     this.prefetchSkipped = 0;
