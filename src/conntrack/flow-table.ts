@@ -193,8 +193,14 @@ export class FlowTable extends FlowRecords {
     }
   }
 
-  /** The flow holding forward key (proto, clientIp, ports, vip) with hash h, expired or not; -1. */
-  private probeForward(h: number, proto: number, clientIp: number, ports: number, vip: number): number {
+  /**
+   * The flow holding the forward key in lastKey ([proto, clientIp, ports, vip], read from there:
+   * addresses passed as arguments would be boxed when the call is not inlined) with hash h,
+   * expired or not; -1.
+   */
+  private probeForward(h: number): number {
+    const last = this.lastKey;
+    const proto = last[0], clientIp = last[1], ports = last[2], vip = last[3];
     const tag = tagOf(h);
     const index = this.index, records = this.records, mask = this.indexMask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
@@ -334,8 +340,10 @@ export class FlowTable extends FlowRecords {
       k[2] = clientIp; k[3] = clientPort; k[4] = vip; k[5] = vport;
       forwardHash = hashTupleInput();
     }
+    last[0] = proto; last[1] = clientIp; last[2] = ports; last[3] = vip;
+    this.lastHash = forwardHash;
     // The key already present, expired or not: replace it.
-    const existing = this.probeForward(forwardHash, proto, clientIp, ports, vip);
+    const existing = this.probeForward(forwardHash);
     if (existing >= 0) {
       if (this.records[existing * Layout.RECORD_WORDS + Word.EXPIRES] <= now) this.stats.expired++;
       this.freeFlow(existing, now);
