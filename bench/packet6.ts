@@ -35,7 +35,7 @@ export function measurePacket6(): Packet6Result {
   const v4 = new FrameView(buildFrame({ ip: { src: '198.18.0.1', dst: '198.18.0.100', ttl: 255 }, udp: { srcPort: 40000, dstPort: 9000 }, payload: 'x'.repeat(18) }));
   const original4 = v4.u8.slice();
   const p4 = new ParsedFrame();
-  const rs4 = [ipToNumber('198.18.0.10'), ipToNumber('198.18.0.100')];
+  const rs4 = Uint32Array.of(ipToNumber('198.18.0.10'), ipToNumber('198.18.0.100'));
   const v6 = new FrameView(buildFrame6({ src: '2001:2::1', dst: '2001:2::100', hopLimit: 255, udp: { srcPort: 40000, dstPort: 9000 }, payload: 'x'.repeat(18) }));
   const original6 = v6.u8.slice();
   const outer6 = new ParsedFrame();
@@ -48,7 +48,7 @@ export function measurePacket6(): Packet6Result {
       if ((i & 127) === 0) v4.u8.set(original4);
       if (parseFrame(v4.u8, v4.dv, 0, v4.u8.length, p4) !== ParseResult.OK) { bad++; continue; }
       decrementTtl(v4.u8, v4.dv, p4);
-      rewriteForNat(v4.u8, v4.dv, p4, rs4[i & 1], 9000);
+      rewriteForNat(v4.u8, v4.dv, p4, rs4, i & 1, 9000);
     }
   }, () => {
     for (let i = 0; i < PACKETS; i++) {

@@ -6,7 +6,7 @@
 // after the warm-up: from a minute after the first failover, when both directors have been MASTER), the directors' own reload times by step, and writes JSON to
 // bench/results/soak.json.
 //
-//   npm run soak -- [--minutes 20] [--prefix sk-] [--out bench/results/soak.json]
+//   npm run soak -- [--minutes 20] [--prefix sk-] [--out bench/results/soak.json] [--checks fast|slow]
 // Root only; bounded (--minutes at most 240); the lab is torn down at the end and on failure.
 import { readFileSync, readdirSync, readlinkSync, writeFileSync, mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,8 @@ import { dirname, join } from 'node:path';
 import { Command } from 'commander';
 import { createLab, destroyLab, labExec } from '../src/lab/index.js';
 import { REPO, ULVS, killAll, sleep, startIn, waitFor, type Proc } from './sys.js';
+import { dampingConfig, detectionBoundMs } from '../src/health/damping.js';
+import { timeoutMs } from '../src/health/types.js';
 
 const LOAD_CLIENT = join(REPO, 'test/e2e-faults/load-client.mjs');
 const SEGMENT_MS = 10_000;
@@ -22,6 +24,8 @@ const FAILOVER_EVERY_MS = 120_000;
 const FLAP_EVERY_MS = 60_000;
 const FLAP_DOWN_MS = 3000;
 const SAMPLE_EVERY_MS = 10_000;
+/** `ulvs stats` on both directors (a node start each, so less often than /proc). */
+const MEMORY_EVERY_MS = 20_000;
 /**
  * RSS growth is measured from here: a minute after the first failover, when both directors
  * have been MASTER (the BACKUP's flow table and heap warm up when it first takes traffic).
@@ -29,9 +33,36 @@ const SAMPLE_EVERY_MS = 10_000;
 const WARMUP_MS = 180_000;
 /** A failure is put down to the last event that started before it and ended at most this long before it. */
 const CAUSE_WINDOW_MS = 10_000;
+/** A check's settings (keepalived names), the same for every real server. */
+interface CheckSettings { connect_timeout: number; retry: number; delay_before_retry: number; delay_loop: number }
+/**
+ * --checks: `fast` (the default) is what an operator who wants a dead server out before its
+ * clients retry would set: a TCP_CHECK every 0.2 s with a 0.3 s connect timeout and no retry
+ * (a false "down" on a slow probe costs nothing here: the other two servers take the new
+ * connections until the next probe 0.2 s later). Detected within 0.5 s, before a client's first
+ * SYN retransmission (1 s): the pipeline then schedules that SYN afresh (pipeline.ts, a SYN on
+ * a flow whose server is not schedulable). `slow`: the 1-s settings of the first reports, whose
+ * 4 s bound is longer than the 3 s flap (the server was marked down after its link came back).
+ */
+const CHECKS: Record<string, CheckSettings> = {
+  fast: { connect_timeout: 0.3, retry: 0, delay_before_retry: 0.2, delay_loop: 0.2 },
+  slow: { connect_timeout: 1, retry: 1, delay_before_retry: 1, delay_loop: 1 },
+};
+/** load-client.mjs's REQUEST_TIMEOUT_MS: a request gets no answer in this long, it failed (ETIMEDOUT). */
+const CLIENT_TIMEOUT_MS = 2000;
+/** The snapshot reaching the workers after a check's verdict (an idle worker looks every 10 ms), on a loaded machine. */
+const PUBLISH_MARGIN_MS = 500;
+/**
+ * A dead real server is taken out by its check at most this long after it died (health/damping.ts
+ * detectionBoundMs: delay_loop + connect_timeout x (retry + 1) + retry x delay_before_retry), plus
+ * PUBLISH_MARGIN_MS. Until then ulvs schedules new connections to it, as IPVS under keepalived does.
+ */
+function detectionBound(c: CheckSettings): number {
+  return detectionBoundMs(dampingConfig('tcp_check', c), timeoutMs(c)) + PUBLISH_MARGIN_MS;
+}
 
-function directorYaml(name: string, priority: number): string {
-  const check = 'tcp_check: { connect_timeout: 1, retry: 1, delay_before_retry: 1 }';
+function directorYaml(name: string, priority: number, c: CheckSettings): string {
+  const check = `tcp_check: { connect_timeout: ${c.connect_timeout}, retry: ${c.retry}, delay_before_retry: ${c.delay_before_retry} }`;
   return `global_defs:
   router_id: ${name}
   lvs_sync_daemon: { interface: eth0, instance: VI_1, id: 15 }
@@ -45,7 +76,7 @@ virtual_servers:
     protocol: TCP
     lb_algo: rr
     lb_kind: DR
-    delay_loop: 1
+    delay_loop: ${c.delay_loop}
     real_servers:
       - { ip: 198.18.0.10, port: 80, ${check} }
       - { ip: 198.18.0.20, port: 80, ${check} }
@@ -78,6 +109,41 @@ interface ProcessFigures { rssKb: number; fds: number }
 function figures(pid: number): ProcessFigures {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0), fds: readdirSync(`/proc/${pid}/fd`).length };
+}
+
+/**
+ * Where a director's resident memory is, from /proc/PID/smaps (kB): the main malloc arena
+ * ([heap], brk), glibc's per-thread arenas (anonymous mappings at a 64 MiB boundary, HEAP_MAX_SIZE),
+ * other anonymous memory (V8's heap pages, mmapped malloc chunks, shared memory), files
+ * (code, the addon), and the threads. Tells native growth from V8 growth without the director's help.
+ */
+interface MemoryMap { heapKb: number; arenasKb: number; arenas: number; otherAnonKb: number; fileKb: number; threads: number }
+
+function memoryMap(pid: number): MemoryMap {
+  const m: MemoryMap = { heapKb: 0, arenasKb: 0, arenas: 0, otherAnonKb: 0, fileKb: 0, threads: 0 };
+  let kind: 'heap' | 'arena' | 'anon' | 'file' | 'other' = 'other';
+  for (const line of readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const head = /^([0-9a-f]+)-([0-9a-f]+) \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (head) {
+      const name = head[3];
+      const start = BigInt(`0x${head[1]}`);
+      if (name === '[heap]') kind = 'heap';
+      else if (name === '') kind = start % (64n << 20n) === 0n ? 'arena' : 'anon';
+      else if (name.startsWith('/')) kind = 'file';
+      else kind = 'other';
+      if (kind === 'arena') m.arenas++;
+      continue;
+    }
+    const rss = /^Rss:\s+(\d+) kB/.exec(line);
+    if (!rss) continue;
+    const kb = Number(rss[1]);
+    if (kind === 'heap') m.heapKb += kb;
+    else if (kind === 'arena') m.arenasKb += kb;
+    else if (kind === 'anon') m.otherAnonKb += kb;
+    else if (kind === 'file') m.fileKb += kb;
+  }
+  m.threads = Number(/Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  return m;
 }
 
 /**
@@ -128,14 +194,23 @@ function fdKinds(pid: number): Record<string, number> {
   return kinds;
 }
 
-interface Sample { atMs: number; dir1: ProcessFigures; dir2: ProcessFigures }
+interface Sample { atMs: number; dir1: ProcessFigures; dir2: ProcessFigures; maps?: { dir1: MemoryMap; dir2: MemoryMap } }
 
 interface Segment { startMs: number; ok: number; failed: number; errors: Record<string, number>; failTimes: number[] }
 interface SoakEvent { atMs: number; endMs?: number; kind: 'reload' | 'failover' | 'realserver-flap'; detail: string }
 
 async function main(): Promise<void> {
   const opts = new Command().option('--minutes <n>', 'how long', '20').option('--prefix <p>', 'lab prefix', 'sk-')
-    .option('--out <file>', 'JSON report', join(REPO, 'bench/results/soak.json')).parse().opts<{ minutes: string; prefix: string; out: string }>();
+    .option('--out <file>', 'JSON report', join(REPO, 'bench/results/soak.json'))
+    .option('--checks <profile>', 'real servers\' check settings: fast or slow (see CHECKS)', 'fast')
+    .parse().opts<{ minutes: string; prefix: string; out: string; checks: string }>();
+  const check = CHECKS[opts.checks];
+  if (!check) throw new Error(`--checks must be one of ${Object.keys(CHECKS).join(', ')}`);
+  // A request sent to the dead server up to the detection bound after its link went down fails
+  // up to CLIENT_TIMEOUT_MS later: failures from a flap's start to then are inside its detection
+  // window, reported apart from the ones outside it (which the check's settings do not explain).
+  const detectionBoundMsValue = detectionBound(check);
+  const detectionWindowMs = detectionBoundMsValue + CLIENT_TIMEOUT_MS;
   const minutes = Number(opts.minutes);
   if (!(minutes > 0 && minutes <= 240)) throw new Error('--minutes must be in (0, 240]');
   const prefix = opts.prefix;
@@ -154,7 +229,7 @@ async function main(): Promise<void> {
     const files = ['dir1', 'dir2'].map((n) => join(confDir, `${n}.yaml`));
     // dir1 starts as the master (higher priority); a failover swaps the two priorities.
     let high = 0;
-    const writeConfigs = (): void => files.forEach((f, i) => writeFileSync(f, directorYaml(`soak-dir${i + 1}`, i === high ? 150 : 100)));
+    const writeConfigs = (): void => files.forEach((f, i) => writeFileSync(f, directorYaml(`soak-dir${i + 1}`, i === high ? 150 : 100, check)));
     writeConfigs();
     for (const [i, node] of [lab.nodes.dir1, lab.nodes.dir2].entries()) {
       const d = startIn(node.name, [process.execPath, ULVS, 'run', '-c', files[i]]);
@@ -196,6 +271,22 @@ async function main(): Promise<void> {
         segments.push({ startMs: clientStartMs, ok: s.ok, failed: s.failed, errors: s.errors, failTimes: s.failTimes.map((t) => t + clientStartMs) });
       }
     })();
+    // The directors' own account of their memory (ulvs stats: memory_* keys, os/memory.ts): the
+    // main thread's and each worker's V8 heap and malloc's in-use and free bytes, beside the RSS.
+    const memory: { atMs: number; dir1: Record<string, number> | null; dir2: Record<string, number> | null }[] = [];
+    const memoryOf = async (i: number): Promise<Record<string, number> | null> => {
+      const r = await ulvs(i, ['stats', '--json']);
+      if (r.code !== 0) return null;
+      return Object.fromEntries(Object.entries(JSON.parse(r.stdout) as Record<string, number>).filter(([k]) => k.startsWith('memory_')));
+    };
+    const memoryLoop = (async () => {
+      while (running && Date.now() - t0 < durationMs) {
+        const atMs = Date.now() - t0;
+        const [dir1, dir2] = await Promise.all([memoryOf(0), memoryOf(1)]);
+        memory.push({ atMs, dir1, dir2 });
+        await sleep(Math.max(0, atMs + MEMORY_EVERY_MS - (Date.now() - t0)));
+      }
+    })();
     let nextReload = RELOAD_EVERY_MS;
     let nextFailover = FAILOVER_EVERY_MS;
     // Flaps fall half-way between reloads (45 s, 105 s, ...), so a failure is put down to one of them, not both.
@@ -207,7 +298,7 @@ async function main(): Promise<void> {
     while (Date.now() - t0 < durationMs) {
       const now = Date.now() - t0;
       if (now >= nextSample) {
-        samples.push({ atMs: now, dir1: figures(dirs[0].pid), dir2: figures(dirs[1].pid) });
+        samples.push({ atMs: now, dir1: figures(dirs[0].pid), dir2: figures(dirs[1].pid), maps: { dir1: memoryMap(dirs[0].pid), dir2: memoryMap(dirs[1].pid) } });
         nextSample += SAMPLE_EVERY_MS;
       }
       if (now >= nextFailover) {
@@ -236,6 +327,7 @@ async function main(): Promise<void> {
     }
     running = false;
     await loadLoop;
+    await memoryLoop;
     const end = { dir1: await steadyFigures(dirs[0].pid), dir2: await steadyFigures(dirs[1].pid) };
     const endFdKinds = { dir1: fdKinds(dirs[0].pid), dir2: fdKinds(dirs[1].pid) };
     samples.push({ atMs: Date.now() - t0, ...end });
@@ -249,14 +341,15 @@ async function main(): Promise<void> {
 
     const failuresByCause: Record<string, number> = {};
     const failureTimes = segments.flatMap((s) => s.failTimes);
-    const failures: { atMs: number; cause: string }[] = [];
+    const failures: { atMs: number; cause: string; inDetectionWindow?: boolean }[] = [];
     for (const at of failureTimes) {
       // From the event's start until CAUSE_WINDOW_MS after it ended (a reload can take seconds).
       const ev = [...events].reverse().find((e) => e.atMs <= at && at - (e.endMs ?? e.atMs) <= CAUSE_WINDOW_MS);
       const cause = ev?.kind ?? 'unexplained';
       failuresByCause[cause] = (failuresByCause[cause] ?? 0) + 1;
-      failures.push({ atMs: at, cause });
+      failures.push(cause === 'realserver-flap' ? { atMs: at, cause, inDetectionWindow: at - ev!.atMs <= detectionWindowMs } : { atMs: at, cause });
     }
+    const flapFailures = failures.filter((f) => f.cause === 'realserver-flap');
     const failedTotal = segments.reduce((a, s) => a + s.failed, 0);
     // failTimes are capped per segment (load-client.mjs): the rest of a segment's failures are
     // put down to the same causes as the ones listed.
@@ -266,6 +359,12 @@ async function main(): Promise<void> {
     const report = {
       minutes, requests: segments.reduce((a, s) => a + s.ok + s.failed, 0), failed: failedTotal,
       failuresByCause, failuresUnlisted: failedTotal - listed,
+      // Real-server flaps: the failures inside the check's detection window (from the link going
+      // down to detectionWindowMs later) and outside it, apart.
+      realServerDetection: {
+        checks: opts.checks, check, detectionBoundMs: detectionBoundMsValue, clientTimeoutMs: CLIENT_TIMEOUT_MS, windowMs: detectionWindowMs,
+        failedInside: flapFailures.filter((f) => f.inDetectionWindow).length, failedOutside: flapFailures.filter((f) => !f.inDetectionWindow).length,
+      },
       errors: segments.reduce<Record<string, number>>((acc, s) => { for (const [k, v] of Object.entries(s.errors)) acc[k] = (acc[k] ?? 0) + v; return acc; }, {}),
       events: { reloads: events.filter((e) => e.kind === 'reload').length, failovers: events.filter((e) => e.kind === 'failover').length,
         realServerFlaps: events.filter((e) => e.kind === 'realserver-flap').length },
@@ -282,12 +381,15 @@ async function main(): Promise<void> {
       rssAfterWarmup: warm,
       goals: {
         failedOutsideFailover: failures.filter((f) => f.cause !== 'failover').length + (failedTotal - listed),
+        // The same, with a real server's detection window counted as a failover window (the
+        // failures there are in realServerDetection.failedInside, not hidden).
+        failedOutsideFailoverAndDetectionWindows: failures.filter((f) => f.cause !== 'failover' && !f.inDetectionWindow).length + (failedTotal - listed),
         rssGrowthAfterWarmupPct: warm ? Math.max(warm.dir1Pct, warm.dir2Pct) : null,
         rssGrowthAfterWarmupOk: warm ? Math.max(warm.dir1Pct, warm.dir2Pct) <= 10 : null,
         fdGrowth: { dir1: end.dir1.fds - start.dir1.fds, dir2: end.dir2.fds - start.dir2.fds },
       },
       failures, eventLog: events,
-      samples,
+      samples, memory,
       when: new Date().toISOString(),
     };
     mkdirSync(dirname(opts.out), { recursive: true });

@@ -38,7 +38,7 @@ function trial(n: number, index: SyncIndex): Trial {
   let t0 = performance.now();
   for (let i = 0; i < n; i += 4096) {
     for (let k = i; k < Math.min(n, i + 4096); k++) { fillRecord(box.scratch, record(k)); box.push(); }
-    box.drain((r) => { drained.push(r); });
+    box.drain((r) => { if (r.family !== 6) drained.push(r); });
   }
   const outboxNs = ((performance.now() - t0) * 1e6) / n;
   t0 = performance.now();

@@ -17,6 +17,7 @@
 #include "backend.h"
 #include "busy_poll.h"
 #include "errno_error.h"
+#include "malloc_stats.h"
 #include "peer_credentials.h"
 #include "raw_socket.h"
 #include "sd_notify.h"
@@ -286,6 +287,7 @@ UlvsAddon::UlvsAddon(Napi::Env env, Napi::Object exports) {
   InitRawSocket(env, exports);
   InitPeerCredentials(env, exports);
   InitSdNotify(env, exports);
+  InitMallocStats(env, exports);
   InitTableMemory(env, exports);
 }
 

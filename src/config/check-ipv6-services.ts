@@ -39,7 +39,6 @@ export function checkIpv6Services(cfg: Obj, r: Findings): void {
     }
     groupMembers.set(name, expanded);
   }
-  const anyIpv6 = list(cfg.virtual_servers).some((raw) => { const vs = obj(raw); return vs !== undefined && serviceFamily(vs, groups) === 6; });
   const claimed = new Map<string, Path>();
   list(cfg.virtual_servers).forEach((raw, vi) => {
     const vs = obj(raw);
@@ -86,11 +85,6 @@ export function checkIpv6Services(cfg: Obj, r: Findings): void {
       break;
     }
   });
-  if (!anyIpv6) return;
-  if (has(cfg, 'lvs_sync_daemon') || has(obj(cfg.global_defs), 'lvs_sync_daemon')) {
-    r.error(has(cfg, 'lvs_sync_daemon') ? ['lvs_sync_daemon'] : ['global_defs', 'lvs_sync_daemon'],
-      'connection sync of IPv6 services is not done yet (ulvs syncs IPv4 connections only): leave lvs_sync_daemon out, or the IPv6 services');
-  }
 }
 
 /** A netmask for IPv4 services, a prefix length for IPv6 ones (keepalived's pgr_handler). */

@@ -57,6 +57,11 @@ export class FlowRecords {
   rsId(flow: number): number { return this.records[flow * Layout.RECORD_WORDS + Word.OWNER] & 0xffff; }
   service(flow: number): number { return this.records[flow * Layout.RECORD_WORDS + Word.OWNER] >>> 16; }
   rsIp(flow: number): number { return this.records[flow * Layout.RECORD_WORDS + Word.RS_IP]; }
+  /**
+   * rsIp into to[at]: the hot path's way (a uint32 above 2^31 returned by a call V8 did not
+   * inline is boxed into a heap number; written into memory it never is).
+   */
+  copyRsIp(flow: number, to: Uint32Array, at: number): void { to[at] = this.records[flow * Layout.RECORD_WORDS + Word.RS_IP]; }
   rsPort(flow: number): number { return this.records[flow * Layout.RECORD_WORDS + Word.META] >>> 16; }
   proto(flow: number): number { return (this.records[flow * Layout.RECORD_WORDS + Word.META] >>> 8) & 0xff; }
   /** TCP state number (TCP_STATE_NAMES); 0 for UDP. */

@@ -72,6 +72,29 @@ export class FlowTable6 extends FlowTable {
     return this.insertTuple(service, rsId, now, trackReply);
   }
 
+  /**
+   * Control path (connection sync): a flow another director had, its addresses as bytes. The
+   * client is interned before insertTuple frees a flow on the same tuple (that flow's reference
+   * goes, this one's stays); VIP and real server are pinned. FlowTable.importTuple for the rest.
+   */
+  importBytes(
+    service: number, rsId: number, proto: number, state: number, timeout: number, now: number, trackReply: boolean, counted: boolean,
+    client: Uint8Array, clientPort: number, vip: Uint8Array, vport: number, rs: Uint8Array, rsPort: number,
+  ): number {
+    const clientHandle = this.addresses.internBytes(client);
+    if (clientHandle < 0) return -1;
+    const t = this.tuple;
+    t[0] = proto; t[1] = clientHandle; t[2] = clientPort; t[3] = this.pin(vip); t[4] = vport; t[5] = this.pin(rs); t[6] = rsPort;
+    return this.importTuple(service, rsId, state, timeout, now, trackReply, counted);
+  }
+
+  /** Control path: the flow of (proto, client, clientPort, vip, vport) given as bytes, or -1. */
+  lookupBytes(proto: number, client: Uint8Array, clientPort: number, vip: Uint8Array, vport: number, now: number): number {
+    const vipHandle = this.addresses.findAt(new DataView(vip.buffer, vip.byteOffset, 16), 0);
+    if (vipHandle < 0) return -1;
+    return this.lookup6(proto, new DataView(client.buffer, client.byteOffset, 16), 0, clientPort, vipHandle, vport, now);
+  }
+
   /** Bytes of the table and its address table, and that per flow at capacity. */
   override memory(): { totalBytes: number; bytesPerFlow: number } {
     const base = super.memory();

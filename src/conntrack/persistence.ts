@@ -297,6 +297,8 @@ export class PersistenceTable {
   rsIp(t: number): number { return this.rsIpOf[t]; }
   rsPort(t: number): number { return this.rsPortOf[t]; }
   timeout(t: number): number { return this.timeoutOf[t]; }
+  /** A wide (IPv6) table's word i of template t: 0..3 its masked client, 4..7 its VIP. */
+  wideWord(t: number, i: number): number { return this.wideKey![t * WIDE_WORDS + i]; }
 
   /** A new connection used the template: like ip_vs_conn_put(ct), the timer restarts. */
   refresh(t: number, now: number): void {

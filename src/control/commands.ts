@@ -22,6 +22,8 @@ import type { WorkerPool } from './worker-pool.js';
 import { collectConnections, type DumpChunk } from '../dataplane/conn-dump.js';
 import type { IpvsCounters } from '../metrics/ipvs-counters.js';
 import { ipToNumber, isIpv4, numberToIp } from '../packet/addr.js';
+import { heapFigures, memoryStats, type HeapFigures } from '../os/memory.js';
+import type { MallocStats } from '../io/native.js';
 
 export interface ReloadResult { ok: boolean; errors: string[]; version?: number }
 
@@ -65,6 +67,8 @@ export interface CommandContext {
   setTimeouts(set: Partial<Timeouts>): void;
   /** Email alerts' counters (mail_sent, mail_failed, mail_queued). */
   mailStats?(): Record<string, number>;
+  /** glibc malloc's account (the addon's mallocStats); null or absent: not known. */
+  mallocStats?(): MallocStats | null;
 }
 
 /** Connection sync's counters as flat `ulvs stats` keys (sync_sent, sync_dropped_bad_signature, ...). */
@@ -150,7 +154,7 @@ export function idsToZero(snapshot: Snapshot, service?: ServiceAddressArg): numb
   return ids(found);
 }
 
-/** `ulvs stats`: the workers' packet counters summed, the flow tables, connection sync. */
+/** `ulvs stats`: the workers' packet counters summed, the flow tables, connection sync, memory. */
 export async function collectStats(ctx: CommandContext): Promise<Record<string, number>> {
   const stats = summarizeCounters(ctx.workers.counters);
   // Per queue, when there are several: how RSS spread the packets over the workers.
@@ -172,6 +176,9 @@ export async function collectStats(ctx: CommandContext): Promise<Record<string, 
   const sync = ctx.syncStatus();
   if (sync) Object.assign(stats, syncStats(sync));
   if (ctx.mailStats) Object.assign(stats, ctx.mailStats());
+  // Memory by where it is (os/memory.ts): the process, the main thread's heap, malloc, each worker's heap.
+  const heaps = await ctx.workers.askAll({ type: 'memory' }) as (HeapFigures | undefined)[];
+  Object.assign(stats, memoryStats(heapFigures(), heaps, ctx.mallocStats?.() ?? null));
   return stats;
 }
 

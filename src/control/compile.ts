@@ -217,3 +217,11 @@ export function compileSnapshot(config: UlvsConfig, ids: IdRegistry, ctx: Compil
   });
   return { version, services, tunnelSource: ctx.tunnelSource, ...(ctx.tunnelSource6 ? { tunnelSource6: ctx.tunnelSource6 } : {}), mtu: ctx.mtu ?? DEFAULT_MTU, ...compileLocalAddresses(config) };
 }
+
+/**
+ * Whether the config has an IPv6 virtual server, whatever VIPs this director holds now (a
+ * BACKUP's snapshot has no services, yet it installs synced IPv6 flows and templates).
+ */
+export function hasIpv6Services(config: UlvsConfig): boolean {
+  return config.virtual_servers.some((vs) => serviceAddresses(config, vs).some((a) => a.vip6 !== undefined));
+}

@@ -16,15 +16,15 @@ import { effectiveLogLevel } from '../log.js';
 import type { Snapshot } from '../dataplane/snapshot.js';
 import { attachedXdpIds, recoverLeftovers } from './recovery.js';
 import { addressLedger } from '../os/address-ledger.js';
-import { SyncDaemon } from '../sync/daemon.js';
+import { SyncDaemon, type AnyOutboxRecord } from '../sync/daemon.js';
 import { SyncIndex, countingWorker } from '../sync/records.js';
-import type { OutboxRecord } from '../dataplane/sync-outbox.js';
+import { SyncIndex6, countingWorker6 } from '../sync/records6.js';
 import { vrrpConfigFrom } from '../vrrp/from-config.js';
 import { VrrpSpeaker } from '../vrrp/speaker.js';
 import { AddressHolder } from './addresses.js';
 import { handleControl, listServices, metricsData, type CommandContext, type ReloadResult } from './commands.js';
 import { serveMetrics, type MetricsServer } from '../metrics/server.js';
-import { compileSnapshot, IdRegistry } from './compile.js';
+import { compileSnapshot, hasIpv6Services, IdRegistry } from './compile.js';
 import { SchedulerTablePublisher } from './scheduler-tables.js';
 import { PersistenceTable, templateCapacityFor } from '../conntrack/persistence.js';
 import { allocateSharedTemplates6 } from '../conntrack/persistence6.js';
@@ -48,6 +48,7 @@ import { controlGuard } from './permissions.js';
 import { BgpAnnouncer } from '../bgp/announcer.js';
 import { usableFromSnapshot } from '../bgp/usable.js';
 import { openLiveness } from '../bgp/liveness.js';
+import { loadNative } from '../io/native.js';
 
 export { DirectorError } from './worker-pool.js';
 export type { ReloadResult } from './commands.js';
@@ -102,7 +103,7 @@ export class Director {
   private ownedVrrpVips = new Set<string>();
   private sync: SyncDaemon | null = null;
   /** Every service whatever VRRP owns (connection sync places records with it); rebuilt lazily. */
-  private syncIndex: { index: SyncIndex; forward: Map<number, number> } | null = null;
+  private syncIndex: { index: { v4: SyncIndex; v6: SyncIndex6 }; forward: Map<number, number> } | null = null;
   private reloading: Promise<void> | null = null;
   /** republish(): a snapshot is being published for a verdict or next-hop change; another is owed. */
   private republishing = false;
@@ -386,21 +387,21 @@ export class Director {
       index: () => this.fullIndex().index,
       importFlows: (flows, templates) => {
         const workers = this.workers.count;
-        const owners = workers > 1 ? flows.map((f) => countingWorker(f, workers)) : null;
+        const owners = workers > 1 ? flows.map((f) => (f.family === 6 ? countingWorker6(f, workers) : countingWorker(f, workers))) : null;
         this.workers.postAll({ type: 'sync-import', flows, owners, templates });
       },
       claimRings: () => this.workers.claimRings,
       disown: (worker, flows) => this.workers.postOthers(worker, { type: 'sync-disown', flows }),
       setSending: (on) => this.workers.postAll({ type: 'sync-sending', on }),
-      dumpFlows: async () => (await this.workers.askAll({ type: 'sync-dump' }) as OutboxRecord[][]).flat(),
+      dumpFlows: async () => (await this.workers.askAll({ type: 'sync-dump' }) as AnyOutboxRecord[][]).flat(),
     });
     await this.sync.start();
   }
 
-  private fullIndex(): { index: SyncIndex; forward: Map<number, number> } {
+  private fullIndex(): { index: { v4: SyncIndex; v6: SyncIndex6 }; forward: Map<number, number> } {
     if (!this.syncIndex) {
       const all = this.everyService();
-      this.syncIndex = { index: new SyncIndex(all), forward: new Map(all.services.map((svc) => [svc.id, svc.forward])) };
+      this.syncIndex = { index: { v4: new SyncIndex(all), v6: new SyncIndex6(all) }, forward: new Map(all.services.map((svc) => [svc.id, svc.forward])) };
     }
     return this.syncIndex;
   }
@@ -477,8 +478,9 @@ export class Director {
       tunnelSource6: this.tunnelSource6,
     }, ++this.version);
     this.logLocalForwarding(snapshot);
-    // queues > 1: the IPv6 templates are shared as the IPv4 ones (allocated with the first IPv6 service).
-    if (this.queues > 1 && snapshot.services.some((s) => s.family === 6)) {
+    // queues > 1: the IPv6 templates are shared as the IPv4 ones (allocated with the first IPv6
+    // service of the config: a BACKUP holds synced ones before its snapshot has the service).
+    if (this.queues > 1 && hasIpv6Services(this.config)) {
       this.templateMemory6 ??= allocateSharedTemplates6(this.config.dataplane.conn_table_size);
       snapshot.templateMemory6 = this.templateMemory6;
     }
@@ -603,6 +605,7 @@ export class Director {
       get overrides() { return director.overrides; },
       reload: (resetRuntime) => this.reload(resetRuntime),
       mailStats: () => ({ ...(this.alerts?.counters() ?? { mail_sent: 0, mail_failed: 0, mail_queued: 0 }) }),
+      mallocStats: () => loadNative().mallocStats(),
       applyRuntime: (edits) => this.applyRuntime(edits),
       setTimeouts: (set) => {
         this.timeouts = { ...this.timeouts, ...set };

@@ -26,17 +26,17 @@ import { accountReply } from './replies.js';
 import type { FrameMemory, IcmpErrors } from './icmp.js';
 import { rewriteAddress, type FragmentSteps } from './fragments.js';
 import type { Snapshot } from './snapshot.js';
-import type { HopTable } from './tables.js';
+import { HOP_UNKNOWN, type HopTable } from './tables.js';
 import type { SyncOffers } from './sync-offers.js';
 
-/** flowHop value of a flow whose client hop is not known yet (pipeline.ts). */
-const HOP_UNKNOWN = 0xffff;
 
 export class FullNatSteps {
   /** null: the config has no local address groups (every check below is one null test). */
   readonly ports: LocalPorts | null;
   /** Per local address: 1 = on dataplane.interface, 0 = on dataplane.inside. */
   private readonly onOutside: Uint8Array;
+  /** Two IPv4 addresses handed to a rewrite (rewrite-fnat.ts: through memory, never boxed). */
+  private readonly ipArgs = new Uint32Array(2);
 
   constructor(
     snapshot: Snapshot,
@@ -87,13 +87,17 @@ export class FullNatSteps {
 
   /** Toward the real server: both addresses and ports rewritten, out where the local address lives. */
   toRealServer(outside: FrameMemory, inside: FrameMemory | null, descs: Uint32Array, d: number, p: ParsedFrame,
-    flow: number, rsIp: number, rsPort: number, rsMac: Uint8Array): number {
+    flow: number, rsPort: number, rsMac: Uint8Array): number {
     const ports = this.ports;
     if (flow < 0 || ports === null) return this.drop(DataplaneDrop.LOCAL_PORTS_EXHAUSTED);
     const a = ports.addressOf(flow);
     if (a < 0) return this.drop(DataplaneDrop.LOCAL_PORTS_EXHAUSTED);
     const { u8, dv } = outside;
-    if (rewriteForFullNat(u8, dv, p, ports.addresses[a], ports.portOf(flow), rsIp, rsPort) !== RewriteResult.OK) {
+    // Addresses through memory, not arguments (rewriteForNat says why).
+    const ips = this.ipArgs;
+    ips[0] = ports.addresses[a];
+    ips[1] = this.flows.rsIp(flow);
+    if (rewriteForFullNat(u8, dv, p, ips, ports.portOf(flow), rsPort) !== RewriteResult.OK) {
       return this.drop(DataplaneDrop.NOT_IPV4_L4);
     }
     return this.outToRealServer(outside, inside, u8, descs, d, a, rsMac);
@@ -130,7 +134,10 @@ export class FullNatSteps {
     if (decrementTtl(u8, dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
     // Read before the rewrite: the flow may not be freed in between (no call here frees flows).
     if (p.moreFragments && p.fragmentOffset === 0) this.fragments.rememberFirst(flow, p, now);
-    rewriteFullNatReply(u8, dv, p, flows.vip(flow), flows.vport(flow), flows.clientIp(flow), flows.clientPort(flow));
+    const ips = this.ipArgs;
+    ips[0] = flows.vip(flow);
+    ips[1] = flows.clientIp(flow);
+    rewriteFullNatReply(u8, dv, p, ips, flows.vport(flow), flows.clientPort(flow));
     writeEthernetAddresses(u8, descs[d], this.hops.views[hop], outside.port.mac);
     return fromOutside ? TX : TX_OTHER;
   }

@@ -19,9 +19,8 @@ import { C_DROP_BASE, C_FRAGMENTS, DataplaneDrop } from './counters.js';
 import type { FrameMemory } from './icmp.js';
 import { FORWARD_DR, FORWARD_FNAT, FORWARD_NAT, FORWARD_TUN } from './snapshot.js';
 import type { FullNatSteps } from './fnat.js';
-import type { HopTable, RealServerMacs, RuntimeTables } from './tables.js';
+import { HOP_UNKNOWN, type HopTable, type RealServerMacs, type RuntimeTables } from './tables.js';
 
-const HOP_UNKNOWN = 0xffff;
 /** Direction bit in the table's key: client -> VIP, or NAT real server -> client. */
 const REQUEST = 0;
 const REPLY = 1 << 24;

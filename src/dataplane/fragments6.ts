@@ -17,9 +17,8 @@ import { followFragment } from './fragments.js';
 import type { Tunnel6 } from './icmp6.js';
 import type { PortView } from './pipeline.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN } from './snapshot.js';
-import type { HopTable, RealServerMacs, RuntimeTables } from './tables.js';
+import { HOP_UNKNOWN, type HopTable, type RealServerMacs, type RuntimeTables } from './tables.js';
 
-const HOP_UNKNOWN = 0xffff;
 /** Direction bit in the key's last word: client -> VIP, or NAT66 real server -> client. */
 const REPLY = 1 << 24;
 

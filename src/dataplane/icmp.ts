@@ -26,13 +26,11 @@ import { C_DROP_BASE, C_ICMP_FORWARDED, C_ICMP_SENT, DataplaneDrop } from './cou
 import { TokenBucket } from './rate-limit.js';
 import { FORWARD_DR, FORWARD_FNAT, FORWARD_NAT, FORWARD_TUN } from './snapshot.js';
 import type { FullNatSteps } from './fnat.js';
-import type { HopTable, RealServerMacs, RuntimeTables } from './tables.js';
+import { HOP_UNKNOWN, type HopTable, type RealServerMacs, type RuntimeTables } from './tables.js';
 
 /** A port with views over its frame memory (made once per port). */
 export interface FrameMemory { port: PacketPort; u8: Uint8Array; dv: DataView }
 
-/** flowHop value of a flow whose client hop is not known yet (pipeline.ts). */
-const HOP_UNKNOWN = 0xffff;
 
 /**
  * Errors to forward: far above what path-MTU discovery needs, low enough that a forged storm

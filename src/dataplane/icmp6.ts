@@ -22,10 +22,8 @@ import { C_DROP_BASE, C_ICMP_FORWARDED, DataplaneDrop } from './counters.js';
 import type { IcmpErrors } from './icmp.js';
 import type { PortView } from './pipeline.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN } from './snapshot.js';
-import type { HopTable, RealServerMacs, RuntimeTables } from './tables.js';
+import { HOP_UNKNOWN, type HopTable, type RealServerMacs, type RuntimeTables } from './tables.js';
 
-/** flowHop value of a flow whose client hop is not known (pipeline.ts). */
-const HOP_UNKNOWN = 0xffff;
 
 /** What TUN needs, kept current by Ipv6Steps.setSnapshot. */
 export interface Tunnel6 { source: Uint8Array; hasSource: number; mtu: number }

@@ -7,8 +7,9 @@
 // TUN is IPv6-in-IPv6 (next header 41) from the interface's first global address.
 // Fragments: the first is scheduled as a packet, later ones follow it (fragments6.ts).
 // Persistence: templates keyed by the client's masked address (persistence6.ts), as IPVS.
-// Not carried over IPv6 yet, refused at load (check-ipv6-services.ts): Full NAT,
-// connection sync, local servers. ICMPv6 errors quoting a service's or NAT66 server's packet are
+// Connection sync: IPv6 flows and templates are offered to the sync outbox (three ring slots
+// each, sync-outbox6.ts) and installed from the master's records, as IPv4's in pipeline.ts.
+// Not carried over IPv6 yet, refused at load (check-ipv6-services.ts): Full NAT, local servers. ICMPv6 errors quoting a service's or NAT66 server's packet are
 // steered here and follow their connection (icmp6.ts); NDP and the rest stay with the kernel. An
 // expired hop limit is answered with ICMPv6 time exceeded, as IPv4's TTL, and a packet too big
 // for TUN with packet too big (rate limited by the same bucket as IPv4's ICMP errors).
@@ -38,9 +39,13 @@ import {
   S_CONNS, S_IN_BYTES, S_IN_PKTS, S_OUT_BYTES, S_OUT_PKTS, STAT_FIELDS,
 } from './counters.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
-import { refreshServerCounts, ServiceIndex, type HopTable, type RealServerMacs, type RuntimeService, type RuntimeTables } from './tables.js';
+import { HOP_UNKNOWN, refreshServerCounts, ServiceIndex, type HopTable, type RealServerMacs, type RuntimeService, type RuntimeTables } from './tables.js';
 import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
 import type { PortView } from './pipeline.js';
+import { SyncOffers, isSyncWorthy, type ImportedFlow6, type ImportedTemplate6 } from './sync-offers.js';
+import { OUTBOX_CONNECTION, OUTBOX_TEMPLATE, type OutboxRecord6, type SyncOutbox } from './sync-outbox.js';
+import { writeFlowRecord6 } from './sync-outbox6.js';
+import { TCP_STATE_NAMES } from '../conntrack/tcp-states.js';
 
 const REUSABLE_STATE = new Uint8Array(16);
 for (const s of [TCP_FIN_WAIT, TCP_TIME_WAIT, TCP_CLOSE, TCP_CLOSE_WAIT, TCP_LAST_ACK]) REUSABLE_STATE[s] = 1;
@@ -70,6 +75,10 @@ export class Ipv6Steps {
   private readonly errors: Icmp6Errors;
   /** Later fragments follow their first fragment's connection (fragments6.ts). */
   readonly fragments: Fragment6Steps;
+  /** Connection sync: what this worker offers the sync MASTER's outbox from the IPv6 table. */
+  readonly sync: SyncOffers;
+  /** Where this worker says it took over the count of a synced IPv6 flow (queues > 1; Dataplane.claims). */
+  claims: SyncOutbox | null = null;
 
   constructor(
     ipv4Flows: FlowTable,
@@ -92,6 +101,7 @@ export class Ipv6Steps {
     for (let id = 0; id < MAX_REAL_SERVER_IDS; id++) this.rsViews.push(this.rsAddress.subarray(id * 16, id * 16 + 16));
     this.errors = new Icmp6Errors(this.flows, this.parsed, counters, macs, hops, this.flowHop, icmp, this.rsAddress, this.rsViews, this.tunnelState, this.span);
     this.fragments = new Fragment6Steps(this.flows, this.parsed, counters, macs, hops, this.flowHop, this.rsAddress, this.rsViews, this.tunnelState, this.span);
+    this.sync = new SyncOffers(this.flows, templates, { flows: this.flows, rsAddress: this.rsAddress });
   }
 
   /** Control path: pin the snapshot's IPv6 VIPs and servers, index its IPv6 services. */
@@ -153,9 +163,15 @@ export class Ipv6Steps {
     }
     let rsId: number;
     let rsPort: number;
+    let created = false;
     if (flow >= 0) {
       rsId = flows.rsId(flow);
       rsPort = flows.rsPort(flow);
+      if (this.flowHop[flow] === HOP_UNKNOWN) {
+        // First client packet of a synced flow on this worker.
+        this.flowHop[flow] = this.hops.learn(u8, descs[d] + 6);
+        if (flows.isShadow(flow)) this.claim(flow, now);
+      }
     } else {
       const opens = proto === IPPROTO_TCP ? svc.tcpOpens[p.tcpFlags] : 0;
       if (proto === IPPROTO_TCP && opens === TCP_OPENS_NOTHING) return this.drop(DataplaneDrop.NO_FLOW);
@@ -174,6 +190,7 @@ export class Ipv6Steps {
         flow = flows.insert6(spec.id, rsId, proto, dv, p.srcOffset, p.srcPort, vip, p.dstPort, this.rsHandle[rsId], rsPort, now,
           spec.forward === FORWARD_NAT);
         if (flow < 0) return this.drop(DataplaneDrop.NO_ROOM);
+        created = true;
         if (this.chosenTemplate >= 0) flows.attachTemplate(flow, this.chosenTemplate, now);
         this.flowHop[flow] = this.hops.learn(u8, descs[d] + 6);
         set.inactiveConns[chosen]++;
@@ -182,8 +199,14 @@ export class Ipv6Steps {
     }
     if (flow >= 0) {
       if (first) this.fragments.rememberFirst(flow, now);
-      if (proto === IPPROTO_TCP) flows.onTcpPacket(flow, true, p.tcpFlags, now);
-      else flows.onUdpPacket(flow, now);
+      if (proto === IPPROTO_TCP) {
+        const before = flows.state(flow);
+        flows.onTcpPacket(flow, true, p.tcpFlags, now);
+        if (this.sync.outbox !== null) this.sync.afterTcp(flow, before, now);
+      } else {
+        flows.onUdpPacket(flow, now);
+        if (this.sync.outbox !== null) this.sync.afterUdp(flow, created, now);
+      }
     }
     const length = p.payloadLength + 40;
     const st = this.ipvs, svcRow = spec.id * STAT_FIELDS, rsRow = rsId * STAT_FIELDS;
@@ -315,21 +338,113 @@ export class Ipv6Steps {
     const flow = flows.lookupReply6(proto, dv, p.srcOffset, p.srcPort, p.dstOffset, p.dstPort, now);
     if (flow < 0) return this.drop(DataplaneDrop.REPLY_NO_FLOW);
     if (first) this.fragments.rememberFirst(flow, now);
-    // IPVS's ip_vs_out_stats, then the reply direction's state (replies.ts for IPv4, whose
-    // sync offer IPv6 does not have: kept apart so that function stays monomorphic).
+    // IPVS's ip_vs_out_stats, then the reply direction's state and the sync offer (replies.ts
+    // for IPv4: kept apart so that function stays monomorphic).
     const length = p.payloadLength + 40;
     const st = this.ipvs, svcRow = flows.service(flow) * STAT_FIELDS, rsRow = flows.rsId(flow) * STAT_FIELDS;
     st[svcRow + S_OUT_PKTS]++;
     st[svcRow + S_OUT_BYTES] += length;
     st[rsRow + S_OUT_PKTS]++;
     st[rsRow + S_OUT_BYTES] += length;
-    if (proto === IPPROTO_TCP) flows.onTcpPacket(flow, false, p.tcpFlags, now);
-    else flows.onUdpPacket(flow, now);
+    if (proto === IPPROTO_TCP) {
+      const before = flows.state(flow);
+      flows.onTcpPacket(flow, false, p.tcpFlags, now);
+      if (this.sync.outbox !== null) this.sync.afterTcp(flow, before, now);
+    } else {
+      flows.onUdpPacket(flow, now);
+      if (this.sync.outbox !== null) this.sync.afterUdp(flow, false, now);
+    }
+    // A flow synced from the other director learns its client's hop from the first request.
+    if (this.flowHop[flow] === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     if (decrementHopLimit(u8, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
     flows.addresses.writeTo(flows.vip(flow), this.vipScratch, 0);
     rewriteNat66Reply(u8, dv, p, this.vipScratch, 0, flows.vport(flow));
     writeEthernetAddresses(u8, descs[d], this.hops.views[this.flowHop[flow]], outside.port.mac);
     this.counters[C_IPV6_FORWARDED]++;
     return TX_OTHER;
+  }
+
+  // ---- connection sync (control path, between batches) -------------------------------------
+
+  /** A shadow copy of a synced flow carries client traffic here: count it, say so (pipeline.ts's claim). */
+  private claim(flow: number, now: number): void {
+    if (!this.flows.claim(flow)) return;
+    const box = this.claims;
+    if (box === null) return;
+    writeFlowRecord6(box.scratch6, this.flows, flow, now);
+    box.push6();
+  }
+
+  /** An IPv6 connection the sync MASTER had (pipeline.ts's importFlow). */
+  importFlow(f: ImportedFlow6, now: number, counted = true): void {
+    const flows = this.flows;
+    const flow = flows.importBytes(f.service, f.rsId, f.proto, f.state, f.timeout, now, f.nat, counted,
+      f.clientIp, f.clientPort, f.vip, f.vport, f.rsIp, f.rsPort);
+    if (flow < 0) return;
+    this.rsAddress.set(f.rsIp, f.rsId * 16);
+    this.flowHop[flow] = HOP_UNKNOWN;
+    this.sync.imported(flow, now);
+    if (f.persistenceTimeout === 0) return;
+    this.templateKey(f.persistencePrefix, f.clientIp, f.vip);
+    const t = this.templates.lookupArgs(f.service, now);
+    if (t >= 0 && this.templates.rsId(t) === f.rsId) flows.attachTemplate(flow, t, now);
+  }
+
+  /** An IPv6 persistence template the sync MASTER had (pipeline.ts's importTemplate). */
+  importTemplate(tpl: ImportedTemplate6, now: number): boolean {
+    if (tpl.persistenceTimeout === 0) return false;
+    const templates = this.templates;
+    // The master masked the client by its granularity: the key is the address it sent.
+    this.templateKey(128, tpl.clientIp, tpl.vip);
+    let t = templates.lookupArgs(tpl.service, now);
+    if (t >= 0 && templates.rsId(t) === tpl.rsId) {
+      templates.refresh(t, now);
+      return true;
+    }
+    const a = templates.args;
+    a[1] = tpl.proto; a[2] = 0; a[3] = tpl.vport; a[4] = 0; a[5] = tpl.rsPort;
+    t = templates.insertArgs(tpl.service, tpl.rsId, tpl.persistenceTimeout, now);
+    if (t < 0) return false;
+    this.rsAddress.set(tpl.rsIp, tpl.rsId * 16);
+    this.sync.templateCreated(t);
+    this.sync.templateImported(t, now);
+    return true;
+  }
+
+  /** The template key of a client (masked to `prefix`) at a VIP, in the table's args. */
+  private templateKey(prefix: number, client: Uint8Array, vip: Uint8Array): void {
+    const w = (b: Uint8Array, i: number): number => ((b[i * 4] << 24) | (b[i * 4 + 1] << 16) | (b[i * 4 + 2] << 8) | b[i * 4 + 3]) >>> 0;
+    setClientKey6(this.templates, prefix, w(client, 0), w(client, 1), w(client, 2), w(client, 3), w(vip, 0), w(vip, 1), w(vip, 2), w(vip, 3));
+  }
+
+  /** Another worker counts these flows now (sync-disown). */
+  disown(records: OutboxRecord6[], now: number): void {
+    for (const r of records) {
+      const flow = this.flows.lookupBytes(r.proto, r.clientIp, r.clientPort, r.vip, r.vport, now);
+      if (flow >= 0) this.flows.disown(flow);
+    }
+  }
+
+  /** Every IPv6 template, then every flow worth a backup's table (sync-dump). Allocates. */
+  dump(now: number, withTemplates: boolean): OutboxRecord6[] {
+    const out: OutboxRecord6[] = [];
+    const flows = this.flows, bytesOf = (h: number): Uint8Array => flows.addresses.bytesOf(h);
+    if (withTemplates) {
+      for (const tpl of this.templates.snapshot(now)) {
+        // A wide template's words: 0..3 the masked client, 4..7 the VIP.
+        const words = new DataView(new ArrayBuffer(32));
+        tpl.wide!.forEach((w, i) => words.setUint32(i * 4, w));
+        out.push({ family: 6, kind: OUTBOX_TEMPLATE, proto: tpl.proto, state: 0,
+          clientIp: new Uint8Array(words.buffer, 0, 16), clientPort: 0, vip: new Uint8Array(words.buffer, 16, 16), vport: tpl.vport,
+          rsIp: this.rsAddress.slice(tpl.rsId * 16, tpl.rsId * 16 + 16), rsPort: tpl.rsPort, rsId: tpl.rsId, service: tpl.service, timeout: tpl.expiresIn });
+      }
+    }
+    flows.forEach(now, (f) => {
+      const state = f.proto === 6 ? TCP_STATE_NAMES.indexOf(f.state) : 0;
+      if (!isSyncWorthy(f.proto, state)) return;
+      out.push({ family: 6, kind: OUTBOX_CONNECTION, proto: f.proto, state, clientIp: bytesOf(f.clientIp), clientPort: f.clientPort,
+        vip: bytesOf(f.vip), vport: f.vport, rsIp: bytesOf(f.rsIp), rsPort: f.rsPort, rsId: f.rsId, service: f.service, timeout: f.expiresIn });
+    });
+    return out;
   }
 }

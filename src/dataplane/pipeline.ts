@@ -23,16 +23,13 @@ import {
 import { TCP_OPENS_NOTHING, TCP_OPENS_PICKUP } from './tcp-pickup.js';
 import { FORWARD_DR, FORWARD_FNAT, FORWARD_NAT, FORWARD_TUN, type Snapshot } from './snapshot.js';
 import { FullNatSteps } from './fnat.js';
-import { HopTable, RealServerMacs, RuntimeTables, refreshServerCounts, type RuntimeService } from './tables.js';
+import { HOP_UNKNOWN, HopTable, RealServerMacs, RuntimeTables, refreshServerCounts, type RuntimeService } from './tables.js';
 import { Ipv6Steps, hasIpv6Services } from './ipv6-steps.js';
 import { SyncOffers } from './sync-offers.js';
 import { accountReply } from './replies.js';
 import { screenFrame } from './screen.js';
 import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { writeFlowRecord, type SyncOutbox } from './sync-outbox.js';
-
-/** flowHop of a flow imported by connection sync: learnt from its first client packet here. */
-const HOP_UNKNOWN = 0xffff;
 
 /**
  * The batch pre-pass (Dataplane.prefetch) runs only when the flow table holds at least this
@@ -75,13 +72,20 @@ export class Dataplane {
   private outside: PortView;
   private inside: PortView | null;
   private ipId = 0;
+  /** The chosen real server's IPv4 address on its way to the rewrite (through memory, never boxed). */
+  private readonly ipArg = new Uint32Array(1);
   /** Connection sync: what this worker offers the sync MASTER's outbox. */
   readonly sync: SyncOffers;
   /**
    * Connection sync with several queues: where this worker says it took over the count of a
    * synced flow (its shadow copy got traffic here), so the main thread tells the other workers.
    */
-  claims: SyncOutbox | null = null;
+  private claimsRing: SyncOutbox | null = null;
+  get claims(): SyncOutbox | null { return this.claimsRing; }
+  set claims(ring: SyncOutbox | null) {
+    this.claimsRing = ring;
+    if (this.v6 !== null) this.v6.claims = ring;
+  }
   /** ICMP errors about tracked connections, and those ulvs sends (issue 17). */
   readonly icmp: IcmpErrors;
   /** Later fragments follow their first fragment's connection (issue 17). */
@@ -119,13 +123,32 @@ export class Dataplane {
   }
 
   private learnIpv6(snapshot: Snapshot): void {
-    if (this.v6 === null && hasIpv6Services(snapshot)) {
-      // IPv6 templates shared as IPv4's are (queues > 1: the director put their memory in the snapshot).
-      const owner = this.templates instanceof SharedPersistenceTable ? this.templates.owner : 0;
-      const templates6 = createPersistenceTable6(this.templates.capacity, snapshot.templateMemory6, owner);
-      this.v6 = new Ipv6Steps(this.flows, this.counters, this.ipvs, this.macs, this.hops, this.icmp, templates6);
-    }
+    if (this.v6 === null && hasIpv6Services(snapshot)) this.ipv6(snapshot);
     this.v6?.setSnapshot(snapshot);
+  }
+
+  /**
+   * The IPv6 path, built now if this worker has none yet: with the first IPv6 service, or with
+   * the first synced IPv6 flow on a BACKUP (its snapshot has no services, the shared template
+   * memory comes with it all the same when queues > 1).
+   */
+  ipv6(snapshot: Snapshot = this.tables.snapshot): Ipv6Steps {
+    if (this.v6 !== null) return this.v6;
+    // IPv6 templates shared as IPv4's are (queues > 1: the director put their memory in the snapshot).
+    const owner = this.templates instanceof SharedPersistenceTable ? this.templates.owner : 0;
+    const templates6 = createPersistenceTable6(this.templates.capacity, snapshot.templateMemory6, owner);
+    const v6 = new Ipv6Steps(this.flows, this.counters, this.ipvs, this.macs, this.hops, this.icmp, templates6);
+    v6.sync.outbox = this.sync.outbox;
+    v6.claims = this.claimsRing;
+    v6.setSnapshot(snapshot);
+    this.v6 = v6;
+    return v6;
+  }
+
+  /** Connection sync: fill `outbox` (this director is the sync MASTER) or nothing (null). */
+  setSyncOutbox(outbox: SyncOutbox | null): void {
+    this.sync.outbox = outbox;
+    if (this.v6 !== null) this.v6.sync.outbox = outbox;
   }
 
   /**
@@ -197,7 +220,7 @@ export class Dataplane {
    */
   private claim(flow: number, now: number): void {
     if (!this.flows.claim(flow)) return;
-    const box = this.claims;
+    const box = this.claimsRing;
     if (box === null) return;
     writeFlowRecord(box.scratch, this.flows, flow, now);
     box.push();
@@ -361,12 +384,14 @@ export class Dataplane {
       flow = -1;
     }
     let rsId: number;
-    let rsIp: number;
     let rsPort: number;
     let created = false;
+    // The real server's address stays in memory (ipArg[0]) from here to the rewrite: as a
+    // local handed across calls V8 may not inline it would be boxed, 16 bytes a packet.
+    const ipArg = this.ipArg;
     if (flow >= 0) {
       rsId = flows.rsId(flow);
-      rsIp = flows.rsIp(flow);
+      flows.copyRsIp(flow, ipArg, 0);
       rsPort = flows.rsPort(flow);
       if (this.flowHop[flow] === HOP_UNKNOWN) {
         // First client packet of a synced flow on this worker.
@@ -385,7 +410,7 @@ export class Dataplane {
       if (opens === TCP_OPENS_PICKUP) this.counters[C_SLOPPY_PICKUPS]++;
       const set = svc.set;
       rsId = svc.rsIds[chosen];
-      rsIp = set.ip[chosen];
+      ipArg[0] = set.ip[chosen];
       // Port 0: the client's destination port (multi-port group services).
       rsPort = set.port[chosen] === 0 ? p.dstPort : set.port[chosen];
       this.counters[C_NEW_FLOWS]++;
@@ -393,7 +418,7 @@ export class Dataplane {
       this.ipvs[rsId * STAT_FIELDS + S_CONNS]++;
       if (!spec.onePacket) {
         tuple[0] = proto; tuple[1] = p.srcIp; tuple[2] = p.srcPort; tuple[3] = p.dstIp; tuple[4] = p.dstPort;
-        tuple[5] = rsIp; tuple[6] = rsPort;
+        tuple[5] = ipArg[0]; tuple[6] = rsPort;
         flow = flows.insertTuple(spec.id, rsId, now, spec.forward === FORWARD_NAT);
         if (spec.forward === FORWARD_FNAT) this.fnat.bind(flow, spec.localGroup!);
         created = true;
@@ -438,13 +463,13 @@ export class Dataplane {
         rewriteForDirectRouting(u8, descs[d], rsMac, port.mac);
         return TX;
       case FORWARD_TUN:
-        return this.tunnel(descs, d, rsId, rsIp, rsMac);
+        return this.tunnel(descs, d, rsId, rsMac);
       case FORWARD_FNAT:
-        return this.fnat.toRealServer(this.outside, this.inside, descs, d, p, flow, rsIp, rsPort, rsMac);
+        return this.fnat.toRealServer(this.outside, this.inside, descs, d, p, flow, rsPort, rsMac);
       default: {
         const inside = this.inside;
         if (inside === null) return this.drop(DataplaneDrop.NO_INSIDE_PORT);
-        rewriteForNat(u8, dv, p, rsIp, rsPort);
+        rewriteForNat(u8, dv, p, ipArg, 0, rsPort);
         writeEthernetAddresses(u8, descs[d], rsMac, inside.port.mac);
         return TX_OTHER;
       }
@@ -457,14 +482,15 @@ export class Dataplane {
    * counters grew forwardRequest, so every TUN packet paid a call into it (the counters looked
    * ~1.7x dearer for TUN only). Here it is inlined into a small function of its own.
    */
-  private tunnel(descs: Uint32Array, d: number, rsId: number, rsIp: number, rsMac: Uint8Array): number {
+  /** rsIp: in ipArg[0] (forwardRequest). */
+  private tunnel(descs: Uint32Array, d: number, rsId: number, rsMac: Uint8Array): number {
     const { u8, dv, port } = this.outside;
     const tables = this.tables;
     const snapshot = tables.snapshot;
     const kind = tables.rsTunnel[rsId];
     this.ipId = (this.ipId + 1) & 0xffff;
     // The outer header carries the (decremented) inner TTL, as IPVS's tunnel xmit does.
-    const r = encapsulateTunnel(u8, dv, this.parsed, port.frameSize, kind, tables.rsTunnelPort[rsId], snapshot.tunnelSource, rsIp,
+    const r = encapsulateTunnel(u8, dv, this.parsed, port.frameSize, kind, tables.rsTunnelPort[rsId], snapshot.tunnelSource, this.ipArg[0],
       this.parsed.ttl, this.ipId, rsMac, port.mac, snapshot.mtu, this.span);
     if (r === RewriteResult.MTU_EXCEEDED && this.parsed.dontFragment) {
       // IPVS's ensure_mtu_is_adequate: frag needed with the MTU left inside the tunnel, so
@@ -553,7 +579,8 @@ export class Dataplane {
     if (this.flowHop[flow] === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     // Replies cross the director as routed packets: the TTL goes down by one.
     if (decrementTtl(inside.u8, inside.dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
-    rewriteNatReply(inside.u8, inside.dv, p, flows.vip(flow), flows.vport(flow));
+    this.ipArg[0] = flows.vip(flow);
+    rewriteNatReply(inside.u8, inside.dv, p, this.ipArg, 0, flows.vport(flow));
     writeEthernetAddresses(inside.u8, descs[d], this.hops.views[this.flowHop[flow]], this.outside.port.mac);
     return TX_OTHER;
   }

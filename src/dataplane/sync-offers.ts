@@ -16,7 +16,8 @@ import type { PersistenceTable } from '../conntrack/persistence.js';
 import {
   TCP_CLOSE, TCP_CLOSE_WAIT, TCP_ESTABLISHED, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_STATE_COUNT, TCP_TIME_WAIT,
 } from '../conntrack/tcp-states.js';
-import { writeFlowRecord, writeTemplateRecord, type OutboxRecord, type SyncOutbox } from './sync-outbox.js';
+import { writeFlowRecord, writeTemplateRecord, type OutboxRecord, type OutboxRecord6, type SyncOutbox } from './sync-outbox.js';
+import { writeFlowRecord6, writeTemplateRecord6, type FlowFields6 } from './sync-outbox6.js';
 
 /**
  * The persistence of a synced record's service on THIS director, resolved by the main thread
@@ -44,6 +45,14 @@ export type ImportedFlow = Omit<OutboxRecord, 'kind'> & ImportedPersistence & { 
  */
 export type ImportedTemplate = Omit<OutboxRecord, 'kind' | 'state' | 'clientPort'> & Pick<ImportedPersistence, 'persistenceTimeout'>;
 
+/** An IPv6 flow to install (ipv6-steps.ts): persistence_granularity is a prefix length. */
+export type ImportedFlow6 = Omit<OutboxRecord6, 'kind'> & { nat: boolean; persistenceTimeout: number; persistencePrefix: number };
+/** An IPv6 persistence template to install (clientIp: the masked client, as the master sent it). */
+export type ImportedTemplate6 = Omit<OutboxRecord6, 'kind' | 'state' | 'clientPort'> & Pick<ImportedPersistence, 'persistenceTimeout'>;
+
+/** What an IPv6 SyncOffers copies from: its table's addresses, and each real server's 16 bytes by rsId. */
+export interface Ipv6SyncSource { flows: FlowFields6; rsAddress: Uint8Array }
+
 /** Seconds between two offers of one ESTABLISHED (or UDP) flow that keeps carrying traffic. */
 export const SYNC_REFRESH_S = 30;
 
@@ -69,7 +78,12 @@ export class SyncOffers {
   /** Second each template was last offered, plus one (0: not yet); indexed by template. */
   private readonly templateOfferedAt: Uint32Array;
 
-  constructor(private readonly flows: FlowTable, private readonly templates: PersistenceTable | null = null) {
+  /**
+   * `v6`: the offers of an IPv6 table (ipv6-steps.ts), whose records take three ring slots
+   * (push6); null for IPv4. One branch per offer, not per packet.
+   */
+  constructor(private readonly flows: FlowTable, private readonly templates: PersistenceTable | null = null,
+    private readonly v6: Ipv6SyncSource | null = null) {
     this.offeredAt = new Uint32Array(flows.slotCount);
     this.templateOfferedAt = new Uint32Array(templates?.capacity ?? 0);
   }
@@ -107,18 +121,30 @@ export class SyncOffers {
   }
 
   private offer(flow: number, now: number): void {
-    const outbox = this.outbox!;
-    writeFlowRecord(outbox.scratch, this.flows, flow, now);
-    outbox.push();
+    const outbox = this.outbox!, v6 = this.v6;
+    if (v6 === null) {
+      writeFlowRecord(outbox.scratch, this.flows, flow, now);
+      outbox.push();
+    } else {
+      writeFlowRecord6(outbox.scratch6, v6.flows, flow, now);
+      outbox.push6();
+    }
     this.offeredAt[flow] = now;
     this.offered++;
     const t = this.flows.template(flow);
     if (t < 0 || this.templates === null) return;
     const last = this.templateOfferedAt[t];
     if (last !== 0 && now + 1 - last < SYNC_REFRESH_S) return;
-    writeTemplateRecord(outbox.scratch, this.templates, t, now);
+    let pushed: boolean;
+    if (v6 === null) {
+      writeTemplateRecord(outbox.scratch, this.templates, t, now);
+      pushed = outbox.push();
+    } else {
+      writeTemplateRecord6(outbox.scratch6, this.templates, t, v6.rsAddress, now);
+      pushed = outbox.push6();
+    }
     // Refused by a full outbox: offered again with the template's next connection offer.
-    if (outbox.push()) this.templateOfferedAt[t] = now + 1;
+    if (pushed) this.templateOfferedAt[t] = now + 1;
     this.templatesOffered++;
   }
 }

@@ -20,6 +20,11 @@ const HEADER_WORDS = 4;
 /** What a record describes. */
 export const OUTBOX_CONNECTION = 1;
 export const OUTBOX_TEMPLATE = 2;
+/** In the ring only: an IPv6 connection or template, over OUTBOX6_SLOTS slots (sync-outbox6.ts). */
+export const RING_CONNECTION6 = 3;
+export const RING_TEMPLATE6 = 4;
+/** Slots one IPv6 record takes: three 16-byte addresses do not fit one 8-word slot. */
+export const OUTBOX6_SLOTS = 3;
 
 /** One record as the main thread sees it (control path: allocation is fine there). */
 export interface OutboxRecord {
@@ -34,6 +39,14 @@ export interface OutboxRecord {
   service: number;
   /** Seconds the entry has left. */
   timeout: number;
+  /** Absent: IPv4 (OutboxRecord6 says 6). */
+  family?: 4;
+}
+
+/** An IPv6 connection or template as the main thread sees it: the same fields, 16-byte addresses. */
+export interface OutboxRecord6 extends Omit<OutboxRecord, 'clientIp' | 'vip' | 'rsIp' | 'family'> {
+  family: 6;
+  clientIp: Uint8Array; vip: Uint8Array; rsIp: Uint8Array;
 }
 
 export class SyncOutbox {
@@ -43,6 +56,8 @@ export class SyncOutbox {
   private readonly mask: number;
   /** Scratch the producer fills before push(): addresses above 2^30 passed as arguments would be boxed. */
   readonly scratch = new Uint32Array(OUTBOX_RECORD_WORDS);
+  /** The IPv6 producer's scratch (layout: sync-outbox6.ts), appended by push6(). */
+  readonly scratch6 = new Uint32Array(OUTBOX6_SLOTS * OUTBOX_RECORD_WORDS);
 
   /** A new ring (`capacity` a power of two), or a view on one made elsewhere (`buffer`). */
   constructor(capacityOrBuffer: number | SharedArrayBuffer = OUTBOX_DEFAULT_CAPACITY) {
@@ -82,19 +97,56 @@ export class SyncOutbox {
     return true;
   }
 
+  /**
+   * Producer: appends the IPv6 record in `scratch6` as OUTBOX6_SLOTS slots, all or none (the
+   * head moves once, after every word is written). Returns false (counted) when they do not fit.
+   */
+  push6(): boolean {
+    const h = this.header;
+    const head = h[H_HEAD];
+    if (((head - Atomics.load(h, H_TAIL)) | 0) + OUTBOX6_SLOTS > this.mask + 1) {
+      h[H_OVERFLOW]++;
+      return false;
+    }
+    const w = this.words, s = this.scratch6;
+    for (let k = 0; k < OUTBOX6_SLOTS; k++) {
+      const b = ((head + k) & this.mask) * OUTBOX_RECORD_WORDS;
+      for (let i = 0; i < OUTBOX_RECORD_WORDS; i++) w[b + i] = s[k * OUTBOX_RECORD_WORDS + i];
+    }
+    Atomics.store(h, H_HEAD, (head + OUTBOX6_SLOTS) | 0);
+    return true;
+  }
+
   /** Consumer: hands every waiting record to `visit`, oldest first. Returns how many. */
-  drain(visit: (record: OutboxRecord) => void, max = Infinity): number {
+  drain(visit: (record: OutboxRecord | OutboxRecord6) => void, max = Infinity): number {
     const h = this.header, w = this.words;
     let tail = Atomics.load(h, H_TAIL);
     const head = Atomics.load(h, H_HEAD);
     let n = 0;
     while (tail !== head && n < max) {
-      visit(decodeRecord(w, (tail & this.mask) * OUTBOX_RECORD_WORDS));
-      tail = (tail + 1) | 0;
+      const b = (tail & this.mask) * OUTBOX_RECORD_WORDS;
+      const kind = w[b] >>> 24;
+      if (kind === RING_CONNECTION6 || kind === RING_TEMPLATE6) {
+        visit(decodeRecord6(this.gather6(tail)));
+        tail = (tail + OUTBOX6_SLOTS) | 0;
+      } else {
+        visit(decodeRecord(w, b));
+        tail = (tail + 1) | 0;
+      }
       n++;
     }
     Atomics.store(h, H_TAIL, tail);
     return n;
+  }
+
+  /** The OUTBOX6_SLOTS slots from `tail` as one run of words (they may wrap the ring). */
+  private gather6(tail: number): Uint32Array {
+    const out = new Uint32Array(OUTBOX6_SLOTS * OUTBOX_RECORD_WORDS);
+    for (let k = 0; k < OUTBOX6_SLOTS; k++) {
+      const b = ((tail + k) & this.mask) * OUTBOX_RECORD_WORDS;
+      out.set(this.words.subarray(b, b + OUTBOX_RECORD_WORDS), k * OUTBOX_RECORD_WORDS);
+    }
+    return out;
   }
 }
 
@@ -152,6 +204,41 @@ export function writeTemplateRecord(s: Uint32Array, templates: TemplateFields, t
   s[6] = templates.service(t);
   const left = templates.expiresAt(t) - now;
   s[7] = left > 0 ? left : templates.timeout(t);
+}
+
+// IPv6 record layout (OUTBOX6_SLOTS x 8 words; filled by sync-outbox6.ts):
+//   0: ring kind (RING_*6) << 24 | proto << 16 | state
+//   1-4: client ip          5-8: virtual ip        9: client port << 16 | virtual port
+//   10-13: real server ip   14: real server port << 16 | rsId
+//   15: service id          16: seconds left       17-23: unused
+export const R6_CLIENT = 1, R6_VIP = 5, R6_PORTS = 9, R6_RS_IP = 10, R6_RS = 14, R6_SERVICE = 15, R6_TIMEOUT = 16;
+
+function bytesOfWords(w: Uint32Array, at: number): Uint8Array {
+  const out = new Uint8Array(16);
+  for (let i = 0; i < 4; i++) {
+    const v = w[at + i];
+    out[i * 4] = v >>> 24; out[i * 4 + 1] = (v >>> 16) & 0xff; out[i * 4 + 2] = (v >>> 8) & 0xff; out[i * 4 + 3] = v & 0xff;
+  }
+  return out;
+}
+
+function decodeRecord6(w: Uint32Array): OutboxRecord6 {
+  const w0 = w[0];
+  return {
+    family: 6,
+    kind: (w0 >>> 24) === RING_TEMPLATE6 ? OUTBOX_TEMPLATE : OUTBOX_CONNECTION,
+    proto: (w0 >>> 16) & 0xff,
+    state: w0 & 0xff,
+    clientIp: bytesOfWords(w, R6_CLIENT),
+    vip: bytesOfWords(w, R6_VIP),
+    clientPort: w[R6_PORTS] >>> 16,
+    vport: w[R6_PORTS] & 0xffff,
+    rsIp: bytesOfWords(w, R6_RS_IP),
+    rsPort: w[R6_RS] >>> 16,
+    rsId: w[R6_RS] & 0xffff,
+    service: w[R6_SERVICE],
+    timeout: w[R6_TIMEOUT],
+  };
 }
 
 function decodeRecord(w: Uint32Array, b: number): OutboxRecord {

@@ -14,8 +14,8 @@ import { describeIoError } from '../io/errors.js';
 import { DESC_WORDS, type PacketPort } from '../io/port.js';
 import { Dataplane } from './pipeline.js';
 import { isSyncWorthy } from './sync-offers.js';
-import { OUTBOX_CONNECTION, OUTBOX_TEMPLATE, SyncOutbox, type OutboxRecord } from './sync-outbox.js';
-import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
+import { OUTBOX_CONNECTION, OUTBOX_TEMPLATE, SyncOutbox, type OutboxRecord, type OutboxRecord6 } from './sync-outbox.js';
+import type { ImportedFlow, ImportedFlow6, ImportedTemplate, ImportedTemplate6 } from './sync-offers.js';
 import { FORWARD_NAT, type Snapshot } from './snapshot.js';
 import { allSteeringFor } from './steering.js';
 import { nowSeconds } from './clock.js';
@@ -25,6 +25,7 @@ import { recordResidence } from './residence.js';
 import type { AfxdpPort } from '../io/afxdp.js';
 import { DUMP_FLOWS6, DUMP_TEMPLATES, dumpChunk, type DumpRequest } from './conn-dump.js';
 import { snapshotTemplates6 } from '../conntrack/persistence6.js';
+import { heapFigures } from '../os/memory.js';
 
 export interface WorkerInit {
   outside: string;
@@ -67,15 +68,17 @@ export type WorkerRequest =
   | { type: 'timeouts'; timeouts: Partial<Timeouts> }
   | DumpRequest
   | { type: 'flowstats'; id: number }
+  /** This thread's V8 heap (os/memory.ts), for `ulvs stats`. */
+  | { type: 'memory'; id: number }
   /** Connection sync: fill the outbox (this director is the sync MASTER) or not. */
   | { type: 'sync-sending'; on: boolean }
   /**
    * Connection sync: templates and flows the MASTER had, to install; `owner` is the worker
    * that counts each flow (the others hold an uncounted copy; -1: every worker counts).
    */
-  | { type: 'sync-import'; flows: ImportedFlow[]; owners: number[] | null; templates: ImportedTemplate[] }
+  | { type: 'sync-import'; flows: (ImportedFlow | ImportedFlow6)[]; owners: number[] | null; templates: (ImportedTemplate | ImportedTemplate6)[] }
   /** Connection sync: another worker counts these flows now (they carried traffic there). */
-  | { type: 'sync-disown'; flows: OutboxRecord[] }
+  | { type: 'sync-disown'; flows: (OutboxRecord | OutboxRecord6)[] }
   /** Connection sync: every flow worth a backup's table, for a resync. */
   | { type: 'sync-dump'; id: number }
   /** Test mode only: throw an uncaught error from the batch loop (the worker dies). */
@@ -234,30 +237,40 @@ function main(init: WorkerInit): void {
         break;
       }
       case 'sync-sending':
-        dataplane.sync.outbox = req.on ? syncOutbox : null;
+        dataplane.setSyncOutbox(req.on ? syncOutbox : null);
         break;
       case 'sync-import': {
         const now = nowSeconds();
         // Templates first: the flows of a persistent service hold theirs. Not looked up in this
         // worker's snapshot: on a BACKUP it forwards no service (it holds no VIP), and a template
         // dropped here was the one `list -c` never showed (the main thread had matched it).
-        for (const tpl of req.templates) dataplane.importTemplate(tpl, now);
-        req.flows.forEach((f, i) => dataplane.importFlow(f, now, req.owners === null || req.owners[i] === init.queue));
+        for (const tpl of req.templates) {
+          if (tpl.family === 6) dataplane.ipv6().importTemplate(tpl, now);
+          else dataplane.importTemplate(tpl, now);
+        }
+        req.flows.forEach((f, i) => {
+          const counted = req.owners === null || req.owners[i] === init.queue;
+          if (f.family === 6) dataplane.ipv6().importFlow(f, now, counted);
+          else dataplane.importFlow(f, now, counted);
+        });
         break;
       }
       case 'sync-disown': {
         const now = nowSeconds();
         const tuple = flows.tuple;
+        const flows6: OutboxRecord6[] = [];
         for (const f of req.flows) {
+          if (f.family === 6) { flows6.push(f); continue; }
           tuple[0] = f.proto; tuple[1] = f.clientIp; tuple[2] = f.clientPort; tuple[3] = f.vip; tuple[4] = f.vport;
           const flow = flows.lookupTuple(now);
           if (flow >= 0) flows.disown(flow);
         }
+        if (flows6.length > 0) dataplane.v6?.disown(flows6, now);
         break;
       }
       case 'sync-dump': {
         const now = nowSeconds();
-        const out: OutboxRecord[] = [];
+        const out: (OutboxRecord | OutboxRecord6)[] = dataplane.v6?.dump(now, reportsTemplates6()) ?? [];
         // Templates first, as the master's drain sends them next to their flows.
         for (const tpl of reportsTemplates ? templates.snapshot(now) : []) {
           out.push({ kind: OUTBOX_TEMPLATE, proto: tpl.proto, state: 0, clientIp: tpl.clientIp, clientPort: 0,
@@ -272,6 +285,9 @@ function main(init: WorkerInit): void {
         mp.postMessage({ type: 'reply', id: req.id, result: out });
         break;
       }
+      case 'memory':
+        mp.postMessage({ type: 'reply', id: req.id, result: heapFigures() });
+        break;
       case 'fault':
         if (init.faultInjection && req.what === 'crash') throw new Error('injected fault: dataplane worker crash (ULVS_TEST_FAULTS)');
         break;

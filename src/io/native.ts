@@ -66,11 +66,28 @@ export interface NativeAddon {
   peerCredentials(fd: number): { pid: number; uid: number; gid: number };
   /** One datagram to the service manager's $NOTIFY_SOCKET (sd_notify(3)). */
   sdNotify(socketPath: string, message: string): void;
+  /** glibc's mallinfo2(): native memory V8 does not count (src/os/memory.ts). */
+  mallocStats(): MallocStats;
+  /** malloc_trim(0): free pages of every arena back to the kernel; true when some were. */
+  mallocTrim(): boolean;
   /**
    * Zeroed memory of at least `bytes` (rounded up to 2 MiB), 2 MiB aligned and advised as
    * transparent huge pages (hugePages: whether madvise took it); unmapped when collected.
    */
   allocateTableMemory(bytes: number): { buffer: ArrayBuffer; hugePages: boolean };
+}
+
+/** glibc's mallinfo2(), in bytes (native/src/malloc_stats.cc). */
+export interface MallocStats {
+  /** From the kernel with brk and per-thread arena heaps (mmapped chunks not included). */
+  arenaBytes: number;
+  /** Large chunks mmapped on their own. */
+  mmapBytes: number;
+  inUseBytes: number;
+  /** Free chunks the arenas keep (resident once touched, until trimmed). */
+  freeBytes: number;
+  /** The main arena's free top, what a plain trim gives back. */
+  topReleasableBytes: number;
 }
 
 /** The directory holding package.json, from src/io/ (tap) or dist/src/io/ (compiled). */

@@ -132,10 +132,7 @@ export const virtualServer = keywordTable('virtual_server', {
   hysteresis: int(undefined, 0),
   quorum_up: command(),
   quorum_down: command(),
-  ip_family: refused(WHY.ipv4, (st, _out, { t }) => {
-    if (st.args[0]?.text === 'inet') t.unsupported(st, 'ulvs is IPv4-only, so inet is implied', 'ip_family inet');
-    else t.unsupported(st, WHY.ipv4);
-  }),
+  ip_family: refused(WHY.family, (st, _out, { t }) => t.unsupported(st, WHY.family)),
   sorry_server: translated((st, out, { t }) => {
     const a = t.arg(st);
     if (a === undefined) return;

@@ -6,7 +6,7 @@
  */
 
 export const WHY = {
-  ipv4: 'ulvs is IPv4-only',
+  family: 'ulvs takes the address family from the addresses themselves (an IPv6 VIP makes an IPv6 service or instance)',
   snmp: 'ulvs has no SNMP agent; use `ulvs stats` and `ulvs list`',
   netfilter: 'ulvs takes packets before netfilter: no iptables/nftables/ipsets',
   process: 'ulvs is one process; set priorities and affinity with systemd, chrt or taskset',

@@ -116,7 +116,9 @@ export function address(st: Statement, t: Translator): string | OutMap | undefin
       }
       i++;
       const key = w.text === 'broadcast' ? 'brd' : w.text;
-      if (key === 'preferred_lft' || key === 'track_group') t.unsupported(w, key === 'track_group' ? 'ulvs has no track groups' : WHY.ipv4);
+      if (key === 'preferred_lft' || key === 'track_group') {
+        t.unsupported(w, key === 'track_group' ? 'ulvs has no track groups' : 'ulvs adds a VIP with the kernel\'s lifetimes (an IPv6 one with nodad, preferred forever)');
+      }
       else m.set(key, v.text);
     } else if (ADDRESS_FLAGS.includes(w.text)) {
       t.unsupported(w, w.text === 'use_vmac' ? WHY.vmac : w.text === 'no_track' ? 'ulvs re-adds a deleted VIP while MASTER' : 'ulvs adds addresses with the kernel defaults');
@@ -285,7 +287,7 @@ export const vrrpInstance = keywordTable('vrrp_instance', {
   vmac_xmit_base: no(WHY.vmac),
   use_ipvlan: no(WHY.vmac),
   vrf: no('ulvs runs in one routing table; run it in the VRF (ip vrf exec)'),
-  native_ipv6: no(WHY.ipv4),
+  native_ipv6: no(WHY.family),
   track_process: no(WHY.trackProcess),
   track_bfd: no(WHY.bfd),
   track_src_ip: no(WHY.none),

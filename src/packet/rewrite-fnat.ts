@@ -9,22 +9,22 @@
 import type { ParsedFrame } from './parse.js';
 import { RewriteResult, rewriteForNat, rewriteNatReply } from './rewrite.js';
 
-/** Request: source -> localIp:localPort, destination -> rsIp:rsPort. parsed follows. */
+// The addresses come through memory (ips), as for rewriteForNat: never boxed per packet.
+
+/** Request: source -> ips[0]:localPort (the local address), destination -> ips[1]:rsPort. parsed follows. */
 export function rewriteForFullNat(
-  u8: Uint8Array, dv: DataView, parsed: ParsedFrame,
-  localIp: number, localPort: number, rsIp: number, rsPort: number,
+  u8: Uint8Array, dv: DataView, parsed: ParsedFrame, ips: Uint32Array, localPort: number, rsPort: number,
 ): RewriteResult {
-  const r = rewriteForNat(u8, dv, parsed, rsIp, rsPort);
+  const r = rewriteForNat(u8, dv, parsed, ips, 1, rsPort);
   if (r !== RewriteResult.OK) return r;
-  return rewriteNatReply(u8, dv, parsed, localIp, localPort);
+  return rewriteNatReply(u8, dv, parsed, ips, 0, localPort);
 }
 
-/** Reply: source -> vip:vport, destination -> clientIp:clientPort. parsed follows. */
+/** Reply: source -> ips[0]:vport (the VIP), destination -> ips[1]:clientPort (the client). parsed follows. */
 export function rewriteFullNatReply(
-  u8: Uint8Array, dv: DataView, parsed: ParsedFrame,
-  vip: number, vport: number, clientIp: number, clientPort: number,
+  u8: Uint8Array, dv: DataView, parsed: ParsedFrame, ips: Uint32Array, vport: number, clientPort: number,
 ): RewriteResult {
-  const r = rewriteNatReply(u8, dv, parsed, vip, vport);
+  const r = rewriteNatReply(u8, dv, parsed, ips, 0, vport);
   if (r !== RewriteResult.OK) return r;
-  return rewriteForNat(u8, dv, parsed, clientIp, clientPort);
+  return rewriteForNat(u8, dv, parsed, ips, 1, clientPort);
 }

@@ -21,7 +21,7 @@
 
 import {
   TCP_CHECKSUM_OFFSET, UDP_CHECKSUM_OFFSET,
-  updateChecksum16, updateChecksum32, updateUdpChecksum16, updateUdpChecksum32,
+  updateChecksum16, updateUdpChecksum16,
 } from './checksum.js';
 import { IPPROTO_TCP, IPPROTO_UDP, type ParsedFrame } from './parse.js';
 
@@ -81,46 +81,56 @@ const L4_DST_PORT_FIELD = 2;
 /** Replace one address (src or dst) and the matching port, fixing IP and TCP/UDP checksums. */
 function translate(
   u8: Uint8Array, dv: DataView, parsed: ParsedFrame,
-  ipField: number, portField: number, newIp: number, newPort: number,
+  ipField: number, portField: number, ips: Uint32Array, at: number, newPort: number,
 ): RewriteResult {
   const protocol = parsed.protocol;
   if (protocol !== IPPROTO_TCP && protocol !== IPPROTO_UDP) return RewriteResult.UNSUPPORTED_PROTOCOL;
   const l3 = parsed.l3Offset;
   const l4 = parsed.l4Offset;
-  const oldIp = dv.getUint32(l3 + ipField);
+  // Addresses as 16-bit halves: small integers, so no call here (inlined or not) boxes a uint32
+  // above 2^31 into a heap number.
+  const newIp = ips[at];
+  const newHi = newIp >>> 16, newLo = newIp & 0xffff;
+  const oldHi = dv.getUint16(l3 + ipField), oldLo = dv.getUint16(l3 + ipField + 2);
   const oldPort = dv.getUint16(l4 + portField);
-  dv.setUint16(l3 + 10, updateChecksum32(dv.getUint16(l3 + 10), oldIp, newIp));
-  dv.setUint32(l3 + ipField, newIp);
+  dv.setUint16(l3 + 10, updateChecksum16(updateChecksum16(dv.getUint16(l3 + 10), oldHi, newHi), oldLo, newLo));
+  dv.setUint16(l3 + ipField, newHi);
+  dv.setUint16(l3 + ipField + 2, newLo);
   dv.setUint16(l4 + portField, newPort);
   // The L4 checksum covers the pseudo header, so the address change lands there too.
   if (protocol === IPPROTO_TCP) {
     const field = l4 + TCP_CHECKSUM_OFFSET;
-    dv.setUint16(field, updateChecksum16(updateChecksum32(dv.getUint16(field), oldIp, newIp), oldPort, newPort));
+    dv.setUint16(field, updateChecksum16(updateChecksum16(updateChecksum16(dv.getUint16(field), oldHi, newHi), oldLo, newLo), oldPort, newPort));
   } else {
     const field = l4 + UDP_CHECKSUM_OFFSET;
-    dv.setUint16(field, updateUdpChecksum16(updateUdpChecksum32(dv.getUint16(field), oldIp, newIp), oldPort, newPort));
+    const sum = dv.getUint16(field);
+    // 0: the sender sent no checksum, and none is added (updateUdpChecksum16 keeps 0).
+    if (sum !== 0) dv.setUint16(field, updateUdpChecksum16(updateChecksum16(updateChecksum16(sum, oldHi, newHi), oldLo, newLo), oldPort, newPort));
   }
   return RewriteResult.OK;
 }
 
 /**
- * NAT towards the real server: destination ip:port -> newDstIp:newDstPort. parsed.dstIp and
+ * NAT towards the real server: destination ip:port -> ips[at]:newDstPort. parsed.dstIp and
  * parsed.dstPort follow. MACs are the caller's (writeEthernetAddresses), as is decrementTtl.
+ * The address comes through memory, not as an argument, and the checksums are updated by
+ * 16-bit halves: a uint32 above 2^31 passed to a call V8 does not inline is boxed into a heap
+ * number (the NAT step allocated 17 bytes a packet that way).
  */
-export function rewriteForNat(u8: Uint8Array, dv: DataView, parsed: ParsedFrame, newDstIp: number, newDstPort: number): RewriteResult {
-  const result = translate(u8, dv, parsed, IP_DST_FIELD, L4_DST_PORT_FIELD, newDstIp, newDstPort);
+export function rewriteForNat(u8: Uint8Array, dv: DataView, parsed: ParsedFrame, ips: Uint32Array, at: number, newDstPort: number): RewriteResult {
+  const result = translate(u8, dv, parsed, IP_DST_FIELD, L4_DST_PORT_FIELD, ips, at, newDstPort);
   if (result === RewriteResult.OK) {
-    parsed.dstIp = newDstIp;
+    parsed.dstIp = ips[at];
     parsed.dstPort = newDstPort;
   }
   return result;
 }
 
-/** NAT reply from the real server: source ip:port -> the virtual service's newSrcIp:newSrcPort. */
-export function rewriteNatReply(u8: Uint8Array, dv: DataView, parsed: ParsedFrame, newSrcIp: number, newSrcPort: number): RewriteResult {
-  const result = translate(u8, dv, parsed, IP_SRC_FIELD, L4_SRC_PORT_FIELD, newSrcIp, newSrcPort);
+/** NAT reply from the real server: source ip:port -> the virtual service's ips[at]:newSrcPort (see rewriteForNat). */
+export function rewriteNatReply(u8: Uint8Array, dv: DataView, parsed: ParsedFrame, ips: Uint32Array, at: number, newSrcPort: number): RewriteResult {
+  const result = translate(u8, dv, parsed, IP_SRC_FIELD, L4_SRC_PORT_FIELD, ips, at, newSrcPort);
   if (result === RewriteResult.OK) {
-    parsed.srcIp = newSrcIp;
+    parsed.srcIp = ips[at];
     parsed.srcPort = newSrcPort;
   }
   return result;

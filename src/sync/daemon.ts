@@ -15,8 +15,12 @@
  */
 import type pino from 'pino';
 import { encodeEmptySyncMessage, type SyncRecord } from './codec.js';
-import type { OutboxRecord, SyncOutbox } from '../dataplane/sync-outbox.js';
+import type { OutboxRecord, OutboxRecord6, SyncOutbox } from '../dataplane/sync-outbox.js';
 import { fromSyncRecord, toSyncRecord, type ImportIgnoreReason, type ImportedFlow, type ImportedTemplate, type SyncIndex } from './records.js';
+import { fromSyncRecord6, toSyncRecord6, type ImportedFlow6, type ImportedTemplate6, type SyncIndex6 } from './records6.js';
+
+/** What the workers copy out and hand back: IPv4 and IPv6 records (family 6). */
+export type AnyOutboxRecord = OutboxRecord | OutboxRecord6;
 import { newSyncCounters, openSyncReceiver, openSyncSender, type SyncCounters, type SyncReceiver, type SyncSender } from './transport.js';
 
 /** How often the master drains the outboxes: a connection is on the wire within this of its change. */
@@ -50,18 +54,18 @@ export interface SyncDaemonHooks {
   outboxes(): SyncOutbox[];
   /** Forwarding method of a service id (FORWARD_*), undefined when unknown. */
   forwardOf(service: number): number | undefined;
-  /** Index over the whole config (every VIP) to match received records. */
-  index(): SyncIndex;
+  /** Indexes over the whole config (every VIP) to match received IPv4 and IPv6 records. */
+  index(): { v4: SyncIndex; v6: SyncIndex6 };
   /** Installs templates, then flows, in the dataplane (posted to the workers). */
-  importFlows(flows: ImportedFlow[], templates: ImportedTemplate[]): void;
+  importFlows(flows: (ImportedFlow | ImportedFlow6)[], templates: (ImportedTemplate | ImportedTemplate6)[]): void;
   /** Each worker's claims ring (queues > 1: it counts a synced flow now), in queue order. */
   claimRings(): SyncOutbox[];
   /** Tells every worker but `worker` that `worker` counts these flows now. */
-  disown(worker: number, flows: OutboxRecord[]): void;
+  disown(worker: number, flows: AnyOutboxRecord[]): void;
   /** Tells the workers whether to fill their outboxes (only the master's do). */
   setSending(on: boolean): void;
   /** Every connection the workers hold, for a resync. */
-  dumpFlows(): Promise<OutboxRecord[]>;
+  dumpFlows(): Promise<AnyOutboxRecord[]>;
 }
 
 export interface SyncStatus {
@@ -160,7 +164,7 @@ export class SyncDaemon {
   private drain(): void {
     // Whatever the role: after a takeover the new master's workers claim the flows they carry.
     this.hooks.claimRings().forEach((ring, worker) => {
-      const claimed: OutboxRecord[] = [];
+      const claimed: AnyOutboxRecord[] = [];
       ring.drain((r) => claimed.push(r), DRAIN_MAX);
       if (claimed.length === 0) return;
       this.claims += claimed.length;
@@ -174,9 +178,10 @@ export class SyncDaemon {
   }
 
   /** The IPVS record of a flow of a service this director still has (a reload may remove one). */
-  private addWireRecord(r: OutboxRecord, out: SyncRecord[]): void {
+  private addWireRecord(r: AnyOutboxRecord, out: SyncRecord[]): void {
     const forward = this.hooks.forwardOf(r.service);
-    if (forward !== undefined) out.push(toSyncRecord(r, forward));
+    if (forward === undefined) return;
+    out.push(r.family === 6 ? toSyncRecord6(r, forward) : toSyncRecord(r, forward));
   }
 
   /** An empty IPVS v1 message: a kernel backup processes zero records; a ulvs master resyncs. */
@@ -206,10 +211,10 @@ export class SyncDaemon {
       return;
     }
     const index = this.hooks.index();
-    const flows: ImportedFlow[] = [];
-    const templates: ImportedTemplate[] = [];
+    const flows: (ImportedFlow | ImportedFlow6)[] = [];
+    const templates: (ImportedTemplate | ImportedTemplate6)[] = [];
     for (const r of records) {
-      const f = fromSyncRecord(r, index);
+      const f = r.family === 6 ? fromSyncRecord6(r, index.v6) : fromSyncRecord(r, index.v4);
       if ('ignored' in f) this.ignored[f.ignored]++;
       else if (f.kind === 'template') templates.push(f);
       else flows.push(f);

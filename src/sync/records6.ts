@@ -4,36 +4,23 @@
  * worker-local handles in FlowTable6, so what crosses to the main thread, and what it hands
  * back, carries the 16 bytes themselves. Same flags, states, thresholds and ignore reasons as
  * IPv4: only the addresses differ, as in the kernel's ip_vs_sync_conn (STYPE_F_INET6).
- *
- * Not wired into the daemon or the dataplane yet: lvs_sync_daemon is still refused beside IPv6
- * services (check-ipv6-services.ts) until the IPv6 flow table offers and installs records.
+ * The daemon (daemon.ts) sends an IPv6 outbox record with toSyncRecord6 and matches a received
+ * IPv6 record with fromSyncRecord6; the workers install what comes out (ipv6-steps.ts).
  */
 import { TCP_STATE_ACTIVE } from '../conntrack/tcp-states.js';
 import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot, type SnapshotService } from '../dataplane/snapshot.js';
 import { formatIpv6, parseIpv6 } from '../packet/addr6.js';
 import type { SyncRecordV6 } from './codec.js';
+import { OUTBOX_TEMPLATE, type OutboxRecord6 } from '../dataplane/sync-outbox.js';
+import type { ImportedFlow6, ImportedTemplate6 } from '../dataplane/sync-offers.js';
 import { TEMPLATE_STATE, readSyncFlags, syncFlagsFor, ulvsStateOf, type ForwardingMethod } from './mapping.js';
 import type { ImportIgnoreReason } from './records.js';
 
-/** An IPv6 connection or template as the dataplane would copy it out (kind: OUTBOX_CONNECTION/TEMPLATE). */
-export interface OutboxRecord6 {
-  kind: number; proto: number; state: number;
-  clientIp: Uint8Array; clientPort: number;
-  vip: Uint8Array; vport: number;
-  rsIp: Uint8Array; rsPort: number;
-  rsId: number; service: number;
-  /** Seconds left. */
-  timeout: number;
-}
-
-/** An IPv6 flow to install, with this director's persistence for its service (prefix length). */
-export type ImportedFlow6 = Omit<OutboxRecord6, 'kind'> & { nat: boolean; persistenceTimeout: number; persistencePrefix: number };
-/** An IPv6 persistence template to install (clientIp: the masked client, as the master sent it). */
-export type ImportedTemplate6 = Omit<OutboxRecord6, 'kind' | 'state' | 'clientPort'> & { persistenceTimeout: number };
+export type { OutboxRecord6 } from '../dataplane/sync-outbox.js';
+export type { ImportedFlow6, ImportedTemplate6 } from '../dataplane/sync-offers.js';
 
 const METHOD_OF_FORWARD: Record<number, ForwardingMethod> = { [FORWARD_DR]: 'DR', [FORWARD_NAT]: 'NAT', [FORWARD_TUN]: 'TUN' };
 const FORWARD_OF_METHOD: Record<ForwardingMethod, number> = { DR: FORWARD_DR, NAT: FORWARD_NAT, TUN: FORWARD_TUN };
-const OUTBOX_TEMPLATE = 2;
 
 /** The IPVS v1 IPv6 record for an outbox record; `forward` is its service's method (FORWARD_*). */
 export function toSyncRecord6(r: OutboxRecord6, forward: number): SyncRecordV6 {
@@ -93,7 +80,7 @@ export function fromSyncRecord6(r: SyncRecordV6, index: SyncIndex6):
     const rsId = index.rsId(svc.id, r.rsIp, r.rsPort);
     if (rsId < 0) return { ignored: 'unknown-real-server' };
     return {
-      kind: 'template', proto: r.proto, clientIp: r.clientIp, vip: r.vip, vport: r.vport, rsIp: r.rsIp, rsPort: r.rsPort,
+      kind: 'template', family: 6, proto: r.proto, clientIp: r.clientIp, vip: r.vip, vport: r.vport, rsIp: r.rsIp, rsPort: r.rsPort,
       service: svc.id, rsId, timeout: r.timeout, persistenceTimeout: svc.persistenceTimeout,
     };
   }
@@ -105,9 +92,18 @@ export function fromSyncRecord6(r: SyncRecordV6, index: SyncIndex6):
   const state = ulvsStateOf(r.proto, r.state);
   if (state < 0) return { ignored: 'bad-state' };
   return {
-    kind: 'flow', proto: r.proto, state,
+    kind: 'flow', family: 6, proto: r.proto, state,
     clientIp: r.clientIp, clientPort: r.clientPort, vip: r.vip, vport: r.vport, rsIp: r.rsIp, rsPort: r.rsPort,
     service: svc.id, rsId, timeout: r.timeout, nat: svc.forward === FORWARD_NAT,
     persistenceTimeout: svc.persistenceTimeout, persistencePrefix: svc.persistencePrefix6 ?? 128,
   };
+}
+
+/** As countingWorker (records.ts) for IPv6: the client's four words folded, as IPVS hashes it. */
+export function countingWorker6(f: Pick<ImportedFlow6, 'clientIp' | 'clientPort' | 'vport'>, workers: number): number {
+  if (workers <= 1) return 0;
+  const c = f.clientIp;
+  let fold = 0;
+  for (let i = 0; i < 16; i += 4) fold ^= (c[i] << 24) | (c[i + 1] << 16) | (c[i + 2] << 8) | c[i + 3];
+  return ((fold ^ (f.clientPort << 16) ^ f.vport) >>> 0) % workers;
 }

@@ -1,5 +1,5 @@
 // IPv6 virtual servers at load (issue 16): DR and NAT66 services, groups with keepalived's
-// IPv6 ranges and prefix-length persistence_granularity are accepted and compiled; what the
+// IPv6 ranges, prefix-length persistence_granularity and lvs_sync_daemon are accepted and compiled; what the
 // IPv6 dataplane does not forward yet is refused at FILE:LINE:COL with the reason.
 import t from 'tap';
 import { loadConfigText } from '../../src/config/load.js';
@@ -79,6 +79,10 @@ t.test('what IPv6 does not forward yet is refused with the reason', async (t) =>
   for (const [name, yaml, want] of cases) t.match(errorsOf(yaml), want, name);
   t.notMatch(errorsOf(service('    lb_kind: TUN\n')), /TUN/, 'TUN over IPv6 (IPv6-in-IPv6) is accepted');
   t.equal(errorsOf(service('    lb_kind: DR\n    persistence_timeout: 60\n    persistence_granularity: 64\n')), '', 'IPv6 persistence with a prefix length is accepted');
+  const synced = `global_defs:\n  lvs_sync_daemon: { interface: eth0, instance: VI_6, id: 6 }\n` +
+    `vrrp_instances:\n  - { name: VI_6, interface: eth0, virtual_router_id: 6, version: 3, priority: 100, virtual_ipaddress: [ { address: "2001:2::100/128", dev: eth0 } ] }\n` +
+    service('    lb_kind: DR\n');
+  t.equal(errorsOf(synced), '', 'connection sync beside IPv6 services is accepted (IPv6 records, as IPVS)');
   t.match(errorsOf(`virtual_servers:\n  - vip: 198.18.0.100\n    port: 80\n    persistence_timeout: 60\n    persistence_granularity: 24\n    real_servers: [{ ip: 198.18.0.10 }]\n`),
     /5:30 persistence_granularity 24 is a prefix length, but this virtual server is IPv4/, 'a prefix length on an IPv4 service');
 });

@@ -16,8 +16,8 @@ t.test('TUN over IPv6: requests leave IPv6-in-IPv6 toward the real server', asyn
   t.teardown(async () => { await director?.stop(); await destroyLab({ prefix }); });
   const lab = await createLab({ prefix });
   const dir1 = lab.nodes.dir1.name;
-  t.equal((await labExec(dir1, ['ip', '-6', 'addr', 'add', '2001:2::100/128', 'dev', 'eth0', 'nodad'])).code, 0, 'dir1 holds the IPv6 VIP');
   director = await startDirector(dir1, writeConfig(readFileSync(join(REPO, 'configs', 'lab-tun6.yaml'), 'utf8')));
+  t.match((await labExec(dir1, ['ip', '-6', 'addr', 'show', 'dev', 'eth0'])).stdout, /inet6 2001:2::100\/128/, 'the config\'s static_ipaddress put the IPv6 VIP on dir1');
 
   const fields = ['eth.dst', 'ipv6.src', 'ipv6.dst', 'ipv6.nxt', 'ipv6.hlim', 'tcp.dstport', 'tcp.flags.syn', 'tcp.checksum.status'];
   const tshark = spawn('ip', ['netns', 'exec', lab.switchNamespace, 'tshark', '-i', 'br0', '-f', 'ip6 proto 41', '-c', '1', '-a', 'duration:20',

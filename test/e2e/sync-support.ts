@@ -20,12 +20,21 @@ export interface SyncPairOptions {
   persistence?: number;
   /** dataplane.queues (the lab must be made with as many directorQueues). */
   queues?: number;
+  /** 6: the service, its real servers and the VRRP instance are the lab's IPv6 ones (2001:2::100). */
+  family?: 6;
 }
+
+/** The VIP the client streams to. */
+export const vipOf = (o: Pick<SyncPairOptions, 'family'>, lab: LabTopology): string => (o.family === 6 ? '2001:2::100' : lab.vip);
 
 /** The config of one of the two lab directors (dir1 MASTER 150, dir2 BACKUP 100) the sync tests run. */
 export function syncPairConfig(o: SyncPairOptions, state: 'MASTER' | 'BACKUP', priority: number): string {
   const nat = o.kind === 'NAT';
-  const rsNet = nat ? '198.18.1' : '198.18.0';
+  const v6 = o.family === 6;
+  const rs = (n: number): string => (v6 ? `"${nat ? '2001:2:0:1::' : '2001:2::'}${n}"` : `${nat ? '198.18.1' : '198.18.0'}.${n}`);
+  const vips = v6
+    ? `      - { address: "2001:2::100/128", dev: eth0 }${nat ? '\n      - { address: "2001:2:0:1::254/64", dev: eth1 }' : ''}`
+    : `      - { address: 198.18.0.100/32, dev: eth0 }${nat ? '\n      - { address: 198.18.1.254/24, dev: eth1 }' : ''}`;
   return `${o.sync ? `global_defs:
   lvs_sync_daemon: { interface: eth0, instance: VI_1, id: 7, auth_key: "${SYNC_KEY}" }
 ` : ''}dataplane: { interface: eth0,${nat ? ' inside: eth1,' : ''} io: auto, sloppy_tcp: false${o.queues ? `, queues: ${o.queues}` : ''} }
@@ -41,17 +50,17 @@ vrrp_instances:
     # preempted); the MASTER's GARP refresh brings the client back within a second.
     garp_master_refresh: 1
     virtual_ipaddress:
-      - { address: 198.18.0.100/32, dev: eth0 }${nat ? '\n      - { address: 198.18.1.254/24, dev: eth1 }' : ''}
+${vips}
 virtual_servers:
-  - vip: 198.18.0.100
+  - vip: ${v6 ? '"2001:2::100"' : '198.18.0.100'}
     port: 80
     protocol: TCP
     lb_algo: ${o.lbAlgo}
     lb_kind: ${o.kind}${o.persistence ? `\n    persistence_timeout: ${o.persistence}` : ''}
     real_servers:
-      - { ip: ${rsNet}.10, port: 80 }
-      - { ip: ${rsNet}.20, port: 80 }
-      - { ip: ${rsNet}.30, port: 80 }
+      - { ip: ${rs(10)}, port: 80 }
+      - { ip: ${rs(20)}, port: 80 }
+      - { ip: ${rs(30)}, port: 80 }
 `;
 }
 
@@ -86,7 +95,7 @@ export async function syncFailover(t: Test, prefix: string, o: SyncPairOptions &
   await waitForOrFail('dir1 MASTER and dir2 BACKUP', () => stateOf(dir1!) === 'MASTER' && stateOf(dir2!) === 'BACKUP', 20_000);
 
   const streamingAt = Date.now();
-  client = streamingClient(lab.nodes.client.name, lab.vip);
+  client = streamingClient(lab.nodes.client.name, vipOf(o, lab));
   await client.ready;
   let syncedAfterMs: number | undefined;
   if (o.sync) {

@@ -30,25 +30,25 @@ const fixtures = [
   {
     description: 'TCP SYN toward the real server: client:cport -> VIP:80 becomes laddr:5000 -> rs:8080',
     input: buildFrame({ ip: { src: CLIENT, dst: VIP }, tcp: { srcPort: 40000, dstPort: 80, flags: 0x02, seq: 7 } }),
-    apply: (u8: Uint8Array, dv: DataView, p: ParsedFrame) => rewriteForFullNat(u8, dv, p, ipToNumber(LADDR), 5000, ipToNumber(RS), 8080),
+    apply: (u8: Uint8Array, dv: DataView, p: ParsedFrame) => rewriteForFullNat(u8, dv, p, Uint32Array.of(ipToNumber(LADDR), ipToNumber(RS)), 5000, 8080),
     output: buildFrame({ ip: { src: LADDR, dst: RS }, tcp: { srcPort: 5000, dstPort: 8080, flags: 0x02, seq: 7 } }),
   },
   {
     description: 'TCP reply: rs:8080 -> laddr:5000 becomes VIP:80 -> client:cport',
     input: buildFrame({ ip: { src: RS, dst: LADDR }, tcp: { srcPort: 8080, dstPort: 5000, ack: 8 }, payload: 'HTTP/1.1 200 OK\r\n' }),
-    apply: (u8: Uint8Array, dv: DataView, p: ParsedFrame) => rewriteFullNatReply(u8, dv, p, ipToNumber(VIP), 80, ipToNumber(CLIENT), 40000),
+    apply: (u8: Uint8Array, dv: DataView, p: ParsedFrame) => rewriteFullNatReply(u8, dv, p, Uint32Array.of(ipToNumber(VIP), ipToNumber(CLIENT)), 80, 40000),
     output: buildFrame({ ip: { src: VIP, dst: CLIENT }, tcp: { srcPort: 80, dstPort: 40000, ack: 8 }, payload: 'HTTP/1.1 200 OK\r\n' }),
   },
   {
     description: 'UDP with a checksum, both ways',
     input: buildFrame({ ip: { src: CLIENT, dst: VIP }, udp: { srcPort: 5353, dstPort: 53 }, payload: 'query' }),
-    apply: (u8: Uint8Array, dv: DataView, p: ParsedFrame) => rewriteForFullNat(u8, dv, p, ipToNumber(LADDR), 65535, ipToNumber(RS), 53),
+    apply: (u8: Uint8Array, dv: DataView, p: ParsedFrame) => rewriteForFullNat(u8, dv, p, Uint32Array.of(ipToNumber(LADDR), ipToNumber(RS)), 65535, 53),
     output: buildFrame({ ip: { src: LADDR, dst: RS }, udp: { srcPort: 65535, dstPort: 53 }, payload: 'query' }),
   },
   {
     description: 'UDP checksum 0 (none) stays 0',
     input: buildFrame({ ip: { src: RS, dst: LADDR }, udp: { srcPort: 53, dstPort: 1024, checksum: 'none' }, payload: 'answer' }),
-    apply: (u8: Uint8Array, dv: DataView, p: ParsedFrame) => rewriteFullNatReply(u8, dv, p, ipToNumber(VIP), 53, ipToNumber(CLIENT), 5353),
+    apply: (u8: Uint8Array, dv: DataView, p: ParsedFrame) => rewriteFullNatReply(u8, dv, p, Uint32Array.of(ipToNumber(VIP), ipToNumber(CLIENT)), 53, 5353),
     output: buildFrame({ ip: { src: VIP, dst: CLIENT }, udp: { srcPort: 53, dstPort: 5353, checksum: 'none' }, payload: 'answer' }),
   },
 ];
@@ -65,7 +65,7 @@ t.test('Full NAT rewrite fixtures: bytes equal a frame built whole, checksums ve
 t.test('ICMP is refused, frame untouched', async (t) => {
   const frame = buildFrame({ ip: { src: CLIENT, dst: VIP }, icmp: { type: 8, rest: 1 } });
   const { u8, dv, p } = load(frame);
-  t.equal(rewriteForFullNat(u8, dv, p, 1, 2, 3, 4), RewriteResult.UNSUPPORTED_PROTOCOL);
+  t.equal(rewriteForFullNat(u8, dv, p, Uint32Array.of(1, 3), 2, 4), RewriteResult.UNSUPPORTED_PROTOCOL);
   t.equal(Buffer.from(u8.subarray(256, 256 + frame.length)).toString('hex'), Buffer.from(frame).toString('hex'));
 });
 
@@ -76,12 +76,12 @@ t.test('property: request then reply rewrites keep every checksum valid and rest
     (client, cport, vip, vport, laddr, lport, rs, rsport, udp, payload) => {
       const l4 = udp ? { udp: { srcPort: cport, dstPort: vport } } : { tcp: { srcPort: cport, dstPort: vport, seq: 1 } };
       const { u8, dv, p } = load(buildFrame({ ip: { src: numberToIp(client), dst: numberToIp(vip) }, ...l4, payload }));
-      if (rewriteForFullNat(u8, dv, p, laddr, lport, rs, rsport) !== RewriteResult.OK || !valid(u8, p)) return false;
+      if (rewriteForFullNat(u8, dv, p, Uint32Array.of(laddr, rs), lport, rsport) !== RewriteResult.OK || !valid(u8, p)) return false;
       if (p.srcIp !== laddr || p.srcPort !== lport || p.dstIp !== rs || p.dstPort !== rsport) return false;
       // The real server answers: swap the addresses as its stack would.
       const back = udp ? { udp: { srcPort: rsport, dstPort: lport } } : { tcp: { srcPort: rsport, dstPort: lport, ack: 2 } };
       const r = load(buildFrame({ ip: { src: numberToIp(rs), dst: numberToIp(laddr) }, ...back, payload }));
-      if (rewriteFullNatReply(r.u8, r.dv, r.p, vip, vport, client, cport) !== RewriteResult.OK || !valid(r.u8, r.p)) return false;
+      if (rewriteFullNatReply(r.u8, r.dv, r.p, Uint32Array.of(vip, client), vport, cport) !== RewriteResult.OK || !valid(r.u8, r.p)) return false;
       return r.p.srcIp === vip && r.p.srcPort === vport && r.p.dstIp === client && r.p.dstPort === cport;
     }), { numRuns: 500 });
 });

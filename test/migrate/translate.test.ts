@@ -68,7 +68,7 @@ const UNSUPPORTED: { block: string; line: string; report: RegExp }[] = [
   { block: 'virtual_server 198.18.0.100 80', line: 'lb_algo fancy', report: /scheduler "fancy" not supported by ulvs/ },
   { block: 'virtual_server 198.18.0.100 80', line: 'lvs_method TUN type gue port 6080', report: /tunnel options "type gue port 6080" not supported by ulvs \(tunnel options on a real server only/ },
   { block: 'virtual_server 198.18.0.100 80', line: 'persistence_engine sip', report: /persistence_engine not supported by ulvs/ },
-  { block: 'virtual_server 198.18.0.100 80', line: 'ip_family inet6', report: /ip_family not supported by ulvs \(ulvs is IPv4-only\)/ },
+  { block: 'virtual_server 198.18.0.100 80', line: 'ip_family inet6', report: /ip_family not supported by ulvs \(ulvs takes the address family from the addresses themselves/ },
   { block: 'virtual_server 198.18.0.100 80', line: 'snmp_name web', report: /snmp_name not supported by ulvs \(ulvs has no SNMP agent/ },
   { block: 'virtual_server 198.18.0.100 80', line: 'real_server 198.18.0.10 80 {\n lvs_method NAT\n }', report: /lvs_method NAT on a real server not supported by ulvs/ },
   { block: 'virtual_server 198.18.0.100 80', line: 'real_server 198.18.0.10 80 {\n HTTP_GET {\n url {\n path /\n regex_options caseless\n }\n }\n }', report: /regex_options not supported by ulvs/ },

@@ -87,49 +87,49 @@ const fixtures: RewriteFixture[] = [
   {
     description: 'NAT forward TCP: VIP:80 -> RS:8080',
     input: buildFrame({ ip: { src: CLIENT, dst: VIP }, tcp, payload: tcp.payload }),
-    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, ipToNumber(RS), 8080),
+    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(ipToNumber(RS)), 0, 8080),
     expected: RewriteResult.OK,
     output: buildFrame({ ip: { src: CLIENT, dst: RS }, tcp: { ...tcp, dstPort: 8080 }, payload: tcp.payload }),
   },
   {
     description: 'NAT forward TCP with IP options and VLAN',
     input: buildFrame({ vlanId: 3, ip: { src: CLIENT, dst: VIP, options: new Uint8Array([0x94, 4, 0, 0]) }, tcp }),
-    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, ipToNumber(RS), 80),
+    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(ipToNumber(RS)), 0, 80),
     expected: RewriteResult.OK,
     output: buildFrame({ vlanId: 3, ip: { src: CLIENT, dst: RS, options: new Uint8Array([0x94, 4, 0, 0]) }, tcp }),
   },
   {
     description: 'NAT forward UDP with checksum',
     input: buildFrame({ ip: { src: CLIENT, dst: VIP }, udp: { srcPort: 5353, dstPort: 53 }, payload: 'query' }),
-    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, ipToNumber(RS), 5300),
+    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(ipToNumber(RS)), 0, 5300),
     expected: RewriteResult.OK,
     output: buildFrame({ ip: { src: CLIENT, dst: RS }, udp: { srcPort: 5353, dstPort: 5300 }, payload: 'query' }),
   },
   {
     description: 'NAT forward UDP with zero checksum keeps it zero',
     input: buildFrame({ ip: { src: CLIENT, dst: VIP }, udp: { srcPort: 5353, dstPort: 53, checksum: 'none' }, payload: 'query' }),
-    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, ipToNumber(RS), 5300),
+    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(ipToNumber(RS)), 0, 5300),
     expected: RewriteResult.OK,
     output: buildFrame({ ip: { src: CLIENT, dst: RS }, udp: { srcPort: 5353, dstPort: 5300, checksum: 'none' }, payload: 'query' }),
   },
   {
     description: 'NAT reply TCP: RS:8080 -> VIP:80 as source',
     input: buildFrame({ ip: { src: RS, dst: CLIENT }, tcp: { srcPort: 8080, dstPort: 40000, ack: 1 }, payload: 'HTTP/1.1 200 OK\r\n' }),
-    apply: (s) => rewriteNatReply(s.view.u8, s.view.dv, s.parsed, ipToNumber(VIP), 80),
+    apply: (s) => rewriteNatReply(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(ipToNumber(VIP)), 0, 80),
     expected: RewriteResult.OK,
     output: buildFrame({ ip: { src: VIP, dst: CLIENT }, tcp: { srcPort: 80, dstPort: 40000, ack: 1 }, payload: 'HTTP/1.1 200 OK\r\n' }),
   },
   {
     description: 'NAT reply UDP zero checksum',
     input: buildFrame({ ip: { src: RS, dst: CLIENT }, udp: { srcPort: 5300, dstPort: 5353, checksum: 'none' } }),
-    apply: (s) => rewriteNatReply(s.view.u8, s.view.dv, s.parsed, ipToNumber(VIP), 53),
+    apply: (s) => rewriteNatReply(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(ipToNumber(VIP)), 0, 53),
     expected: RewriteResult.OK,
     output: buildFrame({ ip: { src: VIP, dst: CLIENT }, udp: { srcPort: 53, dstPort: 5353, checksum: 'none' } }),
   },
   {
     description: 'NAT refuses ICMP (frame untouched)',
     input: buildFrame({ ip: { src: CLIENT, dst: VIP }, icmp: { type: 8, rest: 1 } }),
-    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, ipToNumber(RS), 80),
+    apply: (s) => rewriteForNat(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(ipToNumber(RS)), 0, 80),
     expected: RewriteResult.UNSUPPORTED_PROTOCOL, output: null,
   },
 ];
@@ -146,10 +146,10 @@ t.test('rewrite fixtures (DR, TTL, NAT forward and reply)', async (t) => {
 
 t.test('rewriteForNat keeps parsed in step', async (t) => {
   const s = load(buildFrame({ ip: { src: CLIENT, dst: VIP }, tcp }));
-  rewriteForNat(s.view.u8, s.view.dv, s.parsed, ipToNumber(RS), 8080);
+  rewriteForNat(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(ipToNumber(RS)), 0, 8080);
   t.equal(s.parsed.dstIp, ipToNumber(RS));
   t.equal(s.parsed.dstPort, 8080);
-  rewriteNatReply(s.view.u8, s.view.dv, s.parsed, ipToNumber(VIP), 81);
+  rewriteNatReply(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(ipToNumber(VIP)), 0, 81);
   t.equal(s.parsed.srcIp, ipToNumber(VIP));
   t.equal(s.parsed.srcPort, 81);
 });
@@ -253,7 +253,7 @@ function frameOf(p: RandomPacket, override: Partial<Pick<RandomPacket, 'src' | '
 t.test('NAT forward equals a full rebuild with the new destination, byte for byte (property)', async () => {
   fc.assert(fc.property(randomPacket, u32, port, (p, newIp, newPort) => {
     const s = load(frameOf(p));
-    if (rewriteForNat(s.view.u8, s.view.dv, s.parsed, newIp, newPort) !== RewriteResult.OK) return false;
+    if (rewriteForNat(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(newIp), 0, newPort) !== RewriteResult.OK) return false;
     const want = frameOf(p, { dst: newIp, dstPort: newPort });
     return hex(bytesAt(s, s.offset, want.length)) === hex(want);
   }), { numRuns: 3000 });
@@ -263,7 +263,7 @@ t.test('NAT reply and TTL decrement equal a full rebuild (property)', async () =
   fc.assert(fc.property(randomPacket, u32, port, (p, newIp, newPort) => {
     const s = load(frameOf(p));
     if (decrementTtl(s.view.u8, s.view.dv, s.parsed) !== RewriteResult.OK) return false;
-    if (rewriteNatReply(s.view.u8, s.view.dv, s.parsed, newIp, newPort) !== RewriteResult.OK) return false;
+    if (rewriteNatReply(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(newIp), 0, newPort) !== RewriteResult.OK) return false;
     const want = frameOf(p, { src: newIp, srcPort: newPort, ttl: p.ttl - 1 });
     return hex(bytesAt(s, s.offset, want.length)) === hex(want);
   }), { numRuns: 3000 });
@@ -273,10 +273,10 @@ t.test('NAT rewrite then the reverse rewrite restores the original bytes (proper
   fc.assert(fc.property(randomPacket, u32, port, u32, port, (p, dstIp, dstPort, srcIp, srcPort) => {
     const original = frameOf(p);
     const s = load(original);
-    rewriteForNat(s.view.u8, s.view.dv, s.parsed, dstIp, dstPort);
-    rewriteNatReply(s.view.u8, s.view.dv, s.parsed, srcIp, srcPort);
-    rewriteNatReply(s.view.u8, s.view.dv, s.parsed, p.src, p.srcPort);
-    rewriteForNat(s.view.u8, s.view.dv, s.parsed, p.dst, p.dstPort);
+    rewriteForNat(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(dstIp), 0, dstPort);
+    rewriteNatReply(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(srcIp), 0, srcPort);
+    rewriteNatReply(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(p.src), 0, p.srcPort);
+    rewriteForNat(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(p.dst), 0, p.dstPort);
     return hex(bytesAt(s, s.offset, original.length)) === hex(original);
   }), { numRuns: 3000 });
 });
@@ -284,7 +284,7 @@ t.test('NAT rewrite then the reverse rewrite restores the original bytes (proper
 t.test('NAT output verifies with full checksum recomputation (property)', async () => {
   fc.assert(fc.property(randomPacket, u32, port, (p, newIp, newPort) => {
     const s = load(frameOf(p));
-    rewriteForNat(s.view.u8, s.view.dv, s.parsed, newIp, newPort);
+    rewriteForNat(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(newIp), 0, newPort);
     const { u8 } = s.view;
     const q = s.parsed;
     return ipv4HeaderChecksumValid(u8, q.l3Offset, q.ipHeaderLength)
@@ -314,7 +314,7 @@ t.test('NAT onto a UDP checksum that computes to 0 sends 0xFFFF, as a full rebui
   }
   t.ok(found >= 0, 'some port makes the checksum compute to 0');
   const s = load(udpFrame(VIP, 53));
-  t.equal(rewriteForNat(s.view.u8, s.view.dv, s.parsed, ipToNumber(RS), found), RewriteResult.OK);
+  t.equal(rewriteForNat(s.view.u8, s.view.dv, s.parsed, Uint32Array.of(ipToNumber(RS)), 0, found), RewriteResult.OK);
   const want = udpFrame(RS, found);
   t.equal(hex(bytesAt(s, s.offset, want.length)), hex(want));
 });

@@ -52,12 +52,12 @@ t.test('tshark decodes rewritten frames with good checksums', async (t) => {
     // 1 NAT forward TCP
     rewritten(buildFrame({ ip: { src: client, dst: vip }, tcp: { srcPort: 40000, dstPort: 80, ack: 5 }, payload: 'GET / HTTP/1.0\r\n\r\n' }), 300, (v, p) => {
       decrementTtl(v.u8, v.dv, p);
-      rewriteForNat(v.u8, v.dv, p, ipToNumber(rs), 8080);
+      rewriteForNat(v.u8, v.dv, p, Uint32Array.of(ipToNumber(rs)), 0, 8080);
       rewriteForDirectRouting(v.u8, p.frameOffset, RS_MAC, DIR_MAC);
     }),
     // 2 NAT reply UDP
     rewritten(buildFrame({ ip: { src: rs, dst: client }, udp: { srcPort: 7001, dstPort: 40500 }, payload: 'answer' }), 300, (v, p) => {
-      rewriteNatReply(v.u8, v.dv, p, ipToNumber(vip), 7000);
+      rewriteNatReply(v.u8, v.dv, p, Uint32Array.of(ipToNumber(vip)), 0, 7000);
     }),
     // 3 IPIP with headroom, inner TCP with IP options
     rewritten(buildFrame({ ip: { src: client, dst: vip, options: new Uint8Array([1, 1, 1, 0]) }, tcp: { srcPort: 40001, dstPort: 80 }, payload: 'x' }), 300, (v, p, span) => {

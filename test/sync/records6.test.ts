@@ -24,7 +24,7 @@ function snapshot(): Snapshot {
 }
 
 const conn = (over: Partial<OutboxRecord6> = {}): OutboxRecord6 => ({
-  kind: 1, proto: 6, state: 1, clientIp: parseIpv6(CLIENT), clientPort: 40000, vip: parseIpv6(VIP), vport: 80,
+  family: 6, kind: 1, proto: 6, state: 1, clientIp: parseIpv6(CLIENT), clientPort: 40000, vip: parseIpv6(VIP), vport: 80,
   rsIp: parseIpv6(RS2), rsPort: 80, rsId: 12, service: 1, timeout: 880, ...over,
 });
 
@@ -38,7 +38,7 @@ t.test('an established DR connection becomes an IPv6 v1 record with IPVS flags, 
   const back = fromSyncRecord6(decoded.records[0] as SyncRecordV6, new SyncIndex6(snapshot()));
   if (!('kind' in back) || back.kind !== 'flow') throw new Error(JSON.stringify(back));
   t.same({ ...back, clientIp: [...back.clientIp], vip: [...back.vip], rsIp: [...back.rsIp] }, {
-    kind: 'flow', proto: 6, state: 1, clientIp: [...parseIpv6(CLIENT)], clientPort: 40000, vip: [...parseIpv6(VIP)], vport: 80,
+    kind: 'flow', family: 6, proto: 6, state: 1, clientIp: [...parseIpv6(CLIENT)], clientPort: 40000, vip: [...parseIpv6(VIP)], vport: 80,
     rsIp: [...parseIpv6(RS2)], rsPort: 80, service: 1, rsId: 12, timeout: 880, nat: false, persistenceTimeout: 0, persistencePrefix: 64,
   });
 });
