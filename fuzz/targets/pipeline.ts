@@ -59,10 +59,10 @@ const descs = new Uint32Array(SLOTS * DESC_WORDS);
  * one per shape is kept and every field that holds state is replaced before each input; a
  * field Dataplane gains later fails the harness until it is reset here too.
  */
-const STATE_FIELDS = ['flows', 'templates', 'counters', 'ipvs', 'hops', 'flowHop', 'sync', 'ipId', 'chosenTemplate', 'claims', 'tables', 'icmp', 'fragments', 'fnat', 'v6',
+const STATE_FIELDS = ['flows', 'templates', 'counters', 'ipvs', 'hops', 'flowHop', 'sync', 'ipId', 'chosenTemplate', 'claimsRing', 'tables', 'icmp', 'fragments', 'fnat', 'v6',
   'prefetchMinFlows', 'prefetchPaid', 'prefetchSkipped', 'prefetchSink'];
-/** hintedSlots: the pre-pass's scratch, written before it is read in every batch. */
-const STATELESS_FIELDS = ['macs', 'parsed', 'span', 'outside', 'inside', 'hintedSlots'];
+/** hintedSlots, ipArg: scratch, written before it is read. */
+const STATELESS_FIELDS = ['macs', 'parsed', 'span', 'outside', 'inside', 'hintedSlots', 'ipArg'];
 const kept = new Map<number, Dataplane>();
 
 function freshDataplane(byte: number): { dataplane: Dataplane; flows: FlowTable; counters: Float64Array; nat: boolean } {
@@ -99,7 +99,7 @@ function freshDataplane(byte: number): { dataplane: Dataplane; flows: FlowTable;
     v6?.setSnapshot(snapshot);
     Object.assign(dataplane, {
       flows, templates, counters, ipvs, hops, flowHop,
-      sync, ipId: 0, chosenTemplate: -1, claims: null, tables: new RuntimeTables(snapshot),
+      sync, ipId: 0, chosenTemplate: -1, claimsRing: null, tables: new RuntimeTables(snapshot),
       icmp, fragments, fnat, v6, prefetchMinFlows: 0, prefetchPaid: true, prefetchSkipped: 0, prefetchSink: 0,
     });
   }
