@@ -1,6 +1,8 @@
 // The TypeScript dataplane step alone (classify, flow lookup or schedule, rewrite) over
 // synthetic 64-byte UDP frames in memory, batches of 64, with N flows already in the table.
 // Run on its own to profile it: node --cpu-prof dist/bench/dataplane-step.js 1000000
+// (arguments: FLOWS PACKETS [huge|plain]: the flow table's memory, huge pages by default as
+// the director allocates it, or plain ArrayBuffers)
 // measurePipelineCases times each case of the pipeline fixture table (the paths the tests check):
 // node dist/bench/dataplane-step.js cases
 import { fileURLToPath } from 'node:url';
@@ -13,6 +15,7 @@ import { FORWARD_DR, FORWARD_FNAT, FORWARD_NAT, type ForwardMethod, type Snapsho
 import { DESC_WORDS, DROP, type PacketPort } from '../src/io/port.js';
 import { buildFrame } from '../src/packet/build.js';
 import { ipToNumber, parseMac } from '../src/packet/addr.js';
+import { allocateTableMemory } from '../src/io/table-memory.js';
 
 export const BATCH = 64;
 const FRAME_SIZE = 2048;
@@ -73,6 +76,9 @@ function memoryPort(frameCount: number): PacketPort {
   } as unknown as PacketPort;
 }
 
+/** The flow table's memory: the addon's huge pages (as the director) or plain ArrayBuffers. */
+export type TableMemory = 'huge' | 'plain';
+
 /** The Dataplane class to time: this build's, or another build's (bench/counters-cost.ts). */
 export type DataplaneClass = new (snapshot: Snapshot, flows: FlowTable, templates: PersistenceTable,
   counters: Float64Array, outside: PacketPort, inside: PacketPort | null) => Pick<Dataplane, 'processOutside'>;
@@ -84,11 +90,12 @@ export type DataplaneClass = new (snapshot: Snapshot, flows: FlowTable, template
  * the inside, send out through a second port).
  */
 export function measureDataplaneStep(flows: number, packets: number, capacity = 1 << 20,
-  forward: ForwardMethod = FORWARD_DR, DataplaneImpl: DataplaneClass = Dataplane): StepResult {
+  forward: ForwardMethod = FORWARD_DR, DataplaneImpl: DataplaneClass = Dataplane, memory: TableMemory = 'huge'): StepResult {
   const port = memoryPort(BATCH);
   // As the director's worker builds them: templates bounded by a quarter of the table.
   const templates = new PersistenceTable({ capacity: Math.max(1024, capacity >>> 2) });
-  const table = new FlowTable({ capacity, templates });
+  // As the director's worker allocates it (src/io/table-memory.ts), unless told 'plain'.
+  const table = new FlowTable({ capacity, templates, ...(memory === 'huge' ? { memory: allocateTableMemory } : {}) });
   const counters = allocateCounters();
   const inside = forward === FORWARD_NAT || forward === FORWARD_FNAT ? memoryPort(1) : null;
   const dataplane = new DataplaneImpl(benchSnapshot(forward), table, templates, counters, port, inside);
@@ -206,6 +213,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   } else {
     const flows = Number(process.argv[2] ?? 1_000_000);
     const packets = Number(process.argv[3] ?? 10_000_000);
-    console.log(JSON.stringify(measureDataplaneStep(flows, packets)));
+    const memory: TableMemory = process.argv[4] === 'plain' ? 'plain' : 'huge';
+    console.log(JSON.stringify({ ...measureDataplaneStep(flows, packets, 1 << 20, FORWARD_DR, Dataplane, memory), memory }));
   }
 }

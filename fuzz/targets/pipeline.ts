@@ -59,8 +59,10 @@ const descs = new Uint32Array(SLOTS * DESC_WORDS);
  * one per shape is kept and every field that holds state is replaced before each input; a
  * field Dataplane gains later fails the harness until it is reset here too.
  */
-const STATE_FIELDS = ['flows', 'templates', 'counters', 'ipvs', 'hops', 'flowHop', 'sync', 'ipId', 'chosenTemplate', 'claims', 'tables', 'icmp', 'fragments', 'fnat', 'v6'];
-const STATELESS_FIELDS = ['macs', 'parsed', 'span', 'outside', 'inside'];
+const STATE_FIELDS = ['flows', 'templates', 'counters', 'ipvs', 'hops', 'flowHop', 'sync', 'ipId', 'chosenTemplate', 'claimsRing', 'tables', 'icmp', 'fragments', 'fnat', 'v6',
+  'prefetchMinFlows', 'prefetchPaid', 'prefetchSkipped', 'prefetchSink'];
+/** hintedSlots, ipArg: scratch, written before it is read. */
+const STATELESS_FIELDS = ['macs', 'parsed', 'span', 'outside', 'inside', 'hintedSlots', 'ipArg'];
 const kept = new Map<number, Dataplane>();
 
 function freshDataplane(byte: number): { dataplane: Dataplane; flows: FlowTable; counters: Float64Array; nat: boolean } {
@@ -74,6 +76,8 @@ function freshDataplane(byte: number): { dataplane: Dataplane; flows: FlowTable;
   let dataplane = kept.get(shape);
   if (dataplane === undefined) {
     dataplane = new Dataplane(snapshot, flows, templates, counters, outside, nat ? inside : null, ipvs);
+    // The batch pre-pass over these small tables too (it runs from 32k flows in a director).
+    dataplane.prefetchMinFlows = 0;
     const fields = Object.keys(dataplane).sort();
     const known = [...STATE_FIELDS, ...STATELESS_FIELDS].sort();
     check(fields.join() === known.join(), `Dataplane fields changed (${fields.join()}): reset the new ones in fuzz/targets/pipeline.ts`);
@@ -95,8 +99,8 @@ function freshDataplane(byte: number): { dataplane: Dataplane; flows: FlowTable;
     v6?.setSnapshot(snapshot);
     Object.assign(dataplane, {
       flows, templates, counters, ipvs, hops, flowHop,
-      sync, ipId: 0, chosenTemplate: -1, claims: null, tables: new RuntimeTables(snapshot),
-      icmp, fragments, fnat, v6,
+      sync, ipId: 0, chosenTemplate: -1, claimsRing: null, tables: new RuntimeTables(snapshot),
+      icmp, fragments, fnat, v6, prefetchMinFlows: 0, prefetchPaid: true, prefetchSkipped: 0, prefetchSink: 0,
     });
   }
   return { dataplane, flows, counters, nat };

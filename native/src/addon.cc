@@ -21,6 +21,7 @@
 #include "peer_credentials.h"
 #include "raw_socket.h"
 #include "sd_notify.h"
+#include "table_memory.h"
 #include "tap_backend.h"
 #include "xdp_attach.h"
 #include "xsk_backend.h"
@@ -287,6 +288,7 @@ UlvsAddon::UlvsAddon(Napi::Env env, Napi::Object exports) {
   InitPeerCredentials(env, exports);
   InitSdNotify(env, exports);
   InitMallocStats(env, exports);
+  InitTableMemory(env, exports);
 }
 
 // waitReadable(fds: Int32Array, count: number, timeoutMs: number[, spinUs, kickMask]): bitmask

@@ -47,9 +47,9 @@ export class FlowRecords {
   protected readonly records: Uint32Array;
   protected readonly slots: FlowSlots;
 
-  constructor(capacity: number) {
-    this.records = new Uint32Array(capacity * Layout.RECORD_WORDS);
-    this.slots = new FlowSlots(capacity);
+  constructor(capacity: number, memory: (bytes: number) => ArrayBuffer) {
+    this.records = new Uint32Array(memory(capacity * Layout.RECORD_WORDS * 4), 0, capacity * Layout.RECORD_WORDS);
+    this.slots = new FlowSlots(capacity, memory);
   }
 
   // ---- accessors (flow must be an index lookupTuple/insertTuple returned) ---------------------------

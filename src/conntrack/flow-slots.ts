@@ -16,9 +16,9 @@ export class FlowSlots {
   /** Slots [0, highWater) have been used at least once: walks of the table stop there. */
   highWater = 0;
 
-  constructor(capacity: number) {
-    this.prev = new Int32Array(capacity);
-    this.next = new Int32Array(capacity);
+  constructor(capacity: number, memory: (bytes: number) => ArrayBuffer = (bytes) => new ArrayBuffer(bytes)) {
+    this.prev = new Int32Array(memory(capacity * 4), 0, capacity);
+    this.next = new Int32Array(memory(capacity * 4), 0, capacity);
   }
 
   get byteLength(): number {

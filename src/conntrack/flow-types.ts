@@ -14,6 +14,12 @@ export interface FlowTableOptions {
   /** Counter arrays to write into (e.g. views on a SharedArrayBuffer); indexed by rsId. */
   activeConns?: Uint32Array;
   inactiveConns?: Uint32Array;
+  /**
+   * Where the large arrays (records, index, slot links) live: zeroed memory of at least
+   * `bytes`. The director passes the addon's huge-page memory (src/io/table-memory.ts); by
+   * default a plain ArrayBuffer.
+   */
+  memory?: (bytes: number) => ArrayBuffer;
 }
 
 export interface FlowStats {

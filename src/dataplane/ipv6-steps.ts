@@ -95,7 +95,7 @@ export class Ipv6Steps {
     // one family, so the schedulers and listings read one count per server whatever its family.
     this.flows = new FlowTable6({
       capacity: ipv4Flows.capacity, timeouts: ipv4Flows.timeouts, expireNodestConn: ipv4Flows.expireNodestConn,
-      activeConns: ipv4Flows.activeConns, inactiveConns: ipv4Flows.inactiveConns, templates,
+      activeConns: ipv4Flows.activeConns, inactiveConns: ipv4Flows.inactiveConns, templates, memory: ipv4Flows.tableMemory,
     });
     this.flowHop = new Uint16Array(this.flows.slotCount);
     for (let id = 0; id < MAX_REAL_SERVER_IDS; id++) this.rsViews.push(this.rsAddress.subarray(id * 16, id * 16 + 16));

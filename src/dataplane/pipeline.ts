@@ -1,4 +1,4 @@
-import { FlowTable } from '../conntrack/flow-table.js';
+import { FlowTable, HINT_SLOTS } from '../conntrack/flow-table.js';
 import { PersistenceTable, SharedPersistenceTable } from '../conntrack/persistence.js';
 import { createPersistenceTable6 } from '../conntrack/persistence6.js';
 import { TCP_CLOSE, TCP_CLOSE_WAIT, TCP_FIN_WAIT, TCP_LAST_ACK, TCP_TIME_WAIT } from '../conntrack/tcp-states.js';
@@ -9,6 +9,7 @@ import {
 } from '../packet/parse.js';
 import { ICMP_DEST_UNREACH_TYPE, ICMP_FRAG_NEEDED, ICMP_TIME_EXCEEDED_TYPE } from '../packet/icmp-error.js';
 import { FragmentTable } from '../conntrack/fragments.js';
+import { ipv4HeaderChecksumValid } from '../packet/checksum.js';
 import { IcmpErrors } from './icmp.js';
 import { FragmentSteps } from './fragments.js';
 import {
@@ -29,6 +30,20 @@ import { accountReply } from './replies.js';
 import { screenFrame } from './screen.js';
 import type { ImportedFlow, ImportedTemplate } from './sync-offers.js';
 import { writeFlowRecord, type SyncOutbox } from './sync-outbox.js';
+
+/**
+ * The batch pre-pass (Dataplane.prefetch) runs only when the flow table holds at least this
+ * many flows: below it the table's lines stay in cache, there are no misses to overlap, and
+ * the pass would cost ~25 ns per packet for nothing (measured at 1k flows, bench/results/flow-1miss.txt).
+ */
+const PREFETCH_MIN_FLOWS = 1 << 15;
+/**
+ * A batch in which fewer than a quarter of the packets' lookups used their pre-pass hash (a
+ * flood of garbage, of bad checksums, of packets for no service) turns the pre-pass off: it
+ * cost such frames ~15 ns each (bench/hostile-step.ts). It is tried again every this many
+ * batches, so a garbage flood pays it on one batch in PREFETCH_RETRY_BATCHES.
+ */
+const PREFETCH_RETRY_BATCHES = 16;
 
 /** TCP states in which a bare SYN starts a new connection (IPVS conn_reuse_mode 1 and 2). */
 const REUSABLE_STATE = new Uint8Array(16);
@@ -216,11 +231,17 @@ export class Dataplane {
     const c = this.counters;
     c[C_BATCHES]++;
     c[C_RX] += n;
+    const flows = this.flows;
+    const hinted = this.prefetchWanted() ? this.prefetch(this.outside, descs, n, false) : 0;
+    const used = flows.hintsUsed;
     for (let i = 0; i < n; i++) {
+      flows.hintSlot = i < hinted ? i : -1;
       const verdict = this.forwardRequest(descs, i * DESC_WORDS, now);
       descs[i * DESC_WORDS + 2] = verdict;
       if (verdict !== DROP) c[C_TX]++;
     }
+    flows.hintSlot = -1;
+    if (hinted > 0) this.prefetchPaid = (flows.hintsUsed - used) * 4 >= hinted;
   }
 
   /** Frames that came in on the inside interface: NAT replies real server -> client. */
@@ -228,12 +249,89 @@ export class Dataplane {
     const c = this.counters;
     c[C_BATCHES]++;
     c[C_RX] += n;
+    const flows = this.flows;
+    const hinted = this.prefetchWanted() ? this.prefetch(this.inside!, descs, n, true) : 0;
+    const used = flows.hintsUsed;
     for (let i = 0; i < n; i++) {
+      flows.hintSlot = i < hinted ? i : -1;
       const verdict = this.forwardNatReply(descs, i * DESC_WORDS, now);
       descs[i * DESC_WORDS + 2] = verdict;
       if (verdict !== DROP) c[C_TX]++;
     }
+    flows.hintSlot = -1;
+    if (hinted > 0) this.prefetchPaid = (flows.hintsUsed - used) * 4 >= hinted;
   }
+
+  /**
+   * The batch's pre-pass (issue 18): every untagged, unfragmented IPv4 TCP/UDP frame's key
+   * with a valid header checksum
+   * (the forward key, or for `reply` the NAT reply key) is hashed and its index entry loaded,
+   * then the records and flowHop entries those point at, in loops whose loads do not depend on
+   * each other, so the cache misses of the whole batch overlap instead of queueing behind each
+   * packet. It only reads frames (bounds-checked) and warms the cache; the per-packet pass
+   * parses and decides as before, reusing the hashes. Returns how many slots carry a hint.
+   */
+  private prefetch(view: PortView, descs: Uint32Array, n: number, reply: boolean): number {
+    const flows = this.flows, t = flows.tuple, u8 = view.u8, dv = view.dv, listed = this.hintedSlots;
+    const count = n < HINT_SLOTS ? n : HINT_SLOTS;
+    let m = 0;
+    for (let j = 0; j < count; j++) {
+      const off = descs[j * DESC_WORDS], len = descs[j * DESC_WORDS + 1];
+      const l3 = off + 14;
+      if (len < 42 || off + len > u8.length || u8[off + 12] !== 0x08 || u8[off + 13] !== 0x00 || (u8[l3] >>> 4) !== 4) {
+        flows.clearHint(j);
+        continue;
+      }
+      const proto = u8[l3 + 9];
+      const ihl = (u8[l3] & 0x0f) << 2;
+      const l4 = l3 + ihl;
+      // Only frames the per-packet pass will look up: a bad header checksum is dropped there.
+      if ((proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) || ((u8[l3 + 6] & 0x3f) | u8[l3 + 7]) !== 0 || ihl < 20 ||
+          l4 + 4 > off + len || !ipv4HeaderChecksumValid(u8, l3, ihl)) {
+        flows.clearHint(j);
+        continue;
+      }
+      t[0] = proto;
+      if (reply) {
+        t[5] = dv.getUint32(l3 + 12); t[6] = dv.getUint16(l4); t[1] = dv.getUint32(l3 + 16); t[2] = dv.getUint16(l4 + 2);
+        flows.hintReply(j);
+      } else {
+        t[1] = dv.getUint32(l3 + 12); t[2] = dv.getUint16(l4); t[3] = dv.getUint32(l3 + 16); t[4] = dv.getUint16(l4 + 2);
+        flows.hintForward(j);
+      }
+      listed[m++] = j;
+    }
+    if (m === 0) return count;
+    flows.touchHinted(listed, m);
+    const hf = flows.hintFlow, hop = this.flowHop;
+    let sink = 0;
+    for (let i = 0; i < m; i++) {
+      const flow = hf[i];
+      if (flow >= 0) sink ^= hop[flow];
+    }
+    this.prefetchSink ^= sink;
+    return count;
+  }
+
+  /** PREFETCH_MIN_FLOWS; tests set 0 so the pre-pass runs over their small tables. */
+  prefetchMinFlows = PREFETCH_MIN_FLOWS;
+  /** Whether the last pre-pass was used by enough lookups (PREFETCH_RETRY_BATCHES). */
+  private prefetchPaid = true;
+  private prefetchSkipped = 0;
+
+  /** Run the pre-pass on this batch: a table out of cache, and the last one paid (or time to retry). */
+  private prefetchWanted(): boolean {
+    if (this.flows.stats.size < this.prefetchMinFlows) return false;
+    if (this.prefetchPaid) return true;
+    if (++this.prefetchSkipped < PREFETCH_RETRY_BATCHES) return false;
+    this.prefetchSkipped = 0;
+    return true;
+  }
+
+  /** The batch slots the pre-pass hashed a key for. */
+  private readonly hintedSlots = new Uint8Array(HINT_SLOTS);
+  /** XOR of the flowHop entries the pre-pass read, kept so the JIT cannot drop the loads. */
+  private prefetchSink = 0;
 
   private drop(reason: number): number {
     this.counters[C_DROP_BASE + reason]++;

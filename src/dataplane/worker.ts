@@ -5,6 +5,7 @@
  */
 import { receiveMessageOnPort, workerData, type MessagePort } from 'node:worker_threads';
 import { FlowTable } from '../conntrack/flow-table.js';
+import { allocateTableMemory } from '../io/table-memory.js';
 import { PersistenceTable, SharedPersistenceTable, templateCapacityFor } from '../conntrack/persistence.js';
 import { TCP_STATE_NAMES, type Timeouts } from '../conntrack/tcp-states.js';
 // Not io/index.js: open-core.ts opens ports without tc (no child process module in this thread).
@@ -126,7 +127,9 @@ function main(init: WorkerInit): void {
   // Shared templates are listed and counted once, by the worker of queue 0.
   const reportsTemplates = !init.templateMemory || init.queue === 0;
   const reportsTemplates6 = (): boolean => !(dataplane.v6?.templates instanceof SharedPersistenceTable) || init.queue === 0;
-  const flows = new FlowTable({ capacity: init.connTableSize, timeouts: init.timeouts, expireNodestConn: init.expireNodestConn, templates });
+  const flows = new FlowTable({
+    capacity: init.connTableSize, timeouts: init.timeouts, expireNodestConn: init.expireNodestConn, templates, memory: allocateTableMemory,
+  });
   const dataplane = new Dataplane(init.snapshot, flows, templates, init.counters, outside, inside, init.ipvsCounters);
   const syncOutbox = init.syncOutbox ? new SyncOutbox(init.syncOutbox) : null;
   dataplane.claims = init.syncClaims ? new SyncOutbox(init.syncClaims) : null;

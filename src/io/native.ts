@@ -70,6 +70,11 @@ export interface NativeAddon {
   mallocStats(): MallocStats;
   /** malloc_trim(0): free pages of every arena back to the kernel; true when some were. */
   mallocTrim(): boolean;
+  /**
+   * Zeroed memory of at least `bytes` (rounded up to 2 MiB), 2 MiB aligned and advised as
+   * transparent huge pages (hugePages: whether madvise took it); unmapped when collected.
+   */
+  allocateTableMemory(bytes: number): { buffer: ArrayBuffer; hugePages: boolean };
 }
 
 /** glibc's mallinfo2(), in bytes (native/src/malloc_stats.cc). */
