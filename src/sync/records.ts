@@ -19,16 +19,30 @@ export type ImportIgnoreReason = 'not-ipv4' | 'unknown-service' | 'unknown-real-
 const METHOD_OF_FORWARD: Record<number, ForwardingMethod> = { [FORWARD_DR]: 'DR', [FORWARD_NAT]: 'NAT', [FORWARD_TUN]: 'TUN' };
 const FORWARD_OF_METHOD: Record<ForwardingMethod, number> = { DR: FORWARD_DR, NAT: FORWARD_NAT, TUN: FORWARD_TUN };
 
-/** The IPVS record for an outbox record; `forward` is the flow's service's method (FORWARD_*). */
-export function toSyncRecord(r: OutboxRecord, forward: number): SyncRecordV4 {
+/** Whether a received record's method (its flags') is the service's here (IPv4 and IPv6, records6.ts). */
+export function methodMatches(method: ForwardingMethod | null, svc: SnapshotService): boolean {
+  return method !== null && FORWARD_OF_METHOD[method] === svc.forward;
+}
+
+/**
+ * What an IPVS record says of an outbox record whatever its family (records6.ts adds the IPv6
+ * addresses): flags, state and ports; `forward` is the flow's service's method (FORWARD_*).
+ * TCP clears INACTIVE in an active state, UDP keeps it.
+ */
+export function syncRecordFields(r: Pick<OutboxRecord, 'kind' | 'proto' | 'state' | 'clientPort' | 'vport' | 'rsPort' | 'timeout'>, forward: number):
+  Omit<SyncRecordV4, 'family' | 'clientIp' | 'vip' | 'rsIp'> {
   const template = r.kind === OUTBOX_TEMPLATE;
   const inactive = !template && (r.proto === 6 ? TCP_STATE_ACTIVE[r.state] === 0 : true);
   return {
-    family: 4, proto: r.proto, flags: syncFlagsFor({ method: METHOD_OF_FORWARD[forward] ?? 'DR', template, inactive, noClientPort: template }),
+    proto: r.proto, flags: syncFlagsFor({ method: METHOD_OF_FORWARD[forward] ?? 'DR', template, inactive, noClientPort: template }),
     state: template ? TEMPLATE_STATE : r.state,
     clientPort: template ? 0 : r.clientPort, vport: r.vport, rsPort: r.rsPort, fwmark: 0, timeout: r.timeout,
-    clientIp: r.clientIp, vip: r.vip, rsIp: r.rsIp,
   };
+}
+
+/** The IPVS record for an outbox record; `forward` is the flow's service's method (FORWARD_*). */
+export function toSyncRecord(r: OutboxRecord, forward: number): SyncRecordV4 {
+  return { family: 4, ...syncRecordFields(r, forward), clientIp: r.clientIp, vip: r.vip, rsIp: r.rsIp };
 }
 
 /**
@@ -75,7 +89,7 @@ export function fromSyncRecord(r: SyncRecord, index: SyncIndex):
   if (flags.template) return fromTemplateRecord(r, index, flags.method);
   const svc = index.service(r.proto, r.vip, r.vport);
   if (!svc) return { ignored: 'unknown-service' };
-  if (flags.method === null || FORWARD_OF_METHOD[flags.method] !== svc.forward) return { ignored: 'wrong-method' };
+  if (!methodMatches(flags.method, svc)) return { ignored: 'wrong-method' };
   const rsId = index.rsId(svc.id, r.rsIp, r.rsPort);
   if (rsId < 0) return { ignored: 'unknown-real-server' };
   const state = ulvsStateOf(r.proto, r.state);
@@ -97,7 +111,7 @@ function fromTemplateRecord(r: SyncRecordV4, index: SyncIndex, method: Forwardin
   ({ kind: 'template' } & ImportedTemplate) | { ignored: ImportIgnoreReason } {
   const svc = index.templateService(r.proto, r.vip, r.vport);
   if (!svc) return { ignored: 'unknown-service' };
-  if (method === null || FORWARD_OF_METHOD[method] !== svc.forward) return { ignored: 'wrong-method' };
+  if (!methodMatches(method, svc)) return { ignored: 'wrong-method' };
   if (svc.persistenceTimeout === 0) return { ignored: 'template-not-persistent' };
   const rsId = index.rsId(svc.id, r.rsIp, r.rsPort);
   if (rsId < 0) return { ignored: 'unknown-real-server' };

@@ -7,32 +7,20 @@
  * The daemon (daemon.ts) sends an IPv6 outbox record with toSyncRecord6 and matches a received
  * IPv6 record with fromSyncRecord6; the workers install what comes out (ipv6-steps.ts).
  */
-import { TCP_STATE_ACTIVE } from '../conntrack/tcp-states.js';
-import { FORWARD_DR, FORWARD_NAT, FORWARD_TUN, type Snapshot, type SnapshotService } from '../dataplane/snapshot.js';
+import { FORWARD_NAT, type Snapshot, type SnapshotService } from '../dataplane/snapshot.js';
 import { formatIpv6, parseIpv6 } from '../packet/addr6.js';
 import type { SyncRecordV6 } from './codec.js';
-import { OUTBOX_TEMPLATE, type OutboxRecord6 } from '../dataplane/sync-outbox.js';
+import type { OutboxRecord6 } from '../dataplane/sync-outbox.js';
 import type { ImportedFlow6, ImportedTemplate6 } from '../dataplane/sync-offers.js';
-import { TEMPLATE_STATE, readSyncFlags, syncFlagsFor, ulvsStateOf, type ForwardingMethod } from './mapping.js';
-import type { ImportIgnoreReason } from './records.js';
+import { readSyncFlags, ulvsStateOf } from './mapping.js';
+import { methodMatches, syncRecordFields, type ImportIgnoreReason } from './records.js';
 
 export type { OutboxRecord6 } from '../dataplane/sync-outbox.js';
 export type { ImportedFlow6, ImportedTemplate6 } from '../dataplane/sync-offers.js';
 
-const METHOD_OF_FORWARD: Record<number, ForwardingMethod> = { [FORWARD_DR]: 'DR', [FORWARD_NAT]: 'NAT', [FORWARD_TUN]: 'TUN' };
-const FORWARD_OF_METHOD: Record<ForwardingMethod, number> = { DR: FORWARD_DR, NAT: FORWARD_NAT, TUN: FORWARD_TUN };
-
 /** The IPVS v1 IPv6 record for an outbox record; `forward` is its service's method (FORWARD_*). */
 export function toSyncRecord6(r: OutboxRecord6, forward: number): SyncRecordV6 {
-  const template = r.kind === OUTBOX_TEMPLATE;
-  // As IPv4 (records.ts toSyncRecord): TCP clears INACTIVE in an active state, UDP keeps it.
-  const inactive = !template && (r.proto === 6 ? TCP_STATE_ACTIVE[r.state] === 0 : true);
-  return {
-    family: 6, proto: r.proto, flags: syncFlagsFor({ method: METHOD_OF_FORWARD[forward] ?? 'DR', template, inactive, noClientPort: template }),
-    state: template ? TEMPLATE_STATE : r.state,
-    clientPort: template ? 0 : r.clientPort, vport: r.vport, rsPort: r.rsPort, fwmark: 0, timeout: r.timeout,
-    clientIp: r.clientIp, vip: r.vip, rsIp: r.rsIp,
-  };
+  return { family: 6, ...syncRecordFields(r, forward), clientIp: r.clientIp, vip: r.vip, rsIp: r.rsIp };
 }
 
 /** IPv6 services and real servers of the whole config, keyed by canonical address text. */
@@ -75,7 +63,7 @@ export function fromSyncRecord6(r: SyncRecordV6, index: SyncIndex6):
   if (flags.template) {
     const svc = index.templateService(r.proto, r.vip, r.vport);
     if (!svc) return { ignored: 'unknown-service' };
-    if (flags.method === null || FORWARD_OF_METHOD[flags.method] !== svc.forward) return { ignored: 'wrong-method' };
+    if (!methodMatches(flags.method, svc)) return { ignored: 'wrong-method' };
     if (svc.persistenceTimeout === 0) return { ignored: 'template-not-persistent' };
     const rsId = index.rsId(svc.id, r.rsIp, r.rsPort);
     if (rsId < 0) return { ignored: 'unknown-real-server' };
@@ -86,7 +74,7 @@ export function fromSyncRecord6(r: SyncRecordV6, index: SyncIndex6):
   }
   const svc = index.service(r.proto, r.vip, r.vport);
   if (!svc) return { ignored: 'unknown-service' };
-  if (flags.method === null || FORWARD_OF_METHOD[flags.method] !== svc.forward) return { ignored: 'wrong-method' };
+  if (!methodMatches(flags.method, svc)) return { ignored: 'wrong-method' };
   const rsId = index.rsId(svc.id, r.rsIp, r.rsPort);
   if (rsId < 0) return { ignored: 'unknown-real-server' };
   const state = ulvsStateOf(r.proto, r.state);
