@@ -44,6 +44,8 @@ export interface TrafficOptions {
   watchPid?: number;
   /** 6: IPv6/UDP from the client's IPv6 address to the lab's IPv6 VIP (sinks count IPv6). */
   family?: 4 | 6;
+  /** The UDP destination port sent to and counted (default UDP_PORT). */
+  port?: number;
 }
 
 export interface TrafficResult {
@@ -66,8 +68,9 @@ export function processCpuPerPacketUs(run: TrafficResult): number {
 /** Sinks on rs1..rs3, the sender in the client; counts what the real servers received. */
 export async function traffic(lab: BenchLab, o: TrafficOptions): Promise<TrafficResult> {
   const { nodes } = lab;
+  const port = String(o.port ?? UDP_PORT);
   const sinks: Proc[] = ['rs1', 'rs2', 'rs3'].map((rs) =>
-    startIn(nodes[rs as 'rs1'].name, [join(TOOLS, 'sink'), '--if', 'eth0', '--port', String(UDP_PORT), '--seconds', String(o.seconds + 2),
+    startIn(nodes[rs as 'rs1'].name, [join(TOOLS, 'sink'), '--if', 'eth0', '--port', port, '--seconds', String(o.seconds + 2),
       ...(o.family === 6 ? ['--ipv6'] : [])]));
   const addresses = o.family === 6
     ? ['--src-ip6', o.srcIp ?? nodes.client.ip6, '--dst-ip6', LAB_IPV6.vip]
@@ -77,7 +80,7 @@ export async function traffic(lab: BenchLab, o: TrafficOptions): Promise<Traffic
     const busy0 = machineBusySeconds();
     const proc0 = o.watchPid ? processTreeCpuSeconds(o.watchPid) : 0;
     const out = await runIn(nodes.client.name, [join(TOOLS, 'sender'), '--if', 'eth0', '--src-mac', nodes.client.mac,
-      '--dst-mac', o.dstMacs.join(','), ...addresses, '--dst-port', String(UDP_PORT),
+      '--dst-mac', o.dstMacs.join(','), ...addresses, '--dst-port', port,
       '--flows', String(o.flows), '--first-flow', String(o.firstFlow ?? 0), '--rate', String(o.rate), '--seconds', String(o.seconds)],
     (o.seconds + 30) * 1000);
     const busy1 = machineBusySeconds();
@@ -147,12 +150,15 @@ export async function startDirectorFromYaml(lab: BenchLab, yaml: string, timeout
   return proc;
 }
 
-export async function startReference(lab: BenchLab, xdpObject: string): Promise<Proc> {
+/** The C reference forwarder on lab-dir1 for VIP:UDP_PORT (DR: `alsoPorts` steered too). */
+export async function startReference(lab: BenchLab, xdpObject: string, alsoPorts: readonly number[] = []): Promise<Proc> {
   const n = lab.nodes;
+  if (lab.nat && alsoPorts.length > 0) throw new Error('the reference forwarder takes one port in NAT');
   const rsArgs = (['rs1', 'rs2', 'rs3'] as const).flatMap((r) =>
     ['--rs', `${n[r].ip}${lab.nat ? `:${UDP_PORT}` : ''}@${n[r].mac}`]);
+  const portArgs = [UDP_PORT, ...alsoPorts].flatMap((p) => ['--port', String(p)]);
   const proc = startIn(n.dir1.name, [join(TOOLS, 'ref_forwarder'), '--obj', xdpObject, '--mode', lab.nat ? 'nat' : 'dr',
-    '--if', 'eth0', ...(lab.nat ? ['--inside', 'eth1'] : []), '--vip', VIP, '--port', String(UDP_PORT), ...rsArgs]);
+    '--if', 'eth0', ...(lab.nat ? ['--inside', 'eth1'] : []), '--vip', VIP, ...portArgs, ...rsArgs]);
   try {
     await waitFor(proc, 'forwarder running', 15_000);
   } catch (error) {

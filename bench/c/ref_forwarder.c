@@ -3,7 +3,8 @@
 // ulvs_xdp.o: `services` / `replies` steering maps and the `xsks` map) so that both take
 // exactly the same packets. Sleeps in poll() when idle (need_wakeup), as ulvs does by default.
 // Stateless: the real server is a hash of the 5-tuple (no flow table), so it is a ceiling.
-//   ref_forwarder --obj ulvs_xdp.o --mode dr  --if eth0 --vip V --port P --rs IP@MAC ... [--seconds S]
+//   ref_forwarder --obj ulvs_xdp.o --mode dr  --if eth0 --vip V --port P [--port P2 ...] --rs IP@MAC ... [--seconds S]
+//   (DR steers every --port given: the latency bench forwards its echo port beside the load's)
 //   ref_forwarder --obj ulvs_xdp.o --mode nat --if eth0 --inside eth1 --vip V --port P
 //                 --rs IP:PORT@MAC ... [--seconds S]
 // Prints {"rx":N,"forwarded":N,"dropped":N,"seconds":S} on exit (SIGTERM/SIGINT or --seconds).
@@ -56,7 +57,10 @@ static void on_signal(int sig) { (void)sig; stop = 1; }
 static struct real_server servers[MAX_RS];
 static int server_count;
 static uint32_t vip;
-static uint16_t vport;
+static uint16_t vport;              // the first --port: NAT rewrites replies' source to it
+#define MAX_PORTS 8
+static uint16_t dr_ports[MAX_PORTS];  // DR: every --port, all steered
+static int port_count;
 static uint64_t rx_total, forwarded, dropped;
 static uint8_t client_gw_mac[6];  // NAT: MAC the last request came from (the client side's next hop)
 
@@ -319,7 +323,11 @@ int main(int argc, char **argv) {
       case 'i': outside.ifname = optarg; break;
       case 'I': inside.ifname = optarg; break;
       case 'v': vip = parse_ip(optarg); break;
-      case 'p': vport = (uint16_t)atoi(optarg); break;
+      case 'p':
+        if (port_count == MAX_PORTS) die("too many --port");
+        dr_ports[port_count++] = (uint16_t)atoi(optarg);
+        if (!vport) vport = dr_ports[0];
+        break;
       case 't': seconds = atof(optarg); break;
       case 'r': {
         if (server_count == MAX_RS) die("too many --rs");
@@ -342,10 +350,11 @@ int main(int argc, char **argv) {
   int nat = strcmp(mode, "nat") == 0;
   if (!obj || !outside.ifname || !vip || !vport || !server_count || (nat && !inside.ifname))
     die("see the header of ref_forwarder.c for usage");
+  if (nat && port_count > 1) die("NAT takes one --port");
   signal(SIGTERM, on_signal);
   signal(SIGINT, on_signal);
   open_port(&outside, obj);
-  steer(&outside, "services", vip, vport);
+  for (int i = 0; i < port_count; i++) steer(&outside, "services", vip, dr_ports[i]);
   if (nat) {
     copy_reserve = RING_SIZE / 2;
     open_port(&inside, obj);

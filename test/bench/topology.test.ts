@@ -5,7 +5,7 @@ import t from 'tap';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { leftoverNamespaces, setUpLab, startReference, tearDownLab, traffic } from '../../bench/lab.js';
+import { ECHO_PORT, leftoverNamespaces, setUpLab, startReference, tearDownLab, traffic } from '../../bench/lab.js';
 import { REPO, TOOLS, XDP_OBJECT, killAll } from '../../bench/sys.js';
 import { labNamespaceNames } from '../../src/lab/index.js';
 
@@ -44,6 +44,19 @@ t.test('bench lab: set up, exact counts, torn down without leftovers', async (t)
   const forwarder = JSON.parse(ref.stdout()) as { rx: number; forwarded: number };
   t.equal(forwarder.forwarded, viaRef.sent, 'and says so itself');
   t.equal(execFileSync('ip', ['-n', n.dir1.name, 'link', 'show', 'eth0']).toString().includes('xdp'), false, 'the reference detached its XDP program');
+
+  // DR with a second --port (the latency bench's echo port): both ports are forwarded.
+  const ref2 = await startReference(lab, XDP_OBJECT, [ECHO_PORT]);
+  let main, echo;
+  try {
+    main = await traffic(lab, { dstMacs: [n.dir1.mac], flows: 99, rate: 5_000, seconds: 1 });
+    echo = await traffic(lab, { dstMacs: [n.dir1.mac], flows: 99, rate: 5_000, seconds: 1, port: ECHO_PORT });
+  } finally {
+    await ref2.stop();
+  }
+  t.equal(main.delivered, main.sent, `the first port forwarded (${main.delivered} of ${main.sent})`);
+  t.equal(echo.delivered, echo.sent, `the second port forwarded (${echo.delivered} of ${echo.sent})`);
+  t.ok(echo.sent > 1_000, `the sender sent ${echo.sent} to the second port`);
 
   await tearDownLab(PREFIX);
   t.same(leftoverNamespaces(PREFIX), [], 'no namespace left');
