@@ -21,7 +21,7 @@
 
 import {
   TCP_CHECKSUM_OFFSET, UDP_CHECKSUM_OFFSET,
-  updateChecksum16, updateUdpChecksum16,
+  udpChecksumForWire, updateChecksum16,
 } from './checksum.js';
 import { IPPROTO_TCP, IPPROTO_UDP, type ParsedFrame } from './parse.js';
 
@@ -104,8 +104,11 @@ function translate(
   } else {
     const field = l4 + UDP_CHECKSUM_OFFSET;
     const sum = dv.getUint16(field);
-    // 0: the sender sent no checksum, and none is added (updateUdpChecksum16 keeps 0).
-    if (sum !== 0) dv.setUint16(field, updateUdpChecksum16(updateChecksum16(updateChecksum16(sum, oldHi, newHi), oldLo, newLo), oldPort, newPort));
+    // 0: the sender sent no checksum, and none is added. Otherwise the three updates chain as
+    // plain one's-complement steps: an intermediate 0x0000 is a value (zero), not "no checksum"
+    // (updateUdpChecksum16 would read it so and leave 0 on the wire), and only the result is
+    // sent as 0xFFFF when it computes to 0.
+    if (sum !== 0) dv.setUint16(field, udpChecksumForWire(updateChecksum16(updateChecksum16(updateChecksum16(sum, oldHi, newHi), oldLo, newLo), oldPort, newPort)));
   }
   return RewriteResult.OK;
 }
