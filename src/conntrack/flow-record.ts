@@ -70,6 +70,17 @@ export class FlowRecords {
   clientIp(flow: number): number { return this.records[flow * Layout.RECORD_WORDS + Word.CLIENT]; }
   clientPort(flow: number): number { return this.records[flow * Layout.RECORD_WORDS + Word.PORTS] >>> 16; }
   vip(flow: number): number { return this.records[flow * Layout.RECORD_WORDS + Word.VIP]; }
+  /** vip into to[at] (see copyRsIp). */
+  copyVip(flow: number, to: Uint32Array, at: number): void { to[at] = this.records[flow * Layout.RECORD_WORDS + Word.VIP]; }
+  /**
+   * The addresses as signed 32-bit integers (`ip | 0`): the hot path's way to read them when it
+   * passes them on or compares them (with `| 0` on the other side). A uint32 above 2^31
+   * returned by (or passed to) a call V8 does not inline is boxed into a fresh heap number; an
+   * int32 never is. Written into a Uint32Array or by DataView.setUint32 they are the same bits.
+   */
+  rsIp32(flow: number): number { return this.records[flow * Layout.RECORD_WORDS + Word.RS_IP] | 0; }
+  vip32(flow: number): number { return this.records[flow * Layout.RECORD_WORDS + Word.VIP] | 0; }
+  clientIp32(flow: number): number { return this.records[flow * Layout.RECORD_WORDS + Word.CLIENT] | 0; }
   vport(flow: number): number { return this.records[flow * Layout.RECORD_WORDS + Word.PORTS] & 0xffff; }
   /** Counted in activeConns (true) or inactiveConns (false). */
   isActive(flow: number): boolean { return ((this.records[flow * Layout.RECORD_WORDS + Word.AUX] >>> 24) & Flag.INACTIVE) === 0; }

@@ -138,10 +138,14 @@ export class LocalPorts {
     this.free[a]++;
   }
 
-  /** Address index of an IPv4 (host order), or -1. A short linear scan: groups are small. */
+  /**
+   * Address index of an IPv4 (host order, as a uint32 or as `ip | 0`), or -1. A short linear
+   * scan: groups are small. The hot path passes `ip | 0`: a small integer V8 never boxes.
+   */
   addressIndex(ip: number): number {
     const list = this.addresses;
-    for (let a = 0; a < list.length; a++) if (list[a] === ip) return a;
+    const ip32 = ip | 0;
+    for (let a = 0; a < list.length; a++) if ((list[a] | 0) === ip32) return a;
     return -1;
   }
 

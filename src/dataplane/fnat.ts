@@ -93,10 +93,10 @@ export class FullNatSteps {
     const a = ports.addressOf(flow);
     if (a < 0) return this.drop(DataplaneDrop.LOCAL_PORTS_EXHAUSTED);
     const { u8, dv } = outside;
-    // Addresses through memory, not arguments (rewriteForNat says why).
+    // Addresses through memory, not arguments (rewriteForNat says why); read as int32 (FlowRecords.rsIp32).
     const ips = this.ipArgs;
     ips[0] = ports.addresses[a];
-    ips[1] = this.flows.rsIp(flow);
+    ips[1] = this.flows.rsIp32(flow);
     if (rewriteForFullNat(u8, dv, p, ips, ports.portOf(flow), rsPort) !== RewriteResult.OK) {
       return this.drop(DataplaneDrop.NOT_IPV4_L4);
     }
@@ -107,6 +107,7 @@ export class FullNatSteps {
    * Address index when `ip` (a packet's destination) is a local address, else -1. One null test
    * when there are none; a short scan otherwise.
    */
+  /** ip as `ip | 0` on the hot path (LocalPorts.addressIndex says why). */
   localAddressOf(ip: number): number {
     const ports = this.ports;
     return ports === null ? -1 : ports.addressIndex(ip);
@@ -123,7 +124,7 @@ export class FullNatSteps {
     const flows = this.flows;
     const flow = ports.flowAt(a, p.dstPort);
     if (flow < 0) return LOCAL;
-    if (flows.rsIp(flow) !== p.srcIp || flows.rsPort(flow) !== p.srcPort || flows.proto(flow) !== p.protocol ||
+    if (flows.rsIp32(flow) !== (p.srcIp | 0) || flows.rsPort(flow) !== p.srcPort || flows.proto(flow) !== p.protocol ||
         flows.expiresAt(flow) <= now) {
       return this.drop(DataplaneDrop.REPLY_NO_FLOW);
     }
@@ -135,8 +136,8 @@ export class FullNatSteps {
     // Read before the rewrite: the flow may not be freed in between (no call here frees flows).
     if (p.moreFragments && p.fragmentOffset === 0) this.fragments.rememberFirst(flow, p, now);
     const ips = this.ipArgs;
-    ips[0] = flows.vip(flow);
-    ips[1] = flows.clientIp(flow);
+    ips[0] = flows.vip32(flow);
+    ips[1] = flows.clientIp32(flow);
     rewriteFullNatReply(u8, dv, p, ips, flows.vport(flow), flows.clientPort(flow));
     writeEthernetAddresses(u8, descs[d], this.hops.views[hop], outside.port.mac);
     return fromOutside ? TX : TX_OTHER;
@@ -173,8 +174,8 @@ export class FullNatSteps {
     const flows = this.flows;
     const addresses = FULL_NAT_ICMP_ADDRESSES;
     addresses[0] = ports!.addresses[a];
-    addresses[1] = flows.rsIp(flow);
-    addresses[2] = flows.rsIp(flow);
+    addresses[1] = flows.rsIp32(flow);
+    addresses[2] = flows.rsIp32(flow);
     addresses[3] = ports!.addresses[a];
     rewriteIcmpErrorForFullNat(outside.u8, outside.dv, p, flows.rsPort(flow), ports!.portOf(flow));
     this.counters[C_ICMP_FORWARDED]++;
@@ -196,7 +197,7 @@ export class FullNatSteps {
     const flows = this.flows;
     const flow = this.ports!.flowAt(a, p.icmpInnerSrcPort);
     if (flow < 0) return LOCAL;
-    if (flows.rsIp(flow) !== p.icmpInnerDstIp || flows.rsPort(flow) !== p.icmpInnerDstPort || flows.proto(flow) !== proto ||
+    if (flows.rsIp32(flow) !== (p.icmpInnerDstIp | 0) || flows.rsPort(flow) !== p.icmpInnerDstPort || flows.proto(flow) !== proto ||
         flows.expiresAt(flow) <= now) {
       return this.drop(DataplaneDrop.ICMP_NO_FLOW);
     }
@@ -206,10 +207,10 @@ export class FullNatSteps {
     const { u8, dv } = from;
     if (decrementTtl(u8, dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
     const addresses = FULL_NAT_ICMP_ADDRESSES;
-    addresses[0] = flows.vip(flow);
-    addresses[1] = flows.clientIp(flow);
-    addresses[2] = flows.clientIp(flow);
-    addresses[3] = flows.vip(flow);
+    addresses[0] = flows.vip32(flow);
+    addresses[1] = flows.clientIp32(flow);
+    addresses[2] = flows.clientIp32(flow);
+    addresses[3] = flows.vip32(flow);
     rewriteIcmpErrorForFullNat(u8, dv, p, flows.clientPort(flow), flows.vport(flow));
     writeEthernetAddresses(u8, descs[d], this.hops.views[hop], outside.port.mac);
     this.counters[C_ICMP_FORWARDED]++;
@@ -229,19 +230,19 @@ export class FullNatSteps {
     const flows = this.flows;
     const { u8, dv } = from;
     const l3 = p.l3Offset;
-    if (p.dstIp === flows.vip(flow)) {
+    if ((p.dstIp | 0) === flows.vip32(flow)) {
       if (rsMac === null) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
       if (decrementTtl(u8, dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
-      rewriteAddress(dv, l3, 12, ports.addresses[a]);
-      rewriteAddress(dv, l3, 16, flows.rsIp(flow));
+      rewriteAddress(dv, l3, 12, ports.addresses[a] | 0);
+      rewriteAddress(dv, l3, 16, flows.rsIp32(flow));
       this.counters[C_FRAGMENTS]++;
       return this.outToRealServer(outside, inside, u8, descs, d, a, rsMac);
     }
     const hop = this.flowHop[flow];
     if (hop === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     if (decrementTtl(u8, dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
-    rewriteAddress(dv, l3, 12, flows.vip(flow));
-    rewriteAddress(dv, l3, 16, flows.clientIp(flow));
+    rewriteAddress(dv, l3, 12, flows.vip32(flow));
+    rewriteAddress(dv, l3, 16, flows.clientIp32(flow));
     writeEthernetAddresses(u8, descs[d], this.hops.views[hop], outside.port.mac);
     this.counters[C_FRAGMENTS]++;
     return fromOutside ? TX : TX_OTHER;

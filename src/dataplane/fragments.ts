@@ -112,14 +112,14 @@ export class FragmentSteps {
     }
     if (forward === FORWARD_TUN) {
       const r = encapsulateTunnel(u8, dv, p, port.frameSize, tables.rsTunnel[rsId], tables.rsTunnelPort[rsId],
-        tables.snapshot.tunnelSource, flows.rsIp(flow), p.ttl, p.ipId ^ 0x8000, rsMac, port.mac, tables.snapshot.mtu, this.span);
+        tables.snapshot.tunnelSource | 0, flows.rsIp32(flow), p.ttl, p.ipId ^ 0x8000, rsMac, port.mac, tables.snapshot.mtu, this.span);
       if (r !== RewriteResult.OK) return this.drop(r === RewriteResult.MTU_EXCEEDED ? DataplaneDrop.MTU_EXCEEDED : DataplaneDrop.NO_ROOM);
       descs[d] = this.span.offset;
       descs[d + 1] = this.span.length;
       return TX;
     }
     if (forward !== FORWARD_NAT || inside === null) return this.drop(DataplaneDrop.NO_INSIDE_PORT);
-    rewriteAddress(dv, p.l3Offset, 16, flows.rsIp(flow));
+    rewriteAddress(dv, p.l3Offset, 16, flows.rsIp32(flow));
     writeEthernetAddresses(u8, descs[d], rsMac, inside.port.mac);
     return TX_OTHER;
   }
@@ -134,7 +134,7 @@ export class FragmentSteps {
     }
     if (this.flowHop[flow] === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     if (decrementTtl(inside.u8, inside.dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
-    rewriteAddress(inside.dv, p.l3Offset, 12, this.flows.vip(flow));
+    rewriteAddress(inside.dv, p.l3Offset, 12, this.flows.vip32(flow));
     writeEthernetAddresses(inside.u8, descs[d], this.hops.views[this.flowHop[flow]], outside.port.mac);
     this.counters[C_FRAGMENTS]++;
     return TX_OTHER;

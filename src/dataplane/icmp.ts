@@ -102,7 +102,7 @@ export class IcmpErrors {
     if (forward === FORWARD_TUN) {
       this.ipId = (this.ipId + 1) & 0xffff;
       const r = encapsulateTunnel(u8, dv, p, port.frameSize, tables.rsTunnel[rsId], tables.rsTunnelPort[rsId],
-        tables.snapshot.tunnelSource, flows.rsIp(flow), p.ttl, this.ipId, rsMac, port.mac, tables.snapshot.mtu, this.span);
+        tables.snapshot.tunnelSource | 0, flows.rsIp32(flow), p.ttl, this.ipId, rsMac, port.mac, tables.snapshot.mtu, this.span);
       if (r !== RewriteResult.OK) return this.drop(r === RewriteResult.MTU_EXCEEDED ? DataplaneDrop.MTU_EXCEEDED : DataplaneDrop.NO_ROOM);
       descs[d] = this.span.offset;
       descs[d + 1] = this.span.length;
@@ -111,7 +111,7 @@ export class IcmpErrors {
     }
     if (forward === FORWARD_FNAT && this.fullNat !== null) return this.fullNat.icmpToRealServer(outside, inside, descs, d, p, flow, rsMac);
     if (forward !== FORWARD_NAT || inside === null) return this.drop(DataplaneDrop.NO_INSIDE_PORT);
-    rewriteIcmpErrorForNat(u8, dv, p, flows.rsIp(flow), flows.rsPort(flow));
+    rewriteIcmpErrorForNat(u8, dv, p, flows.rsIp32(flow), flows.rsPort(flow));
     writeEthernetAddresses(u8, descs[d], rsMac, inside.port.mac);
     this.counters[C_ICMP_FORWARDED]++;
     return TX_OTHER;
@@ -132,7 +132,7 @@ export class IcmpErrors {
     if (this.flowHop[flow] === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     if (!this.forwardLimit.allow(this.clock())) return this.drop(DataplaneDrop.ICMP_RATE_LIMITED);
     if (decrementTtl(inside.u8, inside.dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
-    rewriteIcmpErrorFromNat(inside.u8, inside.dv, p, flows.vip(flow), flows.vport(flow));
+    rewriteIcmpErrorFromNat(inside.u8, inside.dv, p, flows.vip32(flow), flows.vport(flow));
     writeEthernetAddresses(inside.u8, descs[d], this.hops.views[this.flowHop[flow]], outside.port.mac);
     this.counters[C_ICMP_FORWARDED]++;
     return TX_OTHER;

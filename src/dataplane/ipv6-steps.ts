@@ -236,8 +236,9 @@ export class Ipv6Steps {
   /** IPVS hashes an IPv6 address as its four words XORed (schedulers/hash.ts foldIpv6). */
   private scheduleFolded(svc: RuntimeService): number {
     const p = this.parsed;
-    return svc.scheduler.schedule(svc.set, (p.src0 ^ p.src1 ^ p.src2 ^ p.src3) >>> 0, p.srcPort,
-      (p.dst0 ^ p.dst1 ^ p.dst2 ^ p.dst3) >>> 0, p.dstPort);
+    // | 0, not >>> 0: a small integer V8 never boxes (Scheduler.schedule).
+    return svc.scheduler.schedule(svc.set, p.src0 ^ p.src1 ^ p.src2 ^ p.src3, p.srcPort,
+      p.dst0 ^ p.dst1 ^ p.dst2 ^ p.dst3, p.dstPort);
   }
 
   /** Template chosen by the last schedulePersistent (-1: none); read right after the call. */

@@ -355,7 +355,7 @@ export class Dataplane {
     if (hostile >= 0) return this.drop(hostile);
     if (firstFragment) this.fragments.keyOf(p, false);
     const proto = p.protocol;
-    const local = this.fnat.localAddressOf(p.dstIp);
+    const local = this.fnat.localAddressOf(p.dstIp | 0); // | 0: never a boxed heap number (tables.ts ServiceIndex.find)
     if (proto === IPPROTO_ICMP) {
       if (local >= 0) return this.fnat.icmpToClient(this.outside, true, this.outside, descs, d, p, local, now);
       return this.icmp.toRealServer(this.tables, this.outside, this.inside, descs, d, p, now);
@@ -363,7 +363,7 @@ export class Dataplane {
     if (proto !== IPPROTO_TCP && proto !== IPPROTO_UDP) return this.drop(DataplaneDrop.NOT_IPV4_L4);
     if (local >= 0) return this.fnat.toClient(this.outside, true, this.outside, descs, d, p, local, now);
     const tables = this.tables;
-    const svcIndex = tables.index.find(p.dstIp, p.dstPort, proto);
+    const svcIndex = tables.index.find(p.dstIp | 0, p.dstPort, proto);
     if (svcIndex < 0) return this.drop(DataplaneDrop.NO_SERVICE);
     const svc = tables.services[svcIndex];
     const flows = this.flows;
@@ -405,7 +405,7 @@ export class Dataplane {
       const opens = proto === IPPROTO_TCP ? svc.tcpOpens[p.tcpFlags] : 0;
       if (proto === IPPROTO_TCP && opens === TCP_OPENS_NOTHING) return this.drop(DataplaneDrop.NO_FLOW);
       if (spec.forward === FORWARD_FNAT && !this.fnat.canOpen(spec.localGroup ?? -1)) return this.drop(DataplaneDrop.LOCAL_PORTS_EXHAUSTED);
-      const chosen = this.scheduleNewFlow(svc, p.srcIp, p.srcPort, p.dstIp, p.dstPort, now);
+      const chosen = this.scheduleNewFlow(svc, now);
       if (chosen < 0) return this.drop(DataplaneDrop.NO_REAL_SERVER);
       if (opens === TCP_OPENS_PICKUP) this.counters[C_SLOPPY_PICKUPS]++;
       const set = svc.set;
@@ -490,7 +490,8 @@ export class Dataplane {
     const kind = tables.rsTunnel[rsId];
     this.ipId = (this.ipId + 1) & 0xffff;
     // The outer header carries the (decremented) inner TTL, as IPVS's tunnel xmit does.
-    const r = encapsulateTunnel(u8, dv, this.parsed, port.frameSize, kind, tables.rsTunnelPort[rsId], snapshot.tunnelSource, this.ipArg[0],
+    // Addresses as `| 0` (FlowRecords.rsIp32 says why).
+    const r = encapsulateTunnel(u8, dv, this.parsed, port.frameSize, kind, tables.rsTunnelPort[rsId], snapshot.tunnelSource | 0, this.ipArg[0] | 0,
       this.parsed.ttl, this.ipId, rsMac, port.mac, snapshot.mtu, this.span);
     if (r === RewriteResult.MTU_EXCEEDED && this.parsed.dontFragment) {
       // IPVS's ensure_mtu_is_adequate: frag needed with the MTU left inside the tunnel, so
@@ -511,19 +512,26 @@ export class Dataplane {
   private chosenTemplate = -1;
 
   /**
-   * A new connection: persistence template first (IPVS ip_vs_sched_persist), else the
-   * scheduler. Counters are refreshed from the flow table so lc/wlc and the thresholds see
-   * ActiveConn/InActConn as ipvsadm shows them. Returns an index into the service's set.
+   * A new connection (the packet in this.parsed): persistence template first (IPVS
+   * ip_vs_sched_persist), else the scheduler. Counters are refreshed from the flow table so
+   * lc/wlc and the thresholds see ActiveConn/InActConn as ipvsadm shows them. Returns an index
+   * into the service's set.
+   * Addresses never travel as arguments here: the scheduler (a call V8 never inlines: it is
+   * polymorphic) gets them as `ip | 0`, the templates through their args scratch, because a
+   * uint32 above 2^31 passed to a call that is not inlined is boxed into a fresh heap number
+   * (ipv4-no-allocation.test.ts).
    */
-  private scheduleNewFlow(svc: RuntimeService, srcIp: number, srcPort: number, dstIp: number, dstPort: number, now: number): number {
+  private scheduleNewFlow(svc: RuntimeService, now: number): number {
     const set = svc.set;
+    const p = this.parsed;
     refreshServerCounts(svc, this.flows);
     this.chosenTemplate = -1;
     const spec = svc.spec;
-    if (spec.persistenceTimeout === 0) return svc.scheduler.schedule(set, srcIp, srcPort, dstIp, dstPort);
+    if (spec.persistenceTimeout === 0) return svc.scheduler.schedule(set, p.srcIp | 0, p.srcPort, p.dstIp | 0, p.dstPort);
     const templates = this.templates;
-    const client = PersistenceTable.maskClient(srcIp, spec.persistenceMask);
-    let t = templates.lookup(spec.id, client, now);
+    const targs = templates.args;
+    targs[0] = p.srcIp & spec.persistenceMask; // PersistenceTable.maskClient, into args[A_CLIENT]
+    let t = templates.lookupArgs(spec.id, now);
     if (t >= 0) {
       const r = svc.indexOfRsId(templates.rsId(t));
       // The template's server must still be available (IPVS ip_vs_check_template; a quiesced
@@ -535,10 +543,13 @@ export class Dataplane {
       }
       templates.invalidate(t);
     }
-    const chosen = svc.scheduler.schedule(set, srcIp, srcPort, dstIp, dstPort);
+    const chosen = svc.scheduler.schedule(set, p.srcIp | 0, p.srcPort, p.dstIp | 0, p.dstPort);
     if (chosen < 0) return -1;
-    t = templates.insert(spec.id, client, svc.rsIds[chosen], spec.persistenceTimeout, now,
-      svc.addressCount > 1 ? 0 : spec.protocol, dstIp, svc.addressCount > 1 ? 0 : dstPort, set.ip[chosen], set.port[chosen]);
+    // PersistenceTable.insert's fields, through args: [client, proto, vip, vport, rsIp, rsPort].
+    targs[0] = p.srcIp & spec.persistenceMask;
+    targs[1] = svc.addressCount > 1 ? 0 : spec.protocol; targs[2] = p.dstIp; targs[3] = svc.addressCount > 1 ? 0 : p.dstPort;
+    targs[4] = set.ip[chosen]; targs[5] = set.port[chosen];
+    t = templates.insertArgs(spec.id, svc.rsIds[chosen], spec.persistenceTimeout, now);
     if (t >= 0) this.sync.templateCreated(t);
     this.chosenTemplate = t;
     return chosen;
@@ -561,7 +572,7 @@ export class Dataplane {
     if (hostile >= 0) return this.drop(hostile);
     if (firstFragment) this.fragments.keyOf(p, true);
     const proto = p.protocol;
-    const local = this.fnat.localAddressOf(p.dstIp);
+    const local = this.fnat.localAddressOf(p.dstIp | 0); // | 0: never a boxed heap number (tables.ts ServiceIndex.find)
     if (proto === IPPROTO_ICMP) {
       if (local >= 0) return this.fnat.icmpToClient(inside, false, this.outside, descs, d, p, local, now);
       return this.icmp.toClient(inside, this.outside, descs, d, p, now);
@@ -579,7 +590,7 @@ export class Dataplane {
     if (this.flowHop[flow] === HOP_UNKNOWN) return this.drop(DataplaneDrop.NO_NEIGHBOUR);
     // Replies cross the director as routed packets: the TTL goes down by one.
     if (decrementTtl(inside.u8, inside.dv, p) !== RewriteResult.OK) return this.drop(DataplaneDrop.TTL_EXPIRED);
-    this.ipArg[0] = flows.vip(flow);
+    flows.copyVip(flow, this.ipArg, 0);
     rewriteNatReply(inside.u8, inside.dv, p, this.ipArg, 0, flows.vport(flow));
     writeEthernetAddresses(inside.u8, descs[d], this.hops.views[this.flowHop[flow]], this.outside.port.mac);
     return TX_OTHER;

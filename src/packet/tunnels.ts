@@ -81,6 +81,8 @@ export function gueSourcePort(p: ParsedFrame): number {
  *   per descriptor, ulvs does not fragment).
  * Ethernet padding after the inner packet is not carried over. On OK, `out` holds the new
  * offset and length; `parsed` still describes the inner packet's fields but not its offsets.
+ * outerSrc/outerDst as uint32 or as `ip | 0` (the same bits on the wire): the dataplane passes
+ * `| 0`, which V8 never boxes into a heap number (FlowRecords.rsIp32).
  */
 export function encapsulateTunnel(
   u8: Uint8Array, dv: DataView, parsed: ParsedFrame, frameSize: number,

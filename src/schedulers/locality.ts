@@ -57,7 +57,7 @@ class DestinationCache {
     let slot = hash32(ip, this.bits);
     for (let probe = 0; probe < PROBE_WINDOW; probe++, slot = (slot + 1) & mask) {
       if (this.used[slot] === 0) return -1;
-      if (this.key[slot] === ip) return this.live(slot, now) ? slot : -1;
+      if ((this.key[slot] | 0) === (ip | 0)) return this.live(slot, now) ? slot : -1;
     }
     return -1;
   }
@@ -73,7 +73,7 @@ class DestinationCache {
         if (reusable < 0) reusable = slot;
         break;
       }
-      if (this.key[slot] === ip) return slot;
+      if ((this.key[slot] | 0) === (ip | 0)) return slot;
       if (reusable < 0 && !this.live(slot, now)) reusable = slot;
       if (this.lastUse[slot] < this.lastUse[oldest]) oldest = slot;
     }

@@ -30,7 +30,13 @@ export interface SchedulerFlags {
 
 export interface Scheduler {
   readonly name: SchedulerName;
-  /** Pick a real server for a new connection: index into the set, or -1. Allocates nothing. */
+  /**
+   * Pick a real server for a new connection: index into the set, or -1. Allocates nothing.
+   * Addresses may come as uint32 or as `ip | 0` and must give the same answer (the hashes use
+   * Math.imul and `>>> 0`; compare with `| 0` on both sides). The dataplane passes `ip | 0`: the
+   * call is polymorphic, V8 never inlines it, and a uint32 above 2^31 passed to it would be
+   * boxed into a fresh heap number per new connection.
+   */
   schedule(set: RealServerSet, srcIp: number, srcPort: number, dstIp: number, dstPort: number): number;
   /**
    * Control plane: call after any change of count, weight, available, ip or port (IPVS's
