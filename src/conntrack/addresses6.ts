@@ -126,6 +126,15 @@ export class Ipv6Addresses {
     return this.words[handle * 4 + i] >>> 0;
   }
 
+  /**
+   * A held handle's four words into to[at..at+4): the hot path's way (sync offers). word()
+   * returns a uint32 that V8 boxes when the call is not inlined; copied, it never is.
+   */
+  copyWords(handle: number, to: Uint32Array, at: number): void {
+    const w = this.words, b = handle * 4;
+    for (let i = 0; i < 4; i++) to[at + i] = w[b + i];
+  }
+
   /** Write a held handle's 16 bytes at u8[at..). */
   writeTo(handle: number, u8: Uint8Array, at: number): void {
     const w = this.words, b = handle * 4;

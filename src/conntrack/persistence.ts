@@ -295,6 +295,10 @@ export class PersistenceTable {
   vip(t: number): number { return this.vipOf[t]; }
   vport(t: number): number { return this.vportOf[t]; }
   rsIp(t: number): number { return this.rsIpOf[t]; }
+  /** The addresses as `ip | 0`, for the hot path (FlowRecords.rsIp32 says why). */
+  maskedClient32(t: number): number { return this.clientKey[t] | 0; }
+  vip32(t: number): number { return this.vipOf[t] | 0; }
+  rsIp32(t: number): number { return this.rsIpOf[t] | 0; }
   rsPort(t: number): number { return this.rsPortOf[t]; }
   timeout(t: number): number { return this.timeoutOf[t]; }
   /** A wide (IPv6) table's word i of template t: 0..3 its masked client, 4..7 its VIP. */

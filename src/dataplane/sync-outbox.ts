@@ -163,6 +163,8 @@ export interface FlowFields {
   clientIp(flow: number): number; clientPort(flow: number): number;
   vip(flow: number): number; vport(flow: number): number;
   rsIp(flow: number): number; rsPort(flow: number): number;
+  /** The addresses as `ip | 0` (FlowRecords.rsIp32 says why): what writeFlowRecord reads. */
+  clientIp32(flow: number): number; vip32(flow: number): number; rsIp32(flow: number): number;
   rsId(flow: number): number; service(flow: number): number;
   expiresAt(flow: number): number;
 }
@@ -171,10 +173,10 @@ export interface FlowFields {
 export function writeFlowRecord(s: Uint32Array, flows: FlowFields, flow: number, now: number): void {
   const proto = flows.proto(flow);
   s[0] = ((OUTBOX_CONNECTION << 24) | (proto << 16) | (proto === 6 ? flows.state(flow) : 0)) >>> 0;
-  s[1] = flows.clientIp(flow);
-  s[2] = flows.vip(flow);
+  s[1] = flows.clientIp32(flow);   // | 0 forms: the same bits in s, never a boxed heap number
+  s[2] = flows.vip32(flow);
   s[3] = ((flows.clientPort(flow) << 16) | flows.vport(flow)) >>> 0;
-  s[4] = flows.rsIp(flow);
+  s[4] = flows.rsIp32(flow);
   s[5] = ((flows.rsPort(flow) << 16) | flows.rsId(flow)) >>> 0;
   s[6] = flows.service(flow);
   const left = flows.expiresAt(flow) - now;
@@ -188,6 +190,8 @@ export interface TemplateFields {
   rsIp(t: number): number; rsPort(t: number): number;
   rsId(t: number): number; service(t: number): number;
   expiresAt(t: number): number; timeout(t: number): number;
+  /** The addresses as `ip | 0`: what writeTemplateRecord reads (FlowFields says why). */
+  maskedClient32(t: number): number; vip32(t: number): number; rsIp32(t: number): number;
 }
 
 /**
@@ -196,10 +200,10 @@ export interface TemplateFields {
  */
 export function writeTemplateRecord(s: Uint32Array, templates: TemplateFields, t: number, now: number): void {
   s[0] = ((OUTBOX_TEMPLATE << 24) | (templates.proto(t) << 16)) >>> 0;
-  s[1] = templates.maskedClient(t);
-  s[2] = templates.vip(t);
+  s[1] = templates.maskedClient32(t);
+  s[2] = templates.vip32(t);
   s[3] = templates.vport(t);
-  s[4] = templates.rsIp(t);
+  s[4] = templates.rsIp32(t);
   s[5] = ((templates.rsPort(t) << 16) | templates.rsId(t)) >>> 0;
   s[6] = templates.service(t);
   const left = templates.expiresAt(t) - now;

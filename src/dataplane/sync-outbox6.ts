@@ -24,7 +24,7 @@ function wordsOfBytes(s: Uint32Array, at: number, bytes: Uint8Array, from = 0): 
 }
 
 function wordsOfHandle(s: Uint32Array, at: number, addresses: Ipv6Addresses, handle: number): void {
-  for (let i = 0; i < 4; i++) s[at + i] = addresses.word(handle, i);
+  addresses.copyWords(handle, s, at);
 }
 
 /** Producer: copies a live IPv6 flow into scratch6 (the caller then calls push6()). */

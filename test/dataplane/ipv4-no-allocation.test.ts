@@ -16,13 +16,14 @@ const stepScript = fileURLToPath(new URL('./fixtures/step-alloc.ts', import.meta
 for (const flags of [[], NO_INLINING]) {
   t.test(`no GC on the IPv4 path${flags.length ? ` (${flags.join(' ')})` : ''}`, async (t) => {
     const out = runWithoutGc(t, script, flags);
-    const m = /forwarded (\d+) new (\d+) flows (\d+) evictions (\d+)/.exec(out);
+    const m = /forwarded (\d+) new (\d+) flows (\d+) evictions (\d+) offered (\d+)/.exec(out);
     t.ok(m, 'counts printed');
-    const [forwarded, fresh, , evictions] = (m ?? []).slice(1).map(Number);
+    const [forwarded, fresh, , evictions, offered] = (m ?? []).slice(1).map(Number);
     // 4 frames a round, all forwarded (SYN, ACK, reply, datagram); the table churned.
     t.equal(forwarded, 4 * 500_000, 'every frame forwarded');
     t.ok(fresh > 100_000, `${fresh} new connections scheduled`);
     t.ok(evictions > 0, `${evictions} evictions`);
+    t.ok(offered > 100_000, `${offered} sync offers (queued or refused by the full ring)`);
   });
 }
 

@@ -12,5 +12,6 @@ for (const flags of [[], NO_INLINING]) {
   t.test(`no GC on the IPv6 path${flags.length ? ` (${flags.join(' ')})` : ''}`, async (t) => {
     const out = runWithoutGc(t, script, flags);
     t.match(out, /evictions [1-9]/, 'the table churned');
+    t.match(out, /offered [1-9]\d{5,}/, 'flows were offered to the sync outbox');
   });
 }
