@@ -16,6 +16,7 @@ import { DESC_WORDS, DROP, type PacketPort } from '../src/io/port.js';
 import { buildFrame } from '../src/packet/build.js';
 import { ipToNumber, parseMac } from '../src/packet/addr.js';
 import { allocateTableMemory } from '../src/io/table-memory.js';
+import { warmUntilQuiet } from './warm-up.js';
 
 export const BATCH = 64;
 const FRAME_SIZE = 2048;
@@ -141,7 +142,7 @@ export function measureDataplaneStep(flows: number, packets: number, capacity = 
   }
   if (table.stats.size !== flows) throw new Error(`table holds ${table.stats.size} flows, expected ${flows}`);
   const batches = Math.max(1, Math.floor(packets / BATCH));
-  runBatches(Math.min(batches, 2000), 0, true); // warm up the JIT on the lookup path
+  warmUntilQuiet(() => runBatches(Math.min(batches, 1000), 0, true)); // the JIT on the lookup path
   const txBefore = counters[C_TX];
   const cpu = (): number => { const u = process.cpuUsage(); return (u.user + u.system) * 1000; };
   const heapUsedBefore = process.memoryUsage().heapUsed;
@@ -194,7 +195,7 @@ export function measurePipelineCases(packets: number, cases: readonly PipelineCa
         if (withDataplane) rig.process(side, RIG_SLOTS);
       }
     };
-    runBatches(Math.min(batches, 500), true); // warm up the JIT on this path
+    warmUntilQuiet(() => runBatches(Math.min(batches, 250), true)); // the JIT on this path
     const before = counted();
     const t0 = process.hrtime.bigint();
     runBatches(batches, true);
