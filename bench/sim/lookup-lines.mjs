@@ -6,9 +6,10 @@
 //            pre-pass loading both buckets' lines, the hop inside the record;
 //   primary  the same table, the pre-pass loading the first bucket, then the second only for
 //            the packets not found in the first (a second loop of independent loads).
-// Placement prefers the first bucket, then the emptier, then breadth-first displacement.
+// Placement: the first bucket if it has room, else the second, else breadth-first displacement.
 // node bench/sim/lookup-lines.mjs FLOWS [PACKETS] [SLOTS_PER_FLOW]   (after npm run build:ts)
 import { allocateTableMemory } from '../../dist/src/io/table-memory.js';
+import { spreadOf } from '../../dist/bench/trust.js';
 
 const FLOWS = +(process.argv[2] ?? 1e6), PACKETS = +(process.argv[3] ?? 5e6), SPF = +(process.argv[4] ?? 1.2);
 const BATCH = 64, STRIDE = 618_029;
@@ -26,6 +27,8 @@ function mix(a, b, c, seed) {
 // Computed from the flow number as bench/dataplane-step.ts writes its frames (no memory load:
 // the packet's own bytes are in cache there too).
 const keyIpOf = (f) => (0xc6128000 + (f >>> 10)) >>> 0, keyPsOf = (f) => (((1024 + (f & 1023)) << 16) | 3) >>> 0;
+/** The forward key's hash of flow f (the same in every layout). */
+const hashOf = (f) => mix(keyIpOf(f), keyPsOf(f), 6, 1);
 const order = new Uint32Array(PACKETS);
 { let f = 0; const s = FLOWS > STRIDE ? STRIDE : 7919 % FLOWS || 1; for (let i = 0; i < PACKETS; i++) { order[i] = f; f = (f + s) % FLOWS; } }
 
@@ -47,7 +50,7 @@ function buildMain() {
   return function run(now) {
     let sink = 0, misses = 0;
     for (let p = 0; p + BATCH <= PACKETS; p += BATCH) {
-      for (let j = 0; j < BATCH; j++) { const f = order[p + j]; hh[j] = mix(keyIpOf(f), keyPsOf(f), 6, 1); }
+      for (let j = 0; j < BATCH; j++) hh[j] = hashOf(order[p + j]);
       for (let j = 0; j < BATCH; j++) he[j] = index[hh[j] & mask];
       for (let j = 0; j < BATCH; j++) {
         const e = he[j]; hf[j] = -1;
@@ -72,19 +75,20 @@ function buildMain() {
 }
 
 // ---- inline buckets -------------------------------------------------------------------------
-function buildBuckets(touchBoth) {
+/** One table, two pre-passes: run(now, touchBoth). */
+function buildBuckets() {
   const nb = Math.ceil(FLOWS * SPF / 4);
   const tab = new Uint32Array(mem(nb * 64));   // per bucket 4 records x [ip, ports, rsId << 16 | hop << 8 | state, expires]
   const bucketA = (h) => Math.floor(h * nb / 4294967296);
   const bucketB = (h, a) => { const b = Math.floor(((Math.imul(h, 0x9e3779b1) >>> 0) * nb) / 4294967296); return b === a ? (a + 1) % nb : b; };
   const owner = new Int32Array(nb * 4).fill(-1);   // build-time only: which flow holds a slot
-  const altOf = (f, cur) => { const h = mix(keyIpOf(f), keyPsOf(f), 6, 1), a = bucketA(h), b = bucketB(h, a); return cur === a ? b : a; };
+  const altOf = (f, cur) => { const h = hashOf(f), a = bucketA(h), b = bucketB(h, a); return cur === a ? b : a; };
   const put = (f, s) => { owner[s] = f; const o = s * 4; tab[o] = keyIpOf(f); tab[o + 1] = keyPsOf(f); tab[o + 2] = (f & 7) << 8 | 4; tab[o + 3] = 100; };
   const freeIn = (b) => { for (let k = 0; k < 4; k++) if (owner[b * 4 + k] < 0) return b * 4 + k; return -1; };
   const qs = new Int32Array(64), qp = new Int32Array(64);
   let fails = 0, inFirst = 0;
   for (let f = 0; f < FLOWS; f++) {
-    const h = mix(keyIpOf(f), keyPsOf(f), 6, 1), a = bucketA(h), b = bucketB(h, a);
+    const h = hashOf(f), a = bucketA(h), b = bucketB(h, a);
     let s = freeIn(a); if (s < 0) s = freeIn(b);
     if (s >= 0) { put(f, s); continue; }
     let qn = 0, done = false;
@@ -97,12 +101,12 @@ function buildBuckets(touchBoth) {
     }
     if (!done) fails++;
   }
-  for (let s = 0; s < nb * 4; s++) if (owner[s] >= 0) { const f = owner[s], h = mix(keyIpOf(f), keyPsOf(f), 6, 1); if (bucketA(h) === ((s / 4) | 0)) inFirst++; }
+  for (let s = 0; s < nb * 4; s++) if (owner[s] >= 0) { if (bucketA(hashOf(owner[s])) === ((s / 4) | 0)) inFirst++; }
   const hh = new Uint32Array(BATCH), ha = new Int32Array(BATCH), hb = new Int32Array(BATCH);
-  const run = function run(now) {
+  const run = function run(now, touchBoth) {
     let sink = 0, misses = 0;
     for (let p = 0; p + BATCH <= PACKETS; p += BATCH) {
-      for (let j = 0; j < BATCH; j++) { const f = order[p + j], h = mix(keyIpOf(f), keyPsOf(f), 6, 1); hh[j] = h; const a = bucketA(h); ha[j] = a; hb[j] = bucketB(h, a); }
+      for (let j = 0; j < BATCH; j++) { const h = hashOf(order[p + j]); hh[j] = h; const a = bucketA(h); ha[j] = a; hb[j] = bucketB(h, a); }
       if (touchBoth) {
         for (let j = 0; j < BATCH; j++) sink ^= tab[ha[j] * 16 + 3] ^ tab[hb[j] * 16 + 3];
       } else {
@@ -129,16 +133,19 @@ function buildBuckets(touchBoth) {
   return Object.assign(run, { fails, inFirst });
 }
 
-const layouts = { main: buildMain(), both: buildBuckets(true), primary: buildBuckets(false) };
-console.log(`flows ${FLOWS}, ${SPF} slots/flow: placement fails ${layouts.both.fails}, in first bucket ${(100 * layouts.both.inFirst / FLOWS).toFixed(1)} %`);
-const results = { main: [], both: [], primary: [] };
-for (let trial = 0; trial < 5; trial++) {
+const buckets = buildBuckets();
+const layouts = { main: buildMain(), both: (now) => buckets(now, true), primary: (now) => buckets(now, false) };
+console.log(`flows ${FLOWS}, ${SPF} slots/flow: placement fails ${buckets.fails}, in first bucket ${(100 * buckets.inFirst / FLOWS).toFixed(1)} %`);
+const TRIALS = 5;   // the first warms up the JIT and is not counted
+const results = { main: [], both: [], primary: [] }, last = {};
+for (let trial = 0; trial < TRIALS; trial++) {
   for (const name of Object.keys(layouts)) {
     const t0 = process.hrtime.bigint();
-    const r = layouts[name](trial + 1);
-    const ns = Number(process.hrtime.bigint() - t0) / PACKETS;
-    if (trial > 0) results[name].push(ns);   // trial 0 warms up the JIT
-    if (trial === 4) console.log(`${name.padEnd(8)} ns/packet median ${median(results[name]).toFixed(1)} (${Math.min(...results[name]).toFixed(1)}-${Math.max(...results[name]).toFixed(1)}), misses ${r.misses}, bytes/flow ${r.bytesPerFlow.toFixed(1)}`);
+    last[name] = layouts[name](trial + 1);
+    if (trial > 0) results[name].push(Number(process.hrtime.bigint() - t0) / PACKETS);
   }
 }
-function median(a) { const s = [...a].sort((x, y) => x - y); return s[s.length >> 1]; }
+for (const name of Object.keys(layouts)) {
+  const { median, min, max } = spreadOf(results[name]), r = last[name];
+  console.log(`${name.padEnd(8)} ns/packet median ${median.toFixed(1)} (${min.toFixed(1)}-${max.toFixed(1)}), misses ${r.misses}, bytes/flow ${r.bytesPerFlow.toFixed(1)}`);
+}
